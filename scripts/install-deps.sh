@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Install every build and test dependency of rswap from Debian's packages.
+#
+# Usage: scripts/install-deps.sh [--check]
+#   --check   only report what is missing; exit 1 if anything is.
+#
+# Needs root (apt-get). Quick when everything is already installed: it asks
+# dpkg first and only calls apt-get for what is missing.
+#
+# Two guest kernels are installed, image and headers for each:
+#   6.1   Debian bookworm's default kernel (linux-image-amd64)
+#   6.12  the newest linux-image-6.12.*+deb12-amd64 that has matching headers
+set -euo pipefail
+
+check_only=0
+case "${1:-}" in
+--check) check_only=1 ;;
+-h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+"") ;;
+*) echo "install-deps: unknown option '$1' (try --help)" >&2; exit 2 ;;
+esac
+
+base_pkgs=(
+	# build
+	build-essential cmake pkg-config git kmod cpio xz-utils
+	clang libclang-rt-14-dev
+	libibverbs-dev librdmacm-dev liburing-dev
+	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev
+	# guest: kernels, emulator, userspace copied into the initramfs
+	qemu-system-x86 busybox-static
+	linux-image-amd64 linux-headers-amd64
+	rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest
+	iproute2 fio
+	# scripts/checkpatch.pl for the kernel code, and the driver sources we model on
+	linux-source-6.1
+)
+
+missing() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q '^install ok installed$' || echo "$p"
+	done
+}
+
+export DEBIAN_FRONTEND=noninteractive
+need=($(missing "${base_pkgs[@]}"))
+
+# The 6.12 kernel has no meta package in bookworm: pick a version explicitly.
+k612_installed=$(ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null |
+	sed 's|.*/linux-headers-||' | sort -V | tail -n 1 || true)
+if [ -z "$k612_installed" ] || [ ! -e "/boot/vmlinuz-$k612_installed" ]; then
+	if [ "$check_only" = 0 ] && ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
+		apt-get update -q
+	fi
+	k612=$(apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
+		awk '{print $1}' | sed 's/^linux-headers-//' | sort -V |
+		while read -r v; do
+			apt-cache show "linux-image-$v" >/dev/null 2>&1 && echo "$v"
+		done | tail -n 1)
+	if [ -z "$k612" ]; then
+		echo "install-deps: no linux-image-6.12.*+deb12-amd64 with headers in the package lists" >&2
+		exit 1
+	fi
+	need+=("linux-image-$k612" "linux-headers-$k612")
+fi
+
+if [ ${#need[@]} -eq 0 ]; then
+	echo "install-deps: everything is installed"
+	exit 0
+fi
+if [ "$check_only" = 1 ]; then
+	echo "install-deps: missing: ${need[*]}"
+	exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: must run as root to install: ${need[*]}" >&2
+	exit 1
+fi
+echo "install-deps: installing ${#need[@]} packages: ${need[*]}"
+apt-get update -q
+# The guests boot the kernel with an initramfs the suite builds; skip the
+# slow initrd generation the kernel packages would otherwise do.
+export INITRD=No
+apt-get install -y -q --no-install-recommends "${need[@]}"
+echo "install-deps: done"

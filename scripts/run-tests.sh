@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# run-tests.sh: install what is missing, build, and run every test.
+#
+# Usage: scripts/run-tests.sh [CTEST ARGS...]
+#   e.g. scripts/run-tests.sh -L unit        unit tests only
+#        scripts/run-tests.sh -R vm-6.12     one kernel's VM scenarios
+#
+# Steps: scripts/install-deps.sh (apt-get; quick when all is there), a
+# sanitizer build (ASan + UBSan) that runs the unit tests, the normal build
+# (userspace, rswap.ko for each kernel), then CTest over everything: unit
+# tests, checkpatch, and the VM scenarios on Debian's 6.1 and 6.12 kernels.
+# Ends with CTest's summary; exits non-zero if any test failed.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc)
+
+"$top/scripts/install-deps.sh"
+
+echo "== sanitizer build: unit tests under ASan and UBSan"
+cmake -S . -B build-asan -DRSWAP_SANITIZE=ON -DRSWAP_KERNEL_HEADERS= -DRSWAP_VM_KERNELS= >/dev/null
+cmake --build build-asan -j "$jobs"
+ctest --test-dir build-asan -L unit -E checkpatch --output-on-failure -j "$jobs"
+
+echo "== build"
+cmake -S . -B build >/dev/null
+cmake --build build -j "$jobs"
+
+echo "== tests"
+ctest --test-dir build --output-on-failure -j "$jobs" "$@"

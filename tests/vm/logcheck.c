@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/* logcheck: see logcheck.h for the contract. */
+#include "logcheck.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A console line longer than this is judged on its first part only. */
+#define LC_LINE_MAX 4096
+
+static const char *const kind_names[LC_KIND_COUNT] = {
+	[LC_WARNING] = "warning",
+	[LC_BUG] = "BUG",
+	[LC_OOPS] = "oops",
+	[LC_PANIC] = "panic",
+	[LC_HUNG_TASK] = "hung task",
+	[LC_RCU_STALL] = "RCU stall",
+	[LC_SOFT_LOCKUP] = "soft lockup",
+	[LC_ALLOC_FAILURE] = "allocation failure",
+	[LC_UBSAN] = "UBSAN",
+	[LC_USER_CRASH] = "userspace crash",
+};
+
+const char *lc_kind_name(enum lc_kind kind)
+{
+	return kind < LC_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+void lc_init(struct lc_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+}
+
+/*
+ * Kernel messages carry a "[ seconds.micros] " stamp (the harness boots with
+ * printk.time=1). Only text after such a stamp is judged, so a scenario that
+ * echoes "BUG:" is not mistaken for the kernel. The stamp need not start the
+ * line: on a shared console the kernel can cut into a half-written line.
+ * Returns the text after the first stamp at or after @s, or NULL.
+ */
+static const char *after_stamp(const char *s)
+{
+	for (s = strchr(s, '['); s; s = strchr(s + 1, '[')) {
+		const char *p = s + 1;
+		size_t digits = 0, frac = 0;
+
+		while (*p == ' ')
+			p++;
+		while (isdigit((unsigned char)*p)) {
+			p++;
+			digits++;
+		}
+		if (!digits || *p != '.')
+			continue;
+		p++;
+		while (isdigit((unsigned char)*p)) {
+			p++;
+			frac++;
+		}
+		if (frac != 6 || p[0] != ']')
+			continue;
+		p++;
+		if (*p == ' ')
+			p++;
+		return p;
+	}
+	return NULL;
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Classify the text of one kernel message; returns false if it is benign. */
+static bool classify(const char *t, enum lc_kind *kind)
+{
+	/* Userspace faults the kernel logs: "traps: prog[12] general protection
+	 * fault ip:..." or "prog[12]: segfault at 0 ip ...". Checked first so
+	 * they are not taken for a kernel oops. */
+	if (starts(t, "traps: ") || strstr(t, ": segfault at ")) {
+		*kind = LC_USER_CRASH;
+		return true;
+	}
+	if (starts(t, "Kernel panic - not syncing")) {
+		*kind = LC_PANIC;
+		return true;
+	}
+	if (starts(t, "WARNING:")) {
+		*kind = LC_WARNING;
+		return true;
+	}
+	if (strstr(t, "BUG: soft lockup") || strstr(t, "BUG: workqueue lockup")) {
+		*kind = LC_SOFT_LOCKUP;
+		return true;
+	}
+	if (starts(t, "BUG:") || starts(t, "kernel BUG at") ||
+	    strstr(t, "list_add corruption") || strstr(t, "list_del corruption")) {
+		*kind = LC_BUG;
+		return true;
+	}
+	if (starts(t, "Oops:") || starts(t, "general protection fault") ||
+	    starts(t, "invalid opcode:") || starts(t, "stack segment:")) {
+		*kind = LC_OOPS;
+		return true;
+	}
+	if (starts(t, "INFO: task ") && strstr(t, " blocked for more than ")) {
+		*kind = LC_HUNG_TASK;
+		return true;
+	}
+	if (strstr(t, "rcu: INFO:") && strstr(t, "detected stall")) {
+		*kind = LC_RCU_STALL;
+		return true;
+	}
+	if (starts(t, "rcu: INFO:") || starts(t, "INFO: rcu")) {
+		*kind = LC_RCU_STALL;
+		return true;
+	}
+	if (strstr(t, "page allocation failure:")) {
+		*kind = LC_ALLOC_FAILURE;
+		return true;
+	}
+	if (starts(t, "UBSAN:")) {
+		*kind = LC_UBSAN;
+		return true;
+	}
+	return false;
+}
+
+static void copy_trimmed(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	while (n && (src[n - 1] == '\r' || src[n - 1] == '\n' || src[n - 1] == ' '))
+		n--;
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+bool lc_console_line(struct lc_verdict *v, const char *line, unsigned int lineno)
+{
+	const char *t;
+
+	for (t = after_stamp(line); t; t = after_stamp(t)) {
+		enum lc_kind kind;
+
+		if (!classify(t, &kind))
+			continue;
+		if (v->n_reports < LC_REPORTS_MAX) {
+			struct lc_report *r = &v->reports[v->n_reports];
+
+			r->kind = kind;
+			r->line = lineno;
+			copy_trimmed(r->text, sizeof(r->text), t);
+		}
+		v->n_reports++;
+		return true;
+	}
+	return false;
+}
+
+static void add_check(struct lc_verdict *v, enum lc_status status, const char *rest)
+{
+	const char *colon = strstr(rest, ": ");
+	size_t name_len = colon ? (size_t)(colon - rest) : strlen(rest);
+
+	switch (status) {
+	case LC_PASS:
+		v->n_pass++;
+		break;
+	case LC_FAIL:
+		v->n_fail++;
+		break;
+	case LC_SKIP:
+		v->n_skip++;
+		break;
+	}
+	if (v->n_checks < LC_CHECKS_MAX) {
+		struct lc_check *c = &v->checks[v->n_checks];
+
+		c->status = status;
+		if (name_len >= sizeof(c->name))
+			name_len = sizeof(c->name) - 1;
+		memcpy(c->name, rest, name_len);
+		c->name[name_len] = '\0';
+		copy_trimmed(c->reason, sizeof(c->reason), colon ? colon + 2 : "");
+	}
+	v->n_checks++;
+}
+
+void lc_results_line(struct lc_verdict *v, const char *line)
+{
+	char buf[LC_LINE_MAX];
+
+	copy_trimmed(buf, sizeof(buf), line);
+	if (!buf[0])
+		return;
+	if (starts(buf, "PASS ") && buf[5]) {
+		add_check(v, LC_PASS, buf + 5);
+	} else if (starts(buf, "FAIL ") && buf[5]) {
+		add_check(v, LC_FAIL, buf + 5);
+	} else if (starts(buf, "SKIP ") && buf[5]) {
+		add_check(v, LC_SKIP, buf + 5);
+	} else if (starts(buf, "RSWAP-BEGIN")) {
+		v->begun = true;
+	} else if (starts(buf, "RSWAP-END ")) {
+		char *end;
+		long status = strtol(buf + 10, &end, 10);
+
+		if (end == buf + 10 || *end) {
+			v->n_malformed++;
+			return;
+		}
+		v->ended = true;
+		v->exit_status = (int)status;
+	} else {
+		v->n_malformed++;
+	}
+}
+
+/* Reads lines of any length; longer than LC_LINE_MAX are cut, not split. */
+static int each_line(FILE *f, void (*fn)(struct lc_verdict *, const char *, unsigned int),
+		     struct lc_verdict *v)
+{
+	char buf[LC_LINE_MAX];
+	unsigned int lineno = 0;
+	bool continuation = false;
+
+	while (fgets(buf, sizeof(buf), f)) {
+		bool complete = strchr(buf, '\n') != NULL || feof(f);
+
+		if (!continuation)
+			fn(v, buf, ++lineno);
+		continuation = !complete;
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+static void console_cb(struct lc_verdict *v, const char *line, unsigned int lineno)
+{
+	lc_console_line(v, line, lineno);
+}
+
+static void results_cb(struct lc_verdict *v, const char *line, unsigned int lineno)
+{
+	(void)lineno;
+	lc_results_line(v, line);
+}
+
+int lc_console_file(struct lc_verdict *v, FILE *f)
+{
+	return each_line(f, console_cb, v);
+}
+
+int lc_results_file(struct lc_verdict *v, FILE *f)
+{
+	return each_line(f, results_cb, v);
+}
+
+enum lc_outcome lc_outcome(const struct lc_verdict *v)
+{
+	if (v->n_reports || v->n_fail || !v->ended || v->exit_status != 0 ||
+	    v->n_malformed || v->n_checks == 0)
+		return LC_OUTCOME_FAILED;
+	if (v->n_pass == 0)
+		return LC_OUTCOME_SKIPPED;
+	return LC_OUTCOME_PASSED;
+}

@@ -78,12 +78,14 @@ function(rswap_kernel_short out rel)
   set(${out} "${short}" PARENT_SCOPE)
 endfunction()
 
-# rswap_add_kmod(NAME SRCDIR): build NAME.ko from the Kbuild tree SRCDIR for
-# every release. Kbuild on 6.1 and 6.12 cannot put its output elsewhere, so
+# rswap_add_kmod(NAME SRCDIR [EXTRA file...]): build NAME.ko from the Kbuild
+# tree SRCDIR (plus EXTRA files, such as shared headers) for every release. Kbuild on 6.1 and 6.12 cannot put its output elsewhere, so
 # the sources are copied to ${CMAKE_BINARY_DIR}/kmod/<release>/NAME and built
 # there; the module ends up as ${CMAKE_BINARY_DIR}/kmod/<release>/NAME/NAME.ko.
 function(rswap_add_kmod name srcdir)
+  cmake_parse_arguments(arg "" "" "EXTRA" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS "${srcdir}/*.c" "${srcdir}/*.h" "${srcdir}/Kbuild")
+  list(APPEND srcs ${arg_EXTRA})
   foreach(rel IN LISTS RSWAP_KERNEL_RELEASES)
     set(kdir "${RSWAP_HEADERS_FOR_${rel}}")
     set(out "${CMAKE_BINARY_DIR}/kmod/${rel}/${name}")

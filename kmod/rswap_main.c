@@ -11,10 +11,17 @@
 
 #include <linux/module.h>
 #include <linux/init.h>
+#include <linux/build_bug.h>
+
+#include "rswap_wire.h"
 
 static int __init rswap_init(void)
 {
-	pr_info("loaded\n");
+	/* Receive buffers are RSWAP_MSG_MAX bytes: every message must fit. */
+	BUILD_BUG_ON(sizeof(struct rswap_hello) > RSWAP_MSG_MAX);
+	BUILD_BUG_ON(sizeof(struct rswap_auth) > RSWAP_MSG_MAX);
+	BUILD_BUG_ON(sizeof(struct rswap_error) > RSWAP_MSG_MAX);
+	pr_info("loaded (wire protocol %d)\n", RSWAP_WIRE_VERSION);
 	return 0;
 }
 

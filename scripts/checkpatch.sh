@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # checkpatch.sh: run the kernel's scripts/checkpatch.pl on the project's
-# kernel code (kmod/ and the harness's test module).
+# kernel code (kmod/, the wire header it shares, the harness's test module).
 #
 # Usage: scripts/checkpatch.sh [WORKDIR]
 #   WORKDIR  where checkpatch.pl is unpacked from Debian's linux-source-6.1
@@ -27,7 +27,7 @@ if [ ! -x "$cp_pl" ]; then
 fi
 
 cd "$top"
-files=$(ls kmod/*.c kmod/*.h tests/vm/testmod/*.c 2>/dev/null || true)
+files=$(ls kmod/*.c kmod/*.h proto/*.h tests/vm/testmod/*.c 2>/dev/null || true)
 [ -n "$files" ] || { echo "checkpatch: no kernel sources found"; exit 1; }
 # --no-tree: we are not inside a kernel tree. Every WARNING and ERROR counts.
 # shellcheck disable=SC2086

@@ -18,7 +18,6 @@
  *
  * Both sides exit 0 only if every page compared equal.
  */
-#define _GNU_SOURCE
 #include <endian.h>
 #include <errno.h>
 #include <getopt.h>

@@ -6,7 +6,6 @@
  * exactly the reports they hold and no others; results-channel lines must
  * give the right outcome for passes, failures, skips, truncation and junk.
  */
-#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * rswap_wire.h: the control messages rswap.ko (or a userspace client) and
+ * rswap-server exchange with RDMA SEND/RECV. Fixed layout, little-endian,
+ * sizes checked at build time. Shared verbatim by the kernel module and
+ * userspace: only <linux/types.h> and the endian helpers below are used.
+ *
+ * Every message starts with struct rswap_hdr. A receiver passes the bytes it
+ * got to rswap_msg_check() before it reads anything else; a message that
+ * fails is answered with RSWAP_MSG_ERROR (server) or ends the connection
+ * (client), and is counted.
+ *
+ * The conversation on one connection:
+ *
+ *   client                                   server
+ *   HELLO(client id, page size, name)  ->
+ *                                      <-    CHALLENGE(server id, nonce S)
+ *   AUTH(nonce C, mac)                 ->    mac = HMAC-SHA256(key, "rswap-auth-client" S C id)
+ *                                      <-    WELCOME(mac', slab size, quota, slabs held)
+ *                                            mac' = HMAC-SHA256(key, "rswap-auth-server" C S id)
+ *   GRANT_REQ                          ->
+ *                                      <-    GRANT(slab, addr, rkey, size) or ERROR
+ *   RETURN(slab)                       ->
+ *                                      <-    RETURNED(slab) or ERROR
+ *   REATTACH                           ->    after a reconnect or a server restart:
+ *                                      <-    GRANT(flags=REATTACHED) for each slab held
+ *                                      <-    REATTACHED(count)
+ *
+ * Nothing but HELLO and AUTH is accepted before WELCOME. The client id is
+ * the client's stable identity: the server keeps a client's slabs under it
+ * across disconnects and restarts, for REATTACH.
+ */
+#ifndef RSWAP_WIRE_H
+#define RSWAP_WIRE_H
+
+#include <linux/types.h>
+
+#ifdef __KERNEL__
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <asm/byteorder.h>
+#define rswap_le16(x) le16_to_cpu(x)
+#define rswap_le32(x) le32_to_cpu(x)
+#define rswap_le64(x) le64_to_cpu(x)
+#define rswap_cpu16(x) cpu_to_le16(x)
+#define rswap_cpu32(x) cpu_to_le32(x)
+#define rswap_cpu64(x) cpu_to_le64(x)
+#else
+#include <endian.h>
+#include <stddef.h>
+#include <string.h>
+#define rswap_le16(x) le16toh(x)
+#define rswap_le32(x) le32toh(x)
+#define rswap_le64(x) le64toh(x)
+#define rswap_cpu16(x) htole16(x)
+#define rswap_cpu32(x) htole32(x)
+#define rswap_cpu64(x) htole64(x)
+#endif
+
+#define RSWAP_WIRE_MAGIC	0x50575352u	/* "RSWP" little-endian */
+#define RSWAP_WIRE_VERSION	1
+/* Largest message; receive buffers are this size. */
+#define RSWAP_MSG_MAX		128
+#define RSWAP_PAGE_SIZE		4096
+#define RSWAP_ID_LEN		16
+#define RSWAP_NONCE_LEN		32
+#define RSWAP_MAC_LEN		32	/* HMAC-SHA256 */
+#define RSWAP_NAME_LEN		32
+#define RSWAP_TEXT_LEN		48
+
+enum rswap_msg_type {
+	RSWAP_MSG_HELLO = 1,
+	RSWAP_MSG_CHALLENGE,
+	RSWAP_MSG_AUTH,
+	RSWAP_MSG_WELCOME,
+	RSWAP_MSG_GRANT_REQ,
+	RSWAP_MSG_GRANT,
+	RSWAP_MSG_RETURN,
+	RSWAP_MSG_RETURNED,
+	RSWAP_MSG_REATTACH,
+	RSWAP_MSG_REATTACHED,
+	RSWAP_MSG_ERROR,
+	RSWAP_MSG_TYPE_END
+};
+
+/* Codes carried by RSWAP_MSG_ERROR, and returned negated by rswap_msg_check. */
+enum rswap_err {
+	RSWAP_ERR_MALFORMED = 1,	/* failed rswap_msg_check */
+	RSWAP_ERR_VERSION,		/* a version this side does not speak */
+	RSWAP_ERR_STATE,		/* valid message, wrong moment */
+	RSWAP_ERR_AUTH,			/* bad MAC: wrong key */
+	RSWAP_ERR_QUOTA,		/* the client holds its quota of slabs */
+	RSWAP_ERR_NO_MEMORY,		/* the server has no free slab */
+	RSWAP_ERR_NO_SLAB,		/* no such slab, or not this client's */
+	RSWAP_ERR_INTERNAL,		/* the server failed; try again later */
+	RSWAP_ERR_END
+};
+
+/**
+ * struct rswap_hdr - starts every message
+ * @magic:	RSWAP_WIRE_MAGIC
+ * @version:	RSWAP_WIRE_VERSION
+ * @type:	enum rswap_msg_type
+ * @length:	bytes in the message, header included; exactly the size of
+ *		the type's struct
+ * @flags:	per type; zero where a type defines none
+ * @seq:	chosen by the requester, echoed in the answer
+ */
+struct rswap_hdr {
+	__le32 magic;
+	__le16 version;
+	__le16 type;
+	__le16 length;
+	__le16 flags;
+	__le32 seq;
+};
+
+/**
+ * struct rswap_hello - client introduces itself
+ * @id:		stable client identity (random, kept by the client)
+ * @page_size:	RSWAP_PAGE_SIZE
+ * @reserved:	zero
+ * @name:	human-readable, NUL-terminated (host name)
+ */
+struct rswap_hello {
+	struct rswap_hdr hdr;
+	__u8 id[RSWAP_ID_LEN];
+	__le32 page_size;
+	__le32 reserved;
+	char name[RSWAP_NAME_LEN];
+};
+
+/**
+ * struct rswap_challenge - server's nonce
+ * @id:		stable server identity (kept in its metadata log)
+ * @nonce:	random, fresh per connection
+ */
+struct rswap_challenge {
+	struct rswap_hdr hdr;
+	__u8 id[RSWAP_ID_LEN];
+	__u8 nonce[RSWAP_NONCE_LEN];
+};
+
+/**
+ * struct rswap_auth - client's proof of the key
+ * @nonce:	client's random nonce
+ * @mac:	HMAC-SHA256(key, "rswap-auth-client" || server nonce || @nonce
+ *		|| client id)
+ */
+struct rswap_auth {
+	struct rswap_hdr hdr;
+	__u8 nonce[RSWAP_NONCE_LEN];
+	__u8 mac[RSWAP_MAC_LEN];
+};
+
+/**
+ * struct rswap_welcome - server accepts, and proves the key too
+ * @mac:	HMAC-SHA256(key, "rswap-auth-server" || client nonce ||
+ *		server nonce || client id)
+ * @slab_size:	bytes per slab, a multiple of RSWAP_PAGE_SIZE
+ * @quota:	slabs this client may hold
+ * @held:	slabs this client holds already (REATTACH lists them)
+ */
+struct rswap_welcome {
+	struct rswap_hdr hdr;
+	__u8 mac[RSWAP_MAC_LEN];
+	__le64 slab_size;
+	__le32 quota;
+	__le32 held;
+};
+
+/* GRANT_REQ and REATTACH carry only the header. */
+struct rswap_request {
+	struct rswap_hdr hdr;
+};
+
+#define RSWAP_GRANT_REATTACHED	0x1	/* hdr.flags: an answer to REATTACH */
+
+/**
+ * struct rswap_grant - a slab the client may read and write
+ * @slab:	server's slab number, names the slab in RETURN
+ * @rkey:	remote key of the slab's memory region (new on each connection)
+ * @addr:	remote address of the slab's first byte
+ * @size:	bytes, equal to the welcome's slab_size
+ */
+struct rswap_grant {
+	struct rswap_hdr hdr;
+	__le32 slab;
+	__le32 rkey;
+	__le64 addr;
+	__le64 size;
+};
+
+/**
+ * struct rswap_slab_msg - RETURN (client) and RETURNED (server)
+ * @slab:	the slab
+ * @reserved:	zero
+ */
+struct rswap_slab_msg {
+	struct rswap_hdr hdr;
+	__le32 slab;
+	__le32 reserved;
+};
+
+/**
+ * struct rswap_reattached - end of a REATTACH answer
+ * @count:	GRANT messages sent before this one
+ * @reserved:	zero
+ */
+struct rswap_reattached {
+	struct rswap_hdr hdr;
+	__le32 count;
+	__le32 reserved;
+};
+
+/**
+ * struct rswap_error - server refuses a request
+ * @code:	enum rswap_err
+ * @ref_type:	type of the refused message (0 if it could not be parsed)
+ * @reserved:	zero
+ * @text:	human-readable, NUL-terminated
+ */
+struct rswap_error {
+	struct rswap_hdr hdr;
+	__le32 code;
+	__le16 ref_type;
+	__le16 reserved;
+	char text[RSWAP_TEXT_LEN];
+};
+
+_Static_assert(sizeof(struct rswap_hdr) == 16, "rswap_hdr layout");
+_Static_assert(sizeof(struct rswap_hello) == 72, "rswap_hello layout");
+_Static_assert(sizeof(struct rswap_challenge) == 64, "rswap_challenge layout");
+_Static_assert(sizeof(struct rswap_auth) == 80, "rswap_auth layout");
+_Static_assert(sizeof(struct rswap_welcome) == 64, "rswap_welcome layout");
+_Static_assert(sizeof(struct rswap_request) == 16, "rswap_request layout");
+_Static_assert(sizeof(struct rswap_grant) == 40, "rswap_grant layout");
+_Static_assert(sizeof(struct rswap_slab_msg) == 24, "rswap_slab_msg layout");
+_Static_assert(sizeof(struct rswap_reattached) == 24, "rswap_reattached layout");
+_Static_assert(sizeof(struct rswap_error) == 72, "rswap_error layout");
+
+/* Size of a message of @type, or 0 for an unknown type. */
+static inline size_t rswap_msg_size(unsigned int type)
+{
+	switch (type) {
+	case RSWAP_MSG_HELLO:
+		return sizeof(struct rswap_hello);
+	case RSWAP_MSG_CHALLENGE:
+		return sizeof(struct rswap_challenge);
+	case RSWAP_MSG_AUTH:
+		return sizeof(struct rswap_auth);
+	case RSWAP_MSG_WELCOME:
+		return sizeof(struct rswap_welcome);
+	case RSWAP_MSG_GRANT_REQ:
+	case RSWAP_MSG_REATTACH:
+		return sizeof(struct rswap_request);
+	case RSWAP_MSG_GRANT:
+		return sizeof(struct rswap_grant);
+	case RSWAP_MSG_RETURN:
+	case RSWAP_MSG_RETURNED:
+		return sizeof(struct rswap_slab_msg);
+	case RSWAP_MSG_REATTACHED:
+		return sizeof(struct rswap_reattached);
+	case RSWAP_MSG_ERROR:
+		return sizeof(struct rswap_error);
+	default:
+		return 0;
+	}
+}
+
+static inline int rswap_str_terminated(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+/*
+ * rswap_msg_check - validate @len received bytes at @buf before any use.
+ * Returns the message type (> 0), or a negated enum rswap_err:
+ * -RSWAP_ERR_VERSION for a good header of another version, else
+ * -RSWAP_ERR_MALFORMED. Checks the header (magic, version, known type,
+ * length equal to both @len and the type's size), that flags, reserved
+ * fields and strings are as the type defines, and per-type constants
+ * (page size, slab size). Ids (slab numbers) are the caller's to check.
+ */
+static inline int rswap_msg_check(const void *buf, size_t len)
+{
+	const struct rswap_hdr *h = (const struct rswap_hdr *)buf;
+	unsigned int type, flags;
+	size_t size;
+
+	if (!buf || len < sizeof(*h) || len > RSWAP_MSG_MAX)
+		return -RSWAP_ERR_MALFORMED;
+	if (rswap_le32(h->magic) != RSWAP_WIRE_MAGIC)
+		return -RSWAP_ERR_MALFORMED;
+	if (rswap_le16(h->version) != RSWAP_WIRE_VERSION)
+		return -RSWAP_ERR_VERSION;
+	type = rswap_le16(h->type);
+	flags = rswap_le16(h->flags);
+	size = rswap_msg_size(type);
+	if (!size || (size_t)rswap_le16(h->length) != size || len != size)
+		return -RSWAP_ERR_MALFORMED;
+	if (flags && !(type == RSWAP_MSG_GRANT && flags == RSWAP_GRANT_REATTACHED))
+		return -RSWAP_ERR_MALFORMED;
+
+	switch (type) {
+	case RSWAP_MSG_HELLO: {
+		const struct rswap_hello *m = (const struct rswap_hello *)buf;
+
+		if (rswap_le32(m->page_size) != RSWAP_PAGE_SIZE || m->reserved ||
+		    !rswap_str_terminated(m->name, sizeof(m->name)))
+			return -RSWAP_ERR_MALFORMED;
+		break;
+	}
+	case RSWAP_MSG_WELCOME: {
+		const struct rswap_welcome *m = (const struct rswap_welcome *)buf;
+		__u64 slab = rswap_le64(m->slab_size);
+
+		if (!slab || slab % RSWAP_PAGE_SIZE)
+			return -RSWAP_ERR_MALFORMED;
+		break;
+	}
+	case RSWAP_MSG_GRANT: {
+		const struct rswap_grant *m = (const struct rswap_grant *)buf;
+		__u64 size = rswap_le64(m->size), addr = rswap_le64(m->addr);
+
+		if (!size || size % RSWAP_PAGE_SIZE || addr + size < addr)
+			return -RSWAP_ERR_MALFORMED;
+		break;
+	}
+	case RSWAP_MSG_RETURN:
+	case RSWAP_MSG_RETURNED: {
+		const struct rswap_slab_msg *m = (const struct rswap_slab_msg *)buf;
+
+		if (m->reserved)
+			return -RSWAP_ERR_MALFORMED;
+		break;
+	}
+	case RSWAP_MSG_REATTACHED: {
+		const struct rswap_reattached *m = (const struct rswap_reattached *)buf;
+
+		if (m->reserved)
+			return -RSWAP_ERR_MALFORMED;
+		break;
+	}
+	case RSWAP_MSG_ERROR: {
+		const struct rswap_error *m = (const struct rswap_error *)buf;
+		__u32 code = rswap_le32(m->code);
+
+		if (!code || code >= RSWAP_ERR_END || m->reserved ||
+		    !rswap_str_terminated(m->text, sizeof(m->text)))
+			return -RSWAP_ERR_MALFORMED;
+		break;
+	}
+	default:
+		break;
+	}
+	return (int)type;
+}
+
+/* Fill the header of a message of @type; the body is the caller's. */
+static inline void rswap_hdr_init(struct rswap_hdr *h, unsigned int type, __u32 seq)
+{
+	h->magic = rswap_cpu32(RSWAP_WIRE_MAGIC);
+	h->version = rswap_cpu16(RSWAP_WIRE_VERSION);
+	h->type = rswap_cpu16((__u16)type);
+	h->length = rswap_cpu16((__u16)rswap_msg_size(type));
+	h->flags = 0;
+	h->seq = rswap_cpu32(seq);
+}
+
+#endif /* RSWAP_WIRE_H */

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pool: which slab of the donated memory belongs to which client.
+ *
+ * The donated memory is cut into n_slabs slabs of slab_size bytes; slab i is
+ * at byte i * slab_size of the backing file. A slab is free or held by one
+ * client. Clients are known by their 16-byte id; each may hold at most its
+ * quota of slabs. Pure bookkeeping: no I/O, no RDMA, no allocation after
+ * pool_init, so the metadata log replays into it and unit tests drive it.
+ *
+ * Errors are negated enum rswap_err codes, as the protocol reports them.
+ */
+#ifndef RSWAP_POOL_H
+#define RSWAP_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rswap_wire.h"
+
+#define POOL_NONE UINT32_MAX
+
+struct pool_client {
+	uint8_t id[RSWAP_ID_LEN];
+	char name[RSWAP_NAME_LEN];
+	bool known;			/* slot in use */
+	uint32_t quota;			/* slabs it may hold */
+	uint32_t held;			/* slabs it holds */
+	uint64_t grants_total;		/* slabs granted, over its lifetime */
+	uint64_t returns_total;		/* slabs returned */
+	uint64_t refused_quota_total;	/* grants refused: quota reached */
+	uint64_t refused_memory_total;	/* grants refused: no free slab */
+};
+
+struct pool {
+	uint64_t slab_size;		/* bytes */
+	uint32_t n_slabs;
+	uint32_t n_free;
+	uint32_t max_clients;
+	uint32_t default_quota;		/* slabs, for clients added */
+	uint32_t *owner;		/* per slab: client index or POOL_NONE */
+	uint32_t next_hint;		/* where the search for a free slab starts */
+	struct pool_client *clients;
+};
+
+/* Returns 0, or -1 with errno set (EINVAL for zero sizes, ENOMEM). */
+int pool_init(struct pool *p, uint32_t n_slabs, uint64_t slab_size,
+	      uint32_t max_clients, uint32_t default_quota);
+void pool_fini(struct pool *p);
+
+/* Index of the client with @id, or POOL_NONE. */
+uint32_t pool_client_find(const struct pool *p, const uint8_t id[RSWAP_ID_LEN]);
+/* Index of the client with @id, added if new; POOL_NONE if the table is full. */
+uint32_t pool_client_get(struct pool *p, const uint8_t id[RSWAP_ID_LEN], const char *name);
+
+/* Grant the lowest free slab to @client: slab number, or -RSWAP_ERR_QUOTA,
+ * -RSWAP_ERR_NO_MEMORY, -RSWAP_ERR_NO_SLAB (no such client). */
+int64_t pool_grant(struct pool *p, uint32_t client);
+/* Grant @slab exactly (replaying the log): 0 or a negated rswap_err. The
+ * quota is not checked: a log may hold grants made under a larger one. */
+int pool_grant_slab(struct pool *p, uint32_t client, uint32_t slab);
+/* @client gives @slab back: 0, or -RSWAP_ERR_NO_SLAB if it does not hold it. */
+int pool_return(struct pool *p, uint32_t client, uint32_t slab);
+
+/* The slab after @after (POOL_NONE to start) held by @client, or POOL_NONE. */
+uint32_t pool_next_held(const struct pool *p, uint32_t client, uint32_t after);
+
+static inline bool pool_slab_valid(const struct pool *p, uint32_t slab)
+{
+	return slab < p->n_slabs;
+}
+
+#endif

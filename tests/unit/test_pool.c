@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: server/pool.c slab bookkeeping. Grants give the lowest free
+ * slab; quotas and the memory limit refuse with their own codes and are
+ * counted; a client can return only its own slabs; replayed grants land on
+ * exactly the slab named; the client table refuses past its size.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pool.h"
+
+static const uint8_t id_a[RSWAP_ID_LEN] = { 1 };
+static const uint8_t id_b[RSWAP_ID_LEN] = { 2 };
+static const uint8_t id_c[RSWAP_ID_LEN] = { 3 };
+
+static int setup(void **state)
+{
+	static struct pool p;
+
+	if (pool_init(&p, 8, 1 << 20, 2, 5))
+		return -1;
+	*state = &p;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	pool_fini(*state);
+	return 0;
+}
+
+static void bad_sizes_are_refused(void **state)
+{
+	struct pool q;
+
+	(void)state;
+	assert_int_equal(pool_init(&q, 0, 4096, 1, 1), -1);
+	assert_int_equal(pool_init(&q, 1, 0, 1, 1), -1);
+	assert_int_equal(pool_init(&q, 1, 4096, 0, 1), -1);
+}
+
+static void clients_are_found_and_bounded(void **state)
+{
+	struct pool *p = *state;
+	uint32_t a, b;
+
+	assert_int_equal(pool_client_find(p, id_a), POOL_NONE);
+	a = pool_client_get(p, id_a, "alpha");
+	b = pool_client_get(p, id_b, NULL);
+	assert_int_not_equal(a, POOL_NONE);
+	assert_int_not_equal(b, POOL_NONE);
+	assert_int_not_equal(a, b);
+	assert_int_equal(pool_client_get(p, id_a, "alpha2"), a);
+	assert_string_equal(p->clients[a].name, "alpha2");
+	assert_int_equal(p->clients[b].quota, 5);
+	/* table of two is full */
+	assert_int_equal(pool_client_get(p, id_c, "gamma"), POOL_NONE);
+}
+
+static void grants_quota_and_memory(void **state)
+{
+	struct pool *p = *state;
+	uint32_t a = pool_client_get(p, id_a, "a"), b = pool_client_get(p, id_b, "b");
+	int64_t s;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		assert_int_equal(pool_grant(p, a), i);
+	assert_int_equal(pool_grant(p, a), -RSWAP_ERR_QUOTA);
+	assert_int_equal(p->clients[a].refused_quota_total, 1);
+	assert_int_equal(p->clients[a].held, 5);
+
+	assert_int_equal(pool_grant(p, b), 5);
+	assert_int_equal(pool_grant(p, b), 6);
+	assert_int_equal(pool_grant(p, b), 7);
+	assert_int_equal(p->n_free, 0);
+	assert_int_equal(pool_grant(p, b), -RSWAP_ERR_NO_MEMORY);
+	assert_int_equal(p->clients[b].refused_memory_total, 1);
+
+	/* returned slabs come back lowest first */
+	assert_int_equal(pool_return(p, a, 3), 0);
+	assert_int_equal(pool_return(p, a, 1), 0);
+	assert_int_equal(p->n_free, 2);
+	s = pool_grant(p, b);
+	assert_int_equal(s, 1);
+	assert_int_equal(pool_grant(p, b), 3);
+	assert_int_equal(p->clients[b].held, 5);
+	assert_int_equal(p->clients[a].returns_total, 2);
+
+	/* unknown client */
+	assert_int_equal(pool_grant(p, 7), -RSWAP_ERR_NO_SLAB);
+}
+
+static void only_the_owner_returns(void **state)
+{
+	struct pool *p = *state;
+	uint32_t a = pool_client_get(p, id_a, "a"), b = pool_client_get(p, id_b, "b");
+
+	assert_int_equal(pool_grant(p, a), 0);
+	assert_int_equal(pool_return(p, b, 0), -RSWAP_ERR_NO_SLAB);
+	assert_int_equal(pool_return(p, a, 1), -RSWAP_ERR_NO_SLAB);
+	assert_int_equal(pool_return(p, a, 8), -RSWAP_ERR_NO_SLAB);
+	assert_int_equal(pool_return(p, a, POOL_NONE), -RSWAP_ERR_NO_SLAB);
+	assert_int_equal(pool_return(p, a, 0), 0);
+	assert_int_equal(pool_return(p, a, 0), -RSWAP_ERR_NO_SLAB);
+	assert_int_equal(p->n_free, 8);
+}
+
+static void replayed_grants_are_exact(void **state)
+{
+	struct pool *p = *state;
+	uint32_t a = pool_client_get(p, id_a, "a"), b = pool_client_get(p, id_b, "b");
+	uint32_t s, n = 0;
+	int i;
+
+	assert_int_equal(pool_grant_slab(p, a, 6), 0);
+	assert_int_equal(pool_grant_slab(p, a, 2), 0);
+	assert_int_equal(pool_grant_slab(p, b, 6), -RSWAP_ERR_NO_SLAB);
+	assert_int_equal(pool_grant_slab(p, b, 8), -RSWAP_ERR_NO_SLAB);
+	/* replay ignores the quota of 5 */
+	for (i = 3; i < 6; i++)
+		assert_int_equal(pool_grant_slab(p, a, i), 0);
+	assert_int_equal(pool_grant_slab(p, a, 7), 0);
+	assert_int_equal(p->clients[a].held, 6);
+	/* new grants skip what replay took */
+	assert_int_equal(pool_grant(p, b), 0);
+	assert_int_equal(pool_grant(p, b), 1);
+	assert_int_equal(pool_grant(p, b), -RSWAP_ERR_NO_MEMORY);
+
+	for (s = pool_next_held(p, a, POOL_NONE); s != POOL_NONE; s = pool_next_held(p, a, s))
+		n++;
+	assert_int_equal(n, 6);
+	assert_int_equal(pool_next_held(p, b, POOL_NONE), 0);
+	assert_int_equal(pool_next_held(p, b, 0), 1);
+	assert_int_equal(pool_next_held(p, b, 1), POOL_NONE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(bad_sizes_are_refused),
+		cmocka_unit_test_setup_teardown(clients_are_found_and_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(grants_quota_and_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(only_the_owner_returns, setup, teardown),
+		cmocka_unit_test_setup_teardown(replayed_grants_are_exact, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

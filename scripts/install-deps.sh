@@ -23,7 +23,7 @@ esac
 base_pkgs=(
 	# build
 	build-essential cmake pkg-config git kmod cpio xz-utils
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev valgrind libssl-dev
 	libibverbs-dev librdmacm-dev liburing-dev
 	libprotobuf-c-dev protobuf-c-compiler libcmocka-dev
 	# guest: kernels, emulator, userspace copied into the initramfs

@@ -75,6 +75,29 @@ uint32_t pool_client_get(struct pool *p, const uint8_t id[RSWAP_ID_LEN], const c
 	return i;
 }
 
+int pool_client_put(struct pool *p, uint32_t client, const uint8_t id[RSWAP_ID_LEN],
+		    const char *name)
+{
+	struct pool_client *c;
+
+	if (client >= p->max_clients)
+		return -1;
+	c = &p->clients[client];
+	if (c->known && memcmp(c->id, id, RSWAP_ID_LEN))
+		return -1;
+	if (!c->known) {
+		memset(c, 0, sizeof(*c));
+		memcpy(c->id, id, RSWAP_ID_LEN);
+		c->known = true;
+		c->quota = p->default_quota;
+	}
+	if (name && name[0]) {
+		strncpy(c->name, name, sizeof(c->name) - 1);
+		c->name[sizeof(c->name) - 1] = '\0';
+	}
+	return 0;
+}
+
 static bool client_valid(const struct pool *p, uint32_t client)
 {
 	return client < p->max_clients && p->clients[client].known;

@@ -53,6 +53,11 @@ uint32_t pool_client_find(const struct pool *p, const uint8_t id[RSWAP_ID_LEN]);
 /* Index of the client with @id, added if new; POOL_NONE if the table is full. */
 uint32_t pool_client_get(struct pool *p, const uint8_t id[RSWAP_ID_LEN], const char *name);
 
+/* Put the client @id at index @client (replaying the log): 0, or -1 if the
+ * index is out of range or holds another client. */
+int pool_client_put(struct pool *p, uint32_t client, const uint8_t id[RSWAP_ID_LEN],
+		    const char *name);
+
 /* Grant the lowest free slab to @client: slab number, or -RSWAP_ERR_QUOTA,
  * -RSWAP_ERR_NO_MEMORY, -RSWAP_ERR_NO_SLAB (no such client). */
 int64_t pool_grant(struct pool *p, uint32_t client);

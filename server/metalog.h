@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * metalog: the server's slab table on disk, so that a server killed with
+ * SIGKILL and started again on the same backing file knows which slab
+ * belongs to which client, and clients can reattach with every page intact.
+ *
+ * The log is a file of fixed-size records (struct metalog_rec), each with a
+ * CRC-32C. The first record is FORMAT (server id, slab size, slab count);
+ * then CLIENT (a client id gets a client number), GRANT and FREE (a slab
+ * changes hands). Replaying the records in order rebuilds the pool.
+ *
+ * Durability: a GRANT is written and fdatasync'ed (one linked io_uring
+ * write + fsync) before the client hears of the slab, so no client ever
+ * stores into a slab the log does not give it. A FREE is written before the
+ * client is told its slab is gone.
+ *
+ * Crash safety: records are appended at record-size offsets; a crash can
+ * leave at most the last one torn. Replay stops at the first record that
+ * fails its checks; if what follows it is less than one record, it is a
+ * torn tail and is cut off; if more follows, the log is corrupt and the
+ * server refuses to start rather than forget slabs.
+ *
+ * Size: on open the log is compacted (rewritten with one record per client
+ * and per held slab, then renamed over the old one).
+ */
+#ifndef RSWAP_METALOG_H
+#define RSWAP_METALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <liburing.h>
+
+#include "pool.h"
+#include "rswap_wire.h"
+
+#define METALOG_MAGIC	0x4c4d5352u	/* "RSML" little-endian */
+#define METALOG_VERSION	1
+#define METALOG_REC_SIZE 128
+
+enum metalog_type {
+	METALOG_FORMAT = 1,
+	METALOG_CLIENT,
+	METALOG_GRANT,
+	METALOG_FREE,
+	METALOG_TYPE_END
+};
+
+struct metalog_rec {
+	uint32_t magic;		/* le */
+	uint16_t version;	/* le */
+	uint16_t type;		/* le, enum metalog_type */
+	uint64_t seq;		/* le, 1 for the first record, +1 each */
+	union {
+		struct {
+			uint8_t server_id[RSWAP_ID_LEN];
+			uint64_t slab_size;	/* le, bytes */
+			uint32_t n_slabs;	/* le */
+			uint32_t reserved;
+		} format;
+		struct {
+			uint8_t id[RSWAP_ID_LEN];
+			uint32_t client;	/* le, number used by GRANT/FREE */
+			uint32_t reserved;
+			char name[RSWAP_NAME_LEN];
+		} client;
+		struct {
+			uint32_t slab;		/* le */
+			uint32_t client;	/* le */
+		} slab;
+		uint8_t body[METALOG_REC_SIZE - 24];
+	};
+	uint32_t reserved;	/* zero */
+	uint32_t crc;		/* le, CRC-32C of every byte before it */
+};
+
+_Static_assert(sizeof(struct metalog_rec) == METALOG_REC_SIZE, "metalog_rec layout");
+
+/* What replay found. */
+struct metalog_replay {
+	uint64_t records;	/* good records applied */
+	uint64_t good_bytes;	/* end of the last good record */
+	uint64_t torn_bytes;	/* cut off after it: a torn tail (< 1 record) */
+	bool corrupt;		/* a bad record with more data after it */
+	char error[160];	/* why replay stopped early or refused */
+};
+
+/* Check one record's magic, version, type and CRC; 0 or -1. */
+int metalog_rec_check(const struct metalog_rec *r);
+/* Fill the header and CRC of @r (body already set). */
+void metalog_rec_seal(struct metalog_rec *r, enum metalog_type type, uint64_t seq);
+
+/*
+ * Replay @len bytes of log into @p, which must be pool_init'ed with the
+ * geometry of the FORMAT record (see metalog_read_format). Returns 0 when
+ * the log is usable (possibly with a torn tail to cut), -1 when it is not
+ * (corrupt, records that contradict each other); r->error says why.
+ */
+int metalog_replay_buf(const void *buf, size_t len, struct pool *p,
+		       struct metalog_replay *r);
+/* The FORMAT record at the start of @buf: 0, or -1 if there is none. */
+int metalog_read_format(const void *buf, size_t len, uint8_t server_id[RSWAP_ID_LEN],
+			uint64_t *slab_size, uint32_t *n_slabs);
+
+struct metalog {
+	int fd;
+	char *path;
+	uint64_t seq;		/* of the last record written */
+	uint64_t end;		/* file offset of the next record */
+	struct io_uring ring;
+	uint64_t records_written_total;
+	uint64_t write_errors_total;
+};
+
+/*
+ * Open the log at @path: if it exists, check its FORMAT against @slab_size
+ * and @n_slabs, replay it into @p (pool_init'ed by the caller with that
+ * geometry) and compact it; if not, create it with a FORMAT record and a
+ * fresh random @server_id. On return @server_id holds the server's id.
+ * Returns 0, or -1 with a one-line reason in @err.
+ */
+int metalog_open(struct metalog *log, const char *path, uint64_t slab_size,
+		 uint32_t n_slabs, struct pool *p, uint8_t server_id[RSWAP_ID_LEN],
+		 struct metalog_replay *r, char *err, size_t err_size);
+void metalog_close(struct metalog *log);
+
+/* Append and make durable; 0, or -errno. */
+int metalog_client(struct metalog *log, uint32_t client, const struct pool_client *c);
+int metalog_grant(struct metalog *log, uint32_t slab, uint32_t client);
+int metalog_free(struct metalog *log, uint32_t slab, uint32_t client);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* settings: rswap-server's configuration, parsed and checked in one place. */
+#ifndef RSWAP_SETTINGS_H
+#define RSWAP_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SETTINGS_ADDR_MAX 64
+#define SETTINGS_PATH_MAX 4096
+
+struct settings {
+	char listen_host[SETTINGS_ADDR_MAX];	/* RDMA (rdma_cm) address */
+	char listen_port[8];
+	char admin_host[SETTINGS_ADDR_MAX];	/* admin API (TCP) */
+	char admin_port[8];
+	uint64_t memory;			/* bytes donated */
+	uint64_t slab_size;			/* bytes per slab */
+	uint64_t quota;				/* bytes per client; 0: no limit */
+	uint32_t max_clients;
+	char backing[SETTINGS_PATH_MAX];	/* file holding the memory */
+	char meta[SETTINGS_PATH_MAX];		/* metadata log */
+	char key_file[SETTINGS_PATH_MAX];
+	bool help;
+	bool verbose;
+};
+
+/*
+ * Fill @s from the command line. Returns 0, or -1 with a one-line reason in
+ * @err (bad value, missing required option, contradiction). Sets s->help
+ * and returns 0 for --help. Files are not opened here.
+ */
+int settings_parse(struct settings *s, int argc, char **argv, char *err, size_t err_size);
+void settings_usage(FILE *out);
+
+/* "8G", "512M", "64K", "4096": bytes, or -1 on a bad or overflowing size. */
+int parse_size(const char *text, uint64_t *bytes);
+/* "HOST:PORT" or ":PORT" (host 0.0.0.0): 0 or -1. */
+int parse_hostport(const char *text, char *host, size_t host_size, char *port,
+		   size_t port_size);
+
+#endif

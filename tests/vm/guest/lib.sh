@@ -15,7 +15,9 @@
 # Hosts: each its own address on eth0, reached over rxe0.
 #   host_add NAME N           create host NAME with address $(host_addr N)
 #   host_addr N               the address of host N (10.77.0.N)
-#   on_host NAME CMD...       run CMD as host NAME (RSWAP_HOST=NAME)
+#   on_host NAME CMD...       run CMD as host NAME (RSWAP_HOST=NAME); for a
+#                             daemon whose PID you need, 'on_host NAME exec
+#                             CMD... &' makes $! the daemon, not a subshell
 #
 # Why not network namespaces: on Debian's 6.1 and 6.12 kernels rdma_rxe
 # opens its RoCE UDP socket (port 4791) in the initial namespace only, so an

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0
+/* rswap_client: see rswap_client.h; the protocol is in proto/rswap_wire.h. */
+#include "rswap_client.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <rdma/rdma_cma.h>
+#include <rdma/rdma_verbs.h>
+
+#define CLIENT_RECV_SLOTS 8
+#define CLIENT_SEND_WR 32	/* one-sided operations in flight */
+
+static int fail(struct rswap_client *c, const char *what)
+{
+	snprintf(c->error, sizeof(c->error), "%s: %s", what, strerror(errno));
+	return -1;
+}
+
+static int post_recv_slot(struct rswap_client *c, unsigned int slot)
+{
+	return rdma_post_recv(c->id, (void *)(uintptr_t)(slot + 1), c->recv_buf[slot],
+			      RSWAP_MSG_MAX, c->msg_mr);
+}
+
+/* Wait for one message; returns its recv slot, with its type in *type. */
+static int recv_msg(struct rswap_client *c, int *type)
+{
+	struct ibv_wc wc;
+	unsigned int slot;
+
+	if (rdma_get_recv_comp(c->id, &wc) <= 0)
+		return fail(c, "waiting for the server");
+	if (wc.status != IBV_WC_SUCCESS) {
+		snprintf(c->error, sizeof(c->error), "receive: %s", ibv_wc_status_str(wc.status));
+		return -1;
+	}
+	slot = (unsigned int)(uintptr_t)wc.wr_id - 1;
+	*type = rswap_msg_check(c->recv_buf[slot], wc.byte_len);
+	if (*type < 0) {
+		snprintf(c->error, sizeof(c->error), "malformed message from the server");
+		post_recv_slot(c, slot);
+		return -1;
+	}
+	if (*type == RSWAP_MSG_ERROR) {
+		const struct rswap_error *e = (const void *)c->recv_buf[slot];
+
+		c->last_error = (int)rswap_le32(e->code);
+		snprintf(c->error, sizeof(c->error), "server refused: %s (code %d)", e->text,
+			 c->last_error);
+	}
+	return (int)slot;
+}
+
+static int send_raw(struct rswap_client *c, const void *msg, size_t len)
+{
+	struct ibv_wc wc;
+
+	memcpy(c->send_buf, msg, len);
+	if (rdma_post_send(c->id, NULL, c->send_buf, len, c->msg_mr, IBV_SEND_SIGNALED))
+		return fail(c, "send");
+	if (rdma_get_send_comp(c->id, &wc) <= 0)
+		return fail(c, "send completion");
+	if (wc.status != IBV_WC_SUCCESS) {
+		snprintf(c->error, sizeof(c->error), "send: %s", ibv_wc_status_str(wc.status));
+		return -1;
+	}
+	return 0;
+}
+
+/* Send @msg (header filled by the caller) and get the answer; the answer's
+ * bytes are copied to @ans. Returns its type, or -1. */
+static int call(struct rswap_client *c, const void *msg, size_t len, void *ans, int want)
+{
+	int type, slot;
+
+	if (send_raw(c, msg, len))
+		return -1;
+	slot = recv_msg(c, &type);
+	if (slot < 0)
+		return -1;
+	if (ans)
+		memcpy(ans, c->recv_buf[slot], rswap_msg_size((unsigned int)type));
+	if (post_recv_slot(c, (unsigned int)slot))
+		return fail(c, "repost");
+	if (type == RSWAP_MSG_ERROR)
+		return -1;
+	if (want && type != want) {
+		snprintf(c->error, sizeof(c->error), "unexpected answer type %d", type);
+		return -1;
+	}
+	return type;
+}
+
+int rswap_client_raw(struct rswap_client *c, const void *msg, size_t len)
+{
+	int type, slot;
+
+	if (send_raw(c, msg, len))
+		return -1;
+	slot = recv_msg(c, &type);
+	if (slot < 0)
+		return -1;
+	post_recv_slot(c, (unsigned int)slot);
+	return type;
+}
+
+int rswap_client_connect(struct rswap_client *c, const char *host, const char *port,
+			 const struct auth_key *key, const uint8_t id[RSWAP_ID_LEN],
+			 const char *name)
+{
+	struct rdma_addrinfo hints = { .ai_port_space = RDMA_PS_TCP }, *res;
+	struct ibv_qp_init_attr attr = {
+		.cap = { .max_send_wr = CLIENT_SEND_WR, .max_recv_wr = CLIENT_RECV_SLOTS,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_RC,
+	};
+	struct rdma_conn_param param = { .initiator_depth = 16, .responder_resources = 16,
+					 .retry_count = 7, .rnr_retry_count = 7 };
+	struct rswap_hello hello;
+	struct rswap_challenge ch;
+	struct rswap_auth auth;
+	struct rswap_welcome w;
+	uint8_t mac[RSWAP_MAC_LEN];
+	unsigned int i;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	memcpy(c->client_id, id, RSWAP_ID_LEN);
+	ret = rdma_getaddrinfo(host, port, &hints, &res);
+	if (ret) {
+		snprintf(c->error, sizeof(c->error), "%s:%s: %s", host, port,
+			 ret == -1 ? strerror(errno) : gai_strerror(ret));
+		return -1;
+	}
+	ret = rdma_create_ep(&c->id, res, NULL, &attr);
+	rdma_freeaddrinfo(res);
+	if (ret)
+		return fail(c, "rdma_create_ep");
+	c->msg_mr = ibv_reg_mr(c->id->pd, c->recv_buf, sizeof(c->recv_buf) + sizeof(c->send_buf),
+			       IBV_ACCESS_LOCAL_WRITE);
+	if (!c->msg_mr)
+		goto out_fail;
+	for (i = 0; i < CLIENT_RECV_SLOTS; i++)
+		if (post_recv_slot(c, i))
+			goto out_fail;
+	if (rdma_connect(c->id, &param)) {
+		fail(c, "rdma_connect");
+		goto out_destroy;
+	}
+
+	memset(&hello, 0, sizeof(hello));
+	rswap_hdr_init(&hello.hdr, RSWAP_MSG_HELLO, ++c->seq);
+	memcpy(hello.id, id, RSWAP_ID_LEN);
+	hello.page_size = rswap_cpu32(RSWAP_PAGE_SIZE);
+	snprintf(hello.name, sizeof(hello.name), "%s", name);
+	if (call(c, &hello, sizeof(hello), &ch, RSWAP_MSG_CHALLENGE) < 0)
+		goto out_destroy;
+	memcpy(c->server_id, ch.id, RSWAP_ID_LEN);
+
+	memset(&auth, 0, sizeof(auth));
+	rswap_hdr_init(&auth.hdr, RSWAP_MSG_AUTH, ++c->seq);
+	if (getrandom(auth.nonce, sizeof(auth.nonce), 0) != (ssize_t)sizeof(auth.nonce) ||
+	    auth_client_mac(key, ch.nonce, auth.nonce, id, auth.mac)) {
+		fail(c, "making the proof");
+		goto out_destroy;
+	}
+	if (call(c, &auth, sizeof(auth), &w, RSWAP_MSG_WELCOME) < 0)
+		goto out_destroy;
+	if (auth_server_mac(key, ch.nonce, auth.nonce, id, mac) || !auth_mac_equal(mac, w.mac)) {
+		snprintf(c->error, sizeof(c->error), "the server does not know the key");
+		c->last_error = RSWAP_ERR_AUTH;
+		goto out_destroy;
+	}
+	c->slab_size = rswap_le64(w.slab_size);
+	c->quota = rswap_le32(w.quota);
+	c->held = rswap_le32(w.held);
+	return 0;
+
+out_fail:
+	fail(c, "setting up the connection");
+out_destroy:
+	rswap_client_close(c);
+	return -1;
+}
+
+void rswap_client_close(struct rswap_client *c)
+{
+	if (!c->id)
+		return;
+	rdma_disconnect(c->id);
+	if (c->msg_mr)
+		ibv_dereg_mr(c->msg_mr);
+	rdma_destroy_ep(c->id);
+	c->id = NULL;
+	c->msg_mr = NULL;
+}
+
+static int slab_index(struct rswap_client *c, uint32_t slab)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->n_slabs; i++)
+		if (c->slabs[i].slab == slab)
+			return (int)i;
+	return -1;
+}
+
+static int take_grant(struct rswap_client *c, const struct rswap_grant *g)
+{
+	uint32_t slab = rswap_le32(g->slab);
+	int i = slab_index(c, slab);
+
+	if (rswap_le64(g->size) != c->slab_size) {
+		snprintf(c->error, sizeof(c->error), "grant of %llu bytes, slabs are %llu",
+			 (unsigned long long)rswap_le64(g->size), (unsigned long long)c->slab_size);
+		return -1;
+	}
+	if (i < 0) {
+		if (c->n_slabs == RSWAP_CLIENT_SLABS_MAX) {
+			snprintf(c->error, sizeof(c->error), "too many slabs");
+			return -1;
+		}
+		i = (int)c->n_slabs++;
+	}
+	c->slabs[i].slab = slab;
+	c->slabs[i].rkey = rswap_le32(g->rkey);
+	c->slabs[i].addr = rswap_le64(g->addr);
+	c->slabs[i].valid = true;
+	return i;
+}
+
+int rswap_client_grant(struct rswap_client *c)
+{
+	struct rswap_request r;
+	struct rswap_grant g;
+
+	memset(&r, 0, sizeof(r));
+	rswap_hdr_init(&r.hdr, RSWAP_MSG_GRANT_REQ, ++c->seq);
+	if (call(c, &r, sizeof(r), &g, RSWAP_MSG_GRANT) < 0)
+		return -1;
+	return take_grant(c, &g);
+}
+
+int rswap_client_reattach(struct rswap_client *c)
+{
+	struct rswap_request r;
+	uint32_t i, count = 0;
+
+	for (i = 0; i < c->n_slabs; i++)
+		c->slabs[i].valid = false;
+	memset(&r, 0, sizeof(r));
+	rswap_hdr_init(&r.hdr, RSWAP_MSG_REATTACH, ++c->seq);
+	if (send_raw(c, &r, sizeof(r)))
+		return -1;
+	/* GRANTs, then REATTACHED; bounded by what the server may hold. */
+	for (i = 0; i <= RSWAP_CLIENT_SLABS_MAX; i++) {
+		int type, slot = recv_msg(c, &type);
+		uint8_t msg[RSWAP_MSG_MAX];
+
+		if (slot < 0)
+			return -1;
+		memcpy(msg, c->recv_buf[slot], sizeof(msg));
+		if (post_recv_slot(c, (unsigned int)slot))
+			return fail(c, "repost");
+		if (type == RSWAP_MSG_GRANT) {
+			if (take_grant(c, (const struct rswap_grant *)msg) < 0)
+				return -1;
+			count++;
+		} else if (type == RSWAP_MSG_REATTACHED) {
+			const struct rswap_reattached *d = (const void *)msg;
+
+			if (rswap_le32(d->count) != count) {
+				snprintf(c->error, sizeof(c->error),
+					 "reattach: server counted %u slabs, sent %u",
+					 rswap_le32(d->count), count);
+				return -1;
+			}
+			return (int)count;
+		} else {
+			if (type != RSWAP_MSG_ERROR)
+				snprintf(c->error, sizeof(c->error), "reattach: answer type %d", type);
+			return -1;
+		}
+	}
+	snprintf(c->error, sizeof(c->error), "reattach: no end");
+	return -1;
+}
+
+int rswap_client_return(struct rswap_client *c, uint32_t i)
+{
+	struct rswap_slab_msg m;
+
+	if (i >= c->n_slabs)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	rswap_hdr_init(&m.hdr, RSWAP_MSG_RETURN, ++c->seq);
+	m.slab = rswap_cpu32(c->slabs[i].slab);
+	if (call(c, &m, sizeof(m), NULL, RSWAP_MSG_RETURNED) < 0)
+		return -1;
+	c->slabs[i] = c->slabs[--c->n_slabs];
+	return 0;
+}
+
+struct ibv_mr *rswap_client_reg(struct rswap_client *c, void *buf, size_t len)
+{
+	return ibv_reg_mr(c->id->pd, buf, len, IBV_ACCESS_LOCAL_WRITE);
+}
+
+static int one_sided(struct rswap_client *c, bool write, uint64_t addr, uint32_t rkey,
+		     void *buf, size_t len, struct ibv_mr *mr)
+{
+	struct ibv_wc wc;
+	int ret;
+
+	ret = write ? rdma_post_write(c->id, NULL, buf, len, mr, IBV_SEND_SIGNALED, addr, rkey) :
+		rdma_post_read(c->id, NULL, buf, len, mr, IBV_SEND_SIGNALED, addr, rkey);
+	if (ret)
+		return fail(c, write ? "RDMA WRITE" : "RDMA READ");
+	if (rdma_get_send_comp(c->id, &wc) <= 0)
+		return fail(c, "completion");
+	if (wc.status != IBV_WC_SUCCESS) {
+		snprintf(c->error, sizeof(c->error), "RDMA %s: %s", write ? "WRITE" : "READ",
+			 ibv_wc_status_str(wc.status));
+		return -1;
+	}
+	return 0;
+}
+
+static int transfer(struct rswap_client *c, bool write, uint32_t i, uint32_t page, void *buf,
+		    uint32_t n, struct ibv_mr *mr)
+{
+	uint64_t off = (uint64_t)page * RSWAP_PAGE_SIZE, len = (uint64_t)n * RSWAP_PAGE_SIZE;
+
+	if (i >= c->n_slabs || !c->slabs[i].valid || off + len > c->slab_size) {
+		snprintf(c->error, sizeof(c->error), "no such slab or page");
+		return -1;
+	}
+	if (one_sided(c, write, c->slabs[i].addr + off, c->slabs[i].rkey, buf, len, mr))
+		return -1;
+	if (write) {
+		c->stats.pages_written += n;
+		c->stats.bytes_written += len;
+	} else {
+		c->stats.pages_read += n;
+		c->stats.bytes_read += len;
+	}
+	return 0;
+}
+
+int rswap_client_write(struct rswap_client *c, uint32_t i, uint32_t page, const void *buf,
+		       uint32_t n, struct ibv_mr *mr)
+{
+	return transfer(c, true, i, page, (void *)buf, n, mr);
+}
+
+int rswap_client_read(struct rswap_client *c, uint32_t i, uint32_t page, void *buf,
+		      uint32_t n, struct ibv_mr *mr)
+{
+	return transfer(c, false, i, page, buf, n, mr);
+}
+
+int rswap_client_read_raw(struct rswap_client *c, uint64_t addr, uint32_t rkey, void *buf,
+			  struct ibv_mr *mr)
+{
+	return one_sided(c, false, addr, rkey, buf, RSWAP_PAGE_SIZE, mr);
+}

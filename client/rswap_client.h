@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rswap_client: a userspace client of rswap-server, speaking the bytes of
+ * proto/rswap_wire.h that rswap.ko speaks. Tests and benchmarks use it.
+ *
+ * Synchronous: each call sends a request and waits for its answer. Pages
+ * move with one-sided RDMA WRITE and READ into granted slabs; a zero-filled
+ * page must never be written (rswap_page_is_zero tells), callers record it.
+ */
+#ifndef RSWAP_CLIENT_H
+#define RSWAP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "rswap_wire.h"
+
+#define RSWAP_CLIENT_SLABS_MAX 4096
+
+struct rswap_client_slab {
+	uint32_t slab;		/* server's number */
+	uint32_t rkey;
+	uint64_t addr;
+	bool valid;		/* usable on this connection */
+};
+
+struct rswap_client_stats {
+	uint64_t pages_written;
+	uint64_t pages_read;
+	uint64_t bytes_written;
+	uint64_t bytes_read;
+	uint64_t zero_pages;	/* seen by rswap_page_is_zero: never sent */
+};
+
+struct rswap_client {
+	struct rdma_cm_id *id;
+	struct ibv_mr *msg_mr;
+	uint8_t recv_buf[8][RSWAP_MSG_MAX];
+	uint8_t send_buf[RSWAP_MSG_MAX];
+	uint32_t seq;
+	uint8_t client_id[RSWAP_ID_LEN];
+	uint8_t server_id[RSWAP_ID_LEN];
+	uint64_t slab_size;
+	uint32_t quota;
+	uint32_t held;		/* by the server's count at WELCOME */
+	struct rswap_client_slab slabs[RSWAP_CLIENT_SLABS_MAX];
+	uint32_t n_slabs;
+	struct rswap_client_stats stats;
+	int last_error;		/* enum rswap_err of the last ERROR received */
+	char error[128];	/* what went wrong, for a person */
+};
+
+/* Connect and authenticate. 0, or -1 with c->error set (c->last_error is
+ * RSWAP_ERR_AUTH for a wrong key). */
+int rswap_client_connect(struct rswap_client *c, const char *host, const char *port,
+			 const struct auth_key *key, const uint8_t id[RSWAP_ID_LEN],
+			 const char *name);
+void rswap_client_close(struct rswap_client *c);
+
+/* A new slab: index into c->slabs, or -1 (c->last_error says why). */
+int rswap_client_grant(struct rswap_client *c);
+/* Learn the new rkeys of every slab the server holds for us, after a
+ * reconnect or a server restart. Slabs are matched by server number; unknown
+ * ones are added. Returns the count, or -1. */
+int rswap_client_reattach(struct rswap_client *c);
+/* Give slab index @i back. 0 or -1. */
+int rswap_client_return(struct rswap_client *c, uint32_t i);
+
+/* Send a raw message and wait for the answer's type (or -1): for tests. */
+int rswap_client_raw(struct rswap_client *c, const void *msg, size_t len);
+
+/* One-sided transfers of @n pages between @buf (registered in @mr) and
+ * slab index @i from page @page on. 0, or -1 with the work completion
+ * status in c->error (e.g. remote access error). */
+struct ibv_mr;
+int rswap_client_write(struct rswap_client *c, uint32_t i, uint32_t page, const void *buf,
+		       uint32_t n, struct ibv_mr *mr);
+int rswap_client_read(struct rswap_client *c, uint32_t i, uint32_t page, void *buf,
+		      uint32_t n, struct ibv_mr *mr);
+/* Same, at a raw remote address and rkey (tests of protection). */
+int rswap_client_read_raw(struct rswap_client *c, uint64_t addr, uint32_t rkey, void *buf,
+			  struct ibv_mr *mr);
+struct ibv_mr *rswap_client_reg(struct rswap_client *c, void *buf, size_t len);
+
+static inline bool rswap_page_is_zero(const void *page)
+{
+	const uint64_t *w = page;
+	size_t i;
+
+	for (i = 0; i < RSWAP_PAGE_SIZE / sizeof(*w); i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+#endif

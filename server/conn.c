@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * conn: one client connection of rswap-server.
+ *
+ * Each connection has its own protection domain. Every slab the client may
+ * use is registered as its own memory region in that PD, so the rkeys it
+ * learns are worthless on any other connection: another client's QP, in
+ * another PD, gets a remote access error even with a guessed or stolen rkey.
+ *
+ * The control protocol (proto/rswap_wire.h) runs over SEND/RECV:
+ * CONN_NEW --HELLO--> CONN_CHALLENGED --AUTH--> CONN_READY, then GRANT_REQ,
+ * RETURN and REATTACH in any order. Every received message is validated
+ * first; a bad one is answered with an ERROR and counted. Before the client
+ * has proved the key, any error ends the connection.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <arpa/inet.h>
+
+#include <infiniband/verbs.h>
+#include <rdma/rdma_cma.h>
+
+#include "server.h"
+
+/* RECVs kept posted: clients send one request at a time; the rest is
+ * headroom for a burst, or junk, before we answer. */
+#define CONN_RECV_DEPTH 16
+/* SENDs in flight: a REATTACH answer streams through these. */
+#define CONN_SEND_DEPTH 16
+#define CONN_CQ_DEPTH (CONN_RECV_DEPTH + CONN_SEND_DEPTH)
+/* Completions handled per poll call. */
+#define CONN_POLL_BATCH 16
+/* wr_id: RECV slots are 0..RECV_DEPTH-1, SEND slots follow. */
+#define WR_SEND_BASE CONN_RECV_DEPTH
+
+enum conn_state {
+	CONN_NEW,		/* waiting for HELLO */
+	CONN_CHALLENGED,	/* CHALLENGE sent, waiting for AUTH */
+	CONN_READY,		/* authenticated */
+	CONN_CLOSING,		/* disconnect asked; waiting for the CM */
+};
+
+struct conn {
+	struct conn *next;
+	struct server *srv;
+	struct rdma_cm_id *id;
+	struct ibv_pd *pd;
+	struct ibv_comp_channel *chan;
+	struct ibv_cq *cq;
+	struct loop_src src;
+	enum conn_state state;
+	bool close_after_send;		/* an ERROR ends this connection */
+	bool destroyed;
+	char peer[64];
+
+	uint8_t recv_buf[CONN_RECV_DEPTH][RSWAP_MSG_MAX];
+	uint8_t send_buf[CONN_SEND_DEPTH][RSWAP_MSG_MAX];
+	struct ibv_mr *recv_mr;
+	struct ibv_mr *send_mr;
+	unsigned int send_inflight;
+	unsigned int send_next;
+
+	uint8_t client_id[RSWAP_ID_LEN];
+	char name[RSWAP_NAME_LEN];
+	uint32_t client;		/* pool index once READY */
+	uint8_t nonce[RSWAP_NONCE_LEN];
+	struct ibv_mr **slab_mr;	/* per slab, registered for this client */
+
+	bool reattaching;
+	uint32_t reattach_cursor;	/* last slab sent, or POOL_NONE */
+	uint32_t reattach_count;
+	uint32_t reattach_seq;
+};
+
+static int post_recv(struct conn *c, unsigned int slot)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)c->recv_buf[slot],
+		.length = RSWAP_MSG_MAX,
+		.lkey = c->recv_mr->lkey,
+	};
+	struct ibv_recv_wr wr = { .wr_id = slot, .sg_list = &sge, .num_sge = 1 }, *bad;
+
+	return ibv_post_recv(c->id->qp, &wr, &bad);
+}
+
+/* Send @len bytes of @msg; -1 if every send slot is busy or posting failed. */
+static int send_msg(struct conn *c, const void *msg, size_t len)
+{
+	unsigned int slot = c->send_next;
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)c->send_buf[slot],
+		.length = (uint32_t)len,
+		.lkey = c->send_mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = WR_SEND_BASE + slot,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = IBV_WR_SEND,
+		.send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+
+	if (c->send_inflight == CONN_SEND_DEPTH)
+		return -1;
+	memcpy(c->send_buf[slot], msg, len);
+	if (ibv_post_send(c->id->qp, &wr, &bad))
+		return -1;
+	c->send_inflight++;
+	c->send_next = (slot + 1) % CONN_SEND_DEPTH;
+	return 0;
+}
+
+static void send_error(struct conn *c, enum rswap_err code, unsigned int ref_type,
+		       uint32_t seq, const char *text)
+{
+	struct rswap_error m;
+
+	memset(&m, 0, sizeof(m));
+	rswap_hdr_init(&m.hdr, RSWAP_MSG_ERROR, seq);
+	m.code = rswap_cpu32(code);
+	m.ref_type = rswap_cpu16((uint16_t)ref_type);
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	if (send_msg(c, &m, sizeof(m)))
+		conn_close(c->srv, c, "cannot send an error reply");
+}
+
+static struct ibv_mr *slab_mr(struct conn *c, uint32_t slab)
+{
+	struct server *s = c->srv;
+
+	if (!c->slab_mr[slab])
+		c->slab_mr[slab] = ibv_reg_mr(c->pd, s->mem.base + (uint64_t)slab * s->pool.slab_size,
+					      s->pool.slab_size, IBV_ACCESS_LOCAL_WRITE |
+					      IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE);
+	return c->slab_mr[slab];
+}
+
+static int send_grant(struct conn *c, uint32_t slab, uint16_t flags, uint32_t seq)
+{
+	struct server *s = c->srv;
+	struct ibv_mr *mr = slab_mr(c, slab);
+	struct rswap_grant m;
+
+	if (!mr) {
+		log_msg(LOG_ERR, "client %s: registering slab %u: %s", c->name, slab,
+			strerror(errno));
+		return -1;
+	}
+	memset(&m, 0, sizeof(m));
+	rswap_hdr_init(&m.hdr, RSWAP_MSG_GRANT, seq);
+	m.hdr.flags = rswap_cpu16(flags);
+	m.slab = rswap_cpu32(slab);
+	m.rkey = rswap_cpu32(mr->rkey);
+	m.addr = rswap_cpu64((uintptr_t)mr->addr);
+	m.size = rswap_cpu64(s->pool.slab_size);
+	return send_msg(c, &m, sizeof(m));
+}
+
+/* Stream a REATTACH answer while send slots are free. */
+static void pump_reattach(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	while (c->reattaching && c->send_inflight < CONN_SEND_DEPTH) {
+		uint32_t slab = pool_next_held(&s->pool, c->client, c->reattach_cursor);
+
+		if (slab == POOL_NONE) {
+			struct rswap_reattached m;
+
+			memset(&m, 0, sizeof(m));
+			rswap_hdr_init(&m.hdr, RSWAP_MSG_REATTACHED, c->reattach_seq);
+			m.count = rswap_cpu32(c->reattach_count);
+			c->reattaching = false;
+			if (send_msg(c, &m, sizeof(m)))
+				conn_close(s, c, "cannot send REATTACHED");
+			log_msg(LOG_INFO, "client %s (%s): reattached %u slabs", c->name, c->peer,
+				c->reattach_count);
+			return;
+		}
+		if (send_grant(c, slab, RSWAP_GRANT_REATTACHED, c->reattach_seq)) {
+			c->reattaching = false;
+			send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_REATTACH, c->reattach_seq,
+				   "cannot register a slab");
+			return;
+		}
+		c->reattach_cursor = slab;
+		c->reattach_count++;
+		s->stats.reattached_slabs_total++;
+	}
+}
+
+static void on_hello(struct conn *c, const struct rswap_hello *m, uint32_t seq)
+{
+	struct rswap_challenge r;
+
+	memcpy(c->client_id, m->id, RSWAP_ID_LEN);
+	snprintf(c->name, sizeof(c->name), "%s", m->name[0] ? m->name : "(unnamed)");
+	if (getrandom(c->nonce, sizeof(c->nonce), 0) != (ssize_t)sizeof(c->nonce)) {
+		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_HELLO, seq, "no randomness");
+		c->close_after_send = true;
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	rswap_hdr_init(&r.hdr, RSWAP_MSG_CHALLENGE, seq);
+	memcpy(r.id, c->srv->id, RSWAP_ID_LEN);
+	memcpy(r.nonce, c->nonce, RSWAP_NONCE_LEN);
+	if (send_msg(c, &r, sizeof(r)))
+		conn_close(c->srv, c, "cannot send CHALLENGE");
+	c->state = CONN_CHALLENGED;
+}
+
+static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
+{
+	struct server *s = c->srv;
+	uint8_t want[RSWAP_MAC_LEN];
+	struct rswap_welcome r;
+	uint32_t client;
+	bool known;
+
+	if (auth_client_mac(&s->key, c->nonce, m->nonce, c->client_id, want) ||
+	    !auth_mac_equal(want, m->mac)) {
+		s->stats.auth_failures_total++;
+		log_msg(LOG_ERR, "client %s (%s): wrong key, refused", c->name, c->peer);
+		send_error(c, RSWAP_ERR_AUTH, RSWAP_MSG_AUTH, seq, "wrong key");
+		c->close_after_send = true;
+		return;
+	}
+	known = pool_client_find(&s->pool, c->client_id) != POOL_NONE;
+	client = pool_client_get(&s->pool, c->client_id, c->name);
+	if (client == POOL_NONE) {
+		log_msg(LOG_ERR, "client %s (%s): refused, %u clients known already", c->name,
+			c->peer, s->pool.max_clients);
+		send_error(c, RSWAP_ERR_NO_MEMORY, RSWAP_MSG_AUTH, seq, "too many clients");
+		c->close_after_send = true;
+		return;
+	}
+	if (!known && metalog_client(&s->log, client, &s->pool.clients[client])) {
+		log_msg(LOG_ERR, "client %s: metadata log write failed", c->name);
+		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq, "metadata log failed");
+		c->close_after_send = true;
+		return;
+	}
+	c->client = client;
+	memset(&r, 0, sizeof(r));
+	rswap_hdr_init(&r.hdr, RSWAP_MSG_WELCOME, seq);
+	if (auth_server_mac(&s->key, c->nonce, m->nonce, c->client_id, r.mac)) {
+		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq, "hmac failed");
+		c->close_after_send = true;
+		return;
+	}
+	r.slab_size = rswap_cpu64(s->pool.slab_size);
+	r.quota = rswap_cpu32(s->pool.clients[client].quota);
+	r.held = rswap_cpu32(s->pool.clients[client].held);
+	c->state = CONN_READY;
+	log_msg(LOG_INFO, "client %s (%s): authenticated, holds %u slabs", c->name, c->peer,
+		s->pool.clients[client].held);
+	if (send_msg(c, &r, sizeof(r)))
+		conn_close(s, c, "cannot send WELCOME");
+}
+
+static void on_grant_req(struct conn *c, uint32_t seq)
+{
+	struct server *s = c->srv;
+	int64_t slab = pool_grant(&s->pool, c->client);
+
+	if (slab < 0) {
+		s->stats.refused_total++;
+		send_error(c, (enum rswap_err)-slab, RSWAP_MSG_GRANT_REQ, seq,
+			   slab == -RSWAP_ERR_QUOTA ? "quota reached" :
+			   slab == -RSWAP_ERR_NO_MEMORY ? "no free slab" : "cannot grant");
+		return;
+	}
+	/* Durable before the client can store into it. */
+	if (metalog_grant(&s->log, (uint32_t)slab, c->client)) {
+		pool_return(&s->pool, c->client, (uint32_t)slab);
+		log_msg(LOG_ERR, "metadata log write failed; grant refused");
+		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_GRANT_REQ, seq, "metadata log failed");
+		return;
+	}
+	if (send_grant(c, (uint32_t)slab, 0, seq)) {
+		if (!metalog_free(&s->log, (uint32_t)slab, c->client))
+			pool_return(&s->pool, c->client, (uint32_t)slab);
+		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_GRANT_REQ, seq, "cannot register slab");
+		return;
+	}
+	s->stats.grants_total++;
+	log_msg(LOG_DEBUG, "client %s: granted slab %lld", c->name, (long long)slab);
+}
+
+static void on_return(struct conn *c, const struct rswap_slab_msg *m, uint32_t seq)
+{
+	struct server *s = c->srv;
+	uint32_t slab = rswap_le32(m->slab);
+	struct rswap_slab_msg r;
+
+	if (!pool_slab_valid(&s->pool, slab) || s->pool.owner[slab] != c->client) {
+		send_error(c, RSWAP_ERR_NO_SLAB, RSWAP_MSG_RETURN, seq, "not your slab");
+		return;
+	}
+	if (c->slab_mr[slab]) {
+		ibv_dereg_mr(c->slab_mr[slab]);
+		c->slab_mr[slab] = NULL;
+	}
+	if (metalog_free(&s->log, slab, c->client)) {
+		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_RETURN, seq, "metadata log failed");
+		return;
+	}
+	pool_return(&s->pool, c->client, slab);
+	s->stats.returns_total++;
+	memset(&r, 0, sizeof(r));
+	rswap_hdr_init(&r.hdr, RSWAP_MSG_RETURNED, seq);
+	r.slab = rswap_cpu32(slab);
+	if (send_msg(c, &r, sizeof(r)))
+		conn_close(s, c, "cannot send RETURNED");
+}
+
+static void on_message(struct conn *c, const uint8_t *buf, uint32_t len)
+{
+	struct server *s = c->srv;
+	const struct rswap_hdr *h = (const struct rswap_hdr *)buf;
+	int type = rswap_msg_check(buf, len);
+	uint32_t seq;
+
+	if (type < 0) {
+		s->stats.malformed_total++;
+		log_msg(LOG_INFO, "client %s (%s): malformed message (%u bytes), refused",
+			c->name[0] ? c->name : "?", c->peer, len);
+		send_error(c, (enum rswap_err)-type, 0, 0,
+			   type == -RSWAP_ERR_VERSION ? "unsupported version" : "malformed");
+		if (c->state != CONN_READY)
+			c->close_after_send = true;
+		return;
+	}
+	seq = rswap_le32(h->seq);
+	log_msg(LOG_DEBUG, "client %s: message type %d seq %u", c->name, type, seq);
+	switch (c->state) {
+	case CONN_NEW:
+		if (type == RSWAP_MSG_HELLO) {
+			on_hello(c, (const struct rswap_hello *)buf, seq);
+			return;
+		}
+		break;
+	case CONN_CHALLENGED:
+		if (type == RSWAP_MSG_AUTH) {
+			on_auth(c, (const struct rswap_auth *)buf, seq);
+			return;
+		}
+		break;
+	case CONN_READY:
+		switch (type) {
+		case RSWAP_MSG_GRANT_REQ:
+			on_grant_req(c, seq);
+			return;
+		case RSWAP_MSG_RETURN:
+			on_return(c, (const struct rswap_slab_msg *)buf, seq);
+			return;
+		case RSWAP_MSG_REATTACH:
+			if (c->reattaching)
+				break;
+			c->reattaching = true;
+			c->reattach_cursor = POOL_NONE;
+			c->reattach_count = 0;
+			c->reattach_seq = seq;
+			pump_reattach(c);
+			return;
+		default:
+			break;
+		}
+		break;
+	case CONN_CLOSING:
+		return;
+	}
+	s->stats.protocol_errors_total++;
+	send_error(c, RSWAP_ERR_STATE, (unsigned int)type, seq, "not now");
+	if (c->state != CONN_READY)
+		c->close_after_send = true;
+}
+
+static void on_completion(struct conn *c, const struct ibv_wc *wc)
+{
+	struct server *s = c->srv;
+
+	if (wc->status != IBV_WC_SUCCESS) {
+		if (wc->status != IBV_WC_WR_FLUSH_ERR) {
+			s->stats.completion_errors_total++;
+			log_msg(LOG_INFO, "client %s (%s): work completion %s",
+				c->name[0] ? c->name : "?", c->peer, ibv_wc_status_str(wc->status));
+		}
+		conn_close(s, c, "failed work completion");
+		return;
+	}
+	if (wc->wr_id >= WR_SEND_BASE) {
+		c->send_inflight--;
+		if (c->close_after_send && !c->send_inflight) {
+			conn_close(s, c, "refused");
+			return;
+		}
+		pump_reattach(c);
+		return;
+	}
+	if (c->close_after_send || c->state == CONN_CLOSING)
+		return;
+	on_message(c, c->recv_buf[wc->wr_id], wc->byte_len);
+	if (c->state != CONN_CLOSING && post_recv(c, (unsigned int)wc->wr_id))
+		conn_close(s, c, "cannot repost a receive");
+}
+
+static void conn_ready(struct loop_src *src)
+{
+	struct conn *c = (struct conn *)((char *)src - offsetof(struct conn, src));
+	struct ibv_wc wc[CONN_POLL_BATCH];
+	struct ibv_cq *cq;
+	void *ctx;
+	int n, i;
+
+	if (ibv_get_cq_event(c->chan, &cq, &ctx))
+		return;
+	ibv_ack_cq_events(cq, 1);
+	if (ibv_req_notify_cq(cq, 0)) {
+		conn_close(c->srv, c, "cannot arm the completion queue");
+		return;
+	}
+	/* Bounded: at most the queue's depth in completions can be pending. */
+	for (i = 0; i <= CONN_CQ_DEPTH / CONN_POLL_BATCH; i++) {
+		int k;
+
+		n = ibv_poll_cq(cq, CONN_POLL_BATCH, wc);
+		if (n <= 0)
+			break;
+		for (k = 0; k < n && !c->destroyed; k++)
+			on_completion(c, &wc[k]);
+	}
+}
+
+static void conn_release(struct loop_src *src)
+{
+	struct conn *c = (struct conn *)((char *)src - offsetof(struct conn, src));
+	struct server *s = c->srv;
+	uint32_t i;
+
+	if (c->id->qp)
+		rdma_destroy_qp(c->id);
+	for (i = 0; c->slab_mr && i < s->pool.n_slabs; i++)
+		if (c->slab_mr[i])
+			ibv_dereg_mr(c->slab_mr[i]);
+	free(c->slab_mr);
+	if (c->recv_mr)
+		ibv_dereg_mr(c->recv_mr);
+	if (c->send_mr)
+		ibv_dereg_mr(c->send_mr);
+	if (c->cq)
+		ibv_destroy_cq(c->cq);
+	if (c->chan)
+		ibv_destroy_comp_channel(c->chan);
+	if (c->pd)
+		ibv_dealloc_pd(c->pd);
+	rdma_destroy_id(c->id);
+	free(c);
+}
+
+/* Unlink @c and free it once the loop no longer watches its channel. */
+static void conn_destroy(struct server *s, struct conn *c)
+{
+	struct conn **pp;
+
+	if (c->destroyed)
+		return;
+	c->destroyed = true;
+	for (pp = &s->conns; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			s->n_conns--;
+			break;
+		}
+	}
+	if (c->chan)
+		loop_forget(s, &c->src);
+	else
+		conn_release(&c->src);
+}
+
+void conn_close(struct server *s, struct conn *c, const char *why)
+{
+	(void)s;
+	if (c->state == CONN_CLOSING)
+		return;
+	log_msg(LOG_INFO, "client %s (%s): closing: %s", c->name[0] ? c->name : "?", c->peer, why);
+	c->state = CONN_CLOSING;
+	c->reattaching = false;
+	/* DISCONNECTED follows on the CM channel and destroys the connection. */
+	rdma_disconnect(c->id);
+}
+
+int conn_accept(struct server *s, struct rdma_cm_id *id)
+{
+	struct ibv_qp_init_attr attr = {
+		.cap = {
+			.max_send_wr = CONN_SEND_DEPTH,
+			.max_recv_wr = CONN_RECV_DEPTH,
+			.max_send_sge = 1,
+			.max_recv_sge = 1,
+		},
+		.qp_type = IBV_QPT_RC,
+	};
+	struct rdma_conn_param param = {
+		.responder_resources = 16,	/* clients' outstanding READs */
+		.initiator_depth = 16,
+		.rnr_retry_count = 7,		/* infinite: wait for a RECV */
+	};
+	struct sockaddr_in *sin = (struct sockaddr_in *)rdma_get_peer_addr(id);
+	struct conn *c = calloc(1, sizeof(*c));
+	unsigned int i;
+
+	if (!c)
+		goto out_reject;
+	c->srv = s;
+	c->id = id;
+	id->context = c;
+	c->client = POOL_NONE;
+	if (sin && sin->sin_family == AF_INET)
+		inet_ntop(AF_INET, &sin->sin_addr, c->peer, sizeof(c->peer));
+	c->slab_mr = calloc(s->pool.n_slabs, sizeof(*c->slab_mr));
+	if (!c->slab_mr)
+		goto out_free;
+	c->pd = ibv_alloc_pd(id->verbs);
+	if (!c->pd)
+		goto out_free;
+	c->chan = ibv_create_comp_channel(id->verbs);
+	if (!c->chan)
+		goto out_free;
+	c->cq = ibv_create_cq(id->verbs, CONN_CQ_DEPTH, c, c->chan, 0);
+	if (!c->cq || ibv_req_notify_cq(c->cq, 0))
+		goto out_free;
+	attr.send_cq = c->cq;
+	attr.recv_cq = c->cq;
+	if (rdma_create_qp(id, c->pd, &attr))
+		goto out_free;
+	c->recv_mr = ibv_reg_mr(c->pd, c->recv_buf, sizeof(c->recv_buf), IBV_ACCESS_LOCAL_WRITE);
+	c->send_mr = ibv_reg_mr(c->pd, c->send_buf, sizeof(c->send_buf), 0);
+	if (!c->recv_mr || !c->send_mr)
+		goto out_free;
+	for (i = 0; i < CONN_RECV_DEPTH; i++)
+		if (post_recv(c, i))
+			goto out_free;
+	if (fcntl(c->chan->fd, F_SETFL, fcntl(c->chan->fd, F_GETFL) | O_NONBLOCK))
+		goto out_free;
+	c->src.fd = c->chan->fd;
+	c->src.ready = conn_ready;
+	c->src.release = conn_release;
+	if (rdma_accept(id, &param))
+		goto out_free;
+	if (loop_watch(s, &c->src)) {
+		rdma_disconnect(id);
+		goto out_free;
+	}
+	c->next = s->conns;
+	s->conns = c;
+	s->n_conns++;
+	s->stats.connections_total++;
+	log_msg(LOG_INFO, "connection from %s", c->peer);
+	return 0;
+
+out_free:
+	log_msg(LOG_ERR, "connection from %s: setup failed: %s", c->peer, strerror(errno));
+	id->context = NULL;
+	if (c->id->qp)
+		rdma_destroy_qp(c->id);
+	for (i = 0; i < 2; i++) {
+		struct ibv_mr *mr = i ? c->send_mr : c->recv_mr;
+
+		if (mr)
+			ibv_dereg_mr(mr);
+	}
+	if (c->cq)
+		ibv_destroy_cq(c->cq);
+	if (c->chan)
+		ibv_destroy_comp_channel(c->chan);
+	if (c->pd)
+		ibv_dealloc_pd(c->pd);
+	free(c->slab_mr);
+	free(c);
+out_reject:
+	rdma_reject(id, NULL, 0);
+	return -1;
+}
+
+void conn_cm_event(struct server *s, struct conn *c, struct rdma_cm_event *ev)
+{
+	switch (ev->event) {
+	case RDMA_CM_EVENT_ESTABLISHED:
+		break;
+	case RDMA_CM_EVENT_DISCONNECTED:
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+	case RDMA_CM_EVENT_UNREACHABLE:
+	case RDMA_CM_EVENT_REJECTED:
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		if (c->state != CONN_CLOSING)
+			log_msg(LOG_INFO, "client %s (%s): %s", c->name[0] ? c->name : "?", c->peer,
+				rdma_event_str(ev->event));
+		c->state = CONN_CLOSING;
+		conn_destroy(s, c);
+		break;
+	default:
+		log_msg(LOG_DEBUG, "client %s: CM event %s", c->name, rdma_event_str(ev->event));
+		break;
+	}
+}
+
+void conn_close_all(struct server *s)
+{
+	while (s->conns) {
+		struct conn *c = s->conns;
+
+		if (c->state != CONN_CLOSING) {
+			c->state = CONN_CLOSING;
+			rdma_disconnect(c->id);
+		}
+		conn_destroy(s, c);
+	}
+}

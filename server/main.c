@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rswap-server: donate memory to the rswap pool. See settings.c (--help)
+ * for the options, conn.c for the protocol, metalog.h for what survives a
+ * restart.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "notify.h"
+#include "server.h"
+
+static struct server srv;
+
+int main(int argc, char **argv)
+{
+	struct metalog_replay replay;
+	char err[512];
+	struct stat st;
+	uint32_t quota_slabs;
+	int ret = 1;
+
+	if (settings_parse(&srv.set, argc, argv, err, sizeof(err))) {
+		fprintf(stderr, "rswap-server: %s\n", err);
+		return 2;
+	}
+	if (srv.set.help) {
+		settings_usage(stdout);
+		return 0;
+	}
+	if (srv.set.verbose)
+		log_level = LOG_DEBUG;
+	if (auth_key_load(&srv.key, srv.set.key_file, err, sizeof(err))) {
+		fprintf(stderr, "rswap-server: %s\n", err);
+		return 2;
+	}
+	/* A log without its memory means the pages are gone: say so. */
+	if (!stat(srv.set.meta, &st) && stat(srv.set.backing, &st) && errno == ENOENT) {
+		fprintf(stderr, "rswap-server: metadata log %s exists but backing file %s does "
+			"not: the stored pages are gone. Remove the log to start empty.\n",
+			srv.set.meta, srv.set.backing);
+		return 1;
+	}
+	if (backing_open(&srv.mem, srv.set.backing, srv.set.memory, err, sizeof(err))) {
+		fprintf(stderr, "rswap-server: %s\n", err);
+		return 1;
+	}
+	if (!srv.mem.in_ram)
+		log_msg(LOG_INFO, "warning: %s is not on tmpfs or hugetlbfs: pages go to disk",
+			srv.set.backing);
+	quota_slabs = srv.set.quota ? (uint32_t)(srv.set.quota / srv.set.slab_size) :
+		(uint32_t)(srv.set.memory / srv.set.slab_size);
+	if (pool_init(&srv.pool, (uint32_t)(srv.set.memory / srv.set.slab_size),
+		      srv.set.slab_size, srv.set.max_clients, quota_slabs)) {
+		fprintf(stderr, "rswap-server: pool: %s\n", strerror(errno));
+		goto out_backing;
+	}
+	if (metalog_open(&srv.log, srv.set.meta, srv.set.slab_size, srv.pool.n_slabs,
+			 &srv.pool, srv.id, &replay, err, sizeof(err))) {
+		fprintf(stderr, "rswap-server: %s\n", err);
+		goto out_pool;
+	}
+	if (replay.torn_bytes)
+		log_msg(LOG_INFO, "metadata log: cut a torn last record (%llu bytes)",
+			(unsigned long long)replay.torn_bytes);
+	if (!srv.mem.existed && srv.pool.n_free != srv.pool.n_slabs) {
+		fprintf(stderr, "rswap-server: backing file %s is new but the metadata log "
+			"%s says slabs are held: the pages are gone. Remove the log to start "
+			"empty.\n", srv.set.backing, srv.set.meta);
+		goto out_log;
+	}
+	if (server_start(&srv, err, sizeof(err))) {
+		fprintf(stderr, "rswap-server: %s\n", err);
+		goto out_stop;
+	}
+	log_msg(LOG_INFO, "serving %llu MiB in %u slabs of %llu KiB on %s:%s (%u slabs held, "
+		"%u free)", (unsigned long long)(srv.set.memory >> 20), srv.pool.n_slabs,
+		(unsigned long long)(srv.set.slab_size >> 10), srv.set.listen_host,
+		srv.set.listen_port, srv.pool.n_slabs - srv.pool.n_free, srv.pool.n_free);
+	notify_systemd("READY=1");
+	ret = server_run(&srv) ? 1 : 0;
+	notify_systemd("STOPPING=1");
+	log_msg(LOG_INFO, "stopped: %llu connections, %llu grants, %llu returns, "
+		"%llu auth failures, %llu malformed messages",
+		(unsigned long long)srv.stats.connections_total,
+		(unsigned long long)srv.stats.grants_total,
+		(unsigned long long)srv.stats.returns_total,
+		(unsigned long long)srv.stats.auth_failures_total,
+		(unsigned long long)srv.stats.malformed_total);
+out_stop:
+	server_stop(&srv);
+out_log:
+	metalog_close(&srv.log);
+out_pool:
+	pool_fini(&srv.pool);
+out_backing:
+	backing_close(&srv.mem);
+	return ret;
+}

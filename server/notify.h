@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* notify: systemd's sd_notify protocol, spoken without libsystemd. */
+#ifndef RSWAP_NOTIFY_H
+#define RSWAP_NOTIFY_H
+
+/* Send @state ("READY=1", "STOPPING=1", ...) to $NOTIFY_SOCKET if set.
+ * Returns 1 if sent, 0 if not under systemd, -1 on error. */
+int notify_systemd(const char *state);
+
+#endif

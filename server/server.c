@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/* server: start-up, the io_uring event loop, the rdma_cm listener. */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Poll requests in the ring at once: one per fd, plus cancellations. */
+#define LOOP_RING_DEPTH 256
+/* user_data of cancellations, whose completions carry nothing. */
+#define LOOP_CANCEL_TAG 1
+
+int log_level = LOG_INFO;
+
+void log_msg(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	va_start(ap, fmt);
+	fputs("rswap-server: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int loop_watch(struct server *s, struct loop_src *src)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+
+	if (!sqe) {
+		io_uring_submit(&s->ring);
+		sqe = io_uring_get_sqe(&s->ring);
+		if (!sqe)
+			return -1;
+	}
+	io_uring_prep_poll_add(sqe, src->fd, POLLIN);
+	io_uring_sqe_set_data(sqe, src);
+	src->armed = true;
+	return 0;
+}
+
+void loop_forget(struct server *s, struct loop_src *src)
+{
+	struct io_uring_sqe *sqe;
+
+	src->dying = true;
+	if (!src->armed)
+		return;		/* the loop releases it after its handler */
+	sqe = io_uring_get_sqe(&s->ring);
+	if (!sqe) {
+		io_uring_submit(&s->ring);
+		sqe = io_uring_get_sqe(&s->ring);
+	}
+	if (sqe) {
+		io_uring_prep_poll_remove(sqe, (__u64)(uintptr_t)src);
+		io_uring_sqe_set_data64(sqe, LOOP_CANCEL_TAG);
+	}
+}
+
+static void cm_ready(struct loop_src *src)
+{
+	struct server *s = (struct server *)((char *)src - offsetof(struct server, cm_src));
+	struct rdma_cm_event *ev;
+
+	/* The channel is non-blocking: take every event there is. */
+	while (!rdma_get_cm_event(s->cm_chan, &ev)) {
+		struct rdma_cm_event copy = *ev;
+
+		if (copy.event == RDMA_CM_EVENT_CONNECT_REQUEST) {
+			if (s->stop)
+				rdma_reject(copy.id, NULL, 0);
+			else
+				conn_accept(s, copy.id);
+			rdma_ack_cm_event(ev);
+			continue;
+		}
+		rdma_ack_cm_event(ev);
+		if (copy.id == s->listen_id) {
+			log_msg(LOG_ERR, "listener: %s", rdma_event_str(copy.event));
+			if (copy.event == RDMA_CM_EVENT_DEVICE_REMOVAL)
+				s->stop = true;
+			continue;
+		}
+		if (copy.id->context)
+			conn_cm_event(s, copy.id->context, &copy);
+	}
+}
+
+static void sig_ready(struct loop_src *src)
+{
+	struct server *s = (struct server *)((char *)src - offsetof(struct server, sig_src));
+	struct signalfd_siginfo si;
+
+	if (read(src->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		log_msg(LOG_INFO, "signal %u: stopping", si.ssi_signo);
+		s->stop = true;
+	}
+}
+
+static int listen_rdma(struct server *s, char *err, size_t err_size)
+{
+	struct rdma_addrinfo hints = { .ai_flags = RAI_PASSIVE, .ai_port_space = RDMA_PS_TCP };
+	struct rdma_addrinfo *res;
+	int ret, flags;
+
+	s->cm_chan = rdma_create_event_channel();
+	if (!s->cm_chan) {
+		snprintf(err, err_size, "rdma_create_event_channel: %s (is an RDMA device up? "
+			 "try 'rdma link show')", strerror(errno));
+		return -1;
+	}
+	flags = fcntl(s->cm_chan->fd, F_GETFL);
+	if (flags < 0 || fcntl(s->cm_chan->fd, F_SETFL, flags | O_NONBLOCK)) {
+		snprintf(err, err_size, "fcntl: %s", strerror(errno));
+		return -1;
+	}
+	ret = rdma_getaddrinfo(s->set.listen_host, s->set.listen_port, &hints, &res);
+	if (ret) {
+		snprintf(err, err_size, "--listen %s:%s: %s", s->set.listen_host,
+			 s->set.listen_port, ret == -1 ? strerror(errno) : gai_strerror(ret));
+		return -1;
+	}
+	ret = rdma_create_id(s->cm_chan, &s->listen_id, NULL, RDMA_PS_TCP);
+	if (!ret)
+		ret = rdma_bind_addr(s->listen_id, res->ai_src_addr);
+	if (!ret)
+		ret = rdma_listen(s->listen_id, 64);
+	rdma_freeaddrinfo(res);
+	if (ret) {
+		snprintf(err, err_size, "listening on %s:%s: %s", s->set.listen_host,
+			 s->set.listen_port, strerror(errno));
+		return -1;
+	}
+	s->cm_src.fd = s->cm_chan->fd;
+	s->cm_src.ready = cm_ready;
+	return loop_watch(s, &s->cm_src);
+}
+
+int server_start(struct server *s, char *err, size_t err_size)
+{
+	sigset_t mask;
+	int ret;
+
+	ret = io_uring_queue_init(LOOP_RING_DEPTH, &s->ring, 0);
+	if (ret) {
+		snprintf(err, err_size, "io_uring_queue_init: %s", strerror(-ret));
+		return -1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	s->sig_src.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s->sig_src.fd < 0) {
+		snprintf(err, err_size, "signalfd: %s", strerror(errno));
+		return -1;
+	}
+	s->sig_src.ready = sig_ready;
+	if (loop_watch(s, &s->sig_src)) {
+		snprintf(err, err_size, "io_uring: no room to watch signals");
+		return -1;
+	}
+	return listen_rdma(s, err, err_size);
+}
+
+int server_run(struct server *s)
+{
+	while (!s->stop) {
+		struct io_uring_cqe *cqe;
+		struct loop_src *src;
+		int ret;
+
+		ret = io_uring_submit_and_wait(&s->ring, 1);
+		if (ret < 0 && ret != -EINTR) {
+			log_msg(LOG_ERR, "io_uring: %s", strerror(-ret));
+			return -1;
+		}
+		while (io_uring_peek_cqe(&s->ring, &cqe) == 0) {
+			src = io_uring_cqe_get_data(cqe);
+			io_uring_cqe_seen(&s->ring, cqe);
+			if ((uintptr_t)src == LOOP_CANCEL_TAG || !src)
+				continue;
+			src->armed = false;
+			if (!src->dying)
+				src->ready(src);
+			if (src->dying) {
+				if (src->release)
+					src->release(src);
+			} else if (loop_watch(s, src)) {
+				log_msg(LOG_ERR, "io_uring: cannot re-arm a poll");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+void server_stop(struct server *s)
+{
+	struct io_uring_cqe *cqe;
+
+	conn_close_all(s);
+	io_uring_submit(&s->ring);
+	/* Collect cancelled polls so their connections are released; bounded
+	 * by a short wait each, as a client may never answer. */
+	for (;;) {
+		struct __kernel_timespec ts = { .tv_nsec = 200 * 1000 * 1000 };
+		struct loop_src *src;
+
+		if (io_uring_wait_cqe_timeout(&s->ring, &cqe, &ts))
+			break;
+		src = io_uring_cqe_get_data(cqe);
+		io_uring_cqe_seen(&s->ring, cqe);
+		if (src && (uintptr_t)src != LOOP_CANCEL_TAG) {
+			src->armed = false;
+			if (src->dying && src->release)
+				src->release(src);
+		}
+	}
+	if (s->listen_id)
+		rdma_destroy_id(s->listen_id);
+	if (s->cm_chan)
+		rdma_destroy_event_channel(s->cm_chan);
+	if (s->sig_src.fd > 0)
+		close(s->sig_src.fd);
+	io_uring_queue_exit(&s->ring);
+}

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rswap_pagetest: drive rswap-server through the client library and check
+ * every page.
+ *
+ *   store    connect as a new client, write N patterned pages (a share of
+ *            them zero-filled: those are recorded, never sent), read every
+ *            page back and compare, save the client's state to --state
+ *   verify   connect with the saved identity, REATTACH (new rkeys), read
+ *            every page back and compare
+ *   steal    connect as another client and READ the saved client's first
+ *            slab with its address and rkey: must get a remote access error
+ *   badkey   connect with --key: must be refused for a wrong key
+ *   garbage  send malformed control messages: each must get an ERROR, and
+ *            the connection must still work after
+ *
+ * Exit status: 0 when what was checked held, 1 when it did not, 2 on usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <infiniband/verbs.h>
+
+#include "page_pattern.h"
+#include "rswap_client.h"
+
+#define STATE_MAGIC 0x54535052u	/* "RPST" */
+#define ZERO_SLOT UINT32_MAX
+/* Pages per RDMA WRITE when they are consecutive in a slab. */
+#define BATCH_PAGES 16
+
+struct state_hdr {
+	uint32_t magic;
+	uint32_t pages;
+	uint64_t seed;
+	uint8_t id[RSWAP_ID_LEN];
+	uint32_t zero_pct;
+	uint32_t n_slabs;
+};
+
+/* Where page i lives: (server slab number, page in slab) or ZERO_SLOT. */
+struct page_loc {
+	uint32_t slab;
+	uint32_t page;
+};
+
+struct opts {
+	const char *cmd, *host, *port, *key_file, *state;
+	uint32_t pages, zero_pct;
+	uint64_t seed;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: rswap_pagetest store|verify|steal|badkey|garbage --server ADDR:PORT\n"
+"                      --key FILE --state FILE [--pages N] [--zero-pct P] [--seed S]\n"
+"Store patterned pages in rswap-server and check every one; see the source's\n"
+"header for what each command checks. Exit 0: held, 1: did not, 2: usage.\n");
+}
+
+/* Pages 0..N-1: page i is zero-filled when its hash says so (P percent). */
+static bool page_is_zero(const struct opts *o, uint32_t i)
+{
+	return pattern_mix(o->seed ^ (0x5a5a5a5aull + i)) % 100 < o->zero_pct;
+}
+
+static void make_page(const struct opts *o, uint32_t i, uint8_t *buf)
+{
+	if (page_is_zero(o, i))
+		memset(buf, 0, PATTERN_PAGE_SIZE);
+	else
+		pattern_fill(buf, o->seed, i);
+}
+
+static int save_state(const struct opts *o, const struct rswap_client *c,
+		      const struct page_loc *loc)
+{
+	struct state_hdr h = { STATE_MAGIC, o->pages, o->seed, { 0 }, o->zero_pct, c->n_slabs };
+	FILE *f = fopen(o->state, "w");
+	int ok;
+
+	if (!f) {
+		perror(o->state);
+		return -1;
+	}
+	memcpy(h.id, c->client_id, RSWAP_ID_LEN);
+	ok = fwrite(&h, sizeof(h), 1, f) == 1 &&
+	     fwrite(c->slabs, sizeof(c->slabs[0]), c->n_slabs, f) == c->n_slabs &&
+	     fwrite(loc, sizeof(*loc), o->pages, f) == o->pages;
+	if (fclose(f) || !ok) {
+		perror(o->state);
+		return -1;
+	}
+	return 0;
+}
+
+static struct page_loc *load_state(struct opts *o, struct state_hdr *h,
+				   struct rswap_client_slab *slabs)
+{
+	FILE *f = fopen(o->state, "r");
+	struct page_loc *loc = NULL;
+
+	if (!f) {
+		perror(o->state);
+		return NULL;
+	}
+	if (fread(h, sizeof(*h), 1, f) != 1 || h->magic != STATE_MAGIC ||
+	    h->n_slabs > RSWAP_CLIENT_SLABS_MAX ||
+	    fread(slabs, sizeof(*slabs), h->n_slabs, f) != h->n_slabs)
+		goto out_bad;
+	loc = calloc(h->pages, sizeof(*loc));
+	if (!loc || fread(loc, sizeof(*loc), h->pages, f) != h->pages)
+		goto out_bad;
+	fclose(f);
+	o->pages = h->pages;
+	o->seed = h->seed;
+	o->zero_pct = h->zero_pct;
+	return loc;
+out_bad:
+	fprintf(stderr, "%s: not a pagetest state file\n", o->state);
+	free(loc);
+	fclose(f);
+	return NULL;
+}
+
+/* Read every page back and compare; returns the number that differ. */
+static long check_all(const struct opts *o, struct rswap_client *c, const struct page_loc *loc,
+		      uint8_t *buf, struct ibv_mr *mr)
+{
+	long bad = 0;
+	uint32_t i, j;
+
+	for (i = 0; i < o->pages; i++) {
+		long off;
+
+		if (loc[i].slab == ZERO_SLOT) {
+			if (!page_is_zero(o, i)) {
+				fprintf(stderr, "page %u: recorded zero but is not\n", i);
+				bad++;
+			}
+			continue;
+		}
+		for (j = 0; j < c->n_slabs && c->slabs[j].slab != loc[i].slab; j++)
+			;
+		if (j == c->n_slabs || rswap_client_read(c, j, loc[i].page, buf, 1, mr)) {
+			fprintf(stderr, "page %u: cannot read slab %u: %s\n", i, loc[i].slab,
+				c->error);
+			bad++;
+			continue;
+		}
+		off = pattern_check(buf, o->seed, i);
+		if (off >= 0) {
+			if (bad < 5)
+				fprintf(stderr, "page %u differs at byte %ld\n", i, off);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static int cmd_store(struct opts *o, const struct auth_key *key)
+{
+	uint32_t per_slab, i, used = 0, zero = 0, batch_first = 0, batch_n = 0;
+	struct rswap_client *c = calloc(1, sizeof(*c));
+	struct page_loc *loc = calloc(o->pages, sizeof(*loc));
+	uint8_t *buf = aligned_alloc(PATTERN_PAGE_SIZE, PATTERN_PAGE_SIZE * BATCH_PAGES);
+	uint8_t id[RSWAP_ID_LEN];
+	struct ibv_mr *mr = NULL;
+	int slab = -1, ret = 1;
+	long bad;
+
+	if (!c || !loc || !buf || getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		goto out;
+	if (rswap_client_connect(c, o->host, o->port, key, id, "pagetest")) {
+		fprintf(stderr, "store: %s\n", c->error);
+		goto out;
+	}
+	mr = rswap_client_reg(c, buf, PATTERN_PAGE_SIZE * BATCH_PAGES);
+	if (!mr)
+		goto out_close;
+	per_slab = (uint32_t)(c->slab_size / PATTERN_PAGE_SIZE);
+	/* Non-zero pages go to consecutive slots; runs of them go out as one
+	 * WRITE of up to BATCH_PAGES pages. */
+	for (i = 0; i <= o->pages; i++) {
+		bool flush = i == o->pages || batch_n == BATCH_PAGES ||
+			     (batch_n && used % per_slab == 0);
+
+		if (flush && batch_n) {
+			if (rswap_client_write(c, (uint32_t)slab, (used - batch_n) % per_slab,
+					       buf, batch_n, mr)) {
+				fprintf(stderr, "store: %s\n", c->error);
+				goto out_close;
+			}
+			batch_n = 0;
+		}
+		if (i == o->pages)
+			break;
+		make_page(o, i, buf + (size_t)batch_n * PATTERN_PAGE_SIZE);
+		if (rswap_page_is_zero(buf + (size_t)batch_n * PATTERN_PAGE_SIZE)) {
+			c->stats.zero_pages++;
+			loc[i].slab = ZERO_SLOT;
+			zero++;
+			continue;
+		}
+		if (used % per_slab == 0) {
+			slab = rswap_client_grant(c);
+			if (slab < 0) {
+				fprintf(stderr, "store: grant: %s\n", c->error);
+				goto out_close;
+			}
+		}
+		if (!batch_n)
+			batch_first = i;
+		loc[i].slab = c->slabs[slab].slab;
+		loc[i].page = used % per_slab;
+		used++;
+		batch_n++;
+	}
+	(void)batch_first;
+	bad = check_all(o, c, loc, buf, mr);
+	printf("store: %u pages: %u written in %u slabs (%" PRIu64 " bytes), %u zero (not sent), "
+	       "%ld differ on read-back\n", o->pages, used, c->n_slabs, c->stats.bytes_written,
+	       zero, bad);
+	if (!bad && !save_state(o, c, loc))
+		ret = 0;
+out_close:
+	if (mr)
+		ibv_dereg_mr(mr);
+	rswap_client_close(c);
+out:
+	free(buf);
+	free(loc);
+	free(c);
+	return ret;
+}
+
+static int cmd_verify(struct opts *o, const struct auth_key *key)
+{
+	struct rswap_client *c = calloc(1, sizeof(*c));
+	struct rswap_client_slab *old = calloc(RSWAP_CLIENT_SLABS_MAX, sizeof(*old));
+	uint8_t *buf = aligned_alloc(PATTERN_PAGE_SIZE, PATTERN_PAGE_SIZE);
+	struct page_loc *loc = NULL;
+	struct ibv_mr *mr = NULL;
+	struct state_hdr h;
+	int n, ret = 1;
+	long bad;
+
+	if (!c || !old || !buf)
+		goto out;
+	loc = load_state(o, &h, old);
+	if (!loc)
+		goto out;
+	if (rswap_client_connect(c, o->host, o->port, key, h.id, "pagetest")) {
+		fprintf(stderr, "verify: %s\n", c->error);
+		goto out;
+	}
+	n = rswap_client_reattach(c);
+	if (n < 0) {
+		fprintf(stderr, "verify: reattach: %s\n", c->error);
+		goto out_close;
+	}
+	if ((uint32_t)n != h.n_slabs)
+		fprintf(stderr, "verify: server holds %d slabs for us, we had %u\n", n, h.n_slabs);
+	mr = rswap_client_reg(c, buf, PATTERN_PAGE_SIZE);
+	if (!mr)
+		goto out_close;
+	bad = check_all(o, c, loc, buf, mr);
+	printf("verify: reattached %d slabs, %u pages checked, %ld differ\n", n, o->pages, bad);
+	ret = bad || (uint32_t)n != h.n_slabs ? 1 : 0;
+out_close:
+	if (mr)
+		ibv_dereg_mr(mr);
+	rswap_client_close(c);
+out:
+	free(loc);
+	free(buf);
+	free(old);
+	free(c);
+	return ret;
+}
+
+static int cmd_steal(struct opts *o, const struct auth_key *key)
+{
+	struct rswap_client *c = calloc(1, sizeof(*c));
+	struct rswap_client_slab *victim = calloc(RSWAP_CLIENT_SLABS_MAX, sizeof(*victim));
+	uint8_t *buf = aligned_alloc(PATTERN_PAGE_SIZE, PATTERN_PAGE_SIZE);
+	struct page_loc *loc = NULL;
+	struct ibv_mr *mr = NULL;
+	uint8_t id[RSWAP_ID_LEN];
+	struct state_hdr h;
+	int ret = 1;
+
+	if (!c || !victim || !buf || getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		goto out;
+	loc = load_state(o, &h, victim);
+	if (!loc || !h.n_slabs)
+		goto out;
+	if (rswap_client_connect(c, o->host, o->port, key, id, "thief")) {
+		fprintf(stderr, "steal: %s\n", c->error);
+		goto out;
+	}
+	mr = rswap_client_reg(c, buf, PATTERN_PAGE_SIZE);
+	if (!mr)
+		goto out_close;
+	if (!rswap_client_read_raw(c, victim[0].addr, victim[0].rkey, buf, mr)) {
+		printf("steal: READ of another client's slab SUCCEEDED: protection broken\n");
+		goto out_close;
+	}
+	printf("steal: READ of another client's slab refused: %s\n", c->error);
+	ret = strstr(c->error, "remote access error") || strstr(c->error, "Remote") ? 0 : 1;
+out_close:
+	if (mr)
+		ibv_dereg_mr(mr);
+	rswap_client_close(c);
+out:
+	free(loc);
+	free(buf);
+	free(victim);
+	free(c);
+	return ret;
+}
+
+static int cmd_badkey(struct opts *o, const struct auth_key *key)
+{
+	struct rswap_client *c = calloc(1, sizeof(*c));
+	uint8_t id[RSWAP_ID_LEN] = { 0xba, 0xd };
+	int ret = 1;
+
+	(void)o;
+	if (!c)
+		return 1;
+	if (!rswap_client_connect(c, o->host, o->port, key, id, "badkey")) {
+		printf("badkey: connected: the key was accepted\n");
+		rswap_client_close(c);
+	} else {
+		printf("badkey: refused: %s\n", c->error);
+		ret = c->last_error == RSWAP_ERR_AUTH ? 0 : 1;
+	}
+	free(c);
+	return ret;
+}
+
+static int cmd_garbage(struct opts *o, const struct auth_key *key)
+{
+	struct rswap_client *c = calloc(1, sizeof(*c));
+	uint8_t id[RSWAP_ID_LEN], msg[RSWAP_MSG_MAX];
+	struct rswap_request r;
+	int answered = 0, sent = 0, i, type, ret = 1;
+
+	if (!c || getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		goto out;
+	if (rswap_client_connect(c, o->host, o->port, key, id, "garbage")) {
+		fprintf(stderr, "garbage: %s\n", c->error);
+		goto out;
+	}
+	/* bad magic, wrong version, unknown type, truncated, oversized claim,
+	 * random bytes, and a valid message at a wrong moment (CHALLENGE) */
+	for (i = 0; i < 7; i++) {
+		size_t len = sizeof(r);
+
+		memset(&r, 0, sizeof(r));
+		rswap_hdr_init(&r.hdr, RSWAP_MSG_GRANT_REQ, 1000 + i);
+		memcpy(msg, &r, sizeof(r));
+		switch (i) {
+		case 0: msg[0] ^= 0xff; break;
+		case 1: msg[4] = 9; break;
+		case 2: msg[6] = 0xee; break;
+		case 3: len = 7; break;
+		case 4: msg[8] = 100; break;
+		case 5: if (getrandom(msg, 64, 0) != 64) goto out_close; len = 64; break;
+		case 6: {
+			struct rswap_challenge ch;
+
+			memset(&ch, 0, sizeof(ch));
+			rswap_hdr_init(&ch.hdr, RSWAP_MSG_CHALLENGE, 1006);
+			memcpy(msg, &ch, sizeof(ch));
+			len = sizeof(ch);
+			break;
+		}
+		}
+		sent++;
+		type = rswap_client_raw(c, msg, len);
+		if (type == RSWAP_MSG_ERROR)
+			answered++;
+		else
+			fprintf(stderr, "garbage %d: answer %d: %s\n", i, type, c->error);
+	}
+	/* still served: a real grant works */
+	i = rswap_client_grant(c);
+	printf("garbage: %d of %d bad messages answered with ERROR; grant afterwards %s\n",
+	       answered, sent, i >= 0 ? "works" : c->error);
+	if (i >= 0)
+		rswap_client_return(c, (uint32_t)i);
+	ret = answered == sent && i >= 0 ? 0 : 1;
+out_close:
+	rswap_client_close(c);
+out:
+	free(c);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "state", required_argument, NULL, 'f' },
+		{ "pages", required_argument, NULL, 'n' },
+		{ "zero-pct", required_argument, NULL, 'z' },
+		{ "seed", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct opts o = { .pages = 10000, .zero_pct = 30 };
+	char hostbuf[64], err[256];
+	struct auth_key key;
+	char *colon;
+	int opt;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		usage(argc > 1 && !strcmp(argv[1], "--help") ? stdout : stderr);
+		return argc > 1 && !strcmp(argv[1], "--help") ? 0 : 2;
+	}
+	o.cmd = argv[1];
+	if (getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed))
+		return 2;
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			snprintf(hostbuf, sizeof(hostbuf), "%s", optarg);
+			colon = strrchr(hostbuf, ':');
+			if (!colon) {
+				fprintf(stderr, "--server wants ADDR:PORT\n");
+				return 2;
+			}
+			*colon = '\0';
+			o.host = hostbuf;
+			o.port = colon + 1;
+			break;
+		case 'k':
+			o.key_file = optarg;
+			break;
+		case 'f':
+			o.state = optarg;
+			break;
+		case 'n':
+			o.pages = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'z':
+			o.zero_pct = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			o.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!o.host || !o.key_file || (!o.state && strcmp(o.cmd, "badkey") &&
+				       strcmp(o.cmd, "garbage")) || !o.pages || o.zero_pct > 100) {
+		usage(stderr);
+		return 2;
+	}
+	if (auth_key_load(&key, o.key_file, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	if (!strcmp(o.cmd, "store"))
+		return cmd_store(&o, &key);
+	if (!strcmp(o.cmd, "verify"))
+		return cmd_verify(&o, &key);
+	if (!strcmp(o.cmd, "steal"))
+		return cmd_steal(&o, &key);
+	if (!strcmp(o.cmd, "badkey"))
+		return cmd_badkey(&o, &key);
+	if (!strcmp(o.cmd, "garbage"))
+		return cmd_garbage(&o, &key);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,61 @@
+# rswap-server over soft-RoCE: a client stores 10,000 patterned pages plus
+# zero pages and reads every one back; the server is SIGKILLed and started
+# again on the same backing file and every page is still there (new rkeys);
+# another client cannot read the first one's slab with its rkey; a wrong key
+# and malformed control messages are refused while the server keeps serving.
+# vm-memory: 1G
+# vm-timeout: 300
+
+key=/tmp/rswap.key
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key"
+chmod 600 "$key"
+check add-host host_add mem1 1
+addr=$(host_addr 1):7471
+state=/tmp/pagetest.state
+
+listening() { rdma resource show cm_id 2>/dev/null | grep -q "LISTEN.*pid $server_pid "; }
+
+# exec: $! must be the server itself, not a subshell around it.
+start_server() {
+	on_host mem1 exec rswap-server --listen "$addr" --memory 128M --slab-size 1M \
+		--backing /dev/shm/rswap-pool --key-file "$key" >> /tmp/server.log 2>&1 &
+	server_pid=$!
+	wait_for 20 listening
+}
+
+check server-help sh -c 'rswap-server --help | grep -q -- --backing'
+check server-refuses-bad-option sh -c \
+	'rswap-server --memory 100M --slab-size 16M --backing /tmp/x --key-file '"$key"' 2>&1 |
+	 grep -q "not a multiple of --slab-size"'
+check server-starts start_server
+
+check store-10000-pages rswap_pagetest store --server "$addr" --key "$key" --state "$state" \
+	--pages 10000 --zero-pct 30
+check verify-reconnected rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
+
+first_pid=$server_pid
+kill -9 "$server_pid"
+wait "$server_pid"
+check_eq server-killed-by-sigkill 137 $?
+check server-restarts-after-sigkill start_server
+check_eq server-is-a-new-process yes "$([ "$server_pid" != "$first_pid" ] && kill -0 "$server_pid" && echo yes)"
+check_eq server-started-twice 2 "$(grep -c '^rswap-server: serving' /tmp/server.log)"
+check server-replayed-28-slabs grep -q 'serving .* (28 slabs held' /tmp/server.log
+check verify-after-restart rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
+
+check other-client-cannot-read rswap_pagetest steal --server "$addr" --key "$key" --state "$state"
+check verify-after-steal-attempt rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > /tmp/wrong.key
+chmod 600 /tmp/wrong.key
+check wrong-key-refused rswap_pagetest badkey --server "$addr" --key /tmp/wrong.key
+check wrong-key-logged grep -q 'wrong key, refused' /tmp/server.log
+check garbage-refused rswap_pagetest garbage --server "$addr" --key "$key"
+check verify-after-garbage rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
+
+kill -TERM "$server_pid"
+wait "$server_pid"
+check_eq sigterm-exit-status 0 $?
+check stop-summary-logged grep -q 'stopped: .* grants' /tmp/server.log
+echo "---- server log"
+cat /tmp/server.log

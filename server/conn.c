@@ -612,6 +612,16 @@ void conn_cm_event(struct server *s, struct conn *c, struct rdma_cm_event *ev)
 	}
 }
 
+unsigned int conn_count_for(struct server *s, uint32_t client)
+{
+	unsigned int n = 0;
+	struct conn *c;
+
+	for (c = s->conns; c; c = c->next)
+		n += c->state == CONN_READY && c->client == client;
+	return n;
+}
+
 void conn_close_all(struct server *s)
 {
 	while (s->conns) {

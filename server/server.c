@@ -44,7 +44,7 @@ int loop_watch(struct server *s, struct loop_src *src)
 		if (!sqe)
 			return -1;
 	}
-	io_uring_prep_poll_add(sqe, src->fd, POLLIN);
+	io_uring_prep_poll_add(sqe, src->fd, src->events ? (unsigned int)src->events : POLLIN);
 	io_uring_sqe_set_data(sqe, src);
 	src->armed = true;
 	return 0;
@@ -171,7 +171,9 @@ int server_start(struct server *s, char *err, size_t err_size)
 		snprintf(err, err_size, "io_uring: no room to watch signals");
 		return -1;
 	}
-	return listen_rdma(s, err, err_size);
+	if (listen_rdma(s, err, err_size))
+		return -1;
+	return admin_start(s, err, err_size);
 }
 
 int server_run(struct server *s)
@@ -211,6 +213,7 @@ void server_stop(struct server *s)
 	struct io_uring_cqe *cqe;
 
 	conn_close_all(s);
+	admin_stop(s);
 	io_uring_submit(&s->ring);
 	/* Collect cancelled polls so their connections are released; bounded
 	 * by a short wait each, as a client may never answer. */

@@ -27,23 +27,35 @@ struct server;
 
 struct loop_src {
 	int fd;
+	short events;		/* poll events to wait for; 0 means POLLIN */
 	void (*ready)(struct loop_src *src);
 	bool armed;		/* a poll is in the ring */
 	bool dying;		/* free once the poll is back */
 	void (*release)(struct loop_src *src);
 };
 
-/* Server-wide counters (per-client ones live in struct pool_client). */
+/*
+ * Server-wide counters, declared once: the struct, the admin API's
+ * ServerCounters (same field names in proto/rswap.proto) and the Prometheus
+ * text all come from this list. Per-client counters live in pool_client.
+ */
+#define SERVER_COUNTERS(X) \
+	X(connections_total, "RDMA connections accepted") \
+	X(auth_failures_total, "clients refused for a wrong key") \
+	X(malformed_total, "RDMA control messages failing validation") \
+	X(protocol_errors_total, "valid control messages at a wrong moment") \
+	X(grants_total, "slabs granted") \
+	X(returns_total, "slabs returned") \
+	X(reattached_slabs_total, "slabs handed back to reconnecting clients") \
+	X(refused_total, "grants refused for quota or memory") \
+	X(completion_errors_total, "failed RDMA work completions") \
+	X(admin_requests_total, "admin API requests answered") \
+	X(admin_malformed_total, "admin API requests refused as malformed")
+
 struct server_stats {
-	uint64_t connections_total;
-	uint64_t auth_failures_total;
-	uint64_t malformed_total;		/* messages failing rswap_msg_check */
-	uint64_t protocol_errors_total;		/* valid messages at a wrong moment */
-	uint64_t grants_total;
-	uint64_t returns_total;
-	uint64_t reattached_slabs_total;
-	uint64_t refused_total;			/* quota or memory */
-	uint64_t completion_errors_total;	/* failed work completions */
+#define X(name, help) uint64_t name;
+	SERVER_COUNTERS(X)
+#undef X
 };
 
 struct server {
@@ -58,6 +70,11 @@ struct server {
 	struct rdma_cm_id *listen_id;
 	struct loop_src cm_src;
 	struct loop_src sig_src;
+	struct loop_src admin_src;	/* admin API listener */
+	struct loop_src tick_src;	/* 1 s timer: idle admin connections */
+	struct admin_conn *admins;
+	unsigned int n_admins;
+	uint64_t started_ns;
 	struct conn *conns;		/* list of live connections */
 	unsigned int n_conns;
 	bool stop;
@@ -72,6 +89,14 @@ void server_stop(struct server *s);
 int loop_watch(struct server *s, struct loop_src *src);
 /* Stop watching @src: release() runs once no poll refers to it. */
 void loop_forget(struct server *s, struct loop_src *src);
+
+/* admin.c */
+struct admin_conn;
+int admin_start(struct server *s, char *err, size_t err_size);
+void admin_stop(struct server *s);
+/* Prometheus text of every counter, into a malloc'ed string. */
+char *admin_metrics_text(struct server *s, size_t *len);
+unsigned int conn_count_for(struct server *s, uint32_t client);
 
 /* conn.c */
 struct conn;

@@ -53,6 +53,21 @@ check wrong-key-logged grep -q 'wrong key, refused' /tmp/server.log
 check garbage-refused rswap_pagetest garbage --server "$addr" --key "$key"
 check verify-after-garbage rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
 
+# The admin API: status for a person, stats as JSON, Prometheus metrics.
+rswapctl status > /tmp/status.txt; cat /tmp/status.txt
+check rswapctl-status grep -q "slabs        28 held, 100 free" /tmp/status.txt
+rswapctl --json stats > /tmp/stats.json; cat /tmp/stats.json
+check rswapctl-stats-json grep -q '"held_slabs":28' /tmp/stats.json
+rswapctl stats
+check rswapctl-clients sh -c 'rswapctl clients | grep -q pagetest'
+check metrics-prometheus sh -c 'rswapctl metrics | grep -q "^rswap_grants_total [0-9]"'
+check metrics-help-lines sh -c 'rswapctl metrics | grep -q "^# TYPE rswap_auth_failures_total counter"'
+# Junk on the admin port: refused, counted, and the server keeps answering.
+printf '\000\000\000\005hello' | timeout 5 nc 127.0.0.1 7472 > /dev/null
+printf '\377\377\377\377' | timeout 5 nc 127.0.0.1 7472 > /dev/null
+check admin-garbage-counted sh -c 'rswapctl --json stats | grep -q "\"admin_malformed_total\":2"'
+check rswapctl-unreachable sh -c 'rswapctl --server 127.0.0.1:1 status 2>&1 | grep -q "cannot reach"'
+
 kill -TERM "$server_pid"
 wait "$server_pid"
 check_eq sigterm-exit-status 0 $?

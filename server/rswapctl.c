@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rswapctl: ask an rswap-server about itself, through its admin API
+ * (proto/rswap.proto over TCP), for a person or as JSON.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "admin_frame.h"
+#include "rswap.pb-c.h"
+#include "rswap_wire.h"
+#include "settings.h"
+
+#define DEFAULT_SERVER "127.0.0.1:7472"
+#define TIMEOUT_S 5
+
+static const char *server_arg = DEFAULT_SERVER;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: rswapctl [--server ADDR:PORT] [--json] COMMAND\n"
+"Ask a running rswap-server about itself through its admin API.\n"
+"\n"
+"Commands:\n"
+"  status     memory, slabs held and free, clients, connections, uptime\n"
+"  stats      status, every counter, each client's slabs and grants,\n"
+"             and which client holds which slab\n"
+"  clients    the clients the server knows (held across restarts)\n"
+"  metrics    the Prometheus text the server serves at GET /metrics\n"
+"\n"
+"Options:\n"
+"  --server ADDR:PORT  the server's --admin address (default " DEFAULT_SERVER ")\n"
+"  --json              print JSON instead of text (status, stats, clients)\n"
+"  -h, --help          this text\n"
+"\n"
+"Exit status: 0 answered, 1 the server could not be reached or refused,\n"
+"2 usage.\n");
+}
+
+static int dial(void)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct timeval tv = { .tv_sec = TIMEOUT_S };
+	char host[SETTINGS_ADDR_MAX], port[8];
+	struct addrinfo *res;
+	int fd, ret;
+
+	if (parse_hostport(server_arg, host, sizeof(host), port, sizeof(port))) {
+		fprintf(stderr, "rswapctl: --server wants ADDR:PORT, got '%s'\n", server_arg);
+		exit(2);
+	}
+	ret = getaddrinfo(host, port, &hints, &res);
+	if (ret) {
+		fprintf(stderr, "rswapctl: %s: %s\n", server_arg, gai_strerror(ret));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    connect(fd, res->ai_addr, res->ai_addrlen)) {
+		fprintf(stderr, "rswapctl: cannot reach the admin API at %s: %s "
+			"(is rswap-server running? its --admin address?)\n", server_arg,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read one whole frame; NULL if the peer closes first or sends junk. */
+static uint8_t *read_frame(int fd, uint32_t *len)
+{
+	size_t cap = 4096, have = 0;
+	uint8_t *buf = malloc(cap);
+
+	while (buf) {
+		enum frame_status st = admin_frame_parse(buf, have, len);
+		ssize_t n;
+
+		if (st == FRAME_DONE)
+			return buf;
+		if (st != FRAME_MORE) {
+			fprintf(stderr, "rswapctl: bad answer from the server\n");
+			break;
+		}
+		if (have == cap) {
+			uint8_t *nb = cap * 2 > ADMIN_FRAME_MAX + ADMIN_FRAME_HDR ? NULL :
+				realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		n = recv(fd, buf + have, cap - have, 0);
+		if (n <= 0) {
+			fprintf(stderr, "rswapctl: %s\n", n ? strerror(errno) :
+				"the server closed the connection");
+			break;
+		}
+		have += (size_t)n;
+	}
+	free(buf);
+	return NULL;
+}
+
+static Rswap__AdminResponse *ask(Rswap__AdminRequest *req)
+{
+	size_t len = rswap__admin_request__get_packed_size(req);
+	uint8_t *out = malloc(ADMIN_FRAME_HDR + len), *in;
+	Rswap__AdminResponse *resp = NULL;
+	uint32_t in_len;
+	int fd = dial();
+
+	if (fd < 0 || !out)
+		goto out;
+	admin_frame_header(out, (uint32_t)len);
+	rswap__admin_request__pack(req, out + ADMIN_FRAME_HDR);
+	if (write_all(fd, out, ADMIN_FRAME_HDR + len)) {
+		fprintf(stderr, "rswapctl: sending: %s\n", strerror(errno));
+		goto out;
+	}
+	in = read_frame(fd, &in_len);
+	if (!in)
+		goto out;
+	resp = rswap__admin_response__unpack(NULL, in_len, in + ADMIN_FRAME_HDR);
+	free(in);
+	if (!resp)
+		fprintf(stderr, "rswapctl: the server's answer does not parse\n");
+	else if (resp->resp_case == RSWAP__ADMIN_RESPONSE__RESP_ERROR) {
+		fprintf(stderr, "rswapctl: the server refused: %s\n", resp->error->message);
+		rswap__admin_response__free_unpacked(resp, NULL);
+		resp = NULL;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(out);
+	return resp;
+}
+
+static void hex(char *dst, const ProtobufCBinaryData *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->len && i < RSWAP_ID_LEN; i++)
+		sprintf(dst + 2 * i, "%02x", b->data[i]);
+	dst[2 * i] = '\0';
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void json_status(const Rswap__ServerStatus *st)
+{
+	char id[2 * RSWAP_ID_LEN + 1];
+
+	hex(id, &st->server_id);
+	printf("{\"server_id\":\"%s\",\"version\":", id);
+	json_str(st->version);
+	printf(",\"listen\":");
+	json_str(st->listen);
+	printf(",\"memory_bytes\":%llu,\"slab_bytes\":%llu,\"slabs_total\":%u,"
+	       "\"slabs_free\":%u,\"clients_known\":%u,\"connections\":%u,"
+	       "\"uptime_seconds\":%llu,\"backing_in_ram\":%s}",
+	       (unsigned long long)st->memory_bytes, (unsigned long long)st->slab_bytes,
+	       st->slabs_total, st->slabs_free, st->clients_known, st->connections,
+	       (unsigned long long)st->uptime_seconds, st->backing_in_ram ? "true" : "false");
+}
+
+static void json_clients(Rswap__ClientStats **c, size_t n)
+{
+	char id[2 * RSWAP_ID_LEN + 1];
+	size_t i;
+
+	putchar('[');
+	for (i = 0; i < n; i++) {
+		hex(id, &c[i]->id);
+		printf("%s{\"id\":\"%s\",\"name\":", i ? "," : "", id);
+		json_str(c[i]->name);
+		printf(",\"quota_slabs\":%u,\"held_slabs\":%u,\"grants_total\":%llu,"
+		       "\"returns_total\":%llu,\"refused_quota_total\":%llu,"
+		       "\"refused_memory_total\":%llu,\"connections\":%u}",
+		       c[i]->quota_slabs, c[i]->held_slabs,
+		       (unsigned long long)c[i]->grants_total,
+		       (unsigned long long)c[i]->returns_total,
+		       (unsigned long long)c[i]->refused_quota_total,
+		       (unsigned long long)c[i]->refused_memory_total, c[i]->connections);
+	}
+	putchar(']');
+}
+
+static void text_status(const Rswap__ServerStatus *st)
+{
+	char id[2 * RSWAP_ID_LEN + 1];
+
+	hex(id, &st->server_id);
+	printf("server       %s (rswap %s), up %llu s\n", id, st->version,
+	       (unsigned long long)st->uptime_seconds);
+	printf("rdma         %s\n", st->listen);
+	printf("memory       %llu MiB in %u slabs of %llu KiB%s\n",
+	       (unsigned long long)(st->memory_bytes >> 20), st->slabs_total,
+	       (unsigned long long)(st->slab_bytes >> 10),
+	       st->backing_in_ram ? "" : " (backing file NOT in RAM)");
+	printf("slabs        %u held, %u free\n", st->slabs_total - st->slabs_free, st->slabs_free);
+	printf("clients      %u known, %u RDMA connections\n", st->clients_known, st->connections);
+}
+
+static void text_clients(Rswap__ClientStats **c, size_t n, uint64_t slab_bytes)
+{
+	char id[2 * RSWAP_ID_LEN + 1];
+	size_t i;
+
+	printf("%-32s %-16s %6s %6s %10s %8s %8s %4s\n", "client id", "name", "held",
+	       "quota", "held MiB", "grants", "returns", "conn");
+	for (i = 0; i < n; i++) {
+		char mib[24] = "-";
+
+		hex(id, &c[i]->id);
+		if (slab_bytes)
+			snprintf(mib, sizeof(mib), "%llu",
+				 (unsigned long long)(c[i]->held_slabs * slab_bytes >> 20));
+		printf("%-32s %-16s %6u %6u %10s %8llu %8llu %4u\n", id, c[i]->name,
+		       c[i]->held_slabs, c[i]->quota_slabs, mib,
+		       (unsigned long long)c[i]->grants_total,
+		       (unsigned long long)c[i]->returns_total, c[i]->connections);
+	}
+}
+
+static int metrics(void)
+{
+	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	char buf[4096];
+	int fd = dial(), in_body = 0;
+	ssize_t n;
+	size_t got = 0;
+
+	if (fd < 0)
+		return 1;
+	if (write_all(fd, req, sizeof(req) - 1)) {
+		close(fd);
+		return 1;
+	}
+	/* Print the body: what follows the blank line after the headers. */
+	while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		char *body = buf;
+
+		buf[n] = '\0';
+		if (!in_body) {
+			body = strstr(buf, "\r\n\r\n");
+			if (!body)
+				continue;
+			body += 4;
+			in_body = 1;
+		}
+		got += fwrite(body, 1, (size_t)(n - (body - buf)), stdout);
+	}
+	close(fd);
+	return got ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	Rswap__AdminRequest req = RSWAP__ADMIN_REQUEST__INIT;
+	Rswap__StatusRequest status = RSWAP__STATUS_REQUEST__INIT;
+	Rswap__StatsRequest stats = RSWAP__STATS_REQUEST__INIT;
+	Rswap__ClientsRequest clients = RSWAP__CLIENTS_REQUEST__INIT;
+	Rswap__AdminResponse *resp;
+	const char *cmd;
+	int json = 0, opt;
+	size_t i;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			server_arg = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	if (!strcmp(cmd, "metrics"))
+		return metrics();
+	if (!strcmp(cmd, "status")) {
+		req.req_case = RSWAP__ADMIN_REQUEST__REQ_STATUS;
+		req.status = &status;
+	} else if (!strcmp(cmd, "stats")) {
+		req.req_case = RSWAP__ADMIN_REQUEST__REQ_STATS;
+		req.stats = &stats;
+	} else if (!strcmp(cmd, "clients")) {
+		req.req_case = RSWAP__ADMIN_REQUEST__REQ_CLIENTS;
+		req.clients = &clients;
+	} else {
+		fprintf(stderr, "rswapctl: unknown command '%s' (try --help)\n", cmd);
+		return 2;
+	}
+	resp = ask(&req);
+	if (!resp)
+		return 1;
+	switch (resp->resp_case) {
+	case RSWAP__ADMIN_RESPONSE__RESP_STATUS:
+		if (json) {
+			json_status(resp->status);
+			putchar('\n');
+		} else {
+			text_status(resp->status);
+		}
+		break;
+	case RSWAP__ADMIN_RESPONSE__RESP_CLIENTS:
+		if (json) {
+			json_clients(resp->clients->clients, resp->clients->n_clients);
+			putchar('\n');
+		} else {
+			text_clients(resp->clients->clients, resp->clients->n_clients, 0);
+		}
+		break;
+	case RSWAP__ADMIN_RESPONSE__RESP_STATS: {
+		const Rswap__ServerStats *s = resp->stats;
+		const Rswap__ServerCounters *k = s->counters;
+		const ProtobufCFieldDescriptor *f;
+
+		if (json) {
+			printf("{\"status\":");
+			json_status(s->status);
+			printf(",\"counters\":{");
+		} else {
+			text_status(s->status);
+			printf("\ncounters\n");
+		}
+		/* Every counter the message has, by its descriptor: nothing to
+		 * keep in step with the proto file. */
+		for (i = 0; i < rswap__server_counters__descriptor.n_fields; i++) {
+			uint64_t v;
+
+			f = &rswap__server_counters__descriptor.fields[i];
+			memcpy(&v, (const char *)k + f->offset, sizeof(v));
+			if (json)
+				printf("%s\"%s\":%llu", i ? "," : "", f->name, (unsigned long long)v);
+			else
+				printf("  %-26s %llu\n", f->name, (unsigned long long)v);
+		}
+		if (json) {
+			printf("},\"clients\":");
+			json_clients(s->clients, s->n_clients);
+			printf(",\"slabs\":[");
+			for (i = 0; i < s->n_slabs; i++)
+				printf("%s{\"slab\":%u,\"client\":%u}", i ? "," : "", s->slabs[i]->slab,
+				       s->slabs[i]->client);
+			printf("]}\n");
+		} else {
+			printf("\n");
+			text_clients(s->clients, s->n_clients, s->status->slab_bytes);
+			printf("\nslabs held   %zu", s->n_slabs);
+			for (i = 0; i < s->n_slabs && i < 64; i++)
+				printf("%s%u:%u", i ? " " : " (slab:client) ", s->slabs[i]->slab,
+				       s->slabs[i]->client);
+			printf("%s\n", s->n_slabs > 64 ? " ..." : "");
+		}
+		break;
+	}
+	default:
+		fprintf(stderr, "rswapctl: unexpected answer\n");
+		rswap__admin_response__free_unpacked(resp, NULL);
+		return 1;
+	}
+	rswap__admin_response__free_unpacked(resp, NULL);
+	return 0;
+}

@@ -6,9 +6,11 @@
 #        scripts/run-tests.sh -R vm-6.12     one kernel's VM scenarios
 #
 # Steps: scripts/install-deps.sh (apt-get; quick when all is there), a
-# sanitizer build (ASan + UBSan) that runs the unit tests, the normal build
+# sanitizer build (ASan + UBSan) that runs the unit tests, a clang build that
+# fuzzes each parser for RSWAP_FUZZ_SECONDS (default 10), the normal build
 # (userspace, rswap.ko for each kernel), then CTest over everything: unit
-# tests, checkpatch, and the VM scenarios on Debian's 6.1 and 6.12 kernels.
+# tests (also under valgrind), checkpatch, and the VM scenarios on Debian's
+# 6.1 and 6.12 kernels.
 # Ends with CTest's summary; exits non-zero if any test failed.
 set -euo pipefail
 
@@ -22,6 +24,13 @@ echo "== sanitizer build: unit tests under ASan and UBSan"
 cmake -S . -B build-asan -DRSWAP_SANITIZE=ON -DRSWAP_KERNEL_HEADERS= -DRSWAP_VM_KERNELS= >/dev/null
 cmake --build build-asan -j "$jobs"
 ctest --test-dir build-asan -L unit -E checkpatch --output-on-failure -j "$jobs"
+
+echo "== fuzz: each parser for ${RSWAP_FUZZ_SECONDS:-10} s (scripts/fuzz.sh for longer runs)"
+cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DRSWAP_FUZZ=ON \
+	-DRSWAP_FUZZ_SECONDS="${RSWAP_FUZZ_SECONDS:-10}" \
+	-DRSWAP_KERNEL_HEADERS= -DRSWAP_VM_KERNELS= >/dev/null 2>&1
+cmake --build build-fuzz -j "$jobs" --target fuzz_wire fuzz_admin
+ctest --test-dir build-fuzz -L fuzz --output-on-failure
 
 echo "== build"
 cmake -S . -B build >/dev/null

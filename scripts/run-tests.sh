@@ -37,4 +37,4 @@ cmake -S . -B build >/dev/null
 cmake --build build -j "$jobs"
 
 echo "== tests"
-ctest --test-dir build --output-on-failure -j "$jobs" "$@"
+ctest --test-dir build --output-on-failure -j "$jobs" -LE bench "$@"

@@ -65,6 +65,7 @@ check metrics-help-lines sh -c 'rswapctl metrics | grep -q "^# TYPE rswap_auth_f
 # Junk on the admin port: refused, counted, and the server keeps answering.
 printf '\000\000\000\005hello' | timeout 5 nc 127.0.0.1 7472 > /dev/null
 printf '\377\377\377\377' | timeout 5 nc 127.0.0.1 7472 > /dev/null
+check rdma-garbage-counted grep -q '"malformed_total":6,"protocol_errors_total":1' /tmp/stats.json
 check admin-garbage-counted sh -c 'rswapctl --json stats | grep -q "\"admin_malformed_total\":2"'
 check rswapctl-unreachable sh -c 'rswapctl --server 127.0.0.1:1 status 2>&1 | grep -q "cannot reach"'
 
@@ -72,5 +73,27 @@ kill -TERM "$server_pid"
 wait "$server_pid"
 check_eq sigterm-exit-status 0 $?
 check stop-summary-logged grep -q 'stopped: .* grants' /tmp/server.log
+# Quota and memory limit: refused with a clear reason, nothing stored wrong.
+on_host mem1 exec rswap-server --listen "$(host_addr 1):7481" --admin 127.0.0.1:7482 \
+	--memory 8M --slab-size 1M --quota 2M --backing /dev/shm/rswap-small \
+	--key-file "$key" > /tmp/small.log 2>&1 &
+small_pid=$!
+wait_for 20 sh -c "rdma resource show cm_id | grep -q 'LISTEN.*pid $small_pid '"
+rswap_pagetest store --server "$(host_addr 1):7481" --key "$key" --state /tmp/q.state \
+	--pages 1000 --zero-pct 0 > /tmp/quota.txt 2>&1
+check_eq quota-store-fails 1 $?
+check quota-refused-clearly grep -q 'server refused: quota reached' /tmp/quota.txt
+check quota-counted sh -c 'rswapctl --server 127.0.0.1:7482 --json clients | grep -q "\"held_slabs\":2,.*\"refused_quota_total\":1"'
+for n in 1 2 3 4; do
+	rswap_pagetest store --server "$(host_addr 1):7481" --key "$key" --state /tmp/m$n.state \
+		--pages 512 --zero-pct 0 > /tmp/mem$n.txt 2>&1
+done
+check_eq memory-limit-store-fails 1 $?
+check memory-limit-refused-clearly grep -q "server refused: no free slab" /tmp/mem4.txt
+check memory-full sh -c 'rswapctl --server 127.0.0.1:7482 status | grep -q "slabs        8 held, 0 free"'
+check earlier-client-intact rswap_pagetest verify --server "$(host_addr 1):7481" --key "$key" --state /tmp/m1.state
+kill -TERM $small_pid
+wait $small_pid
+
 echo "---- server log"
 cat /tmp/server.log

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: kmod/rswap_map.c, compiled for userspace: same-filled page
+ * detection; map entries and their counters; the slot allocator gives
+ * consecutive slots of one slab, never the same slot twice, keeps its free
+ * count right through activate/deactivate/mark/free, and says when a slab
+ * empties (checked against a simple model over thousands of random steps).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rswap_map.h"
+
+static uint64_t page[RSWAP_MAP_PAGE_SIZE / 8];
+
+static void same_filled_pages(void **state)
+{
+	uint64_t w = 1;
+
+	(void)state;
+	memset(page, 0, sizeof(page));
+	assert_true(rswap_page_same_filled(page, &w));
+	assert_int_equal(w, 0);
+	memset(page, 0xff, sizeof(page));
+	assert_true(rswap_page_same_filled(page, &w));
+	assert_true(w == UINT64_MAX);
+	for (size_t i = 0; i < 512; i++)
+		page[i] = 0x0123456789abcdefull;
+	assert_true(rswap_page_same_filled(page, &w));
+	assert_true(w == 0x0123456789abcdefull);
+	page[511] ^= 1;
+	assert_false(rswap_page_same_filled(page, &w));
+	page[511] ^= 1;
+	page[200] ^= 1ull << 63;
+	assert_false(rswap_page_same_filled(page, &w));
+	page[200] ^= 1ull << 63;
+	page[0] = 0;
+	assert_false(rswap_page_same_filled(page, &w));
+}
+
+static void map_entries_and_counters(void **state)
+{
+	struct rswap_map m;
+	struct rswap_entry old;
+
+	(void)state;
+	assert_int_equal(rswap_map_init(&m, 100), 0);
+	assert_int_equal(m.entries[42].type, RSWAP_EMPTY);
+	rswap_map_set(&m, 42, RSWAP_ZERO, 99, &old);
+	assert_int_equal(old.type, RSWAP_EMPTY);
+	assert_int_equal(m.entries[42].val, 0);
+	assert_int_equal(m.zero_pages, 1);
+	rswap_map_set(&m, 42, RSWAP_SAME, 0xabab, &old);
+	assert_int_equal(old.type, RSWAP_ZERO);
+	assert_int_equal(m.zero_pages, 0);
+	assert_int_equal(m.same_pages, 1);
+	rswap_map_set_remote(&m, 42, 7, 300, &old);
+	assert_int_equal(old.type, RSWAP_SAME);
+	assert_int_equal(old.val, 0xabab);
+	assert_int_equal(rswap_entry_slab(&m.entries[42]), 7);
+	assert_int_equal(rswap_entry_page(&m.entries[42]), 300);
+	assert_int_equal(m.remote_pages, 1);
+	assert_int_equal(m.same_pages, 0);
+	rswap_map_set(&m, 42, RSWAP_EMPTY, 0, &old);
+	assert_int_equal(old.type, RSWAP_REMOTE);
+	assert_int_equal(rswap_entry_slab(&old), 7);
+	assert_int_equal(m.remote_pages, 0);
+	rswap_map_fini(&m);
+}
+
+static void slots_are_placed_in_runs(void **state)
+{
+	struct rswap_slots s;
+	uint32_t slab, first;
+
+	(void)state;
+	assert_int_equal(rswap_slots_init(&s, 2, 8), 0);
+	assert_int_equal(rswap_slots_alloc(&s, 4, &slab, &first), 0);	/* none active */
+	rswap_slots_activate(&s, 0);
+	assert_int_equal(s.free_slots, 8);
+	assert_int_equal(rswap_slots_alloc(&s, 5, &slab, &first), 5);
+	assert_int_equal(slab, 0);
+	assert_int_equal(first, 0);
+	/* only 3 left in the slab: a shorter run, never split across slabs */
+	assert_int_equal(rswap_slots_alloc(&s, 5, &slab, &first), 3);
+	assert_int_equal(first, 5);
+	assert_int_equal(s.free_slots, 0);
+	assert_int_equal(rswap_slots_alloc(&s, 1, &slab, &first), 0);
+
+	rswap_slots_activate(&s, 1);
+	assert_int_equal(rswap_slots_alloc(&s, 4, &slab, &first), 4);
+	assert_int_equal(slab, 1);
+	assert_false(rswap_slots_free(&s, 0, 2));
+	assert_int_equal(s.free_slots, 5);
+	/* the current slab (1) is preferred */
+	assert_int_equal(rswap_slots_alloc(&s, 1, &slab, &first), 1);
+	assert_int_equal(slab, 1);
+	assert_int_equal(first, 4);
+	/* a draining slab gets nothing new */
+	rswap_slots_deactivate(&s, 1);
+	assert_int_equal(s.free_slots, 1);
+	assert_int_equal(rswap_slots_alloc(&s, 3, &slab, &first), 1);
+	assert_int_equal(slab, 0);
+	assert_int_equal(first, 2);
+	/* emptying a slab is reported once, on its last slot */
+	for (uint32_t p = 0; p < 4; p++)
+		assert_false(rswap_slots_free(&s, 1, p));
+	assert_true(rswap_slots_free(&s, 1, 4));
+	assert_false(rswap_slots_free(&s, 1, 4));	/* already free */
+	/* rebuilding after a reattach */
+	rswap_slots_mark(&s, 1, 6);
+	rswap_slots_mark(&s, 1, 6);
+	assert_int_equal(s.slabs[1].used, 1);
+	rswap_slots_activate(&s, 1);
+	assert_int_equal(s.free_slots, 7);
+	rswap_slots_fini(&s);
+}
+
+/* Random allocations and frees against a model of who holds what. */
+static void slots_match_a_model(void **state)
+{
+	enum { SLABS = 5, PPS = 64, STEPS = 20000 };
+	static uint8_t model[SLABS][PPS];
+	struct rswap_slots s;
+	uint32_t slab, first, n, i, p, free_model;
+
+	(void)state;
+	memset(model, 0, sizeof(model));
+	srand(12345);
+	assert_int_equal(rswap_slots_init(&s, SLABS, PPS), 0);
+	for (i = 0; i < SLABS; i++)
+		rswap_slots_activate(&s, i);
+	for (i = 0; i < STEPS; i++) {
+		if (rand() % 2) {
+			n = rswap_slots_alloc(&s, 1 + (uint32_t)rand() % 16, &slab, &first);
+			for (p = first; p < first + n; p++) {
+				assert_true(p < PPS);
+				assert_int_equal(model[slab][p], 0);
+				model[slab][p] = 1;
+			}
+		} else {
+			slab = (uint32_t)rand() % SLABS;
+			p = (uint32_t)rand() % PPS;
+			if (model[slab][p]) {
+				bool empty;
+				uint32_t left = 0, q;
+
+				model[slab][p] = 0;
+				empty = rswap_slots_free(&s, slab, p);
+				for (q = 0; q < PPS; q++)
+					left += model[slab][q];
+				assert_int_equal(empty, left == 0);
+			}
+		}
+		free_model = 0;
+		for (slab = 0; slab < SLABS; slab++)
+			for (p = 0; p < PPS; p++)
+				free_model += !model[slab][p];
+		assert_int_equal(s.free_slots, free_model);
+	}
+	rswap_slots_fini(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(same_filled_pages),
+		cmocka_unit_test(map_entries_and_counters),
+		cmocka_unit_test(slots_are_placed_in_runs),
+		cmocka_unit_test(slots_match_a_model),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

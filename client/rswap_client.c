@@ -79,9 +79,9 @@ static int send_raw(struct rswap_client *c, const void *msg, size_t len)
 	return 0;
 }
 
-/* Send @msg (header filled by the caller) and get the answer; the answer's
- * bytes are copied to @ans. Returns its type, or -1. */
-static int call(struct rswap_client *c, const void *msg, size_t len, void *ans, int want)
+/* Send @msg and wait for the answer, copied to @ans if given: its type,
+ * or -1 when nothing valid came back. */
+static int exchange(struct rswap_client *c, const void *msg, size_t len, void *ans)
 {
 	int type, slot;
 
@@ -94,9 +94,18 @@ static int call(struct rswap_client *c, const void *msg, size_t len, void *ans, 
 		memcpy(ans, c->recv_buf[slot], rswap_msg_size((unsigned int)type));
 	if (post_recv_slot(c, (unsigned int)slot))
 		return fail(c, "repost");
-	if (type == RSWAP_MSG_ERROR)
+	return type;
+}
+
+/* exchange(), and the answer must be of type @want: its type, or -1 (an
+ * ERROR answer leaves its code in c->last_error). */
+static int call(struct rswap_client *c, const void *msg, size_t len, void *ans, int want)
+{
+	int type = exchange(c, msg, len, ans);
+
+	if (type < 0 || type == RSWAP_MSG_ERROR)
 		return -1;
-	if (want && type != want) {
+	if (type != want) {
 		snprintf(c->error, sizeof(c->error), "unexpected answer type %d", type);
 		return -1;
 	}
@@ -105,15 +114,7 @@ static int call(struct rswap_client *c, const void *msg, size_t len, void *ans, 
 
 int rswap_client_raw(struct rswap_client *c, const void *msg, size_t len)
 {
-	int type, slot;
-
-	if (send_raw(c, msg, len))
-		return -1;
-	slot = recv_msg(c, &type);
-	if (slot < 0)
-		return -1;
-	post_recv_slot(c, (unsigned int)slot);
-	return type;
+	return exchange(c, msg, len, NULL);
 }
 
 int rswap_client_connect(struct rswap_client *c, const char *host, const char *port,

@@ -437,15 +437,15 @@ static void conn_ready(struct loop_src *src)
 	}
 }
 
-static void conn_release(struct loop_src *src)
+/* Free everything @c holds, in reverse order of conn_accept; any part may
+ * be missing (a failed accept). */
+static void conn_free(struct conn *c)
 {
-	struct conn *c = (struct conn *)((char *)src - offsetof(struct conn, src));
-	struct server *s = c->srv;
 	uint32_t i;
 
 	if (c->id->qp)
 		rdma_destroy_qp(c->id);
-	for (i = 0; c->slab_mr && i < s->pool.n_slabs; i++)
+	for (i = 0; c->slab_mr && i < c->srv->pool.n_slabs; i++)
 		if (c->slab_mr[i])
 			ibv_dereg_mr(c->slab_mr[i]);
 	free(c->slab_mr);
@@ -459,8 +459,16 @@ static void conn_release(struct loop_src *src)
 		ibv_destroy_comp_channel(c->chan);
 	if (c->pd)
 		ibv_dealloc_pd(c->pd);
-	rdma_destroy_id(c->id);
 	free(c);
+}
+
+static void conn_release(struct loop_src *src)
+{
+	struct conn *c = (struct conn *)((char *)src - offsetof(struct conn, src));
+	struct rdma_cm_id *id = c->id;
+
+	conn_free(c);
+	rdma_destroy_id(id);
 }
 
 /* Unlink @c and free it once the loop no longer watches its channel. */
@@ -568,22 +576,7 @@ int conn_accept(struct server *s, struct rdma_cm_id *id)
 out_free:
 	log_msg(LOG_ERR, "connection from %s: setup failed: %s", c->peer, strerror(errno));
 	id->context = NULL;
-	if (c->id->qp)
-		rdma_destroy_qp(c->id);
-	for (i = 0; i < 2; i++) {
-		struct ibv_mr *mr = i ? c->send_mr : c->recv_mr;
-
-		if (mr)
-			ibv_dereg_mr(mr);
-	}
-	if (c->cq)
-		ibv_destroy_cq(c->cq);
-	if (c->chan)
-		ibv_destroy_comp_channel(c->chan);
-	if (c->pd)
-		ibv_dealloc_pd(c->pd);
-	free(c->slab_mr);
-	free(c);
+	conn_free(c);
 out_reject:
 	rdma_reject(id, NULL, 0);
 	return -1;

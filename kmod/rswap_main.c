@@ -2,31 +2,164 @@
 /*
  * rswap: remote-memory swap over RDMA, client module.
  *
- * This is the module's entry point. The block device, the offset map and
- * the RDMA transport are added in their own files; for now the module only
- * proves that it builds against each supported kernel and loads and unloads
- * cleanly in the test guests.
+ *   modprobe rswap size=4G key_file=/etc/rswap/key \
+ *           servers=192.0.2.10:7471,192.0.2.11:7471
+ *   mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0
+ *
+ * Loading checks every parameter first and refuses with one kernel log line
+ * and -EINVAL, so a bad configuration never leaves a half-made device.
+ * Servers connect in the background; more can be added (and idle ones
+ * removed) at runtime through /sys/block/rswap0/rswap/{add,remove}_server.
+ * The module cannot be unloaded while the device is open (swapped on).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/init.h>
 #include <linux/build_bug.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 
-#include "rswap_wire.h"
+#include "rswap.h"
+
+static char *size;
+module_param(size, charp, 0444);
+MODULE_PARM_DESC(size, "Size of /dev/rswap0, e.g. 4G (required; a multiple of 4K)");
+
+static char *servers;
+module_param(servers, charp, 0444);
+MODULE_PARM_DESC(servers, "Memory servers, ADDRESS:PORT[,ADDRESS:PORT...]");
+
+static char *key_file;
+module_param(key_file, charp, 0444);
+MODULE_PARM_DESC(key_file, "File with the pool's pre-shared key (required)");
+
+unsigned int rswap_loss_timeout = 60;
+module_param_named(loss_timeout, rswap_loss_timeout, uint, 0644);
+MODULE_PARM_DESC(loss_timeout,
+		 "Seconds a server may be unreachable before its pages count as lost (default 60)");
+
+unsigned int rswap_reserve_slabs = 2;
+module_param_named(reserve_slabs, rswap_reserve_slabs, uint, 0644);
+MODULE_PARM_DESC(reserve_slabs,
+		 "Slabs' worth of free slots kept ahead of writes (default 2, at least 1)");
+
+#define RSWAP_MAX_SIZE (1ULL << 44)	/* 16 TiB: 4G entries of 16 bytes */
+
+static struct rswap_dev *rswap0;
+
+static int add_servers(struct rswap_dev *dev, const char *list)
+{
+	char *copy, *p, *name;
+	int ret = 0;
+
+	copy = kstrdup(list, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	p = copy;
+	while ((name = strsep(&p, ",")) != NULL) {
+		if (!*strim(name))
+			continue;
+		ret = rswap_server_add(dev, name);
+		if (ret)
+			break;
+	}
+	kfree(copy);
+	return ret;
+}
+
+static int check_servers(const char *list)
+{
+	struct sockaddr_storage ss;
+	char *copy, *p, *name, *colon;
+	int ret = 0;
+
+	copy = kstrdup(list, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	p = copy;
+	while (!ret && (name = strsep(&p, ",")) != NULL) {
+		name = strim(name);
+		if (!*name)
+			continue;
+		colon = strrchr(name, ':');
+		if (colon)
+			*colon = '\0';
+		if (name[0] == '[' && strlen(name) > 2 && name[strlen(name) - 1] == ']') {
+			name[strlen(name) - 1] = '\0';
+			name++;
+		}
+		if (!colon || !colon[1] ||
+		    inet_pton_with_scope(&init_net, AF_UNSPEC, name, colon + 1, &ss)) {
+			pr_err("servers=: '%s%s%s' is not ADDRESS:PORT\n", name, colon ? ":" : "",
+			       colon ? colon + 1 : "");
+			ret = -EINVAL;
+		}
+	}
+	kfree(copy);
+	return ret;
+}
 
 static int __init rswap_init(void)
 {
+	u64 bytes;
+	char *end;
+	int ret;
+
 	/* Receive buffers are RSWAP_MSG_MAX bytes: every message must fit. */
 	BUILD_BUG_ON(sizeof(struct rswap_hello) > RSWAP_MSG_MAX);
 	BUILD_BUG_ON(sizeof(struct rswap_auth) > RSWAP_MSG_MAX);
 	BUILD_BUG_ON(sizeof(struct rswap_error) > RSWAP_MSG_MAX);
-	pr_info("loaded (wire protocol %d)\n", RSWAP_WIRE_VERSION);
+	BUILD_BUG_ON(RSWAP_PAGE_SIZE != PAGE_SIZE);
+
+	if (!size || !*size) {
+		pr_err("size= is required (e.g. size=4G)\n");
+		return -EINVAL;
+	}
+	bytes = memparse(size, &end);
+	if (*end && *end != '\n') {
+		pr_err("size=%s: not a size (use e.g. 512M or 4G)\n", size);
+		return -EINVAL;
+	}
+	if (!bytes || bytes % RSWAP_PAGE_SIZE || bytes > RSWAP_MAX_SIZE) {
+		pr_err("size=%s: must be a non-zero multiple of 4K, at most 16T\n", size);
+		return -EINVAL;
+	}
+	if (!key_file || !*key_file) {
+		pr_err("key_file= is required: the pool's pre-shared key\n");
+		return -EINVAL;
+	}
+	if (servers && check_servers(servers))
+		return -EINVAL;
+	ret = rswap_auth_load_key(key_file);
+	if (ret)
+		return ret;
+	ret = rswap_dev_create(0, bytes, &rswap0);
+	if (ret) {
+		pr_err("cannot create rswap0 (error %d)\n", ret);
+		goto out_key;
+	}
+	if (servers) {
+		ret = add_servers(rswap0, servers);
+		if (ret)
+			goto out_dev;
+	}
+	pr_info("rswap0: %llu MiB, wire protocol %d\n", bytes >> 20, RSWAP_WIRE_VERSION);
 	return 0;
+
+out_dev:
+	rswap_dev_destroy(rswap0);
+	rswap_dev_unregister();
+out_key:
+	rswap_auth_free_key();
+	return ret;
 }
 
 static void __exit rswap_exit(void)
 {
+	rswap_dev_destroy(rswap0);
+	rswap_dev_unregister();
+	rswap_auth_free_key();
 	pr_info("unloaded\n");
 }
 

@@ -160,6 +160,8 @@ struct rswap_auth {
  * @slab_size:	bytes per slab, a multiple of RSWAP_PAGE_SIZE
  * @quota:	slabs this client may hold
  * @held:	slabs this client holds already (REATTACH lists them)
+ * @free:	slabs the server could still grant (to anyone): for placement
+ * @reserved:	zero
  */
 struct rswap_welcome {
 	struct rswap_hdr hdr;
@@ -167,6 +169,8 @@ struct rswap_welcome {
 	__le64 slab_size;
 	__le32 quota;
 	__le32 held;
+	__le32 free;
+	__le32 reserved;
 };
 
 /* GRANT_REQ and REATTACH carry only the header. */
@@ -182,6 +186,8 @@ struct rswap_request {
  * @rkey:	remote key of the slab's memory region (new on each connection)
  * @addr:	remote address of the slab's first byte
  * @size:	bytes, equal to the welcome's slab_size
+ * @free:	slabs the server could still grant after this one
+ * @reserved:	zero
  */
 struct rswap_grant {
 	struct rswap_hdr hdr;
@@ -189,6 +195,8 @@ struct rswap_grant {
 	__le32 rkey;
 	__le64 addr;
 	__le64 size;
+	__le32 free;
+	__le32 reserved;
 };
 
 /**
@@ -232,9 +240,9 @@ _Static_assert(sizeof(struct rswap_hdr) == 16, "rswap_hdr layout");
 _Static_assert(sizeof(struct rswap_hello) == 72, "rswap_hello layout");
 _Static_assert(sizeof(struct rswap_challenge) == 64, "rswap_challenge layout");
 _Static_assert(sizeof(struct rswap_auth) == 80, "rswap_auth layout");
-_Static_assert(sizeof(struct rswap_welcome) == 64, "rswap_welcome layout");
+_Static_assert(sizeof(struct rswap_welcome) == 72, "rswap_welcome layout");
 _Static_assert(sizeof(struct rswap_request) == 16, "rswap_request layout");
-_Static_assert(sizeof(struct rswap_grant) == 40, "rswap_grant layout");
+_Static_assert(sizeof(struct rswap_grant) == 48, "rswap_grant layout");
 _Static_assert(sizeof(struct rswap_slab_msg) == 24, "rswap_slab_msg layout");
 _Static_assert(sizeof(struct rswap_reattached) == 24, "rswap_reattached layout");
 _Static_assert(sizeof(struct rswap_error) == 72, "rswap_error layout");
@@ -315,7 +323,7 @@ static inline int rswap_msg_check(const void *buf, size_t len)
 		const struct rswap_welcome *m = (const struct rswap_welcome *)buf;
 		__u64 slab = rswap_le64(m->slab_size);
 
-		if (!slab || slab % RSWAP_PAGE_SIZE)
+		if (!slab || slab % RSWAP_PAGE_SIZE || m->reserved)
 			return -RSWAP_ERR_MALFORMED;
 		break;
 	}
@@ -323,7 +331,7 @@ static inline int rswap_msg_check(const void *buf, size_t len)
 		const struct rswap_grant *m = (const struct rswap_grant *)buf;
 		__u64 size = rswap_le64(m->size), addr = rswap_le64(m->addr);
 
-		if (!size || size % RSWAP_PAGE_SIZE || addr + size < addr)
+		if (!size || size % RSWAP_PAGE_SIZE || addr + size < addr || m->reserved)
 			return -RSWAP_ERR_MALFORMED;
 		break;
 	}

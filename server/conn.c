@@ -158,6 +158,7 @@ static int send_grant(struct conn *c, uint32_t slab, uint16_t flags, uint32_t se
 	m.rkey = rswap_cpu32(mr->rkey);
 	m.addr = rswap_cpu64((uintptr_t)mr->addr);
 	m.size = rswap_cpu64(s->pool.slab_size);
+	m.free = rswap_cpu32(pool_grantable(&s->pool, c->client));
 	return send_msg(c, &m, sizeof(m));
 }
 
@@ -256,6 +257,7 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 	r.slab_size = rswap_cpu64(s->pool.slab_size);
 	r.quota = rswap_cpu32(s->pool.clients[client].quota);
 	r.held = rswap_cpu32(s->pool.clients[client].held);
+	r.free = rswap_cpu32(pool_grantable(&s->pool, client));
 	c->state = CONN_READY;
 	log_msg(LOG_INFO, "client %s (%s): authenticated, holds %u slabs", c->name, c->peer,
 		s->pool.clients[client].held);

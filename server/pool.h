@@ -70,6 +70,16 @@ int pool_return(struct pool *p, uint32_t client, uint32_t slab);
 /* The slab after @after (POOL_NONE to start) held by @client, or POOL_NONE. */
 uint32_t pool_next_held(const struct pool *p, uint32_t client, uint32_t after);
 
+/* Slabs @client could still be granted: its quota left, or the free slabs. */
+static inline uint32_t pool_grantable(const struct pool *p, uint32_t client)
+{
+	uint32_t left = p->clients[client].quota - p->clients[client].held;
+
+	if (p->clients[client].held >= p->clients[client].quota)
+		return 0;
+	return left < p->n_free ? left : p->n_free;
+}
+
 static inline bool pool_slab_valid(const struct pool *p, uint32_t slab)
 {
 	return slab < p->n_slabs;

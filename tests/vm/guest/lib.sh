@@ -12,6 +12,7 @@
 #   check NAME CMD...         run CMD; pass if it exits 0, else fail with its
 #                             status and last line of output
 #   check_eq NAME WANT GOT    pass if the two strings are equal
+#   check_gt NAME GOT MIN     pass if the number GOT is greater than MIN
 # Hosts: each its own address on eth0, reached over rxe0.
 #   host_add NAME N           create host NAME with address $(host_addr N)
 #   host_addr N               the address of host N (10.77.0.N)
@@ -104,6 +105,18 @@ on_host() {
 in_cgroup() {
 	[ -n "$RSWAP_CGROUP" ] || { echo "in_cgroup: the scenario set no vm-memory-max" >&2; return 1; }
 	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$RSWAP_CGROUP" "$@"
+}
+
+check_gt() {
+	case "$2" in
+	''|*[!0-9]*) fail "$1" "'$2' is not a number"; return 1 ;;
+	esac
+	if [ "$2" -gt "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected more than $3, got $2"
+		return 1
+	fi
 }
 
 # ---- used by the guest init only ----

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rswap.h: the client's objects and how they fit together.
+ *
+ *   struct rswap_dev     one /dev/rswapN: blk-mq queue, offset map, slot
+ *                        allocator, slab table, the servers it uses
+ *   struct rswap_server  one memory server: an RC queue pair (control SEND/
+ *                        RECV and one-sided data READ/WRITE), its state
+ *   struct rswap_slab    one granted slab: (server, remote slab, addr, rkey)
+ *   struct rswap_cmd     one block request in flight (blk-mq's pdu, so it
+ *                        is preallocated: the write path allocates nothing)
+ *
+ * Locking: dev->lock (a spinlock, taken in queue_rq) covers the map, the
+ * slot allocator and the slab table. server->ctrl_mutex serializes control
+ * exchanges on one server; they run only in dev->wq workers, never in the
+ * I/O path. Completions run in softirq and touch only their rswap_cmd.
+ */
+#ifndef RSWAP_H
+#define RSWAP_H
+
+#include <linux/blk-mq.h>
+#include <linux/completion.h>
+#include <linux/inet.h>
+#include <linux/mutex.h>
+#include <linux/socket.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <rdma/ib_verbs.h>
+#include <rdma/rdma_cm.h>
+
+#include "rswap_map.h"
+#include "rswap_wire.h"
+
+#define RSWAP_MAX_SERVERS	8
+/* Pages in one block request: 128 KiB, the largest single RDMA WRITE. */
+#define RSWAP_MAX_SEGS		32
+#define RSWAP_QUEUE_DEPTH	64
+/* Control messages: RECVs kept posted, and replies buffered for a waiter. */
+#define RSWAP_CTRL_RECVS	8
+#define RSWAP_CTRL_REPLIES	32
+/* A failed request is retried this often (new slots, new connection). */
+#define RSWAP_MAX_RETRIES	8
+#define RSWAP_LAT_BUCKETS	20	/* read latency: < 2^i microseconds */
+
+enum rswap_server_state {
+	RSWAP_SRV_DOWN,		/* not connected; reconnect pending */
+	RSWAP_SRV_READY,	/* connected, authenticated, slabs attached */
+	RSWAP_SRV_LOST,		/* down longer than loss_timeout: its pages are gone */
+	RSWAP_SRV_REMOVED,	/* being removed by the administrator */
+};
+
+struct rswap_dev;
+
+struct rswap_ctrl_msg {
+	u8 buf[RSWAP_MSG_MAX];
+	u64 dma;
+	struct ib_cqe cqe;
+	struct rswap_server *srv;
+};
+
+struct rswap_server {
+	struct rswap_dev *dev;
+	int idx;
+	char name[64];			/* "addr:port", as the administrator wrote it */
+	struct sockaddr_storage addr;
+
+	/* the connection; rebuilt on reconnect */
+	struct rdma_cm_id *cm_id;
+	struct ib_pd *pd;
+	struct ib_cq *cq;
+	struct completion cm_done;
+	int cm_error;
+	enum rswap_server_state state;	/* written under dev->lock */
+	bool connected;			/* the QP exists (dev->wq only) */
+	u64 generation;			/* bumped on every connect */
+
+	/* control messages */
+	struct mutex ctrl_mutex;
+	struct rswap_ctrl_msg recv[RSWAP_CTRL_RECVS];
+	struct rswap_ctrl_msg send;
+	struct completion send_done;
+	spinlock_t reply_lock;
+	wait_queue_head_t reply_wait;
+	u8 replies[RSWAP_CTRL_REPLIES][RSWAP_MSG_MAX];
+	unsigned int reply_head, reply_tail;
+	bool ctrl_broken;		/* a bad message or a failed RECV */
+	u32 seq;
+
+	/* what the server told us */
+	u8 server_id[RSWAP_ID_LEN];
+	bool have_server_id;
+	u64 slab_size;
+	u32 quota;
+	u32 free_hint;			/* slabs it could still grant us (refused: 0) */
+
+	/* reconnect */
+	struct delayed_work connect_work;
+	struct work_struct error_work;
+	unsigned int backoff_ms;
+	unsigned long down_since;	/* jiffies */
+
+	/* counters */
+	atomic_t slabs;			/* slabs of ours it holds */
+	atomic64_t connects, disconnects, grants, returns, refusals, reattached, lost_slabs;
+};
+
+enum rswap_slab_state {
+	RSWAP_SLAB_FREE = 0,		/* table entry unused */
+	RSWAP_SLAB_ACTIVE,		/* granted; takes new pages */
+	RSWAP_SLAB_RETURNING,		/* empty, RETURN pending */
+	RSWAP_SLAB_DETACHED,		/* its server is down; pages kept for reattach */
+	RSWAP_SLAB_LOST,		/* its server lost it: reads fail */
+};
+
+struct rswap_slab {
+	enum rswap_slab_state state;
+	struct rswap_server *srv;
+	u32 remote;			/* the server's slab number */
+	u32 rkey;
+	u64 addr;
+};
+
+struct rswap_stats {
+	atomic64_t stores, loads, zero_stores, same_stores, remote_stores;
+	atomic64_t discards, bytes_sent, bytes_received;
+	atomic64_t read_errors, write_errors, retries, requeues, no_slot;
+	atomic64_t read_lat[RSWAP_LAT_BUCKETS];
+};
+
+struct rswap_dev {
+	int id;
+	char name[DISK_NAME_LEN];
+	u64 n_pages;
+	struct gendisk *disk;
+	struct blk_mq_tag_set tag_set;
+	struct workqueue_struct *wq;	/* WQ_MEM_RECLAIM: makes progress under pressure */
+
+	spinlock_t lock;
+	struct rswap_map map;
+	struct rswap_slots slots;	/* set up at the first WELCOME */
+	bool slots_ready;
+	struct rswap_slab *slabs;	/* slots.max_slabs entries */
+	u32 pages_per_slab;
+	u64 slab_size;
+
+	struct mutex servers_mutex;	/* adding and removing servers */
+	struct rswap_server *servers[RSWAP_MAX_SERVERS];
+
+	u32 max_sge;			/* pages in one WRITE, over all servers */
+	/*
+	 * Page 0 (the swap header) lives here, not in the pool: swapon reads
+	 * it, and the rest of the device can be dropped after swapoff.
+	 */
+	void *header;
+	bool no_room;			/* no server can grant: writes fail at once */
+	u8 client_id[RSWAP_ID_LEN];
+	int openers;			/* under lock: no reserve kept while closed */
+	bool dying;
+
+	struct work_struct refill_work;
+	struct work_struct return_work;
+	struct rswap_stats stats;
+};
+
+struct rswap_cmd {
+	struct rswap_dev *dev;
+	struct ib_cqe cqe;
+	atomic_t pending;
+	bool failed;
+	bool server_down;		/* failed because a server went away */
+	u8 retries;
+	u8 nr_segs;
+	u8 nr_wrs;
+	u8 nr_remote;			/* pages moved by RDMA */
+	u8 nr_lost;			/* pages that fail alone with EIO */
+	ktime_t start;
+	/* per page of the request; sge[i] describes page i */
+	struct {
+		struct page *page;
+		struct rswap_server *srv;	/* moved by RDMA with it, or NULL */
+		struct ib_device *ibdev;	/* DMA-mapped on it, or NULL */
+		u64 word;			/* read: fill the page with it */
+		bool fill;
+		bool header;			/* page 0, kept in dev->header */
+		bool lost;			/* read: its server lost it */
+	} seg[RSWAP_MAX_SEGS];
+	struct ib_sge sge[RSWAP_MAX_SEGS];
+	/* RDMA WRs: one per page for reads, one per run of slots for writes */
+	struct ib_rdma_wr wr[RSWAP_MAX_SEGS];
+	u8 wr_seg[RSWAP_MAX_SEGS];	/* first page of each WR */
+};
+
+/* module parameters (rswap_main.c) */
+extern unsigned int rswap_loss_timeout;
+extern unsigned int rswap_reserve_slabs;
+extern size_t rswap_key_len;
+
+/* rswap_dev.c: the block device */
+int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out);
+void rswap_dev_destroy(struct rswap_dev *dev);
+void rswap_dev_unregister(void);
+extern const struct attribute_group *rswap_dev_groups[];
+
+/* rswap_server.c: connections and the control protocol */
+int rswap_server_add(struct rswap_dev *dev, const char *name);
+int rswap_server_remove(struct rswap_dev *dev, const char *name);
+void rswap_server_destroy(struct rswap_server *srv);
+int rswap_server_grant(struct rswap_server *srv);
+int rswap_server_return(struct rswap_server *srv, u32 remote);
+bool rswap_server_usable(struct rswap_server *srv);
+void rswap_server_fail(struct rswap_server *srv);
+void rswap_servers_destroy(struct rswap_dev *dev);
+const char *rswap_server_state_name(enum rswap_server_state st);
+
+/* rswap_slabs.c: the slab table, the free-slot reserve, placement */
+int rswap_slabs_setup(struct rswap_dev *dev, u64 slab_size);
+void rswap_slabs_fini(struct rswap_dev *dev);
+int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, u32 rkey,
+		   u64 addr);
+void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv, bool lost);
+int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 remote,
+			u32 rkey, u64 addr);
+void rswap_slot_release(struct rswap_dev *dev, const struct rswap_entry *old);
+void rswap_reserve_check(struct rswap_dev *dev);
+void rswap_slabs_return_all(struct rswap_dev *dev);
+void rswap_drop_swap_area(struct rswap_dev *dev);
+bool rswap_slabs_orphan(struct rswap_dev *dev, struct rswap_server *srv);
+void rswap_refill_work(struct work_struct *work);
+void rswap_return_work(struct work_struct *work);
+
+/* rswap_auth.c: the pre-shared key and HMAC-SHA256 proofs */
+int rswap_auth_load_key(const char *path);
+void rswap_auth_free_key(void);
+int rswap_auth_mac(const char *label, const u8 *first, const u8 *second, const u8 *id,
+		   u8 mac[RSWAP_MAC_LEN]);
+
+#endif

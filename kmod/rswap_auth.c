@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rswap_auth: the pre-shared key, and the HMAC-SHA256 proofs of
+ * proto/rswap_wire.h computed with the kernel's crypto API. The key file is
+ * the server's: 16..256 bytes, one trailing newline ignored.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <crypto/hash.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "rswap.h"
+
+#define RSWAP_KEY_MIN 16
+#define RSWAP_KEY_MAX 256
+#define RSWAP_LABEL_LEN 17	/* "rswap-auth-client", "rswap-auth-server" */
+
+size_t rswap_key_len;
+static struct crypto_shash *rswap_hmac;
+
+/*
+ * Read the key file with filp_open/kernel_read rather than
+ * kernel_read_file(): that one is for firmware, modules and policies, and
+ * LSMs such as IPE (6.12) warn about any other kind of file.
+ */
+static ssize_t read_key_file(const char *path, u8 *buf, size_t size)
+{
+	struct file *f;
+	loff_t pos = 0;
+	umode_t mode;
+	ssize_t n;
+
+	f = filp_open(path, O_RDONLY | O_NOFOLLOW, 0);
+	if (IS_ERR(f)) {
+		pr_err("key_file %s: cannot read it (error %ld)\n", path, PTR_ERR(f));
+		return PTR_ERR(f);
+	}
+	mode = file_inode(f)->i_mode;
+	if (!S_ISREG(mode)) {
+		pr_err("key_file %s: not a regular file\n", path);
+		n = -EINVAL;
+	} else if (mode & 0077) {
+		pr_err("key_file %s: readable by others (mode %03o); chmod 600 it\n", path,
+		       mode & 0777);
+		n = -EACCES;
+	} else {
+		n = kernel_read(f, buf, size, &pos);
+		if (n < 0)
+			pr_err("key_file %s: cannot read it (error %zd)\n", path, n);
+	}
+	filp_close(f, NULL);
+	return n;
+}
+
+int rswap_auth_load_key(const char *path)
+{
+	u8 *buf;
+	ssize_t n;
+	int ret;
+
+	buf = kzalloc(RSWAP_KEY_MAX + 2, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	n = read_key_file(path, buf, RSWAP_KEY_MAX + 2);
+	if (n < 0) {
+		ret = n;
+		goto out_free_buf;
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n < RSWAP_KEY_MIN || n > RSWAP_KEY_MAX) {
+		pr_err("key_file %s: key must be %d..%d bytes, has %zd\n", path, RSWAP_KEY_MIN,
+		       RSWAP_KEY_MAX, n);
+		ret = -EINVAL;
+		goto out_free_buf;
+	}
+	rswap_hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(rswap_hmac)) {
+		ret = PTR_ERR(rswap_hmac);
+		rswap_hmac = NULL;
+		pr_err("no hmac(sha256) in this kernel (error %d)\n", ret);
+		goto out_free_buf;
+	}
+	ret = crypto_shash_setkey(rswap_hmac, buf, n);
+	if (ret) {
+		pr_err("hmac(sha256) refused the key (error %d)\n", ret);
+		crypto_free_shash(rswap_hmac);
+		rswap_hmac = NULL;
+		goto out_free_buf;
+	}
+	/* The tfm holds the key now; nothing else keeps it. */
+	rswap_key_len = n;
+	ret = 0;
+out_free_buf:
+	kfree_sensitive(buf);
+	return ret;
+}
+
+void rswap_auth_free_key(void)
+{
+	if (rswap_hmac)
+		crypto_free_shash(rswap_hmac);
+	rswap_hmac = NULL;
+	rswap_key_len = 0;
+}
+
+/* HMAC-SHA256(key, label || first || second || id), as common/auth.c computes it. */
+int rswap_auth_mac(const char *label, const u8 *first, const u8 *second, const u8 *id,
+		   u8 mac[RSWAP_MAC_LEN])
+{
+	u8 msg[RSWAP_LABEL_LEN + 2 * RSWAP_NONCE_LEN + RSWAP_ID_LEN];
+	int ret;
+
+	if (strlen(label) != RSWAP_LABEL_LEN)
+		return -EINVAL;
+	memcpy(msg, label, RSWAP_LABEL_LEN);
+	memcpy(msg + RSWAP_LABEL_LEN, first, RSWAP_NONCE_LEN);
+	memcpy(msg + RSWAP_LABEL_LEN + RSWAP_NONCE_LEN, second, RSWAP_NONCE_LEN);
+	memcpy(msg + RSWAP_LABEL_LEN + 2 * RSWAP_NONCE_LEN, id, RSWAP_ID_LEN);
+	ret = crypto_shash_tfm_digest(rswap_hmac, msg, sizeof(msg), mac);
+	memzero_explicit(msg, sizeof(msg));
+	return ret;
+}

@@ -1,0 +1,655 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rswap_dev: /dev/rswapN, the blk-mq device swap writes to.
+ *
+ * Each request becomes page operations on the offset map (one 4 KiB block
+ * is one page, one swap offset):
+ *   WRITE    a zero- or same-filled page is recorded in its entry and
+ *            nothing is sent; the other pages of the request take
+ *            consecutive slots of one slab where they can, and each run of
+ *            slots goes out as one RDMA WRITE with a gather list.
+ *   READ     ZERO/SAME entries are filled in place; REMOTE ones are RDMA
+ *            READs; EMPTY ones read as zeroes.
+ *   DISCARD  entries become EMPTY and their slots free (swapon --discard).
+ *
+ * Nothing here allocates: the request's state (struct rswap_cmd) is blk-mq's
+ * preallocated pdu, slots come from the reserve rswap_slabs.c keeps filled.
+ * A request that meets a server being reconnected is parked on the requeue
+ * list and runs again when it is back; one whose RDMA failed is retried
+ * (a write takes new slots) up to RSWAP_MAX_RETRIES times.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/highmem.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/version.h>
+
+#include "rswap.h"
+
+#define RSWAP_PARK_DELAY_MS	100
+#define RSWAP_SECTORS_PER_PAGE	(RSWAP_PAGE_SIZE >> SECTOR_SHIFT)
+
+static int rswap_major;
+
+static struct rswap_dev *cmd_dev(struct rswap_cmd *cmd)
+{
+	return cmd->dev;
+}
+
+static void unmap_segs(struct rswap_cmd *cmd, enum dma_data_direction dir)
+{
+	int i;
+
+	for (i = 0; i < cmd->nr_segs; i++) {
+		if (!cmd->seg[i].ibdev)
+			continue;
+		ib_dma_unmap_page(cmd->seg[i].ibdev, cmd->sge[i].addr, RSWAP_PAGE_SIZE, dir);
+		cmd->seg[i].ibdev = NULL;
+	}
+}
+
+static void account_latency(struct rswap_dev *dev, ktime_t start)
+{
+	u64 us = ktime_us_delta(ktime_get(), start);
+	int b = us ? min_t(int, fls64(us), RSWAP_LAT_BUCKETS - 1) : 0;
+
+	atomic64_inc(&dev->stats.read_lat[b]);
+}
+
+/* Park @rq until the servers it needs may be back. */
+static void park(struct request *rq)
+{
+	blk_mq_requeue_request(rq, false);
+	blk_mq_delay_kick_requeue_list(rq->q, RSWAP_PARK_DELAY_MS);
+}
+
+/*
+ * End a read whose pages did not all survive: each page (a bio of its own,
+ * from swap) completes with its own status, so a process whose page was on
+ * a lost server gets SIGBUS and one whose page shared the request does not.
+ */
+static void end_pages(struct rswap_cmd *cmd, struct request *rq)
+{
+	int i;
+
+	for (i = 0; i < cmd->nr_segs; i++)
+		if (!blk_update_request(rq, cmd->seg[i].lost ? BLK_STS_IOERR : BLK_STS_OK,
+					RSWAP_PAGE_SIZE))
+			break;
+	__blk_mq_end_request(rq, BLK_STS_OK);
+}
+
+static void end_ok(struct rswap_cmd *cmd, struct request *rq)
+{
+	if (unlikely(cmd->nr_lost))
+		end_pages(cmd, rq);
+	else
+		blk_mq_end_request(rq, BLK_STS_OK);
+}
+
+static void cmd_finish(struct rswap_cmd *cmd)
+{
+	struct request *rq = blk_mq_rq_from_pdu(cmd);
+	struct rswap_dev *dev = cmd_dev(cmd);
+	bool write = req_op(rq) == REQ_OP_WRITE;
+
+	unmap_segs(cmd, write ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+	if (!READ_ONCE(cmd->failed)) {
+		if (write) {
+			atomic64_add((u64)cmd->nr_remote * RSWAP_PAGE_SIZE, &dev->stats.bytes_sent);
+		} else {
+			atomic64_add((u64)cmd->nr_remote * RSWAP_PAGE_SIZE,
+				     &dev->stats.bytes_received);
+			account_latency(dev, cmd->start);
+		}
+		end_ok(cmd, rq);
+		return;
+	}
+	/*
+	 * A server going away is waited out (it comes back, or its slabs are
+	 * detached and writes go elsewhere, or it is declared lost and reads
+	 * fail page by page); other failures are tried a few times.
+	 */
+	if (!dev->dying && (READ_ONCE(cmd->server_down) || ++cmd->retries <= RSWAP_MAX_RETRIES)) {
+		atomic64_inc(&dev->stats.retries);
+		park(rq);
+		return;
+	}
+	atomic64_inc(write ? &dev->stats.write_errors : &dev->stats.read_errors);
+	pr_err_ratelimited("%s: %s at page %llu failed after %d tries\n", dev->name,
+			   write ? "write" : "read", blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
+			   cmd->retries);
+	blk_mq_end_request(rq, BLK_STS_IOERR);
+}
+
+static void rdma_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct rswap_cmd *cmd = container_of(wc->wr_cqe, struct rswap_cmd, cqe);
+
+	if (unlikely(wc->status != IB_WC_SUCCESS)) {
+		struct rswap_server *srv = cq->cq_context;
+
+		if (wc->status != IB_WC_WR_FLUSH_ERR)
+			pr_warn_ratelimited("%s: RDMA %s failed: %s\n", srv->name,
+					    wc->opcode == IB_WC_RDMA_READ ? "READ" : "WRITE",
+					    ib_wc_status_msg(wc->status));
+		else
+			WRITE_ONCE(cmd->server_down, true);
+		WRITE_ONCE(cmd->failed, true);
+		rswap_server_fail(srv);
+	}
+	if (atomic_dec_and_test(&cmd->pending))
+		cmd_finish(cmd);
+}
+
+/*
+ * Map the pages and post the WRs built by the read or write path. The
+ * servers were READY under dev->lock; under rcu_read_lock they keep their
+ * QP (error_work waits for us with synchronize_rcu before tearing it down).
+ */
+static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
+{
+	int k, i;
+
+	atomic_set(&cmd->pending, cmd->nr_wrs + 1);
+	cmd->failed = false;
+	cmd->server_down = false;
+	rcu_read_lock();
+	for (k = 0; k < cmd->nr_wrs; k++) {
+		struct ib_rdma_wr *wr = &cmd->wr[k];
+		int first = cmd->wr_seg[k];
+		struct rswap_server *srv = cmd->seg[first].srv;
+		struct ib_device *ibdev;
+
+		if (!rswap_server_usable(srv)) {
+			WRITE_ONCE(cmd->server_down, true);
+			goto fail;
+		}
+		ibdev = srv->cm_id->device;
+		for (i = first; i < first + wr->wr.num_sge; i++) {
+			u64 dma = ib_dma_map_page(ibdev, cmd->seg[i].page, 0, RSWAP_PAGE_SIZE, dir);
+
+			if (ib_dma_mapping_error(ibdev, dma))
+				goto fail;
+			cmd->seg[i].ibdev = ibdev;
+			cmd->sge[i].addr = dma;
+			cmd->sge[i].length = RSWAP_PAGE_SIZE;
+			cmd->sge[i].lkey = srv->pd->local_dma_lkey;
+		}
+		if (ib_post_send(srv->cm_id->qp, &wr->wr, NULL)) {
+			WRITE_ONCE(cmd->server_down, true);
+			rswap_server_fail(srv);
+			goto fail;
+		}
+		continue;
+fail:
+		WRITE_ONCE(cmd->failed, true);
+		atomic_dec(&cmd->pending);
+	}
+	rcu_read_unlock();
+	if (atomic_dec_and_test(&cmd->pending))
+		cmd_finish(cmd);
+}
+
+static void init_wr(struct rswap_cmd *cmd, int k, int first, int n, enum ib_wr_opcode op,
+		    const struct rswap_slab *slab, u32 page)
+{
+	struct ib_rdma_wr *wr = &cmd->wr[k];
+
+	memset(wr, 0, sizeof(*wr));
+	wr->wr.wr_cqe = &cmd->cqe;
+	wr->wr.opcode = op;
+	wr->wr.send_flags = IB_SEND_SIGNALED;
+	wr->wr.sg_list = &cmd->sge[first];
+	wr->wr.num_sge = n;
+	wr->remote_addr = slab->addr + (u64)page * RSWAP_PAGE_SIZE;
+	wr->rkey = slab->rkey;
+	cmd->wr_seg[k] = first;
+}
+
+/* The request's pages into cmd->seg; false if one is not a whole page. */
+static bool collect_pages(struct request *rq, struct rswap_cmd *cmd)
+{
+	struct req_iterator iter;
+	struct bio_vec bv;
+	int n = 0;
+
+	rq_for_each_segment(bv, rq, iter) {
+		if (n == RSWAP_MAX_SEGS || bv.bv_offset || bv.bv_len != RSWAP_PAGE_SIZE)
+			return false;
+		cmd->seg[n].page = bv.bv_page;
+		cmd->seg[n].srv = NULL;
+		cmd->seg[n].ibdev = NULL;
+		cmd->seg[n].fill = false;
+		cmd->seg[n].header = false;
+		cmd->seg[n].lost = false;
+		n++;
+	}
+	cmd->nr_segs = n;
+	return true;
+}
+
+static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rswap_cmd *cmd,
+			    u64 off)
+{
+	bool wait = false;
+	int i;
+
+	cmd->nr_wrs = 0;
+	cmd->nr_lost = 0;
+	spin_lock(&dev->lock);
+	for (i = 0; i < cmd->nr_segs; i++) {
+		const struct rswap_entry *e = &dev->map.entries[off + i];
+		const struct rswap_slab *slab;
+
+		cmd->seg[i].header = off + i == 0;
+		cmd->seg[i].fill = e->type != RSWAP_REMOTE;
+		cmd->seg[i].word = e->type == RSWAP_SAME ? e->val : 0;
+		if (e->type != RSWAP_REMOTE || cmd->seg[i].header)
+			continue;
+		slab = &dev->slabs[rswap_entry_slab(e)];
+		if (slab->state == RSWAP_SLAB_LOST) {
+			cmd->seg[i].lost = true;
+			cmd->seg[i].fill = false;
+			cmd->nr_lost++;
+			continue;
+		}
+		if (slab->state == RSWAP_SLAB_DETACHED || !rswap_server_usable(slab->srv)) {
+			wait = true;
+			break;
+		}
+		cmd->seg[i].srv = slab->srv;
+		init_wr(cmd, cmd->nr_wrs++, i, 1, IB_WR_RDMA_READ, slab, rswap_entry_page(e));
+	}
+	spin_unlock(&dev->lock);
+
+	blk_mq_start_request(rq);
+	if (wait) {
+		atomic64_inc(&dev->stats.requeues);
+		park(rq);
+		return BLK_STS_OK;
+	}
+	if (cmd->nr_lost) {
+		atomic64_add(cmd->nr_lost, &dev->stats.read_errors);
+		pr_err_ratelimited("%s: read of %u pages from page %llu: their server lost them\n",
+				   dev->name, cmd->nr_lost, off);
+	}
+	cmd->start = ktime_get();
+	cmd->nr_remote = cmd->nr_wrs;
+	atomic64_add(cmd->nr_segs, &dev->stats.loads);
+	for (i = 0; i < cmd->nr_segs; i++) {
+		if (cmd->seg[i].header) {
+			memcpy_to_page(cmd->seg[i].page, 0, dev->header, RSWAP_PAGE_SIZE);
+		} else if (cmd->seg[i].fill) {
+			void *p = kmap_local_page(cmd->seg[i].page);
+
+			memset64(p, cmd->seg[i].word, RSWAP_PAGE_SIZE / sizeof(u64));
+			kunmap_local(p);
+		}
+	}
+	post_wrs(cmd, DMA_FROM_DEVICE);
+	return BLK_STS_OK;
+}
+
+/* No free slot: wait for the refill, or fail when no server can give one. */
+static blk_status_t no_slot(struct rswap_dev *dev)
+{
+	atomic64_inc(&dev->stats.no_slot);
+	if (READ_ONCE(dev->no_room)) {
+		atomic64_inc(&dev->stats.write_errors);
+		return BLK_STS_IOERR;
+	}
+	queue_work(dev->wq, &dev->refill_work);
+	return BLK_STS_RESOURCE;
+}
+
+static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct rswap_cmd *cmd,
+			     u64 off)
+{
+	struct rswap_entry old;
+	int i, zero = 0, same = 0;
+
+	/* Same-filled pages first, outside the lock: they need no slot. */
+	for (i = 0; i < cmd->nr_segs; i++) {
+		void *p = kmap_local_page(cmd->seg[i].page);
+
+		cmd->seg[i].fill = rswap_page_same_filled(p, &cmd->seg[i].word);
+		if (off + i == 0) {
+			/* The swap header: kept here; its map entry stays EMPTY. */
+			memcpy(dev->header, p, RSWAP_PAGE_SIZE);
+			cmd->seg[i].header = true;
+			cmd->seg[i].fill = true;
+		}
+		kunmap_local(p);
+	}
+	cmd->nr_wrs = 0;
+	cmd->nr_remote = 0;
+	spin_lock(&dev->lock);
+	if (!dev->slots_ready) {
+		spin_unlock(&dev->lock);
+		return no_slot(dev);
+	}
+	for (i = 0; i < cmd->nr_segs; ) {
+		u32 slab, first, n, k, want;
+
+		if (cmd->seg[i].header) {
+			i++;
+			continue;
+		}
+		if (cmd->seg[i].fill) {
+			u64 w = cmd->seg[i].word;
+
+			rswap_map_set(&dev->map, off + i, w ? RSWAP_SAME : RSWAP_ZERO, w, &old);
+			rswap_slot_release(dev, &old);
+			w ? same++ : zero++;
+			i++;
+			continue;
+		}
+		/* A run of pages that need slots: consecutive slots, one WRITE. */
+		for (want = 1; i + want < cmd->nr_segs && !cmd->seg[i + want].fill; want++)
+			;
+		want = min(want, dev->max_sge);
+		n = rswap_slots_alloc(&dev->slots, want, &slab, &first);
+		if (!n) {
+			rswap_reserve_check(dev);
+			spin_unlock(&dev->lock);
+			/* Pages mapped so far are rewritten when the request is retried. */
+			return no_slot(dev);
+		}
+		for (k = 0; k < n; k++) {
+			cmd->seg[i + k].srv = dev->slabs[slab].srv;
+			rswap_map_set_remote(&dev->map, off + i + k, slab, first + k, &old);
+			rswap_slot_release(dev, &old);
+		}
+		init_wr(cmd, cmd->nr_wrs++, i, n, IB_WR_RDMA_WRITE, &dev->slabs[slab], first);
+		cmd->nr_remote += n;
+		i += n;
+	}
+	rswap_reserve_check(dev);
+	spin_unlock(&dev->lock);
+
+	blk_mq_start_request(rq);
+	atomic64_add(cmd->nr_segs, &dev->stats.stores);
+	atomic64_add(zero, &dev->stats.zero_stores);
+	atomic64_add(same, &dev->stats.same_stores);
+	atomic64_add(cmd->nr_remote, &dev->stats.remote_stores);
+	post_wrs(cmd, DMA_TO_DEVICE);
+	return BLK_STS_OK;
+}
+
+static void do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
+{
+	struct rswap_entry old;
+	u64 i;
+
+	spin_lock(&dev->lock);
+	for (i = 0; i < n; i++) {
+		rswap_map_set(&dev->map, off + i, zero ? RSWAP_ZERO : RSWAP_EMPTY, 0, &old);
+		if (dev->slots_ready)
+			rswap_slot_release(dev, &old);
+	}
+	if (off == 0 && n)
+		memset(dev->header, 0, RSWAP_PAGE_SIZE);
+	spin_unlock(&dev->lock);
+	atomic64_add(n, &dev->stats.discards);
+}
+
+static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
+{
+	struct request *rq = bd->rq;
+	struct rswap_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct rswap_dev *dev = hctx->queue->queuedata;
+	u64 off = blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE;
+	u64 n = DIV_ROUND_UP(blk_rq_bytes(rq), RSWAP_PAGE_SIZE);
+
+	/* First time we see this request (not a requeue): no tries yet. */
+	if (!(rq->rq_flags & RQF_DONTPREP)) {
+		cmd->retries = 0;
+		rq->rq_flags |= RQF_DONTPREP;
+	}
+	if (off + n > dev->n_pages)
+		return BLK_STS_IOERR;
+
+	switch (req_op(rq)) {
+	case REQ_OP_FLUSH:
+		/* A WRITE is complete when the remote side acked it. */
+		blk_mq_start_request(rq);
+		blk_mq_end_request(rq, BLK_STS_OK);
+		return BLK_STS_OK;
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		blk_mq_start_request(rq);
+		do_discard(dev, off, n, req_op(rq) == REQ_OP_WRITE_ZEROES);
+		blk_mq_end_request(rq, BLK_STS_OK);
+		return BLK_STS_OK;
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+		if (!collect_pages(rq, cmd)) {
+			pr_err_ratelimited("%s: request not made of whole pages\n", dev->name);
+			return BLK_STS_IOERR;
+		}
+		return req_op(rq) == REQ_OP_READ ? do_read(dev, rq, cmd, off) :
+						   do_write(dev, rq, cmd, off);
+	default:
+		return BLK_STS_NOTSUPP;
+	}
+}
+
+static int rswap_init_request(struct blk_mq_tag_set *set, struct request *rq,
+			      unsigned int hctx_idx, unsigned int numa_node)
+{
+	struct rswap_cmd *cmd = blk_mq_rq_to_pdu(rq);
+
+	cmd->dev = set->driver_data;
+	cmd->cqe.done = rdma_done;
+	return 0;
+}
+
+static enum blk_eh_timer_return rswap_timeout(struct request *rq)
+{
+	struct rswap_dev *dev = rq->q->queuedata;
+
+	/* RC transport errors complete every WR; a server's loss ends parking. */
+	pr_warn_ratelimited("%s: request at page %llu slow; still waiting\n", dev->name,
+			    blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
+	return BLK_EH_RESET_TIMER;
+}
+
+static const struct blk_mq_ops rswap_mq_ops = {
+	.queue_rq = rswap_queue_rq,
+	.init_request = rswap_init_request,
+	.timeout = rswap_timeout,
+};
+
+/* ---- open and release: the reserve is kept only while the device is open ---- */
+
+static void opened(struct rswap_dev *dev, int delta)
+{
+	spin_lock(&dev->lock);
+	dev->openers += delta;
+	spin_unlock(&dev->lock);
+	queue_work(dev->wq, delta > 0 ? &dev->refill_work : &dev->return_work);
+}
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+static int rswap_open(struct gendisk *disk, blk_mode_t mode)
+{
+	opened(disk->private_data, 1);
+	return 0;
+}
+
+static void rswap_release(struct gendisk *disk)
+{
+	opened(disk->private_data, -1);
+}
+#else
+static int rswap_open(struct block_device *bdev, fmode_t mode)
+{
+	opened(bdev->bd_disk->private_data, 1);
+	return 0;
+}
+
+static void rswap_release(struct gendisk *disk, fmode_t mode)
+{
+	opened(disk->private_data, -1);
+}
+#endif
+
+static const struct block_device_operations rswap_fops = {
+	.owner = THIS_MODULE,
+	.open = rswap_open,
+	.release = rswap_release,
+};
+
+/* ---- creation and removal ---- */
+
+static struct gendisk *alloc_disk(struct rswap_dev *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	struct queue_limits lim = {
+		.logical_block_size = RSWAP_PAGE_SIZE,
+		.physical_block_size = RSWAP_PAGE_SIZE,
+		.max_hw_sectors = RSWAP_MAX_SEGS * RSWAP_SECTORS_PER_PAGE,
+		.max_segments = RSWAP_MAX_SEGS,
+		.max_segment_size = RSWAP_PAGE_SIZE,
+		.max_hw_discard_sectors = UINT_MAX,
+		.discard_granularity = RSWAP_PAGE_SIZE,
+		.max_write_zeroes_sectors = UINT_MAX,
+	};
+
+	return blk_mq_alloc_disk(&dev->tag_set, &lim, dev);
+#else
+	struct gendisk *disk = blk_mq_alloc_disk(&dev->tag_set, dev);
+	struct request_queue *q;
+
+	if (IS_ERR(disk))
+		return disk;
+	q = disk->queue;
+	blk_queue_logical_block_size(q, RSWAP_PAGE_SIZE);
+	blk_queue_physical_block_size(q, RSWAP_PAGE_SIZE);
+	blk_queue_max_hw_sectors(q, RSWAP_MAX_SEGS * RSWAP_SECTORS_PER_PAGE);
+	blk_queue_max_segments(q, RSWAP_MAX_SEGS);
+	blk_queue_max_segment_size(q, RSWAP_PAGE_SIZE);
+	blk_queue_max_discard_sectors(q, UINT_MAX);
+	q->limits.discard_granularity = RSWAP_PAGE_SIZE;
+	blk_queue_max_write_zeroes_sectors(q, UINT_MAX);
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
+	return disk;
+#endif
+}
+
+int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
+{
+	struct rswap_dev *dev;
+	int ret;
+
+	if (!rswap_major) {
+		ret = register_blkdev(0, "rswap");
+		if (ret < 0)
+			return ret;
+		rswap_major = ret;
+	}
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	dev->id = id;
+	snprintf(dev->name, sizeof(dev->name), "rswap%d", id);
+	dev->n_pages = bytes / RSWAP_PAGE_SIZE;
+	dev->max_sge = RSWAP_MAX_SEGS;
+	spin_lock_init(&dev->lock);
+	mutex_init(&dev->servers_mutex);
+	INIT_WORK(&dev->refill_work, rswap_refill_work);
+	INIT_WORK(&dev->return_work, rswap_return_work);
+	get_random_bytes(dev->client_id, sizeof(dev->client_id));
+
+	dev->header = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!dev->header) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	ret = rswap_map_init(&dev->map, dev->n_pages);
+	if (ret)
+		goto out_header;
+	dev->wq = alloc_workqueue("%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 0, dev->name);
+	if (!dev->wq) {
+		ret = -ENOMEM;
+		goto out_map;
+	}
+	dev->tag_set.ops = &rswap_mq_ops;
+	dev->tag_set.nr_hw_queues = num_online_cpus();
+	dev->tag_set.queue_depth = RSWAP_QUEUE_DEPTH;
+	dev->tag_set.numa_node = NUMA_NO_NODE;
+	dev->tag_set.cmd_size = sizeof(struct rswap_cmd);
+	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
+	dev->tag_set.timeout = 30 * HZ;
+	dev->tag_set.driver_data = dev;
+	ret = blk_mq_alloc_tag_set(&dev->tag_set);
+	if (ret)
+		goto out_wq;
+	dev->disk = alloc_disk(dev);
+	if (IS_ERR(dev->disk)) {
+		ret = PTR_ERR(dev->disk);
+		goto out_tags;
+	}
+	dev->disk->major = rswap_major;
+	dev->disk->first_minor = id;
+	dev->disk->minors = 1;
+	dev->disk->fops = &rswap_fops;
+	dev->disk->private_data = dev;
+	strscpy(dev->disk->disk_name, dev->name, sizeof(dev->disk->disk_name));
+	set_capacity(dev->disk, dev->n_pages * RSWAP_SECTORS_PER_PAGE);
+	ret = device_add_disk(NULL, dev->disk, rswap_dev_groups);
+	if (ret)
+		goto out_disk;
+	*out = dev;
+	return 0;
+
+out_disk:
+	put_disk(dev->disk);
+out_tags:
+	blk_mq_free_tag_set(&dev->tag_set);
+out_wq:
+	destroy_workqueue(dev->wq);
+out_map:
+	rswap_map_fini(&dev->map);
+out_header:
+	free_page((unsigned long)dev->header);
+out_free:
+	kfree(dev);
+	return ret;
+}
+
+void rswap_dev_destroy(struct rswap_dev *dev)
+{
+	int i;
+
+	del_gendisk(dev->disk);
+	WRITE_ONCE(dev->dying, true);
+	flush_work(&dev->refill_work);
+	flush_work(&dev->return_work);
+	/* Servers we are connected to get their memory back. */
+	rswap_slabs_return_all(dev);
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++)
+		if (dev->servers[i])
+			cancel_delayed_work_sync(&dev->servers[i]->connect_work);
+	rswap_servers_destroy(dev);
+	cancel_work_sync(&dev->refill_work);
+	cancel_work_sync(&dev->return_work);
+	put_disk(dev->disk);
+	blk_mq_free_tag_set(&dev->tag_set);
+	destroy_workqueue(dev->wq);
+	rswap_slabs_fini(dev);
+	rswap_map_fini(&dev->map);
+	free_page((unsigned long)dev->header);
+	kfree(dev);
+}
+
+void rswap_dev_unregister(void)
+{
+	if (rswap_major)
+		unregister_blkdev(rswap_major, "rswap");
+	rswap_major = 0;
+}

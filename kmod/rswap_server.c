@@ -1,0 +1,852 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rswap_server: one memory server as the client sees it.
+ *
+ * A server has one RC queue pair. Control messages (proto/rswap_wire.h) go
+ * over SEND/RECV on it; pages move with one-sided READ/WRITE posted by the
+ * block device (rswap_dev.c) on the same QP. Everything here that can sleep
+ * (connecting, the handshake, grants and returns) runs in work items on the
+ * device's WQ_MEM_RECLAIM workqueue with GFP_NOIO implied, so it makes
+ * progress while the system is swapping to this very device.
+ *
+ * Life of a server: connect_work resolves, connects, authenticates
+ * (HELLO/CHALLENGE/AUTH/WELCOME) and reattaches the slabs the server kept
+ * for us (REATTACH). Any error (a CM disconnect, a failed completion, a bad
+ * message) queues error_work, which flushes the QP (in-flight I/O fails and
+ * is requeued by rswap_dev.c), detaches the server's slabs and schedules a
+ * reconnect with exponential backoff. A server down for longer than
+ * loss_timeout is LOST: reads of pages only it held fail with EIO.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <crypto/algapi.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/utsname.h>
+#include <net/net_namespace.h>
+
+#include "rswap.h"
+
+#define RSWAP_CM_TIMEOUT_MS	5000
+#define RSWAP_CTRL_TIMEOUT	(10 * HZ)
+#define RSWAP_BACKOFF_MIN_MS	500
+#define RSWAP_BACKOFF_MAX_MS	30000
+#define RSWAP_REATTACH_UNKNOWN	64
+
+const char *rswap_server_state_name(enum rswap_server_state st)
+{
+	switch (st) {
+	case RSWAP_SRV_DOWN:
+		return "down";
+	case RSWAP_SRV_READY:
+		return "ready";
+	case RSWAP_SRV_LOST:
+		return "lost";
+	case RSWAP_SRV_REMOVED:
+		return "removed";
+	}
+	return "?";
+}
+
+bool rswap_server_usable(struct rswap_server *srv)
+{
+	return READ_ONCE(srv->state) == RSWAP_SRV_READY;
+}
+
+static void srv_set_state(struct rswap_server *srv, enum rswap_server_state st)
+{
+	spin_lock(&srv->dev->lock);
+	WRITE_ONCE(srv->state, st);
+	spin_unlock(&srv->dev->lock);
+}
+
+/* Something is wrong with the connection: tear it down from the workqueue. */
+void rswap_server_fail(struct rswap_server *srv)
+{
+	WRITE_ONCE(srv->ctrl_broken, true);
+	wake_up(&srv->reply_wait);
+	queue_work(srv->dev->wq, &srv->error_work);
+}
+
+/* ---- control messages ---- */
+
+static int post_recv(struct rswap_server *srv, struct rswap_ctrl_msg *m)
+{
+	struct ib_sge sge = {
+		.addr = m->dma,
+		.length = RSWAP_MSG_MAX,
+		.lkey = srv->pd->local_dma_lkey,
+	};
+	struct ib_recv_wr wr = {
+		.wr_cqe = &m->cqe,
+		.sg_list = &sge,
+		.num_sge = 1,
+	};
+
+	ib_dma_sync_single_for_device(srv->cm_id->device, m->dma, RSWAP_MSG_MAX,
+				      DMA_FROM_DEVICE);
+	return ib_post_recv(srv->cm_id->qp, &wr, NULL);
+}
+
+static void recv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct rswap_ctrl_msg *m = container_of(wc->wr_cqe, struct rswap_ctrl_msg, cqe);
+	struct rswap_server *srv = m->srv;
+	int type;
+
+	if (wc->status != IB_WC_SUCCESS) {
+		if (wc->status != IB_WC_WR_FLUSH_ERR)
+			pr_warn("%s: receive failed: %s\n", srv->name,
+				ib_wc_status_msg(wc->status));
+		rswap_server_fail(srv);
+		return;
+	}
+	ib_dma_sync_single_for_cpu(srv->cm_id->device, m->dma, RSWAP_MSG_MAX, DMA_FROM_DEVICE);
+	type = rswap_msg_check(m->buf, wc->byte_len);
+	if (type < 0) {
+		pr_warn_ratelimited("%s: malformed control message (%u bytes), reconnecting\n",
+				    srv->name, wc->byte_len);
+		rswap_server_fail(srv);
+		return;
+	}
+	spin_lock(&srv->reply_lock);
+	if (srv->reply_head - srv->reply_tail < RSWAP_CTRL_REPLIES) {
+		memcpy(srv->replies[srv->reply_head % RSWAP_CTRL_REPLIES], m->buf, wc->byte_len);
+		srv->reply_head++;
+		type = 0;
+	}
+	spin_unlock(&srv->reply_lock);
+	if (type) {
+		pr_warn_ratelimited("%s: control messages overflow, reconnecting\n", srv->name);
+		rswap_server_fail(srv);
+		return;
+	}
+	wake_up(&srv->reply_wait);
+	if (post_recv(srv, m))
+		rswap_server_fail(srv);
+}
+
+static void send_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct rswap_ctrl_msg *m = container_of(wc->wr_cqe, struct rswap_ctrl_msg, cqe);
+	struct rswap_server *srv = m->srv;
+
+	if (wc->status != IB_WC_SUCCESS) {
+		if (wc->status != IB_WC_WR_FLUSH_ERR)
+			pr_warn("%s: send failed: %s\n", srv->name, ib_wc_status_msg(wc->status));
+		rswap_server_fail(srv);
+	}
+	complete(&srv->send_done);
+	wake_up(&srv->reply_wait);
+}
+
+static int srv_send(struct rswap_server *srv, const void *msg)
+{
+	const struct rswap_hdr *h = msg;
+	struct ib_sge sge = {
+		.addr = srv->send.dma,
+		.length = le16_to_cpu(h->length),
+		.lkey = srv->pd->local_dma_lkey,
+	};
+	struct ib_send_wr wr = {
+		.wr_cqe = &srv->send.cqe,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = IB_WR_SEND,
+		.send_flags = IB_SEND_SIGNALED,
+	};
+	int ret;
+
+	memcpy(srv->send.buf, msg, sge.length);
+	ib_dma_sync_single_for_device(srv->cm_id->device, srv->send.dma, RSWAP_MSG_MAX,
+				      DMA_TO_DEVICE);
+	reinit_completion(&srv->send_done);
+	ret = ib_post_send(srv->cm_id->qp, &wr, NULL);
+	if (ret)
+		return ret;
+	/*
+	 * Wait for the completion, or give up when the connection breaks: the
+	 * teardown that follows flushes the WR before the buffer is used again.
+	 */
+	if (!wait_event_timeout(srv->reply_wait, completion_done(&srv->send_done) ||
+				READ_ONCE(srv->ctrl_broken), RSWAP_CTRL_TIMEOUT)) {
+		rswap_server_fail(srv);
+		return -ETIMEDOUT;
+	}
+	return READ_ONCE(srv->ctrl_broken) ? -ECONNRESET : 0;
+}
+
+/* Next buffered reply, for sequence @seq (older ones are dropped). */
+static int srv_reply(struct rswap_server *srv, u32 seq, u8 *out)
+{
+	for (;;) {
+		const struct rswap_hdr *h = (const struct rswap_hdr *)out;
+		bool got = false;
+		long left;
+
+		left = wait_event_timeout(srv->reply_wait,
+					  READ_ONCE(srv->reply_head) != READ_ONCE(srv->reply_tail) ||
+					  READ_ONCE(srv->ctrl_broken), RSWAP_CTRL_TIMEOUT);
+		spin_lock_bh(&srv->reply_lock);
+		if (srv->reply_head != srv->reply_tail) {
+			memcpy(out, srv->replies[srv->reply_tail % RSWAP_CTRL_REPLIES],
+			       RSWAP_MSG_MAX);
+			srv->reply_tail++;
+			got = true;
+		}
+		spin_unlock_bh(&srv->reply_lock);
+		if (!got)
+			return READ_ONCE(srv->ctrl_broken) || left ? -ECONNRESET : -ETIMEDOUT;
+		if (le32_to_cpu(h->seq) == seq)
+			return le16_to_cpu(h->type);
+	}
+}
+
+/*
+ * Send @msg (its header already has a fresh seq) and wait for the answer of
+ * type @want (0: any) into @out. A refusal (ERROR) is logged and returned as
+ * -rswap_err - 1000 so callers can tell it from a transport error.
+ */
+#define RSWAP_REFUSED(code) (-1000 - (int)(code))
+static int srv_call(struct rswap_server *srv, const void *msg, int want, u8 *out)
+{
+	const struct rswap_hdr *h = msg;
+	int type, ret;
+
+	ret = srv_send(srv, msg);
+	if (ret)
+		return ret;
+	type = srv_reply(srv, le32_to_cpu(h->seq), out);
+	if (type < 0)
+		return type;
+	if (type == RSWAP_MSG_ERROR) {
+		const struct rswap_error *e = (const struct rswap_error *)out;
+
+		return RSWAP_REFUSED(le32_to_cpu(e->code));
+	}
+	if (want && type != want) {
+		pr_warn("%s: answer of type %d to a request of type %u, reconnecting\n",
+			srv->name, type, le16_to_cpu(h->type));
+		rswap_server_fail(srv);
+		return -EPROTO;
+	}
+	return type;
+}
+
+static const char *refusal_text(const u8 *msg)
+{
+	const struct rswap_error *e = (const struct rswap_error *)msg;
+
+	return e->text;
+}
+
+/* ---- connection setup and teardown ---- */
+
+static int cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
+{
+	struct rswap_server *srv = id->context;
+
+	switch (ev->event) {
+	case RDMA_CM_EVENT_ADDR_RESOLVED:
+	case RDMA_CM_EVENT_ROUTE_RESOLVED:
+	case RDMA_CM_EVENT_ESTABLISHED:
+		srv->cm_error = 0;
+		complete(&srv->cm_done);
+		break;
+	case RDMA_CM_EVENT_REJECTED:
+		srv->cm_error = -ECONNREFUSED;
+		complete(&srv->cm_done);
+		break;
+	case RDMA_CM_EVENT_ADDR_ERROR:
+	case RDMA_CM_EVENT_ROUTE_ERROR:
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+	case RDMA_CM_EVENT_UNREACHABLE:
+		srv->cm_error = -EHOSTUNREACH;
+		complete(&srv->cm_done);
+		break;
+	case RDMA_CM_EVENT_DISCONNECTED:
+	case RDMA_CM_EVENT_ADDR_CHANGE:
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		rswap_server_fail(srv);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int cm_wait(struct rswap_server *srv, const char *what)
+{
+	if (!wait_for_completion_timeout(&srv->cm_done,
+					 msecs_to_jiffies(RSWAP_CM_TIMEOUT_MS + 1000))) {
+		pr_info("%s: %s: timed out\n", srv->name, what);
+		return -ETIMEDOUT;
+	}
+	if (srv->cm_error)
+		pr_info("%s: %s: error %d\n", srv->name, what, srv->cm_error);
+	return srv->cm_error;
+}
+
+static void unmap_ctrl(struct rswap_server *srv)
+{
+	struct ib_device *ibdev = srv->cm_id->device;
+	int i;
+
+	for (i = 0; i < RSWAP_CTRL_RECVS; i++)
+		if (srv->recv[i].dma)
+			ib_dma_unmap_single(ibdev, srv->recv[i].dma, RSWAP_MSG_MAX,
+					    DMA_FROM_DEVICE);
+	if (srv->send.dma)
+		ib_dma_unmap_single(ibdev, srv->send.dma, RSWAP_MSG_MAX, DMA_TO_DEVICE);
+	memset(&srv->send.dma, 0, sizeof(srv->send.dma));
+	for (i = 0; i < RSWAP_CTRL_RECVS; i++)
+		srv->recv[i].dma = 0;
+}
+
+static int map_ctrl(struct rswap_server *srv)
+{
+	struct ib_device *ibdev = srv->cm_id->device;
+	int i;
+
+	for (i = 0; i < RSWAP_CTRL_RECVS; i++) {
+		srv->recv[i].dma = ib_dma_map_single(ibdev, srv->recv[i].buf, RSWAP_MSG_MAX,
+						     DMA_FROM_DEVICE);
+		if (ib_dma_mapping_error(ibdev, srv->recv[i].dma)) {
+			srv->recv[i].dma = 0;
+			return -ENOMEM;
+		}
+	}
+	srv->send.dma = ib_dma_map_single(ibdev, srv->send.buf, RSWAP_MSG_MAX, DMA_TO_DEVICE);
+	if (ib_dma_mapping_error(ibdev, srv->send.dma)) {
+		srv->send.dma = 0;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Undo srv_connect, whatever part of it was done. Only in dev->wq, under ctrl_mutex. */
+static void srv_teardown(struct rswap_server *srv)
+{
+	if (!srv->cm_id)
+		return;
+	if (srv->connected)
+		rdma_disconnect(srv->cm_id);
+	if (srv->cm_id->qp) {
+		/* Every posted WR completes (flushed) before the QP goes. */
+		ib_drain_qp(srv->cm_id->qp);
+		rdma_destroy_qp(srv->cm_id);
+	}
+	if (srv->pd)
+		unmap_ctrl(srv);
+	if (srv->cq)
+		ib_free_cq(srv->cq);
+	if (srv->pd)
+		ib_dealloc_pd(srv->pd);
+	rdma_destroy_id(srv->cm_id);
+	srv->cq = NULL;
+	srv->pd = NULL;
+	srv->cm_id = NULL;
+	srv->connected = false;
+}
+
+static int srv_connect(struct rswap_server *srv)
+{
+	struct rdma_conn_param param = {
+		.retry_count = 7,
+		.rnr_retry_count = 7,
+	};
+	struct ib_qp_init_attr attr = {};
+	struct ib_device *ibdev;
+	int ret, i, sq_depth;
+
+	srv->cm_id = rdma_create_id(&init_net, cm_handler, srv, RDMA_PS_TCP, IB_QPT_RC);
+	if (IS_ERR(srv->cm_id)) {
+		ret = PTR_ERR(srv->cm_id);
+		srv->cm_id = NULL;
+		return ret;
+	}
+	reinit_completion(&srv->cm_done);
+	ret = rdma_resolve_addr(srv->cm_id, NULL, (struct sockaddr *)&srv->addr,
+				RSWAP_CM_TIMEOUT_MS);
+	if (ret || (ret = cm_wait(srv, "resolving the address")))
+		goto out;
+
+	ibdev = srv->cm_id->device;
+	srv->pd = ib_alloc_pd(ibdev, 0);
+	if (IS_ERR(srv->pd)) {
+		ret = PTR_ERR(srv->pd);
+		srv->pd = NULL;
+		goto out;
+	}
+	/* Every request's WRs fit: queue depth x hardware queues x segments. */
+	sq_depth = min_t(int, ibdev->attrs.max_qp_wr - 1,
+			 RSWAP_QUEUE_DEPTH * num_online_cpus() * RSWAP_MAX_SEGS + 2);
+	srv->cq = ib_alloc_cq(ibdev, srv, sq_depth + RSWAP_CTRL_RECVS + 2, 0, IB_POLL_SOFTIRQ);
+	if (IS_ERR(srv->cq)) {
+		ret = PTR_ERR(srv->cq);
+		srv->cq = NULL;
+		goto out;
+	}
+	attr.event_handler = NULL;
+	attr.send_cq = srv->cq;
+	attr.recv_cq = srv->cq;
+	attr.cap.max_send_wr = sq_depth;
+	attr.cap.max_recv_wr = RSWAP_CTRL_RECVS + 1;	/* +1: ib_drain_rq */
+	attr.cap.max_send_sge = min_t(int, RSWAP_MAX_SEGS, ibdev->attrs.max_send_sge);
+	attr.cap.max_recv_sge = 1;
+	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
+	spin_lock(&srv->dev->lock);
+	srv->dev->max_sge = min_t(u32, srv->dev->max_sge, attr.cap.max_send_sge);
+	spin_unlock(&srv->dev->lock);
+	attr.qp_type = IB_QPT_RC;
+	ret = rdma_create_qp(srv->cm_id, srv->pd, &attr);
+	if (ret)
+		goto out;
+	ret = map_ctrl(srv);
+	if (ret)
+		goto out;
+	WRITE_ONCE(srv->ctrl_broken, false);
+	srv->reply_head = 0;
+	srv->reply_tail = 0;
+	for (i = 0; i < RSWAP_CTRL_RECVS; i++) {
+		ret = post_recv(srv, &srv->recv[i]);
+		if (ret)
+			goto out;
+	}
+
+	reinit_completion(&srv->cm_done);
+	ret = rdma_resolve_route(srv->cm_id, RSWAP_CM_TIMEOUT_MS);
+	if (ret || (ret = cm_wait(srv, "resolving the route")))
+		goto out;
+	param.initiator_depth = min_t(int, 16, ibdev->attrs.max_qp_init_rd_atom);
+	param.responder_resources = 0;
+	reinit_completion(&srv->cm_done);
+	ret = rdma_connect(srv->cm_id, &param);
+	if (ret || (ret = cm_wait(srv, "connecting")))
+		goto out;
+	srv->connected = true;
+	return 0;
+out:
+	srv_teardown(srv);
+	return ret;
+}
+
+/* HELLO .. WELCOME. Returns 0, a transport error, or -EACCES (key). */
+static int srv_authenticate(struct rswap_server *srv, u8 *reply)
+{
+	struct rswap_dev *dev = srv->dev;
+	u8 server_nonce[RSWAP_NONCE_LEN], nonce[RSWAP_NONCE_LEN], mac[RSWAP_MAC_LEN];
+	struct rswap_hello hello = {};
+	struct rswap_auth auth = {};
+	const struct rswap_challenge *ch = (const void *)reply;
+	const struct rswap_welcome *w = (const void *)reply;
+	u64 slab_size;
+	int ret;
+
+	rswap_hdr_init(&hello.hdr, RSWAP_MSG_HELLO, ++srv->seq);
+	memcpy(hello.id, dev->client_id, RSWAP_ID_LEN);
+	hello.page_size = cpu_to_le32(RSWAP_PAGE_SIZE);
+	strscpy(hello.name, utsname()->nodename, sizeof(hello.name));
+	ret = srv_call(srv, &hello, RSWAP_MSG_CHALLENGE, reply);
+	if (ret < 0)
+		goto refused;
+
+	if (srv->have_server_id && memcmp(srv->server_id, ch->id, RSWAP_ID_LEN)) {
+		pr_warn("%s: a different server answers now (new identity): its slabs are lost\n",
+			srv->name);
+		rswap_slabs_detach(dev, srv, true);
+	}
+	memcpy(srv->server_id, ch->id, RSWAP_ID_LEN);
+	srv->have_server_id = true;
+	memcpy(server_nonce, ch->nonce, RSWAP_NONCE_LEN);
+	get_random_bytes(nonce, sizeof(nonce));
+
+	rswap_hdr_init(&auth.hdr, RSWAP_MSG_AUTH, ++srv->seq);
+	memcpy(auth.nonce, nonce, RSWAP_NONCE_LEN);
+	ret = rswap_auth_mac("rswap-auth-client", server_nonce, nonce, dev->client_id, auth.mac);
+	if (ret)
+		return ret;
+	ret = srv_call(srv, &auth, RSWAP_MSG_WELCOME, reply);
+	if (ret < 0)
+		goto refused;
+	ret = rswap_auth_mac("rswap-auth-server", nonce, server_nonce, dev->client_id, mac);
+	if (ret)
+		return ret;
+	if (crypto_memneq(mac, w->mac, RSWAP_MAC_LEN)) {
+		pr_err("%s: the server could not prove it has the key: not using it\n", srv->name);
+		return -EACCES;
+	}
+	slab_size = le64_to_cpu(w->slab_size);
+	srv->quota = le32_to_cpu(w->quota);
+	srv->free_hint = le32_to_cpu(w->free);
+	ret = rswap_slabs_setup(dev, slab_size);
+	if (ret) {
+		if (ret == -EINVAL)
+			pr_err("%s: slab size %llu differs from the pool's %llu: not using it\n",
+			       srv->name, slab_size, dev->slab_size);
+		return ret;
+	}
+	srv->slab_size = slab_size;
+	return 0;
+refused:
+	if (ret == RSWAP_REFUSED(RSWAP_ERR_AUTH)) {
+		pr_err("%s: refused our key\n", srv->name);
+		return -EACCES;
+	}
+	if (ret <= RSWAP_REFUSED(0)) {
+		pr_err("%s: refused us: %s\n", srv->name, refusal_text(reply));
+		return -ECONNREFUSED;
+	}
+	return ret;
+}
+
+/* RETURN @remote; the caller holds ctrl_mutex. 0 when the slab is given back. */
+static int srv_return_locked(struct rswap_server *srv, u32 remote)
+{
+	struct rswap_slab_msg req = {};
+	u8 reply[RSWAP_MSG_MAX];
+	int ret;
+
+	rswap_hdr_init(&req.hdr, RSWAP_MSG_RETURN, ++srv->seq);
+	req.slab = cpu_to_le32(remote);
+	ret = srv_call(srv, &req, RSWAP_MSG_RETURNED, reply);
+	if (ret == RSWAP_REFUSED(RSWAP_ERR_NO_SLAB))
+		return 0;	/* not ours any more: nothing to give back */
+	if (ret <= RSWAP_REFUSED(0)) {
+		pr_warn("%s: RETURN of slab %u refused: %s\n", srv->name, remote,
+			refusal_text(reply));
+		return -EIO;
+	}
+	if (ret < 0)
+		return ret;
+	atomic64_inc(&srv->returns);
+	return 0;
+}
+
+/* REATTACH: take back the slabs the server kept for us, with their new rkeys. */
+static int srv_reattach(struct rswap_server *srv, u8 *reply)
+{
+	u32 unknown[RSWAP_REATTACH_UNKNOWN], n_unknown = 0, count = 0, i;
+	struct rswap_request req = {};
+	int type;
+
+	rswap_hdr_init(&req.hdr, RSWAP_MSG_REATTACH, ++srv->seq);
+	type = srv_call(srv, &req, 0, reply);
+	for (;;) {
+		const struct rswap_grant *g = (const void *)reply;
+
+		if (type == RSWAP_MSG_REATTACHED)
+			break;
+		if (type != RSWAP_MSG_GRANT) {
+			if (type >= 0)
+				rswap_server_fail(srv);
+			return type < 0 ? type : -EPROTO;
+		}
+		if (rswap_slab_reattach(srv->dev, srv, le32_to_cpu(g->slab), le32_to_cpu(g->rkey),
+					le64_to_cpu(g->addr))) {
+			if (n_unknown < RSWAP_REATTACH_UNKNOWN)
+				unknown[n_unknown++] = le32_to_cpu(g->slab);
+		} else {
+			count++;
+		}
+		type = srv_reply(srv, srv->seq, reply);
+	}
+	/* Slabs of this server we hold but it did not list are gone. */
+	rswap_slabs_detach(srv->dev, srv, true);
+	if (count)
+		pr_info("%s: reattached %u slabs\n", srv->name, count);
+	atomic64_add(count, &srv->reattached);
+	/* Slabs it keeps for this client id that we do not know: give them back. */
+	for (i = 0; i < n_unknown; i++)
+		srv_return_locked(srv, unknown[i]);
+	return 0;
+}
+
+static void connect_work(struct work_struct *work)
+{
+	struct rswap_server *srv = container_of(to_delayed_work(work), struct rswap_server,
+						connect_work);
+	struct rswap_dev *dev = srv->dev;
+	unsigned int noio = memalloc_noio_save();
+	u8 buf[RSWAP_MSG_MAX];
+	unsigned long deadline;
+	int ret;
+
+	mutex_lock(&srv->ctrl_mutex);
+	if (srv->state == RSWAP_SRV_REMOVED || srv->state == RSWAP_SRV_READY)
+		goto out_unlock;
+	ret = srv_connect(srv);
+	if (!ret) {
+		ret = srv_authenticate(srv, buf);
+		if (!ret)
+			ret = srv_reattach(srv, buf);
+		if (ret)
+			srv_teardown(srv);
+	}
+	if (!ret && !READ_ONCE(srv->ctrl_broken)) {
+		srv_set_state(srv, RSWAP_SRV_READY);
+		srv->backoff_ms = 0;
+		atomic64_inc(&srv->connects);
+		pr_info("%s: connected (quota %u slabs)\n", srv->name, srv->quota);
+		mutex_unlock(&srv->ctrl_mutex);
+		memalloc_noio_restore(noio);
+		/* Parked requests may go now; new slabs may come from here. */
+		blk_mq_kick_requeue_list(dev->disk->queue);
+		queue_work(dev->wq, &dev->refill_work);
+		queue_work(dev->wq, &dev->return_work);
+		return;
+	}
+	if (!ret)
+		srv_teardown(srv);
+	/* Not this time: back off, and give up on its pages after loss_timeout. */
+	deadline = srv->down_since + (unsigned long)rswap_loss_timeout * HZ;
+	if (srv->state == RSWAP_SRV_DOWN && time_after_eq(jiffies, deadline)) {
+		pr_err("%s: unreachable for %us: pages only it held are lost\n", srv->name,
+		       rswap_loss_timeout);
+		srv_set_state(srv, RSWAP_SRV_LOST);
+		rswap_slabs_detach(dev, srv, true);
+		blk_mq_kick_requeue_list(dev->disk->queue);
+	}
+	srv->backoff_ms = clamp(srv->backoff_ms * 2, RSWAP_BACKOFF_MIN_MS, RSWAP_BACKOFF_MAX_MS);
+	if (srv->state == RSWAP_SRV_DOWN)
+		srv->backoff_ms = min_t(unsigned long, srv->backoff_ms,
+					max_t(long, jiffies_to_msecs(deadline - jiffies), 100));
+	if (!dev->dying)
+		queue_delayed_work(dev->wq, &srv->connect_work, msecs_to_jiffies(srv->backoff_ms));
+out_unlock:
+	mutex_unlock(&srv->ctrl_mutex);
+	memalloc_noio_restore(noio);
+}
+
+static void error_work(struct work_struct *work)
+{
+	struct rswap_server *srv = container_of(work, struct rswap_server, error_work);
+	struct rswap_dev *dev = srv->dev;
+	unsigned int noio = memalloc_noio_save();
+
+	mutex_lock(&srv->ctrl_mutex);
+	if (srv->state == RSWAP_SRV_READY) {
+		pr_warn("%s: connection lost; reconnecting\n", srv->name);
+		atomic64_inc(&srv->disconnects);
+		srv->down_since = jiffies;
+		srv_set_state(srv, RSWAP_SRV_DOWN);
+		/* No new pages go there; pages it holds wait for the reconnect. */
+		rswap_slabs_detach(dev, srv, false);
+		/* queue_rq posts under rcu_read_lock after seeing READY: let it finish. */
+		synchronize_rcu();
+		srv_teardown(srv);
+		blk_mq_kick_requeue_list(dev->disk->queue);
+		queue_work(dev->wq, &dev->refill_work);
+		if (!dev->dying)
+			queue_delayed_work(dev->wq, &srv->connect_work, 0);
+	}
+	mutex_unlock(&srv->ctrl_mutex);
+	memalloc_noio_restore(noio);
+}
+
+/* ---- requests for the slab table (rswap_slabs.c) ---- */
+
+int rswap_server_grant(struct rswap_server *srv)
+{
+	struct rswap_request req = {};
+	const struct rswap_grant *g;
+	u8 reply[RSWAP_MSG_MAX];
+	int ret;
+
+	mutex_lock(&srv->ctrl_mutex);
+	if (!rswap_server_usable(srv)) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	rswap_hdr_init(&req.hdr, RSWAP_MSG_GRANT_REQ, ++srv->seq);
+	ret = srv_call(srv, &req, RSWAP_MSG_GRANT, reply);
+	if (ret <= RSWAP_REFUSED(0)) {
+		atomic64_inc(&srv->refusals);
+		srv->free_hint = 0;
+		pr_info("%s: no grant: %s\n", srv->name, refusal_text(reply));
+		ret = -ENOSPC;
+		goto out;
+	}
+	if (ret < 0)
+		goto out;
+	g = (const void *)reply;
+	if (le64_to_cpu(g->size) != srv->slab_size) {
+		pr_warn("%s: granted a slab of %llu bytes, not %llu; reconnecting\n", srv->name,
+			le64_to_cpu(g->size), srv->slab_size);
+		rswap_server_fail(srv);
+		ret = -EPROTO;
+		goto out;
+	}
+	srv->free_hint = le32_to_cpu(g->free);
+	ret = rswap_slab_add(srv->dev, srv, le32_to_cpu(g->slab), le32_to_cpu(g->rkey),
+			     le64_to_cpu(g->addr));
+	if (ret) {
+		/* No room in our table (cannot happen while the reserve logic is right). */
+		srv_return_locked(srv, le32_to_cpu(g->slab));
+		goto out;
+	}
+	atomic64_inc(&srv->grants);
+out:
+	mutex_unlock(&srv->ctrl_mutex);
+	return ret;
+}
+
+int rswap_server_return(struct rswap_server *srv, u32 remote)
+{
+	int ret;
+
+	mutex_lock(&srv->ctrl_mutex);
+	ret = rswap_server_usable(srv) ? srv_return_locked(srv, remote) : -ENOTCONN;
+	mutex_unlock(&srv->ctrl_mutex);
+	return ret;
+}
+
+/* ---- adding and removing ---- */
+
+static int parse_addr(struct rswap_server *srv, const char *name)
+{
+	char host[64];
+	const char *colon = strrchr(name, ':');
+	size_t hlen;
+
+	if (!colon || colon == name || !colon[1])
+		return -EINVAL;
+	hlen = colon - name;
+	if (hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, name, hlen);
+	host[hlen] = '\0';
+	/* [v6]:port */
+	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
+		memmove(host, host + 1, hlen - 2);
+		host[hlen - 2] = '\0';
+	}
+	return inet_pton_with_scope(&init_net, AF_UNSPEC, host, colon + 1, &srv->addr);
+}
+
+int rswap_server_add(struct rswap_dev *dev, const char *name)
+{
+	struct rswap_server *srv;
+	int ret, i, slot = -1;
+
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	if (!srv)
+		return -ENOMEM;
+	strscpy(srv->name, name, sizeof(srv->name));
+	strim(srv->name);
+	ret = parse_addr(srv, srv->name);
+	if (ret) {
+		pr_err("server '%s': want ADDRESS:PORT (an IPv4 or [IPv6] address)\n", srv->name);
+		kfree(srv);
+		return -EINVAL;
+	}
+	srv->dev = dev;
+	srv->state = RSWAP_SRV_DOWN;
+	srv->down_since = jiffies;
+	init_completion(&srv->cm_done);
+	init_completion(&srv->send_done);
+	mutex_init(&srv->ctrl_mutex);
+	spin_lock_init(&srv->reply_lock);
+	init_waitqueue_head(&srv->reply_wait);
+	INIT_DELAYED_WORK(&srv->connect_work, connect_work);
+	INIT_WORK(&srv->error_work, error_work);
+	for (i = 0; i < RSWAP_CTRL_RECVS; i++) {
+		srv->recv[i].srv = srv;
+		srv->recv[i].cqe.done = recv_done;
+	}
+	srv->send.srv = srv;
+	srv->send.cqe.done = send_done;
+
+	mutex_lock(&dev->servers_mutex);
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
+		if (!dev->servers[i]) {
+			if (slot < 0)
+				slot = i;
+		} else if (!strcmp(dev->servers[i]->name, srv->name)) {
+			ret = -EEXIST;
+		}
+	}
+	if (!ret && slot < 0)
+		ret = -ENOSPC;
+	if (ret) {
+		mutex_unlock(&dev->servers_mutex);
+		pr_err("server %s: %s\n", srv->name, ret == -EEXIST ? "added already" :
+		       "too many servers");
+		kfree(srv);
+		return ret;
+	}
+	srv->idx = slot;
+	dev->servers[slot] = srv;
+	mutex_unlock(&dev->servers_mutex);
+	spin_lock(&dev->lock);
+	dev->no_room = false;	/* it may have room */
+	spin_unlock(&dev->lock);
+	pr_info("%s: added to %s\n", srv->name, dev->name);
+	queue_delayed_work(dev->wq, &srv->connect_work, 0);
+	return 0;
+}
+
+/* Stop the server's work and free it; it is unlinked from the device already. */
+void rswap_server_destroy(struct rswap_server *srv)
+{
+	srv_set_state(srv, RSWAP_SRV_REMOVED);
+	synchronize_rcu();
+	cancel_delayed_work_sync(&srv->connect_work);
+	cancel_work_sync(&srv->error_work);
+	mutex_lock(&srv->ctrl_mutex);
+	srv_teardown(srv);
+	mutex_unlock(&srv->ctrl_mutex);
+	cancel_work_sync(&srv->error_work);
+	kfree(srv);
+}
+
+int rswap_server_remove(struct rswap_dev *dev, const char *name)
+{
+	struct rswap_server *srv = NULL;
+	char want[64];
+	int i;
+
+	strscpy(want, name, sizeof(want));
+	strim(want);
+	mutex_lock(&dev->servers_mutex);
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++)
+		if (dev->servers[i] && !strcmp(dev->servers[i]->name, want))
+			srv = dev->servers[i];
+	if (!srv) {
+		mutex_unlock(&dev->servers_mutex);
+		return -ENOENT;
+	}
+	/* Pages it holds must not vanish; a lost server's are gone already. */
+	if (atomic_read(&srv->slabs) &&
+	    (READ_ONCE(srv->state) != RSWAP_SRV_LOST || !rswap_slabs_orphan(dev, srv))) {
+		mutex_unlock(&dev->servers_mutex);
+		pr_err("%s: holds %d slabs of %s with pages; swapoff first (or drain it)\n",
+		       srv->name, atomic_read(&srv->slabs), dev->name);
+		return -EBUSY;
+	}
+	dev->servers[srv->idx] = NULL;
+	mutex_unlock(&dev->servers_mutex);
+	rswap_server_destroy(srv);
+	pr_info("%s: removed from %s\n", want, dev->name);
+	return 0;
+}
+
+/* At device removal: every server goes, whatever it holds. */
+void rswap_servers_destroy(struct rswap_dev *dev)
+{
+	int i;
+
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
+		mutex_lock(&dev->servers_mutex);
+		if (dev->servers[i]) {
+			struct rswap_server *srv = dev->servers[i];
+
+			dev->servers[i] = NULL;
+			mutex_unlock(&dev->servers_mutex);
+			rswap_server_destroy(srv);
+			continue;
+		}
+		mutex_unlock(&dev->servers_mutex);
+	}
+}

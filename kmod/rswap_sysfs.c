@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rswap_sysfs: /sys/block/rswapN/rswap/
+ *
+ *   stats            "name value" lines: page operations, bytes on the
+ *                    wire, errors, slabs and free slots (like zram's mm_stat,
+ *                    one file read in one go gives a consistent-enough set)
+ *   servers          one line per server: name, state, slabs, counters
+ *   read_latency_us  histogram of RDMA page reads: "<=N count" lines
+ *   add_server       write ADDRESS:PORT to add a server at runtime
+ *   remove_server    write ADDRESS:PORT to remove one that holds no slabs
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/device.h>
+#include <linux/sysfs.h>
+
+#include "rswap.h"
+
+static struct rswap_dev *to_rswap(struct device *d)
+{
+	return dev_to_disk(d)->private_data;
+}
+
+static ssize_t stats_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	struct rswap_dev *dev = to_rswap(d);
+	struct rswap_stats *st = &dev->stats;
+	u64 zero, same, remote, free_slots = 0;
+	u32 slabs = 0, i;
+	int n = 0;
+
+	spin_lock(&dev->lock);
+	zero = dev->map.zero_pages;
+	same = dev->map.same_pages;
+	remote = dev->map.remote_pages;
+	if (dev->slots_ready) {
+		free_slots = dev->slots.free_slots;
+		for (i = 0; i < dev->slots.max_slabs; i++)
+			slabs += dev->slabs[i].state != RSWAP_SLAB_FREE;
+	}
+	spin_unlock(&dev->lock);
+
+#define STAT(name, val) \
+	(n += sysfs_emit_at(buf, n, "%s %llu\n", name, (unsigned long long)(val)))
+	STAT("pages", dev->n_pages);
+	STAT("zero_pages", zero);
+	STAT("same_pages", same);
+	STAT("remote_pages", remote);
+	STAT("stores", atomic64_read(&st->stores));
+	STAT("loads", atomic64_read(&st->loads));
+	STAT("zero_stores", atomic64_read(&st->zero_stores));
+	STAT("same_stores", atomic64_read(&st->same_stores));
+	STAT("remote_stores", atomic64_read(&st->remote_stores));
+	STAT("discarded_pages", atomic64_read(&st->discards));
+	STAT("bytes_sent", atomic64_read(&st->bytes_sent));
+	STAT("bytes_received", atomic64_read(&st->bytes_received));
+	STAT("read_errors", atomic64_read(&st->read_errors));
+	STAT("write_errors", atomic64_read(&st->write_errors));
+	STAT("retries", atomic64_read(&st->retries));
+	STAT("parked", atomic64_read(&st->requeues));
+	STAT("no_free_slot", atomic64_read(&st->no_slot));
+	STAT("slab_size", dev->slab_size);
+	STAT("slabs", slabs);
+	STAT("free_slots", free_slots);
+#undef STAT
+	return n;
+}
+static DEVICE_ATTR_RO(stats);
+
+static ssize_t servers_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	struct rswap_dev *dev = to_rswap(d);
+	int i, n = 0;
+
+	mutex_lock(&dev->servers_mutex);
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
+		struct rswap_server *srv = dev->servers[i];
+
+		if (!srv)
+			continue;
+		n += sysfs_emit_at(buf, n,
+				   "%s %s slabs=%d connects=%lld disconnects=%lld grants=%lld returns=%lld refusals=%lld reattached=%lld lost_slabs=%lld\n",
+				   srv->name, rswap_server_state_name(READ_ONCE(srv->state)),
+				   atomic_read(&srv->slabs), atomic64_read(&srv->connects),
+				   atomic64_read(&srv->disconnects), atomic64_read(&srv->grants),
+				   atomic64_read(&srv->returns), atomic64_read(&srv->refusals),
+				   atomic64_read(&srv->reattached), atomic64_read(&srv->lost_slabs));
+	}
+	mutex_unlock(&dev->servers_mutex);
+	return n;
+}
+static DEVICE_ATTR_RO(servers);
+
+static ssize_t read_latency_us_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	struct rswap_dev *dev = to_rswap(d);
+	int i, n = 0;
+
+	for (i = 0; i < RSWAP_LAT_BUCKETS; i++)
+		n += sysfs_emit_at(buf, n, "%s%llu %lld\n", i == RSWAP_LAT_BUCKETS - 1 ? ">" : "<",
+				   i == RSWAP_LAT_BUCKETS - 1 ? 1ULL << (i - 1) : 1ULL << i,
+				   atomic64_read(&dev->stats.read_lat[i]));
+	return n;
+}
+static DEVICE_ATTR_RO(read_latency_us);
+
+static ssize_t add_server_store(struct device *d, struct device_attribute *attr,
+				const char *buf, size_t len)
+{
+	return rswap_server_add(to_rswap(d), buf) ?: len;
+}
+static DEVICE_ATTR_WO(add_server);
+
+static ssize_t remove_server_store(struct device *d, struct device_attribute *attr,
+				   const char *buf, size_t len)
+{
+	return rswap_server_remove(to_rswap(d), buf) ?: len;
+}
+static DEVICE_ATTR_WO(remove_server);
+
+static struct attribute *rswap_attrs[] = {
+	&dev_attr_stats.attr,
+	&dev_attr_servers.attr,
+	&dev_attr_read_latency_us.attr,
+	&dev_attr_add_server.attr,
+	&dev_attr_remove_server.attr,
+	NULL,
+};
+
+static const struct attribute_group rswap_group = {
+	.name = "rswap",
+	.attrs = rswap_attrs,
+};
+
+const struct attribute_group *rswap_dev_groups[] = {
+	&rswap_group,
+	NULL,
+};

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rswap-swapfill: a workload that makes the kernel swap, and checks every
+ * page it gets back.
+ *
+ * It fills --mib MiB of anonymous memory page by page: --zero-pct of the
+ * pages all zero, --same-pct filled with one repeated non-zero word, the
+ * rest patterned (every word a function of seed, page and word: see
+ * page_pattern.h). Run under a cgroup memory.max smaller than that, most
+ * pages go to swap. Then it reads every page back and compares all of it.
+ * With --passes N it rewrites everything with a new seed and checks again,
+ * N times. Exit 0 only if every page of every pass was intact.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "page_pattern.h"
+
+enum kind { KIND_DATA, KIND_ZERO, KIND_SAME };
+
+struct opts {
+	unsigned long mib;
+	unsigned int zero_pct, same_pct, passes;
+	uint64_t seed;
+	const char *pause_file;
+	const char *ready_file;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: rswap-swapfill --mib N [options]\n"
+"Fill N MiB of memory with zero, same-filled and patterned pages, then\n"
+"read every page back and compare it. Run it under a cgroup memory.max\n"
+"below N MiB to push the pages through swap.\n"
+"\n"
+"  --mib N            memory to fill, in MiB (required)\n"
+"  --zero-pct P       percent of pages that are all zero (default 30)\n"
+"  --same-pct P       percent filled with one repeated word (default 10)\n"
+"  --seed S           pattern seed (default 1); pass k uses S + k\n"
+"  --passes N         fill-and-verify rounds, each rewriting all (default 1)\n"
+"  --ready-file F     create F once the first fill is done\n"
+"  --pause-file F     after the first fill, wait until F exists, then verify\n"
+"  -h, --help         this text\n"
+"\n"
+"Exit status: 0 all pages intact, 1 a page differed, 2 bad usage or no memory.\n");
+}
+
+static enum kind page_kind(const struct opts *o, uint64_t index)
+{
+	unsigned int r = (unsigned int)(pattern_mix(index ^ 0x5eedull) % 100);
+
+	if (r < o->zero_pct)
+		return KIND_ZERO;
+	if (r < o->zero_pct + o->same_pct)
+		return KIND_SAME;
+	return KIND_DATA;
+}
+
+static uint64_t same_word(uint64_t seed, uint64_t index)
+{
+	return pattern_mix(seed * 0x100000001b3ull ^ index) | 1;
+}
+
+static void fill(uint8_t *mem, size_t pages, const struct opts *o, uint64_t seed)
+{
+	for (size_t i = 0; i < pages; i++) {
+		uint64_t *w = (uint64_t *)(mem + i * PATTERN_PAGE_SIZE);
+
+		switch (page_kind(o, i)) {
+		case KIND_ZERO:
+			memset(w, 0, PATTERN_PAGE_SIZE);
+			break;
+		case KIND_SAME: {
+			uint64_t v = same_word(seed, i);
+
+			for (size_t k = 0; k < PATTERN_WORDS; k++)
+				w[k] = v;
+			break;
+		}
+		case KIND_DATA:
+			pattern_fill(w, seed, i);
+			break;
+		}
+	}
+}
+
+/* Returns the number of bad pages; reports the first few. */
+static size_t verify(const uint8_t *mem, size_t pages, const struct opts *o, uint64_t seed)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < pages; i++) {
+		const uint64_t *w = (const uint64_t *)(mem + i * PATTERN_PAGE_SIZE);
+		long at = -1;
+
+		switch (page_kind(o, i)) {
+		case KIND_ZERO:
+		case KIND_SAME: {
+			uint64_t v = page_kind(o, i) == KIND_ZERO ? 0 : same_word(seed, i);
+
+			for (size_t k = 0; k < PATTERN_WORDS && at < 0; k++)
+				if (w[k] != v)
+					at = (long)(k * sizeof(uint64_t));
+			break;
+		}
+		case KIND_DATA:
+			at = pattern_check(w, seed, i);
+			break;
+		}
+		if (at >= 0 && bad++ < 5)
+			fprintf(stderr, "swapfill: page %zu (%s) differs at byte %ld\n", i,
+				page_kind(o, i) == KIND_DATA ? "data" :
+				page_kind(o, i) == KIND_ZERO ? "zero" : "same", at);
+	}
+	return bad;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int parse_uint(const char *name, const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	if (errno || !*s || *end || *out > max || s[0] == '-') {
+		fprintf(stderr, "swapfill: --%s %s: want a number 0..%lu\n", name, s, max);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "mib", required_argument, NULL, 'm' },
+		{ "zero-pct", required_argument, NULL, 'z' },
+		{ "same-pct", required_argument, NULL, 's' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "passes", required_argument, NULL, 'p' },
+		{ "pause-file", required_argument, NULL, 'P' },
+		{ "ready-file", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .zero_pct = 30, .same_pct = 10, .passes = 1, .seed = 1 };
+	unsigned long v;
+	size_t pages, total_bad = 0;
+	uint8_t *mem;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (parse_uint("mib", optarg, 1ul << 20, &o.mib))
+				return 2;
+			break;
+		case 'z':
+			if (parse_uint("zero-pct", optarg, 100, &v))
+				return 2;
+			o.zero_pct = (unsigned int)v;
+			break;
+		case 's':
+			if (parse_uint("same-pct", optarg, 100, &v))
+				return 2;
+			o.same_pct = (unsigned int)v;
+			break;
+		case 'S':
+			if (parse_uint("seed", optarg, ~0ul, &v))
+				return 2;
+			o.seed = v;
+			break;
+		case 'p':
+			if (parse_uint("passes", optarg, 1000, &v) || !v)
+				return 2;
+			o.passes = (unsigned int)v;
+			break;
+		case 'P':
+			o.pause_file = optarg;
+			break;
+		case 'r':
+			o.ready_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc || !o.mib || o.zero_pct + o.same_pct > 100) {
+		fprintf(stderr, "swapfill: %s\n", !o.mib ? "--mib is required" :
+			o.zero_pct + o.same_pct > 100 ? "--zero-pct plus --same-pct exceeds 100" :
+			"unexpected argument");
+		usage(stderr);
+		return 2;
+	}
+	pages = o.mib * (1024 * 1024 / PATTERN_PAGE_SIZE);
+	mem = mmap(NULL, pages * PATTERN_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		fprintf(stderr, "swapfill: mmap %lu MiB: %s\n", o.mib, strerror(errno));
+		return 2;
+	}
+	for (unsigned int pass = 0; pass < o.passes; pass++) {
+		uint64_t seed = o.seed + pass;
+		double t0 = now(), t1, t2;
+		size_t bad;
+
+		fill(mem, pages, &o, seed);
+		t1 = now();
+		if (pass == 0 && o.ready_file) {
+			FILE *f = fopen(o.ready_file, "w");
+
+			if (f)
+				fclose(f);
+		}
+		if (pass == 0 && o.pause_file)
+			while (access(o.pause_file, F_OK))
+				usleep(100 * 1000);
+		t2 = now();
+		bad = verify(mem, pages, &o, seed);
+		printf("swapfill: pass %u: %zu pages (%u%% zero, %u%% same) filled in %.2f s, "
+		       "verified in %.2f s: %zu bad\n", pass + 1, pages, o.zero_pct, o.same_pct,
+		       t1 - t0, now() - t2, bad);
+		fflush(stdout);
+		total_bad += bad;
+	}
+	munmap(mem, pages * PATTERN_PAGE_SIZE);
+	return total_bad ? 1 : 0;
+}

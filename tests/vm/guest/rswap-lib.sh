@@ -1,0 +1,74 @@
+# Helpers for scenarios that run memory servers and rswap.ko; source it
+# after lib.sh. Host N's server listens on $(host_addr N):7471, its admin
+# API on 127.0.0.1:(7472 + 10 (N - 1)), and logs to /tmp/server-N.log.
+#   rswap_key FILE                  write a fresh pre-shared key, mode 600
+#   start_rswap_server NAME N MEM [OPTS...]
+#                                   start host NAME's server donating MEM
+#                                   from /dev/shm/pool-N (kept across
+#                                   restarts; RSWAP_POOL_SUFFIX=x makes
+#                                   a fresh pool); waits until it listens
+#   kill_rswap_server N [SIG]       signal host N's server (default KILL), reap it
+#   stop_rswap_servers              SIGTERM every server started
+#   server_held N                   slabs host N's server has granted
+#   servers_ready N                 /dev/rswap0 has N servers ready
+#   servers_hold_none N...          the servers N... hold no slabs
+#   rswap_stat NAME                 a counter of /sys/block/rswap0/rswap/stats
+
+RSWAP_KEY=
+rswap_key() {
+	RSWAP_KEY=$1
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RSWAP_KEY"
+	chmod 600 "$RSWAP_KEY"
+}
+
+admin_port() { echo $((7472 + 10 * ($1 - 1))); }
+
+_listening() { rdma resource show cm_id 2>/dev/null | grep -q "LISTEN.*pid $1 "; }
+
+start_rswap_server() {
+	local name=$1 n=$2 mem=$3 pid
+	shift 3
+	on_host "$name" exec rswap-server --listen "$(host_addr "$n"):7471" \
+		--admin "127.0.0.1:$(admin_port "$n")" --memory "$mem" --slab-size 1M \
+		--backing "/dev/shm/pool-$n${RSWAP_POOL_SUFFIX:-}" --key-file "$RSWAP_KEY" "$@" \
+		>> "/tmp/server-$n.log" 2>&1 &
+	pid=$!
+	echo "$pid" > "/tmp/server-$n.pid"
+	wait_for 20 _listening "$pid"
+}
+
+kill_rswap_server() {
+	local pid
+	pid=$(cat "/tmp/server-$1.pid") || return 1
+	kill "-${2:-KILL}" "$pid" && wait "$pid" 2>/dev/null
+	rm -f "/tmp/server-$1.pid"
+	return 0
+}
+
+stop_rswap_servers() {
+	local f
+	for f in /tmp/server-*.pid; do
+		[ -e "$f" ] || continue
+		kill -TERM "$(cat "$f")" 2>/dev/null
+		rm -f "$f"
+	done
+	wait
+}
+
+server_held() {
+	rswapctl --server "127.0.0.1:$(admin_port "$1")" --json stats |
+		sed -n 's/.*"held_slabs":\([0-9]*\).*/\1/p'
+}
+
+servers_ready() {
+	[ "$(grep -c ' ready ' /sys/block/rswap0/rswap/servers 2>/dev/null)" = "$1" ]
+}
+
+servers_hold_none() {
+	local n
+	for n in "$@"; do
+		[ "$(server_held "$n")" = 0 ] || return 1
+	done
+}
+
+rswap_stat() { awk -v k="$1" '$1 == k { print $2 }' /sys/block/rswap0/rswap/stats; }

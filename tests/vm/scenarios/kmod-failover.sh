@@ -1,0 +1,99 @@
+# rswap.ko when servers fail. A server SIGKILLed and restarted mid-workload:
+# its slabs are reattached with new rkeys and every page verifies. A server
+# stopped for good: writes go to the other one; the process whose pages it
+# held dies of SIGBUS, a process running at the same time finishes and
+# verifies, and the kernel stays healthy. Also: a module with the wrong key
+# is refused by the servers and says so; a world-readable key is refused.
+# vm-memory: 1G
+# vm-timeout: 600
+# vm-memory-max: 32M
+# vm-bins: mkswap swapon swapoff
+
+. /usr/lib/rswap-vm/rswap-lib.sh
+
+rswap_key /tmp/rswap.key
+check add-host1 host_add mem1 1
+check add-host2 host_add mem2 2
+check server1-starts start_rswap_server mem1 1 128M
+check server2-starts start_rswap_server mem2 2 128M
+servers="$(host_addr 1):7471,$(host_addr 2):7471"
+
+cp /tmp/rswap.key /tmp/open.key
+chmod 644 /tmp/open.key
+check world-readable-key-refused sh -c \
+	'! modprobe rswap size=64M key_file=/tmp/open.key 2>/dev/null &&
+	 dmesg | grep -q "rswap: key_file /tmp/open.key: readable by others"'
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > /tmp/wrong.key
+chmod 600 /tmp/wrong.key
+check wrong-key-module-loads modprobe rswap size=64M key_file=/tmp/wrong.key servers="$servers"
+check wrong-key-refused-by-server wait_for 20 sh -c 'dmesg | grep -q "rswap: .*: refused our key"'
+check wrong-key-logged-by-server grep -q 'wrong key, refused' /tmp/server-1.log
+check_eq wrong-key-no-server-ready 0 "$(grep -c ' ready ' /sys/block/rswap0/rswap/servers)"
+check wrong-key-module-unloads rmmod rswap
+
+check module-loads modprobe rswap size=512M key_file=/tmp/rswap.key loss_timeout=10 \
+	servers="$servers"
+check both-servers-ready wait_for 30 servers_ready 2
+check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
+
+# 1. SIGKILL and restart one server while a workload swaps through both.
+in_cgroup rswap-swapfill --mib 96 --seed 3 --passes 3 > /tmp/fill1.log 2>&1 &
+fill_pid=$!
+check pages-in-the-pool wait_for 120 sh -c \
+	'[ "$(awk "\$1 == \"remote_pages\" { print \$2 }" /sys/block/rswap0/rswap/stats)" -gt 6000 ]'
+check_gt server1-holds-pages "$(server_held 1)" 0
+check server1-killed kill_rswap_server 1 KILL
+sleep 2
+check server1-restarts start_rswap_server mem1 1 128M
+check server1-back wait_for 60 servers_ready 2
+wait "$fill_pid"
+check_eq workload-survived-restart 0 $?
+cat /tmp/fill1.log
+cat /sys/block/rswap0/rswap/servers
+check server1-reattached grep -q "^$(host_addr 1):7471 ready .*reattached=[1-9]" \
+	/sys/block/rswap0/rswap/servers
+check_eq no-errors-across-restart 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+
+# 2. Stop server 1 for good while one process has pages on it.
+rm -f /tmp/go /tmp/filled
+in_cgroup rswap-swapfill --mib 64 --seed 21 --pause-file /tmp/go --ready-file /tmp/filled \
+	> /tmp/victim.log 2>&1 &
+victim_pid=$!
+check victim-filled wait_for 300 test -e /tmp/filled
+check_gt server1-holds-victim-pages "$(server_held 1)" 0
+check server1-stopped-for-good kill_rswap_server 1 KILL
+# Another process swaps meanwhile: its pages go to server 2 only.
+in_cgroup rswap-swapfill --mib 64 --seed 31 --passes 2 > /tmp/survivor.log 2>&1
+check_eq survivor-verified 0 $?
+cat /tmp/survivor.log
+check server1-declared-lost wait_for 30 grep -q "^$(host_addr 1):7471 lost" \
+	/sys/block/rswap0/rswap/servers
+touch /tmp/go
+wait "$victim_pid"
+check_eq victim-killed-by-sigbus 135 $?
+cat /tmp/victim.log
+check_gt read-errors-counted "$(rswap_stat read_errors)" 0
+cat /sys/block/rswap0/rswap/servers
+cat /sys/block/rswap0/rswap/stats
+
+# The lost server can be removed once nothing refers to it, and a new
+# server added at runtime takes its place.
+check lost-server-removed wait_for 30 sh -c \
+	"echo $(host_addr 1):7471 > /sys/block/rswap0/rswap/remove_server"
+check_eq one-server-left 1 "$(wc -l < /sys/block/rswap0/rswap/servers)"
+RSWAP_POOL_SUFFIX=b
+check server1-starts-fresh start_rswap_server mem1 1 128M
+RSWAP_POOL_SUFFIX=
+check server-added-at-runtime sh -c \
+	"echo $(host_addr 1):7471 > /sys/block/rswap0/rswap/add_server"
+check added-server-ready wait_for 30 servers_ready 2
+
+# The device still works.
+in_cgroup rswap-swapfill --mib 64 --seed 41 > /tmp/after.log 2>&1
+check_eq workload-after-loss-verified 0 $?
+echo max > "$RSWAP_CGROUP/memory.max"
+check swapoff swapoff /dev/rswap0
+check server2-holds-no-slabs wait_for 30 servers_hold_none 2
+check module-unloads rmmod rswap
+stop_rswap_servers

@@ -1,0 +1,108 @@
+# rswap.ko end to end. Two memory servers; the module swaps a workload three
+# times larger than its cgroup's memory.max (30% zero, 10% same-filled
+# pages), and every page is verified when it comes back; the module's
+# sysfs and the servers agree that zero and same-filled pages took no
+# remote memory; swapoff with pages out brings all of them back and leaves
+# the servers with no slabs of ours; bad parameters are refused with a clear
+# log line and no device; unload is refused while swapped on.
+# vm-memory: 1G
+# vm-timeout: 600
+# vm-memory-max: 32M
+# vm-bins: mkswap swapon swapoff
+
+. /usr/lib/rswap-vm/rswap-lib.sh
+
+rswap_key /tmp/rswap.key
+check add-host1 host_add mem1 1
+check add-host2 host_add mem2 2
+check server1-starts start_rswap_server mem1 1 96M
+check server2-starts start_rswap_server mem2 2 96M
+
+# Bad parameters: refused at load, one log line, no device left behind.
+refused() {
+	local name=$1 want=$2
+	shift 2
+	dmesg -c > /dev/null
+	if modprobe rswap "$@" 2>/dev/null; then
+		fail "$name" "modprobe rswap $* succeeded"
+		rmmod rswap
+		return
+	fi
+	if ! dmesg | grep -q "rswap: .*$want"; then
+		fail "$name" "no log line '$want'; got: $(dmesg | grep rswap | tail -2)"
+	elif [ -e /dev/rswap0 ] || grep -q '^rswap ' /proc/modules; then
+		fail "$name" "a device or the module was left behind"
+	else
+		pass "$name"
+	fi
+}
+refused refuses-no-size 'size= is required' key_file=/tmp/rswap.key
+refused refuses-bad-size 'not a multiple of 4K\|must be a non-zero multiple' size=1000 key_file=/tmp/rswap.key
+refused refuses-no-key 'key_file= is required' size=64M
+refused refuses-missing-key 'cannot read it' size=64M key_file=/nonexistent
+refused refuses-bad-server 'is not ADDRESS:PORT' size=64M key_file=/tmp/rswap.key servers=10.77.0.1
+refused refuses-bad-address 'is not ADDRESS:PORT' size=64M key_file=/tmp/rswap.key servers=nowhere:7471
+
+check module-loads modprobe rswap size=512M key_file=/tmp/rswap.key \
+	servers="$(host_addr 1):7471,$(host_addr 2):7471"
+check both-servers-ready wait_for 30 servers_ready 2
+cat /sys/block/rswap0/rswap/servers
+check mkswap mkswap /dev/rswap0
+check swapon swapon --discard=pages /dev/rswap0
+check unload-refused-while-swapped-on sh -c '! rmmod rswap 2>/dev/null && grep -q "^rswap " /proc/modules'
+
+# The workload: 96 MiB through 32 MiB, paused after the fill so its pages
+# stay out while we compare the books.
+rm -f /tmp/go /tmp/filled
+in_cgroup rswap-swapfill --mib 96 --zero-pct 30 --same-pct 10 --pause-file /tmp/go \
+	--ready-file /tmp/filled > /tmp/fill1.log 2>&1 &
+fill_pid=$!
+check workload-filled wait_for 300 test -e /tmp/filled
+cat /sys/block/rswap0/rswap/stats
+check_gt pages-went-to-the-pool "$(rswap_stat remote_pages)" 8000
+check_gt zero-pages-recorded "$(rswap_stat zero_pages)" 3000
+check_gt same-pages-recorded "$(rswap_stat same_pages)" 1000
+# Every used slot holds a REMOTE page, and nothing else: zero and same
+# pages cost no slot (slabs x slots per slab = remote pages + free slots).
+pps=$(( $(rswap_stat slab_size) / 4096 ))
+check_eq slots-hold-only-remote-pages "$(( $(rswap_stat slabs) * pps ))" \
+	"$(( $(rswap_stat remote_pages) + $(rswap_stat free_slots) ))"
+check_eq servers-agree-on-slabs "$(rswap_stat slabs)" "$(( $(server_held 1) + $(server_held 2) ))"
+check_gt server1-holds-slabs "$(server_held 1)" 0
+check_gt server2-holds-slabs "$(server_held 2)" 0
+check_eq sent-only-remote-pages "$(( $(rswap_stat remote_stores) * 4096 ))" "$(rswap_stat bytes_sent)"
+touch /tmp/go
+wait "$fill_pid"
+check_eq workload-verified 0 $?
+cat /tmp/fill1.log
+check_gt pages-came-back "$(rswap_stat loads)" 8000
+
+# Two more passes, each rewriting every page: slots are freed and reused.
+in_cgroup rswap-swapfill --mib 96 --seed 7 --passes 2 > /tmp/fill2.log 2>&1
+check_eq rewrite-passes-verified 0 $?
+cat /tmp/fill2.log
+check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+
+# swapoff with pages out: all come back (verified after), and every slab
+# goes home once the device is closed.
+rm -f /tmp/go /tmp/filled
+in_cgroup rswap-swapfill --mib 96 --seed 11 --pause-file /tmp/go --ready-file /tmp/filled \
+	> /tmp/fill3.log 2>&1 &
+fill_pid=$!
+check workload-filled-again wait_for 300 test -e /tmp/filled
+check_gt pages-out-before-swapoff "$(rswap_stat remote_pages)" 8000
+# swapoff charges the pages back to the cgroup: lift its limit first.
+echo max > "$RSWAP_CGROUP/memory.max"
+check swapoff swapoff /dev/rswap0
+touch /tmp/go
+wait "$fill_pid"
+check_eq verified-after-swapoff 0 $?
+cat /tmp/fill3.log
+check_eq no-remote-pages-after-swapoff 0 "$(rswap_stat remote_pages)"
+check servers-hold-no-slabs-after-swapoff wait_for 30 servers_hold_none 1 2
+cat /sys/block/rswap0/rswap/servers
+cat /sys/block/rswap0/rswap/read_latency_us
+
+check module-unloads rmmod rswap
+check unload-logged sh -c 'dmesg | grep -q "rswap: unloaded"'
+stop_rswap_servers

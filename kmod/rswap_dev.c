@@ -24,7 +24,6 @@
 #include <linux/highmem.h>
 #include <linux/random.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 
 #include "rswap.h"
 
@@ -473,7 +472,7 @@ static void opened(struct rswap_dev *dev, int delta)
 	queue_work(dev->wq, delta > 0 ? &dev->refill_work : &dev->return_work);
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#ifdef RSWAP_HAVE_OPEN_GENDISK	/* 6.5+ */
 static int rswap_open(struct gendisk *disk, blk_mode_t mode)
 {
 	opened(disk->private_data, 1);
@@ -507,7 +506,7 @@ static const struct block_device_operations rswap_fops = {
 
 static struct gendisk *alloc_disk(struct rswap_dev *dev)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#ifdef RSWAP_HAVE_DISK_LIMITS	/* 6.9+ */
 	struct queue_limits lim = {
 		.logical_block_size = RSWAP_PAGE_SIZE,
 		.physical_block_size = RSWAP_PAGE_SIZE,

@@ -369,7 +369,9 @@ static int srv_connect(struct rswap_server *srv)
 	reinit_completion(&srv->cm_done);
 	ret = rdma_resolve_addr(srv->cm_id, NULL, (struct sockaddr *)&srv->addr,
 				RSWAP_CM_TIMEOUT_MS);
-	if (ret || (ret = cm_wait(srv, "resolving the address")))
+	if (!ret)
+		ret = cm_wait(srv, "resolving the address");
+	if (ret)
 		goto out;
 
 	ibdev = srv->cm_id->device;
@@ -417,13 +419,17 @@ static int srv_connect(struct rswap_server *srv)
 
 	reinit_completion(&srv->cm_done);
 	ret = rdma_resolve_route(srv->cm_id, RSWAP_CM_TIMEOUT_MS);
-	if (ret || (ret = cm_wait(srv, "resolving the route")))
+	if (!ret)
+		ret = cm_wait(srv, "resolving the route");
+	if (ret)
 		goto out;
 	param.initiator_depth = min_t(int, 16, ibdev->attrs.max_qp_init_rd_atom);
 	param.responder_resources = 0;
 	reinit_completion(&srv->cm_done);
 	ret = rdma_connect(srv->cm_id, &param);
-	if (ret || (ret = cm_wait(srv, "connecting")))
+	if (!ret)
+		ret = cm_wait(srv, "connecting");
+	if (ret)
 		goto out;
 	srv->connected = true;
 	return 0;

@@ -70,8 +70,12 @@ static void grants_quota_and_memory(void **state)
 	int64_t s;
 	int i;
 
+	/* what the server tells a client it could still get (placement hint) */
+	assert_int_equal(pool_grantable(p, a), 5);
 	for (i = 0; i < 5; i++)
 		assert_int_equal(pool_grant(p, a), i);
+	assert_int_equal(pool_grantable(p, a), 0);
+	assert_int_equal(pool_grantable(p, b), 3);	/* memory, not quota, limits b */
 	assert_int_equal(pool_grant(p, a), -RSWAP_ERR_QUOTA);
 	assert_int_equal(p->clients[a].refused_quota_total, 1);
 	assert_int_equal(p->clients[a].held, 5);

@@ -155,12 +155,22 @@ static void body_errors_are_refused(void **state)
 	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
 	m.welcome.slab_size = 0;
 	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_WELCOME);
+	m.welcome.free = rswap_cpu32(7);	/* any count is fine */
+	assert_int_equal(rswap_msg_check(&m, len), RSWAP_MSG_WELCOME);
+	m.welcome.reserved = rswap_cpu32(1);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
 
 	len = build(RSWAP_MSG_GRANT);
 	m.grant.size = rswap_cpu64(100);
 	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
 	len = build(RSWAP_MSG_GRANT);
 	m.grant.addr = rswap_cpu64(UINT64_MAX - 4095);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_GRANT);
+	m.grant.free = rswap_cpu32(3);
+	assert_int_equal(rswap_msg_check(&m, len), RSWAP_MSG_GRANT);
+	m.grant.reserved = rswap_cpu32(2);
 	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
 
 	len = build(RSWAP_MSG_RETURN);

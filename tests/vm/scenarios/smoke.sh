@@ -21,6 +21,9 @@ wait_for 10 sh -c 'rdma resource show cm_id 2>/dev/null | grep -q LISTEN'
 check rdma-write-read-two-hosts on_host client rdma_pagecheck client --connect "$(host_addr 1)" --timeout 60
 check rdma-server-verified-two-hosts wait $srv
 
-check rswap-ko-load modprobe rswap
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > /tmp/smoke.key
+chmod 600 /tmp/smoke.key
+check rswap-ko-load modprobe rswap size=64M key_file=/tmp/smoke.key
 check rswap-ko-listed grep -q '^rswap ' /proc/modules
+check rswap-device-size grep -q ' 65536 rswap0$' /proc/partitions
 check rswap-ko-unload rmmod rswap

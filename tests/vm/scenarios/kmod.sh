@@ -60,7 +60,13 @@ fill_pid=$!
 check workload-filled wait_for 300 test -e /tmp/filled
 cat /sys/block/rswap0/rswap/stats
 check_gt pages-went-to-the-pool "$(rswap_stat remote_pages)" 8000
-check_gt zero-pages-recorded "$(rswap_stat zero_pages)" 3000
+# 6.12's swap keeps zero pages in its own zeromap and never writes them;
+# 6.1 writes them and the map keeps them.
+case "$(uname -r)" in
+6.1.*) check_gt zero-pages-recorded "$(rswap_stat zero_pages)" 3000 ;;
+*) check_gt zero-or-same-pages-recorded \
+	"$(( $(rswap_stat zero_pages) + $(rswap_stat same_pages) ))" 3000 ;;
+esac
 check_gt same-pages-recorded "$(rswap_stat same_pages)" 1000
 # Every used slot holds a REMOTE page, and nothing else: zero and same
 # pages cost no slot (slabs x slots per slab = remote pages + free slots).

@@ -34,6 +34,7 @@
 #include <rdma/rdma_verbs.h>
 
 #include "page_pattern.h"
+#include "tool_args.h"
 
 /* Work requests in flight at once: enough to keep the link busy. */
 #define WINDOW 16
@@ -367,21 +368,6 @@ out_free_buf:
 	return ret;
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out, const char *what)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || v > max || s[0] == '-') {
-		fprintf(stderr, "rdma_pagecheck: bad %s '%s'\n", what, s);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -426,16 +412,16 @@ int main(int argc, char **argv)
 			o.port = optarg;
 			break;
 		case 'n':
-			if (parse_u64(optarg, 1u << 20, &v, "--pages") || !v)
+			if (tool_parse_u64("rdma_pagecheck", "--pages", optarg, 1u << 20, &v) || !v)
 				return 2;
 			o.pages = (uint32_t)v;
 			break;
 		case 's':
-			if (parse_u64(optarg, UINT64_MAX, &o.seed, "--seed"))
+			if (tool_parse_u64("rdma_pagecheck", "--seed", optarg, UINT64_MAX, &o.seed))
 				return 2;
 			break;
 		case 't':
-			if (parse_u64(optarg, 86400, &v, "--timeout") || !v)
+			if (tool_parse_u64("rdma_pagecheck", "--timeout", optarg, 86400, &v) || !v)
 				return 2;
 			o.timeout_s = (unsigned int)v;
 			break;

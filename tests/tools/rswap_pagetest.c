@@ -28,6 +28,7 @@
 #include <infiniband/verbs.h>
 
 #include "page_pattern.h"
+#include "tool_args.h"
 #include "rswap_client.h"
 
 #define STATE_MAGIC 0x54535052u	/* "RPST" */
@@ -420,6 +421,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { .pages = 10000, .zero_pct = 30 };
 	char hostbuf[64], err[256];
+	uint64_t v;
 	struct auth_key key;
 	char *colon;
 	int opt;
@@ -452,13 +454,19 @@ int main(int argc, char **argv)
 			o.state = optarg;
 			break;
 		case 'n':
-			o.pages = (uint32_t)strtoul(optarg, NULL, 10);
+			if (tool_parse_u64("rswap_pagetest", "--pages", optarg, 1u << 24, &v) || !v)
+				return 2;
+			o.pages = (uint32_t)v;
 			break;
 		case 'z':
-			o.zero_pct = (uint32_t)strtoul(optarg, NULL, 10);
+			if (tool_parse_u64("rswap_pagetest", "--zero-pct", optarg, 100, &v))
+				return 2;
+			o.zero_pct = (uint32_t)v;
 			break;
 		case 'r':
-			o.seed = strtoull(optarg, NULL, 0);
+			if (tool_parse_u64("rswap_pagetest", "--seed", optarg, UINT64_MAX, &v))
+				return 2;
+			o.seed = v;
 			break;
 		case 'h':
 			usage(stdout);

@@ -23,6 +23,9 @@
 #include <unistd.h>
 
 #include "page_pattern.h"
+#include "tool_args.h"
+
+#define PROG "rswap-swapfill"
 
 enum kind { KIND_DATA, KIND_ZERO, KIND_SAME };
 
@@ -132,19 +135,6 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int parse_uint(const char *name, const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 0);
-	if (errno || !*s || *end || *out > max || s[0] == '-') {
-		fprintf(stderr, "swapfill: --%s %s: want a number 0..%lu\n", name, s, max);
-		return -1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -159,7 +149,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .zero_pct = 30, .same_pct = 10, .passes = 1, .seed = 1 };
-	unsigned long v;
+	uint64_t v;
 	size_t pages, total_bad = 0;
 	uint8_t *mem;
 	int c;
@@ -167,26 +157,27 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (parse_uint("mib", optarg, 1ul << 20, &o.mib))
+			if (tool_parse_u64(PROG, "--mib", optarg, 1u << 20, &v))
 				return 2;
+			o.mib = (unsigned long)v;
 			break;
 		case 'z':
-			if (parse_uint("zero-pct", optarg, 100, &v))
+			if (tool_parse_u64(PROG, "--zero-pct", optarg, 100, &v))
 				return 2;
 			o.zero_pct = (unsigned int)v;
 			break;
 		case 's':
-			if (parse_uint("same-pct", optarg, 100, &v))
+			if (tool_parse_u64(PROG, "--same-pct", optarg, 100, &v))
 				return 2;
 			o.same_pct = (unsigned int)v;
 			break;
 		case 'S':
-			if (parse_uint("seed", optarg, ~0ul, &v))
+			if (tool_parse_u64(PROG, "--seed", optarg, UINT64_MAX, &v))
 				return 2;
 			o.seed = v;
 			break;
 		case 'p':
-			if (parse_uint("passes", optarg, 1000, &v) || !v)
+			if (tool_parse_u64(PROG, "--passes", optarg, 1000, &v) || !v)
 				return 2;
 			o.passes = (unsigned int)v;
 			break;
@@ -217,6 +208,15 @@ int main(int argc, char **argv)
 	if (mem == MAP_FAILED) {
 		fprintf(stderr, "swapfill: mmap %lu MiB: %s\n", o.mib, strerror(errno));
 		return 2;
+	}
+	{
+		size_t n[3] = { 0, 0, 0 };
+
+		for (size_t i = 0; i < pages; i++)
+			n[page_kind(&o, i)]++;
+		printf("swapfill: %zu pages: %zu data, %zu zero, %zu same\n", pages,
+		       n[KIND_DATA], n[KIND_ZERO], n[KIND_SAME]);
+		fflush(stdout);
 	}
 	for (unsigned int pass = 0; pass < o.passes; pass++) {
 		uint64_t seed = o.seed + pass;

@@ -73,7 +73,6 @@ struct rswap_server {
 	int cm_error;
 	enum rswap_server_state state;	/* written under dev->lock */
 	bool connected;			/* the QP exists (dev->wq only) */
-	u64 generation;			/* bumped on every connect */
 
 	/* control messages */
 	struct mutex ctrl_mutex;
@@ -203,6 +202,7 @@ void rswap_dev_unregister(void);
 extern const struct attribute_group *rswap_dev_groups[];
 
 /* rswap_server.c: connections and the control protocol */
+int rswap_parse_addr(const char *name, struct sockaddr_storage *addr);
 int rswap_server_add(struct rswap_dev *dev, const char *name);
 int rswap_server_remove(struct rswap_dev *dev, const char *name);
 void rswap_server_destroy(struct rswap_server *srv);

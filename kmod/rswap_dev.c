@@ -32,11 +32,6 @@
 
 static int rswap_major;
 
-static struct rswap_dev *cmd_dev(struct rswap_cmd *cmd)
-{
-	return cmd->dev;
-}
-
 static void unmap_segs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 {
 	int i;
@@ -91,7 +86,7 @@ static void end_ok(struct rswap_cmd *cmd, struct request *rq)
 static void cmd_finish(struct rswap_cmd *cmd)
 {
 	struct request *rq = blk_mq_rq_from_pdu(cmd);
-	struct rswap_dev *dev = cmd_dev(cmd);
+	struct rswap_dev *dev = cmd->dev;
 	bool write = req_op(rq) == REQ_OP_WRITE;
 
 	unmap_segs(cmd, write ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
@@ -148,44 +143,87 @@ static void rdma_done(struct ib_cq *cq, struct ib_wc *wc)
  * servers were READY under dev->lock; under rcu_read_lock they keep their
  * QP (error_work waits for us with synchronize_rcu before tearing it down).
  */
+static void wr_failed(struct rswap_cmd *cmd, bool server_down)
+{
+	if (server_down)
+		WRITE_ONCE(cmd->server_down, true);
+	WRITE_ONCE(cmd->failed, true);
+	atomic_dec(&cmd->pending);
+}
+
+/* DMA-map the pages of WR @k for its server: false if it cannot go. */
+static bool map_wr(struct rswap_cmd *cmd, int k, enum dma_data_direction dir)
+{
+	struct ib_rdma_wr *wr = &cmd->wr[k];
+	int first = cmd->wr_seg[k], i;
+	struct rswap_server *srv = cmd->seg[first].srv;
+	struct ib_device *ibdev;
+
+	if (!rswap_server_usable(srv)) {
+		wr_failed(cmd, true);
+		return false;
+	}
+	ibdev = srv->cm_id->device;
+	for (i = first; i < first + wr->wr.num_sge; i++) {
+		u64 dma = ib_dma_map_page(ibdev, cmd->seg[i].page, 0, RSWAP_PAGE_SIZE, dir);
+
+		if (ib_dma_mapping_error(ibdev, dma)) {
+			wr_failed(cmd, false);
+			return false;
+		}
+		cmd->seg[i].ibdev = ibdev;
+		cmd->sge[i].addr = dma;
+		cmd->sge[i].length = RSWAP_PAGE_SIZE;
+		cmd->sge[i].lkey = srv->pd->local_dma_lkey;
+	}
+	return true;
+}
+
+/*
+ * Map the pages and post the WRs built by the read or write path, the WRs
+ * of one server chained into one ib_post_send. The servers were READY
+ * under dev->lock; under rcu_read_lock they keep their QP (error_work
+ * waits for us with synchronize_rcu before tearing it down). Every WR is
+ * signaled: an unsignaled one may or may not complete when flushed, and
+ * cmd->pending must count exactly.
+ */
 static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 {
-	int k, i;
+	struct ib_rdma_wr *head = NULL, *tail = NULL;
+	struct rswap_server *srv = NULL;
+	int k;
 
 	atomic_set(&cmd->pending, cmd->nr_wrs + 1);
 	cmd->failed = false;
 	cmd->server_down = false;
 	rcu_read_lock();
-	for (k = 0; k < cmd->nr_wrs; k++) {
-		struct ib_rdma_wr *wr = &cmd->wr[k];
-		int first = cmd->wr_seg[k];
-		struct rswap_server *srv = cmd->seg[first].srv;
-		struct ib_device *ibdev;
+	for (k = 0; k <= cmd->nr_wrs; k++) {
+		struct rswap_server *next = NULL;
 
-		if (!rswap_server_usable(srv)) {
-			WRITE_ONCE(cmd->server_down, true);
-			goto fail;
+		if (k < cmd->nr_wrs) {
+			next = cmd->seg[cmd->wr_seg[k]].srv;
+			cmd->wr[k].wr.next = NULL;
+			if (!map_wr(cmd, k, dir))
+				continue;
+			if (next == srv) {
+				tail->wr.next = &cmd->wr[k].wr;
+				tail = &cmd->wr[k];
+				continue;
+			}
 		}
-		ibdev = srv->cm_id->device;
-		for (i = first; i < first + wr->wr.num_sge; i++) {
-			u64 dma = ib_dma_map_page(ibdev, cmd->seg[i].page, 0, RSWAP_PAGE_SIZE, dir);
+		if (head) {
+			const struct ib_send_wr *bad = NULL;
 
-			if (ib_dma_mapping_error(ibdev, dma))
-				goto fail;
-			cmd->seg[i].ibdev = ibdev;
-			cmd->sge[i].addr = dma;
-			cmd->sge[i].length = RSWAP_PAGE_SIZE;
-			cmd->sge[i].lkey = srv->pd->local_dma_lkey;
+			if (ib_post_send(srv->cm_id->qp, &head->wr, &bad)) {
+				/* From @bad on, nothing was posted. */
+				for (bad = bad ?: &head->wr; bad; bad = bad->next)
+					wr_failed(cmd, true);
+				rswap_server_fail(srv);
+			}
 		}
-		if (ib_post_send(srv->cm_id->qp, &wr->wr, NULL)) {
-			WRITE_ONCE(cmd->server_down, true);
-			rswap_server_fail(srv);
-			goto fail;
-		}
-		continue;
-fail:
-		WRITE_ONCE(cmd->failed, true);
-		atomic_dec(&cmd->pending);
+		head = k < cmd->nr_wrs ? &cmd->wr[k] : NULL;
+		tail = head;
+		srv = next;
 	}
 	rcu_read_unlock();
 	if (atomic_dec_and_test(&cmd->pending))
@@ -623,17 +661,12 @@ out_free:
 
 void rswap_dev_destroy(struct rswap_dev *dev)
 {
-	int i;
-
 	del_gendisk(dev->disk);
 	WRITE_ONCE(dev->dying, true);
 	flush_work(&dev->refill_work);
 	flush_work(&dev->return_work);
 	/* Servers we are connected to get their memory back. */
 	rswap_slabs_return_all(dev);
-	for (i = 0; i < RSWAP_MAX_SERVERS; i++)
-		if (dev->servers[i])
-			cancel_delayed_work_sync(&dev->servers[i]->connect_work);
 	rswap_servers_destroy(dev);
 	cancel_work_sync(&dev->refill_work);
 	cancel_work_sync(&dev->return_work);

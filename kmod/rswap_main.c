@@ -68,10 +68,11 @@ static int add_servers(struct rswap_dev *dev, const char *list)
 	return ret;
 }
 
+/* Every entry of @list parses, before anything is created. */
 static int check_servers(const char *list)
 {
 	struct sockaddr_storage ss;
-	char *copy, *p, *name, *colon;
+	char *copy, *p, *name;
 	int ret = 0;
 
 	copy = kstrdup(list, GFP_KERNEL);
@@ -80,19 +81,8 @@ static int check_servers(const char *list)
 	p = copy;
 	while (!ret && (name = strsep(&p, ",")) != NULL) {
 		name = strim(name);
-		if (!*name)
-			continue;
-		colon = strrchr(name, ':');
-		if (colon)
-			*colon = '\0';
-		if (name[0] == '[' && strlen(name) > 2 && name[strlen(name) - 1] == ']') {
-			name[strlen(name) - 1] = '\0';
-			name++;
-		}
-		if (!colon || !colon[1] ||
-		    inet_pton_with_scope(&init_net, AF_UNSPEC, name, colon + 1, &ss)) {
-			pr_err("servers=: '%s%s%s' is not ADDRESS:PORT\n", name, colon ? ":" : "",
-			       colon ? colon + 1 : "");
+		if (*name && rswap_parse_addr(name, &ss)) {
+			pr_err("servers=: '%s' is not ADDRESS:PORT\n", name);
 			ret = -EINVAL;
 		}
 	}

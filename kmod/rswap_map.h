@@ -5,7 +5,7 @@
  * The swap offset a PTE names is indirected through one table (DESIGN.md):
  *
  *   offset -> entry = EMPTY | ZERO | SAME(word) | REMOTE(slab, page)
- *   slab   -> (server, remote address, rkey, state)   (rswap_slab.h, later)
+ *   slab   -> (server, remote address, rkey, state)   (rswap.h, rswap_slabs.c)
  *
  * Zero-filled and same-filled pages live in their entry only: no network
  * traffic, no server memory. REMOTE entries name a page slot in a slab the

@@ -390,7 +390,6 @@ static int srv_connect(struct rswap_server *srv)
 		srv->cq = NULL;
 		goto out;
 	}
-	attr.event_handler = NULL;
 	attr.send_cq = srv->cq;
 	attr.recv_cq = srv->cq;
 	attr.cap.max_send_wr = sq_depth;
@@ -710,7 +709,8 @@ int rswap_server_return(struct rswap_server *srv, u32 remote)
 
 /* ---- adding and removing ---- */
 
-static int parse_addr(struct rswap_server *srv, const char *name)
+/* "ADDRESS:PORT" or "[IPv6]:PORT" into @addr: 0 or -EINVAL. */
+int rswap_parse_addr(const char *name, struct sockaddr_storage *addr)
 {
 	char host[64];
 	const char *colon = strrchr(name, ':');
@@ -728,7 +728,7 @@ static int parse_addr(struct rswap_server *srv, const char *name)
 		memmove(host, host + 1, hlen - 2);
 		host[hlen - 2] = '\0';
 	}
-	return inet_pton_with_scope(&init_net, AF_UNSPEC, host, colon + 1, &srv->addr);
+	return inet_pton_with_scope(&init_net, AF_UNSPEC, host, colon + 1, addr) ? -EINVAL : 0;
 }
 
 int rswap_server_add(struct rswap_dev *dev, const char *name)
@@ -741,7 +741,7 @@ int rswap_server_add(struct rswap_dev *dev, const char *name)
 		return -ENOMEM;
 	strscpy(srv->name, name, sizeof(srv->name));
 	strim(srv->name);
-	ret = parse_addr(srv, srv->name);
+	ret = rswap_parse_addr(srv->name, &srv->addr);
 	if (ret) {
 		pr_err("server '%s': want ADDRESS:PORT (an IPv4 or [IPv6] address)\n", srv->name);
 		kfree(srv);

@@ -29,6 +29,12 @@ static u64 reserve_low(struct rswap_dev *dev)
 	return (u64)max(rswap_reserve_slabs, 1u) * dev->pages_per_slab;
 }
 
+/*
+ * Called at every handshake; only the first one, before the device can
+ * hold any page, allocates (under connect_work's memalloc_noio scope, so
+ * the allocation cannot recurse into swap I/O). Reconnects find the table
+ * ready and allocate nothing.
+ */
 int rswap_slabs_setup(struct rswap_dev *dev, u64 slab_size)
 {
 	struct rswap_slots slots;

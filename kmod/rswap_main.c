@@ -42,7 +42,7 @@ MODULE_PARM_DESC(loss_timeout,
 unsigned int rswap_reserve_slabs = 2;
 module_param_named(reserve_slabs, rswap_reserve_slabs, uint, 0644);
 MODULE_PARM_DESC(reserve_slabs,
-		 "Slabs' worth of free slots kept ahead of writes (default 2, at least 1)");
+		 "Slabs' worth of free slots kept ahead of writes (default 2; never under 16 MiB)");
 
 #define RSWAP_MAX_SIZE (1ULL << 44)	/* 16 TiB: 4G entries of 16 bytes */
 

@@ -24,9 +24,19 @@
 
 #define RSWAP_MAX_SLAB_SIZE (1ULL << 30)
 
+/*
+ * Free slots to keep ahead of writes. In slabs, but never less than 16 MiB:
+ * reclaim writes in bursts, and with small slabs two of them are gone
+ * before one grant round trip ends. A write that finds no slot is retried
+ * by blk-mq, and meanwhile reclaim cannot free what it is writing: with too
+ * small a reserve a cgroup at its memory.max runs out of retries and OOMs.
+ */
+#define RSWAP_RESERVE_MIN_PAGES ((16u << 20) / RSWAP_PAGE_SIZE)
+
 static u64 reserve_low(struct rswap_dev *dev)
 {
-	return (u64)max(rswap_reserve_slabs, 1u) * dev->pages_per_slab;
+	return max_t(u64, (u64)max(rswap_reserve_slabs, 1u) * dev->pages_per_slab,
+		     RSWAP_RESERVE_MIN_PAGES);
 }
 
 /*

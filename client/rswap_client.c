@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -139,6 +140,8 @@ int rswap_client_connect(struct rswap_client *c, const char *host, const char *p
 
 	memset(c, 0, sizeof(*c));
 	memcpy(c->client_id, id, RSWAP_ID_LEN);
+	snprintf(c->host, sizeof(c->host), "%s", host);
+	snprintf(c->port, sizeof(c->port), "%s", port);
 	ret = rdma_getaddrinfo(host, port, &hints, &res);
 	if (ret) {
 		snprintf(c->error, sizeof(c->error), "%s:%s: %s", host, port,
@@ -149,6 +152,7 @@ int rswap_client_connect(struct rswap_client *c, const char *host, const char *p
 	rdma_freeaddrinfo(res);
 	if (ret)
 		return fail(c, "rdma_create_ep");
+	c->data_id = c->id;
 	c->msg_mr = ibv_reg_mr(c->id->pd, c->recv_buf, sizeof(c->recv_buf) + sizeof(c->send_buf),
 			       IBV_ACCESS_LOCAL_WRITE);
 	if (!c->msg_mr)
@@ -187,6 +191,8 @@ int rswap_client_connect(struct rswap_client *c, const char *host, const char *p
 	c->slab_size = rswap_le64(w.slab_size);
 	c->quota = rswap_le32(w.quota);
 	c->held = rswap_le32(w.held);
+	c->max_attach = rswap_le32(w.max_attach);
+	memcpy(c->token, w.token, sizeof(c->token));
 	return 0;
 
 out_fail:
@@ -196,8 +202,89 @@ out_destroy:
 	return -1;
 }
 
+int rswap_client_attach(struct rswap_client *c, const uint8_t *token)
+{
+	struct rdma_addrinfo hints = { .ai_port_space = RDMA_PS_TCP }, *res;
+	struct ibv_qp_init_attr attr = {
+		.cap = { .max_send_wr = CLIENT_SEND_WR, .max_recv_wr = 1,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_RC,
+	};
+	struct rswap_attach req = {
+		.magic = rswap_cpu32(RSWAP_ATTACH_MAGIC),
+		.version = rswap_cpu16(RSWAP_WIRE_VERSION),
+		.queue = rswap_cpu16((uint16_t)(c->n_qps + 1)),
+	};
+	struct rdma_conn_param param = { .initiator_depth = 16, .retry_count = 7,
+					 .rnr_retry_count = 7, .private_data = &req,
+					 .private_data_len = sizeof(req) };
+	struct rdma_cm_id *id;
+	int ret;
+
+	if (c->n_qps == RSWAP_CLIENT_QPS_MAX) {
+		snprintf(c->error, sizeof(c->error), "attach: %d queue pairs already",
+			 RSWAP_CLIENT_QPS_MAX);
+		return -1;
+	}
+	memcpy(req.token, token ? token : c->token, sizeof(req.token));
+	ret = rdma_getaddrinfo(c->host, c->port, &hints, &res);
+	if (ret) {
+		snprintf(c->error, sizeof(c->error), "attach: %s:%s: %s", c->host, c->port,
+			 ret == -1 ? strerror(errno) : gai_strerror(ret));
+		return -1;
+	}
+	/* In the connection's PD: the server's rkeys are for that pair of PDs. */
+	ret = rdma_create_ep(&id, res, c->id->pd, &attr);
+	rdma_freeaddrinfo(res);
+	if (ret)
+		return fail(c, "attach: rdma_create_ep");
+	if (rdma_connect(id, &param)) {
+		snprintf(c->error, sizeof(c->error), "attach: %s",
+			 errno == ECONNREFUSED ? "rejected" : strerror(errno));
+		rdma_destroy_ep(id);
+		return -1;
+	}
+	c->qps[c->n_qps++] = id;
+	return (int)c->n_qps;
+}
+
+int rswap_client_qp_ended(struct rswap_client *c, unsigned int qp, int timeout_ms)
+{
+	struct rdma_cm_event *ev;
+	struct pollfd p;
+	int ended;
+
+	if (!qp || qp > c->n_qps)
+		return 0;
+	/* A synchronous id still has its own event channel. */
+	p.fd = c->qps[qp - 1]->channel->fd;
+	p.events = POLLIN;
+	if (poll(&p, 1, timeout_ms) != 1 || rdma_get_cm_event(c->qps[qp - 1]->channel, &ev))
+		return 0;
+	ended = ev->event == RDMA_CM_EVENT_DISCONNECTED;
+	rdma_ack_cm_event(ev);
+	return ended;
+}
+
+int rswap_client_use_qp(struct rswap_client *c, unsigned int qp)
+{
+	if (qp > c->n_qps) {
+		snprintf(c->error, sizeof(c->error), "no queue pair %u", qp);
+		return -1;
+	}
+	c->data_id = qp ? c->qps[qp - 1] : c->id;
+	return 0;
+}
+
 void rswap_client_close(struct rswap_client *c)
 {
+	while (c->n_qps) {
+		struct rdma_cm_id *id = c->qps[--c->n_qps];
+
+		rdma_disconnect(id);
+		rdma_destroy_ep(id);
+	}
+	c->data_id = c->id;
 	if (!c->id)
 		return;
 	rdma_disconnect(c->id);
@@ -334,11 +421,11 @@ static int send_comp(struct rswap_client *c, struct ibv_wc *wc)
 	int n;
 
 	do {
-		n = ibv_poll_cq(c->id->send_cq, 1, wc);
+		n = ibv_poll_cq(c->data_id->send_cq, 1, wc);
 		if (n)
 			return n > 0 ? 1 : -1;
 	} while (mono_us() < deadline);
-	return rdma_get_send_comp(c->id, wc) > 0 ? 1 : -1;
+	return rdma_get_send_comp(c->data_id, wc) > 0 ? 1 : -1;
 }
 
 static int one_sided(struct rswap_client *c, bool write, uint64_t addr, uint32_t rkey,
@@ -347,8 +434,9 @@ static int one_sided(struct rswap_client *c, bool write, uint64_t addr, uint32_t
 	struct ibv_wc wc;
 	int ret;
 
-	ret = write ? rdma_post_write(c->id, NULL, buf, len, mr, IBV_SEND_SIGNALED, addr, rkey) :
-		rdma_post_read(c->id, NULL, buf, len, mr, IBV_SEND_SIGNALED, addr, rkey);
+	ret = write ? rdma_post_write(c->data_id, NULL, buf, len, mr, IBV_SEND_SIGNALED, addr,
+				      rkey) :
+		rdma_post_read(c->data_id, NULL, buf, len, mr, IBV_SEND_SIGNALED, addr, rkey);
 	if (ret)
 		return fail(c, write ? "RDMA WRITE" : "RDMA READ");
 	if (send_comp(c, &wc) < 0)

@@ -18,6 +18,7 @@
 #include "rswap_wire.h"
 
 #define RSWAP_CLIENT_SLABS_MAX 4096
+#define RSWAP_CLIENT_QPS_MAX 8	/* queue pairs attached to one connection */
 
 struct rswap_client_slab {
 	uint32_t slab;		/* server's number */
@@ -45,6 +46,12 @@ struct rswap_client {
 	uint64_t slab_size;
 	uint32_t quota;
 	uint32_t held;		/* by the server's count at WELCOME */
+	uint32_t max_attach;	/* queue pairs the server lets us attach */
+	uint8_t token[RSWAP_TOKEN_LEN];	/* attach token from WELCOME */
+	char host[64], port[16];
+	struct rdma_cm_id *qps[RSWAP_CLIENT_QPS_MAX];	/* attached; 1-based in the API */
+	unsigned int n_qps;
+	struct rdma_cm_id *data_id;	/* one-sided transfers go here */
 	struct rswap_client_slab slabs[RSWAP_CLIENT_SLABS_MAX];
 	uint32_t n_slabs;
 	struct rswap_client_stats stats;
@@ -58,6 +65,16 @@ int rswap_client_connect(struct rswap_client *c, const char *host, const char *p
 			 const struct auth_key *key, const uint8_t id[RSWAP_ID_LEN],
 			 const char *name);
 void rswap_client_close(struct rswap_client *c);
+
+/* Attach one more queue pair to the connection with @token (NULL: the one
+ * WELCOME gave). Its number (1, 2, ...), or -1 with c->error set (a refused
+ * token reads "rejected"). */
+int rswap_client_attach(struct rswap_client *c, const uint8_t *token);
+/* Did the server end attached queue pair @qp (1, 2, ...) within @timeout_ms?
+ * 1 yes, 0 no. */
+int rswap_client_qp_ended(struct rswap_client *c, unsigned int qp, int timeout_ms);
+/* One-sided transfers from now on use queue pair @qp (0: the connection's). */
+int rswap_client_use_qp(struct rswap_client *c, unsigned int qp);
 
 /* A new slab: index into c->slabs, or -1 (c->last_error says why). */
 int rswap_client_grant(struct rswap_client *c);

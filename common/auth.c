@@ -101,7 +101,12 @@ int auth_server_mac(const struct auth_key *key, const uint8_t server_nonce[RSWAP
 	return proof(key, AUTH_LABEL_SERVER, client_nonce, server_nonce, client_id, mac);
 }
 
+int auth_secret_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
 int auth_mac_equal(const uint8_t a[RSWAP_MAC_LEN], const uint8_t b[RSWAP_MAC_LEN])
 {
-	return CRYPTO_memcmp(a, b, RSWAP_MAC_LEN) == 0;
+	return auth_secret_equal(a, b, RSWAP_MAC_LEN);
 }

@@ -42,5 +42,7 @@ int auth_server_mac(const struct auth_key *key, const uint8_t server_nonce[RSWAP
 
 /* Constant-time comparison of two MACs: 1 if equal. */
 int auth_mac_equal(const uint8_t a[RSWAP_MAC_LEN], const uint8_t b[RSWAP_MAC_LEN]);
+/* The same for any two secrets of @len bytes (attach tokens). */
+int auth_secret_equal(const uint8_t *a, const uint8_t *b, size_t len);
 
 #endif

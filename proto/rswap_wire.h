@@ -29,6 +29,12 @@
  * Nothing but HELLO and AUTH is accepted before WELCOME. The client id is
  * the client's stable identity: the server keeps a client's slabs under it
  * across disconnects and restarts, for REATTACH.
+ *
+ * More queue pairs (one per CPU or hardware queue) join an authenticated
+ * connection: the client connects them with struct rswap_attach, carrying
+ * the WELCOME's attach token, as the rdma_cm private data. The server puts
+ * them in the connection's protection domain, so the slabs' rkeys work on
+ * them, and ends them with it. They carry only one-sided READ and WRITE.
  */
 #ifndef RSWAP_WIRE_H
 #define RSWAP_WIRE_H
@@ -67,6 +73,8 @@
 #define RSWAP_MAC_LEN		32	/* HMAC-SHA256 */
 #define RSWAP_NAME_LEN		32
 #define RSWAP_TEXT_LEN		48
+#define RSWAP_TOKEN_LEN		16
+#define RSWAP_ATTACH_MAGIC	0x41575352u	/* "RSWA" little-endian */
 
 enum rswap_msg_type {
 	RSWAP_MSG_HELLO = 1,
@@ -161,7 +169,8 @@ struct rswap_auth {
  * @quota:	slabs this client may hold
  * @held:	slabs this client holds already (REATTACH lists them)
  * @free:	slabs the server could still grant (to anyone): for placement
- * @reserved:	zero
+ * @max_attach:	queue pairs the client may attach to this connection
+ * @token:	attach token: secret, fresh per connection, valid while it lives
  */
 struct rswap_welcome {
 	struct rswap_hdr hdr;
@@ -170,7 +179,8 @@ struct rswap_welcome {
 	__le32 quota;
 	__le32 held;
 	__le32 free;
-	__le32 reserved;
+	__le32 max_attach;
+	__u8 token[RSWAP_TOKEN_LEN];
 };
 
 /* GRANT_REQ and REATTACH carry only the header. */
@@ -236,16 +246,32 @@ struct rswap_error {
 	char text[RSWAP_TEXT_LEN];
 };
 
+/**
+ * struct rswap_attach - rdma_cm private data of a queue pair joining a
+ * connection (not a message: no header, never on SEND/RECV)
+ * @magic:	RSWAP_ATTACH_MAGIC
+ * @version:	RSWAP_WIRE_VERSION
+ * @queue:	the client's queue number, for logs
+ * @token:	the WELCOME's token
+ */
+struct rswap_attach {
+	__le32 magic;
+	__le16 version;
+	__le16 queue;
+	__u8 token[RSWAP_TOKEN_LEN];
+};
+
 _Static_assert(sizeof(struct rswap_hdr) == 16, "rswap_hdr layout");
 _Static_assert(sizeof(struct rswap_hello) == 72, "rswap_hello layout");
 _Static_assert(sizeof(struct rswap_challenge) == 64, "rswap_challenge layout");
 _Static_assert(sizeof(struct rswap_auth) == 80, "rswap_auth layout");
-_Static_assert(sizeof(struct rswap_welcome) == 72, "rswap_welcome layout");
+_Static_assert(sizeof(struct rswap_welcome) == 88, "rswap_welcome layout");
 _Static_assert(sizeof(struct rswap_request) == 16, "rswap_request layout");
 _Static_assert(sizeof(struct rswap_grant) == 48, "rswap_grant layout");
 _Static_assert(sizeof(struct rswap_slab_msg) == 24, "rswap_slab_msg layout");
 _Static_assert(sizeof(struct rswap_reattached) == 24, "rswap_reattached layout");
 _Static_assert(sizeof(struct rswap_error) == 72, "rswap_error layout");
+_Static_assert(sizeof(struct rswap_attach) == 24, "rswap_attach layout");
 
 /* Size of a message of @type, or 0 for an unknown type. */
 static inline size_t rswap_msg_size(unsigned int type)
@@ -323,7 +349,7 @@ static inline int rswap_msg_check(const void *buf, size_t len)
 		const struct rswap_welcome *m = (const struct rswap_welcome *)buf;
 		__u64 slab = rswap_le64(m->slab_size);
 
-		if (!slab || slab % RSWAP_PAGE_SIZE || m->reserved)
+		if (!slab || slab % RSWAP_PAGE_SIZE)
 			return -RSWAP_ERR_MALFORMED;
 		break;
 	}
@@ -363,6 +389,22 @@ static inline int rswap_msg_check(const void *buf, size_t len)
 		break;
 	}
 	return (int)type;
+}
+
+/*
+ * rswap_attach_check - is the rdma_cm private data at @buf (@len bytes,
+ * possibly padded by the CM) an attach request? Returns 1, 0 for a plain
+ * connection (no attach magic), or -RSWAP_ERR_VERSION.
+ */
+static inline int rswap_attach_check(const void *buf, size_t len)
+{
+	const struct rswap_attach *a = (const struct rswap_attach *)buf;
+
+	if (!buf || len < sizeof(*a) || rswap_le32(a->magic) != RSWAP_ATTACH_MAGIC)
+		return 0;
+	if (rswap_le16(a->version) != RSWAP_WIRE_VERSION)
+		return -RSWAP_ERR_VERSION;
+	return 1;
 }
 
 /* Fill the header of a message of @type; the body is the caller's. */

@@ -12,6 +12,12 @@
  * RETURN and REATTACH in any order. Every received message is validated
  * first; a bad one is answered with an ERROR and counted. Before the client
  * has proved the key, any error ends the connection.
+ *
+ * A client with several queues attaches more queue pairs to a READY
+ * connection: their rdma_cm connect carries the attach token WELCOME gave
+ * (struct rswap_attach). They live in the connection's PD, so its slabs'
+ * rkeys work on them; they carry only one-sided traffic, have no control
+ * channel, and end with the connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +42,10 @@
 #define CONN_POLL_BATCH 16
 /* wr_id: RECV slots are 0..RECV_DEPTH-1, SEND slots follow. */
 #define WR_SEND_BASE CONN_RECV_DEPTH
+/* Queue pairs one connection may attach: one per client CPU, with room. */
+#define CONN_MAX_ATTACH 64
+/* READs a client may have outstanding on one QP. */
+#define CONN_RD_ATOMIC 16
 
 enum conn_state {
 	CONN_NEW,		/* waiting for HELLO */
@@ -44,7 +54,14 @@ enum conn_state {
 	CONN_CLOSING,		/* disconnect asked; waiting for the CM */
 };
 
+/* The first member of both kinds of cm id context. */
+enum conn_kind {
+	KIND_CONN,		/* struct conn: the control connection */
+	KIND_ATTACHED,		/* struct attached_qp */
+};
+
 struct conn {
+	enum conn_kind kind;
 	struct conn *next;
 	struct server *srv;
 	struct rdma_cm_id *id;
@@ -74,7 +91,23 @@ struct conn {
 	uint32_t reattach_cursor;	/* last slab sent, or POOL_NONE */
 	uint32_t reattach_count;
 	uint32_t reattach_seq;
+
+	/* queue pairs attached to this connection (conn_attach) */
+	uint8_t token[RSWAP_TOKEN_LEN];
+	struct attached_qp *attached;
+	unsigned int n_attached;
 };
+
+/* A queue pair attached to a connection: its cm id's context. */
+struct attached_qp {
+	enum conn_kind kind;
+	struct attached_qp *next;
+	struct conn *owner;
+	struct rdma_cm_id *id;
+	struct ibv_cq *cq;
+	unsigned int queue;
+};
+
 
 static int post_recv(struct conn *c, unsigned int slot)
 {
@@ -249,7 +282,8 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 	c->client = client;
 	memset(&r, 0, sizeof(r));
 	rswap_hdr_init(&r.hdr, RSWAP_MSG_WELCOME, seq);
-	if (auth_server_mac(&s->key, c->nonce, m->nonce, c->client_id, r.mac)) {
+	if (getrandom(c->token, sizeof(c->token), 0) != (ssize_t)sizeof(c->token) ||
+	    auth_server_mac(&s->key, c->nonce, m->nonce, c->client_id, r.mac)) {
 		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq, "hmac failed");
 		c->close_after_send = true;
 		return;
@@ -258,6 +292,8 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 	r.quota = rswap_cpu32(s->pool.clients[client].quota);
 	r.held = rswap_cpu32(s->pool.clients[client].held);
 	r.free = rswap_cpu32(pool_grantable(&s->pool, client));
+	r.max_attach = rswap_cpu32(CONN_MAX_ATTACH);
+	memcpy(r.token, c->token, sizeof(r.token));
 	c->state = CONN_READY;
 	log_msg(LOG_INFO, "client %s (%s): authenticated, holds %u slabs", c->name, c->peer,
 		s->pool.clients[client].held);
@@ -439,12 +475,44 @@ static void conn_ready(struct loop_src *src)
 	}
 }
 
+/* Unlink @a from its connection and free it; its cm id is the caller's. */
+static void attached_release(struct attached_qp *a)
+{
+	struct attached_qp **pp;
+
+	for (pp = &a->owner->attached; *pp; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			a->owner->n_attached--;
+			break;
+		}
+	}
+	if (a->id->qp)
+		rdma_destroy_qp(a->id);
+	if (a->cq)
+		ibv_destroy_cq(a->cq);
+	a->id->context = NULL;
+	free(a);
+}
+
+/* The same, and the cm id goes too. */
+static void attached_free(struct attached_qp *a)
+{
+	struct rdma_cm_id *id = a->id;
+
+	attached_release(a);
+	rdma_destroy_id(id);
+}
+
 /* Free everything @c holds, in reverse order of conn_accept; any part may
  * be missing (a failed accept). */
 static void conn_free(struct conn *c)
 {
 	uint32_t i;
 
+	/* Their QPs live in our PD: they go first. */
+	while (c->attached)
+		attached_free(c->attached);
 	if (c->id->qp)
 		rdma_destroy_qp(c->id);
 	for (i = 0; c->slab_mr && i < c->srv->pool.n_slabs; i++)
@@ -494,6 +562,15 @@ static void conn_destroy(struct server *s, struct conn *c)
 		conn_release(&c->src);
 }
 
+/* The client learns at once that its attached queue pairs are gone too. */
+static void disconnect_attached(struct conn *c)
+{
+	struct attached_qp *a;
+
+	for (a = c->attached; a; a = a->next)
+		rdma_disconnect(a->id);
+}
+
 void conn_close(struct server *s, struct conn *c, const char *why)
 {
 	(void)s;
@@ -502,11 +579,95 @@ void conn_close(struct server *s, struct conn *c, const char *why)
 	log_msg(LOG_INFO, "client %s (%s): closing: %s", c->name[0] ? c->name : "?", c->peer, why);
 	c->state = CONN_CLOSING;
 	c->reattaching = false;
+	disconnect_attached(c);
 	/* DISCONNECTED follows on the CM channel and destroys the connection. */
 	rdma_disconnect(c->id);
 }
 
-int conn_accept(struct server *s, struct rdma_cm_id *id)
+static void peer_name(struct rdma_cm_id *id, char *buf, size_t size)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)rdma_get_peer_addr(id);
+
+	buf[0] = '\0';
+	if (sin && sin->sin_family == AF_INET)
+		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size);
+}
+
+/* The READY connection whose attach token @token is, or NULL. */
+static struct conn *conn_by_token(struct server *s, const uint8_t *token)
+{
+	struct conn *c;
+
+	for (c = s->conns; c; c = c->next)
+		if (c->state == CONN_READY && auth_secret_equal(c->token, token, RSWAP_TOKEN_LEN))
+			return c;
+	return NULL;
+}
+
+/* A queue pair joins an authenticated connection (see the top of the file). */
+static int conn_attach(struct server *s, struct rdma_cm_id *id, const struct rswap_attach *req)
+{
+	struct ibv_qp_init_attr attr = {
+		/* one-sided traffic only: the client posts, we post nothing */
+		.cap = { .max_send_wr = 1, .max_recv_wr = 1, .max_send_sge = 1,
+			 .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_RC,
+	};
+	struct rdma_conn_param param = {
+		.responder_resources = CONN_RD_ATOMIC,
+		.initiator_depth = CONN_RD_ATOMIC,
+		.rnr_retry_count = 7,
+	};
+	struct conn *owner = conn_by_token(s, req->token);
+	struct attached_qp *a;
+	char peer[64];
+	const char *why;
+
+	if (!owner) {
+		why = "unknown attach token";
+		goto out_refuse;
+	}
+	if (owner->n_attached >= CONN_MAX_ATTACH) {
+		why = "too many queue pairs";
+		goto out_refuse;
+	}
+	why = "setup failed";
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		goto out_refuse;
+	a->kind = KIND_ATTACHED;
+	a->owner = owner;
+	a->id = id;
+	a->queue = rswap_le16(req->queue);
+	a->next = owner->attached;
+	owner->attached = a;
+	owner->n_attached++;
+	id->context = a;
+	a->cq = ibv_create_cq(id->verbs, 2, NULL, NULL, 0);
+	if (!a->cq)
+		goto out_free;
+	attr.send_cq = a->cq;
+	attr.recv_cq = a->cq;
+	if (rdma_create_qp(id, owner->pd, &attr) || rdma_accept(id, &param))
+		goto out_free;
+	s->stats.attached_qps_total++;
+	log_msg(LOG_DEBUG, "client %s (%s): queue %u attached (%u queue pairs)", owner->name,
+		owner->peer, a->queue, owner->n_attached + 1);
+	return 0;
+
+out_free:
+	log_msg(LOG_ERR, "client %s: attaching queue %u: %s", owner->name, a->queue,
+		strerror(errno));
+	attached_release(a);
+out_refuse:
+	s->stats.attach_refused_total++;
+	peer_name(id, peer, sizeof(peer));
+	log_msg(LOG_INFO, "queue pair from %s refused: %s", peer, why);
+	rdma_reject(id, NULL, 0);
+	return -1;
+}
+
+int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size_t pdata_len)
 {
 	struct ibv_qp_init_attr attr = {
 		.cap = {
@@ -518,22 +679,33 @@ int conn_accept(struct server *s, struct rdma_cm_id *id)
 		.qp_type = IBV_QPT_RC,
 	};
 	struct rdma_conn_param param = {
-		.responder_resources = 16,	/* clients' outstanding READs */
-		.initiator_depth = 16,
+		.responder_resources = CONN_RD_ATOMIC,	/* clients' outstanding READs */
+		.initiator_depth = CONN_RD_ATOMIC,
 		.rnr_retry_count = 7,		/* infinite: wait for a RECV */
 	};
-	struct sockaddr_in *sin = (struct sockaddr_in *)rdma_get_peer_addr(id);
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c;
 	unsigned int i;
 
+	switch (rswap_attach_check(pdata, pdata_len)) {
+	case 1:
+		return conn_attach(s, id, pdata);
+	case 0:
+		break;
+	default:
+		s->stats.attach_refused_total++;
+		log_msg(LOG_INFO, "queue pair refused: attach request of another version");
+		rdma_reject(id, NULL, 0);
+		return -1;
+	}
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		goto out_reject;
+	c->kind = KIND_CONN;
 	c->srv = s;
 	c->id = id;
 	id->context = c;
 	c->client = POOL_NONE;
-	if (sin && sin->sin_family == AF_INET)
-		inet_ntop(AF_INET, &sin->sin_addr, c->peer, sizeof(c->peer));
+	peer_name(id, c->peer, sizeof(c->peer));
 	c->slab_mr = calloc(s->pool.n_slabs, sizeof(*c->slab_mr));
 	if (!c->slab_mr)
 		goto out_free;
@@ -584,8 +756,34 @@ out_reject:
 	return -1;
 }
 
-void conn_cm_event(struct server *s, struct conn *c, struct rdma_cm_event *ev)
+static void attached_cm_event(struct attached_qp *a, struct rdma_cm_event *ev)
 {
+	switch (ev->event) {
+	case RDMA_CM_EVENT_ESTABLISHED:
+		break;
+	case RDMA_CM_EVENT_DISCONNECTED:
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+	case RDMA_CM_EVENT_UNREACHABLE:
+	case RDMA_CM_EVENT_REJECTED:
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		log_msg(LOG_DEBUG, "client %s: queue %u: %s", a->owner->name, a->queue,
+			rdma_event_str(ev->event));
+		attached_free(a);
+		break;
+	default:
+		break;
+	}
+}
+
+void conn_cm_event(struct server *s, void *ctx, struct rdma_cm_event *ev)
+{
+	struct conn *c = ctx;
+
+	if (*(enum conn_kind *)ctx == KIND_ATTACHED) {
+		attached_cm_event(ctx, ev);
+		return;
+	}
 	switch (ev->event) {
 	case RDMA_CM_EVENT_ESTABLISHED:
 		break;
@@ -624,6 +822,7 @@ void conn_close_all(struct server *s)
 
 		if (c->state != CONN_CLOSING) {
 			c->state = CONN_CLOSING;
+			disconnect_attached(c);
 			rdma_disconnect(c->id);
 		}
 		conn_destroy(s, c);

@@ -78,11 +78,17 @@ static void cm_ready(struct loop_src *src)
 		struct rdma_cm_event copy = *ev;
 
 		if (copy.event == RDMA_CM_EVENT_CONNECT_REQUEST) {
+			int refused = 1;
+
 			if (s->stop)
 				rdma_reject(copy.id, NULL, 0);
 			else
-				conn_accept(s, copy.id);
+				refused = conn_accept(s, copy.id, copy.param.conn.private_data,
+						      copy.param.conn.private_data_len);
 			rdma_ack_cm_event(ev);
+			/* A refused id is ours to destroy, once its event is acked. */
+			if (refused)
+				rdma_destroy_id(copy.id);
 			continue;
 		}
 		rdma_ack_cm_event(ev);

@@ -49,6 +49,8 @@ struct loop_src {
 	X(reattached_slabs_total, "slabs handed back to reconnecting clients") \
 	X(refused_total, "grants refused for quota or memory") \
 	X(completion_errors_total, "failed RDMA work completions") \
+	X(attached_qps_total, "queue pairs attached to an authenticated connection") \
+	X(attach_refused_total, "queue pairs refused: unknown attach token, or too many") \
 	X(admin_requests_total, "admin API requests answered") \
 	X(admin_malformed_total, "admin API requests refused as malformed")
 
@@ -100,8 +102,11 @@ unsigned int conn_count_for(struct server *s, uint32_t client);
 
 /* conn.c */
 struct conn;
-int conn_accept(struct server *s, struct rdma_cm_id *id);
-void conn_cm_event(struct server *s, struct conn *c, struct rdma_cm_event *ev);
+/* Accept a connection, or attach a queue pair to one (@pdata: the CM private
+ * data). 0, or -1: the id is rejected, and the caller destroys it. */
+int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size_t pdata_len);
+/* @ctx: the cm id's context, a connection or a queue pair attached to one */
+void conn_cm_event(struct server *s, void *ctx, struct rdma_cm_event *ev);
 void conn_close(struct server *s, struct conn *c, const char *why);
 void conn_close_all(struct server *s);
 

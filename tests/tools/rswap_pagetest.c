@@ -13,6 +13,10 @@
  *   badkey   connect with --key: must be refused for a wrong key
  *   garbage  send malformed control messages: each must get an ERROR, and
  *            the connection must still work after
+ *   attach   attach two more queue pairs to a connection with its token;
+ *            pages written on one read back right on the others; a wrong
+ *            token is refused; once the connection ends, the server ends
+ *            its queue pairs and refuses its token
  *
  * Exit status: 0 when what was checked held, 1 when it did not, 2 on usage.
  */
@@ -26,6 +30,7 @@
 #include <unistd.h>
 
 #include <infiniband/verbs.h>
+#include <rdma/rdma_cma.h>
 
 #include "page_pattern.h"
 #include "tool_args.h"
@@ -60,7 +65,7 @@ struct opts {
 static void usage(FILE *out)
 {
 	fprintf(out,
-"Usage: rswap_pagetest store|verify|steal|badkey|garbage --server ADDR:PORT\n"
+"Usage: rswap_pagetest store|verify|steal|badkey|garbage|attach --server ADDR:PORT\n"
 "                      --key FILE --state FILE [--pages N] [--zero-pct P] [--seed S]\n"
 "Store patterned pages in rswap-server and check every one; see the source's\n"
 "header for what each command checks. Exit 0: held, 1: did not, 2: usage.\n");
@@ -407,6 +412,104 @@ out:
 	return ret;
 }
 
+/* Write --pages pages on queue pair @wq, read each back on @rq: pages that differ. */
+static long write_read(struct opts *o, struct rswap_client *c, uint32_t slab, unsigned int wq,
+		       unsigned int rq, uint8_t *buf, struct ibv_mr *mr)
+{
+	uint32_t per_slab = (uint32_t)(c->slab_size / PATTERN_PAGE_SIZE), i;
+	long bad = 0;
+
+	for (i = 0; i < o->pages && i < per_slab; i++) {
+		pattern_fill(buf, o->seed + wq, i);
+		if (rswap_client_use_qp(c, wq) || rswap_client_write(c, slab, i, buf, 1, mr) ||
+		    rswap_client_use_qp(c, rq) || rswap_client_read(c, slab, i, buf, 1, mr)) {
+			fprintf(stderr, "attach: page %u, qp %u -> %u: %s\n", i, wq, rq, c->error);
+			return bad + 1;
+		}
+		bad += pattern_check(buf, o->seed + wq, i) >= 0;
+	}
+	return bad;
+}
+
+static int cmd_attach(struct opts *o, const struct auth_key *key)
+{
+	struct rswap_client *c = calloc(1, sizeof(*c));
+	uint8_t *buf = aligned_alloc(PATTERN_PAGE_SIZE, PATTERN_PAGE_SIZE);
+	uint8_t id[RSWAP_ID_LEN], wrong[RSWAP_TOKEN_LEN], token[RSWAP_TOKEN_LEN];
+	struct ibv_mr *mr = NULL;
+	int slab, fails = 0;
+	unsigned int i;
+	long bad = 0;
+
+	if (!c || !buf || getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		goto out;
+	if (rswap_client_connect(c, o->host, o->port, key, id, "attach")) {
+		fprintf(stderr, "attach: %s\n", c->error);
+		goto out;
+	}
+	mr = rswap_client_reg(c, buf, PATTERN_PAGE_SIZE);
+	slab = rswap_client_grant(c);
+	if (!mr || slab < 0) {
+		fprintf(stderr, "attach: setup: %s\n", mr ? c->error : "ibv_reg_mr failed");
+		goto out_close;
+	}
+	printf("attach: server allows %u queue pairs per connection\n", c->max_attach);
+	if (rswap_client_attach(c, NULL) != 1 || rswap_client_attach(c, NULL) != 2) {
+		printf("attach: FAILED to attach with the token: %s\n", c->error);
+		goto out_close;
+	}
+	/* Every pair of queue pairs: written on one, read on another. */
+	bad += write_read(o, c, (uint32_t)slab, 1, 2, buf, mr);
+	bad += write_read(o, c, (uint32_t)slab, 2, 0, buf, mr);
+	bad += write_read(o, c, (uint32_t)slab, 0, 1, buf, mr);
+	printf("attach: 2 queue pairs attached; %u pages x 3 crossings, %ld differ\n",
+	       o->pages, bad);
+	fails += bad != 0;
+
+	memcpy(wrong, c->token, sizeof(wrong));
+	wrong[0] ^= 1;
+	if (rswap_client_attach(c, wrong) >= 0) {
+		printf("attach: a wrong token was ACCEPTED\n");
+		fails++;
+	} else {
+		printf("attach: wrong token refused (%s)\n", c->error);
+		fails += !strstr(c->error, "rejected");
+	}
+
+	/* End the connection; its queue pairs and token die with it. */
+	memcpy(token, c->token, sizeof(token));
+	rdma_disconnect(c->id);
+	for (i = 1; i <= 2; i++) {
+		if (rswap_client_qp_ended(c, i, 10000)) {
+			printf("attach: queue pair %u ended by the server with the connection\n", i);
+		} else {
+			printf("attach: queue pair %u NOT ended with its connection\n", i);
+			fails++;
+		}
+	}
+	if (rswap_client_attach(c, token) >= 0) {
+		printf("attach: the token of an ended connection was ACCEPTED\n");
+		fails++;
+	} else {
+		printf("attach: token of the ended connection refused (%s)\n", c->error);
+		fails += !strstr(c->error, "rejected");
+	}
+	goto out_close_ret;
+out_close:
+	fails++;
+out_close_ret:
+	if (mr)
+		ibv_dereg_mr(mr);
+	rswap_client_close(c);
+	free(buf);
+	free(c);
+	return fails ? 1 : 0;
+out:
+	free(buf);
+	free(c);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -477,7 +580,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!o.host || !o.key_file || (!o.state && strcmp(o.cmd, "badkey") &&
-				       strcmp(o.cmd, "garbage")) || !o.pages || o.zero_pct > 100) {
+				       strcmp(o.cmd, "garbage") && strcmp(o.cmd, "attach")) || !o.pages || o.zero_pct > 100) {
 		usage(stderr);
 		return 2;
 	}
@@ -495,6 +598,8 @@ int main(int argc, char **argv)
 		return cmd_badkey(&o, &key);
 	if (!strcmp(o.cmd, "garbage"))
 		return cmd_garbage(&o, &key);
+	if (!strcmp(o.cmd, "attach"))
+		return cmd_attach(&o, &key);
 	usage(stderr);
 	return 2;
 }

@@ -157,9 +157,9 @@ static void body_errors_are_refused(void **state)
 	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
 	len = build(RSWAP_MSG_WELCOME);
 	m.welcome.free = rswap_cpu32(7);	/* any count is fine */
+	m.welcome.max_attach = rswap_cpu32(64);
+	memset(m.welcome.token, 0xa5, sizeof(m.welcome.token));
 	assert_int_equal(rswap_msg_check(&m, len), RSWAP_MSG_WELCOME);
-	m.welcome.reserved = rswap_cpu32(1);
-	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
 
 	len = build(RSWAP_MSG_GRANT);
 	m.grant.size = rswap_cpu64(100);
@@ -189,6 +189,35 @@ static void body_errors_are_refused(void **state)
 	len = build(RSWAP_MSG_ERROR);
 	memset(m.error.text, 'y', sizeof(m.error.text));
 	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+}
+
+/* The CM pads private data: an attach request is recognized in any length
+ * that holds it, a plain connection's zeros are not one, and another
+ * version is refused. */
+static void attach_private_data(void **state)
+{
+	uint8_t buf[56];
+	struct rswap_attach a = {
+		.magic = rswap_cpu32(RSWAP_ATTACH_MAGIC),
+		.version = rswap_cpu16(RSWAP_WIRE_VERSION),
+		.queue = rswap_cpu16(3),
+	};
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(rswap_attach_check(buf, sizeof(buf)), 0);
+	assert_int_equal(rswap_attach_check(NULL, 0), 0);
+	memcpy(buf, &a, sizeof(a));
+	assert_int_equal(rswap_attach_check(buf, sizeof(buf)), 1);
+	assert_int_equal(rswap_attach_check(buf, sizeof(a)), 1);
+	assert_int_equal(rswap_attach_check(buf, sizeof(a) - 1), 0);
+	a.version = rswap_cpu16(RSWAP_WIRE_VERSION + 1);
+	memcpy(buf, &a, sizeof(a));
+	assert_int_equal(rswap_attach_check(buf, sizeof(buf)), -RSWAP_ERR_VERSION);
+	/* A message header is not an attach request. */
+	memset(buf, 0, sizeof(buf));
+	rswap_hdr_init((struct rswap_hdr *)buf, RSWAP_MSG_HELLO, 1);
+	assert_int_equal(rswap_attach_check(buf, sizeof(buf)), 0);
 }
 
 static void every_corruption_is_safe(void **state)
@@ -226,6 +255,7 @@ int main(void)
 		cmocka_unit_test(header_errors_are_refused),
 		cmocka_unit_test(truncated_messages_are_refused),
 		cmocka_unit_test(body_errors_are_refused),
+		cmocka_unit_test(attach_private_data),
 		cmocka_unit_test(every_corruption_is_safe),
 	};
 

@@ -2,7 +2,8 @@
 # zero pages and reads every one back; the server is SIGKILLed and started
 # again on the same backing file and every page is still there (new rkeys);
 # another client cannot read the first one's slab with its rkey; a wrong key
-# and malformed control messages are refused while the server keeps serving.
+# and malformed control messages are refused while the server keeps serving;
+# extra queue pairs join a connection only with its attach token.
 # vm-memory: 1G
 # vm-timeout: 300
 
@@ -68,6 +69,13 @@ printf '\377\377\377\377' | timeout 5 nc 127.0.0.1 7472 > /dev/null
 check rdma-garbage-counted grep -q '"malformed_total":6,"protocol_errors_total":1' /tmp/stats.json
 check admin-garbage-counted sh -c 'rswapctl --json stats | grep -q "\"admin_malformed_total\":2"'
 check rswapctl-unreachable sh -c 'rswapctl --server 127.0.0.1:1 status 2>&1 | grep -q "cannot reach"'
+
+# Per-queue QPs: more queue pairs join a connection with its attach token,
+# in its protection domain; a wrong or dead token is refused.
+check queue-pairs-attach rswap_pagetest attach --server "$addr" --key "$key" --pages 64
+check_eq attaches-counted 2 "$(rswapctl --json stats | sed -n 's/.*"attached_qps_total":\([0-9]*\).*/\1/p')"
+check_eq attach-refusals-counted 2 "$(rswapctl --json stats | sed -n 's/.*"attach_refused_total":\([0-9]*\).*/\1/p')"
+check verify-after-attach rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
 
 kill -TERM "$server_pid"
 wait "$server_pid"

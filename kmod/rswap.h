@@ -4,8 +4,9 @@
  *
  *   struct rswap_dev     one /dev/rswapN: blk-mq queue, offset map, slot
  *                        allocator, slab table, the servers it uses
- *   struct rswap_server  one memory server: an RC queue pair (control SEND/
- *                        RECV and one-sided data READ/WRITE), its state
+ *   struct rswap_server  one memory server: an RC queue pair per hardware
+ *                        queue (one-sided READ/WRITE; the first one also
+ *                        control SEND/RECV), its state
  *   struct rswap_slab    one granted slab: (server, remote slab, addr, rkey)
  *   struct rswap_cmd     one block request in flight (blk-mq's pdu, so it
  *                        is preallocated: the write path allocates nothing)
@@ -59,20 +60,34 @@ struct rswap_ctrl_msg {
 	struct rswap_server *srv;
 };
 
+/*
+ * One RC queue pair to a server, with its own CQ. qps[0] is the connection
+ * the server authenticates, and carries the control messages too; the
+ * others attach to it (struct rswap_attach) and carry only READ and WRITE.
+ */
+struct rswap_qp {
+	struct rswap_server *srv;
+	unsigned int queue;		/* index in srv->qps */
+	struct rdma_cm_id *cm_id;
+	struct ib_cq *cq;
+	struct completion cm_done;
+	int cm_error;
+	bool connected;			/* established (dev->wq only) */
+	atomic64_t posted;		/* RDMA WRs posted on it, over all connections */
+};
+
 struct rswap_server {
 	struct rswap_dev *dev;
 	int idx;
 	char name[64];			/* "addr:port", as the administrator wrote it */
 	struct sockaddr_storage addr;
 
-	/* the connection; rebuilt on reconnect */
-	struct rdma_cm_id *cm_id;
+	/* the connection: queue pairs in one PD; rebuilt on reconnect */
 	struct ib_pd *pd;
-	struct ib_cq *cq;
-	struct completion cm_done;
-	int cm_error;
+	struct rswap_qp *qps;		/* one per hardware queue of the device */
+	unsigned int max_qps;		/* entries in qps */
+	unsigned int nr_qps;		/* connected; hardware queue i posts on qps[i % nr_qps] */
 	enum rswap_server_state state;	/* written under dev->lock */
-	bool connected;			/* the QP exists (dev->wq only) */
 
 	/* control messages */
 	struct mutex ctrl_mutex;
@@ -165,6 +180,7 @@ struct rswap_dev {
 struct rswap_cmd {
 	struct rswap_dev *dev;
 	struct ib_cqe cqe;
+	unsigned int queue;		/* its hardware queue: picks the QP */
 	atomic_t pending;
 	bool failed;
 	bool server_down;		/* failed because a server went away */
@@ -209,6 +225,14 @@ void rswap_server_destroy(struct rswap_server *srv);
 int rswap_server_grant(struct rswap_server *srv);
 int rswap_server_return(struct rswap_server *srv, u32 remote);
 bool rswap_server_usable(struct rswap_server *srv);
+/*
+ * The QP hardware queue @queue posts on; only while the server is READY
+ * (under rcu_read_lock: see error_work).
+ */
+static inline struct rswap_qp *rswap_server_qp(struct rswap_server *srv, unsigned int queue)
+{
+	return &srv->qps[queue % READ_ONCE(srv->nr_qps)];
+}
 void rswap_server_fail(struct rswap_server *srv);
 void rswap_servers_destroy(struct rswap_dev *dev);
 const char *rswap_server_state_name(enum rswap_server_state st);

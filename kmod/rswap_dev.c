@@ -163,7 +163,7 @@ static bool map_wr(struct rswap_cmd *cmd, int k, enum dma_data_direction dir)
 		wr_failed(cmd, true);
 		return false;
 	}
-	ibdev = srv->cm_id->device;
+	ibdev = srv->pd->device;
 	for (i = first; i < first + wr->wr.num_sge; i++) {
 		u64 dma = ib_dma_map_page(ibdev, cmd->seg[i].page, 0, RSWAP_PAGE_SIZE, dir);
 
@@ -191,7 +191,7 @@ static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 {
 	struct ib_rdma_wr *head = NULL, *tail = NULL;
 	struct rswap_server *srv = NULL;
-	int k;
+	int k, chained = 0;
 
 	atomic_set(&cmd->pending, cmd->nr_wrs + 1);
 	cmd->failed = false;
@@ -208,21 +208,26 @@ static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 			if (next == srv) {
 				tail->wr.next = &cmd->wr[k].wr;
 				tail = &cmd->wr[k];
+				chained++;
 				continue;
 			}
 		}
 		if (head) {
+			struct rswap_qp *q = rswap_server_qp(srv, cmd->queue);
 			const struct ib_send_wr *bad = NULL;
 
-			if (ib_post_send(srv->cm_id->qp, &head->wr, &bad)) {
+			if (ib_post_send(q->cm_id->qp, &head->wr, &bad)) {
 				/* From @bad on, nothing was posted. */
 				for (bad = bad ?: &head->wr; bad; bad = bad->next)
 					wr_failed(cmd, true);
 				rswap_server_fail(srv);
+			} else {
+				atomic64_add(chained, &q->posted);
 			}
 		}
 		head = k < cmd->nr_wrs ? &cmd->wr[k] : NULL;
 		tail = head;
+		chained = 1;
 		srv = next;
 	}
 	rcu_read_unlock();
@@ -441,6 +446,7 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 	u64 off = blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE;
 	u64 n = DIV_ROUND_UP(blk_rq_bytes(rq), RSWAP_PAGE_SIZE);
 
+	cmd->queue = hctx->queue_num;
 	/* First time we see this request (not a requeue): no tries yet. */
 	if (!(rq->rq_flags & RQF_DONTPREP)) {
 		cmd->retries = 0;

@@ -2,9 +2,12 @@
 /*
  * rswap_server: one memory server as the client sees it.
  *
- * A server has one RC queue pair. Control messages (proto/rswap_wire.h) go
- * over SEND/RECV on it; pages move with one-sided READ/WRITE posted by the
- * block device (rswap_dev.c) on the same QP. Everything here that can sleep
+ * A server has an RC queue pair per hardware queue of the device, each with
+ * its own CQ, all in one PD. The first is the connection the server
+ * authenticates; control messages (proto/rswap_wire.h) go over SEND/RECV on
+ * it. The others attach to it with the token WELCOME gave. Pages move with
+ * one-sided READ/WRITE posted by the block device (rswap_dev.c) on the
+ * queue pair of the request's hardware queue. Everything here that can sleep
  * (connecting, the handshake, grants and returns) runs in work items on the
  * device's WQ_MEM_RECLAIM workqueue with GFP_NOIO implied, so it makes
  * progress while the system is swapping to this very device.
@@ -12,7 +15,7 @@
  * Life of a server: connect_work resolves, connects, authenticates
  * (HELLO/CHALLENGE/AUTH/WELCOME) and reattaches the slabs the server kept
  * for us (REATTACH). Any error (a CM disconnect, a failed completion, a bad
- * message) queues error_work, which flushes the QP (in-flight I/O fails and
+ * message) queues error_work, which flushes the QPs (in-flight I/O fails and
  * is requeued by rswap_dev.c), detaches the server's slabs and schedules a
  * reconnect with exponential backoff. A server down for longer than
  * loss_timeout is LOST: reads of pages only it held fail with EIO.
@@ -84,9 +87,8 @@ static int post_recv(struct rswap_server *srv, struct rswap_ctrl_msg *m)
 		.num_sge = 1,
 	};
 
-	ib_dma_sync_single_for_device(srv->cm_id->device, m->dma, RSWAP_MSG_MAX,
-				      DMA_FROM_DEVICE);
-	return ib_post_recv(srv->cm_id->qp, &wr, NULL);
+	ib_dma_sync_single_for_device(srv->pd->device, m->dma, RSWAP_MSG_MAX, DMA_FROM_DEVICE);
+	return ib_post_recv(srv->qps[0].cm_id->qp, &wr, NULL);
 }
 
 static void recv_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -102,7 +104,7 @@ static void recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		rswap_server_fail(srv);
 		return;
 	}
-	ib_dma_sync_single_for_cpu(srv->cm_id->device, m->dma, RSWAP_MSG_MAX, DMA_FROM_DEVICE);
+	ib_dma_sync_single_for_cpu(srv->pd->device, m->dma, RSWAP_MSG_MAX, DMA_FROM_DEVICE);
 	type = rswap_msg_check(m->buf, wc->byte_len);
 	if (type < 0) {
 		pr_warn_ratelimited("%s: malformed control message (%u bytes), reconnecting\n",
@@ -159,10 +161,10 @@ static int srv_send(struct rswap_server *srv, const void *msg)
 	int ret;
 
 	memcpy(srv->send.buf, msg, sge.length);
-	ib_dma_sync_single_for_device(srv->cm_id->device, srv->send.dma, RSWAP_MSG_MAX,
+	ib_dma_sync_single_for_device(srv->pd->device, srv->send.dma, RSWAP_MSG_MAX,
 				      DMA_TO_DEVICE);
 	reinit_completion(&srv->send_done);
-	ret = ib_post_send(srv->cm_id->qp, &wr, NULL);
+	ret = ib_post_send(srv->qps[0].cm_id->qp, &wr, NULL);
 	if (ret)
 		return ret;
 	/*
@@ -245,30 +247,30 @@ static const char *refusal_text(const u8 *msg)
 
 static int cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 {
-	struct rswap_server *srv = id->context;
+	struct rswap_qp *q = id->context;
 
 	switch (ev->event) {
 	case RDMA_CM_EVENT_ADDR_RESOLVED:
 	case RDMA_CM_EVENT_ROUTE_RESOLVED:
 	case RDMA_CM_EVENT_ESTABLISHED:
-		srv->cm_error = 0;
-		complete(&srv->cm_done);
+		q->cm_error = 0;
+		complete(&q->cm_done);
 		break;
 	case RDMA_CM_EVENT_REJECTED:
-		srv->cm_error = -ECONNREFUSED;
-		complete(&srv->cm_done);
+		q->cm_error = -ECONNREFUSED;
+		complete(&q->cm_done);
 		break;
 	case RDMA_CM_EVENT_ADDR_ERROR:
 	case RDMA_CM_EVENT_ROUTE_ERROR:
 	case RDMA_CM_EVENT_CONNECT_ERROR:
 	case RDMA_CM_EVENT_UNREACHABLE:
-		srv->cm_error = -EHOSTUNREACH;
-		complete(&srv->cm_done);
+		q->cm_error = -EHOSTUNREACH;
+		complete(&q->cm_done);
 		break;
 	case RDMA_CM_EVENT_DISCONNECTED:
 	case RDMA_CM_EVENT_ADDR_CHANGE:
 	case RDMA_CM_EVENT_DEVICE_REMOVAL:
-		rswap_server_fail(srv);
+		rswap_server_fail(q->srv);
 		break;
 	default:
 		break;
@@ -276,21 +278,22 @@ static int cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 	return 0;
 }
 
-static int cm_wait(struct rswap_server *srv, const char *what)
+static int cm_wait(struct rswap_qp *q, const char *what)
 {
-	if (!wait_for_completion_timeout(&srv->cm_done,
+	if (!wait_for_completion_timeout(&q->cm_done,
 					 msecs_to_jiffies(RSWAP_CM_TIMEOUT_MS + 1000))) {
-		pr_info("%s: %s: timed out\n", srv->name, what);
+		pr_info("%s: queue %u: %s: timed out\n", q->srv->name, q->queue, what);
 		return -ETIMEDOUT;
 	}
-	if (srv->cm_error)
-		pr_info("%s: %s: error %d\n", srv->name, what, srv->cm_error);
-	return srv->cm_error;
+	if (q->cm_error)
+		pr_info("%s: queue %u: %s: error %d\n", q->srv->name, q->queue, what,
+			q->cm_error);
+	return q->cm_error;
 }
 
 static void unmap_ctrl(struct rswap_server *srv)
 {
-	struct ib_device *ibdev = srv->cm_id->device;
+	struct ib_device *ibdev = srv->pd->device;
 	int i;
 
 	for (i = 0; i < RSWAP_CTRL_RECVS; i++)
@@ -306,7 +309,7 @@ static void unmap_ctrl(struct rswap_server *srv)
 
 static int map_ctrl(struct rswap_server *srv)
 {
-	struct ib_device *ibdev = srv->cm_id->device;
+	struct ib_device *ibdev = srv->pd->device;
 	int i;
 
 	for (i = 0; i < RSWAP_CTRL_RECVS; i++) {
@@ -325,116 +328,190 @@ static int map_ctrl(struct rswap_server *srv)
 	return 0;
 }
 
-/* Undo srv_connect, whatever part of it was done. Only in dev->wq, under ctrl_mutex. */
-static void srv_teardown(struct rswap_server *srv)
+/* Undo qp_connect, whatever part of it was done. */
+static void qp_teardown(struct rswap_qp *q)
 {
-	if (!srv->cm_id)
+	if (!q->cm_id)
 		return;
-	if (srv->connected)
-		rdma_disconnect(srv->cm_id);
-	if (srv->cm_id->qp) {
+	if (q->connected)
+		rdma_disconnect(q->cm_id);
+	if (q->cm_id->qp) {
 		/* Every posted WR completes (flushed) before the QP goes. */
-		ib_drain_qp(srv->cm_id->qp);
-		rdma_destroy_qp(srv->cm_id);
+		ib_drain_qp(q->cm_id->qp);
+		rdma_destroy_qp(q->cm_id);
 	}
-	if (srv->pd)
-		unmap_ctrl(srv);
-	if (srv->cq)
-		ib_free_cq(srv->cq);
-	if (srv->pd)
-		ib_dealloc_pd(srv->pd);
-	rdma_destroy_id(srv->cm_id);
-	srv->cq = NULL;
-	srv->pd = NULL;
-	srv->cm_id = NULL;
-	srv->connected = false;
+	if (q->cq)
+		ib_free_cq(q->cq);
+	rdma_destroy_id(q->cm_id);
+	q->cq = NULL;
+	q->cm_id = NULL;
+	q->connected = false;
 }
 
-static int srv_connect(struct rswap_server *srv)
+/* Undo srv_connect and srv_attach_qps. Only in dev->wq, under ctrl_mutex. */
+static void srv_teardown(struct rswap_server *srv)
+{
+	unsigned int i;
+
+	WRITE_ONCE(srv->nr_qps, 0);
+	for (i = srv->max_qps; i-- > 1;)
+		qp_teardown(&srv->qps[i]);
+	if (srv->qps[0].cm_id && srv->pd)
+		unmap_ctrl(srv);
+	qp_teardown(&srv->qps[0]);
+	if (srv->pd)
+		ib_dealloc_pd(srv->pd);
+	srv->pd = NULL;
+}
+
+/*
+ * Connect queue pair @q for @queues hardware queues: resolve, create its CQ
+ * and QP (in srv->pd, which queue 0 allocates), then connect; @attach is
+ * the private data of an attached queue pair, NULL for queue 0, whose
+ * control RECVs are posted before the connect. The caller tears down on
+ * error.
+ */
+static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
+		      const struct rswap_attach *attach, unsigned int queues)
 {
 	struct rdma_conn_param param = {
 		.retry_count = 7,
 		.rnr_retry_count = 7,
+		.private_data = attach,
+		.private_data_len = attach ? sizeof(*attach) : 0,
 	};
 	struct ib_qp_init_attr attr = {};
 	struct ib_device *ibdev;
 	int ret, i, sq_depth;
 
-	srv->cm_id = rdma_create_id(&init_net, cm_handler, srv, RDMA_PS_TCP, IB_QPT_RC);
-	if (IS_ERR(srv->cm_id)) {
-		ret = PTR_ERR(srv->cm_id);
-		srv->cm_id = NULL;
+	q->cm_id = rdma_create_id(&init_net, cm_handler, q, RDMA_PS_TCP, IB_QPT_RC);
+	if (IS_ERR(q->cm_id)) {
+		ret = PTR_ERR(q->cm_id);
+		q->cm_id = NULL;
 		return ret;
 	}
-	reinit_completion(&srv->cm_done);
-	ret = rdma_resolve_addr(srv->cm_id, NULL, (struct sockaddr *)&srv->addr,
+	reinit_completion(&q->cm_done);
+	ret = rdma_resolve_addr(q->cm_id, NULL, (struct sockaddr *)&srv->addr,
 				RSWAP_CM_TIMEOUT_MS);
 	if (!ret)
-		ret = cm_wait(srv, "resolving the address");
+		ret = cm_wait(q, "resolving the address");
 	if (ret)
-		goto out;
+		return ret;
 
-	ibdev = srv->cm_id->device;
-	srv->pd = ib_alloc_pd(ibdev, 0);
-	if (IS_ERR(srv->pd)) {
-		ret = PTR_ERR(srv->pd);
-		srv->pd = NULL;
-		goto out;
+	ibdev = q->cm_id->device;
+	if (!srv->pd) {
+		srv->pd = ib_alloc_pd(ibdev, 0);
+		if (IS_ERR(srv->pd)) {
+			ret = PTR_ERR(srv->pd);
+			srv->pd = NULL;
+			return ret;
+		}
+	} else if (srv->pd->device != ibdev) {
+		pr_err("%s: queue %u resolves to another RDMA device\n", srv->name, q->queue);
+		return -EXDEV;
 	}
-	/* Every request's WRs fit: queue depth x hardware queues x segments. */
+	/* Every request's WRs fit: queue depth x segments per hardware queue. */
 	sq_depth = min_t(int, ibdev->attrs.max_qp_wr - 1,
-			 RSWAP_QUEUE_DEPTH * num_online_cpus() * RSWAP_MAX_SEGS + 2);
-	srv->cq = ib_alloc_cq(ibdev, srv, sq_depth + RSWAP_CTRL_RECVS + 2, 0, IB_POLL_SOFTIRQ);
-	if (IS_ERR(srv->cq)) {
-		ret = PTR_ERR(srv->cq);
-		srv->cq = NULL;
-		goto out;
+			 RSWAP_QUEUE_DEPTH * RSWAP_MAX_SEGS * queues + 2);
+	q->cq = ib_alloc_cq(ibdev, srv, sq_depth + RSWAP_CTRL_RECVS + 2,
+			    q->queue % ibdev->num_comp_vectors, IB_POLL_SOFTIRQ);
+	if (IS_ERR(q->cq)) {
+		ret = PTR_ERR(q->cq);
+		q->cq = NULL;
+		return ret;
 	}
-	attr.send_cq = srv->cq;
-	attr.recv_cq = srv->cq;
+	attr.send_cq = q->cq;
+	attr.recv_cq = q->cq;
 	attr.cap.max_send_wr = sq_depth;
-	attr.cap.max_recv_wr = RSWAP_CTRL_RECVS + 1;	/* +1: ib_drain_rq */
+	/* +1: ib_drain_rq */
+	attr.cap.max_recv_wr = (attach ? 0 : RSWAP_CTRL_RECVS) + 1;
 	attr.cap.max_send_sge = min_t(int, RSWAP_MAX_SEGS, ibdev->attrs.max_send_sge);
 	attr.cap.max_recv_sge = 1;
 	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
+	attr.qp_type = IB_QPT_RC;
+	ret = rdma_create_qp(q->cm_id, srv->pd, &attr);
+	if (ret)
+		return ret;
 	spin_lock(&srv->dev->lock);
 	srv->dev->max_sge = min_t(u32, srv->dev->max_sge, attr.cap.max_send_sge);
 	spin_unlock(&srv->dev->lock);
-	attr.qp_type = IB_QPT_RC;
-	ret = rdma_create_qp(srv->cm_id, srv->pd, &attr);
-	if (ret)
-		goto out;
-	ret = map_ctrl(srv);
-	if (ret)
-		goto out;
-	WRITE_ONCE(srv->ctrl_broken, false);
-	srv->reply_head = 0;
-	srv->reply_tail = 0;
-	for (i = 0; i < RSWAP_CTRL_RECVS; i++) {
-		ret = post_recv(srv, &srv->recv[i]);
+	if (!attach) {
+		ret = map_ctrl(srv);
 		if (ret)
-			goto out;
+			return ret;
+		WRITE_ONCE(srv->ctrl_broken, false);
+		srv->reply_head = 0;
+		srv->reply_tail = 0;
+		for (i = 0; i < RSWAP_CTRL_RECVS; i++) {
+			ret = post_recv(srv, &srv->recv[i]);
+			if (ret)
+				return ret;
+		}
 	}
 
-	reinit_completion(&srv->cm_done);
-	ret = rdma_resolve_route(srv->cm_id, RSWAP_CM_TIMEOUT_MS);
+	reinit_completion(&q->cm_done);
+	ret = rdma_resolve_route(q->cm_id, RSWAP_CM_TIMEOUT_MS);
 	if (!ret)
-		ret = cm_wait(srv, "resolving the route");
+		ret = cm_wait(q, "resolving the route");
 	if (ret)
-		goto out;
+		return ret;
 	param.initiator_depth = min_t(int, 16, ibdev->attrs.max_qp_init_rd_atom);
 	param.responder_resources = 0;
-	reinit_completion(&srv->cm_done);
-	ret = rdma_connect(srv->cm_id, &param);
+	reinit_completion(&q->cm_done);
+	ret = rdma_connect(q->cm_id, &param);
 	if (!ret)
-		ret = cm_wait(srv, "connecting");
+		ret = cm_wait(q, "connecting");
 	if (ret)
-		goto out;
-	srv->connected = true;
+		return ret;
+	q->connected = true;
 	return 0;
-out:
-	srv_teardown(srv);
-	return ret;
+}
+
+/*
+ * The connection the server authenticates: queue 0, sized for every
+ * hardware queue in case the server lets us attach no more.
+ */
+static int srv_connect(struct rswap_server *srv)
+{
+	int ret = qp_connect(srv, &srv->qps[0], NULL, srv->max_qps);
+
+	if (ret) {
+		srv_teardown(srv);
+		return ret;
+	}
+	WRITE_ONCE(srv->nr_qps, 1);
+	return 0;
+}
+
+/*
+ * A queue pair for every other hardware queue, attached to the
+ * authenticated connection with its token. When the server allows fewer,
+ * hardware queues share them; when one fails to attach, all of them share
+ * queue 0 (sized for that), and a warning says so.
+ */
+static void srv_attach_qps(struct rswap_server *srv, const u8 *token, u32 max_attach)
+{
+	struct rswap_attach req = {
+		.magic = cpu_to_le32(RSWAP_ATTACH_MAGIC),
+		.version = cpu_to_le16(RSWAP_WIRE_VERSION),
+	};
+	unsigned int want = min_t(unsigned int, srv->max_qps, max_attach + 1), i;
+	int ret = 0;
+
+	memcpy(req.token, token, RSWAP_TOKEN_LEN);
+	for (i = 1; i < want && !ret; i++) {
+		req.queue = cpu_to_le16(i);
+		ret = qp_connect(srv, &srv->qps[i], &req, DIV_ROUND_UP(srv->max_qps, want));
+	}
+	memzero_explicit(&req, sizeof(req));
+	if (ret) {
+		pr_warn("%s: queue %u could not attach (error %d): all queues use one queue pair\n",
+			srv->name, i - 1, ret);
+		for (i = want; i-- > 1;)
+			qp_teardown(&srv->qps[i]);
+		return;
+	}
+	WRITE_ONCE(srv->nr_qps, want);
 }
 
 /* HELLO .. WELCOME. Returns 0, a transport error, or -EACCES (key). */
@@ -584,8 +661,13 @@ static void connect_work(struct work_struct *work)
 	ret = srv_connect(srv);
 	if (!ret) {
 		ret = srv_authenticate(srv, buf);
-		if (!ret)
+		if (!ret) {
+			const struct rswap_welcome *w = (const void *)buf;
+
+			srv_attach_qps(srv, w->token, le32_to_cpu(w->max_attach));
+			memzero_explicit(buf, sizeof(buf));
 			ret = srv_reattach(srv, buf);
+		}
 		if (ret)
 			srv_teardown(srv);
 	}
@@ -593,7 +675,8 @@ static void connect_work(struct work_struct *work)
 		srv_set_state(srv, RSWAP_SRV_READY);
 		srv->backoff_ms = 0;
 		atomic64_inc(&srv->connects);
-		pr_info("%s: connected (quota %u slabs)\n", srv->name, srv->quota);
+		pr_info("%s: connected (quota %u slabs, %u queue pairs)\n", srv->name, srv->quota,
+			srv->nr_qps);
 		mutex_unlock(&srv->ctrl_mutex);
 		memalloc_noio_restore(noio);
 		/* Parked requests may go now; new slabs may come from here. */
@@ -747,10 +830,20 @@ int rswap_server_add(struct rswap_dev *dev, const char *name)
 		kfree(srv);
 		return -EINVAL;
 	}
+	srv->max_qps = dev->tag_set.nr_hw_queues;
+	srv->qps = kcalloc(srv->max_qps, sizeof(*srv->qps), GFP_KERNEL);
+	if (!srv->qps) {
+		kfree(srv);
+		return -ENOMEM;
+	}
+	for (i = 0; i < srv->max_qps; i++) {
+		srv->qps[i].srv = srv;
+		srv->qps[i].queue = i;
+		init_completion(&srv->qps[i].cm_done);
+	}
 	srv->dev = dev;
 	srv->state = RSWAP_SRV_DOWN;
 	srv->down_since = jiffies;
-	init_completion(&srv->cm_done);
 	init_completion(&srv->send_done);
 	mutex_init(&srv->ctrl_mutex);
 	spin_lock_init(&srv->reply_lock);
@@ -779,8 +872,7 @@ int rswap_server_add(struct rswap_dev *dev, const char *name)
 		mutex_unlock(&dev->servers_mutex);
 		pr_err("server %s: %s\n", srv->name, ret == -EEXIST ? "added already" :
 		       "too many servers");
-		kfree(srv);
-		return ret;
+		goto out_free;
 	}
 	srv->idx = slot;
 	dev->servers[slot] = srv;
@@ -791,6 +883,11 @@ int rswap_server_add(struct rswap_dev *dev, const char *name)
 	pr_info("%s: added to %s\n", srv->name, dev->name);
 	queue_delayed_work(dev->wq, &srv->connect_work, 0);
 	return 0;
+
+out_free:
+	kfree(srv->qps);
+	kfree(srv);
+	return ret;
 }
 
 /* Stop the server's work and free it; it is unlinked from the device already. */
@@ -804,6 +901,7 @@ void rswap_server_destroy(struct rswap_server *srv)
 	srv_teardown(srv);
 	mutex_unlock(&srv->ctrl_mutex);
 	cancel_work_sync(&srv->error_work);
+	kfree(srv->qps);
 	kfree(srv);
 }
 

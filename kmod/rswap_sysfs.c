@@ -72,6 +72,7 @@ static DEVICE_ATTR_RO(stats);
 static ssize_t servers_show(struct device *d, struct device_attribute *attr, char *buf)
 {
 	struct rswap_dev *dev = to_rswap(d);
+	unsigned int q;
 	int i, n = 0;
 
 	mutex_lock(&dev->servers_mutex);
@@ -81,12 +82,18 @@ static ssize_t servers_show(struct device *d, struct device_attribute *attr, cha
 		if (!srv)
 			continue;
 		n += sysfs_emit_at(buf, n,
-				   "%s %s slabs=%d connects=%lld disconnects=%lld grants=%lld returns=%lld refusals=%lld reattached=%lld lost_slabs=%lld\n",
+				   "%s %s slabs=%d connects=%lld disconnects=%lld grants=%lld returns=%lld refusals=%lld reattached=%lld lost_slabs=%lld qps=%u posted=",
 				   srv->name, rswap_server_state_name(READ_ONCE(srv->state)),
 				   atomic_read(&srv->slabs), atomic64_read(&srv->connects),
 				   atomic64_read(&srv->disconnects), atomic64_read(&srv->grants),
 				   atomic64_read(&srv->returns), atomic64_read(&srv->refusals),
-				   atomic64_read(&srv->reattached), atomic64_read(&srv->lost_slabs));
+				   atomic64_read(&srv->reattached), atomic64_read(&srv->lost_slabs),
+				   READ_ONCE(srv->nr_qps));
+		/* WRs posted per queue pair: shows the hardware queues spread */
+		for (q = 0; q < srv->max_qps; q++)
+			n += sysfs_emit_at(buf, n, "%s%lld", q ? "," : "",
+					   atomic64_read(&srv->qps[q].posted));
+		n += sysfs_emit_at(buf, n, "\n");
 	}
 	mutex_unlock(&dev->servers_mutex);
 	return n;

@@ -106,6 +106,24 @@ check_eq rewrite-passes-verified 0 $?
 cat /tmp/fill2.log
 check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 
+# A queue pair per hardware queue (one per CPU) on each server, the extra
+# ones attached with the connection's token; the hardware queues spread
+# their WRs over them.
+cat /sys/block/rswap0/rswap/servers
+cpus=$(grep -c '^processor' /proc/cpuinfo)
+check_eq queue-pairs-per-cpu "$cpus $cpus" \
+	"$(sed -n 's/.* qps=\([0-9]*\) .*/\1/p' /sys/block/rswap0/rswap/servers | tr '\n' ' ' | sed 's/ $//')"
+attached_total() {
+	rswapctl --server "127.0.0.1:$(admin_port "$1")" --json stats |
+		sed -n 's/.*"attached_qps_total":\([0-9]*\).*/\1/p'
+}
+check_eq server1-counts-attached-qps "$(( cpus - 1 ))" "$(attached_total 1)"
+check_eq server2-counts-attached-qps "$(( cpus - 1 ))" "$(attached_total 2)"
+# Every queue pair carried WRs (summed over both servers).
+posted=$(sed -n 's/.* posted=\([0-9,]*\)$/\1/p' /sys/block/rswap0/rswap/servers |
+	awk -F, '{ for (i = 1; i <= NF; i++) s[i] += $i } END { for (i in s) if (!s[i]) z++; print z + 0 }')
+check_eq every-queue-pair-used 0 "$posted"
+
 # swapoff with pages out: all come back (verified after), and every slab
 # goes home once the device is closed.
 rm -f /tmp/go /tmp/filled

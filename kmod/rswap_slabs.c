@@ -286,11 +286,21 @@ static bool any_server(struct rswap_dev *dev, enum rswap_server_state st)
 	return false;
 }
 
+static bool has_servers(struct rswap_dev *dev)
+{
+	int i;
+
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++)
+		if (dev->servers[i])
+			return true;
+	return false;
+}
+
 void rswap_refill_work(struct work_struct *work)
 {
 	struct rswap_dev *dev = container_of(work, struct rswap_dev, refill_work);
 	unsigned int noio = memalloc_noio_save();
-	bool need, retried = false;
+	bool need, was, warn, retried = false;
 	int tries, i;
 
 	mutex_lock(&dev->servers_mutex);
@@ -318,13 +328,16 @@ void rswap_refill_work(struct work_struct *work)
 	}
 	spin_lock(&dev->lock);
 	need = !dev->slots_ready || !dev->slots.free_slots;
+	was = dev->no_room;
 	/* Writes fail at once only when waiting cannot help: no server is coming back. */
 	dev->no_room = need && !any_server(dev, RSWAP_SRV_DOWN);
+	/* Said once per episode, and not before any server was added. */
+	warn = dev->no_room && !was && has_servers(dev);
 	spin_unlock(&dev->lock);
 	mutex_unlock(&dev->servers_mutex);
 	memalloc_noio_restore(noio);
-	if (dev->no_room)
-		pr_warn_ratelimited("%s: no server can take more pages: writes fail\n", dev->name);
+	if (warn)
+		pr_warn("%s: no server can take more pages: writes fail\n", dev->name);
 }
 
 /* Pick the next slab to give back: RETURNING, on a usable server. */

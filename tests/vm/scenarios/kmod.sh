@@ -46,6 +46,8 @@ refused refuses-bad-address 'is not ADDRESS:PORT' size=64M key_file=/tmp/rswap.k
 check module-loads modprobe rswap size=512M key_file=/tmp/rswap.key \
 	servers="$(host_addr 1):7471,$(host_addr 2):7471"
 check both-servers-ready wait_for 30 servers_ready 2
+# The partition scan runs before servers= is applied: no false alarm.
+check no-false-no-room-warning sh -c '! dmesg | grep -q "no server can take more pages"'
 cat /sys/block/rswap0/rswap/servers
 check mkswap mkswap /dev/rswap0
 check swapon swapon --discard=pages /dev/rswap0

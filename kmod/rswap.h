@@ -137,7 +137,7 @@ struct rswap_slab {
 
 struct rswap_stats {
 	atomic64_t stores, loads, zero_stores, same_stores, remote_stores;
-	atomic64_t discards, bytes_sent, bytes_received;
+	atomic64_t discards, bytes_sent, bytes_received, rdma_reads, rdma_writes;
 	atomic64_t read_errors, write_errors, retries, requeues, no_slot;
 	atomic64_t read_lat[RSWAP_LAT_BUCKETS];
 };
@@ -162,6 +162,7 @@ struct rswap_dev {
 	struct rswap_server *servers[RSWAP_MAX_SERVERS];
 
 	u32 max_sge;			/* pages in one WRITE, over all servers */
+	u32 max_sge_rd;			/* pages in one READ (devices may allow fewer) */
 	/*
 	 * Page 0 (the swap header) lives here, not in the pool: swapon reads
 	 * it, and the rest of the device can be dropped after swapoff.

@@ -93,9 +93,11 @@ static void cmd_finish(struct rswap_cmd *cmd)
 	if (!READ_ONCE(cmd->failed)) {
 		if (write) {
 			atomic64_add((u64)cmd->nr_remote * RSWAP_PAGE_SIZE, &dev->stats.bytes_sent);
+			atomic64_add(cmd->nr_wrs, &dev->stats.rdma_writes);
 		} else {
 			atomic64_add((u64)cmd->nr_remote * RSWAP_PAGE_SIZE,
 				     &dev->stats.bytes_received);
+			atomic64_add(cmd->nr_wrs, &dev->stats.rdma_reads);
 			account_latency(dev, cmd->start);
 		}
 		end_ok(cmd, rq);
@@ -276,8 +278,9 @@ static bool collect_pages(struct request *rq, struct rswap_cmd *cmd)
 static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rswap_cmd *cmd,
 			    u64 off)
 {
+	u32 run_slab = 0, run_next = 0;
+	int i, run_end = -2, remote = 0;	/* run_end: last page of the last READ */
 	bool wait = false;
-	int i;
 
 	cmd->nr_wrs = 0;
 	cmd->nr_lost = 0;
@@ -303,7 +306,22 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 			break;
 		}
 		cmd->seg[i].srv = slab->srv;
-		init_wr(cmd, cmd->nr_wrs++, i, 1, IB_WR_RDMA_READ, slab, rswap_entry_page(e));
+		remote++;
+		/*
+		 * The next slot of the slab the previous page came from (pages
+		 * written together went to consecutive slots): one READ more.
+		 */
+		if (run_end == i - 1 && rswap_entry_slab(e) == run_slab &&
+		    rswap_entry_page(e) == run_next &&
+		    cmd->wr[cmd->nr_wrs - 1].wr.num_sge < dev->max_sge_rd) {
+			cmd->wr[cmd->nr_wrs - 1].wr.num_sge++;
+		} else {
+			init_wr(cmd, cmd->nr_wrs++, i, 1, IB_WR_RDMA_READ, slab,
+				rswap_entry_page(e));
+			run_slab = rswap_entry_slab(e);
+		}
+		run_end = i;
+		run_next = rswap_entry_page(e) + 1;
 	}
 	spin_unlock(&dev->lock);
 
@@ -319,7 +337,7 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 				   dev->name, cmd->nr_lost, off);
 	}
 	cmd->start = ktime_get();
-	cmd->nr_remote = cmd->nr_wrs;
+	cmd->nr_remote = remote;
 	atomic64_add(cmd->nr_segs, &dev->stats.loads);
 	for (i = 0; i < cmd->nr_segs; i++) {
 		if (cmd->seg[i].header) {
@@ -602,6 +620,7 @@ int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
 	snprintf(dev->name, sizeof(dev->name), "rswap%d", id);
 	dev->n_pages = bytes / RSWAP_PAGE_SIZE;
 	dev->max_sge = RSWAP_MAX_SEGS;
+	dev->max_sge_rd = RSWAP_MAX_SEGS;
 	spin_lock_init(&dev->lock);
 	mutex_init(&dev->servers_mutex);
 	INIT_WORK(&dev->refill_work, rswap_refill_work);

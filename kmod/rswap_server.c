@@ -435,6 +435,8 @@ static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
 		return ret;
 	spin_lock(&srv->dev->lock);
 	srv->dev->max_sge = min_t(u32, srv->dev->max_sge, attr.cap.max_send_sge);
+	srv->dev->max_sge_rd = min3(srv->dev->max_sge_rd, attr.cap.max_send_sge,
+				    max_t(u32, ibdev->attrs.max_sge_rd, 1));
 	spin_unlock(&srv->dev->lock);
 	if (!attach) {
 		ret = map_ctrl(srv);

@@ -56,6 +56,8 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("discarded_pages", atomic64_read(&st->discards));
 	STAT("bytes_sent", atomic64_read(&st->bytes_sent));
 	STAT("bytes_received", atomic64_read(&st->bytes_received));
+	STAT("rdma_reads", atomic64_read(&st->rdma_reads));
+	STAT("rdma_writes", atomic64_read(&st->rdma_writes));
 	STAT("read_errors", atomic64_read(&st->read_errors));
 	STAT("write_errors", atomic64_read(&st->write_errors));
 	STAT("retries", atomic64_read(&st->retries));

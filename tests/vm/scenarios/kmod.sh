@@ -87,6 +87,10 @@ wait "$fill_pid"
 check_eq workload-verified 0 $?
 cat /tmp/fill1.log
 check_gt pages-came-back "$(rswap_stat loads)" 8000
+# Pages swapped in together from consecutive slots come in one READ, as
+# they went out in one WRITE: fewer WRs than pages, both ways.
+check_gt reads-coalesced "$(( $(rswap_stat bytes_received) / 4096 ))" "$(rswap_stat rdma_reads)"
+check_gt writes-coalesced "$(( $(rswap_stat bytes_sent) / 4096 ))" "$(rswap_stat rdma_writes)"
 # A summary for people (scripts/demo.sh prints the "summary:" lines).
 {
 	echo "workload: 96 MiB of pages through a cgroup with memory.max=32M, two servers"

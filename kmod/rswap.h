@@ -36,7 +36,7 @@
 #define RSWAP_MAX_SERVERS	8
 /* Pages in one block request: 128 KiB, the largest single RDMA WRITE. */
 #define RSWAP_MAX_SEGS		32
-#define RSWAP_QUEUE_DEPTH	64
+#define RSWAP_MAX_QUEUE_DEPTH	1024
 /* Control messages: RECVs kept posted, and replies buffered for a waiter. */
 #define RSWAP_CTRL_RECVS	8
 #define RSWAP_CTRL_REPLIES	32
@@ -210,6 +210,7 @@ struct rswap_cmd {
 /* module parameters (rswap_main.c) */
 extern unsigned int rswap_loss_timeout;
 extern unsigned int rswap_reserve_slabs;
+extern unsigned int rswap_queue_depth;
 extern size_t rswap_key_len;
 
 /* rswap_dev.c: the block device */

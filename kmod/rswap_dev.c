@@ -642,7 +642,7 @@ int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
 	}
 	dev->tag_set.ops = &rswap_mq_ops;
 	dev->tag_set.nr_hw_queues = num_online_cpus();
-	dev->tag_set.queue_depth = RSWAP_QUEUE_DEPTH;
+	dev->tag_set.queue_depth = rswap_queue_depth;
 	dev->tag_set.numa_node = NUMA_NO_NODE;
 	dev->tag_set.cmd_size = sizeof(struct rswap_cmd);
 	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;

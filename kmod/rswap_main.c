@@ -44,6 +44,12 @@ module_param_named(reserve_slabs, rswap_reserve_slabs, uint, 0644);
 MODULE_PARM_DESC(reserve_slabs,
 		 "Slabs' worth of free slots kept ahead of writes (default 2; never under 16 MiB)");
 
+unsigned int rswap_queue_depth = 32;
+module_param_named(queue_depth, rswap_queue_depth, uint, 0444);
+MODULE_PARM_DESC(queue_depth,
+		 "Requests in flight per hardware queue, 1-" __stringify(RSWAP_MAX_QUEUE_DEPTH)
+		 " (default 32; pages under writeback cannot be reclaimed, so a deep queue can push a small cgroup into OOM)");
+
 #define RSWAP_MAX_SIZE (1ULL << 44)	/* 16 TiB: 4G entries of 16 bytes */
 
 static struct rswap_dev *rswap0;
@@ -117,6 +123,11 @@ static int __init rswap_init(void)
 	}
 	if (!key_file || !*key_file) {
 		pr_err("key_file= is required: the pool's pre-shared key\n");
+		return -EINVAL;
+	}
+	if (!rswap_queue_depth || rswap_queue_depth > RSWAP_MAX_QUEUE_DEPTH) {
+		pr_err("queue_depth=%u: must be 1 to %d\n", rswap_queue_depth,
+		       RSWAP_MAX_QUEUE_DEPTH);
 		return -EINVAL;
 	}
 	if (servers && check_servers(servers))

@@ -412,7 +412,7 @@ static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
 	}
 	/* Every request's WRs fit: queue depth x segments per hardware queue. */
 	sq_depth = min_t(int, ibdev->attrs.max_qp_wr - 1,
-			 RSWAP_QUEUE_DEPTH * RSWAP_MAX_SEGS * queues + 2);
+			 rswap_queue_depth * RSWAP_MAX_SEGS * queues + 2);
 	q->cq = ib_alloc_cq(ibdev, srv,
 			    min_t(int, ibdev->attrs.max_cqe, sq_depth + RSWAP_CTRL_RECVS + 2),
 			    q->queue % ibdev->num_comp_vectors, IB_POLL_SOFTIRQ);

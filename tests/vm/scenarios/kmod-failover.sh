@@ -12,6 +12,7 @@
 . /usr/lib/rswap-vm/rswap-lib.sh
 
 rswap_key /tmp/rswap.key
+check workload-memory-high workload_memory_high 28M
 check add-host1 host_add mem1 1
 check add-host2 host_add mem2 2
 check server1-starts start_rswap_server mem1 1 128M

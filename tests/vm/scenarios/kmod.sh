@@ -13,6 +13,7 @@
 . /usr/lib/rswap-vm/rswap-lib.sh
 
 rswap_key /tmp/rswap.key
+check workload-memory-high workload_memory_high 28M
 check add-host1 host_add mem1 1
 check add-host2 host_add mem2 2
 check server1-starts start_rswap_server mem1 1 96M
@@ -42,6 +43,7 @@ refused refuses-no-key 'key_file= is required' size=64M
 refused refuses-missing-key 'cannot read it' size=64M key_file=/nonexistent
 refused refuses-bad-server 'is not ADDRESS:PORT' size=64M key_file=/tmp/rswap.key servers=10.77.0.1
 refused refuses-bad-address 'is not ADDRESS:PORT' size=64M key_file=/tmp/rswap.key servers=nowhere:7471
+refused refuses-bad-queue-depth 'queue_depth=0: must be 1 to' size=64M key_file=/tmp/rswap.key queue_depth=0
 
 check module-loads modprobe rswap size=512M key_file=/tmp/rswap.key \
 	servers="$(host_addr 1):7471,$(host_addr 2):7471"
@@ -137,6 +139,7 @@ in_cgroup rswap-swapfill --mib 96 --seed 11 --pause-file /tmp/go --ready-file /t
 	> /tmp/fill3.log 2>&1 &
 fill_pid=$!
 check workload-filled-again wait_for 300 test -e /tmp/filled
+cat /sys/block/rswap0/rswap/stats
 check_gt pages-out-before-swapoff "$(rswap_stat remote_pages)" 8000
 # swapoff charges the pages back to the cgroup: lift its limit first.
 echo max > "$RSWAP_CGROUP/memory.max"

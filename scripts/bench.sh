@@ -5,11 +5,15 @@
 # Usage: scripts/bench.sh [--kernel 6.1|6.12] [NAME]
 #   NAME   server (default): rswap-server's slabs against ib_read_lat and
 #          ib_write_bw in the same guest
+#          kmod: swap on rswap.ko against brd and the kernel's NVMe over
+#          RDMA (fill and swap-in of 192 MiB through memory.max=64M), and
+#          4 KiB random-read latency against ib_read_lat (about 7 minutes)
 # Results are medians of several rounds with their spread, as ratios to the
 # baseline measured in the same guest run (absolute times drift on shared
-# machines). Each figure is printed as it is measured, so a guest that dies
-# part way still shows what it measured. Exit status: the harness's verdict
-# on the guest run (a kernel warning or a guest that did not finish fails it).
+# machines). What a benchmark printed is shown even if its guest died part
+# way (kmod prints each figure as it is measured). Exit status: the
+# harness's verdict on the guest run (a kernel warning or a guest that did
+# not finish fails it).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernel=6.1 name=server

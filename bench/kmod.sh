@@ -291,10 +291,13 @@ target() {
 		printf '  %-40s %8s   target %s %sx: not measured%s\n' "$what" - "$4" "$5" "$why"
 		return
 	fi
-	awk -v a="$a" -v b="$b" -v op="$4" -v lim="$5" -v what="$what" 'BEGIN {
+	awk -v a="$a" -v b="$b" -v op="$4" -v lim="$5" -v what="$what" -v want=$rounds \
+	    -v na="$(grep -c . "$2")" -v nb="$(grep -c . "$3")" 'BEGIN {
 		if (b <= 0) { printf "  %-40s %8s   target %s %sx: not measured (a zero median)\n", what, "-", op, lim; exit }
 		r = a / b; ok = (op == "<=") ? r <= lim : r >= lim
-		printf "  %-40s %7.2fx   target %s %sx: %s\n", what, r, op, lim, ok ? "met" : "MISSED" }'
+		printf "  %-40s %7.2fx   target %s %sx: %s", what, r, op, lim, ok ? "met" : "MISSED"
+		if (na < want || nb < want) printf " (from %d and %d of %d rounds)", na, nb, want
+		printf "\n" }'
 }
 
 swaprows() {	# the swap table rows of the systems named

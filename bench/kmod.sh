@@ -266,14 +266,17 @@ round() {
 
 # ---- the summary ----
 
-med() { [ -s "$1" ] && sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# The median m of a figure's values, one a line (of an even number of
+# them, the mean of the middle two).
+median_awk='{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2'
+med() { [ -s "$1" ] && sort -n "$1" | awk "$median_awk; print m }"; }
 
 # fig FILE [FORMAT]: "median (lo..hi)" of a figure, with how many rounds
 # gave one.
 fig() {
 	[ -s "$1" ] || { echo "-"; return; }
-	sort -n "$1" | awk -v want=$rounds -v fmt="${2:-%7.2f}" '{ v[NR] = $1 } END {
-		printf fmt " (%s..%s)", v[int((NR + 1) / 2)], v[1], v[NR]
+	sort -n "$1" | awk -v want=$rounds -v fmt="${2:-%7.2f}" "$median_awk"'
+		printf fmt " (%s..%s)", m, v[1], v[NR]
 		if (NR < want) printf " [%d of %d rounds]", NR, want }'
 }
 

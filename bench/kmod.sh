@@ -195,11 +195,9 @@ rawlat() {
 # ---- the systems: bring up, one round, take down ----
 
 rswap_up() {
-	rswap_key /tmp/rswap.key
-	host_add mem1 1 && host_add mem2 2 &&
-	start_rswap_server mem1 1 $pool && start_rswap_server mem2 2 $pool &&
+	start_pool 2 "$pool" &&
 	modprobe rswap size=${dev_mib}M key_file=/tmp/rswap.key \
-		servers="$(host_addr 1):7471,$(host_addr 2):7471" &&
+		servers="$(pool_servers 2)" &&
 	wait_for 30 servers_ready 2
 }
 
@@ -208,7 +206,7 @@ rswap_stats() {
 	[ -e /sys/block/rswap0/rswap/stats ] || return 0
 	say "rswap counters, totals over every rswap run (/sys/block/rswap0/rswap/stats):"
 	for k in stores zero_stores same_stores remote_stores loads discarded_pages \
-		bytes_sent bytes_received read_errors write_errors retries parked \
+		bytes_sent bytes_received rdma_reads rdma_writes read_errors write_errors retries parked \
 		no_free_slot slabs; do
 		printf '  %-16s %s\n' "$k" "$(rswap_stat $k)"
 	done

@@ -54,28 +54,11 @@ MODULE_PARM_DESC(queue_depth,
 
 static struct rswap_dev *rswap0;
 
-static int add_servers(struct rswap_dev *dev, const char *list)
-{
-	char *copy, *p, *name;
-	int ret = 0;
-
-	copy = kstrdup(list, GFP_KERNEL);
-	if (!copy)
-		return -ENOMEM;
-	p = copy;
-	while ((name = strsep(&p, ",")) != NULL) {
-		if (!*strim(name))
-			continue;
-		ret = rswap_server_add(dev, name);
-		if (ret)
-			break;
-	}
-	kfree(copy);
-	return ret;
-}
-
-/* Every entry of @list parses, before anything is created. */
-static int check_servers(const char *list)
+/*
+ * Walk the servers= list: with @dev NULL, check that every entry parses
+ * (before anything is created); else add each one to @dev.
+ */
+static int walk_servers(const char *list, struct rswap_dev *dev)
 {
 	struct sockaddr_storage ss;
 	char *copy, *p, *name;
@@ -87,7 +70,11 @@ static int check_servers(const char *list)
 	p = copy;
 	while (!ret && (name = strsep(&p, ",")) != NULL) {
 		name = strim(name);
-		if (*name && rswap_parse_addr(name, &ss)) {
+		if (!*name)
+			continue;
+		if (dev) {
+			ret = rswap_server_add(dev, name);
+		} else if (rswap_parse_addr(name, &ss)) {
 			pr_err("servers=: '%s' is not ADDRESS:PORT\n", name);
 			ret = -EINVAL;
 		}
@@ -130,7 +117,7 @@ static int __init rswap_init(void)
 		       RSWAP_MAX_QUEUE_DEPTH);
 		return -EINVAL;
 	}
-	if (servers && check_servers(servers))
+	if (servers && walk_servers(servers, NULL))
 		return -EINVAL;
 	ret = rswap_auth_load_key(key_file);
 	if (ret)
@@ -141,7 +128,7 @@ static int __init rswap_init(void)
 		goto out_key;
 	}
 	if (servers) {
-		ret = add_servers(rswap0, servers);
+		ret = walk_servers(servers, rswap0);
 		if (ret)
 			goto out_dev;
 	}

@@ -756,23 +756,19 @@ out_reject:
 	return -1;
 }
 
-static void attached_cm_event(struct attached_qp *a, struct rdma_cm_event *ev)
+/* Does @ev end the connection of its id (for a connection or an attached QP)? */
+static bool cm_event_ends(const struct rdma_cm_event *ev)
 {
 	switch (ev->event) {
-	case RDMA_CM_EVENT_ESTABLISHED:
-		break;
 	case RDMA_CM_EVENT_DISCONNECTED:
 	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
 	case RDMA_CM_EVENT_CONNECT_ERROR:
 	case RDMA_CM_EVENT_UNREACHABLE:
 	case RDMA_CM_EVENT_REJECTED:
 	case RDMA_CM_EVENT_DEVICE_REMOVAL:
-		log_msg(LOG_DEBUG, "client %s: queue %u: %s", a->owner->name, a->queue,
-			rdma_event_str(ev->event));
-		attached_free(a);
-		break;
+		return true;
 	default:
-		break;
+		return false;
 	}
 }
 
@@ -781,27 +777,23 @@ void conn_cm_event(struct server *s, void *ctx, struct rdma_cm_event *ev)
 	struct conn *c = ctx;
 
 	if (*(enum conn_kind *)ctx == KIND_ATTACHED) {
-		attached_cm_event(ctx, ev);
+		struct attached_qp *a = ctx;
+
+		if (cm_event_ends(ev)) {
+			log_msg(LOG_DEBUG, "client %s: queue %u: %s", a->owner->name, a->queue,
+				rdma_event_str(ev->event));
+			attached_free(a);
+		}
 		return;
 	}
-	switch (ev->event) {
-	case RDMA_CM_EVENT_ESTABLISHED:
-		break;
-	case RDMA_CM_EVENT_DISCONNECTED:
-	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
-	case RDMA_CM_EVENT_CONNECT_ERROR:
-	case RDMA_CM_EVENT_UNREACHABLE:
-	case RDMA_CM_EVENT_REJECTED:
-	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+	if (cm_event_ends(ev)) {
 		if (c->state != CONN_CLOSING)
 			log_msg(LOG_INFO, "client %s (%s): %s", c->name[0] ? c->name : "?", c->peer,
 				rdma_event_str(ev->event));
 		c->state = CONN_CLOSING;
 		conn_destroy(s, c);
-		break;
-	default:
+	} else if (ev->event != RDMA_CM_EVENT_ESTABLISHED) {
 		log_msg(LOG_DEBUG, "client %s: CM event %s", c->name, rdma_event_str(ev->event));
-		break;
 	}
 }
 

@@ -13,7 +13,11 @@
 #   servers_ready N                 /dev/rswap0 has N servers ready
 #   servers_hold_none N...          the servers N... hold no slabs
 #   rswap_stat NAME                 a counter of /sys/block/rswap0/rswap/stats
-#   workload_memory_high SIZE       memory.high of the workload cgroup
+#   start_pool N MEM                a fresh key in /tmp/rswap.key, and hosts
+#                                   mem1..memN each running a server donating MEM
+#   pool_servers N                  the servers= list of that pool
+#   workload_memory_high            memory.high of the workload cgroup: 7/8
+#                                   of its memory.max
 
 RSWAP_KEY=
 rswap_key() {
@@ -81,5 +85,24 @@ rswap_stat() { awk -v k="$1" '$1 == k { print $2 }' /sys/block/rswap0/rswap/stat
 # in 4 runs with memory.high). Deployments swapping to any network device
 # set memory.high for the same reason.
 workload_memory_high() {
-	echo "$1" > "$RSWAP_CGROUP/memory.high"
+	local max
+	max=$(cat "$RSWAP_CGROUP/memory.max") || return 1
+	echo $((max - max / 8)) > "$RSWAP_CGROUP/memory.high"
+}
+
+start_pool() {
+	local i
+	rswap_key /tmp/rswap.key
+	for i in $(seq "$1"); do
+		host_add "mem$i" "$i" && start_rswap_server "mem$i" "$i" "$2" ||
+			{ echo "start_pool: server $i did not start" >&2; return 1; }
+	done
+}
+
+pool_servers() {
+	local i list=
+	for i in $(seq "$1"); do
+		list="$list${list:+,}$(host_addr "$i"):7471"
+	done
+	echo "$list"
 }

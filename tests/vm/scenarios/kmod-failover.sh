@@ -11,13 +11,9 @@
 
 . /usr/lib/rswap-vm/rswap-lib.sh
 
-rswap_key /tmp/rswap.key
-check workload-memory-high workload_memory_high 28M
-check add-host1 host_add mem1 1
-check add-host2 host_add mem2 2
-check server1-starts start_rswap_server mem1 1 128M
-check server2-starts start_rswap_server mem2 2 128M
-servers="$(host_addr 1):7471,$(host_addr 2):7471"
+check workload-memory-high workload_memory_high
+check two-servers-start start_pool 2 128M
+servers="$(pool_servers 2)"
 
 cp /tmp/rswap.key /tmp/open.key
 chmod 644 /tmp/open.key

@@ -12,12 +12,8 @@
 
 . /usr/lib/rswap-vm/rswap-lib.sh
 
-rswap_key /tmp/rswap.key
-check workload-memory-high workload_memory_high 28M
-check add-host1 host_add mem1 1
-check add-host2 host_add mem2 2
-check server1-starts start_rswap_server mem1 1 96M
-check server2-starts start_rswap_server mem2 2 96M
+check workload-memory-high workload_memory_high
+check two-servers-start start_pool 2 96M
 
 # Bad parameters: refused at load, one log line, no device left behind.
 refused() {
@@ -46,7 +42,7 @@ refused refuses-bad-address 'is not ADDRESS:PORT' size=64M key_file=/tmp/rswap.k
 refused refuses-bad-queue-depth 'queue_depth=0: must be 1 to' size=64M key_file=/tmp/rswap.key queue_depth=0
 
 check module-loads modprobe rswap size=512M key_file=/tmp/rswap.key \
-	servers="$(host_addr 1):7471,$(host_addr 2):7471"
+	servers="$(pool_servers 2)"
 check both-servers-ready wait_for 30 servers_ready 2
 # The partition scan runs before servers= is applied: no false alarm.
 check no-false-no-room-warning sh -c '! dmesg | grep -q "no server can take more pages"'

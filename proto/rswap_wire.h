@@ -26,6 +26,20 @@
  *                                      <-    GRANT(flags=REATTACHED) for each slab held
  *                                      <-    REATTACHED(count)
  *
+ * Moving a slab to another server (drain, rebalance; no page goes through
+ * the client):
+ *                                      <-    EVACUATE(slab, reason)  unsolicited
+ *   NOT_MOVED(slab, code)              ->    the client cannot move it now
+ *                                      <-    NOT_MOVED (echo)
+ *   MIGRATE_MAP(slab, first, bits)     ->    the slab's used slots, 512 a message
+ *                                      <-    MIGRATE_MAP (echo)
+ *   MIGRATE(slab, target, token, ...)  ->    the server attaches a queue pair to
+ *                                            the client's connection on the target
+ *                                            (the token) and WRITEs the used slots
+ *                                            into the target slab
+ *                                      <-    MIGRATED(slab, pages) or ERROR
+ *   RETURN(slab)                       ->    once the client points at the copy
+ *
  * Nothing but HELLO and AUTH is accepted before WELCOME. The client id is
  * the client's stable identity: the server keeps a client's slabs under it
  * across disconnects and restarts, for REATTACH.
@@ -75,6 +89,10 @@
 #define RSWAP_TEXT_LEN		48
 #define RSWAP_TOKEN_LEN		16
 #define RSWAP_ATTACH_MAGIC	0x41575352u	/* "RSWA" little-endian */
+/* Slots one MIGRATE_MAP describes. */
+#define RSWAP_MAP_BITS		512
+/* struct rswap_attach.queue of a server copying a slab in (MIGRATE). */
+#define RSWAP_QUEUE_MIGRATION	0xffff
 
 enum rswap_msg_type {
 	RSWAP_MSG_HELLO = 1,
@@ -88,6 +106,11 @@ enum rswap_msg_type {
 	RSWAP_MSG_REATTACH,
 	RSWAP_MSG_REATTACHED,
 	RSWAP_MSG_ERROR,
+	RSWAP_MSG_EVACUATE,
+	RSWAP_MSG_NOT_MOVED,
+	RSWAP_MSG_MIGRATE_MAP,
+	RSWAP_MSG_MIGRATE,
+	RSWAP_MSG_MIGRATED,
 	RSWAP_MSG_TYPE_END
 };
 
@@ -246,12 +269,85 @@ struct rswap_error {
 	char text[RSWAP_TEXT_LEN];
 };
 
+/* Why a server asks for a slab to be moved (EVACUATE.reason). */
+enum rswap_evac_reason {
+	RSWAP_EVAC_DRAIN = 1,		/* the server is draining: it grants no more */
+	RSWAP_EVAC_REBALANCE,		/* the pool is uneven: move it to an emptier server */
+	RSWAP_EVAC_END
+};
+
+/**
+ * struct rswap_evacuate - EVACUATE (server) and NOT_MOVED (client, and its echo)
+ * @slab:	the server's slab number
+ * @code:	EVACUATE: enum rswap_evac_reason; NOT_MOVED: enum rswap_err
+ *		(RSWAP_ERR_NO_MEMORY: no other server has room)
+ */
+struct rswap_evacuate {
+	struct rswap_hdr hdr;
+	__le32 slab;
+	__le32 code;
+};
+
+/**
+ * struct rswap_migrate_map - slots @first .. @first + RSWAP_MAP_BITS - 1 of
+ * @slab that hold pages (bit i of byte j: slot @first + 8j + i); answered
+ * with the same message. Slots no map covers are not copied.
+ * @slab:	the server's slab number
+ * @first:	a multiple of RSWAP_MAP_BITS below the slab's slot count
+ * @bits:	bit set: the slot holds a page
+ */
+struct rswap_migrate_map {
+	struct rswap_hdr hdr;
+	__le32 slab;
+	__le32 first;
+	__u8 bits[RSWAP_MAP_BITS / 8];
+};
+
+#define RSWAP_ADDR_IPV4		4
+#define RSWAP_ADDR_IPV6		6
+
+/**
+ * struct rswap_migrate - copy the mapped slots of @slab into a slab the
+ * client holds on another server, at the same slot numbers
+ * @slab:	the server's slab number (MIGRATE_MAP sent for it)
+ * @target_slab: the target's slab number, for logs
+ * @target_addr: remote address of the target slab
+ * @target_rkey: its rkey, valid on the client's connection to the target
+ * @family:	RSWAP_ADDR_IPV4 (first 4 bytes of @ip) or RSWAP_ADDR_IPV6
+ * @port:	the target's RDMA port
+ * @ip:		the target's RDMA address, network byte order
+ * @token:	the attach token of the client's connection to the target
+ */
+struct rswap_migrate {
+	struct rswap_hdr hdr;
+	__le32 slab;
+	__le32 target_slab;
+	__le64 target_addr;
+	__le32 target_rkey;
+	__le16 family;
+	__le16 port;
+	__u8 ip[16];
+	__u8 token[RSWAP_TOKEN_LEN];
+};
+
+/**
+ * struct rswap_migrated - the copy is in place at the target
+ * @slab:	the server's slab number
+ * @pages:	pages copied
+ */
+struct rswap_migrated {
+	struct rswap_hdr hdr;
+	__le32 slab;
+	__le32 pages;
+};
+
 /**
  * struct rswap_attach - rdma_cm private data of a queue pair joining a
  * connection (not a message: no header, never on SEND/RECV)
  * @magic:	RSWAP_ATTACH_MAGIC
  * @version:	RSWAP_WIRE_VERSION
- * @queue:	the client's queue number, for logs
+ * @queue:	the client's queue number, for logs; RSWAP_QUEUE_MIGRATION for
+ *		a server copying a slab in on the client's behalf
  * @token:	the WELCOME's token
  */
 struct rswap_attach {
@@ -272,6 +368,10 @@ _Static_assert(sizeof(struct rswap_slab_msg) == 24, "rswap_slab_msg layout");
 _Static_assert(sizeof(struct rswap_reattached) == 24, "rswap_reattached layout");
 _Static_assert(sizeof(struct rswap_error) == 72, "rswap_error layout");
 _Static_assert(sizeof(struct rswap_attach) == 24, "rswap_attach layout");
+_Static_assert(sizeof(struct rswap_evacuate) == 24, "rswap_evacuate layout");
+_Static_assert(sizeof(struct rswap_migrate_map) == 88, "rswap_migrate_map layout");
+_Static_assert(sizeof(struct rswap_migrate) == 72, "rswap_migrate layout");
+_Static_assert(sizeof(struct rswap_migrated) == 24, "rswap_migrated layout");
 
 /* Size of a message of @type, or 0 for an unknown type. */
 static inline size_t rswap_msg_size(unsigned int type)
@@ -297,6 +397,15 @@ static inline size_t rswap_msg_size(unsigned int type)
 		return sizeof(struct rswap_reattached);
 	case RSWAP_MSG_ERROR:
 		return sizeof(struct rswap_error);
+	case RSWAP_MSG_EVACUATE:
+	case RSWAP_MSG_NOT_MOVED:
+		return sizeof(struct rswap_evacuate);
+	case RSWAP_MSG_MIGRATE_MAP:
+		return sizeof(struct rswap_migrate_map);
+	case RSWAP_MSG_MIGRATE:
+		return sizeof(struct rswap_migrate);
+	case RSWAP_MSG_MIGRATED:
+		return sizeof(struct rswap_migrated);
 	default:
 		return 0;
 	}
@@ -383,6 +492,43 @@ static inline int rswap_msg_check(const void *buf, size_t len)
 		if (!code || code >= RSWAP_ERR_END || m->reserved ||
 		    !rswap_str_terminated(m->text, sizeof(m->text)))
 			return -RSWAP_ERR_MALFORMED;
+		break;
+	}
+	case RSWAP_MSG_EVACUATE: {
+		const struct rswap_evacuate *m = (const struct rswap_evacuate *)buf;
+		__u32 code = rswap_le32(m->code);
+
+		if (!code || code >= RSWAP_EVAC_END)
+			return -RSWAP_ERR_MALFORMED;
+		break;
+	}
+	case RSWAP_MSG_NOT_MOVED: {
+		const struct rswap_evacuate *m = (const struct rswap_evacuate *)buf;
+		__u32 code = rswap_le32(m->code);
+
+		if (!code || code >= RSWAP_ERR_END)
+			return -RSWAP_ERR_MALFORMED;
+		break;
+	}
+	case RSWAP_MSG_MIGRATE_MAP: {
+		const struct rswap_migrate_map *m = (const struct rswap_migrate_map *)buf;
+
+		if (rswap_le32(m->first) % RSWAP_MAP_BITS)
+			return -RSWAP_ERR_MALFORMED;
+		break;
+	}
+	case RSWAP_MSG_MIGRATE: {
+		const struct rswap_migrate *m = (const struct rswap_migrate *)buf;
+		__u16 family = rswap_le16(m->family);
+		__u64 addr = rswap_le64(m->target_addr);
+		size_t i;
+
+		if ((family != RSWAP_ADDR_IPV4 && family != RSWAP_ADDR_IPV6) ||
+		    !rswap_le16(m->port) || addr % RSWAP_PAGE_SIZE)
+			return -RSWAP_ERR_MALFORMED;
+		for (i = 4; family == RSWAP_ADDR_IPV4 && i < sizeof(m->ip); i++)
+			if (m->ip[i])
+				return -RSWAP_ERR_MALFORMED;
 		break;
 	}
 	default:

@@ -28,6 +28,10 @@ static union {
 	struct rswap_slab_msg slab;
 	struct rswap_reattached reattached;
 	struct rswap_error error;
+	struct rswap_evacuate evacuate;
+	struct rswap_migrate_map map;
+	struct rswap_migrate migrate;
+	struct rswap_migrated migrated;
 	unsigned char bytes[RSWAP_MSG_MAX];
 } m;
 
@@ -56,6 +60,34 @@ static size_t build(unsigned int type)
 		m.error.code = rswap_cpu32(RSWAP_ERR_QUOTA);
 		m.error.ref_type = rswap_cpu16(RSWAP_MSG_GRANT_REQ);
 		strcpy(m.error.text, "quota of 16 slabs reached");
+		break;
+	case RSWAP_MSG_EVACUATE:
+		m.evacuate.slab = rswap_cpu32(5);
+		m.evacuate.code = rswap_cpu32(RSWAP_EVAC_DRAIN);
+		break;
+	case RSWAP_MSG_NOT_MOVED:
+		m.evacuate.slab = rswap_cpu32(5);
+		m.evacuate.code = rswap_cpu32(RSWAP_ERR_NO_MEMORY);
+		break;
+	case RSWAP_MSG_MIGRATE_MAP:
+		m.map.slab = rswap_cpu32(5);
+		m.map.first = rswap_cpu32(RSWAP_MAP_BITS);
+		m.map.bits[0] = 0x81;
+		break;
+	case RSWAP_MSG_MIGRATE:
+		m.migrate.slab = rswap_cpu32(5);
+		m.migrate.target_slab = rswap_cpu32(9);
+		m.migrate.target_addr = rswap_cpu64(0x7f0000100000ull);
+		m.migrate.target_rkey = rswap_cpu32(0x4321);
+		m.migrate.family = rswap_cpu16(RSWAP_ADDR_IPV4);
+		m.migrate.port = rswap_cpu16(7471);
+		m.migrate.ip[0] = 10;
+		m.migrate.ip[3] = 2;
+		memset(m.migrate.token, 0x5a, sizeof(m.migrate.token));
+		break;
+	case RSWAP_MSG_MIGRATED:
+		m.migrated.slab = rswap_cpu32(5);
+		m.migrated.pages = rswap_cpu32(200);
 		break;
 	default:
 		break;
@@ -189,6 +221,33 @@ static void body_errors_are_refused(void **state)
 	len = build(RSWAP_MSG_ERROR);
 	memset(m.error.text, 'y', sizeof(m.error.text));
 	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+
+	/* moving slabs */
+	len = build(RSWAP_MSG_EVACUATE);
+	m.evacuate.code = 0;
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	m.evacuate.code = rswap_cpu32(RSWAP_EVAC_END);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_NOT_MOVED);
+	m.evacuate.code = rswap_cpu32(RSWAP_ERR_END);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_MIGRATE_MAP);
+	m.map.first = rswap_cpu32(RSWAP_MAP_BITS + 8);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_MIGRATE);
+	m.migrate.family = rswap_cpu16(2);	/* AF_INET's value is not the wire's */
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_MIGRATE);
+	m.migrate.port = 0;
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_MIGRATE);
+	m.migrate.target_addr = rswap_cpu64(0x7f0000100008ull);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_MIGRATE);
+	m.migrate.ip[8] = 1;	/* junk after an IPv4 address */
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	m.migrate.family = rswap_cpu16(RSWAP_ADDR_IPV6);
+	assert_int_equal(rswap_msg_check(&m, len), RSWAP_MSG_MIGRATE);
 }
 
 /* The CM pads private data: an attach request is recognized in any length

@@ -10,6 +10,8 @@
  *   struct rswap_slab    one granted slab: (server, remote slab, addr, rkey)
  *   struct rswap_cmd     one block request in flight (blk-mq's pdu, so it
  *                        is preallocated: the write path allocates nothing)
+ *   struct rswap_evac    a server's request to move one of our slabs away
+ *                        (rswap_migrate.c)
  *
  * Locking: dev->lock (a spinlock, taken in queue_rq) covers the map, the
  * slot allocator and the slab table. server->ctrl_mutex serializes control
@@ -43,6 +45,8 @@
 /* A failed request is retried this often (new slots, new connection). */
 #define RSWAP_MAX_RETRIES	8
 #define RSWAP_LAT_BUCKETS	20	/* read latency: < 2^i microseconds */
+/* EVACUATE requests waiting for the migration worker (servers send one each). */
+#define RSWAP_EVAC_QUEUE	(2 * RSWAP_MAX_SERVERS)
 
 enum rswap_server_state {
 	RSWAP_SRV_DOWN,		/* not connected; reconnect pending */
@@ -102,6 +106,7 @@ struct rswap_server {
 	u32 seq;
 
 	/* what the server told us */
+	u8 token[RSWAP_TOKEN_LEN];	/* attach token: also lent to a server copying a slab here */
 	u8 server_id[RSWAP_ID_LEN];
 	bool have_server_id;
 	u64 slab_size;
@@ -129,6 +134,7 @@ enum rswap_slab_state {
 
 struct rswap_slab {
 	enum rswap_slab_state state;
+	bool frozen;			/* being moved: takes no new pages, whatever its state */
 	struct rswap_server *srv;
 	u32 remote;			/* the server's slab number */
 	u32 rkey;
@@ -139,6 +145,7 @@ struct rswap_stats {
 	atomic64_t stores, loads, zero_stores, same_stores, remote_stores;
 	atomic64_t discards, bytes_sent, bytes_received, rdma_reads, rdma_writes;
 	atomic64_t read_errors, write_errors, retries, requeues, no_slot;
+	atomic64_t migrated_slabs, migrated_pages, migrate_failures, not_moved;
 	atomic64_t read_lat[RSWAP_LAT_BUCKETS];
 };
 
@@ -176,6 +183,27 @@ struct rswap_dev {
 	struct work_struct refill_work;
 	struct work_struct return_work;
 	struct rswap_stats stats;
+
+	/*
+	 * I/O generations: a request counts itself in io_inflight[io_gen] from
+	 * the moment it reads the slab table (under lock) to its completion. A
+	 * slab move bumps io_gen and waits for the old generation to drain, so
+	 * no WRITE into a frozen slab, or READ of a moved slab's old copy, is
+	 * still in flight (rswap_io_quiesce).
+	 */
+	unsigned int io_gen;		/* under lock */
+	atomic_t io_inflight[2];
+	wait_queue_head_t io_wait;
+
+	/* slabs servers asked us to move (rswap_migrate.c) */
+	spinlock_t evac_lock;
+	struct rswap_evac {
+		struct rswap_server *srv;
+		u32 remote;
+		u32 reason;
+	} evac[RSWAP_EVAC_QUEUE];
+	unsigned int evac_head, evac_tail;
+	struct work_struct migrate_work;
 };
 
 struct rswap_cmd {
@@ -190,6 +218,7 @@ struct rswap_cmd {
 	u8 nr_wrs;
 	u8 nr_remote;			/* pages moved by RDMA */
 	u8 nr_lost;			/* pages that fail alone with EIO */
+	u8 gen;				/* counted in dev->io_inflight[gen] */
 	ktime_t start;
 	/* per page of the request; sge[i] describes page i */
 	struct {
@@ -225,7 +254,11 @@ int rswap_server_add(struct rswap_dev *dev, const char *name);
 int rswap_server_remove(struct rswap_dev *dev, const char *name);
 void rswap_server_destroy(struct rswap_server *srv);
 int rswap_server_grant(struct rswap_server *srv);
+int rswap_server_grant_slab(struct rswap_server *srv, u32 *remote, u32 *rkey, u64 *addr);
 int rswap_server_return(struct rswap_server *srv, u32 remote);
+int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
+			 struct rswap_server *target, u32 tremote, u32 trkey, u64 taddr);
+void rswap_server_not_moved(struct rswap_server *srv, u32 remote, u32 code);
 bool rswap_server_usable(struct rswap_server *srv);
 /*
  * The QP hardware queue @queue posts on; only while the server is READY
@@ -254,6 +287,20 @@ void rswap_drop_swap_area(struct rswap_dev *dev);
 bool rswap_slabs_orphan(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_refill_work(struct work_struct *work);
 void rswap_return_work(struct work_struct *work);
+struct rswap_server *rswap_pick_server(struct rswap_dev *dev, struct rswap_server *except);
+int rswap_slab_find(struct rswap_dev *dev, struct rswap_server *srv, u32 remote);
+int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote);
+void rswap_slab_unfreeze(struct rswap_dev *dev, u32 idx);
+void rswap_slab_used_map(struct rswap_dev *dev, u32 idx, u32 first, u8 *bits, size_t len);
+bool rswap_slab_move(struct rswap_dev *dev, u32 idx, struct rswap_server *src,
+		     struct rswap_server *target, u32 remote, u32 rkey, u64 addr);
+bool rswap_slab_give_back(struct rswap_dev *dev, u32 idx, struct rswap_server *srv,
+			  bool drop_pages);
+int rswap_io_quiesce(struct rswap_dev *dev);
+
+/* rswap_migrate.c: moving slabs between servers when one asks */
+void rswap_evacuate_request(struct rswap_server *srv, u32 remote, u32 reason);
+void rswap_migrate_work(struct work_struct *work);
 
 /* rswap_auth.c: the pre-shared key and HMAC-SHA256 proofs */
 int rswap_auth_load_key(const char *path);

@@ -83,6 +83,39 @@ static void end_ok(struct rswap_cmd *cmd, struct request *rq)
 		blk_mq_end_request(rq, BLK_STS_OK);
 }
 
+/* Caller holds dev->lock, and has read the slab table for @cmd. */
+static void io_begin(struct rswap_dev *dev, struct rswap_cmd *cmd)
+{
+	cmd->gen = dev->io_gen;
+	atomic_inc(&dev->io_inflight[cmd->gen]);
+}
+
+static void io_end(struct rswap_dev *dev, struct rswap_cmd *cmd)
+{
+	if (atomic_dec_and_test(&dev->io_inflight[cmd->gen]) && wq_has_sleeper(&dev->io_wait))
+		wake_up(&dev->io_wait);
+}
+
+/*
+ * Wait until no request that read the slab table before now is in flight:
+ * none still writes into a slab frozen before the call, or reads a copy
+ * the table no longer names. Only the migration worker calls it.
+ */
+int rswap_io_quiesce(struct rswap_dev *dev)
+{
+	unsigned int old;
+
+	spin_lock(&dev->lock);
+	old = dev->io_gen;
+	dev->io_gen ^= 1;
+	spin_unlock(&dev->lock);
+	if (!wait_event_timeout(dev->io_wait, !atomic_read(&dev->io_inflight[old]), 60 * HZ)) {
+		pr_warn("%s: requests still in flight after 60s\n", dev->name);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
 static void cmd_finish(struct rswap_cmd *cmd)
 {
 	struct request *rq = blk_mq_rq_from_pdu(cmd);
@@ -90,6 +123,7 @@ static void cmd_finish(struct rswap_cmd *cmd)
 	bool write = req_op(rq) == REQ_OP_WRITE;
 
 	unmap_segs(cmd, write ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+	io_end(dev, cmd);
 	if (!READ_ONCE(cmd->failed)) {
 		if (write) {
 			atomic64_add((u64)cmd->nr_remote * RSWAP_PAGE_SIZE, &dev->stats.bytes_sent);
@@ -323,6 +357,8 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		run_end = i;
 		run_next = rswap_entry_page(e) + 1;
 	}
+	if (!wait)
+		io_begin(dev, cmd);
 	spin_unlock(&dev->lock);
 
 	blk_mq_start_request(rq);
@@ -428,6 +464,7 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 		i += n;
 	}
 	rswap_reserve_check(dev);
+	io_begin(dev, cmd);
 	spin_unlock(&dev->lock);
 
 	blk_mq_start_request(rq);
@@ -625,6 +662,9 @@ int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
 	mutex_init(&dev->servers_mutex);
 	INIT_WORK(&dev->refill_work, rswap_refill_work);
 	INIT_WORK(&dev->return_work, rswap_return_work);
+	INIT_WORK(&dev->migrate_work, rswap_migrate_work);
+	spin_lock_init(&dev->evac_lock);
+	init_waitqueue_head(&dev->io_wait);
 	get_random_bytes(dev->client_id, sizeof(dev->client_id));
 
 	dev->header = (void *)get_zeroed_page(GFP_KERNEL);
@@ -688,6 +728,7 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 {
 	del_gendisk(dev->disk);
 	WRITE_ONCE(dev->dying, true);
+	cancel_work_sync(&dev->migrate_work);
 	flush_work(&dev->refill_work);
 	flush_work(&dev->return_work);
 	/* Servers we are connected to get their memory back. */
@@ -695,6 +736,7 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	rswap_servers_destroy(dev);
 	cancel_work_sync(&dev->refill_work);
 	cancel_work_sync(&dev->return_work);
+	cancel_work_sync(&dev->migrate_work);
 	put_disk(dev->disk);
 	blk_mq_free_tag_set(&dev->tag_set);
 	destroy_workqueue(dev->wq);

@@ -112,6 +112,15 @@ static void recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		rswap_server_fail(srv);
 		return;
 	}
+	if (type == RSWAP_MSG_EVACUATE) {
+		/* Not an answer: the server asks us to move a slab away. */
+		const struct rswap_evacuate *e = (const void *)m->buf;
+
+		rswap_evacuate_request(srv, le32_to_cpu(e->slab), le32_to_cpu(e->code));
+		if (post_recv(srv, m))
+			rswap_server_fail(srv);
+		return;
+	}
 	spin_lock(&srv->reply_lock);
 	if (srv->reply_head - srv->reply_tail < RSWAP_CTRL_REPLIES) {
 		memcpy(srv->replies[srv->reply_head % RSWAP_CTRL_REPLIES], m->buf, wc->byte_len);
@@ -180,7 +189,7 @@ static int srv_send(struct rswap_server *srv, const void *msg)
 }
 
 /* Next buffered reply, for sequence @seq (older ones are dropped). */
-static int srv_reply(struct rswap_server *srv, u32 seq, u8 *out)
+static int srv_reply(struct rswap_server *srv, u32 seq, u8 *out, long timeout)
 {
 	for (;;) {
 		const struct rswap_hdr *h = (const struct rswap_hdr *)out;
@@ -189,7 +198,7 @@ static int srv_reply(struct rswap_server *srv, u32 seq, u8 *out)
 
 		left = wait_event_timeout(srv->reply_wait,
 					  READ_ONCE(srv->reply_head) != READ_ONCE(srv->reply_tail) ||
-					  READ_ONCE(srv->ctrl_broken), RSWAP_CTRL_TIMEOUT);
+					  READ_ONCE(srv->ctrl_broken), timeout);
 		spin_lock_bh(&srv->reply_lock);
 		if (srv->reply_head != srv->reply_tail) {
 			memcpy(out, srv->replies[srv->reply_tail % RSWAP_CTRL_REPLIES],
@@ -211,7 +220,8 @@ static int srv_reply(struct rswap_server *srv, u32 seq, u8 *out)
  * -rswap_err - 1000 so callers can tell it from a transport error.
  */
 #define RSWAP_REFUSED(code) (-1000 - (int)(code))
-static int srv_call(struct rswap_server *srv, const void *msg, int want, u8 *out)
+static int srv_call_wait(struct rswap_server *srv, const void *msg, int want, u8 *out,
+			 long timeout)
 {
 	const struct rswap_hdr *h = msg;
 	int type, ret;
@@ -219,7 +229,7 @@ static int srv_call(struct rswap_server *srv, const void *msg, int want, u8 *out
 	ret = srv_send(srv, msg);
 	if (ret)
 		return ret;
-	type = srv_reply(srv, le32_to_cpu(h->seq), out);
+	type = srv_reply(srv, le32_to_cpu(h->seq), out, timeout);
 	if (type < 0)
 		return type;
 	if (type == RSWAP_MSG_ERROR) {
@@ -234,6 +244,11 @@ static int srv_call(struct rswap_server *srv, const void *msg, int want, u8 *out
 		return -EPROTO;
 	}
 	return type;
+}
+
+static int srv_call(struct rswap_server *srv, const void *msg, int want, u8 *out)
+{
+	return srv_call_wait(srv, msg, want, out, RSWAP_CTRL_TIMEOUT);
 }
 
 static const char *refusal_text(const u8 *msg)
@@ -635,7 +650,7 @@ static int srv_reattach(struct rswap_server *srv, u8 *reply)
 		} else {
 			count++;
 		}
-		type = srv_reply(srv, srv->seq, reply);
+		type = srv_reply(srv, srv->seq, reply, RSWAP_CTRL_TIMEOUT);
 	}
 	/* Slabs of this server we hold but it did not list are gone. */
 	rswap_slabs_detach(srv->dev, srv, true);
@@ -667,6 +682,7 @@ static void connect_work(struct work_struct *work)
 		if (!ret) {
 			const struct rswap_welcome *w = (const void *)buf;
 
+			memcpy(srv->token, w->token, RSWAP_TOKEN_LEN);
 			srv_attach_qps(srv, w->token, le32_to_cpu(w->max_attach));
 			memzero_explicit(buf, sizeof(buf));
 			ret = srv_reattach(srv, buf);
@@ -738,47 +754,72 @@ static void error_work(struct work_struct *work)
 
 /* ---- requests for the slab table (rswap_slabs.c) ---- */
 
-int rswap_server_grant(struct rswap_server *srv)
+/* GRANT_REQ; the caller holds ctrl_mutex. The slab is not in the table yet. */
+static int srv_grant_locked(struct rswap_server *srv, u32 *remote, u32 *rkey, u64 *addr)
 {
 	struct rswap_request req = {};
 	const struct rswap_grant *g;
 	u8 reply[RSWAP_MSG_MAX];
 	int ret;
 
-	mutex_lock(&srv->ctrl_mutex);
-	if (!rswap_server_usable(srv)) {
-		ret = -ENOTCONN;
-		goto out;
-	}
+	if (!rswap_server_usable(srv))
+		return -ENOTCONN;
 	rswap_hdr_init(&req.hdr, RSWAP_MSG_GRANT_REQ, ++srv->seq);
 	ret = srv_call(srv, &req, RSWAP_MSG_GRANT, reply);
 	if (ret <= RSWAP_REFUSED(0)) {
 		atomic64_inc(&srv->refusals);
 		srv->free_hint = 0;
 		pr_info("%s: no grant: %s\n", srv->name, refusal_text(reply));
-		ret = -ENOSPC;
-		goto out;
+		return -ENOSPC;
 	}
 	if (ret < 0)
-		goto out;
+		return ret;
 	g = (const void *)reply;
 	if (le64_to_cpu(g->size) != srv->slab_size) {
 		pr_warn("%s: granted a slab of %llu bytes, not %llu; reconnecting\n", srv->name,
 			le64_to_cpu(g->size), srv->slab_size);
 		rswap_server_fail(srv);
-		ret = -EPROTO;
-		goto out;
+		return -EPROTO;
 	}
 	srv->free_hint = le32_to_cpu(g->free);
-	ret = rswap_slab_add(srv->dev, srv, le32_to_cpu(g->slab), le32_to_cpu(g->rkey),
-			     le64_to_cpu(g->addr));
-	if (ret) {
-		/* No room in our table (cannot happen while the reserve logic is right). */
-		srv_return_locked(srv, le32_to_cpu(g->slab));
-		goto out;
-	}
+	*remote = le32_to_cpu(g->slab);
+	*rkey = le32_to_cpu(g->rkey);
+	*addr = le64_to_cpu(g->addr);
 	atomic64_inc(&srv->grants);
-out:
+	return 0;
+}
+
+/* A new slab for the table: 0, -ENOSPC (refused), or a transport error. */
+int rswap_server_grant(struct rswap_server *srv)
+{
+	u32 remote, rkey;
+	u64 addr;
+	int ret;
+
+	mutex_lock(&srv->ctrl_mutex);
+	ret = srv_grant_locked(srv, &remote, &rkey, &addr);
+	if (!ret) {
+		ret = rswap_slab_add(srv->dev, srv, remote, rkey, addr);
+		/* No room in our table (cannot happen while the reserve logic is right). */
+		if (ret)
+			srv_return_locked(srv, remote);
+	}
+	mutex_unlock(&srv->ctrl_mutex);
+	return ret;
+}
+
+/*
+ * A slab to move one of ours into: granted, counted in srv->slabs (so the
+ * server cannot be removed meanwhile), not in the table.
+ */
+int rswap_server_grant_slab(struct rswap_server *srv, u32 *remote, u32 *rkey, u64 *addr)
+{
+	int ret;
+
+	mutex_lock(&srv->ctrl_mutex);
+	ret = srv_grant_locked(srv, remote, rkey, addr);
+	if (!ret)
+		atomic_inc(&srv->slabs);
 	mutex_unlock(&srv->ctrl_mutex);
 	return ret;
 }
@@ -790,6 +831,105 @@ int rswap_server_return(struct rswap_server *srv, u32 remote)
 	mutex_lock(&srv->ctrl_mutex);
 	ret = rswap_server_usable(srv) ? srv_return_locked(srv, remote) : -ENOTCONN;
 	mutex_unlock(&srv->ctrl_mutex);
+	return ret;
+}
+
+/* NOT_MOVED: we cannot move @remote now (@code: enum rswap_err). */
+void rswap_server_not_moved(struct rswap_server *srv, u32 remote, u32 code)
+{
+	struct rswap_evacuate req = {};
+	u8 reply[RSWAP_MSG_MAX];
+
+	mutex_lock(&srv->ctrl_mutex);
+	if (rswap_server_usable(srv)) {
+		rswap_hdr_init(&req.hdr, RSWAP_MSG_NOT_MOVED, ++srv->seq);
+		req.slab = cpu_to_le32(remote);
+		req.code = cpu_to_le32(code);
+		srv_call(srv, &req, RSWAP_MSG_NOT_MOVED, reply);
+	}
+	mutex_unlock(&srv->ctrl_mutex);
+}
+
+/* The target as the wire names it: false for an address family it cannot carry. */
+static bool migrate_target(const struct rswap_server *target, struct rswap_migrate *m)
+{
+	const struct sockaddr_in *in4 = (const void *)&target->addr;
+	const struct sockaddr_in6 *in6 = (const void *)&target->addr;
+
+	switch (target->addr.ss_family) {
+	case AF_INET:
+		m->family = cpu_to_le16(RSWAP_ADDR_IPV4);
+		m->port = cpu_to_le16(ntohs(in4->sin_port));
+		memcpy(m->ip, &in4->sin_addr, 4);
+		return true;
+	case AF_INET6:
+		m->family = cpu_to_le16(RSWAP_ADDR_IPV6);
+		m->port = cpu_to_le16(ntohs(in6->sin6_port));
+		memcpy(m->ip, &in6->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Ask @src to copy the used slots of its slab @remote (our table entry
+ * @idx, frozen) into @target's slab @tremote, server to server: the map
+ * of used slots, then MIGRATE, whose answer comes when the copy is in
+ * place. Returns the pages copied, or a negative error.
+ */
+int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
+			 struct rswap_server *target, u32 tremote, u32 trkey, u64 taddr)
+{
+	struct rswap_dev *dev = src->dev;
+	struct rswap_migrate_map map = {};
+	struct rswap_migrate req = {};
+	const struct rswap_migrated *done;
+	u8 reply[RSWAP_MSG_MAX];
+	u32 first;
+	long timeout;
+	int ret = 0;
+
+	if (!migrate_target(target, &req))
+		return -EAFNOSUPPORT;
+	mutex_lock(&src->ctrl_mutex);
+	if (!rswap_server_usable(src)) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	for (first = 0; first < dev->pages_per_slab && !ret; first += RSWAP_MAP_BITS) {
+		rswap_hdr_init(&map.hdr, RSWAP_MSG_MIGRATE_MAP, ++src->seq);
+		map.slab = cpu_to_le32(remote);
+		map.first = cpu_to_le32(first);
+		rswap_slab_used_map(dev, idx, first, map.bits, sizeof(map.bits));
+		ret = srv_call(src, &map, RSWAP_MSG_MIGRATE_MAP, reply);
+		if (ret > 0)
+			ret = 0;
+	}
+	if (ret)
+		goto out_refused;
+	rswap_hdr_init(&req.hdr, RSWAP_MSG_MIGRATE, ++src->seq);
+	req.slab = cpu_to_le32(remote);
+	req.target_slab = cpu_to_le32(tremote);
+	req.target_addr = cpu_to_le64(taddr);
+	req.target_rkey = cpu_to_le32(trkey);
+	memcpy(req.token, target->token, RSWAP_TOKEN_LEN);
+	/* The copy runs at the servers' pace: allow 1 MiB/s, and a minute more. */
+	timeout = RSWAP_CTRL_TIMEOUT + 60 * HZ + (long)(dev->slab_size >> 20) * HZ;
+	ret = srv_call_wait(src, &req, RSWAP_MSG_MIGRATED, reply, timeout);
+	memzero_explicit(&req, sizeof(req));
+	if (ret < 0)
+		goto out_refused;
+	done = (const void *)reply;
+	ret = le32_to_cpu(done->slab) == remote ? le32_to_cpu(done->pages) : -EPROTO;
+	goto out;
+out_refused:
+	if (ret <= RSWAP_REFUSED(0)) {
+		pr_warn("%s: moving slab %u to %s refused: %s\n", src->name, remote, target->name,
+			refusal_text(reply));
+		ret = -EREMOTEIO;
+	}
+out:
+	mutex_unlock(&src->ctrl_mutex);
 	return ret;
 }
 

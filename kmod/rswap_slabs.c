@@ -221,7 +221,8 @@ int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 rem
 		slab->addr = addr;
 		if (slab->state == RSWAP_SLAB_DETACHED || slab->state == RSWAP_SLAB_LOST) {
 			slab->state = RSWAP_SLAB_ACTIVE;
-			rswap_slots_activate(&dev->slots, i);
+			if (!slab->frozen)
+				rswap_slots_activate(&dev->slots, i);
 		}
 		ret = 0;
 		break;
@@ -256,9 +257,10 @@ void rswap_reserve_check(struct rswap_dev *dev)
 
 /*
  * The server to ask for the next slab: ready, and able to grant the most;
- * among equals, the one holding fewest of ours. Caller holds servers_mutex.
+ * among equals, the one holding fewest of ours; never @except. Caller
+ * holds servers_mutex.
  */
-static struct rswap_server *pick_server(struct rswap_dev *dev)
+struct rswap_server *rswap_pick_server(struct rswap_dev *dev, struct rswap_server *except)
 {
 	struct rswap_server *best = NULL;
 	int i;
@@ -266,7 +268,7 @@ static struct rswap_server *pick_server(struct rswap_dev *dev)
 	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
 		struct rswap_server *srv = dev->servers[i];
 
-		if (!srv || !rswap_server_usable(srv) || !srv->free_hint)
+		if (!srv || srv == except || !rswap_server_usable(srv) || !srv->free_hint)
 			continue;
 		if (!best || srv->free_hint > best->free_hint ||
 		    (srv->free_hint == best->free_hint &&
@@ -312,14 +314,14 @@ void rswap_refill_work(struct work_struct *work)
 		spin_unlock(&dev->lock);
 		if (!need)
 			break;
-		srv = pick_server(dev);
+		srv = rswap_pick_server(dev, NULL);
 		if (!srv && !retried) {
 			/* Every server said no; free memory may have come back since. */
 			retried = true;
 			for (i = 0; i < RSWAP_MAX_SERVERS; i++)
 				if (dev->servers[i] && rswap_server_usable(dev->servers[i]))
 					dev->servers[i]->free_hint = 1;
-			srv = pick_server(dev);
+			srv = rswap_pick_server(dev, NULL);
 		}
 		if (!srv)
 			break;
@@ -377,7 +379,7 @@ static void return_slabs(struct rswap_dev *dev, bool all)
 		bool keep = dev->openers && !all &&
 			    dev->slots.free_slots < reserve_low(dev) + 2 * dev->pages_per_slab;
 
-		if (slab->state == RSWAP_SLAB_ACTIVE && !keep &&
+		if (slab->state == RSWAP_SLAB_ACTIVE && !keep && (!slab->frozen || all) &&
 		    (all || !dev->slots.slabs[i].used)) {
 			rswap_slots_deactivate(&dev->slots, i);
 			slab->state = RSWAP_SLAB_RETURNING;
@@ -385,19 +387,144 @@ static void return_slabs(struct rswap_dev *dev, bool all)
 	}
 	spin_unlock(&dev->lock);
 
-	for (i = 0; next_return(dev, &i, &srv, &remote); i++) {
-		if (rswap_server_return(srv, remote))
-			continue;	/* tried again after a reconnect */
-		spin_lock(&dev->lock);
-		if (dev->slabs[i].state == RSWAP_SLAB_RETURNING && dev->slabs[i].srv == srv) {
-			if (all)	/* the device goes: its pages with it */
-				memset(dev->slots.slabs[i].bitmap, 0,
-				       BITS_TO_LONGS(dev->pages_per_slab) * sizeof(long));
-			dev->slots.slabs[i].used = 0;
-			slab_forget(dev, i);
-		}
-		spin_unlock(&dev->lock);
+	for (i = 0; next_return(dev, &i, &srv, &remote); i++)
+		rswap_slab_give_back(dev, i, srv, all);
+}
+
+/*
+ * RETURN table entry @idx, RETURNING on @srv, and forget it; @drop_pages:
+ * the pages it still names go with it (the device goes). False if the
+ * server did not take it (tried again after a reconnect).
+ */
+bool rswap_slab_give_back(struct rswap_dev *dev, u32 idx, struct rswap_server *srv,
+			  bool drop_pages)
+{
+	struct rswap_slab *slab = &dev->slabs[idx];
+
+	if (rswap_server_return(srv, slab->remote))
+		return false;
+	spin_lock(&dev->lock);
+	if (slab->state == RSWAP_SLAB_RETURNING && slab->srv == srv) {
+		if (drop_pages)
+			memset(dev->slots.slabs[idx].bitmap, 0,
+			       BITS_TO_LONGS(dev->pages_per_slab) * sizeof(long));
+		dev->slots.slabs[idx].used = 0;
+		slab_forget(dev, idx);
 	}
+	spin_unlock(&dev->lock);
+	return true;
+}
+
+/* ---- moving a slab to another server (rswap_migrate.c drives it) ---- */
+
+/* The table entry of @srv's slab @remote, or -ENOENT. */
+int rswap_slab_find(struct rswap_dev *dev, struct rswap_server *srv, u32 remote)
+{
+	int ret = -ENOENT;
+	u32 i;
+
+	if (!dev->slots_ready)
+		return ret;
+	spin_lock(&dev->lock);
+	for (i = 0; i < dev->slots.max_slabs; i++) {
+		if (dev->slabs[i].state != RSWAP_SLAB_FREE && dev->slabs[i].srv == srv &&
+		    dev->slabs[i].remote == remote) {
+			ret = i;
+			break;
+		}
+	}
+	spin_unlock(&dev->lock);
+	return ret;
+}
+
+/*
+ * Stop placing pages in entry @idx (still @srv's @remote, and ACTIVE).
+ * Returns its used slots, or -ENOENT (it changed), -EALREADY (on its way
+ * back already), or -EBUSY (detached or lost, or being moved). An empty slab is not frozen but made
+ * RETURNING: there is nothing to copy (-ENODATA).
+ */
+int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote)
+{
+	struct rswap_slab *slab = &dev->slabs[idx];
+	int ret;
+
+	spin_lock(&dev->lock);
+	if (slab->srv != srv || slab->remote != remote || slab->state == RSWAP_SLAB_FREE) {
+		ret = -ENOENT;
+	} else if (slab->state == RSWAP_SLAB_RETURNING) {
+		ret = -EALREADY;
+	} else if (slab->state != RSWAP_SLAB_ACTIVE || slab->frozen) {
+		ret = -EBUSY;
+	} else {
+		rswap_slots_deactivate(&dev->slots, idx);
+		ret = dev->slots.slabs[idx].used;
+		if (ret) {
+			slab->frozen = true;
+		} else {
+			slab->state = RSWAP_SLAB_RETURNING;
+			ret = -ENODATA;
+		}
+	}
+	spin_unlock(&dev->lock);
+	return ret;
+}
+
+/* The move did not happen: the entry takes pages again if it is ACTIVE. */
+void rswap_slab_unfreeze(struct rswap_dev *dev, u32 idx)
+{
+	struct rswap_slab *slab = &dev->slabs[idx];
+
+	spin_lock(&dev->lock);
+	if (slab->frozen) {
+		slab->frozen = false;
+		if (slab->state == RSWAP_SLAB_ACTIVE)
+			rswap_slots_activate(&dev->slots, idx);
+	}
+	spin_unlock(&dev->lock);
+}
+
+/* Used-slot bits @first .. @first + 8 * @len - 1 of entry @idx, in wire order. */
+void rswap_slab_used_map(struct rswap_dev *dev, u32 idx, u32 first, u8 *bits, size_t len)
+{
+	const unsigned long *map = dev->slots.slabs[idx].bitmap;
+	u32 i, end = min_t(u32, first + 8 * len, dev->pages_per_slab);
+
+	memset(bits, 0, len);
+	spin_lock(&dev->lock);
+	for (i = first; i < end; i++)
+		if (test_bit(i, map))
+			bits[(i - first) / 8] |= 1u << ((i - first) % 8);
+	spin_unlock(&dev->lock);
+}
+
+/*
+ * The copy of frozen entry @idx is complete at @target's slab @remote:
+ * point the entry there (the map's offsets name the entry and the slot,
+ * which both stay). False if the entry stopped being @src's in the
+ * meantime (lost, or forgotten): then nothing changes.
+ */
+bool rswap_slab_move(struct rswap_dev *dev, u32 idx, struct rswap_server *src,
+		     struct rswap_server *target, u32 remote, u32 rkey, u64 addr)
+{
+	struct rswap_slab *slab = &dev->slabs[idx];
+	bool ok;
+
+	spin_lock(&dev->lock);
+	ok = slab->frozen && slab->srv == src && (slab->state == RSWAP_SLAB_ACTIVE ||
+						  slab->state == RSWAP_SLAB_DETACHED);
+	if (ok) {
+		slab->srv = target;
+		slab->remote = remote;
+		slab->rkey = rkey;
+		slab->addr = addr;
+		slab->frozen = false;
+		slab->state = RSWAP_SLAB_ACTIVE;
+		rswap_slots_activate(&dev->slots, idx);
+		atomic_dec(&src->slabs);
+		dev->no_room = false;
+	}
+	spin_unlock(&dev->lock);
+	return ok;
 }
 
 /*

@@ -63,6 +63,10 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("retries", atomic64_read(&st->retries));
 	STAT("parked", atomic64_read(&st->requeues));
 	STAT("no_free_slot", atomic64_read(&st->no_slot));
+	STAT("migrated_slabs", atomic64_read(&st->migrated_slabs));
+	STAT("migrated_pages", atomic64_read(&st->migrated_pages));
+	STAT("migrate_failures", atomic64_read(&st->migrate_failures));
+	STAT("slabs_not_moved", atomic64_read(&st->not_moved));
 	STAT("slab_size", dev->slab_size);
 	STAT("slabs", slabs);
 	STAT("free_slots", free_slots);

@@ -1,0 +1,186 @@
+# Draining memory servers: slabs move server to server, never through the
+# client. Three servers, a workload whose pages sit in the pool (paused)
+# and, for part of the run, a second one swapping continuously.
+#   1. Drain server 1 while nothing else runs: afterwards it holds no slab,
+#      the client read and wrote no page for it (pswpin and the module's
+#      byte counters stand still), and the pages the servers copied are
+#      the pages the module moved.
+#   2. Drain server 2 while a workload swaps: it ends empty, the workload
+#      verifies every page.
+#   3. No room: draining server 3 while the others drain is refused up
+#      front and changes nothing; with room for a few slabs only (a quota
+#      on server 1), drain moves what fits and says what remains.
+#   4. Interrupted: the target, then the source, killed mid-drain and
+#      restarted; every page is still there.
+#   5. A fourth server joins at runtime and rebalance moves slabs to it.
+# At the end the paused workload verifies every page it wrote.
+# vm-memory: 1G
+# vm-timeout: 900
+# vm-memory-max: 32M
+# vm-bins: mkswap swapon swapoff
+
+. /usr/lib/rswap-vm/rswap-lib.sh
+
+MEM=96M
+# Each server knows the others' admin APIs (server 4 is started later).
+peers_of() {
+	local n=$1 i
+	for i in 1 2 3 4; do
+		[ "$i" = "$n" ] || printf -- '--peer 127.0.0.1:%s ' "$(admin_port "$i")"
+	done
+}
+start_peer() {	# N [OPTS...]
+	local n=$1
+	shift
+	# shellcheck disable=SC2046
+	host_add "mem$n" "$n" 2>/dev/null
+	start_rswap_server "mem$n" "$n" "$MEM" $(peers_of "$n") "$@"
+}
+ctl() {		# N ARGS...: rswapctl on host N's server
+	local n=$1
+	shift
+	rswapctl --server "127.0.0.1:$(admin_port "$n")" "$@"
+}
+vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+json_field() {	# NAME: a number field of the JSON on stdin
+	sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -n 1
+}
+drain_started() {	# N: the drain on host N has moved a slab
+	[ "$(ctl "$1" --json drain-status | json_field slabs_moved)" -ge 1 ] 2>/dev/null
+}
+server_counter() {	# N NAME
+	ctl "$1" --json stats | json_field "$2"
+}
+not_draining() { ! ctl "$1" --json status | grep -q '"draining":true'; }
+io_counters() {
+	echo "$(vmstat pswpin) $(vmstat pswpout) $(rswap_stat bytes_sent) $(rswap_stat bytes_received)"
+}
+settled() {	# no swap traffic for 2 s
+	local before
+	before=$(io_counters)
+	sleep 2
+	[ "$before" = "$(io_counters)" ]
+}
+swapping_more() {	# PSWPOUT: pages have gone out since
+	[ "$(vmstat pswpout)" -gt "$1" ]
+}
+
+check workload-memory-high workload_memory_high
+rswap_key /tmp/rswap.key
+for n in 1 2 3; do
+	check "server$n-starts" start_peer "$n"
+done
+check module-loads modprobe rswap size=512M key_file=/tmp/rswap.key loss_timeout=60 \
+	servers="$(pool_servers 3)"
+check three-servers-ready wait_for 30 servers_ready 3
+check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
+
+# The paused workload: its pages stay in the pool until the end.
+rm -f /tmp/go /tmp/filled
+in_cgroup rswap-swapfill --mib 96 --seed 5 --pause-file /tmp/go --ready-file /tmp/filled \
+	> /tmp/held.log 2>&1 &
+held_pid=$!
+check held-workload-filled wait_for 300 test -e /tmp/filled
+for n in 1 2 3; do
+	check_gt "server$n-holds-slabs" "$(server_held "$n")" 0
+done
+
+# 1. A quiet drain: nothing comes back to the client.
+check swap-traffic-settled wait_for 120 settled
+pswpin=$(vmstat pswpin)
+received=$(rswap_stat bytes_received)
+sent=$(rswap_stat bytes_sent)
+ctl 1 drain > /tmp/drain1.log 2>&1
+check_eq drain1-exits-0 0 $?
+cat /tmp/drain1.log
+check drain1-shows-progress grep -q 'slabs' /tmp/drain1.log
+check drain1-summary grep -q 'nothing remains' /tmp/drain1.log
+check_eq server1-holds-nothing 0 "$(server_held 1)"
+check_eq drain1-no-page-in 0 "$(( $(vmstat pswpin) - pswpin ))"
+check_eq drain1-client-read-nothing 0 "$(( $(rswap_stat bytes_received) - received ))"
+check_eq drain1-client-wrote-nothing 0 "$(( $(rswap_stat bytes_sent) - sent ))"
+check_gt drain1-pages-moved "$(rswap_stat migrated_pages)" 0
+check_eq drain1-copied-server-to-server "$(rswap_stat migrated_pages)" \
+	"$(server_counter 1 migrated_pages_total)"
+check server1-refuses-grants grep -q 'draining' /tmp/server-1.log
+
+# 2. Drain while a workload swaps.
+in_cgroup rswap-swapfill --mib 48 --seed 9 --passes 4 > /tmp/busy.log 2>&1 &
+busy_pid=$!
+check busy-workload-swapping wait_for 120 swapping_more "$(( $(vmstat pswpout) + 2000 ))"
+ctl 2 drain > /tmp/drain2.log 2>&1
+check_eq drain2-exits-0 0 $?
+cat /tmp/drain2.log
+check_eq server2-holds-nothing 0 "$(server_held 2)"
+wait "$busy_pid"
+check_eq busy-workload-verified 0 $?
+tail -3 /tmp/busy.log
+check_eq server2-still-empty 0 "$(server_held 2)"
+
+# 3. No room elsewhere: refused up front, nothing changes ...
+held3=$(server_held 3)
+ctl 3 drain > /tmp/drain3.log 2>&1
+check_eq drain3-refused-exits-1 1 $?
+cat /tmp/drain3.log
+check drain3-says-why grep -q 'refused' /tmp/drain3.log
+check_eq drain3-changed-nothing "$held3" "$(server_held 3)"
+check drain3-not-draining not_draining 3
+# ... and with room for 8 slabs (server 1, empty, comes back as a fresh
+# server of 8 MiB), drain --partial moves what fits and says what remains.
+check server1-stops kill_rswap_server 1 TERM
+MEM=8M RSWAP_POOL_SUFFIX=small
+check server1-back-small start_peer 1
+MEM=96M RSWAP_POOL_SUFFIX=
+check server1-reconnected wait_for 60 servers_ready 3
+ctl 3 drain --partial > /tmp/drain3p.log 2>&1
+check_eq drain3-partial-exits-1 1 $?
+cat /tmp/drain3p.log
+check drain3-partial-says-what-remains grep -q 'remain' /tmp/drain3p.log
+check_gt drain3-partial-moved "$held3" "$(server_held 3)"
+check_gt drain3-partial-left-some "$(server_held 3)" 0
+check server2-undrain ctl 2 undrain
+check server3-undrain ctl 3 undrain
+
+# 4. Interrupted: kill the target, then the source, in the middle.
+ctl 3 drain > /tmp/drain4.log 2>&1 &
+drain_pid=$!
+check drain4-started wait_for 60 drain_started 3
+check target-killed-mid-drain kill_rswap_server 2 KILL
+wait "$drain_pid"
+cat /tmp/drain4.log
+check target-restarts start_peer 2
+check target-reconnected wait_for 60 servers_ready 3
+check server3-undrain-again ctl 3 undrain
+ctl 2 drain > /tmp/drain5.log 2>&1 &
+drain_pid=$!
+check drain5-started wait_for 60 drain_started 2
+check source-killed-mid-drain kill_rswap_server 2 KILL
+wait "$drain_pid"
+cat /tmp/drain5.log
+check source-restarts start_peer 2
+check source-reconnected wait_for 60 servers_ready 3
+check_eq no-errors-after-interruptions 0 \
+	"$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+
+# 5. A fourth server joins at runtime; rebalance moves slabs to it.
+check server4-starts start_peer 4
+check server4-added sh -c "echo $(host_addr 4):7471 > /sys/block/rswap0/rswap/add_server"
+check four-servers-ready wait_for 60 servers_ready 4
+ctl 3 rebalance > /tmp/rebalance.log 2>&1
+check_eq rebalance-exits-0 0 $?
+cat /tmp/rebalance.log
+check_gt server4-got-slabs "$(server_held 4)" 0
+
+# Every page the paused workload wrote comes back right.
+touch /tmp/go
+wait "$held_pid"
+check_eq held-workload-verified 0 $?
+tail -3 /tmp/held.log
+cat /sys/block/rswap0/rswap/servers
+cat /sys/block/rswap0/rswap/stats
+check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+echo max > "$RSWAP_CGROUP/memory.max"
+check swapoff swapoff /dev/rswap0
+check pool-empty-after-swapoff wait_for 30 servers_hold_none 1 2 3 4
+check module-unloads rmmod rswap
+stop_rswap_servers

@@ -8,6 +8,8 @@
 #          kmod: swap on rswap.ko against brd and the kernel's NVMe over
 #          RDMA (fill and swap-in of 192 MiB through memory.max=64M), and
 #          4 KiB random-read latency against ib_read_lat (about 7 minutes)
+#          drain: MiB/s of slabs a drain moves server to server against
+#          ib_write_bw, and a workload's slowdown while a drain runs
 # Results are medians of several rounds with their spread, as ratios to the
 # baseline measured in the same guest run (absolute times drift on shared
 # machines). What a benchmark printed is shown even if its guest died part

@@ -1,0 +1,33 @@
+# Helpers for benchmarks (bench/*.sh); source it after lib.sh.
+#   med FILE            the median of the numbers in FILE, one a line (of an
+#                       even number of them, the mean of the middle two)
+#   fig FILE [FORMAT]   "median (lo..hi)" of FILE, noting rounds missing
+#                       (uses $rounds, the rounds the benchmark runs)
+#   ratio WHAT NUM DEN OP LIMIT
+#                       the ratio of two medians, judged against a target
+#                       ("met" or "MISSED"), on one line
+
+median_awk='{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2'
+
+med() { [ -s "$1" ] && sort -n "$1" | awk "$median_awk; print m }"; }
+
+fig() {
+	[ -s "$1" ] || { echo "-"; return; }
+	sort -n "$1" | awk -v want="${rounds:-1}" -v fmt="${2:-%7.2f}" "$median_awk"'
+		printf fmt " (%s..%s)", m, v[1], v[NR]
+		if (NR < want) printf " [%d of %d rounds]", NR, want }'
+}
+
+ratio() {
+	local what=$1 a b
+	a=$(med "$2")
+	b=$(med "$3")
+	if [ -z "$a" ] || [ -z "$b" ]; then
+		printf '  %-44s %8s   target %s %sx: not measured\n' "$what" - "$4" "$5"
+		return
+	fi
+	awk -v a="$a" -v b="$b" -v op="$4" -v lim="$5" -v what="$what" 'BEGIN {
+		if (b <= 0) { printf "  %-44s %8s   target %s %sx: not measured (a zero median)\n", what, "-", op, lim; exit }
+		r = a / b; ok = (op == "<=") ? r <= lim : r >= lim
+		printf "  %-44s %7.2fx   target %s %sx: %s\n", what, r, op, lim, ok ? "met" : "MISSED" }'
+}

@@ -25,6 +25,7 @@
 # vm-bins: fio mkswap swapon swapoff
 
 . /usr/lib/rswap-vm/rswap-lib.sh
+. /usr/lib/rswap-vm/bench-lib.sh	# med, fig
 
 rounds=3
 mib=192			# the workload: 3x memory.max
@@ -263,20 +264,6 @@ round() {
 }
 
 # ---- the summary ----
-
-# The median m of a figure's values, one a line (of an even number of
-# them, the mean of the middle two).
-median_awk='{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2'
-med() { [ -s "$1" ] && sort -n "$1" | awk "$median_awk; print m }"; }
-
-# fig FILE [FORMAT]: "median (lo..hi)" of a figure, with how many rounds
-# gave one.
-fig() {
-	[ -s "$1" ] || { echo "-"; return; }
-	sort -n "$1" | awk -v want=$rounds -v fmt="${2:-%7.2f}" "$median_awk"'
-		printf fmt " (%s..%s)", m, v[1], v[NR]
-		if (NR < want) printf " [%d of %d rounds]", NR, want }'
-}
 
 # target WHAT NUM DEN OP LIMIT [SYS]: the ratio of two medians, judged.
 target() {

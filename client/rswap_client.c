@@ -155,7 +155,8 @@ static int exchange(struct rswap_client *c, const void *msg, size_t len, void *a
  * ERROR answer leaves its code in c->last_error). */
 static int call(struct rswap_client *c, const void *msg, size_t len, void *ans, int want)
 {
-	int type = exchange(c, msg, len, ans);
+	uint8_t got[RSWAP_MSG_MAX];
+	int type = exchange(c, msg, len, got);
 
 	if (type < 0 || type == RSWAP_MSG_ERROR)
 		return -1;
@@ -163,6 +164,9 @@ static int call(struct rswap_client *c, const void *msg, size_t len, void *ans, 
 		snprintf(c->error, sizeof(c->error), "unexpected answer type %d", type);
 		return -1;
 	}
+	/* Only an answer of the type asked for fits @ans. */
+	if (ans)
+		memcpy(ans, got, rswap_msg_size((unsigned int)want));
 	return type;
 }
 

@@ -120,10 +120,17 @@ static void json_status(const Rswap__ServerStatus *st)
 	ctl_json_str(st->listen);
 	printf(",\"memory_bytes\":%llu,\"slab_bytes\":%llu,\"slabs_total\":%u,"
 	       "\"slabs_free\":%u,\"clients_known\":%u,\"connections\":%u,"
-	       "\"uptime_seconds\":%llu,\"backing_in_ram\":%s}",
+	       "\"uptime_seconds\":%llu,\"backing_in_ram\":%s,\"draining\":%s,\"peers\":[",
 	       (unsigned long long)st->memory_bytes, (unsigned long long)st->slab_bytes,
 	       st->slabs_total, st->slabs_free, st->clients_known, st->connections,
-	       (unsigned long long)st->uptime_seconds, st->backing_in_ram ? "true" : "false");
+	       (unsigned long long)st->uptime_seconds, st->backing_in_ram ? "true" : "false",
+	       st->draining ? "true" : "false");
+	for (size_t i = 0; i < st->n_peers; i++) {
+		if (i)
+			putchar(',');
+		ctl_json_str(st->peers[i]);
+	}
+	printf("]}");
 }
 
 static void json_clients(Rswap__ClientStats **c, size_t n)
@@ -162,6 +169,14 @@ static void text_status(const Rswap__ServerStatus *st)
 	       st->backing_in_ram ? "" : " (backing file NOT in RAM)");
 	printf("slabs        %u held, %u free\n", st->slabs_total - st->slabs_free, st->slabs_free);
 	printf("clients      %u known, %u RDMA connections\n", st->clients_known, st->connections);
+	if (st->draining)
+		printf("grants       refused: draining (rswapctl undrain)\n");
+	if (st->n_peers) {
+		printf("peers       ");
+		for (size_t i = 0; i < st->n_peers; i++)
+			printf(" %s", st->peers[i]);
+		printf("\n");
+	}
 }
 
 static void text_clients(Rswap__ClientStats **c, size_t n, uint64_t slab_bytes)

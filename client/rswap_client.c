@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -35,13 +37,43 @@ static int post_recv_slot(struct rswap_client *c, unsigned int slot)
 			      RSWAP_MSG_MAX, c->msg_mr);
 }
 
-/* Wait for one message; returns its recv slot, with its type in *type. */
-static int recv_msg(struct rswap_client *c, int *type)
+/* rdma_get_recv_comp, with a bound: 1 with *wc, 0 if nothing came within
+ * @timeout_ms (-1: forever), -1 on error. */
+static int recv_comp(struct rswap_client *c, struct ibv_wc *wc, int timeout_ms)
+{
+	struct pollfd p = { .fd = c->id->recv_cq_channel->fd, .events = POLLIN };
+	struct ibv_cq *cq;
+	void *ctx;
+	int n;
+
+	for (;;) {
+		n = ibv_poll_cq(c->id->recv_cq, 1, wc);
+		if (n)
+			return n > 0 ? 1 : -1;
+		if (ibv_req_notify_cq(c->id->recv_cq, 0))
+			return -1;
+		n = ibv_poll_cq(c->id->recv_cq, 1, wc);
+		if (n)
+			return n > 0 ? 1 : -1;
+		if (timeout_ms >= 0 && poll(&p, 1, timeout_ms) != 1)
+			return 0;
+		if (ibv_get_cq_event(c->id->recv_cq_channel, &cq, &ctx))
+			return -1;
+		ibv_ack_cq_events(cq, 1);
+	}
+}
+
+/* Wait up to @timeout_ms (-1: forever) for one message; returns its recv
+ * slot, with its type in *type; -1 on error, -2 when nothing came. */
+static int recv_msg_timed(struct rswap_client *c, int *type, int timeout_ms)
 {
 	struct ibv_wc wc;
 	unsigned int slot;
+	int got = recv_comp(c, &wc, timeout_ms);
 
-	if (rdma_get_recv_comp(c->id, &wc) <= 0)
+	if (!got)
+		return -2;
+	if (got < 0)
 		return fail(c, "waiting for the server");
 	if (wc.status != IBV_WC_SUCCESS) {
 		snprintf(c->error, sizeof(c->error), "receive: %s", ibv_wc_status_str(wc.status));
@@ -62,6 +94,24 @@ static int recv_msg(struct rswap_client *c, int *type)
 			 c->last_error);
 	}
 	return (int)slot;
+}
+
+static int recv_msg(struct rswap_client *c, int *type)
+{
+	return recv_msg_timed(c, type, -1);
+}
+
+/* Keep an unsolicited EVACUATE for rswap_client_wait_evacuate; 1 if @slot was one. */
+static int stash_evacuate(struct rswap_client *c, unsigned int slot, int type)
+{
+	const struct rswap_evacuate *m = (const void *)c->recv_buf[slot];
+
+	if (type != RSWAP_MSG_EVACUATE)
+		return 0;
+	c->evac_pending = true;
+	c->evac_slab = rswap_le32(m->slab);
+	post_recv_slot(c, slot);
+	return 1;
 }
 
 static int send_raw(struct rswap_client *c, const void *msg, size_t len)
@@ -88,9 +138,12 @@ static int exchange(struct rswap_client *c, const void *msg, size_t len, void *a
 
 	if (send_raw(c, msg, len))
 		return -1;
-	slot = recv_msg(c, &type);
-	if (slot < 0)
-		return -1;
+	/* Bounded: the server keeps at most one EVACUATE outstanding. */
+	do {
+		slot = recv_msg(c, &type);
+		if (slot < 0)
+			return -1;
+	} while (stash_evacuate(c, (unsigned int)slot, type));
 	if (ans)
 		memcpy(ans, c->recv_buf[slot], rswap_msg_size((unsigned int)type));
 	if (post_recv_slot(c, (unsigned int)slot))
@@ -102,7 +155,8 @@ static int exchange(struct rswap_client *c, const void *msg, size_t len, void *a
  * ERROR answer leaves its code in c->last_error). */
 static int call(struct rswap_client *c, const void *msg, size_t len, void *ans, int want)
 {
-	int type = exchange(c, msg, len, ans);
+	uint8_t got[RSWAP_MSG_MAX];
+	int type = exchange(c, msg, len, got);
 
 	if (type < 0 || type == RSWAP_MSG_ERROR)
 		return -1;
@@ -110,6 +164,9 @@ static int call(struct rswap_client *c, const void *msg, size_t len, void *ans, 
 		snprintf(c->error, sizeof(c->error), "unexpected answer type %d", type);
 		return -1;
 	}
+	/* Only an answer of the type asked for fits @ans. */
+	if (ans)
+		memcpy(ans, got, rswap_msg_size((unsigned int)want));
 	return type;
 }
 
@@ -399,6 +456,78 @@ int rswap_client_return(struct rswap_client *c, uint32_t i)
 		return -1;
 	c->slabs[i] = c->slabs[--c->n_slabs];
 	return 0;
+}
+
+int rswap_client_wait_evacuate(struct rswap_client *c, int timeout_ms, uint32_t *slab)
+{
+	int type, slot;
+
+	while (!c->evac_pending) {
+		slot = recv_msg_timed(c, &type, timeout_ms);
+		if (slot == -2)
+			return 0;
+		if (slot < 0)
+			return -1;
+		if (!stash_evacuate(c, (unsigned int)slot, type)) {
+			snprintf(c->error, sizeof(c->error), "unexpected message type %d", type);
+			post_recv_slot(c, (unsigned int)slot);
+			return -1;
+		}
+	}
+	c->evac_pending = false;
+	*slab = c->evac_slab;
+	return 1;
+}
+
+int rswap_client_not_moved(struct rswap_client *c, uint32_t slab, enum rswap_err code)
+{
+	struct rswap_evacuate m;
+
+	memset(&m, 0, sizeof(m));
+	rswap_hdr_init(&m.hdr, RSWAP_MSG_NOT_MOVED, ++c->seq);
+	m.slab = rswap_cpu32(slab);
+	m.code = rswap_cpu32(code);
+	return call(c, &m, sizeof(m), NULL, RSWAP_MSG_NOT_MOVED) < 0 ? -1 : 0;
+}
+
+int rswap_client_migrate_map(struct rswap_client *c, uint32_t slab, uint32_t first,
+			     const uint8_t bits[RSWAP_MAP_BITS / 8])
+{
+	struct rswap_migrate_map m;
+
+	memset(&m, 0, sizeof(m));
+	rswap_hdr_init(&m.hdr, RSWAP_MSG_MIGRATE_MAP, ++c->seq);
+	m.slab = rswap_cpu32(slab);
+	m.first = rswap_cpu32(first);
+	memcpy(m.bits, bits, sizeof(m.bits));
+	return call(c, &m, sizeof(m), NULL, RSWAP_MSG_MIGRATE_MAP) < 0 ? -1 : 0;
+}
+
+int rswap_client_migrate(struct rswap_client *c, uint32_t slab, const struct rswap_client *target,
+			 uint32_t ti, const uint8_t *token)
+{
+	struct rswap_migrate m;
+	struct rswap_migrated r;
+	struct in_addr ip4;
+
+	if (ti >= target->n_slabs || inet_pton(AF_INET, target->host, &ip4) != 1) {
+		snprintf(c->error, sizeof(c->error), "migrate: no slab %u, or %s is not IPv4", ti,
+			 target->host);
+		return -1;
+	}
+	memset(&m, 0, sizeof(m));
+	rswap_hdr_init(&m.hdr, RSWAP_MSG_MIGRATE, ++c->seq);
+	m.slab = rswap_cpu32(slab);
+	m.target_slab = rswap_cpu32(target->slabs[ti].slab);
+	m.target_addr = rswap_cpu64(target->slabs[ti].addr);
+	m.target_rkey = rswap_cpu32(target->slabs[ti].rkey);
+	m.family = rswap_cpu16(RSWAP_ADDR_IPV4);
+	m.port = rswap_cpu16((uint16_t)atoi(target->port));
+	memcpy(m.ip, &ip4, sizeof(ip4));
+	memcpy(m.token, token ? token : target->token, sizeof(m.token));
+	if (call(c, &m, sizeof(m), &r, RSWAP_MSG_MIGRATED) < 0)
+		return -1;
+	return (int)rswap_le32(r.pages);
 }
 
 struct ibv_mr *rswap_client_reg(struct rswap_client *c, void *buf, size_t len)

@@ -55,6 +55,8 @@ struct rswap_client {
 	struct rswap_client_slab slabs[RSWAP_CLIENT_SLABS_MAX];
 	uint32_t n_slabs;
 	struct rswap_client_stats stats;
+	bool evac_pending;	/* an EVACUATE came while waiting for an answer */
+	uint32_t evac_slab;
 	int last_error;		/* enum rswap_err of the last ERROR received */
 	char error[128];	/* what went wrong, for a person */
 };
@@ -84,6 +86,25 @@ int rswap_client_grant(struct rswap_client *c);
 int rswap_client_reattach(struct rswap_client *c);
 /* Give slab index @i back. 0 or -1. */
 int rswap_client_return(struct rswap_client *c, uint32_t i);
+
+/*
+ * Moving a slab server to server (proto/rswap_wire.h). Slabs are named by
+ * the server's number here, so tests can name one that is not theirs.
+ */
+/* Wait up to @timeout_ms for the server's EVACUATE: 1 with its slab in
+ * *slab, 0 if none came, -1 on error. */
+int rswap_client_wait_evacuate(struct rswap_client *c, int timeout_ms, uint32_t *slab);
+/* NOT_MOVED(@slab, @code) for an EVACUATE: 0 or -1. */
+int rswap_client_not_moved(struct rswap_client *c, uint32_t slab, enum rswap_err code);
+/* MIGRATE_MAP: slots @first .. @first + RSWAP_MAP_BITS - 1 of @slab, used
+ * where @bits has a bit set. 0, or -1 (c->last_error for an ERROR). */
+int rswap_client_migrate_map(struct rswap_client *c, uint32_t slab, uint32_t first,
+			     const uint8_t bits[RSWAP_MAP_BITS / 8]);
+/* MIGRATE: copy the mapped slots of @slab into slab index @ti of @target,
+ * whose connection the server attaches to with @token (NULL: @target's
+ * own). Pages copied, or -1 (c->last_error for an ERROR). */
+int rswap_client_migrate(struct rswap_client *c, uint32_t slab, const struct rswap_client *target,
+			 uint32_t ti, const uint8_t *token);
 
 /* Send a raw message and wait for the answer's type (or -1): for tests. */
 int rswap_client_raw(struct rswap_client *c, const void *msg, size_t len);

@@ -89,7 +89,8 @@ static void admin_close(struct admin_conn *a)
 
 /* ---- answers ---- */
 
-static void fill_status(struct server *s, Rswap__ServerStatus *st, char *listen, size_t n)
+static void fill_status(struct server *s, Rswap__ServerStatus *st, char *listen, size_t n,
+			char **peers)
 {
 	rswap__server_status__init(st);
 	st->server_id.data = s->id;
@@ -106,6 +107,35 @@ static void fill_status(struct server *s, Rswap__ServerStatus *st, char *listen,
 	st->connections = s->n_conns;
 	st->uptime_seconds = (now_ns() - s->started_ns) / 1000000000ull;
 	st->backing_in_ram = s->mem.in_ram;
+	st->draining = drain_refuses_grants(&s->drain);
+	for (unsigned int i = 0; i < s->set.n_peers; i++)
+		peers[i] = s->set.peers[i].text;
+	st->n_peers = s->set.n_peers;
+	st->peers = peers;
+}
+
+static void fill_drain_status(struct server *s, Rswap__DrainStatus *st)
+{
+	static char *const states[] = { "idle", "running", "done" };
+	const struct drain *d = &s->drain;
+	uint64_t end = d->state == DRAIN_RUNNING ? now_ns() : d->ended_ns;
+
+	rswap__drain_status__init(st);
+	st->state = states[d->state];
+	st->kind = d->rebalance ? "rebalance" : "drain";
+	st->slabs_goal = d->goal;
+	st->slabs_moved = d->moved;
+	st->slabs_not_moved = d->not_moved;
+	if (d->rebalance)
+		st->slabs_remaining = d->goal > d->moved ? d->goal - d->moved : 0;
+	else
+		st->slabs_remaining = s->pool.n_slabs - s->pool.n_free;
+	st->bytes_moved = d->bytes_moved;
+	st->pages_copied = d->pages_copied;
+	st->elapsed_ms = d->state == DRAIN_IDLE ? 0 : (end - d->started_ns) / 1000000ull;
+	st->migrations_failed = d->failed;
+	st->refusing_grants = drain_refuses_grants(d);
+	st->message = (char *)d->message;
 }
 
 /* Client entries for every known client; *n set. Caller frees both arrays. */
@@ -183,6 +213,8 @@ static int answer_request(struct admin_conn *a, const Rswap__AdminRequest *req)
 	Rswap__ServerStats stats = RSWAP__SERVER_STATS__INIT;
 	Rswap__ServerCounters cnt = RSWAP__SERVER_COUNTERS__INIT;
 	Rswap__ClientList list = RSWAP__CLIENT_LIST__INIT;
+	Rswap__DrainStatus drain;
+	char *peers[SETTINGS_PEERS_MAX], err[1024];
 	Rswap__ClientStats **clients = NULL, *store = NULL;
 	Rswap__SlabOwner *owners = NULL, **owner_v = NULL;
 	uint32_t *index_of = NULL, slab;
@@ -190,8 +222,27 @@ static int answer_request(struct admin_conn *a, const Rswap__AdminRequest *req)
 	char listen[96];
 	int ret = -1;
 
-	fill_status(s, &st, listen, sizeof(listen));
+	fill_status(s, &st, listen, sizeof(listen), peers);
 	switch (req->req_case) {
+	case RSWAP__ADMIN_REQUEST__REQ_DRAIN:
+	case RSWAP__ADMIN_REQUEST__REQ_REBALANCE:
+		if (drain_start(s, req->req_case == RSWAP__ADMIN_REQUEST__REQ_REBALANCE,
+				req->drain && req->drain->partial, err, sizeof(err))) {
+			s->stats.admin_requests_total++;
+			return answer_error(a, err);
+		}
+		fill_drain_status(s, &drain);
+		resp.resp_case = RSWAP__ADMIN_RESPONSE__RESP_DRAIN_STATUS;
+		resp.drain_status = &drain;
+		break;
+	case RSWAP__ADMIN_REQUEST__REQ_UNDRAIN:
+	case RSWAP__ADMIN_REQUEST__REQ_DRAIN_STATUS:
+		if (req->req_case == RSWAP__ADMIN_REQUEST__REQ_UNDRAIN)
+			drain_undrain(s);
+		fill_drain_status(s, &drain);
+		resp.resp_case = RSWAP__ADMIN_RESPONSE__RESP_DRAIN_STATUS;
+		resp.drain_status = &drain;
+		break;
 	case RSWAP__ADMIN_REQUEST__REQ_STATUS:
 		resp.resp_case = RSWAP__ADMIN_RESPONSE__RESP_STATUS;
 		resp.status = &st;
@@ -459,6 +510,7 @@ static void tick_ready(struct loop_src *src)
 		if (now - a->last > ADMIN_IDLE_S)
 			admin_close(a);
 	}
+	drain_tick(s);
 }
 
 int admin_start(struct server *s, char *err, size_t err_size)

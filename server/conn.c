@@ -13,6 +13,9 @@
  * first; a bad one is answered with an ERROR and counted. Before the client
  * has proved the key, any error ends the connection.
  *
+ * Slabs move to other servers server to server (drain.c asks, migrate.c
+ * copies): EVACUATE, NOT_MOVED, MIGRATE_MAP, MIGRATE, MIGRATED.
+ *
  * A client with several queues attaches more queue pairs to a READY
  * connection: their rdma_cm connect carries the attach token WELCOME gave
  * (struct rswap_attach). They live in the connection's PD, so its slabs'
@@ -30,84 +33,9 @@
 #include <infiniband/verbs.h>
 #include <rdma/rdma_cma.h>
 
-#include "server.h"
-
-/* RECVs kept posted: clients send one request at a time; the rest is
- * headroom for a burst, or junk, before we answer. */
-#define CONN_RECV_DEPTH 16
-/* SENDs in flight: a REATTACH answer streams through these. */
-#define CONN_SEND_DEPTH 16
-#define CONN_CQ_DEPTH (CONN_RECV_DEPTH + CONN_SEND_DEPTH)
-/* Completions handled per poll call. */
-#define CONN_POLL_BATCH 16
-/* wr_id: RECV slots are 0..RECV_DEPTH-1, SEND slots follow. */
-#define WR_SEND_BASE CONN_RECV_DEPTH
-/* Queue pairs one connection may attach: one per client CPU, with room. */
-#define CONN_MAX_ATTACH 64
-/* READs a client may have outstanding on one QP. */
-#define CONN_RD_ATOMIC 16
-
-enum conn_state {
-	CONN_NEW,		/* waiting for HELLO */
-	CONN_CHALLENGED,	/* CHALLENGE sent, waiting for AUTH */
-	CONN_READY,		/* authenticated */
-	CONN_CLOSING,		/* disconnect asked; waiting for the CM */
-};
-
-/* The first member of both kinds of cm id context. */
-enum conn_kind {
-	KIND_CONN,		/* struct conn: the control connection */
-	KIND_ATTACHED,		/* struct attached_qp */
-};
-
-struct conn {
-	enum conn_kind kind;
-	struct conn *next;
-	struct server *srv;
-	struct rdma_cm_id *id;
-	struct ibv_pd *pd;
-	struct ibv_comp_channel *chan;
-	struct ibv_cq *cq;
-	struct loop_src src;
-	enum conn_state state;
-	bool close_after_send;		/* an ERROR ends this connection */
-	bool destroyed;
-	char peer[64];
-
-	uint8_t recv_buf[CONN_RECV_DEPTH][RSWAP_MSG_MAX];
-	uint8_t send_buf[CONN_SEND_DEPTH][RSWAP_MSG_MAX];
-	struct ibv_mr *recv_mr;
-	struct ibv_mr *send_mr;
-	unsigned int send_inflight;
-	unsigned int send_next;
-
-	uint8_t client_id[RSWAP_ID_LEN];
-	char name[RSWAP_NAME_LEN];
-	uint32_t client;		/* pool index once READY */
-	uint8_t nonce[RSWAP_NONCE_LEN];
-	struct ibv_mr **slab_mr;	/* per slab, registered for this client */
-
-	bool reattaching;
-	uint32_t reattach_cursor;	/* last slab sent, or POOL_NONE */
-	uint32_t reattach_count;
-	uint32_t reattach_seq;
-
-	/* queue pairs attached to this connection (conn_attach) */
-	uint8_t token[RSWAP_TOKEN_LEN];
-	struct attached_qp *attached;
-	unsigned int n_attached;
-};
-
-/* A queue pair attached to a connection: its cm id's context. */
-struct attached_qp {
-	enum conn_kind kind;
-	struct attached_qp *next;
-	struct conn *owner;
-	struct rdma_cm_id *id;
-	struct ibv_cq *cq;
-	unsigned int queue;
-};
-
+#include "conn.h"
+#include "drain.h"
+#include "migrate.h"
 
 static int post_recv(struct conn *c, unsigned int slot)
 {
@@ -121,8 +49,7 @@ static int post_recv(struct conn *c, unsigned int slot)
 	return ibv_post_recv(c->id->qp, &wr, &bad);
 }
 
-/* Send @len bytes of @msg; -1 if every send slot is busy or posting failed. */
-static int send_msg(struct conn *c, const void *msg, size_t len)
+int conn_send(struct conn *c, const void *msg, size_t len)
 {
 	unsigned int slot = c->send_next;
 	struct ibv_sge sge = {
@@ -148,8 +75,8 @@ static int send_msg(struct conn *c, const void *msg, size_t len)
 	return 0;
 }
 
-static void send_error(struct conn *c, enum rswap_err code, unsigned int ref_type,
-		       uint32_t seq, const char *text)
+void conn_send_error(struct conn *c, enum rswap_err code, unsigned int ref_type, uint32_t seq,
+		     const char *text)
 {
 	struct rswap_error m;
 
@@ -158,7 +85,7 @@ static void send_error(struct conn *c, enum rswap_err code, unsigned int ref_typ
 	m.code = rswap_cpu32(code);
 	m.ref_type = rswap_cpu16((uint16_t)ref_type);
 	snprintf(m.text, sizeof(m.text), "%s", text);
-	if (send_msg(c, &m, sizeof(m)))
+	if (conn_send(c, &m, sizeof(m)))
 		conn_close(c->srv, c, "cannot send an error reply");
 }
 
@@ -171,6 +98,15 @@ static struct ibv_mr *slab_mr(struct conn *c, uint32_t slab)
 					      s->pool.slab_size, IBV_ACCESS_LOCAL_WRITE |
 					      IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE);
 	return c->slab_mr[slab];
+}
+
+/* Slabs @c's client could still be granted, as WELCOME and GRANT say: none
+ * while the server drains, so clients place pages elsewhere. */
+static uint32_t grantable(const struct conn *c)
+{
+	if (drain_refuses_grants(&c->srv->drain))
+		return 0;
+	return pool_grantable(&c->srv->pool, c->client);
 }
 
 static int send_grant(struct conn *c, uint32_t slab, uint16_t flags, uint32_t seq)
@@ -191,8 +127,8 @@ static int send_grant(struct conn *c, uint32_t slab, uint16_t flags, uint32_t se
 	m.rkey = rswap_cpu32(mr->rkey);
 	m.addr = rswap_cpu64((uintptr_t)mr->addr);
 	m.size = rswap_cpu64(s->pool.slab_size);
-	m.free = rswap_cpu32(pool_grantable(&s->pool, c->client));
-	return send_msg(c, &m, sizeof(m));
+	m.free = rswap_cpu32(grantable(c));
+	return conn_send(c, &m, sizeof(m));
 }
 
 /* Stream a REATTACH answer while send slots are free. */
@@ -210,15 +146,17 @@ static void pump_reattach(struct conn *c)
 			rswap_hdr_init(&m.hdr, RSWAP_MSG_REATTACHED, c->reattach_seq);
 			m.count = rswap_cpu32(c->reattach_count);
 			c->reattaching = false;
-			if (send_msg(c, &m, sizeof(m)))
+			if (conn_send(c, &m, sizeof(m)))
 				conn_close(s, c, "cannot send REATTACHED");
 			log_msg(LOG_INFO, "client %s (%s): reattached %u slabs", c->name, c->peer,
 				c->reattach_count);
+			c->knows_slabs = true;
+			drain_pump(s);
 			return;
 		}
 		if (send_grant(c, slab, RSWAP_GRANT_REATTACHED, c->reattach_seq)) {
 			c->reattaching = false;
-			send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_REATTACH, c->reattach_seq,
+			conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_REATTACH, c->reattach_seq,
 				   "cannot register a slab");
 			return;
 		}
@@ -235,7 +173,7 @@ static void on_hello(struct conn *c, const struct rswap_hello *m, uint32_t seq)
 	memcpy(c->client_id, m->id, RSWAP_ID_LEN);
 	snprintf(c->name, sizeof(c->name), "%s", m->name[0] ? m->name : "(unnamed)");
 	if (getrandom(c->nonce, sizeof(c->nonce), 0) != (ssize_t)sizeof(c->nonce)) {
-		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_HELLO, seq, "no randomness");
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_HELLO, seq, "no randomness");
 		c->close_after_send = true;
 		return;
 	}
@@ -243,7 +181,7 @@ static void on_hello(struct conn *c, const struct rswap_hello *m, uint32_t seq)
 	rswap_hdr_init(&r.hdr, RSWAP_MSG_CHALLENGE, seq);
 	memcpy(r.id, c->srv->id, RSWAP_ID_LEN);
 	memcpy(r.nonce, c->nonce, RSWAP_NONCE_LEN);
-	if (send_msg(c, &r, sizeof(r)))
+	if (conn_send(c, &r, sizeof(r)))
 		conn_close(c->srv, c, "cannot send CHALLENGE");
 	c->state = CONN_CHALLENGED;
 }
@@ -260,7 +198,7 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 	    !auth_mac_equal(want, m->mac)) {
 		s->stats.auth_failures_total++;
 		log_msg(LOG_ERR, "client %s (%s): wrong key, refused", c->name, c->peer);
-		send_error(c, RSWAP_ERR_AUTH, RSWAP_MSG_AUTH, seq, "wrong key");
+		conn_send_error(c, RSWAP_ERR_AUTH, RSWAP_MSG_AUTH, seq, "wrong key");
 		c->close_after_send = true;
 		return;
 	}
@@ -269,13 +207,13 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 	if (client == POOL_NONE) {
 		log_msg(LOG_ERR, "client %s (%s): refused, %u clients known already", c->name,
 			c->peer, s->pool.max_clients);
-		send_error(c, RSWAP_ERR_NO_MEMORY, RSWAP_MSG_AUTH, seq, "too many clients");
+		conn_send_error(c, RSWAP_ERR_NO_MEMORY, RSWAP_MSG_AUTH, seq, "too many clients");
 		c->close_after_send = true;
 		return;
 	}
 	if (!known && metalog_client(&s->log, client, &s->pool.clients[client])) {
 		log_msg(LOG_ERR, "client %s: metadata log write failed", c->name);
-		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq, "metadata log failed");
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq, "metadata log failed");
 		c->close_after_send = true;
 		return;
 	}
@@ -284,31 +222,39 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 	rswap_hdr_init(&r.hdr, RSWAP_MSG_WELCOME, seq);
 	if (getrandom(c->token, sizeof(c->token), 0) != (ssize_t)sizeof(c->token) ||
 	    auth_server_mac(&s->key, c->nonce, m->nonce, c->client_id, r.mac)) {
-		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq, "hmac failed");
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq, "hmac failed");
 		c->close_after_send = true;
 		return;
 	}
 	r.slab_size = rswap_cpu64(s->pool.slab_size);
 	r.quota = rswap_cpu32(s->pool.clients[client].quota);
 	r.held = rswap_cpu32(s->pool.clients[client].held);
-	r.free = rswap_cpu32(pool_grantable(&s->pool, client));
+	c->knows_slabs = !s->pool.clients[client].held;
+	r.free = rswap_cpu32(grantable(c));
 	r.max_attach = rswap_cpu32(CONN_MAX_ATTACH);
 	memcpy(r.token, c->token, sizeof(r.token));
 	c->state = CONN_READY;
 	log_msg(LOG_INFO, "client %s (%s): authenticated, holds %u slabs", c->name, c->peer,
 		s->pool.clients[client].held);
-	if (send_msg(c, &r, sizeof(r)))
+	if (conn_send(c, &r, sizeof(r)))
 		conn_close(s, c, "cannot send WELCOME");
 }
 
 static void on_grant_req(struct conn *c, uint32_t seq)
 {
 	struct server *s = c->srv;
-	int64_t slab = pool_grant(&s->pool, c->client);
+	int64_t slab;
 
+	if (drain_refuses_grants(&s->drain)) {
+		s->stats.refused_total++;
+		s->pool.clients[c->client].refused_memory_total++;
+		conn_send_error(c, RSWAP_ERR_NO_MEMORY, RSWAP_MSG_GRANT_REQ, seq, "draining");
+		return;
+	}
+	slab = pool_grant(&s->pool, c->client);
 	if (slab < 0) {
 		s->stats.refused_total++;
-		send_error(c, (enum rswap_err)-slab, RSWAP_MSG_GRANT_REQ, seq,
+		conn_send_error(c, (enum rswap_err)-slab, RSWAP_MSG_GRANT_REQ, seq,
 			   slab == -RSWAP_ERR_QUOTA ? "quota reached" :
 			   slab == -RSWAP_ERR_NO_MEMORY ? "no free slab" : "cannot grant");
 		return;
@@ -317,13 +263,13 @@ static void on_grant_req(struct conn *c, uint32_t seq)
 	if (metalog_grant(&s->log, (uint32_t)slab, c->client)) {
 		pool_return(&s->pool, c->client, (uint32_t)slab);
 		log_msg(LOG_ERR, "metadata log write failed; grant refused");
-		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_GRANT_REQ, seq, "metadata log failed");
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_GRANT_REQ, seq, "metadata log failed");
 		return;
 	}
 	if (send_grant(c, (uint32_t)slab, 0, seq)) {
 		if (!metalog_free(&s->log, (uint32_t)slab, c->client))
 			pool_return(&s->pool, c->client, (uint32_t)slab);
-		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_GRANT_REQ, seq, "cannot register slab");
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_GRANT_REQ, seq, "cannot register slab");
 		return;
 	}
 	s->stats.grants_total++;
@@ -337,7 +283,12 @@ static void on_return(struct conn *c, const struct rswap_slab_msg *m, uint32_t s
 	struct rswap_slab_msg r;
 
 	if (!pool_slab_valid(&s->pool, slab) || s->pool.owner[slab] != c->client) {
-		send_error(c, RSWAP_ERR_NO_SLAB, RSWAP_MSG_RETURN, seq, "not your slab");
+		conn_send_error(c, RSWAP_ERR_NO_SLAB, RSWAP_MSG_RETURN, seq, "not your slab");
+		return;
+	}
+	/* A copy reads it: freed now, it could be granted and written meanwhile. */
+	if (migrate_busy(s, slab)) {
+		conn_send_error(c, RSWAP_ERR_STATE, RSWAP_MSG_RETURN, seq, "slab is being copied");
 		return;
 	}
 	if (c->slab_mr[slab]) {
@@ -345,7 +296,7 @@ static void on_return(struct conn *c, const struct rswap_slab_msg *m, uint32_t s
 		c->slab_mr[slab] = NULL;
 	}
 	if (metalog_free(&s->log, slab, c->client)) {
-		send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_RETURN, seq, "metadata log failed");
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_RETURN, seq, "metadata log failed");
 		return;
 	}
 	pool_return(&s->pool, c->client, slab);
@@ -353,8 +304,9 @@ static void on_return(struct conn *c, const struct rswap_slab_msg *m, uint32_t s
 	memset(&r, 0, sizeof(r));
 	rswap_hdr_init(&r.hdr, RSWAP_MSG_RETURNED, seq);
 	r.slab = rswap_cpu32(slab);
-	if (send_msg(c, &r, sizeof(r)))
+	if (conn_send(c, &r, sizeof(r)))
 		conn_close(s, c, "cannot send RETURNED");
+	drain_on_return(c, slab);
 }
 
 static void on_message(struct conn *c, const uint8_t *buf, uint32_t len)
@@ -368,7 +320,7 @@ static void on_message(struct conn *c, const uint8_t *buf, uint32_t len)
 		s->stats.malformed_total++;
 		log_msg(LOG_INFO, "client %s (%s): malformed message (%u bytes), refused",
 			c->name[0] ? c->name : "?", c->peer, len);
-		send_error(c, (enum rswap_err)-type, 0, 0,
+		conn_send_error(c, (enum rswap_err)-type, 0, 0,
 			   type == -RSWAP_ERR_VERSION ? "unsupported version" : "malformed");
 		if (c->state != CONN_READY)
 			c->close_after_send = true;
@@ -406,6 +358,15 @@ static void on_message(struct conn *c, const uint8_t *buf, uint32_t len)
 			c->reattach_seq = seq;
 			pump_reattach(c);
 			return;
+		case RSWAP_MSG_NOT_MOVED:
+			drain_on_not_moved(c, (const struct rswap_evacuate *)buf, seq);
+			return;
+		case RSWAP_MSG_MIGRATE_MAP:
+			migrate_on_map(c, (const struct rswap_migrate_map *)buf, seq);
+			return;
+		case RSWAP_MSG_MIGRATE:
+			migrate_on_migrate(c, (const struct rswap_migrate *)buf, seq);
+			return;
 		default:
 			break;
 		}
@@ -414,7 +375,7 @@ static void on_message(struct conn *c, const uint8_t *buf, uint32_t len)
 		return;
 	}
 	s->stats.protocol_errors_total++;
-	send_error(c, RSWAP_ERR_STATE, (unsigned int)type, seq, "not now");
+	conn_send_error(c, RSWAP_ERR_STATE, (unsigned int)type, seq, "not now");
 	if (c->state != CONN_READY)
 		c->close_after_send = true;
 }
@@ -519,6 +480,7 @@ static void conn_free(struct conn *c)
 		if (c->slab_mr[i])
 			ibv_dereg_mr(c->slab_mr[i]);
 	free(c->slab_mr);
+	free(c->map_bits);
 	if (c->recv_mr)
 		ibv_dereg_mr(c->recv_mr);
 	if (c->send_mr)
@@ -549,6 +511,7 @@ static void conn_destroy(struct server *s, struct conn *c)
 	if (c->destroyed)
 		return;
 	c->destroyed = true;
+	drain_on_close(c);
 	for (pp = &s->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -623,6 +586,8 @@ static int conn_attach(struct server *s, struct rdma_cm_id *id, const struct rsw
 	char peer[64];
 	const char *why;
 
+	/* A migration's QP only receives WRITEs, which take no responder
+	 * resources: the same setup serves it. */
 	if (!owner) {
 		why = "unknown attach token";
 		goto out_refuse;
@@ -639,6 +604,7 @@ static int conn_attach(struct server *s, struct rdma_cm_id *id, const struct rsw
 	a->owner = owner;
 	a->id = id;
 	a->queue = rswap_le16(req->queue);
+	peer_name(id, a->peer, sizeof(a->peer));
 	a->next = owner->attached;
 	owner->attached = a;
 	owner->n_attached++;
@@ -651,8 +617,12 @@ static int conn_attach(struct server *s, struct rdma_cm_id *id, const struct rsw
 	if (rdma_create_qp(id, owner->pd, &attr) || rdma_accept(id, &param))
 		goto out_free;
 	s->stats.attached_qps_total++;
-	log_msg(LOG_DEBUG, "client %s (%s): queue %u attached (%u queue pairs)", owner->name,
-		owner->peer, a->queue, owner->n_attached + 1);
+	if (a->queue == RSWAP_QUEUE_MIGRATION)
+		log_msg(LOG_INFO, "client %s (%s): migration queue pair from %s attached",
+			owner->name, owner->peer, a->peer);
+	else
+		log_msg(LOG_DEBUG, "client %s (%s): queue %u attached (%u queue pairs)",
+			owner->name, owner->peer, a->queue, owner->n_attached + 1);
 	return 0;
 
 out_free:
@@ -705,6 +675,10 @@ int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size
 	c->id = id;
 	id->context = c;
 	c->client = POOL_NONE;
+	c->serial = ++s->next_serial;
+	c->map_slab = POOL_NONE;
+	c->copied_slab = POOL_NONE;
+	c->evac_slab = POOL_NONE;
 	peer_name(id, c->peer, sizeof(c->peer));
 	c->slab_mr = calloc(s->pool.n_slabs, sizeof(*c->slab_mr));
 	if (!c->slab_mr)
@@ -795,6 +769,16 @@ void conn_cm_event(struct server *s, void *ctx, struct rdma_cm_event *ev)
 	} else if (ev->event != RDMA_CM_EVENT_ESTABLISHED) {
 		log_msg(LOG_DEBUG, "client %s: CM event %s", c->name, rdma_event_str(ev->event));
 	}
+}
+
+struct conn *conn_by_serial(struct server *s, uint64_t serial)
+{
+	struct conn *c;
+
+	for (c = s->conns; c; c = c->next)
+		if (c->serial == serial)
+			return c->state == CONN_READY ? c : NULL;
+	return NULL;
 }
 
 unsigned int conn_count_for(struct server *s, uint32_t client)

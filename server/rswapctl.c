@@ -13,21 +13,22 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "admin_frame.h"
+#include "admin_client.h"
 #include "rswap.pb-c.h"
 #include "rswap_wire.h"
+#include "rswapctl.h"
 #include "settings.h"
 
 #define DEFAULT_SERVER "127.0.0.1:7472"
-#define TIMEOUT_S 5
 
-static const char *server_arg = DEFAULT_SERVER;
+static char server_host[SETTINGS_ADDR_MAX], server_port[8];
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-"Usage: rswapctl [--server ADDR:PORT] [--json] COMMAND\n"
-"Ask a running rswap-server about itself through its admin API.\n"
+"Usage: rswapctl [--server ADDR:PORT] [--json] COMMAND [--partial]\n"
+"Ask a running rswap-server about itself through its admin API, or have it\n"
+"move its slabs to the other servers of the pool.\n"
 "\n"
 "Commands:\n"
 "  status     memory, slabs held and free, clients, connections, uptime\n"
@@ -35,136 +36,54 @@ static void usage(FILE *out)
 "             and which client holds which slab\n"
 "  clients    the clients the server knows (held across restarts)\n"
 "  metrics    the Prometheus text the server serves at GET /metrics\n"
+"  drain      empty the server: its clients move every slab held there to\n"
+"             other servers (copied server to server over RDMA, no page goes\n"
+"             through the client); it grants nothing from then on, until\n"
+"             undrain or a restart. Refused, with nothing changed, when its\n"
+"             --peer servers have no room for all of it (--partial: move what\n"
+"             fits). Prints progress each second and what remains, and why\n"
+"  rebalance  move slabs from the server and each of its --peer servers, one\n"
+"             after the other, until none holds more than its fair share of\n"
+"             the pool's used memory; grants go on\n"
+"  undrain    the server grants slabs again (a running drain stops asking)\n"
+"  drain-status  the last or running drain or rebalance: slabs moved, MiB\n"
+"             copied, what remains and why\n"
 "\n"
 "Options:\n"
 "  --server ADDR:PORT  the server's --admin address (default " DEFAULT_SERVER ")\n"
-"  --json              print JSON instead of text (status, stats, clients)\n"
+"  --json              print JSON instead of text (status, stats, clients;\n"
+"                      drain and rebalance: the final status)\n"
+"  --partial           drain: move what the peers have room for\n"
 "  -h, --help          this text\n"
 "\n"
-"Exit status: 0 answered, 1 the server could not be reached or refused,\n"
-"2 usage.\n");
+"Exit status: 0 answered (drain, rebalance: nothing remains to move), 1 the\n"
+"server could not be reached or refused (drain, rebalance: or something\n"
+"remains), 2 usage.\n");
 }
 
-static int dial(void)
+Rswap__AdminResponse *ctl_ask(const char *host, const char *port, Rswap__AdminRequest *req,
+			      int timeout_ms)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct timeval tv = { .tv_sec = TIMEOUT_S };
-	char host[SETTINGS_ADDR_MAX], port[8];
-	struct addrinfo *res;
-	int fd, ret;
+	Rswap__AdminResponse *resp;
+	char err[512];
 
-	if (parse_hostport(server_arg, host, sizeof(host), port, sizeof(port))) {
-		fprintf(stderr, "rswapctl: --server wants ADDR:PORT, got '%s'\n", server_arg);
-		exit(2);
+	resp = admin_ask(host, port, req, timeout_ms, err, sizeof(err));
+	if (!resp) {
+		fprintf(stderr, "rswapctl: %s%s\n", err, strstr(err, "cannot reach") ?
+			" (is rswap-server running? its --admin address?)" : "");
+		return NULL;
 	}
-	ret = getaddrinfo(host, port, &hints, &res);
-	if (ret) {
-		fprintf(stderr, "rswapctl: %s: %s\n", server_arg, gai_strerror(ret));
-		return -1;
+	if (resp->resp_case == RSWAP__ADMIN_RESPONSE__RESP_ERROR) {
+		fprintf(stderr, "rswapctl: %s:%s refused: %s\n", host, port, resp->error->message);
+		rswap__admin_response__free_unpacked(resp, NULL);
+		return NULL;
 	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
-	    connect(fd, res->ai_addr, res->ai_addrlen)) {
-		fprintf(stderr, "rswapctl: cannot reach the admin API at %s: %s "
-			"(is rswap-server running? its --admin address?)\n", server_arg,
-			strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		freeaddrinfo(res);
-		return -1;
-	}
-	freeaddrinfo(res);
-	return fd;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Read one whole frame; NULL if the peer closes first or sends junk. */
-static uint8_t *read_frame(int fd, uint32_t *len)
-{
-	size_t cap = 4096, have = 0;
-	uint8_t *buf = malloc(cap);
-
-	while (buf) {
-		enum frame_status st = admin_frame_parse(buf, have, len);
-		ssize_t n;
-
-		if (st == FRAME_DONE)
-			return buf;
-		if (st != FRAME_MORE) {
-			fprintf(stderr, "rswapctl: bad answer from the server\n");
-			break;
-		}
-		if (have == cap) {
-			uint8_t *nb = cap * 2 > ADMIN_FRAME_MAX + ADMIN_FRAME_HDR ? NULL :
-				realloc(buf, cap * 2);
-
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		n = recv(fd, buf + have, cap - have, 0);
-		if (n <= 0) {
-			fprintf(stderr, "rswapctl: %s\n", n ? strerror(errno) :
-				"the server closed the connection");
-			break;
-		}
-		have += (size_t)n;
-	}
-	free(buf);
-	return NULL;
+	return resp;
 }
 
 static Rswap__AdminResponse *ask(Rswap__AdminRequest *req)
 {
-	size_t len = rswap__admin_request__get_packed_size(req);
-	uint8_t *out = malloc(ADMIN_FRAME_HDR + len), *in;
-	Rswap__AdminResponse *resp = NULL;
-	uint32_t in_len;
-	int fd = dial();
-
-	if (fd < 0 || !out)
-		goto out;
-	admin_frame_header(out, (uint32_t)len);
-	rswap__admin_request__pack(req, out + ADMIN_FRAME_HDR);
-	if (write_all(fd, out, ADMIN_FRAME_HDR + len)) {
-		fprintf(stderr, "rswapctl: sending: %s\n", strerror(errno));
-		goto out;
-	}
-	in = read_frame(fd, &in_len);
-	if (!in)
-		goto out;
-	resp = rswap__admin_response__unpack(NULL, in_len, in + ADMIN_FRAME_HDR);
-	free(in);
-	if (!resp)
-		fprintf(stderr, "rswapctl: the server's answer does not parse\n");
-	else if (resp->resp_case == RSWAP__ADMIN_RESPONSE__RESP_ERROR) {
-		fprintf(stderr, "rswapctl: the server refused: %s\n", resp->error->message);
-		rswap__admin_response__free_unpacked(resp, NULL);
-		resp = NULL;
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	free(out);
-	return resp;
+	return ctl_ask(server_host, server_port, req, CTL_TIMEOUT_S * 1000);
 }
 
 static void hex(char *dst, const ProtobufCBinaryData *b)
@@ -176,7 +95,7 @@ static void hex(char *dst, const ProtobufCBinaryData *b)
 	dst[2 * i] = '\0';
 }
 
-static void json_str(const char *s)
+void ctl_json_str(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -196,15 +115,22 @@ static void json_status(const Rswap__ServerStatus *st)
 
 	hex(id, &st->server_id);
 	printf("{\"server_id\":\"%s\",\"version\":", id);
-	json_str(st->version);
+	ctl_json_str(st->version);
 	printf(",\"listen\":");
-	json_str(st->listen);
+	ctl_json_str(st->listen);
 	printf(",\"memory_bytes\":%llu,\"slab_bytes\":%llu,\"slabs_total\":%u,"
 	       "\"slabs_free\":%u,\"clients_known\":%u,\"connections\":%u,"
-	       "\"uptime_seconds\":%llu,\"backing_in_ram\":%s}",
+	       "\"uptime_seconds\":%llu,\"backing_in_ram\":%s,\"draining\":%s,\"peers\":[",
 	       (unsigned long long)st->memory_bytes, (unsigned long long)st->slab_bytes,
 	       st->slabs_total, st->slabs_free, st->clients_known, st->connections,
-	       (unsigned long long)st->uptime_seconds, st->backing_in_ram ? "true" : "false");
+	       (unsigned long long)st->uptime_seconds, st->backing_in_ram ? "true" : "false",
+	       st->draining ? "true" : "false");
+	for (size_t i = 0; i < st->n_peers; i++) {
+		if (i)
+			putchar(',');
+		ctl_json_str(st->peers[i]);
+	}
+	printf("]}");
 }
 
 static void json_clients(Rswap__ClientStats **c, size_t n)
@@ -216,7 +142,7 @@ static void json_clients(Rswap__ClientStats **c, size_t n)
 	for (i = 0; i < n; i++) {
 		hex(id, &c[i]->id);
 		printf("%s{\"id\":\"%s\",\"name\":", i ? "," : "", id);
-		json_str(c[i]->name);
+		ctl_json_str(c[i]->name);
 		printf(",\"quota_slabs\":%u,\"held_slabs\":%u,\"grants_total\":%llu,"
 		       "\"returns_total\":%llu,\"refused_quota_total\":%llu,"
 		       "\"refused_memory_total\":%llu,\"connections\":%u}",
@@ -243,6 +169,14 @@ static void text_status(const Rswap__ServerStatus *st)
 	       st->backing_in_ram ? "" : " (backing file NOT in RAM)");
 	printf("slabs        %u held, %u free\n", st->slabs_total - st->slabs_free, st->slabs_free);
 	printf("clients      %u known, %u RDMA connections\n", st->clients_known, st->connections);
+	if (st->draining)
+		printf("grants       refused: draining (rswapctl undrain)\n");
+	if (st->n_peers) {
+		printf("peers       ");
+		for (size_t i = 0; i < st->n_peers; i++)
+			printf(" %s", st->peers[i]);
+		printf("\n");
+	}
 }
 
 static void text_clients(Rswap__ClientStats **c, size_t n, uint64_t slab_bytes)
@@ -269,14 +203,17 @@ static void text_clients(Rswap__ClientStats **c, size_t n, uint64_t slab_bytes)
 static int metrics(void)
 {
 	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
-	char buf[4096];
-	int fd = dial(), in_body = 0;
+	char buf[4096], err[512];
+	int fd = admin_dial(server_host, server_port, CTL_TIMEOUT_S * 1000, err, sizeof(err)),
+	    in_body = 0;
 	ssize_t n;
 	size_t got = 0;
 
-	if (fd < 0)
+	if (fd < 0) {
+		fprintf(stderr, "rswapctl: %s\n", err);
 		return 1;
-	if (write_all(fd, req, sizeof(req) - 1)) {
+	}
+	if (admin_write_all(fd, req, sizeof(req) - 1)) {
 		close(fd);
 		return 1;
 	}
@@ -303,6 +240,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "partial", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -312,13 +250,24 @@ int main(int argc, char **argv)
 	Rswap__ClientsRequest clients = RSWAP__CLIENTS_REQUEST__INIT;
 	Rswap__AdminResponse *resp;
 	const char *cmd;
-	int json = 0, opt;
+
+	parse_hostport(DEFAULT_SERVER, server_host, sizeof(server_host), server_port,
+		       sizeof(server_port));
+	int json = 0, partial = 0, opt;
 	size_t i;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			server_arg = optarg;
+			if (parse_hostport(optarg, server_host, sizeof(server_host), server_port,
+					   sizeof(server_port))) {
+				fprintf(stderr, "rswapctl: --server wants ADDR:PORT, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'p':
+			partial = 1;
 			break;
 		case 'j':
 			json = 1;
@@ -336,8 +285,20 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind];
+	if (partial && strcmp(cmd, "drain")) {
+		fprintf(stderr, "rswapctl: --partial goes with drain only\n");
+		return 2;
+	}
 	if (!strcmp(cmd, "metrics"))
 		return metrics();
+	if (!strcmp(cmd, "drain"))
+		return ctl_drain(server_host, server_port, partial, json);
+	if (!strcmp(cmd, "rebalance"))
+		return ctl_rebalance(server_host, server_port, json);
+	if (!strcmp(cmd, "undrain"))
+		return ctl_undrain(server_host, server_port, json);
+	if (!strcmp(cmd, "drain-status"))
+		return ctl_drain_status(server_host, server_port, json);
 	if (!strcmp(cmd, "status")) {
 		req.req_case = RSWAP__ADMIN_REQUEST__REQ_STATUS;
 		req.status = &status;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* server: start-up, the io_uring event loop, the rdma_cm listener. */
 #include "server.h"
+#include "migrate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,9 +29,12 @@ void log_msg(int level, const char *fmt, ...)
 	if (level > log_level)
 		return;
 	va_start(ap, fmt);
+	/* Copy threads log too: one line at a time. */
+	flockfile(stderr);
 	fputs("rswap-server: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 	va_end(ap);
 }
 
@@ -108,10 +112,23 @@ static void sig_ready(struct loop_src *src)
 	struct server *s = (struct server *)((char *)src - offsetof(struct server, sig_src));
 	struct signalfd_siginfo si;
 
-	if (read(src->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		log_msg(LOG_INFO, "signal %u: stopping", si.ssi_signo);
-		s->stop = true;
+	if (read(src->fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return;
+	if (si.ssi_signo == SIGTERM && s->set.drain_on_stop && !s->drain.exit_when_done) {
+		char err[512];
+
+		/* partial: move what fits, then stop either way */
+		if (drain_start(s, false, true, err, sizeof(err)))
+			log_msg(LOG_ERR, "SIGTERM: cannot drain (%s): stopping", err);
+		s->drain.exit_when_done = true;
+		if (s->drain.state == DRAIN_RUNNING && !s->drain.rebalance) {
+			log_msg(LOG_INFO, "SIGTERM: draining before stopping (SIGTERM again "
+				"stops at once)");
+			return;
+		}
 	}
+	log_msg(LOG_INFO, "signal %u: stopping", si.ssi_signo);
+	s->stop = true;
 }
 
 static int listen_rdma(struct server *s, char *err, size_t err_size)
@@ -177,7 +194,11 @@ int server_start(struct server *s, char *err, size_t err_size)
 		snprintf(err, err_size, "io_uring: no room to watch signals");
 		return -1;
 	}
-	if (listen_rdma(s, err, err_size))
+	if (drain_init(s)) {
+		snprintf(err, err_size, "out of memory for the drain tables");
+		return -1;
+	}
+	if (listen_rdma(s, err, err_size) || migrate_start(s, err, err_size))
 		return -1;
 	return admin_start(s, err, err_size);
 }
@@ -218,6 +239,8 @@ void server_stop(struct server *s)
 {
 	struct io_uring_cqe *cqe;
 
+	/* Copies first: they read slabs that close with their connections. */
+	migrate_stop(s);
 	conn_close_all(s);
 	admin_stop(s);
 	io_uring_submit(&s->ring);
@@ -244,4 +267,5 @@ void server_stop(struct server *s)
 	if (s->sig_src.fd > 0)
 		close(s->sig_src.fd);
 	io_uring_queue_exit(&s->ring);
+	drain_fini(s);
 }

@@ -19,6 +19,7 @@
 
 #include "auth.h"
 #include "backing.h"
+#include "drain.h"
 #include "metalog.h"
 #include "pool.h"
 #include "settings.h"
@@ -51,6 +52,10 @@ struct loop_src {
 	X(completion_errors_total, "failed RDMA work completions") \
 	X(attached_qps_total, "queue pairs attached to an authenticated connection") \
 	X(attach_refused_total, "queue pairs refused: unknown attach token, or too many") \
+	X(migrations_total, "slabs copied to another server (as the source)") \
+	X(migration_failures_total, "slab copies to another server that failed") \
+	X(migrated_pages_total, "pages copied to other servers") \
+	X(evacuations_total, "EVACUATE requests sent to clients") \
 	X(admin_requests_total, "admin API requests answered") \
 	X(admin_malformed_total, "admin API requests refused as malformed")
 
@@ -79,6 +84,11 @@ struct server {
 	uint64_t started_ns;
 	struct conn *conns;		/* list of live connections */
 	unsigned int n_conns;
+	uint64_t next_serial;		/* connections' serial numbers */
+	struct loop_src mig_src;	/* eventfd: a copy to another server ended */
+	struct migration *migrations;	/* copies running or to be answered */
+	struct drain drain;
+	uint64_t evac_seq;		/* hdr.seq of EVACUATEs */
 	bool stop;
 	struct server_stats stats;
 };

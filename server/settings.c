@@ -43,13 +43,23 @@ void settings_usage(FILE *out)
 "  --quota SIZE         most memory one client may hold (default: all)\n"
 "  --max-clients N      clients known at once (default %d)\n"
 "  --meta PATH          metadata log (default: BACKING.meta)\n"
+"  --peer ADDR:PORT     the admin address of another server of the pool\n"
+"                       (repeatable, up to %d): a drain asks the peers for\n"
+"                       their free memory first and refuses if it does not\n"
+"                       fit; a rebalance computes the fair share with them\n"
+"  --drain-on-stop      on SIGTERM, move every slab to other servers first\n"
+"                       (what fits), then exit; a second SIGTERM exits at once\n"
 "  -v, --verbose        log every control message\n"
 "  -h, --help           this text\n"
 "\n"
 "SIZE takes a K, M, G or T suffix (powers of 1024).\n"
 "Signals: SIGTERM and SIGINT stop cleanly; clients' slabs stay in the\n"
-"backing file for the next start.\n",
-		DEFAULT_PORT, DEFAULT_ADMIN, DEFAULT_MAX_CLIENTS);
+"backing file for the next start (with --drain-on-stop, SIGTERM moves them\n"
+"to the peers first).\n"
+"Drain: 'rswapctl drain' has the clients move every slab held here to other\n"
+"servers, copied server to server over RDMA; meanwhile and after it, this\n"
+"server grants nothing ('rswapctl undrain' or a restart ends that).\n",
+		DEFAULT_PORT, DEFAULT_ADMIN, DEFAULT_MAX_CLIENTS, SETTINGS_PEERS_MAX);
 }
 
 int parse_size(const char *text, uint64_t *bytes)
@@ -141,7 +151,7 @@ static void defaults(struct settings *s)
 int settings_parse(struct settings *s, int argc, char **argv, char *err, size_t err_size)
 {
 	enum { O_LISTEN = 256, O_ADMIN, O_MEMORY, O_BACKING, O_SLAB, O_KEY, O_QUOTA,
-	       O_MAXCL, O_META };
+	       O_MAXCL, O_META, O_PEER, O_DRAIN_ON_STOP };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "admin", required_argument, NULL, O_ADMIN },
@@ -152,6 +162,8 @@ int settings_parse(struct settings *s, int argc, char **argv, char *err, size_t 
 		{ "quota", required_argument, NULL, O_QUOTA },
 		{ "max-clients", required_argument, NULL, O_MAXCL },
 		{ "meta", required_argument, NULL, O_META },
+		{ "peer", required_argument, NULL, O_PEER },
+		{ "drain-on-stop", no_argument, NULL, O_DRAIN_ON_STOP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -219,6 +231,26 @@ int settings_parse(struct settings *s, int argc, char **argv, char *err, size_t 
 			if (copy_path(s->meta, optarg, "--meta", err, err_size))
 				return -1;
 			break;
+		case O_PEER: {
+			struct settings_peer *p = &s->peers[s->n_peers];
+
+			if (s->n_peers == SETTINGS_PEERS_MAX) {
+				snprintf(err, err_size, "--peer: at most %d peers", SETTINGS_PEERS_MAX);
+				return -1;
+			}
+			if (parse_hostport(optarg, p->host, sizeof(p->host), p->port,
+					   sizeof(p->port)) || optarg[0] == ':') {
+				snprintf(err, err_size, "--peer: want the ADDR:PORT of another "
+					 "server's --admin, got '%s'", optarg);
+				return -1;
+			}
+			snprintf(p->text, sizeof(p->text), "%s", optarg);
+			s->n_peers++;
+			break;
+		}
+		case O_DRAIN_ON_STOP:
+			s->drain_on_stop = true;
+			break;
 		case 'v':
 			s->verbose = true;
 			break;
@@ -271,6 +303,14 @@ int settings_parse(struct settings *s, int argc, char **argv, char *err, size_t 
 			return -1;
 		}
 		snprintf(s->meta, sizeof(s->meta), "%s.meta", s->backing);
+	}
+	for (unsigned int i = 0; i < s->n_peers; i++) {
+		if (!strcmp(s->peers[i].host, s->admin_host) &&
+		    !strcmp(s->peers[i].port, s->admin_port)) {
+			snprintf(err, err_size, "--peer %s is this server's own --admin address",
+				 s->peers[i].text);
+			return -1;
+		}
 	}
 	if (!strcmp(s->meta, s->backing)) {
 		snprintf(err, err_size, "--meta and --backing are the same file");

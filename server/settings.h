@@ -10,6 +10,14 @@
 
 #define SETTINGS_ADDR_MAX 64
 #define SETTINGS_PATH_MAX 4096
+#define SETTINGS_PEERS_MAX 16
+
+/* Another server of the pool, by its admin API address. */
+struct settings_peer {
+	char host[SETTINGS_ADDR_MAX];
+	char port[8];
+	char text[SETTINGS_ADDR_MAX + 8];	/* as given: HOST:PORT */
+};
 
 struct settings {
 	char listen_host[SETTINGS_ADDR_MAX];	/* RDMA (rdma_cm) address */
@@ -23,6 +31,9 @@ struct settings {
 	char backing[SETTINGS_PATH_MAX];	/* file holding the memory */
 	char meta[SETTINGS_PATH_MAX];		/* metadata log */
 	char key_file[SETTINGS_PATH_MAX];
+	struct settings_peer peers[SETTINGS_PEERS_MAX];	/* --peer */
+	unsigned int n_peers;
+	bool drain_on_stop;			/* SIGTERM drains, then exits */
 	bool help;
 	bool verbose;
 };

@@ -17,6 +17,20 @@
  *            pages written on one read back right on the others; a wrong
  *            token is refused; once the connection ends, the server ends
  *            its queue pairs and refuses its token
+ *   migrate  with a connection to --server (A) and to --target (B): write
+ *            pages into some slots of a slab on A and junk into the others,
+ *            canaries into a slab on B; MIGRATE_MAP and MIGRATE have A copy
+ *            the used slots into B's slab server to server; B's slab must
+ *            then hold exactly the used slots' pages and the canaries
+ *            elsewhere. Refusals: MIGRATE without a map (STATE), a map or a
+ *            MIGRATE of a slab not ours (NO_SLAB), a map beyond the slab
+ *            (MALFORMED), a wrong attach token (INTERNAL)
+ *   evacuee  hold --slabs slabs on --server with pages (the last one empty),
+ *            write --ready FILE, then answer the server's EVACUATEs as
+ *            rswap.ko does: a slab granted on a --target (connected at the
+ *            first EVACUATE), the map, MIGRATE, the copy checked, RETURN
+ *            (an empty slab is returned at once); NOT_MOVED when no target
+ *            has room. Done when every slab moved, or --timeout seconds
  *
  * Exit status: 0 when what was checked held, 1 when it did not, 2 on usage.
  */
@@ -33,6 +47,7 @@
 #include <rdma/rdma_cma.h>
 
 #include "page_pattern.h"
+#include "pagetest_migrate.h"
 #include "tool_args.h"
 #include "rswap_client.h"
 
@@ -57,9 +72,12 @@ struct page_loc {
 };
 
 struct opts {
-	const char *cmd, *host, *port, *key_file, *state;
-	uint32_t pages, zero_pct;
+	const char *cmd, *host, *port, *key_file, *state, *ready;
+	uint32_t pages, zero_pct, slabs, timeout_s;
 	uint64_t seed;
+	char target_buf[PT_TARGETS_MAX][64];
+	struct pt_endpoint targets[PT_TARGETS_MAX];
+	unsigned int n_targets;
 };
 
 static void usage(FILE *out)
@@ -67,6 +85,9 @@ static void usage(FILE *out)
 	fprintf(out,
 "Usage: rswap_pagetest store|verify|steal|badkey|garbage|attach --server ADDR:PORT\n"
 "                      --key FILE --state FILE [--pages N] [--zero-pct P] [--seed S]\n"
+"       rswap_pagetest migrate --server ADDR:PORT --target ADDR:PORT --key FILE\n"
+"       rswap_pagetest evacuee --server ADDR:PORT --target ADDR:PORT... --key FILE\n"
+"                      --ready FILE [--slabs N] [--timeout SECONDS]\n"
 "Store patterned pages in rswap-server and check every one; see the source's\n"
 "header for what each command checks. Exit 0: held, 1: did not, 2: usage.\n");
 }
@@ -510,6 +531,22 @@ out:
 	return 1;
 }
 
+/* "ADDR:PORT" into @host and *port (pointing into @host): 0, or -1 said. */
+static int split_hostport(const char *text, char *host, size_t size, const char **port)
+{
+	char *colon;
+
+	snprintf(host, size, "%s", text);
+	colon = strrchr(host, ':');
+	if (!colon) {
+		fprintf(stderr, "rswap_pagetest: want ADDR:PORT, got '%s'\n", text);
+		return -1;
+	}
+	*colon = '\0';
+	*port = colon + 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -519,14 +556,18 @@ int main(int argc, char **argv)
 		{ "pages", required_argument, NULL, 'n' },
 		{ "zero-pct", required_argument, NULL, 'z' },
 		{ "seed", required_argument, NULL, 'r' },
+		{ "target", required_argument, NULL, 't' },
+		{ "ready", required_argument, NULL, 'y' },
+		{ "slabs", required_argument, NULL, 'b' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct opts o = { .pages = 10000, .zero_pct = 30 };
+	struct opts o = { .pages = 10000, .zero_pct = 30, .slabs = 3, .timeout_s = 60 };
+	struct pt_migrate_opts mo;
 	char hostbuf[64], err[256];
 	uint64_t v;
 	struct auth_key key;
-	char *colon;
 	int opt;
 
 	if (argc < 2 || argv[1][0] == '-') {
@@ -540,15 +581,30 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			snprintf(hostbuf, sizeof(hostbuf), "%s", optarg);
-			colon = strrchr(hostbuf, ':');
-			if (!colon) {
-				fprintf(stderr, "--server wants ADDR:PORT\n");
+			if (split_hostport(optarg, hostbuf, sizeof(hostbuf), &o.port))
 				return 2;
-			}
-			*colon = '\0';
 			o.host = hostbuf;
-			o.port = colon + 1;
+			break;
+		case 't':
+			if (o.n_targets == PT_TARGETS_MAX ||
+			    split_hostport(optarg, o.target_buf[o.n_targets],
+					   sizeof(o.target_buf[0]), &o.targets[o.n_targets].port))
+				return 2;
+			o.targets[o.n_targets].host = o.target_buf[o.n_targets];
+			o.n_targets++;
+			break;
+		case 'y':
+			o.ready = optarg;
+			break;
+		case 'b':
+			if (tool_parse_u64("rswap_pagetest", "--slabs", optarg, 64, &v) || !v)
+				return 2;
+			o.slabs = (uint32_t)v;
+			break;
+		case 'T':
+			if (tool_parse_u64("rswap_pagetest", "--timeout", optarg, 3600, &v) || !v)
+				return 2;
+			o.timeout_s = (uint32_t)v;
 			break;
 		case 'k':
 			o.key_file = optarg;
@@ -580,7 +636,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!o.host || !o.key_file || (!o.state && strcmp(o.cmd, "badkey") &&
-				       strcmp(o.cmd, "garbage") && strcmp(o.cmd, "attach")) || !o.pages || o.zero_pct > 100) {
+				       strcmp(o.cmd, "garbage") && strcmp(o.cmd, "attach") &&
+				       strcmp(o.cmd, "migrate") && strcmp(o.cmd, "evacuee")) ||
+	    ((!strcmp(o.cmd, "migrate") || !strcmp(o.cmd, "evacuee")) && !o.n_targets) ||
+	    (!strcmp(o.cmd, "evacuee") && !o.ready) || !o.pages || o.zero_pct > 100) {
 		usage(stderr);
 		return 2;
 	}
@@ -600,6 +659,14 @@ int main(int argc, char **argv)
 		return cmd_garbage(&o, &key);
 	if (!strcmp(o.cmd, "attach"))
 		return cmd_attach(&o, &key);
+	mo = (struct pt_migrate_opts){ .source = { o.host, o.port }, .targets = o.targets,
+				       .n_targets = o.n_targets, .seed = o.seed,
+				       .slabs = o.slabs, .timeout_s = o.timeout_s,
+				       .ready = o.ready };
+	if (!strcmp(o.cmd, "migrate"))
+		return pagetest_migrate(&mo, &key);
+	if (!strcmp(o.cmd, "evacuee"))
+		return pagetest_evacuee(&mo, &key);
 	usage(stderr);
 	return 2;
 }

@@ -3,9 +3,11 @@
 # again on the same backing file and every page is still there (new rkeys);
 # another client cannot read the first one's slab with its rkey; a wrong key
 # and malformed control messages are refused while the server keeps serving;
-# extra queue pairs join a connection only with its attach token.
+# extra queue pairs join a connection only with its attach token; slabs
+# move server to server (MIGRATE), and a drain empties a server through its
+# client's answers to EVACUATE, refused up front when the peers lack room.
 # vm-memory: 1G
-# vm-timeout: 300
+# vm-timeout: 480
 
 key=/tmp/rswap.key
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key"
@@ -103,5 +105,101 @@ check earlier-client-intact rswap_pagetest verify --server "$(host_addr 1):7481"
 kill -TERM $small_pid
 wait $small_pid
 
+# ---- Slabs move server to server: A copies into B over RDMA on the
+# client's behalf; then A is drained into B and C by EVACUATE.
+a_addr=$(host_addr 1):7491
+a_admin=127.0.0.1:7492
+b_admin=127.0.0.1:7502
+c_admin=127.0.0.1:7512
+counter() { rswapctl --server "$1" --json stats | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
+# start_peer NAME HOST-NUMBER RDMA-PORT ADMIN MEMORY [OPTS...]: pid in $peer_pid
+start_peer() {
+	local name=$1 n=$2 port=$3 admin=$4 mem=$5
+	shift 5
+	on_host "$name" exec rswap-server --listen "$(host_addr "$n"):$port" --admin "$admin" \
+		--memory "$mem" --slab-size 1M --backing "/dev/shm/rswap-$name-$port" \
+		--key-file "$key" "$@" >> "/tmp/$name-$port.log" 2>&1 &
+	peer_pid=$!
+	wait_for 20 sh -c "rdma resource show cm_id | grep -q 'LISTEN.*pid $peer_pid '"
+}
+check add-host-2 host_add mem2 2
+check add-host-3 host_add mem3 3
+check server-a-starts start_peer mem1 1 7491 "$a_admin" 16M --peer "$b_admin" --peer "$c_admin"
+a_pid=$peer_pid
+check server-b-starts start_peer mem2 2 7471 "$b_admin" 4M
+b_pid=$peer_pid
+check migrate-server-to-server rswap_pagetest migrate --server "$a_addr" \
+	--target "$(host_addr 2):7471" --key "$key"
+check_eq migration-counted 1 "$(counter "$a_admin" migrations_total)"
+check_eq migration-pages-counted 169 "$(counter "$a_admin" migrated_pages_total)"
+check_eq migration-failure-counted 1 "$(counter "$a_admin" migration_failures_total)"
+check_eq wrong-token-refused-by-target 1 "$(counter "$b_admin" attach_refused_total)"
+check_eq migration-qp-attached-on-target 1 "$(counter "$b_admin" attached_qps_total)"
+check migration-logged grep -q 'migrated slab .* 169 pages in .* MiB/s' /tmp/mem1-7491.log
+check migration-qp-logged grep -q 'migration queue pair from' /tmp/mem2-7471.log
+
+# A client holds 6 slabs on A (5 with pages, 1 empty); B has room for 4 and
+# C is down: the drain is refused and nothing changes.
+rm -f /tmp/evacuee.ready
+rswap_pagetest evacuee --server "$a_addr" --target "$(host_addr 2):7471" \
+	--target "$(host_addr 3):7471" --key "$key" --slabs 6 --ready /tmp/evacuee.ready \
+	--timeout 150 > /tmp/evacuee.txt 2>&1 &
+evacuee_pid=$!
+check evacuee-holds-slabs wait_for 60 test -e /tmp/evacuee.ready
+rswapctl --server "$a_admin" drain > /tmp/refused.txt 2>&1
+check_eq drain-refused-exit-1 1 $?
+cat /tmp/refused.txt
+check drain-refused-says-why grep -q "drain refused: 6 slabs (6 MiB) held here, the peers have room for 4 (4 MiB): $b_admin 4 free, $c_admin unreachable. Add memory" /tmp/refused.txt
+check drain-refused-changed-nothing sh -c "rswapctl --server $a_admin status | grep -q 'slabs        6 held' &&
+	rswapctl --server $a_admin drain-status | grep -q 'state        idle' &&
+	rswapctl --server $a_admin --json status | grep -q '\"draining\":false'"
+check_eq no-evacuate-sent 0 "$(counter "$a_admin" evacuations_total)"
+
+check server-c-starts start_peer mem3 3 7471 "$c_admin" 8M
+c_pid=$peer_pid
+rswapctl --server "$a_admin" drain > /tmp/drain.txt 2>&1
+check_eq drain-exit-0 0 $?
+cat /tmp/drain.txt
+check drain-summary grep -q "^drained $a_admin: 6 slabs moved, .* MiB copied server to server in .* s (.* MiB/s); nothing remains here" /tmp/drain.txt
+wait "$evacuee_pid"
+check_eq evacuee-moved-every-slab 0 $?
+cat /tmp/evacuee.txt
+check evacuee-checked-copies grep -q "evacuee: 6 slabs moved (.* pages copied server to server, checked on the targets), 0 not moved, 0 still held" /tmp/evacuee.txt
+check drained-server-holds-none sh -c "rswapctl --server $a_admin status | grep -q 'slabs        0 held'"
+check_eq evacuations-counted 6 "$(counter "$a_admin" evacuations_total)"
+check drain-status-done sh -c "rswapctl --server $a_admin drain-status | grep -q 'state        done (drain)'"
+check drain-status-json sh -c "rswapctl --server $a_admin --json drain-status | grep -q '\"slabs_moved\":6,.*\"refusing_grants\":true'"
+check peers-hold-the-slabs sh -c "rswapctl --server $b_admin status | grep -q 'slabs        4 held' &&
+	rswapctl --server $c_admin status | grep -q 'slabs        1 held'"
+rswap_pagetest store --server "$a_addr" --key "$key" --state /tmp/d.state --pages 10 \
+	--zero-pct 0 > /tmp/draining.txt 2>&1
+check_eq drained-server-refuses-grants 1 $?
+check grant-refusal-says-draining grep -q "server refused: draining" /tmp/draining.txt
+check undrain sh -c "rswapctl --server $a_admin undrain | grep -q 'grants slabs again'"
+check grants-after-undrain rswap_pagetest store --server "$a_addr" --key "$key" \
+	--state /tmp/d.state --pages 10 --zero-pct 0
+
+# --drain-on-stop: SIGTERM moves what is held, then the server exits.
+kill -TERM "$a_pid"; wait "$a_pid"
+check restart-a-drain-on-stop start_peer mem1 1 7491 "$a_admin" 16M --peer "$c_admin" \
+	--drain-on-stop
+a_pid=$peer_pid
+rm -f /tmp/evacuee.ready
+rswap_pagetest evacuee --server "$a_addr" --target "$(host_addr 3):7471" --key "$key" \
+	--slabs 3 --ready /tmp/evacuee.ready --timeout 100 > /tmp/evacuee2.txt 2>&1 &
+evacuee_pid=$!
+check evacuee-2-holds-slabs wait_for 60 test -e /tmp/evacuee.ready
+kill -TERM "$a_pid"
+wait "$a_pid"
+check_eq drain-on-stop-exit-0 0 $?
+wait "$evacuee_pid"
+check_eq drain-on-stop-moved-every-slab 0 $?
+cat /tmp/evacuee2.txt
+check drain-on-stop-logged grep -q 'drain on stop finished' /tmp/mem1-7491.log
+kill -TERM "$b_pid" "$c_pid"
+wait "$b_pid" "$c_pid"
+
 echo "---- server log"
 cat /tmp/server.log
+echo "---- drain logs"
+cat /tmp/mem1-7491.log /tmp/mem2-7471.log /tmp/mem3-7471.log

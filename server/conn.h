@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * conn: a client connection of rswap-server (see conn.c for the protocol),
+ * shared by the files that answer its messages: conn.c (hello, grants,
+ * returns, reattach), migrate.c (copying a slab to another server) and
+ * drain.c (asking clients to move their slabs).
+ */
+#ifndef RSWAP_CONN_H
+#define RSWAP_CONN_H
+
+#include <infiniband/verbs.h>
+#include <rdma/rdma_cma.h>
+
+#include "server.h"
+
+/* RECVs kept posted: clients send one request at a time; the rest is
+ * headroom for a burst, or junk, before we answer. */
+#define CONN_RECV_DEPTH 16
+/* SENDs in flight: a REATTACH answer streams through these. */
+#define CONN_SEND_DEPTH 16
+#define CONN_CQ_DEPTH (CONN_RECV_DEPTH + CONN_SEND_DEPTH)
+/* Completions handled per poll call. */
+#define CONN_POLL_BATCH 16
+/* wr_id: RECV slots are 0..RECV_DEPTH-1, SEND slots follow. */
+#define WR_SEND_BASE CONN_RECV_DEPTH
+/* Queue pairs one connection may attach: one per client CPU, with room. */
+#define CONN_MAX_ATTACH 64
+/* READs a client may have outstanding on one QP. */
+#define CONN_RD_ATOMIC 16
+
+enum conn_state {
+	CONN_NEW,		/* waiting for HELLO */
+	CONN_CHALLENGED,	/* CHALLENGE sent, waiting for AUTH */
+	CONN_READY,		/* authenticated */
+	CONN_CLOSING,		/* disconnect asked; waiting for the CM */
+};
+
+/* The first member of both kinds of cm id context. */
+enum conn_kind {
+	KIND_CONN,		/* struct conn: the control connection */
+	KIND_ATTACHED,		/* struct attached_qp */
+};
+
+struct conn {
+	enum conn_kind kind;
+	struct conn *next;
+	struct server *srv;
+	struct rdma_cm_id *id;
+	struct ibv_pd *pd;
+	struct ibv_comp_channel *chan;
+	struct ibv_cq *cq;
+	struct loop_src src;
+	enum conn_state state;
+	bool close_after_send;		/* an ERROR ends this connection */
+	bool destroyed;
+	char peer[64];
+
+	uint8_t recv_buf[CONN_RECV_DEPTH][RSWAP_MSG_MAX];
+	uint8_t send_buf[CONN_SEND_DEPTH][RSWAP_MSG_MAX];
+	struct ibv_mr *recv_mr;
+	struct ibv_mr *send_mr;
+	unsigned int send_inflight;
+	unsigned int send_next;
+
+	uint8_t client_id[RSWAP_ID_LEN];
+	char name[RSWAP_NAME_LEN];
+	uint32_t client;		/* pool index once READY */
+	uint8_t nonce[RSWAP_NONCE_LEN];
+	struct ibv_mr **slab_mr;	/* per slab, registered for this client */
+
+	bool reattaching;
+	uint32_t reattach_cursor;	/* last slab sent, or POOL_NONE */
+	uint32_t reattach_count;
+	uint32_t reattach_seq;
+
+	/* queue pairs attached to this connection (conn_attach) */
+	uint8_t token[RSWAP_TOKEN_LEN];
+	struct attached_qp *attached;
+	unsigned int n_attached;
+
+	uint64_t serial;		/* unique for the server's life: finds it again */
+
+	/* moving slabs to another server (migrate.c) */
+	uint32_t map_slab;		/* slab of the pending MIGRATE_MAP, or POOL_NONE */
+	uint8_t *map_bits;		/* its used slots, a bit each */
+	bool migrating;			/* a copy runs for this connection */
+	uint32_t copied_slab;		/* last MIGRATED: slab, or POOL_NONE */
+	uint32_t copied_pages;		/* and its page count */
+
+	/* drain.c: may it be asked to move slabs? It knows their rkeys once
+	 * it has REATTACHed, or if it held none at WELCOME. */
+	bool knows_slabs;
+	/* drain.c: the one EVACUATE outstanding, or POOL_NONE */
+	uint32_t evac_slab;
+	uint64_t evac_sent_ns;
+};
+
+/* A queue pair attached to a connection: its cm id's context. */
+struct attached_qp {
+	enum conn_kind kind;
+	struct attached_qp *next;
+	struct conn *owner;
+	struct rdma_cm_id *id;
+	struct ibv_cq *cq;
+	unsigned int queue;		/* RSWAP_QUEUE_MIGRATION: a server copying in */
+	char peer[64];
+};
+
+
+/* Send @len bytes of @msg; -1 if every send slot is busy or posting failed. */
+int conn_send(struct conn *c, const void *msg, size_t len);
+/* Answer with an ERROR; a connection that cannot even send that is closed. */
+void conn_send_error(struct conn *c, enum rswap_err code, unsigned int ref_type, uint32_t seq,
+		     const char *text);
+/* The connection with @serial, if it is still READY; or NULL. */
+struct conn *conn_by_serial(struct server *s, uint64_t serial);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * drain: empty this server (drain) or bring it down to its fair share of
+ * the pool (rebalance) by asking the clients that own its slabs to move
+ * them (EVACUATE in proto/rswap_wire.h); the pages go server to server
+ * (migrate.h). Nothing here changes the slab table: a slab leaves only when
+ * its client RETURNs it, after it points at the copy, so an interrupted
+ * drain loses nothing.
+ *
+ * At most one EVACUATE is outstanding per connection, until the client
+ * RETURNs the slab (moved), answers NOT_MOVED (not moved; for lack of room
+ * its connection is not asked again), the connection ends (the slab may be
+ * asked again), or DRAIN_ANSWER_S pass (not moved). The pump sends the next
+ * ones; it runs when a drain starts, on each answer, when a connection
+ * becomes usable, and every second.
+ */
+#ifndef RSWAP_DRAIN_H
+#define RSWAP_DRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "drain_plan.h"
+#include "rswap_wire.h"
+
+struct server;
+struct conn;
+
+enum drain_state {
+	DRAIN_IDLE,			/* none since the start */
+	DRAIN_RUNNING,
+	DRAIN_DONE,
+};
+
+struct drain {
+	enum drain_state state;
+	bool rebalance;			/* else a drain */
+	bool refusing_grants;		/* a drain ran: no grants until undrain */
+	bool exit_when_done;		/* --drain-on-stop: stop the server after */
+	uint32_t goal;			/* slabs to move */
+	uint32_t moved;			/* RETURNed after an EVACUATE */
+	uint32_t not_moved;
+	uint32_t outstanding;		/* EVACUATEs unanswered */
+	uint32_t failed;		/* copies of evacuated slabs that failed */
+	uint64_t bytes_moved;
+	uint64_t pages_copied;
+	uint64_t started_ns, ended_ns;
+	uint8_t *asked;			/* per slab: EVACUATE sent in this drain */
+	uint8_t *left_reason;		/* per client: enum drain_reason + 1, or 0 */
+	bool *no_room;			/* per client: do not ask it again */
+	char note[1700];		/* said with the result (no peers, partial) */
+	char message[2200];		/* why it stopped, what remains */
+};
+
+int drain_init(struct server *s);
+void drain_fini(struct server *s);
+
+/*
+ * Start a drain (@rebalance false) or a rebalance: asks the peers for room
+ * first (blocking, bounded per peer). 0, or -1 with the refusal in @err;
+ * a refused drain changes nothing. A drain of the same kind already
+ * running is left as it is (0).
+ */
+int drain_start(struct server *s, bool rebalance, bool partial, char *err, size_t err_size);
+/* Take grants again; a running drain stops asking. */
+void drain_undrain(struct server *s);
+/* Send EVACUATEs while the goal allows; end the drain when nothing is left to ask. */
+void drain_pump(struct server *s);
+/* Every second: EVACUATEs unanswered too long count as not moved. */
+void drain_tick(struct server *s);
+
+static inline bool drain_refuses_grants(const struct drain *d)
+{
+	return d->refusing_grants;
+}
+
+/* From conn.c and migrate.c: */
+void drain_on_not_moved(struct conn *c, const struct rswap_evacuate *m, uint32_t seq);
+void drain_on_return(struct conn *c, uint32_t slab);
+void drain_on_close(struct conn *c);
+void drain_on_migrated(struct server *s, uint64_t conn_serial, uint32_t slab, bool failed);
+
+#endif

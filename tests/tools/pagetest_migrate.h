@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* rswap_pagetest's migrate and evacuee commands (see rswap_pagetest.c). */
+#ifndef RSWAP_PAGETEST_MIGRATE_H
+#define RSWAP_PAGETEST_MIGRATE_H
+
+#include <stdint.h>
+
+#include "auth.h"
+
+#define PT_TARGETS_MAX 4
+
+struct pt_endpoint {
+	const char *host, *port;
+};
+
+struct pt_migrate_opts {
+	struct pt_endpoint source;
+	const struct pt_endpoint *targets;
+	unsigned int n_targets;
+	uint64_t seed;
+	uint32_t slabs;		/* evacuee: slabs held on the source */
+	uint32_t timeout_s;	/* evacuee: give up after */
+	const char *ready;	/* evacuee: written once the slabs are filled */
+};
+
+int pagetest_migrate(const struct pt_migrate_opts *o, const struct auth_key *key);
+int pagetest_evacuee(const struct pt_migrate_opts *o, const struct auth_key *key);
+
+#endif

@@ -52,14 +52,6 @@ static time_t now_s(void)
 	return ts.tv_sec;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void admin_release(struct loop_src *src)
 {
 	struct admin_conn *a = (struct admin_conn *)src;
@@ -105,7 +97,7 @@ static void fill_status(struct server *s, Rswap__ServerStatus *st, char *listen,
 	for (uint32_t i = 0; i < s->pool.max_clients; i++)
 		st->clients_known += s->pool.clients[i].known;
 	st->connections = s->n_conns;
-	st->uptime_seconds = (now_ns() - s->started_ns) / 1000000000ull;
+	st->uptime_seconds = (mono_ns() - s->started_ns) / 1000000000ull;
 	st->backing_in_ram = s->mem.in_ram;
 	st->draining = drain_refuses_grants(&s->drain);
 	for (unsigned int i = 0; i < s->set.n_peers; i++)
@@ -118,7 +110,7 @@ static void fill_drain_status(struct server *s, Rswap__DrainStatus *st)
 {
 	static char *const states[] = { "idle", "running", "done" };
 	const struct drain *d = &s->drain;
-	uint64_t end = d->state == DRAIN_RUNNING ? now_ns() : d->ended_ns;
+	uint64_t end = d->state == DRAIN_RUNNING ? mono_ns() : d->ended_ns;
 
 	rswap__drain_status__init(st);
 	st->state = states[d->state];
@@ -521,7 +513,7 @@ int admin_start(struct server *s, char *err, size_t err_size)
 	struct addrinfo *res;
 	int fd, one = 1, ret;
 
-	s->started_ns = now_ns();
+	s->started_ns = mono_ns();
 	ret = getaddrinfo(s->set.admin_host, s->set.admin_port, &hints, &res);
 	if (ret) {
 		snprintf(err, err_size, "--admin %s:%s: %s", s->set.admin_host, s->set.admin_port,

@@ -16,14 +16,6 @@
 /* Each peer's admin API must answer within this; the loop waits for it. */
 #define DRAIN_PEER_TIMEOUT_MS 2000
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int drain_init(struct server *s)
 {
 	struct drain *d = &s->drain;

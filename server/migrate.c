@@ -87,14 +87,6 @@ struct mig_rdma {
 	bool connected;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int mig_fail(struct migration *m, const char *why)
 {
 	if (!m->failed) {
@@ -208,8 +200,6 @@ static int mig_reap(struct migration *m, struct mig_rdma *r, unsigned int *infli
 		if (waited >= MIG_COMP_TIMEOUT_MS)
 			return mig_fail(m, "copy failed: no completion");
 	}
-	if (n < 0)
-		return mig_fail(m, "copy failed: cannot poll");
 	for (k = 0; k < n; k++) {
 		(*inflight)--;
 		if (wc[k].status != IBV_WC_SUCCESS) {
@@ -318,6 +308,7 @@ static void mig_finish(struct server *s, struct migration *m)
 {
 	struct conn *c = conn_by_serial(s, m->conn_serial);
 	double secs = (double)m->elapsed_ns / 1e9;
+	struct rswap_migrated r;
 
 	if (m->failed) {
 		s->stats.migration_failures_total++;
@@ -342,8 +333,6 @@ static void mig_finish(struct server *s, struct migration *m)
 		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_MIGRATE, m->seq, m->why);
 		return;
 	}
-	struct rswap_migrated r;
-
 	memset(&r, 0, sizeof(r));
 	rswap_hdr_init(&r.hdr, RSWAP_MSG_MIGRATED, m->seq);
 	r.slab = rswap_cpu32(m->slab);

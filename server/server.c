@@ -38,6 +38,14 @@ void log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int loop_watch(struct server *s, struct loop_src *src)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);

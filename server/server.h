@@ -97,6 +97,9 @@ int server_start(struct server *s, char *err, size_t err_size);
 int server_run(struct server *s);
 void server_stop(struct server *s);
 
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t mono_ns(void);
+
 /* Arm a one-shot poll on @src. */
 int loop_watch(struct server *s, struct loop_src *src);
 /* Stop watching @src: release() runs once no poll refers to it. */

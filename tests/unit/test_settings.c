@@ -131,6 +131,18 @@ static void bad_command_lines(void **state)
 		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "stray" },
 		  "unexpected argument 'stray'" },
 		{ { "--memory", "1G", "--backing", "/b", "--key-file" }, "--key-file needs a value" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--peer", "nowhere" },
+		  "--peer: want the ADDR:PORT of another server's --admin, got 'nowhere'" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--peer", ":7482" },
+		  "--peer: want the ADDR:PORT" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--peer", "h:0" },
+		  "--peer: want the ADDR:PORT" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--peer",
+		    "127.0.0.1:7472" }, "--peer 127.0.0.1:7472 is this server's own --admin address" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--peer" },
+		  "--peer needs a value" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--drain-on-stop=1" },
+		  "unknown option" },
 	};
 	static struct settings s;
 	size_t i;
@@ -149,6 +161,36 @@ static void bad_command_lines(void **state)
 	}
 }
 
+/* --peer repeats up to SETTINGS_PEERS_MAX; --drain-on-stop is a flag. */
+static void peers_parse(void **state)
+{
+	static struct settings s;
+	char *argv[64] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file",
+			   "/k", "--drain-on-stop" };
+	char addrs[SETTINGS_PEERS_MAX + 1][32], err[200] = "";
+	int argc = 8, i;
+
+	(void)state;
+	assert_int_equal(parse(&s, argv, argc, err), 0);
+	assert_true(s.drain_on_stop);
+	assert_int_equal(s.n_peers, 0);
+	for (i = 0; i < SETTINGS_PEERS_MAX; i++) {
+		snprintf(addrs[i], sizeof(addrs[i]), "10.0.0.%d:7472", i + 1);
+		argv[argc++] = "--peer";
+		argv[argc++] = addrs[i];
+	}
+	assert_int_equal(parse(&s, argv, argc, err), 0);
+	assert_int_equal(s.n_peers, SETTINGS_PEERS_MAX);
+	assert_string_equal(s.peers[0].host, "10.0.0.1");
+	assert_string_equal(s.peers[0].port, "7472");
+	assert_string_equal(s.peers[SETTINGS_PEERS_MAX - 1].text, "10.0.0.16:7472");
+	snprintf(addrs[i], sizeof(addrs[i]), "10.0.1.1:7472");
+	argv[argc++] = "--peer";
+	argv[argc++] = addrs[i];
+	assert_int_equal(parse(&s, argv, argc, err), -1);
+	assert_non_null(strstr(err, "--peer: at most 16 peers"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +199,7 @@ int main(void)
 		cmocka_unit_test(good_command_line),
 		cmocka_unit_test(help_is_help),
 		cmocka_unit_test(bad_command_lines),
+		cmocka_unit_test(peers_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,7 @@
 /* An EVACUATE unanswered this long counts as not moved. */
 #define DRAIN_ANSWER_S 120
 /* Each peer's admin API must answer within this; the loop waits for it. */
-#define DRAIN_PEER_TIMEOUT_MS 2000
+#define DRAIN_PEER_TIMEOUT_MS 5000
 
 int drain_init(struct server *s)
 {

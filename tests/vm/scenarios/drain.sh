@@ -186,3 +186,7 @@ check swapoff swapoff /dev/rswap0
 check pool-empty-after-swapoff wait_for 30 servers_hold_none 1 2 3 4
 check module-unloads rmmod rswap
 stop_rswap_servers
+for n in 1 2 3 4; do
+	echo "---- /tmp/server-$n.log (end)"
+	tail -n 12 "/tmp/server-$n.log"
+done

@@ -194,7 +194,7 @@ out:
 		(unsigned long long)d->pages_copied, d->message);
 	if (d->exit_when_done) {
 		log_msg(LOG_INFO, "drain on stop finished: stopping");
-		s->stop = true;
+		d->stop_on_tick = true;
 	}
 }
 
@@ -256,6 +256,9 @@ void drain_tick(struct server *s)
 	uint64_t now = mono_ns();
 	struct conn *c;
 
+	/* A tick after the end: the last answers (RETURNED) have gone out. */
+	if (s->drain.stop_on_tick)
+		s->stop = true;
 	for (c = s->conns; c; c = c->next) {
 		if (c->evac_slab == POOL_NONE ||
 		    now - c->evac_sent_ns < DRAIN_ANSWER_S * 1000000000ull)

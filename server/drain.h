@@ -37,6 +37,7 @@ struct drain {
 	bool rebalance;			/* else a drain */
 	bool refusing_grants;		/* a drain ran: no grants until undrain */
 	bool exit_when_done;		/* --drain-on-stop: stop the server after */
+	bool stop_on_tick;		/* done: stop at the next tick */
 	uint32_t goal;			/* slabs to move */
 	uint32_t moved;			/* RETURNed after an EVACUATE */
 	uint32_t not_moved;

@@ -187,6 +187,7 @@ check pool-empty-after-swapoff wait_for 30 servers_hold_none 1 2 3 4
 check module-unloads rmmod rswap
 stop_rswap_servers
 for n in 1 2 3 4; do
-	echo "---- /tmp/server-$n.log (end)"
-	tail -n 12 "/tmp/server-$n.log"
+	echo "---- /tmp/server-$n.log (peers, admin refusals, end)"
+	grep -E 'peer |admin: ' "/tmp/server-$n.log" | tail -n 8
+	tail -n 6 "/tmp/server-$n.log"
 done

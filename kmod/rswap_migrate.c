@@ -7,9 +7,10 @@
  * names a page by (table entry, slot), and the move only changes what the
  * entry points at (DESIGN.md). For each request, one at a time:
  *
- *   1. a slab is granted on the server with the most room (not the source);
- *   2. the entry is frozen: no new page goes into it; rewrites of its pages
- *      take slots elsewhere and free theirs here; reads still go to it;
+ *   1. the entry is frozen: no new page goes into it; rewrites of its pages
+ *      take slots elsewhere and free theirs here; reads still go to it (an
+ *      empty slab simply goes back);
+ *   2. a slab is granted on the server with the most room (not the source);
  *   3. WRITEs already in flight into it are waited for (rswap_io_quiesce);
  *   4. the source gets the map of used slots and MIGRATE: it attaches a
  *      queue pair to our connection on the target (the target's attach
@@ -120,19 +121,19 @@ static int migrate_slab(struct rswap_dev *dev, struct rswap_server *src, u32 rem
 		/* Not in our table: nothing of ours is in it. */
 		return rswap_server_return(src, remote);
 	}
-	target = grant_target(dev, src, &tremote, &trkey, &taddr);
-	if (!target)
-		return -ENOSPC;
 	used = rswap_slab_freeze(dev, idx, src, remote);
 	if (used == -ENODATA) {
 		/* Empty: nothing to copy; it goes back as it is. */
-		drop_target(target, tremote);
 		return rswap_slab_give_back(dev, idx, src, false) ? 0 : -ENOTCONN;
 	}
 	if (used < 0) {
-		drop_target(target, tremote);
 		/* On its way back: the RETURN that follows answers the server. */
 		return used == -EALREADY ? 0 : used;
+	}
+	target = grant_target(dev, src, &tremote, &trkey, &taddr);
+	if (!target) {
+		rswap_slab_unfreeze(dev, idx);
+		return -ENOSPC;
 	}
 	/* WRITEs into the slab that began before the freeze land first. */
 	ret = rswap_io_quiesce(dev);

@@ -203,20 +203,30 @@ void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv, bool lo
 	}
 }
 
+/* Caller holds dev->lock: the table entry of @srv's slab @remote, or -ENOENT. */
+static int slab_index(struct rswap_dev *dev, struct rswap_server *srv, u32 remote)
+{
+	u32 i;
+
+	for (i = 0; i < dev->slots.max_slabs; i++)
+		if (dev->slabs[i].state != RSWAP_SLAB_FREE && dev->slabs[i].srv == srv &&
+		    dev->slabs[i].remote == remote)
+			return i;
+	return -ENOENT;
+}
+
 int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 remote,
 			u32 rkey, u64 addr)
 {
-	int ret = -ENOENT;
-	u32 i;
+	struct rswap_slab *slab;
+	int i;
 
 	if (!dev->slots_ready)
-		return ret;
+		return -ENOENT;
 	spin_lock(&dev->lock);
-	for (i = 0; i < dev->slots.max_slabs; i++) {
-		struct rswap_slab *slab = &dev->slabs[i];
-
-		if (slab->srv != srv || slab->remote != remote || slab->state == RSWAP_SLAB_FREE)
-			continue;
+	i = slab_index(dev, srv, remote);
+	if (i >= 0) {
+		slab = &dev->slabs[i];
 		slab->rkey = rkey;
 		slab->addr = addr;
 		if (slab->state == RSWAP_SLAB_DETACHED || slab->state == RSWAP_SLAB_LOST) {
@@ -224,11 +234,9 @@ int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 rem
 			if (!slab->frozen)
 				rswap_slots_activate(&dev->slots, i);
 		}
-		ret = 0;
-		break;
 	}
 	spin_unlock(&dev->lock);
-	return ret;
+	return i < 0 ? i : 0;
 }
 
 /* Caller holds dev->lock: @old no longer holds its slot. */
@@ -420,19 +428,12 @@ bool rswap_slab_give_back(struct rswap_dev *dev, u32 idx, struct rswap_server *s
 /* The table entry of @srv's slab @remote, or -ENOENT. */
 int rswap_slab_find(struct rswap_dev *dev, struct rswap_server *srv, u32 remote)
 {
-	int ret = -ENOENT;
-	u32 i;
+	int ret;
 
 	if (!dev->slots_ready)
-		return ret;
+		return -ENOENT;
 	spin_lock(&dev->lock);
-	for (i = 0; i < dev->slots.max_slabs; i++) {
-		if (dev->slabs[i].state != RSWAP_SLAB_FREE && dev->slabs[i].srv == srv &&
-		    dev->slabs[i].remote == remote) {
-			ret = i;
-			break;
-		}
-	}
+	ret = slab_index(dev, srv, remote);
 	spin_unlock(&dev->lock);
 	return ret;
 }

@@ -73,14 +73,18 @@ if [ "$check_only" = 1 ]; then
 	echo "install-deps: missing: ${need[*]}"
 	exit 1
 fi
+# Root for apt-get only: as root directly, else through sudo.
+as_root=()
 if [ "$(id -u)" != 0 ]; then
-	echo "install-deps: must run as root to install: ${need[*]}" >&2
-	exit 1
+	if ! command -v sudo > /dev/null; then
+		echo "install-deps: run as root (or install sudo) to install: ${need[*]}" >&2
+		exit 1
+	fi
+	as_root=(sudo)
 fi
 echo "install-deps: installing ${#need[@]} packages: ${need[*]}"
-apt-get update -q
+"${as_root[@]}" apt-get update -q
 # The guests boot the kernel with an initramfs the suite builds; skip the
 # slow initrd generation the kernel packages would otherwise do.
-export INITRD=No
-apt-get install -y -q --no-install-recommends "${need[@]}"
+"${as_root[@]}" env INITRD=No apt-get install -y -q --no-install-recommends "${need[@]}"
 echo "install-deps: done"

@@ -99,6 +99,14 @@ static bool something_remains(const Rswap__DrainStatus *d)
 	return d->slabs_remaining != 0;
 }
 
+static void progress(const char *host, const char *port, const Rswap__DrainStatus *d)
+{
+	printf("%s %s:%s: %u/%u slabs moved, %.1f MiB copied (%.1f MiB/s), %u remaining, %.1f s\n",
+	       d->kind, host, port, d->slabs_moved, d->slabs_goal, d->bytes_moved / MIB, mib_s(d),
+	       d->slabs_remaining, d->elapsed_ms / 1000.0);
+	fflush(stdout);
+}
+
 /* Start @req on @host:@port, follow it, summarize: 0 nothing remains, 1 otherwise. */
 static int follow(const char *host, const char *port, Rswap__AdminRequest *req, bool json)
 {
@@ -110,6 +118,9 @@ static int follow(const char *host, const char *port, Rswap__AdminRequest *req, 
 
 	if (!resp)
 		return 1;
+	/* The first line says at once what the drain set out to move. */
+	if (!json && !strcmp(resp->drain_status->state, "running"))
+		progress(host, port, resp->drain_status);
 	/* Bounded by the server: a drain ends when nothing is outstanding,
 	 * and an EVACUATE is outstanding for 120 s at most. */
 	while (!strcmp(resp->drain_status->state, "running")) {
@@ -126,11 +137,7 @@ static int follow(const char *host, const char *port, Rswap__AdminRequest *req, 
 		d = resp->drain_status;
 		if (!json && mono_ms() - printed >= PROGRESS_MS && !strcmp(d->state, "running")) {
 			printed = mono_ms();
-			printf("%s %s:%s: %u/%u slabs moved, %.1f MiB copied (%.1f MiB/s), "
-			       "%u remaining, %.1f s\n", d->kind, host, port, d->slabs_moved,
-			       d->slabs_goal, d->bytes_moved / MIB, mib_s(d), d->slabs_remaining,
-			       d->elapsed_ms / 1000.0);
-			fflush(stdout);
+			progress(host, port, d);
 		}
 	}
 	d = resp->drain_status;

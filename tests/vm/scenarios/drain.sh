@@ -95,8 +95,8 @@ sent=$(rswap_stat bytes_sent)
 ctl 1 drain > /tmp/drain1.log 2>&1
 check_eq drain1-exits-0 0 $?
 cat /tmp/drain1.log
-check drain1-shows-progress grep -q 'slabs' /tmp/drain1.log
-check drain1-summary grep -q 'nothing remains' /tmp/drain1.log
+check drain1-progress-from-the-start grep -q "^drain 127.0.0.1:$(admin_port 1): 0/[1-9][0-9]* slabs moved" /tmp/drain1.log
+check drain1-summary grep -q "^drained 127.0.0.1:$(admin_port 1): [1-9][0-9]* slabs moved, .* copied server to server .*; nothing remains here" /tmp/drain1.log
 check_eq server1-holds-nothing 0 "$(server_held 1)"
 check_eq drain1-no-page-in 0 "$(( $(vmstat pswpin) - pswpin ))"
 check_eq drain1-client-read-nothing 0 "$(( $(rswap_stat bytes_received) - received ))"
@@ -144,23 +144,22 @@ check server2-undrain ctl 2 undrain
 check server3-undrain ctl 3 undrain
 
 # 4. Interrupted: kill the target, then the source, in the middle.
-ctl 3 drain > /tmp/drain4.log 2>&1 &
-drain_pid=$!
-check drain4-started wait_for 60 drain_started 3
-check target-killed-mid-drain kill_rswap_server 2 KILL
-wait "$drain_pid"
-cat /tmp/drain4.log
-check target-restarts start_peer 2
-check target-reconnected wait_for 60 servers_ready 3
+# interrupted NAME SOURCE VICTIM: drain SOURCE, SIGKILL VICTIM once a slab
+# has moved, restart it and wait for the client to have it back.
+interrupted() {
+	local name=$1 src=$2 victim=$3 pid
+	ctl "$src" drain > "/tmp/$name.log" 2>&1 &
+	pid=$!
+	check "$name-started" wait_for 60 drain_started "$src"
+	check "$name-server$victim-killed-mid-drain" kill_rswap_server "$victim" KILL
+	wait "$pid"
+	cat "/tmp/$name.log"
+	check "$name-server$victim-restarts" start_peer "$victim"
+	check "$name-server$victim-reconnected" wait_for 60 servers_ready 3
+}
+interrupted drain4-target-killed 3 2
 check server3-undrain-again ctl 3 undrain
-ctl 2 drain > /tmp/drain5.log 2>&1 &
-drain_pid=$!
-check drain5-started wait_for 60 drain_started 2
-check source-killed-mid-drain kill_rswap_server 2 KILL
-wait "$drain_pid"
-cat /tmp/drain5.log
-check source-restarts start_peer 2
-check source-reconnected wait_for 60 servers_ready 3
+interrupted drain5-source-killed 2 2
 check_eq no-errors-after-interruptions 0 \
 	"$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 

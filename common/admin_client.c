@@ -23,14 +23,17 @@
 static int connect_timed(int fd, const struct addrinfo *ai, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	int flags = fcntl(fd, F_GETFL), soerr = 0;
+	int flags = fcntl(fd, F_GETFL), soerr = 0, ret;
 	socklen_t len = sizeof(soerr);
 
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK))
 		return -1;
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)
 		return -1;
-	if (poll(&p, 1, timeout_ms) != 1) {
+	/* A signal that interrupts the wait restarts it (once per signal). */
+	while ((ret = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (ret != 1) {
 		errno = ETIMEDOUT;
 		return -1;
 	}
@@ -111,7 +114,10 @@ static uint8_t *read_frame(int fd, uint32_t *len, char *err, size_t err_size)
 			buf = nb;
 			cap *= 2;
 		}
+		/* With SO_RCVTIMEO a signal ends recv with EINTR, even under SA_RESTART. */
 		n = recv(fd, buf + have, cap - have, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0) {
 			snprintf(err, err_size, "%s", n ? strerror(errno) :
 				 "the server closed the connection");

@@ -50,12 +50,6 @@ static void ask_peers(struct server *s, struct peer_status *out)
 		memset(&out[i], 0, sizeof(out[i]));
 		out[i].addr = p->text;
 		resp = admin_ask(p->host, p->port, &req, DRAIN_PEER_TIMEOUT_MS, err, sizeof(err));
-		if (!resp) {
-			/* Once more: a busy peer's listen backlog may have been full. */
-			log_msg(LOG_INFO, "peer %s: %s; asking again", p->text, err);
-			resp = admin_ask(p->host, p->port, &req, DRAIN_PEER_TIMEOUT_MS, err,
-					 sizeof(err));
-		}
 		if (!resp || resp->resp_case != RSWAP__ADMIN_RESPONSE__RESP_STATUS) {
 			log_msg(LOG_INFO, "peer %s: %s", p->text, resp ? "no status" : err);
 		} else {

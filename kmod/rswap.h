@@ -146,7 +146,9 @@ struct rswap_stats {
 	atomic64_t discards, bytes_sent, bytes_received, rdma_reads, rdma_writes;
 	atomic64_t read_errors, write_errors, retries, requeues, no_slot;
 	atomic64_t migrated_slabs, migrated_pages, migrate_failures, not_moved;
-	atomic64_t read_lat[RSWAP_LAT_BUCKETS];
+	atomic64_t read_lat[RSWAP_LAT_BUCKETS];	/* whole read */
+	atomic64_t read_post[RSWAP_LAT_BUCKETS];	/* queue_rq to WRs posted */
+	atomic64_t read_wait[RSWAP_LAT_BUCKETS];	/* posted to last completion */
 };
 
 struct rswap_dev {
@@ -220,6 +222,7 @@ struct rswap_cmd {
 	u8 nr_lost;			/* pages that fail alone with EIO */
 	u8 gen;				/* counted in dev->io_inflight[gen] */
 	ktime_t start;
+	ktime_t posted;			/* its WRs were posted */
 	/* per page of the request; sge[i] describes page i */
 	struct {
 		struct page *page;

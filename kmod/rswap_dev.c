@@ -44,12 +44,25 @@ static void unmap_segs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 	}
 }
 
-static void account_latency(struct rswap_dev *dev, ktime_t start)
+static void lat_count(atomic64_t *hist, ktime_t from, ktime_t to)
 {
-	u64 us = ktime_us_delta(ktime_get(), start);
-	int b = us ? min_t(int, fls64(us), RSWAP_LAT_BUCKETS - 1) : 0;
+	u64 us = ktime_us_delta(to, from);
 
-	atomic64_inc(&dev->stats.read_lat[b]);
+	atomic64_inc(&hist[us ? min_t(int, fls64(us), RSWAP_LAT_BUCKETS - 1) : 0]);
+}
+
+/*
+ * A read's time, whole and in its two stages: building and posting its WRs
+ * (for rxe this includes the requester's work), then waiting for the last
+ * completion. They say where a slow read spent its time.
+ */
+static void account_latency(struct rswap_dev *dev, struct rswap_cmd *cmd)
+{
+	ktime_t now = ktime_get();
+
+	lat_count(dev->stats.read_lat, cmd->start, now);
+	lat_count(dev->stats.read_post, cmd->start, cmd->posted);
+	lat_count(dev->stats.read_wait, cmd->posted, now);
 }
 
 /* Park @rq until the servers it needs may be back. */
@@ -132,7 +145,7 @@ static void cmd_finish(struct rswap_cmd *cmd)
 			atomic64_add((u64)cmd->nr_remote * RSWAP_PAGE_SIZE,
 				     &dev->stats.bytes_received);
 			atomic64_add(cmd->nr_wrs, &dev->stats.rdma_reads);
-			account_latency(dev, cmd->start);
+			account_latency(dev, cmd);
 		}
 		end_ok(cmd, rq);
 		return;
@@ -267,6 +280,8 @@ static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 		srv = next;
 	}
 	rcu_read_unlock();
+	/* Before our reference goes: the completion cannot have run yet. */
+	cmd->posted = ktime_get();
 	if (atomic_dec_and_test(&cmd->pending))
 		cmd_finish(cmd);
 }

@@ -6,7 +6,9 @@
  *                    wire, errors, slabs and free slots (like zram's mm_stat,
  *                    one file read in one go gives a consistent-enough set)
  *   servers          one line per server: name, state, slabs, counters
- *   read_latency_us  histogram of RDMA page reads: "<=N count" lines
+ *   read_latency_us  histogram of RDMA page reads: "<N whole post wait"
+ *                    lines, the reads that took under N us in all, to
+ *                    post their WRs, and from then to their last completion
  *   add_server       write ADDRESS:PORT to add a server at runtime
  *   remove_server    write ADDRESS:PORT to remove one that holds no slabs
  */
@@ -75,6 +77,21 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 }
 static DEVICE_ATTR_RO(stats);
 
+/* Pages in use in the slabs @srv holds for us. */
+static u64 server_pages(struct rswap_dev *dev, struct rswap_server *srv)
+{
+	u64 pages = 0;
+	u32 i;
+
+	spin_lock(&dev->lock);
+	if (dev->slots_ready)
+		for (i = 0; i < dev->slots.max_slabs; i++)
+			if (dev->slabs[i].srv == srv && dev->slabs[i].state != RSWAP_SLAB_FREE)
+				pages += dev->slots.slabs[i].used;
+	spin_unlock(&dev->lock);
+	return pages;
+}
+
 static ssize_t servers_show(struct device *d, struct device_attribute *attr, char *buf)
 {
 	struct rswap_dev *dev = to_rswap(d);
@@ -88,9 +105,10 @@ static ssize_t servers_show(struct device *d, struct device_attribute *attr, cha
 		if (!srv)
 			continue;
 		n += sysfs_emit_at(buf, n,
-				   "%s %s slabs=%d connects=%lld disconnects=%lld grants=%lld returns=%lld refusals=%lld reattached=%lld lost_slabs=%lld qps=%u posted=",
+				   "%s %s slabs=%d pages=%llu connects=%lld disconnects=%lld grants=%lld returns=%lld refusals=%lld reattached=%lld lost_slabs=%lld qps=%u posted=",
 				   srv->name, rswap_server_state_name(READ_ONCE(srv->state)),
-				   atomic_read(&srv->slabs), atomic64_read(&srv->connects),
+				   atomic_read(&srv->slabs), server_pages(dev, srv),
+				   atomic64_read(&srv->connects),
 				   atomic64_read(&srv->disconnects), atomic64_read(&srv->grants),
 				   atomic64_read(&srv->returns), atomic64_read(&srv->refusals),
 				   atomic64_read(&srv->reattached), atomic64_read(&srv->lost_slabs),
@@ -112,9 +130,12 @@ static ssize_t read_latency_us_show(struct device *d, struct device_attribute *a
 	int i, n = 0;
 
 	for (i = 0; i < RSWAP_LAT_BUCKETS; i++)
-		n += sysfs_emit_at(buf, n, "%s%llu %lld\n", i == RSWAP_LAT_BUCKETS - 1 ? ">" : "<",
+		n += sysfs_emit_at(buf, n, "%s%llu %lld %lld %lld\n",
+				   i == RSWAP_LAT_BUCKETS - 1 ? ">" : "<",
 				   i == RSWAP_LAT_BUCKETS - 1 ? 1ULL << (i - 1) : 1ULL << i,
-				   atomic64_read(&dev->stats.read_lat[i]));
+				   atomic64_read(&dev->stats.read_lat[i]),
+				   atomic64_read(&dev->stats.read_post[i]),
+				   atomic64_read(&dev->stats.read_wait[i]));
 	return n;
 }
 static DEVICE_ATTR_RO(read_latency_us);

@@ -77,6 +77,12 @@ servers_hold_none() {
 }
 
 rswap_stat() { awk -v k="$1" '$1 == k { print $2 }' /sys/block/rswap0/rswap/stats; }
+# Pages the module keeps on host N's server (its servers line's pages=).
+server_pages() {
+	awk -v s="$(host_addr "$1"):7471" \
+		'$1 == s { for (i = 3; i <= NF; i++) if ($i ~ /^pages=/) print substr($i, 7) }' \
+		/sys/block/rswap0/rswap/servers
+}
 
 # Reclaim and throttle the workload below its hard limit. Pages on their way
 # to the pool cannot be freed until their WRITE completes; at memory.max,

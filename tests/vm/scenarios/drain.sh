@@ -83,12 +83,17 @@ in_cgroup rswap-swapfill --mib 80 --seed 5 --pause-file /tmp/go --ready-file /tm
 	> /tmp/held.log 2>&1 &
 held_pid=$!
 check held-workload-filled wait_for 300 test -e /tmp/filled
+cat /sys/block/rswap0/rswap/servers
 for n in 1 2 3; do
 	check_gt "server$n-holds-slabs" "$(server_held "$n")" 0
 done
 
 # 1. A quiet drain: nothing comes back to the client.
 check swap-traffic-settled wait_for 120 settled
+cat /sys/block/rswap0/rswap/servers
+# The drain below must have pages to move (the slabs above may be the
+# module's empty reserve).
+check_gt server1-holds-pages "$(server_pages 1)" 0
 pswpin=$(vmstat pswpin)
 received=$(rswap_stat bytes_received)
 sent=$(rswap_stat bytes_sent)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +36,11 @@ struct opts {
 	uint64_t seed;
 	const char *pause_file;
 	const char *ready_file;
+	bool touch_hist;
 };
+
+/* First-touch time of each page while verifying: bucket b counts < 2^b us. */
+#define TOUCH_BUCKETS 24
 
 static void usage(FILE *f)
 {
@@ -52,6 +57,9 @@ static void usage(FILE *f)
 "  --passes N         fill-and-verify rounds, each rewriting all (default 1)\n"
 "  --ready-file F     create F once the first fill is done\n"
 "  --pause-file F     after the first fill, wait until F exists, then verify\n"
+"  --touch-hist       time the first touch of each page while verifying pass 1\n"
+"                     (a swapped-out page faults then) and print a histogram,\n"
+"                     power-of-two microsecond buckets, and the major faults\n"
 "  -h, --help         this text\n"
 "\n"
 "Exit status: 0 all pages intact, 1 a page differed, 2 bad usage or no memory.\n");
@@ -96,14 +104,42 @@ static void fill(uint8_t *mem, size_t pages, const struct opts *o, uint64_t seed
 	}
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Count the time @w's first word takes to read in @hist. */
+static void touch(const uint64_t *w, uint64_t *hist)
+{
+	double t = now();
+	uint64_t us;
+	unsigned int b = 0;
+
+	(void)*(const volatile uint64_t *)w;
+	us = (uint64_t)((now() - t) * 1e6);
+	while (us && b < TOUCH_BUCKETS - 1) {
+		us >>= 1;
+		b++;
+	}
+	hist[b]++;
+}
+
 /* Returns the number of bad pages; reports the first few. */
-static size_t verify(const uint8_t *mem, size_t pages, const struct opts *o, uint64_t seed)
+static size_t verify(const uint8_t *mem, size_t pages, const struct opts *o, uint64_t seed,
+		     uint64_t *hist)
 {
 	size_t bad = 0;
 
 	for (size_t i = 0; i < pages; i++) {
 		const uint64_t *w = (const uint64_t *)(mem + i * PATTERN_PAGE_SIZE);
 		long at = -1;
+
+		if (hist)
+			touch(w, hist);
 
 		switch (page_kind(o, i)) {
 		case KIND_ZERO:
@@ -127,14 +163,6 @@ static size_t verify(const uint8_t *mem, size_t pages, const struct opts *o, uin
 	return bad;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -145,6 +173,7 @@ int main(int argc, char **argv)
 		{ "passes", required_argument, NULL, 'p' },
 		{ "pause-file", required_argument, NULL, 'P' },
 		{ "ready-file", required_argument, NULL, 'r' },
+		{ "touch-hist", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -186,6 +215,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			o.ready_file = optarg;
+			break;
+		case 't':
+			o.touch_hist = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -234,11 +266,27 @@ int main(int argc, char **argv)
 		if (pass == 0 && o.pause_file)
 			while (access(o.pause_file, F_OK))
 				usleep(100 * 1000);
+		uint64_t hist[TOUCH_BUCKETS] = { 0 };
+		bool timed = o.touch_hist && pass == 0;
+		struct rusage ru0, ru1;
+
+		getrusage(RUSAGE_SELF, &ru0);
 		t2 = now();
-		bad = verify(mem, pages, &o, seed);
+		bad = verify(mem, pages, &o, seed, timed ? hist : NULL);
 		printf("swapfill: pass %u: %zu pages (%u%% zero, %u%% same) filled in %.2f s, "
 		       "verified in %.2f s: %zu bad\n", pass + 1, pages, o.zero_pct, o.same_pct,
 		       t1 - t0, now() - t2, bad);
+		if (timed) {
+			getrusage(RUSAGE_SELF, &ru1);
+			printf("swapfill: pass 1: %ld major faults while verifying\n",
+			       ru1.ru_majflt - ru0.ru_majflt);
+			for (unsigned int b = 0; b < TOUCH_BUCKETS; b++)
+				if (hist[b])
+					printf("swapfill: touch %s%llu us: %llu\n",
+					       b == TOUCH_BUCKETS - 1 ? ">=" : "<",
+					       1ULL << (b == TOUCH_BUCKETS - 1 ? b - 1 : b),
+					       (unsigned long long)hist[b]);
+		}
 		fflush(stdout);
 		total_bad += bad;
 	}

@@ -54,10 +54,10 @@ writebw() {
 
 busy() {	# one workload run: its seconds
 	local t0 t1
-	t0=$(date +%s.%N)
+	t0=$(now_s)
 	in_cgroup rswap-swapfill --mib 96 --zero-pct 0 --same-pct 0 --passes 2 --seed "$1" \
 		> /tmp/busy.log 2>&1 || { echo "busy workload failed: $(tail -n 1 /tmp/busy.log)" >&2; return 1; }
-	t1=$(date +%s.%N)
+	t1=$(now_s)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }'
 }
 

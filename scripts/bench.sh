@@ -1,46 +1,68 @@
 #!/usr/bin/env bash
-# bench.sh: run the benchmarks (not tests: they measure, and never fail on a
-# figure) in QEMU guests, and print their results.
+# bench.sh: run a benchmark (not a test: it measures, and never fails on a
+# figure) in a QEMU guest, show its progress, and report its results.
 #
 # Usage: scripts/bench.sh [--kernel 6.1|6.12] [NAME]
-#   NAME   server (default): rswap-server's slabs against ib_read_lat and
-#          ib_write_bw in the same guest
-#          kmod: swap on rswap.ko against brd and the kernel's NVMe over
-#          RDMA (fill and swap-in of 192 MiB through memory.max=64M), and
-#          4 KiB random-read latency against ib_read_lat (about 7 minutes)
+#   NAME   swap (default): the suite. rswap against local RAM swap (brd),
+#          zram and the kernel's NVMe over RDMA, all in one guest run over
+#          the same soft-RoCE device, with perftest's raw figures: fill and
+#          swap-in, fio 4 KiB random read/write at queue depth 1 and 32, a
+#          real program (GNU sort) at 50% and 25% of its working set, and
+#          per-fault swap-in latency. Writes build/bench/swap-KERNEL/:
+#          raw.csv, summary.csv, report.md (targets, tables, ratios) and
+#          plot.png. About 25 minutes.
+#          server: rswap-server's slabs against ib_read_lat and ib_write_bw
 #          drain: MiB/s of slabs a drain moves server to server against
 #          ib_write_bw, and a workload's slowdown while a drain runs
-# Results are medians of several rounds with their spread, as ratios to the
-# baseline measured in the same guest run (absolute times drift on shared
-# machines). What a benchmark printed is shown even if its guest died part
-# way (kmod prints each figure as it is measured). Exit status: the
-# harness's verdict on the guest run (a kernel warning or a guest that did
-# not finish fails it).
+# Figures are medians of several rounds with their spread, as ratios to
+# the baseline measured in the same guest run (absolute times drift on
+# shared machines). What a benchmark printed is shown even if its guest
+# died part way. Exit status: the harness's verdict on the guest run (a
+# kernel warning, a page that came back wrong, or a guest that did not
+# finish fails it).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-kernel=6.1 name=server
+kernel=6.1 name=swap
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=${2:?}; shift 2 ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	-*) echo "bench: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	*) name=$1; shift ;;
 	esac
 done
-[ -f "$top/bench/$name.sh" ] || { echo "bench: no benchmark '$name'" >&2; exit 2; }
+case $name in
+swap|server|drain) ;;
+*) echo "bench: no benchmark '$name': swap, server or drain (try --help)" >&2; exit 2 ;;
+esac
 "$top/scripts/install-deps.sh"
 cmake -S "$top" -B "$top/build" >/dev/null
 cmake --build "$top/build" -j "$(nproc)" >/dev/null
 out=$top/build/vm-logs/bench-$kernel-$name
 mkdir -p "$out"
+rm -f "$out/console.log"
 rc=0
 "$top/tests/vm/run-vm" --kernel "$kernel" --out "$out" "$top/bench/$name.sh" \
-	> "$out/verdict.log" 2>&1 || rc=$?
+	> "$out/verdict.log" 2>&1 &
+vm=$!
+# Progress as it comes: the benchmark's own lines, not the kernel's
+# (they start with '[') nor the raw figures (with '@').
+until [ -f "$out/console.log" ] || ! kill -0 $vm 2>/dev/null; do sleep 1; done
+if [ -f "$out/console.log" ]; then
+	tail -n +1 -F --pid=$vm "$out/console.log" 2>/dev/null |
+		sed -un '/^==== rswap benchmark/,/^==== end ====/p' |
+		grep --line-buffered -v '^\[\|^@\|^rswap-vm: PASS ' || true
+fi
+wait $vm || rc=$?
 [ -f "$out/console.log" ] || { cat "$out/verdict.log"; exit "$rc"; }	# never booted
-# Kernel lines (they start with '[') interleave with the benchmark's.
-sed -n '/^==== rswap benchmark/,/^==== end ====/p' "$out/console.log" |
-	grep -v '^\[\|^rswap-vm: PASS ' || true
 grep -q '^==== end ====' "$out/console.log" ||
 	echo "bench: the guest stopped before the end of the benchmark (see $out/console.log)"
+if grep -q '^@csv,' "$out/console.log"; then
+	report=$top/build/bench/$name-$kernel
+	grep '^@' "$out/console.log" > "$out/figures.txt"
+	echo
+	"$top/bench/report.sh" "$out/figures.txt" "$report"
+fi
 # The verdict: the guest's run time, what failed, and the summary.
 grep ': guest ran \|: FAIL \|: SKIP \|: \(PASSED\|FAILED\|SKIPPED\): ' "$out/verdict.log" |
 	grep -v ': | ' || true

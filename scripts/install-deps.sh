@@ -30,7 +30,9 @@ base_pkgs=(
 	qemu-system-x86 busybox-static
 	linux-image-amd64 linux-headers-amd64
 	rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest
-	iproute2 fio
+	iproute2 fio coreutils
+	# the benchmark report's plot
+	gnuplot-nox
 	# scripts/checkpatch.pl for the kernel code, and the driver sources we model on
 	linux-source-6.1
 )

@@ -6,6 +6,8 @@
 #   ratio WHAT NUM DEN OP LIMIT
 #                       the ratio of two medians, judged against a target
 #                       ("met" or "MISSED"), on one line
+#   now_s               seconds since boot, to the hundredth (busybox's
+#                       date has no %N)
 
 median_awk='{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2'
 
@@ -31,3 +33,5 @@ ratio() {
 		r = a / b; ok = (op == "<=") ? r <= lim : r >= lim
 		printf "  %-44s %7.2fx   target %s %sx: %s\n", what, r, op, lim, ok ? "met" : "MISSED" }'
 }
+
+now_s() { awk '{ print $1 }' /proc/uptime; }

@@ -234,7 +234,7 @@ struct rswap_cmd {
 		bool lost;			/* read: its server lost it */
 	} seg[RSWAP_MAX_SEGS];
 	struct ib_sge sge[RSWAP_MAX_SEGS];
-	/* RDMA WRs: one per page for reads, one per run of slots for writes */
+	/* RDMA WRs: one per run of consecutive slots (of one slab) */
 	struct ib_rdma_wr wr[RSWAP_MAX_SEGS];
 	u8 wr_seg[RSWAP_MAX_SEGS];	/* first page of each WR */
 };

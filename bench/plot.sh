@@ -60,7 +60,7 @@ set ylabel 'µs (log)'
 set logscale y
 set yrange [1:*]
 $( [ -n "$raw" ] && echo "set arrow from graph 0, first $raw to graph 1, first $raw nohead dt 2 lc rgb 'black'
-set label 'ib\\_read\\_lat $raw µs' at graph 0.98, first $raw right offset 0,0.7" )
+set label 'ib_read_lat $raw µs' at graph 0.01, first $raw left offset 0,-0.8 noenhanced" )
 $(bars "$dir/fio.dat")
 unset logscale y
 unset arrow

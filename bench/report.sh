@@ -148,7 +148,7 @@ b=$(med raw write_bw iops)
 echo
 echo "## A real program: GNU sort"
 echo
-echo "$(meta sort_input). Its working set without a limit: $(fig none sort ws_mib %.0f) MiB, in $(fig none sort time_s) s. With memory.max at a share of the working set, the slowdown is its time over the unlimited run's of the same round; the ratio is to brd's slowdown."
+echo "$(meta sort_input). Its working set without a limit: $(fig none sort ws_mib %.0f) MiB, in $(fig none sort time_s) s. With memory.max at a share of the working set, the slowdown is its time over that of the latest unlimited run (one opens each round; NVMe over RDMA, run after the rounds, uses the last); the ratio is to brd's slowdown."
 echo
 echo "| system | memory | slowdown | x brd | seconds |"
 echo "|---|---|---|---|---|"

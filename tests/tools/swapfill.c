@@ -62,7 +62,10 @@ static void usage(FILE *f)
 "                     power-of-two microsecond buckets, and the major faults\n"
 "  -h, --help         this text\n"
 "\n"
-"Exit status: 0 all pages intact, 1 a page differed, 2 bad usage or no memory.\n");
+"Exit status: 0 all pages intact, 1 a page differed, 2 bad usage or no memory,\n"
+"3 its own memory could not be read back in a system call (EFAULT: a page of\n"
+"it was lost while it waited for --pause-file); a page of the workload that\n"
+"cannot be read back kills it with SIGBUS.\n");
 }
 
 static enum kind page_kind(const struct opts *o, uint64_t index)
@@ -263,9 +266,21 @@ int main(int argc, char **argv)
 			if (f)
 				fclose(f);
 		}
-		if (pass == 0 && o.pause_file)
-			while (access(o.pause_file, F_OK))
+		if (pass == 0 && o.pause_file) {
+			while (access(o.pause_file, F_OK)) {
+				/*
+				 * EFAULT: the page holding the path (argv) came
+				 * back unreadable. A fault in a system call gets
+				 * no SIGBUS, so say it here (without the path).
+				 */
+				if (errno != ENOENT) {
+					fprintf(stderr, "swapfill: waiting for the pause file: %s\n",
+						strerror(errno));
+					return 3;
+				}
 				usleep(100 * 1000);
+			}
+		}
 		uint64_t hist[TOUCH_BUCKETS] = { 0 };
 		bool timed = o.touch_hist && pass == 0;
 		struct rusage ru0, ru1;

@@ -78,7 +78,7 @@ check three-servers-ready wait_for 30 servers_ready 3
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 
 # The paused workload: its pages stay in the pool until the end.
-rm -f /tmp/go /tmp/filled
+rm -f /tmp/go /tmp/filled /tmp/filled2
 in_cgroup rswap-swapfill --mib 80 --seed 5 --pause-file /tmp/go --ready-file /tmp/filled \
 	> /tmp/held.log 2>&1 &
 held_pid=$!
@@ -164,6 +164,15 @@ interrupted() {
 }
 interrupted drain4-target-killed 3 2
 check server3-undrain-again ctl 3 undrain
+# Server 2 holds only what drain 4 copied to it before it was killed, which
+# may be nothing: a second paused workload puts pages there (the client
+# fills the emptiest server first).
+in_cgroup rswap-swapfill --mib 48 --seed 13 --pause-file /tmp/go --ready-file /tmp/filled2 \
+	> /tmp/held2.log 2>&1 &
+held2_pid=$!
+check held2-workload-filled wait_for 300 test -e /tmp/filled2
+cat /sys/block/rswap0/rswap/servers
+check_gt server2-holds-pages "$(server_pages 2)" 0
 interrupted drain5-source-killed 2 2
 check_eq no-errors-after-interruptions 0 \
 	"$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
@@ -181,13 +190,22 @@ check_gt server4-got-slabs "$(server_held 4)" 0
 touch /tmp/go
 wait "$held_pid"
 check_eq held-workload-verified 0 $?
+wait "$held2_pid"
+check_eq held2-workload-verified 0 $?
 tail -3 /tmp/held.log
 cat /sys/block/rswap0/rswap/servers
 cat /sys/block/rswap0/rswap/stats
 check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 echo max > "$RSWAP_CGROUP/memory.max"
 check swapoff swapoff /dev/rswap0
-check pool-empty-after-swapoff wait_for 30 servers_hold_none 1 2 3 4
+if ! check pool-empty-after-swapoff wait_for 30 servers_hold_none 1 2 3 4; then
+	cat /sys/block/rswap0/rswap/servers
+	for n in 1 2 3 4; do
+		echo "server $n: $(server_held "$n") slabs held"
+		ctl "$n" clients
+		grep -i 'slab\|return\|refus' "/tmp/server-$n.log" | tail -n 15
+	done
+fi
 check module-unloads rmmod rswap
 stop_rswap_servers
 for n in 1 2 3 4; do

@@ -10,7 +10,7 @@
 #          real program (GNU sort) at 50% and 25% of its working set, and
 #          per-fault swap-in latency. Writes build/bench/swap-KERNEL/:
 #          raw.csv, summary.csv, report.md (targets, tables, ratios) and
-#          plot.png. About 25 minutes.
+#          plot.png. About 18 minutes here.
 #          server: rswap-server's slabs against ib_read_lat and ib_write_bw
 #          drain: MiB/s of slabs a drain moves server to server against
 #          ib_write_bw, and a workload's slowdown while a drain runs

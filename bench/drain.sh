@@ -44,12 +44,8 @@ drain() {
 }
 
 writebw() {
-	ib_write_bw -d rxe0 -s 262144 -n 2000 -F > /tmp/bw-server.txt 2>&1 &
-	local s=$!
-	sleep 1
-	ib_write_bw -d rxe0 -s 262144 -n 2000 -F "$(host_addr 1)" 2>&1 |
+	perftest_pair "$(host_addr 1)" ib_write_bw -s 262144 -n 2000 -F |
 		awk '$1 == 262144 { print $4 * 1.048576 }'	# MB/s -> MiB/s
-	wait $s
 }
 
 busy() {	# one workload run: its seconds

@@ -5,6 +5,7 @@
 # scripts/bench.sh shows.
 # vm-memory: 1G
 # vm-timeout: 840
+. /usr/lib/rswap-vm/bench-lib.sh	# perftest_pair
 
 key=/tmp/rswap.key
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key"
@@ -22,11 +23,7 @@ wait_for 20 sh -c "rdma resource show cm_id | grep -q 'LISTEN.*pid $srv '" ||
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "nan") }'; }
 
 perftest() {	# perftest TOOL -> the result line of its client
-	"$1" -d rxe0 -s 4096 -n "$iters" -F > /tmp/pt-server.txt 2>&1 &
-	local s=$!
-	sleep 1
-	"$1" -d rxe0 -s 4096 -n "$iters" -F "$RSWAP_ADDR" 2>&1 | awk '$1 == 4096'
-	wait $s
+	perftest_pair "$RSWAP_ADDR" "$1" -s 4096 -n "$iters" -F | awk '$1 == 4096'
 }
 
 for r in $(seq $rounds); do

@@ -32,7 +32,7 @@
 # vm-bins: fio mkswap swapon swapoff sort base64
 
 . /usr/lib/rswap-vm/rswap-lib.sh
-. /usr/lib/rswap-vm/bench-lib.sh	# now_s
+. /usr/lib/rswap-vm/bench-lib.sh	# now_s, perftest_pair
 
 rounds=${RSWAP_BENCH_ROUNDS:-3}
 mib=192			# the swap workload: 3x memory.max
@@ -314,17 +314,13 @@ fiorun() {
 # next tick, so the raw figure is the faster of the two. Then ib_write_bw
 # -s 4096: the wire's bandwidth for pages.
 perftest() {
-	local r=$1 mode opt s out
+	local r=$1 mode opt out
 	progress "round $r/$rounds  raw RDMA: ib_read_lat -s 4096 (polling, events), ib_write_bw -s 4096"
 	for mode in poll event; do
 		opt=
 		[ $mode = event ] && opt=-e
-		timeout 60 ib_read_lat -d rxe0 -s 4096 -n $iters -F $opt > /tmp/pt-server.txt 2>&1 &
-		s=$!
-		sleep 1
-		out=$(timeout 60 ib_read_lat -d rxe0 -s 4096 -n $iters -F $opt "$RSWAP_ADDR" 2>&1 |
+		out=$(perftest_pair "$RSWAP_ADDR" ib_read_lat -s 4096 -n $iters -F $opt |
 			awk '$1 == 4096 { print $5, $8, $9 }')
-		wait $s
 		set -- $out
 		if [ -n "$1" ]; then
 			echo "  ib_read_lat${opt:+ $opt}: typical $1 us  p99 $2 us  p99.9 $3 us"
@@ -335,12 +331,8 @@ perftest() {
 			echo "  ib_read_lat${opt:+ $opt} FAILED: $(tail -n 1 /tmp/pt-server.txt)"
 		fi
 	done
-	timeout 60 ib_write_bw -d rxe0 -s 4096 -n 20000 -F > /tmp/pt-server.txt 2>&1 &
-	s=$!
-	sleep 1
-	out=$(timeout 60 ib_write_bw -d rxe0 -s 4096 -n 20000 -F "$RSWAP_ADDR" 2>&1 |
+	out=$(perftest_pair "$RSWAP_ADDR" ib_write_bw -s 4096 -n 20000 -F |
 		awk '$1 == 4096 { printf "%.0f\n", $5 * 1000000 }')	# Mpps: 4 KiB writes/s
-	wait $s
 	if [ -n "$out" ]; then
 		echo "  ib_write_bw -s 4096: $out 4 KiB writes/s"
 		csv raw write_bw iops "$r" "$out"

@@ -281,7 +281,8 @@ static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 	}
 	rcu_read_unlock();
 	/* Before our reference goes: the completion cannot have run yet. */
-	cmd->posted = ktime_get();
+	if (dir == DMA_FROM_DEVICE)
+		cmd->posted = ktime_get();
 	if (atomic_dec_and_test(&cmd->pending))
 		cmd_finish(cmd);
 }

@@ -8,6 +8,11 @@
 #                       ("met" or "MISSED"), on one line
 #   now_s               seconds since boot, to the hundredth (busybox's
 #                       date has no %N)
+#   perftest_pair ADDR TOOL ARGS...
+#                       perftest's TOOL (ib_read_lat, ib_write_bw...) over
+#                       rxe0 in this guest: its server in the background
+#                       (output in /tmp/pt-server.txt), its client to ADDR,
+#                       whose output it prints; each bounded to 60 s
 
 median_awk='{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2'
 
@@ -35,3 +40,13 @@ ratio() {
 }
 
 now_s() { awk '{ print $1 }' /proc/uptime; }
+
+perftest_pair() {
+	local addr=$1 tool=$2 s
+	shift 2
+	timeout 60 "$tool" -d rxe0 "$@" > /tmp/pt-server.txt 2>&1 &
+	s=$!
+	sleep 1
+	timeout 60 "$tool" -d rxe0 "$@" "$addr" 2>&1
+	wait $s
+}

@@ -112,6 +112,7 @@ struct rswap_server {
 	u64 slab_size;
 	u32 quota;
 	u32 free_hint;			/* slabs it could still grant us (refused: 0) */
+	unsigned long hint_at;		/* jiffies when free_hint was last learnt */
 
 	/* reconnect */
 	struct delayed_work connect_work;

@@ -214,6 +214,13 @@ static int srv_reply(struct rswap_server *srv, u32 seq, u8 *out, long timeout)
 	}
 }
 
+/* What the server last said it could still grant us, and when. */
+static void set_free_hint(struct rswap_server *srv, u32 slabs)
+{
+	srv->free_hint = slabs;
+	srv->hint_at = jiffies;
+}
+
 /*
  * Send @msg (its header already has a fresh seq) and wait for the answer of
  * type @want (0: any) into @out. A refusal (ERROR) is logged and returned as
@@ -579,7 +586,7 @@ static int srv_authenticate(struct rswap_server *srv, u8 *reply)
 	}
 	slab_size = le64_to_cpu(w->slab_size);
 	srv->quota = le32_to_cpu(w->quota);
-	srv->free_hint = le32_to_cpu(w->free);
+	set_free_hint(srv, le32_to_cpu(w->free));
 	ret = rswap_slabs_setup(dev, slab_size);
 	if (ret) {
 		if (ret == -EINVAL)
@@ -768,7 +775,7 @@ static int srv_grant_locked(struct rswap_server *srv, u32 *remote, u32 *rkey, u6
 	ret = srv_call(srv, &req, RSWAP_MSG_GRANT, reply);
 	if (ret <= RSWAP_REFUSED(0)) {
 		atomic64_inc(&srv->refusals);
-		srv->free_hint = 0;
+		set_free_hint(srv, 0);
 		pr_info("%s: no grant: %s\n", srv->name, refusal_text(reply));
 		return -ENOSPC;
 	}
@@ -781,7 +788,7 @@ static int srv_grant_locked(struct rswap_server *srv, u32 *remote, u32 *rkey, u6
 		rswap_server_fail(srv);
 		return -EPROTO;
 	}
-	srv->free_hint = le32_to_cpu(g->free);
+	set_free_hint(srv, le32_to_cpu(g->free));
 	*remote = le32_to_cpu(g->slab);
 	*rkey = le32_to_cpu(g->rkey);
 	*addr = le64_to_cpu(g->addr);

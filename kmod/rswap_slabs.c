@@ -268,6 +268,23 @@ void rswap_reserve_check(struct rswap_dev *dev)
  * among equals, the one holding fewest of ours; never @except. Caller
  * holds servers_mutex.
  */
+/*
+ * A refusal is not for ever: a drained server that was undrained, or one a
+ * client left, has room again but never says so unasked. Once a refusal is
+ * RSWAP_REFUSAL_RETRY_SECS old the server's room is unknown, and it is
+ * asked first: its GRANT (or a new refusal) tells. At most one refused
+ * GRANT per server in that time.
+ */
+#define RSWAP_REFUSAL_RETRY_SECS 10
+
+static u32 server_room(const struct rswap_server *srv)
+{
+	if (!srv->free_hint &&
+	    time_after(jiffies, srv->hint_at + RSWAP_REFUSAL_RETRY_SECS * HZ))
+		return U32_MAX;
+	return srv->free_hint;
+}
+
 struct rswap_server *rswap_pick_server(struct rswap_dev *dev, struct rswap_server *except)
 {
 	struct rswap_server *best = NULL;
@@ -276,10 +293,10 @@ struct rswap_server *rswap_pick_server(struct rswap_dev *dev, struct rswap_serve
 	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
 		struct rswap_server *srv = dev->servers[i];
 
-		if (!srv || srv == except || !rswap_server_usable(srv) || !srv->free_hint)
+		if (!srv || srv == except || !rswap_server_usable(srv) || !server_room(srv))
 			continue;
-		if (!best || srv->free_hint > best->free_hint ||
-		    (srv->free_hint == best->free_hint &&
+		if (!best || server_room(srv) > server_room(best) ||
+		    (server_room(srv) == server_room(best) &&
 		     atomic_read(&srv->slabs) < atomic_read(&best->slabs)))
 			best = srv;
 	}

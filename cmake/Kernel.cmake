@@ -95,6 +95,9 @@ function(rswap_add_kmod name srcdir)
       COMMAND ${CMAKE_COMMAND} -E copy_if_different ${srcs} "${out}/"
       COMMAND ${CMAKE_COMMAND} -E env --unset=MAKEFLAGS --unset=MFLAGS
               make -s -C ${kdir} M=${out} KCFLAGS=-Werror modules
+      # Kbuild leaves the .ko alone when a change (a comment) rebuilds
+      # nothing: without this the command would run on every build.
+      COMMAND ${CMAKE_COMMAND} -E touch "${out}/${name}.ko"
       DEPENDS ${srcs}
       COMMENT "Building ${name}.ko for ${rel}"
       VERBATIM)

@@ -32,8 +32,14 @@ int main(int argc, char **argv)
 		settings_usage(stdout);
 		return 0;
 	}
+	if (srv.set.check_config) {
+		settings_print(stdout, &srv.set);
+		return 0;
+	}
 	if (srv.set.verbose)
 		log_level = LOG_DEBUG;
+	if (srv.set.config[0])
+		log_msg(LOG_INFO, "settings from %s", srv.set.config);
 	if (auth_key_load(&srv.key, srv.set.key_file, err, sizeof(err))) {
 		fprintf(stderr, "rswap-server: %s\n", err);
 		return 2;

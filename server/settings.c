@@ -1,13 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
-/* settings: defaults, command line and the checks between options. */
+/*
+ * settings: defaults, the config file, the command line and the checks
+ * between options.
+ *
+ * One table, opts[], names every option. The command line goes through
+ * getopt_long with it; each "key = value" line of a --config file is looked
+ * up in it by long name and goes through the same apply_option(), so an
+ * option is checked in one place whichever way it comes. Order: defaults,
+ * the file, the command line (which wins; its --peer options replace the
+ * file's peer lines), then the checks between options (check()).
+ */
 #include "settings.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rswap_wire.h"
 
@@ -24,11 +37,12 @@ void settings_usage(FILE *out)
 {
 	fprintf(out,
 "Usage: rswap-server --memory SIZE --backing PATH --key-file PATH [options]\n"
+"       rswap-server --config FILE [options] [--check-config]\n"
 "Donate memory to the rswap pool: clients swap pages into it with one-sided\n"
 "RDMA. Pages survive a restart of this process (kill -9 included) as long as\n"
 "the backing file does.\n"
 "\n"
-"Required:\n"
+"Required (on the command line or in the config file):\n"
 "  --memory SIZE        memory to donate, e.g. 8G; a multiple of --slab-size\n"
 "  --backing PATH       file holding that memory: on tmpfs (/dev/shm) or\n"
 "                       hugetlbfs so it lives in RAM; created if missing,\n"
@@ -50,9 +64,20 @@ void settings_usage(FILE *out)
 "  --drain-on-stop      on SIGTERM, move every slab to other servers first\n"
 "                       (what fits), then exit; a second SIGTERM exits at once\n"
 "  -v, --verbose        log every control message\n"
+"  --config FILE        read settings from FILE first (see below)\n"
+"  --check-config       check the settings, print them as a config file\n"
+"                       (key = value, one per line) and exit: 0 if good,\n"
+"                       2 with the reason if not; nothing else is opened\n"
 "  -h, --help           this text\n"
 "\n"
 "SIZE takes a K, M, G or T suffix (powers of 1024).\n"
+"Config file: 'key = value' lines, the keys being the long options above\n"
+"without their dashes (memory = 8G, key-file = /etc/rswap/key); blank lines\n"
+"and lines starting with # are ignored; no key may appear twice except peer\n"
+"(one line per peer). drain-on-stop and verbose take yes/no, true/false,\n"
+"on/off or 1/0. Options on the command line override the file; --peer on\n"
+"the command line replaces all of the file's peer lines. Errors name the\n"
+"file and line.\n"
 "Signals: SIGTERM and SIGINT stop cleanly; clients' slabs stay in the\n"
 "backing file for the next start (with --drain-on-stop, SIGTERM moves them\n"
 "to the peers first).\n"
@@ -127,14 +152,106 @@ int parse_hostport(const char *text, char *host, size_t host_size, char *port,
 	return 0;
 }
 
-static int copy_path(char *dst, const char *src, const char *opt, char *err, size_t err_size)
+/*
+ * Every option: its getopt_long value, and its slot in struct origin. The
+ * ones before O_CONFIG are settings, which a config file may set too.
+ */
+enum opt_id {
+	O_LISTEN = 256, O_ADMIN, O_MEMORY, O_BACKING, O_KEY, O_SLAB, O_QUOTA, O_MAXCL,
+	O_META, O_PEER, O_DRAIN_ON_STOP, O_VERBOSE,
+	O_CONFIG,		/* from here on: command line only */
+	O_CHECK_CONFIG, O_HELP, O_END
+};
+#define N_OPTS (O_END - O_LISTEN)
+
+/* Long names are the config file's keys; --help's order, and settings_print's. */
+static const struct option opts[] = {
+	{ "listen", required_argument, NULL, O_LISTEN },
+	{ "admin", required_argument, NULL, O_ADMIN },
+	{ "memory", required_argument, NULL, O_MEMORY },
+	{ "backing", required_argument, NULL, O_BACKING },
+	{ "key-file", required_argument, NULL, O_KEY },
+	{ "slab-size", required_argument, NULL, O_SLAB },
+	{ "quota", required_argument, NULL, O_QUOTA },
+	{ "max-clients", required_argument, NULL, O_MAXCL },
+	{ "meta", required_argument, NULL, O_META },
+	{ "peer", required_argument, NULL, O_PEER },
+	{ "drain-on-stop", no_argument, NULL, O_DRAIN_ON_STOP },
+	{ "verbose", no_argument, NULL, O_VERBOSE },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "check-config", no_argument, NULL, O_CHECK_CONFIG },
+	{ "help", no_argument, NULL, O_HELP },
+	{ 0 }
+};
+
+/* Where the settings came from, for messages that point at a line. */
+struct origin {
+	const char *file;			/* the --config file, or NULL */
+	unsigned int line[N_OPTS];		/* its line that set an option; 0: not it */
+	unsigned int peer_line[SETTINGS_PEERS_MAX];
+	bool cli[N_OPTS];			/* set on the command line */
+	bool cli_peers;				/* --peer seen: the file's are gone */
+};
+
+/* Room for a label: "FILE:LINE: " and an option's name. */
+#define LABEL_MAX (SETTINGS_PATH_MAX + 48)
+
+static const char *opt_name(int id)
+{
+	const struct option *o;
+
+	for (o = opts; o->name; o++)
+		if (o->val == id)
+			return o->name;
+	return "?";
+}
+
+/*
+ * An option as the user wrote it, or would: "--memory" from the command
+ * line or with no config file, "memory" otherwise.
+ */
+static const char *name_of(const struct origin *o, int id, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s", o->file && !o->cli[id - O_LISTEN] ? "" : "--", opt_name(id));
+	return buf;
+}
+
+/* The same, after "FILE:LINE: " when a line of the file set it. */
+static const char *label(const struct origin *o, int id, unsigned int line, char *buf,
+			 size_t size)
+{
+	if (line)
+		snprintf(buf, size, "%s:%u: %s", o->file, line, opt_name(id));
+	else
+		snprintf(buf, size, "--%s", opt_name(id));
+	return buf;
+}
+
+static int copy_path(char *dst, const char *src, const char *lab, char *err, size_t err_size)
 {
 	if (!*src || strlen(src) >= SETTINGS_PATH_MAX) {
-		snprintf(err, err_size, "%s: bad path '%s'", opt, src);
+		snprintf(err, err_size, "%s: bad path '%s'", lab, src);
 		return -1;
 	}
 	strcpy(dst, src);
 	return 0;
+}
+
+/* yes/no, true/false, on/off, 1/0, in any case: 0 or -1. */
+static int parse_bool(const char *text, bool *on)
+{
+	static const char *const words[][2] = {
+		{ "yes", "no" }, { "true", "false" }, { "on", "off" }, { "1", "0" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!strcasecmp(text, words[i][0]) || !strcasecmp(text, words[i][1])) {
+			*on = !strcasecmp(text, words[i][0]);
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static void defaults(struct settings *s)
@@ -148,150 +265,330 @@ static void defaults(struct settings *s)
 	s->max_clients = DEFAULT_MAX_CLIENTS;
 }
 
-int settings_parse(struct settings *s, int argc, char **argv, char *err, size_t err_size)
+/*
+ * Set one option from its text, the one place each is checked. @value is
+ * NULL for a flag on the command line (on); @lab names it in messages.
+ */
+static int apply_option(struct settings *s, int id, const char *value, const char *lab,
+			char *err, size_t err_size)
 {
-	enum { O_LISTEN = 256, O_ADMIN, O_MEMORY, O_BACKING, O_SLAB, O_KEY, O_QUOTA,
-	       O_MAXCL, O_META, O_PEER, O_DRAIN_ON_STOP };
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "admin", required_argument, NULL, O_ADMIN },
-		{ "memory", required_argument, NULL, O_MEMORY },
-		{ "backing", required_argument, NULL, O_BACKING },
-		{ "slab-size", required_argument, NULL, O_SLAB },
-		{ "key-file", required_argument, NULL, O_KEY },
-		{ "quota", required_argument, NULL, O_QUOTA },
-		{ "max-clients", required_argument, NULL, O_MAXCL },
-		{ "meta", required_argument, NULL, O_META },
-		{ "peer", required_argument, NULL, O_PEER },
-		{ "drain-on-stop", no_argument, NULL, O_DRAIN_ON_STOP },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	uint64_t v;
+
+	switch (id) {
+	case O_LISTEN:
+		if (parse_hostport(value, s->listen_host, sizeof(s->listen_host),
+				   s->listen_port, sizeof(s->listen_port))) {
+			snprintf(err, err_size, "%s: want ADDR:PORT, got '%s'", lab, value);
+			return -1;
+		}
+		return 0;
+	case O_ADMIN:
+		if (parse_hostport(value, s->admin_host, sizeof(s->admin_host),
+				   s->admin_port, sizeof(s->admin_port))) {
+			snprintf(err, err_size, "%s: want ADDR:PORT, got '%s'", lab, value);
+			return -1;
+		}
+		return 0;
+	case O_MEMORY:
+	case O_SLAB:
+	case O_QUOTA:
+		if (parse_size(value, &v) || !v) {
+			snprintf(err, err_size, "%s: bad size '%s' (e.g. 512M, 8G)", lab, value);
+			return -1;
+		}
+		*(id == O_MEMORY ? &s->memory : id == O_SLAB ? &s->slab_size : &s->quota) = v;
+		return 0;
+	case O_MAXCL: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (errno || *end || !n || n > 4096 || value[0] == '-') {
+			snprintf(err, err_size, "%s: want 1..4096, got '%s'", lab, value);
+			return -1;
+		}
+		s->max_clients = (uint32_t)n;
+		return 0;
+	}
+	case O_BACKING:
+		return copy_path(s->backing, value, lab, err, err_size);
+	case O_KEY:
+		return copy_path(s->key_file, value, lab, err, err_size);
+	case O_META:
+		return copy_path(s->meta, value, lab, err, err_size);
+	case O_PEER: {
+		struct settings_peer *p = &s->peers[s->n_peers];
+
+		if (s->n_peers == SETTINGS_PEERS_MAX) {
+			snprintf(err, err_size, "%s: at most %d peers", lab, SETTINGS_PEERS_MAX);
+			return -1;
+		}
+		if (parse_hostport(value, p->host, sizeof(p->host), p->port, sizeof(p->port)) ||
+		    value[0] == ':') {
+			snprintf(err, err_size, "%s: want the ADDR:PORT of another server's "
+				 "--admin, got '%s'", lab, value);
+			return -1;
+		}
+		snprintf(p->text, sizeof(p->text), "%s", value);
+		s->n_peers++;
+		return 0;
+	}
+	case O_DRAIN_ON_STOP:
+	case O_VERBOSE: {
+		bool on = true;
+
+		if (value && parse_bool(value, &on)) {
+			snprintf(err, err_size, "%s: want yes or no, got '%s'", lab, value);
+			return -1;
+		}
+		*(id == O_DRAIN_ON_STOP ? &s->drain_on_stop : &s->verbose) = on;
+		return 0;
+	}
+	}
+	snprintf(err, err_size, "%s: not a setting", lab);
+	return -1;
+}
+
+/* Optimal string alignment distance (swapped neighbours count 1), for hints. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	enum { MAX = 32 };
+	size_t la = strlen(a), lb = strlen(b), d[MAX + 1][MAX + 1], i, j;
+
+	if (la > MAX || lb > MAX)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The setting a config file key names, or NULL (command-line options included). */
+static const struct option *file_key(const char *key)
+{
+	const struct option *o;
+
+	for (o = opts; o->val < O_CONFIG; o++)
+		if (!strcmp(o->name, key))
+			return o;
+	return NULL;
+}
+
+static void unknown_key(const struct origin *o, unsigned int line, const char *key, char *err,
+			size_t err_size)
+{
+	const struct option *opt, *near = NULL;
+	size_t best = 3;	/* a hint only for two edits or fewer */
+
+	for (opt = opts; opt->val < O_CONFIG; opt++) {
+		size_t dist = edit_distance(key, opt->name);
+
+		if (dist < best) {
+			best = dist;
+			near = opt;
+		}
+	}
+	if (near)
+		snprintf(err, err_size, "%s:%u: unknown key '%s' (did you mean %s?)", o->file, line,
+			 key, near->name);
+	else
+		snprintf(err, err_size, "%s:%u: unknown key '%s' (the keys are the long options "
+			 "of --help, without the dashes)", o->file, line, key);
+}
+
+static char *trim(char *text)
+{
+	char *end;
+
+	while (isspace((unsigned char)*text))
+		text++;
+	end = text + strlen(text);
+	while (end > text && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return text;
+}
+
+/* One line of the config file: a comment, a blank, or "key = value". */
+static int config_line(struct settings *s, struct origin *o, char *text, unsigned int line,
+		       char *err, size_t err_size)
+{
+	char lab[LABEL_MAX], *key, *value = NULL, *eq;
+	const struct option *opt;
+	unsigned int *seen;
+
+	key = trim(text);
+	if (!*key || *key == '#')
+		return 0;
+	eq = strchr(key, '=');
+	if (eq) {
+		*eq = '\0';
+		value = trim(eq + 1);
+		key = trim(key);
+	}
+	opt = file_key(key);
+	if (!opt) {
+		unknown_key(o, line, key, err, err_size);
+		return -1;
+	}
+	label(o, opt->val, line, lab, sizeof(lab));
+	if (!value || !*value) {
+		snprintf(err, err_size, "%s: needs a value (%s = %s)", lab, key,
+			 opt->has_arg == no_argument ? "yes|no" : "VALUE");
+		return -1;
+	}
+	seen = &o->line[opt->val - O_LISTEN];
+	if (*seen && opt->val != O_PEER) {
+		snprintf(err, err_size, "%s: set twice (first on line %u)", lab, *seen);
+		return -1;
+	}
+	if (opt->val == O_PEER && s->n_peers < SETTINGS_PEERS_MAX)
+		o->peer_line[s->n_peers] = line;
+	*seen = line;
+	return apply_option(s, opt->val, value, lab, err, err_size);
+}
+
+static int read_config(struct settings *s, struct origin *o, char *err, size_t err_size)
+{
+	unsigned int line = 0;
+	size_t cap = 0;
+	char *buf = NULL;
+	int ret = 0;
+	FILE *f;
+
+	f = fopen(s->config, "re");
+	if (!f) {
+		snprintf(err, err_size, "cannot read config file %s: %s", s->config,
+			 strerror(errno));
+		return -1;
+	}
+	o->file = s->config;
+	while (!ret && getline(&buf, &cap, f) != -1)
+		ret = config_line(s, o, buf, ++line, err, err_size);
+	if (!ret && ferror(f)) {
+		snprintf(err, err_size, "cannot read config file %s: %s", s->config,
+			 strerror(errno));
+		ret = -1;
+	}
+	free(buf);
+	fclose(f);
+	return ret;
+}
+
+/*
+ * One pass over argv. The first (@apply false) takes --config, --check-config
+ * and --help and refuses what is not an option; the second applies the
+ * settings, over the file's.
+ */
+static int scan_argv(struct settings *s, struct origin *o, int argc, char **argv, bool apply,
+		     char *err, size_t err_size)
+{
+	char lab[LABEL_MAX];
 	int opt;
 
-	defaults(s);
-	optind = 1;
+	optind = 0;	/* glibc: start afresh (the second pass, and the tests, rescan) */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+		if (opt == 'v')
+			opt = O_VERBOSE;
+		else if (opt == 'h')
+			opt = O_HELP;
 		switch (opt) {
-		case O_LISTEN:
-			if (parse_hostport(optarg, s->listen_host, sizeof(s->listen_host),
-					   s->listen_port, sizeof(s->listen_port))) {
-				snprintf(err, err_size, "--listen: want ADDR:PORT, got '%s'", optarg);
-				return -1;
-			}
-			break;
-		case O_ADMIN:
-			if (parse_hostport(optarg, s->admin_host, sizeof(s->admin_host),
-					   s->admin_port, sizeof(s->admin_port))) {
-				snprintf(err, err_size, "--admin: want ADDR:PORT, got '%s'", optarg);
-				return -1;
-			}
-			break;
-		case O_MEMORY:
-		case O_SLAB:
-		case O_QUOTA:
-			if (parse_size(optarg, &v) || !v) {
-				snprintf(err, err_size, "--%s: bad size '%s' (e.g. 512M, 8G)",
-					 opt == O_MEMORY ? "memory" : opt == O_SLAB ? "slab-size" :
-					 "quota", optarg);
-				return -1;
-			}
-			if (opt == O_MEMORY)
-				s->memory = v;
-			else if (opt == O_SLAB)
-				s->slab_size = v;
-			else
-				s->quota = v;
-			break;
-		case O_MAXCL: {
-			char *end;
-			unsigned long n;
-
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno || *end || !n || n > 4096 || optarg[0] == '-') {
-				snprintf(err, err_size, "--max-clients: want 1..4096, got '%s'", optarg);
-				return -1;
-			}
-			s->max_clients = (uint32_t)n;
-			break;
-		}
-		case O_BACKING:
-			if (copy_path(s->backing, optarg, "--backing", err, err_size))
-				return -1;
-			break;
-		case O_KEY:
-			if (copy_path(s->key_file, optarg, "--key-file", err, err_size))
-				return -1;
-			break;
-		case O_META:
-			if (copy_path(s->meta, optarg, "--meta", err, err_size))
-				return -1;
-			break;
-		case O_PEER: {
-			struct settings_peer *p = &s->peers[s->n_peers];
-
-			if (s->n_peers == SETTINGS_PEERS_MAX) {
-				snprintf(err, err_size, "--peer: at most %d peers", SETTINGS_PEERS_MAX);
-				return -1;
-			}
-			if (parse_hostport(optarg, p->host, sizeof(p->host), p->port,
-					   sizeof(p->port)) || optarg[0] == ':') {
-				snprintf(err, err_size, "--peer: want the ADDR:PORT of another "
-					 "server's --admin, got '%s'", optarg);
-				return -1;
-			}
-			snprintf(p->text, sizeof(p->text), "%s", optarg);
-			s->n_peers++;
-			break;
-		}
-		case O_DRAIN_ON_STOP:
-			s->drain_on_stop = true;
-			break;
-		case 'v':
-			s->verbose = true;
-			break;
-		case 'h':
-			s->help = true;
-			return 0;
 		case ':':
 			snprintf(err, err_size, "%s needs a value", argv[optind - 1]);
 			return -1;
-		default:
+		case '?':
 			snprintf(err, err_size, "unknown option '%s' (try --help)", argv[optind - 1]);
 			return -1;
+		case O_HELP:
+			s->help = true;
+			return 0;
+		case O_CHECK_CONFIG:
+			s->check_config = true;
+			break;
+		case O_CONFIG:
+			if (apply)
+				break;
+			if (s->config[0]) {
+				snprintf(err, err_size, "--config: one config file only");
+				return -1;
+			}
+			if (copy_path(s->config, optarg, "--config", err, err_size))
+				return -1;
+			break;
+		default:
+			if (!apply)
+				break;
+			if (opt == O_PEER && !o->cli_peers) {
+				s->n_peers = 0;
+				o->cli_peers = true;
+			}
+			o->line[opt - O_LISTEN] = 0;
+			o->cli[opt - O_LISTEN] = true;
+			if (apply_option(s, opt, optarg, label(o, opt, 0, lab, sizeof(lab)), err,
+					 err_size))
+				return -1;
 		}
 	}
 	if (optind < argc) {
 		snprintf(err, err_size, "unexpected argument '%s' (try --help)", argv[optind]);
 		return -1;
 	}
+	return 0;
+}
+
+/* The checks between options, once every source is in. */
+static int check(struct settings *s, const struct origin *o, char *err, size_t err_size)
+{
+	char lab[LABEL_MAX], name[32];
+	unsigned int i;
+
+#define LAB(id) label(o, (id), o->line[(id) - O_LISTEN], lab, sizeof(lab))
+#define NAME(id) name_of(o, (id), name, sizeof(name))
 	if (!s->memory || !s->backing[0] || !s->key_file[0]) {
-		snprintf(err, err_size, "missing %s (try --help)",
-			 !s->memory ? "--memory" : !s->backing[0] ? "--backing" : "--key-file");
+		int id = !s->memory ? O_MEMORY : !s->backing[0] ? O_BACKING : O_KEY;
+
+		if (o->file)
+			snprintf(err, err_size, "%s: missing %s (a '%s = ...' line, or --%s)",
+				 o->file, opt_name(id), opt_name(id), opt_name(id));
+		else
+			snprintf(err, err_size, "missing --%s (try --help)", opt_name(id));
 		return -1;
 	}
 	if (s->slab_size % RSWAP_PAGE_SIZE || s->slab_size < MIN_SLAB_SIZE ||
 	    s->slab_size > MAX_SLAB_SIZE) {
-		snprintf(err, err_size, "--slab-size %llu: must be 64K..1G and a multiple of 4K",
-			 (unsigned long long)s->slab_size);
+		snprintf(err, err_size, "%s %llu: must be 64K..1G and a multiple of 4K",
+			 LAB(O_SLAB), (unsigned long long)s->slab_size);
 		return -1;
 	}
 	if (s->memory % s->slab_size) {
-		snprintf(err, err_size, "--memory %llu is not a multiple of --slab-size %llu",
-			 (unsigned long long)s->memory, (unsigned long long)s->slab_size);
+		snprintf(err, err_size, "%s %llu is not a multiple of %s %llu", LAB(O_MEMORY),
+			 (unsigned long long)s->memory, NAME(O_SLAB),
+			 (unsigned long long)s->slab_size);
 		return -1;
 	}
 	if (s->memory / s->slab_size > MAX_SLABS) {
-		snprintf(err, err_size, "--memory / --slab-size gives more than %u slabs: "
-			 "use larger slabs", MAX_SLABS);
+		snprintf(err, err_size, "%s / %s gives more than %u slabs: use larger slabs",
+			 LAB(O_MEMORY), NAME(O_SLAB), MAX_SLABS);
 		return -1;
 	}
 	if (s->quota && s->quota < s->slab_size) {
-		snprintf(err, err_size, "--quota %llu is smaller than one slab (%llu)",
+		snprintf(err, err_size, "%s %llu is smaller than one slab (%llu)", LAB(O_QUOTA),
 			 (unsigned long long)s->quota, (unsigned long long)s->slab_size);
 		return -1;
 	}
@@ -299,22 +596,105 @@ int settings_parse(struct settings *s, int argc, char **argv, char *err, size_t 
 		s->quota = 0;	/* more than all is all */
 	if (!s->meta[0]) {
 		if (strlen(s->backing) + sizeof(".meta") > SETTINGS_PATH_MAX) {
-			snprintf(err, err_size, "--backing path too long for the default --meta");
+			snprintf(err, err_size, "%s path too long for the default %s",
+				 LAB(O_BACKING), NAME(O_META));
 			return -1;
 		}
 		snprintf(s->meta, sizeof(s->meta), "%s.meta", s->backing);
 	}
-	for (unsigned int i = 0; i < s->n_peers; i++) {
+	for (i = 0; i < s->n_peers; i++) {
 		if (!strcmp(s->peers[i].host, s->admin_host) &&
 		    !strcmp(s->peers[i].port, s->admin_port)) {
-			snprintf(err, err_size, "--peer %s is this server's own --admin address",
-				 s->peers[i].text);
+			snprintf(err, err_size, "%s %s is this server's own %s address",
+				 label(o, O_PEER, o->cli_peers ? 0 : o->peer_line[i], lab,
+				       sizeof(lab)), s->peers[i].text, NAME(O_ADMIN));
 			return -1;
 		}
 	}
 	if (!strcmp(s->meta, s->backing)) {
-		snprintf(err, err_size, "--meta and --backing are the same file");
+		snprintf(err, err_size, "%s and %s are the same file", LAB(O_META),
+			 NAME(O_BACKING));
 		return -1;
 	}
+#undef LAB
+#undef NAME
 	return 0;
+}
+
+int settings_parse(struct settings *s, int argc, char **argv, char *err, size_t err_size)
+{
+	struct origin o = { 0 };
+
+	defaults(s);
+	if (scan_argv(s, &o, argc, argv, false, err, err_size))
+		return -1;
+	if (s->help)
+		return 0;
+	if (s->config[0] && read_config(s, &o, err, err_size))
+		return -1;
+	if (scan_argv(s, &o, argc, argv, true, err, err_size))
+		return -1;
+	return check(s, &o, err, err_size);
+}
+
+/* A size with the largest suffix that keeps it whole: 16777216 is "16M". */
+static void print_size(FILE *out, const char *key, uint64_t bytes)
+{
+	static const char suffixes[] = "KMGT";
+	int i = -1;
+
+	while (i < 3 && bytes && !(bytes & 1023)) {
+		bytes >>= 10;
+		i++;
+	}
+	fprintf(out, "%s = %llu%.*s\n", key, (unsigned long long)bytes, i >= 0,
+		i >= 0 ? &suffixes[i] : "");
+}
+
+void settings_print(FILE *out, const struct settings *s)
+{
+	const struct option *o;
+	unsigned int i;
+
+	for (o = opts; o->val < O_CONFIG; o++) {
+		switch (o->val) {
+		case O_LISTEN:
+			fprintf(out, "%s = %s:%s\n", o->name, s->listen_host, s->listen_port);
+			break;
+		case O_ADMIN:
+			fprintf(out, "%s = %s:%s\n", o->name, s->admin_host, s->admin_port);
+			break;
+		case O_MEMORY:
+			print_size(out, o->name, s->memory);
+			break;
+		case O_BACKING:
+			fprintf(out, "%s = %s\n", o->name, s->backing);
+			break;
+		case O_KEY:
+			fprintf(out, "%s = %s\n", o->name, s->key_file);
+			break;
+		case O_SLAB:
+			print_size(out, o->name, s->slab_size);
+			break;
+		case O_QUOTA:	/* no quota: a client may hold all of it */
+			print_size(out, o->name, s->quota ? s->quota : s->memory);
+			break;
+		case O_MAXCL:
+			fprintf(out, "%s = %u\n", o->name, s->max_clients);
+			break;
+		case O_META:
+			fprintf(out, "%s = %s\n", o->name, s->meta);
+			break;
+		case O_PEER:
+			for (i = 0; i < s->n_peers; i++)
+				fprintf(out, "%s = %s\n", o->name, s->peers[i].text);
+			break;
+		case O_DRAIN_ON_STOP:
+			fprintf(out, "%s = %s\n", o->name, s->drain_on_stop ? "yes" : "no");
+			break;
+		case O_VERBOSE:
+			fprintf(out, "%s = %s\n", o->name, s->verbose ? "yes" : "no");
+			break;
+		}
+	}
 }

@@ -34,17 +34,28 @@ struct settings {
 	struct settings_peer peers[SETTINGS_PEERS_MAX];	/* --peer */
 	unsigned int n_peers;
 	bool drain_on_stop;			/* SIGTERM drains, then exits */
-	bool help;
 	bool verbose;
+	char config[SETTINGS_PATH_MAX];		/* --config FILE, or "" */
+	bool check_config;			/* --check-config: print, exit */
+	bool help;
 };
 
 /*
- * Fill @s from the command line. Returns 0, or -1 with a one-line reason in
- * @err (bad value, missing required option, contradiction). Sets s->help
- * and returns 0 for --help. Files are not opened here.
+ * Fill @s from the config file named by --config, if any, then from the
+ * command line, which overrides the file (its --peer options replace the
+ * file's peer lines). Returns 0, or -1 with a one-line reason in @err (bad
+ * value, unknown key, missing required option, contradiction), which starts
+ * with FILE:LINE when a line of the file is at fault. Sets s->help and
+ * returns 0 for --help. The config file is the only file opened here.
  */
 int settings_parse(struct settings *s, int argc, char **argv, char *err, size_t err_size);
 void settings_usage(FILE *out);
+/*
+ * The effective settings as a config file: every key, one "key = value"
+ * line each (a peer line per peer), in --help's order. Feeding it back
+ * through --config gives the same settings.
+ */
+void settings_print(FILE *out, const struct settings *s);
 
 /* "8G", "512M", "64K", "4096": bytes, or -1 on a bad or overflowing size. */
 int parse_size(const char *text, uint64_t *bytes);

@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Description: rswap-server's command line. Sizes and addresses parse as
- * documented; a good command line fills every setting with its value or
- * default; each bad or contradictory one is refused with a reason that
- * names the option.
+ * Description: rswap-server's command line and config file. Sizes and
+ * addresses parse as documented; a good command line fills every setting
+ * with its value or default; each bad or contradictory one is refused with
+ * a reason that names the option. A --config file sets the same options by
+ * their long names, the command line overrides it (its --peer options
+ * replace the file's), and each bad line is refused with FILE:LINE and the
+ * key; --check-config's output is itself a config file giving the same
+ * settings.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -191,6 +198,327 @@ static void peers_parse(void **state)
 	assert_non_null(strstr(err, "--peer: at most 16 peers"));
 }
 
+
+/* ---- the config file ---- */
+
+/* A config file with @text, in a fresh temporary file; conf_done removes it. */
+static char conf_path[64];
+
+static const char *conf(const char *text)
+{
+	const char *dir = getenv("TMPDIR");
+	size_t len = strlen(text);
+	int fd;
+
+	snprintf(conf_path, sizeof(conf_path), "%s/rswap-settings-XXXXXX",
+		 dir && *dir && strlen(dir) < 32 ? dir : "/tmp");
+	fd = mkstemp(conf_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return conf_path;
+}
+
+static void conf_done(void)
+{
+	unlink(conf_path);
+	conf_path[0] = '\0';
+}
+
+/* Parse --config @text plus @extra (NULL-terminated); returns settings_parse's. */
+static int parse_conf(struct settings *s, const char *text, const char *const *extra,
+		      char *err)
+{
+	char *argv[40] = { "rswap-server", "--config", (char *)conf(text) };
+	int argc = 3;
+
+	while (extra && *extra)
+		argv[argc++] = (char *)*extra++;
+	return settings_parse(s, argc, argv, err, 300);
+}
+
+#define REQUIRED "memory = 256M\nbacking = /dev/shm/pool\nkey-file = /etc/rswap/key\n"
+
+static void config_good_file(void **state)
+{
+	static struct settings s;
+	char err[300] = "";
+
+	(void)state;
+	assert_int_equal(parse_conf(&s, "listen = 10.0.2.15:7000\n"
+				    "admin = 127.0.0.1:7482\n"
+				    "memory = 256M\n"
+				    "backing = /dev/shm/pool\n"
+				    "key-file = /etc/rswap/key\n"
+				    "slab-size = 4M\n"
+				    "quota = 64M\n"
+				    "max-clients = 8\n"
+				    "meta = /var/lib/rswap/pool.meta\n"
+				    "peer = 10.0.0.2:7472\n"
+				    "drain-on-stop = yes\n"
+				    "verbose = no\n", NULL, err), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(s.listen_host, "10.0.2.15");
+	assert_string_equal(s.listen_port, "7000");
+	assert_string_equal(s.admin_port, "7482");
+	assert_int_equal(s.memory, 256ull << 20);
+	assert_string_equal(s.backing, "/dev/shm/pool");
+	assert_string_equal(s.key_file, "/etc/rswap/key");
+	assert_int_equal(s.slab_size, 4ull << 20);
+	assert_int_equal(s.quota, 64ull << 20);
+	assert_int_equal(s.max_clients, 8);
+	assert_string_equal(s.meta, "/var/lib/rswap/pool.meta");
+	assert_int_equal(s.n_peers, 1);
+	assert_string_equal(s.peers[0].text, "10.0.0.2:7472");
+	assert_true(s.drain_on_stop);
+	assert_false(s.verbose);
+	assert_false(s.check_config);
+	assert_string_equal(s.config, conf_path);
+	conf_done();
+}
+
+/* Comments are whole lines; blanks, indentation, spaces around '=' and CRLF are fine. */
+static void config_comments_and_blanks(void **state)
+{
+	static struct settings s;
+	char err[300] = "";
+
+	(void)state;
+	assert_int_equal(parse_conf(&s, "# rswap-server@a\n"
+				    "\n"
+				    "   \t\n"
+				    "  # memory = 1G\n"
+				    "memory=256M\n"
+				    "\tbacking   =   /dev/shm/pool  \r\n"
+				    "#key-file = /nowhere\n"
+				    "key-file = /etc/rswap/key", NULL, err), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(s.memory, 256ull << 20);
+	assert_string_equal(s.backing, "/dev/shm/pool");
+	assert_string_equal(s.key_file, "/etc/rswap/key");
+	assert_int_equal(s.slab_size, 16ull << 20);	/* defaults stand */
+	assert_string_equal(s.admin_host, "127.0.0.1");
+	conf_done();
+}
+
+/* The command line wins, wherever it stands; its --peer replaces the file's. */
+static void config_command_line_overrides(void **state)
+{
+	static const char *const extra[] = { "--memory", "512M", "--peer", "10.0.1.1:7472",
+					     "-v", "--peer", "10.0.1.2:7472", NULL };
+	static struct settings s;
+	char *argv[] = { "rswap-server", "--memory", "1G", "--config", NULL,
+			 "--drain-on-stop", NULL };
+	char err[300] = "";
+
+	(void)state;
+	assert_int_equal(parse_conf(&s, REQUIRED "peer = 10.0.0.2:7472\npeer = 10.0.0.3:7472\n"
+				    "verbose = off\nslab-size = 4M\n", extra, err), 0);
+	assert_int_equal(s.memory, 512ull << 20);
+	assert_int_equal(s.slab_size, 4ull << 20);	/* the file's, not overridden */
+	assert_true(s.verbose);
+	assert_int_equal(s.n_peers, 2);
+	assert_string_equal(s.peers[0].text, "10.0.1.1:7472");
+	assert_string_equal(s.peers[1].text, "10.0.1.2:7472");
+	conf_done();
+
+	/* Before --config too; and without --peer on the command line, the file's stand. */
+	argv[4] = (char *)conf(REQUIRED "peer = 10.0.0.2:7472\ndrain-on-stop = no\n");
+	assert_int_equal(settings_parse(&s, 6, argv, err, sizeof(err)), 0);
+	assert_int_equal(s.memory, 1ull << 30);
+	assert_true(s.drain_on_stop);
+	assert_int_equal(s.n_peers, 1);
+	assert_string_equal(s.peers[0].text, "10.0.0.2:7472");
+	conf_done();
+}
+
+struct bad_line {
+	const char *text;
+	const char *reason;	/* after "FILE" */
+};
+
+/* Every bad line is refused with FILE:LINE, the key and why. */
+static void config_bad_lines(void **state)
+{
+	static const struct bad_line cases[] = {
+		{ REQUIRED "\n# typo\nmemroy = 1G\n",
+		  ":6: unknown key 'memroy' (did you mean memory?)" },
+		{ "keyfile = /k\n", ":1: unknown key 'keyfile' (did you mean key-file?)" },
+		{ "--memory = 1G\n", ":1: unknown key '--memory' (did you mean memory?)" },
+		{ "frobnicate = 1\n", ":1: unknown key 'frobnicate' (the keys are the long options" },
+		{ "config = /etc/other.conf\n", ":1: unknown key 'config'" },
+		{ "help = yes\n", ":1: unknown key 'help'" },
+		{ REQUIRED "memory = 1G\n", ":4: memory: set twice (first on line 1)" },
+		{ "\nmemory = lots\n", ":2: memory: bad size 'lots' (e.g. 512M, 8G)" },
+		{ "slab-size = 0\n", ":1: slab-size: bad size '0'" },
+		{ "listen = nowhere\n", ":1: listen: want ADDR:PORT, got 'nowhere'" },
+		{ "max-clients = 5000\n", ":1: max-clients: want 1..4096, got '5000'" },
+		{ "peer = :7472\n", ":1: peer: want the ADDR:PORT of another server's" },
+		{ "drain-on-stop = maybe\n", ":1: drain-on-stop: want yes or no, got 'maybe'" },
+		{ REQUIRED "slab-size = 5000\n", ":4: slab-size 5000: must be 64K..1G" },
+		{ "slab-size = 16M\nmemory = 100M\nbacking = /b\nkey-file = /k\n",
+		  ":2: memory 104857600 is not a multiple of slab-size 16777216" },
+		{ REQUIRED "quota = 1M\n", ":4: quota 1048576 is smaller than one slab" },
+		{ REQUIRED "peer = 127.0.0.1:7472\n",
+		  ":4: peer 127.0.0.1:7472 is this server's own admin address" },
+		{ REQUIRED "meta = /dev/shm/pool\n", ":4: meta and backing are the same file" },
+		{ "memory = 1G\nkey-file = /k\n", ": missing backing (a 'backing = ...' line, or --backing)" },
+	};
+	static struct settings s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[300] = "";
+
+		if (parse_conf(&s, cases[i].text, NULL, err) != -1 ||
+		    strncmp(err, conf_path, strlen(conf_path)) ||
+		    strncmp(err + strlen(conf_path), cases[i].reason, strlen(cases[i].reason)))
+			fail_msg("case %zu: want '%s%s', got '%s'", i, conf_path,
+				 cases[i].reason, err);
+		conf_done();
+	}
+}
+
+/* A key alone, or with nothing after '=', is refused, booleans included. */
+static void config_key_without_value(void **state)
+{
+	static const struct bad_line cases[] = {
+		{ "memory\n", ":1: memory: needs a value (memory = VALUE)" },
+		{ REQUIRED "backing =  \n", ":4: backing: needs a value (backing = VALUE)" },
+		{ "verbose\n", ":1: verbose: needs a value (verbose = yes|no)" },
+		{ "drain-on-stop=\n", ":1: drain-on-stop: needs a value (drain-on-stop = yes|no)" },
+		{ "peer =\n", ":1: peer: needs a value" },
+	};
+	static struct settings s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[300] = "";
+
+		if (parse_conf(&s, cases[i].text, NULL, err) != -1 ||
+		    strncmp(err, conf_path, strlen(conf_path)) ||
+		    strncmp(err + strlen(conf_path), cases[i].reason, strlen(cases[i].reason)))
+			fail_msg("case %zu: want '%s%s', got '%s'", i, conf_path,
+				 cases[i].reason, err);
+		conf_done();
+	}
+}
+
+static void config_missing_file(void **state)
+{
+	static struct settings s;
+	char *argv[] = { "rswap-server", "--config", "/nonexistent/rswap/server-a.conf", NULL };
+	char *argv2[] = { "rswap-server", "--config", NULL };
+	char err[300] = "";
+
+	(void)state;
+	assert_int_equal(settings_parse(&s, 3, argv, err, sizeof(err)), -1);
+	assert_string_equal(err, "cannot read config file /nonexistent/rswap/server-a.conf: "
+			    "No such file or directory");
+	assert_int_equal(settings_parse(&s, 2, argv2, err, sizeof(err)), -1);
+	assert_string_equal(err, "--config needs a value");
+}
+
+/* Every spelling of a boolean, in any case; anything else is refused. */
+static void config_booleans(void **state)
+{
+	static const char *const on[] = { "yes", "true", "on", "1", "YES", "True", "On" };
+	static const char *const off[] = { "no", "false", "off", "0", "NO", "False", "oFF" };
+	static const char *const bad[] = { "y", "2", "enabled", "yes please" };
+	static struct settings s;
+	char text[200], err[300];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
+		snprintf(text, sizeof(text), REQUIRED "drain-on-stop = %s\nverbose = %s\n",
+			 on[i], off[i]);
+		assert_int_equal(parse_conf(&s, text, NULL, err), 0);
+		assert_true(s.drain_on_stop);
+		assert_false(s.verbose);
+		conf_done();
+		snprintf(text, sizeof(text), REQUIRED "drain-on-stop = %s\nverbose = %s\n",
+			 off[i], on[i]);
+		assert_int_equal(parse_conf(&s, text, NULL, err), 0);
+		assert_false(s.drain_on_stop);
+		assert_true(s.verbose);
+		conf_done();
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), REQUIRED "verbose = %s\n", bad[i]);
+		assert_int_equal(parse_conf(&s, text, NULL, err), -1);
+		assert_non_null(strstr(err, ":4: verbose: want yes or no"));
+		conf_done();
+	}
+}
+
+/* peer repeats, up to SETTINGS_PEERS_MAX lines, and is refused beyond, with the line. */
+static void config_repeated_peer(void **state)
+{
+	static struct settings s;
+	char text[1024], err[300] = "";
+	size_t n;
+	int i;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text), REQUIRED);
+	for (i = 1; i <= SETTINGS_PEERS_MAX; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "peer = 10.0.0.%d:7472\n", i);
+	assert_int_equal(parse_conf(&s, text, NULL, err), 0);
+	assert_int_equal(s.n_peers, SETTINGS_PEERS_MAX);
+	assert_string_equal(s.peers[0].host, "10.0.0.1");
+	assert_string_equal(s.peers[SETTINGS_PEERS_MAX - 1].text, "10.0.0.16:7472");
+	conf_done();
+	snprintf(text + n, sizeof(text) - n, "peer = 10.0.1.1:7472\n");
+	assert_int_equal(parse_conf(&s, text, NULL, err), -1);
+	assert_non_null(strstr(err, ":20: peer: at most 16 peers"));
+	conf_done();
+}
+
+/* --check-config: the settings as a config file that gives them back. */
+static void check_config_round_trip(void **state)
+{
+	static const char *const extra[] = { "--check-config", NULL };
+	static struct settings s, again;
+	char *printed = NULL, *printed_again = NULL, err[300] = "";
+	size_t len = 0, len_again = 0;
+	FILE *out;
+
+	(void)state;
+	assert_int_equal(parse_conf(&s, REQUIRED "slab-size = 1M\nquota = 5000K\n"
+				    "peer = 10.0.0.2:7472\npeer = [fd00::3]:7472\n"
+				    "drain-on-stop = on\n", extra, err), 0);
+	conf_done();
+	assert_true(s.check_config);
+	out = open_memstream(&printed, &len);
+	settings_print(out, &s);
+	fclose(out);
+	assert_string_equal(printed,
+			    "listen = 0.0.0.0:7471\n"
+			    "admin = 127.0.0.1:7472\n"
+			    "memory = 256M\n"
+			    "backing = /dev/shm/pool\n"
+			    "key-file = /etc/rswap/key\n"
+			    "slab-size = 1M\n"
+			    "quota = 5000K\n"
+			    "max-clients = 64\n"
+			    "meta = /dev/shm/pool.meta\n"
+			    "peer = 10.0.0.2:7472\n"
+			    "peer = [fd00::3]:7472\n"
+			    "drain-on-stop = yes\n"
+			    "verbose = no\n");
+	assert_int_equal(parse_conf(&again, printed, NULL, err), 0);
+	conf_done();
+	out = open_memstream(&printed_again, &len_again);
+	settings_print(out, &again);
+	fclose(out);
+	assert_string_equal(printed_again, printed);
+	free(printed);
+	free(printed_again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +528,15 @@ int main(void)
 		cmocka_unit_test(help_is_help),
 		cmocka_unit_test(bad_command_lines),
 		cmocka_unit_test(peers_parse),
+		cmocka_unit_test(config_good_file),
+		cmocka_unit_test(config_comments_and_blanks),
+		cmocka_unit_test(config_command_line_overrides),
+		cmocka_unit_test(config_bad_lines),
+		cmocka_unit_test(config_key_without_value),
+		cmocka_unit_test(config_missing_file),
+		cmocka_unit_test(config_booleans),
+		cmocka_unit_test(config_repeated_peer),
+		cmocka_unit_test(check_config_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,12 +7,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-passed=0 failed=0
-ok() { echo "PASS $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-has() {	# NAME FILE TEXT: FILE has the line TEXT
-	if grep -qxF -- "$3" "$2"; then ok "$1"; else bad "$1" "no line '$3' in $(basename "$2")"; fi
-}
+. "$here/../lib/checks.sh"
 
 "$here/../../bench/report.sh" "$here/figures.txt" "$out" > "$out/stdout" 2>&1 ||
 	bad report-runs "exit status $?: $(tail -n 3 "$out/stdout")"
@@ -40,5 +35,4 @@ if command -v gnuplot > /dev/null; then
 else
 	echo "SKIP plot: gnuplot is not installed (scripts/install-deps.sh installs it)"
 fi
-echo "$passed passed, $failed failed"
-[ $failed = 0 ]
+checks_done

@@ -34,7 +34,7 @@
 # it), RSWAP_SCENARIO, RSWAP_CGROUP (if vm-memory-max was given).
 
 RSWAP_RESULTS=/dev/ttyS1
-RSWAP_ADDR=10.0.2.15
+RSWAP_ADDR=${RSWAP_ADDR:-10.0.2.15}	# a cluster node gets its own on the command line
 export RSWAP_RESULTS RSWAP_ADDR
 
 _report() {

@@ -1,0 +1,304 @@
+# One node of the cluster benchmark (deploy/cluster/rswap-cluster): a
+# memory server or a client, each in a QEMU guest of its own, all on one
+# private Ethernet segment (10.100.0.0/24) with an rxe device each.
+#
+# Set on the kernel command line (the kernel hands unknown KEY=VALUE words
+# to init's environment): RSWAP_ROLE (server|client), RSWAP_NODE (1..),
+# RSWAP_ADDR (this node's address). From the image's conf:
+#   RSWAP_CLUSTER_SERVERS   the servers' addresses, in order
+#   RSWAP_CLUSTER_CLIENTS   the number of clients
+#   RSWAP_CLUSTER_KEY       the pool's pre-shared key (hex)
+#   RSWAP_CLUSTER_SIZE      small (one workload) or full
+#   RSWAP_CLUSTER_SERVER_MEMORY  memory each server donates
+#   RSWAP_CLUSTER_DRAIN     1: client 1 drains server 1 in the first workload
+#
+# Output for the host (console, one line each):
+#   -- TEXT                       progress
+#   @ts,T,SERIES,NAME,VALUE       a sample at T seconds since the cluster
+#                                 start: mem (server's held MiB), sent and
+#                                 recv (client's RDMA bytes, cumulative),
+#                                 swpin and swpout (pages, cumulative)
+#   @lat,T,NAME,C1,...,Cn         the client's read latency histogram
+#                                 (cumulative counts, read_latency_us rows)
+#   @event,T,NAME,TEXT            a workload or a drain started or ended
+#   summary: TEXT                 the run's summary, for people
+# vm-memory-max: 64M
+# vm-bins: mkswap swapon swapoff sort base64
+
+. /etc/rswap-vm.conf	# the cluster's settings (the init does not export them)
+. /usr/lib/rswap-vm/rswap-lib.sh
+. /usr/lib/rswap-vm/bench-lib.sh
+
+port=7471
+admin_port=7472
+done_port=7999		# a client says "done" to each server here
+pool_key=/tmp/pool.key
+slab=2M
+
+printf '%s' "$RSWAP_CLUSTER_KEY" > "$pool_key"
+chmod 600 "$pool_key"
+
+admin_of() { echo "$1:$admin_port"; }
+
+# held MiB of the server at ADDR (rswapctl's status: slabs_total - slabs_free)
+server_held_mib() {
+	rswapctl --server "$(admin_of "$1")" --json status 2>/dev/null | awk '
+		{ if (match($0, /"slab_bytes":[0-9]+/)) b = substr($0, RSTART + 13, RLENGTH - 13)
+		  if (match($0, /"slabs_total":[0-9]+/)) t = substr($0, RSTART + 14, RLENGTH - 14)
+		  if (match($0, /"slabs_free":[0-9]+/)) f = substr($0, RSTART + 13, RLENGTH - 13) }
+		END { if (t == "") exit 1; printf "%.1f\n", (t - f) * b / 1048576 }'
+}
+
+server_counter() {
+	rswapctl --server "$(admin_of "$1")" --json stats 2>/dev/null |
+		sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
+}
+
+# ---- memory server ----
+
+run_server() {
+	local a rc
+	# The same config file format as rswap-server@.service reads.
+	{
+		echo "listen = $RSWAP_ADDR:$port"
+		echo "admin = $(admin_of "$RSWAP_ADDR")"
+		echo "memory = $RSWAP_CLUSTER_SERVER_MEMORY"
+		echo "slab-size = $slab"
+		echo "backing = /dev/shm/pool"
+		echo "key-file = $pool_key"
+		for a in $RSWAP_CLUSTER_SERVERS; do
+			[ "$a" = "$RSWAP_ADDR" ] || echo "peer = $(admin_of "$a")"
+		done
+	} > /tmp/server.conf
+	check server-config-valid rswap-server --config /tmp/server.conf --check-config
+	rswap-server --config /tmp/server.conf > /tmp/server.log 2>&1 &
+	srv=$!
+	if ! check server-listens wait_for 60 server_held_mib "$RSWAP_ADDR"; then
+		cat /tmp/server.log
+		return 1
+	fi
+	echo "-- server $RSWAP_NODE: up at $RSWAP_ADDR, donating $RSWAP_CLUSTER_SERVER_MEMORY"
+	# Until every client said it is done (the host's time limit bounds this).
+	local left=$RSWAP_CLUSTER_CLIENTS
+	while [ "$left" -gt 0 ]; do
+		if nc -l -p "$done_port" < /dev/null | grep -q '^done'; then
+			left=$((left - 1))
+		fi
+		kill -0 "$srv" 2>/dev/null || break
+	done
+	check_eq server-stayed-up 0 "$(kill -0 "$srv" 2>/dev/null; echo $?)"
+	echo "server $RSWAP_NODE counters:"
+	rswapctl --server "$(admin_of "$RSWAP_ADDR")" stats | sed -n '/^counters/,$p'
+	check_eq server-holds-nothing-at-the-end 0 "$(server_held_mib "$RSWAP_ADDR" | cut -d. -f1)"
+	kill -TERM "$srv"
+	wait "$srv"
+	rc=$?
+	check_eq server-stops-cleanly 0 "$rc"
+	[ "$rc" = 0 ] || cat /tmp/server.log
+}
+
+# ---- client ----
+
+stat_of() { awk -v k="$1" '$1 == k { print $2 }' /sys/block/rswap0/rswap/stats; }
+vmstat_of() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+t0=
+since() { awk -v a="$(now_s)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }'; }
+event() { echo "@event,$(since),client$RSWAP_NODE,$*"; }
+
+# One sample a second until /tmp/sampler.stop exists. Client 1 also samples
+# every server's memory: one clock for the whole timeline.
+sampler() {
+	local t i a
+	while [ ! -e /tmp/sampler.stop ]; do
+		t=$(since)
+		if [ "$RSWAP_NODE" = 1 ]; then
+			i=0
+			for a in $RSWAP_CLUSTER_SERVERS; do
+				i=$((i + 1))
+				echo "@ts,$t,mem,server$i,$(server_held_mib "$a")"
+			done
+		fi
+		echo "@ts,$t,sent,client$RSWAP_NODE,$(stat_of bytes_sent)"
+		echo "@ts,$t,recv,client$RSWAP_NODE,$(stat_of bytes_received)"
+		echo "@ts,$t,swpout,client$RSWAP_NODE,$(vmstat_of pswpout)"
+		echo "@ts,$t,swpin,client$RSWAP_NODE,$(vmstat_of pswpin)"
+		echo "@lat,$t,client$RSWAP_NODE,$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $2 }' \
+			/sys/block/rswap0/rswap/read_latency_us)"
+		sleep 1
+	done
+}
+
+# Pages the module keeps on server N (its servers line's pages=).
+module_pages_on() {
+	awk -v s="$1:$port" '$1 == s { for (i = 3; i <= NF; i++)
+		if ($i ~ /^pages=/) print substr($i, 7) }' /sys/block/rswap0/rswap/servers
+}
+
+# Drain server 1 once the module keeps PAGES pages there, while the
+# workload runs; then undrain it and rebalance: it must fill up again.
+# Output in /tmp/drain.log, statuses in /tmp/{drain,undrain,rebalance}.rc,
+# and /tmp/refilled once server 1 holds memory again.
+drain_mid_run() {
+	local s1 tries=600
+	s1=$(echo "$RSWAP_CLUSTER_SERVERS" | awk '{ print $1 }')
+	while [ "$(module_pages_on "$s1")" -lt "$1" ] 2>/dev/null; do
+		tries=$((tries - 1))
+		[ $tries -gt 0 ] || { echo "never reached $1 pages on server 1" > /tmp/drain.log;
+			echo 99 > /tmp/drain.rc; return; }
+		sleep 0.2
+	done
+	echo "-- draining server 1 ($s1) with $(module_pages_on "$s1") pages of ours on it"
+	event "drain-start,server1"
+	rswapctl --server "$(admin_of "$s1")" drain > /tmp/drain.log 2>&1
+	echo $? > /tmp/drain.rc
+	event "drain-end,server1"
+	echo "-- drain: $(tail -n 1 /tmp/drain.log)"
+	server_held_mib "$s1" > /tmp/drained.mib
+	rswapctl --server "$(admin_of "$s1")" undrain > /tmp/undrain.log 2>&1
+	echo $? > /tmp/undrain.rc
+	event "undrain,server1"
+	# Clients ask a server that refused them again after 10 s
+	# (RSWAP_REFUSAL_RETRY_SECS in the module).
+	sleep 12
+	echo "-- rebalancing onto server 1"
+	event "rebalance-start,server1"
+	rswapctl --server "$(admin_of "$s1")" rebalance > /tmp/rebalance.log 2>&1
+	echo $? > /tmp/rebalance.rc
+	event "rebalance-end,server1"
+	wait_for 60 server_holds_some "$s1" &&
+		touch /tmp/refilled
+	echo "-- server 1 holds $(server_held_mib "$s1") MiB again"
+}
+
+# swapfill NAME ARGS...: one workload, every page compared; its log in
+# /tmp/NAME.log, a check NAME-verified.
+swapfill() {
+	local name=$1 rc
+	shift
+	echo "-- client $RSWAP_NODE: $name: rswap-swapfill $*"
+	event "start,$name"
+	in_cgroup rswap-swapfill "$@" > "/tmp/$name.log" 2>&1
+	rc=$?
+	event "end,$name"
+	cat "/tmp/$name.log"
+	check_eq "$name-every-page-verified" 0 "$rc"
+	sed -n "s/^swapfill: /summary: client $RSWAP_NODE $name: /p" "/tmp/$name.log"
+}
+
+# The benchmark suite's sort (bench/swap.sh), at half its working set.
+sort_half() {
+	local peak rc
+	head -c 4194304 /dev/urandom | base64 > /tmp/sort.in
+	sort -S 256M --parallel=1 /tmp/sort.in > /tmp/sort.want
+	echo "-- client $RSWAP_NODE: sort: 5.4 MiB of lines, memory.max at half its peak"
+	mkdir -p /sys/fs/cgroup/sort
+	sh -c 'echo $$ > /sys/fs/cgroup/sort/cgroup.procs; exec sort -S 256M --parallel=1 /tmp/sort.in' \
+		> /dev/null
+	peak=$(cat /sys/fs/cgroup/sort/memory.peak 2>/dev/null || echo 0)
+	[ "$peak" -gt 0 ] || { skip sort-output-intact "no memory.peak in this kernel's cgroup"; return; }
+	echo $((peak / 2)) > /sys/fs/cgroup/sort/memory.max
+	event "start,sort"
+	sh -c 'echo $$ > /sys/fs/cgroup/sort/cgroup.procs; exec sort -S 256M --parallel=1 /tmp/sort.in' \
+		> /tmp/sort.got
+	rc=$?
+	event "end,sort"
+	check_eq sort-exits-0 0 "$rc"
+	check sort-output-intact cmp -s /tmp/sort.want /tmp/sort.got
+	rm -f /tmp/sort.in /tmp/sort.want /tmp/sort.got
+}
+
+run_client() {
+	local servers= a n=0 s drainer=0 mib
+	for a in $RSWAP_CLUSTER_SERVERS; do
+		servers="$servers${servers:+,}$a:$port"
+		n=$((n + 1))
+	done
+	workload_memory_high
+	for a in $RSWAP_CLUSTER_SERVERS; do
+		check "server-$a-reachable" wait_for 120 server_held_mib "$a" || return 1
+	done
+	# As installed: module options in modprobe.d, rswap-client brings the
+	# swap up (load, wait for every server, mkswap, swapon).
+	check deploy-files-written rswap-deploy-files /
+	echo "options rswap size=1G servers=$servers key_file=$pool_key" > /etc/modprobe.d/rswap.conf
+	check rswap-client-start rswap-client start || return 1
+	check servers-ready servers_ready "$n"
+	check swapping-on-rswap grep -q '^/dev/rswap0 ' /proc/swaps
+
+	t0=$(now_s)
+	rm -f /tmp/sampler.stop
+	sampler &
+	sampler_pid=$!
+	[ "$RSWAP_NODE" = 1 ] && [ "$RSWAP_CLUSTER_DRAIN" = 1 ] && drainer=1
+
+	mib=128
+	[ "$RSWAP_CLUSTER_SIZE" = full ] && mib=192
+	if [ $drainer = 1 ]; then
+		drain_mid_run 4096 &
+		drain_pid=$!
+	fi
+	swapfill "swap-${mib}m" --mib "$mib" --zero-pct 30 --same-pct 10 --passes 2 \
+		--seed "$RSWAP_NODE"
+	if [ $drainer = 1 ]; then
+		wait "$drain_pid"
+		cat /tmp/drain.log
+		check_eq drain-mid-run-succeeds 0 "$(cat /tmp/drain.rc)"
+		check_eq drained-server-held-nothing 0.0 "$(cat /tmp/drained.mib)"
+		check_gt drain-moved-pages "$(stat_of migrated_pages)" 0
+		check_eq undrain-succeeds 0 "$(cat /tmp/undrain.rc)"
+		check_eq rebalance-succeeds 0 "$(cat /tmp/rebalance.rc)"
+		cat /tmp/rebalance.log
+		check undrained-server-used-again test -e /tmp/refilled
+		echo "summary: drain of server 1 mid-run: $(tail -n 1 /tmp/drain.log)"
+		echo "summary: the module moved $(stat_of migrated_slabs) slabs," \
+			"$(stat_of migrated_pages) pages, server to server (drain and rebalance)"
+	fi
+	if [ "$RSWAP_CLUSTER_SIZE" = full ]; then
+		swapfill swap-zero50 --mib 192 --zero-pct 50 --same-pct 0 --seed $((RSWAP_NODE + 10))
+		sort_half
+	fi
+	check_eq no-io-errors 0 "$(( $(stat_of read_errors) + $(stat_of write_errors) ))"
+
+	touch /tmp/sampler.stop
+	wait "$sampler_pid"
+	summary_client
+	# swapoff (every page comes back; nothing runs in the workload cgroup
+	# now to be charged for them) and unload.
+	check rswap-client-stop rswap-client stop
+	check module-unloaded sh -c '! grep -q "^rswap " /proc/modules'
+	for a in $RSWAP_CLUSTER_SERVERS; do
+		[ "$RSWAP_CLUSTER_CLIENTS" = 1 ] || break	# others may still swap there
+		check "server-$a-holds-nothing" wait_for 30 server_holds_nothing "$a"
+	done
+}
+
+server_holds_nothing() { [ "$(server_held_mib "$1")" = 0.0 ]; }
+server_holds_some() { ! server_holds_nothing "$1"; }
+
+summary_client() {
+	local i=0 a
+	echo "summary: client $RSWAP_NODE: $(stat_of remote_stores) pages written to the pool by RDMA," \
+		"$(( $(stat_of bytes_received) / 1048576 )) MiB read back; zero" \
+		"$(stat_of zero_stores), same-filled $(stat_of same_stores) kept in the map"
+	for a in $RSWAP_CLUSTER_SERVERS; do
+		i=$((i + 1))
+		echo "summary: server $i ($a): $(server_counter "$a" grants_total) grants," \
+			"$(server_counter "$a" migrated_pages_total) pages migrated away"
+	done
+}
+
+tell_servers_done() {
+	local a
+	for a in $RSWAP_CLUSTER_SERVERS; do
+		echo done | nc -w 10 "$a" "$done_port" || echo "could not tell $a we are done"
+	done
+}
+
+case "$RSWAP_ROLE" in
+server) run_server ;;
+client)
+	run_client
+	tell_servers_done
+	;;
+*) fail cluster-role "RSWAP_ROLE is '$RSWAP_ROLE', not server or client" ;;
+esac

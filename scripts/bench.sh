@@ -14,6 +14,10 @@
 #          server: rswap-server's slabs against ib_read_lat and ib_write_bw
 #          drain: MiB/s of slabs a drain moves server to server against
 #          ib_write_bw, and a workload's slowdown while a drain runs
+#          cluster: deploy/cluster/rswap-cluster at full size: three server
+#          guests, two client guests, every workload, a drain and a
+#          rebalance mid-run; per-server memory, throughput and latency
+#          over time in build/cluster/KERNEL-full/
 # Figures are medians of several rounds with their spread, as ratios to
 # the baseline measured in the same guest run (absolute times drift on
 # shared machines). What a benchmark printed is shown even if its guest
@@ -32,12 +36,15 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case $name in
-swap|server|drain) ;;
-*) echo "bench: no benchmark '$name': swap, server or drain (try --help)" >&2; exit 2 ;;
+swap|server|drain|cluster) ;;
+*) echo "bench: no benchmark '$name': swap, server, drain or cluster (try --help)" >&2; exit 2 ;;
 esac
 "$top/scripts/install-deps.sh"
 cmake -S "$top" -B "$top/build" >/dev/null
 cmake --build "$top/build" -j "$(nproc)" >/dev/null
+if [ "$name" = cluster ]; then
+	exec "$top/deploy/cluster/rswap-cluster" --kernel "$kernel" --size full --servers 3 --clients 2
+fi
 out=$top/build/vm-logs/bench-$kernel-$name
 mkdir -p "$out"
 rm -f "$out/console.log"

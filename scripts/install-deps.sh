@@ -31,6 +31,8 @@ base_pkgs=(
 	linux-image-amd64 linux-headers-amd64
 	rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest
 	iproute2 fio coreutils
+	# deploy: the DKMS build test and systemd-analyze verify of the units
+	dkms systemd
 	# the benchmark report's plot
 	gnuplot-nox
 	# scripts/checkpatch.pl for the kernel code, and the driver sources we model on

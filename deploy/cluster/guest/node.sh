@@ -135,9 +135,11 @@ module_pages_on() {
 }
 
 # Drain server 1 once the module keeps PAGES pages there, while the
-# workload runs; then undrain it and rebalance: it must fill up again.
-# Output in /tmp/drain.log, statuses in /tmp/{drain,undrain,rebalance}.rc,
-# and /tmp/refilled once server 1 holds memory again.
+# workload runs; then undrain it: new slabs must come from it again, and
+# a rebalance must move slabs onto it. Output in /tmp/drain.log, statuses
+# in /tmp/{drain,undrain,extra,rebalance}.rc, server 1's MiB after the
+# second workload in /tmp/regranted.mib, and /tmp/refilled once server 1
+# holds memory after the rebalance.
 drain_mid_run() {
 	local s1 tries=600
 	s1=$(echo "$RSWAP_CLUSTER_SERVERS" | awk '{ print $1 }')
@@ -158,8 +160,16 @@ drain_mid_run() {
 	echo $? > /tmp/undrain.rc
 	event "undrain,server1"
 	# Clients ask a server that refused them again after 10 s
-	# (RSWAP_REFUSAL_RETRY_SECS in the module).
+	# (RSWAP_REFUSAL_RETRY_SECS in the module): the next slab a client
+	# needs comes from server 1, the emptiest. A second workload in the
+	# same cgroup makes the module need some.
 	sleep 12
+	echo "-- a second workload, 32 MiB: its slabs must come from server 1 again"
+	event "start,extra-32m"
+	in_cgroup rswap-swapfill --mib 32 --zero-pct 0 --same-pct 0 --seed 99 > /tmp/extra.log 2>&1
+	echo $? > /tmp/extra.rc
+	event "end,extra-32m"
+	server_held_mib "$s1" > /tmp/regranted.mib
 	echo "-- rebalancing onto server 1"
 	event "rebalance-start,server1"
 	rswapctl --server "$(admin_of "$s1")" rebalance > /tmp/rebalance.log 2>&1
@@ -246,6 +256,9 @@ run_client() {
 		check_eq drained-server-held-nothing 0.0 "$(cat /tmp/drained.mib)"
 		check_gt drain-moved-pages "$(stat_of migrated_pages)" 0
 		check_eq undrain-succeeds 0 "$(cat /tmp/undrain.rc)"
+		cat /tmp/extra.log
+		check_eq second-workload-every-page-verified 0 "$(cat /tmp/extra.rc)"
+		check_gt undrained-server-granted-again "$(cut -d. -f1 /tmp/regranted.mib)" 0
 		check_eq rebalance-succeeds 0 "$(cat /tmp/rebalance.rc)"
 		cat /tmp/rebalance.log
 		check undrained-server-used-again test -e /tmp/refilled

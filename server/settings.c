@@ -276,19 +276,21 @@ static int apply_option(struct settings *s, int id, const char *value, const cha
 
 	switch (id) {
 	case O_LISTEN:
-		if (parse_hostport(value, s->listen_host, sizeof(s->listen_host),
-				   s->listen_port, sizeof(s->listen_port))) {
+	case O_ADMIN: {
+		bool listen = id == O_LISTEN;
+		char *host = listen ? s->listen_host : s->admin_host;
+		char *port = listen ? s->listen_port : s->admin_port;
+
+		_Static_assert(sizeof(s->listen_host) == sizeof(s->admin_host) &&
+			       sizeof(s->listen_port) == sizeof(s->admin_port),
+			       "listen and admin addresses share one parser call");
+		if (parse_hostport(value, host, sizeof(s->listen_host), port,
+				   sizeof(s->listen_port))) {
 			snprintf(err, err_size, "%s: want ADDR:PORT, got '%s'", lab, value);
 			return -1;
 		}
 		return 0;
-	case O_ADMIN:
-		if (parse_hostport(value, s->admin_host, sizeof(s->admin_host),
-				   s->admin_port, sizeof(s->admin_port))) {
-			snprintf(err, err_size, "%s: want ADDR:PORT, got '%s'", lab, value);
-			return -1;
-		}
-		return 0;
+	}
 	case O_MEMORY:
 	case O_SLAB:
 	case O_QUOTA:

@@ -337,6 +337,24 @@ struct bad_line {
 	const char *reason;	/* after "FILE" */
 };
 
+/* Each file of @cases is refused, with its reason after the file's name. */
+static void expect_bad_lines(const struct bad_line *cases, size_t n)
+{
+	static struct settings s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char err[300] = "";
+
+		if (parse_conf(&s, cases[i].text, NULL, err) != -1 ||
+		    strncmp(err, conf_path, strlen(conf_path)) ||
+		    strncmp(err + strlen(conf_path), cases[i].reason, strlen(cases[i].reason)))
+			fail_msg("case %zu: want '%s%s', got '%s'", i, conf_path,
+				 cases[i].reason, err);
+		conf_done();
+	}
+}
+
 /* Every bad line is refused with FILE:LINE, the key and why. */
 static void config_bad_lines(void **state)
 {
@@ -364,20 +382,9 @@ static void config_bad_lines(void **state)
 		{ REQUIRED "meta = /dev/shm/pool\n", ":4: meta and backing are the same file" },
 		{ "memory = 1G\nkey-file = /k\n", ": missing backing (a 'backing = ...' line, or --backing)" },
 	};
-	static struct settings s;
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char err[300] = "";
-
-		if (parse_conf(&s, cases[i].text, NULL, err) != -1 ||
-		    strncmp(err, conf_path, strlen(conf_path)) ||
-		    strncmp(err + strlen(conf_path), cases[i].reason, strlen(cases[i].reason)))
-			fail_msg("case %zu: want '%s%s', got '%s'", i, conf_path,
-				 cases[i].reason, err);
-		conf_done();
-	}
+	expect_bad_lines(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* A key alone, or with nothing after '=', is refused, booleans included. */
@@ -390,20 +397,9 @@ static void config_key_without_value(void **state)
 		{ "drain-on-stop=\n", ":1: drain-on-stop: needs a value (drain-on-stop = yes|no)" },
 		{ "peer =\n", ":1: peer: needs a value" },
 	};
-	static struct settings s;
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char err[300] = "";
-
-		if (parse_conf(&s, cases[i].text, NULL, err) != -1 ||
-		    strncmp(err, conf_path, strlen(conf_path)) ||
-		    strncmp(err + strlen(conf_path), cases[i].reason, strlen(cases[i].reason)))
-			fail_msg("case %zu: want '%s%s', got '%s'", i, conf_path,
-				 cases[i].reason, err);
-		conf_done();
-	}
+	expect_bad_lines(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void config_missing_file(void **state)

@@ -99,7 +99,6 @@ run_server() {
 
 # ---- client ----
 
-stat_of() { awk -v k="$1" '$1 == k { print $2 }' /sys/block/rswap0/rswap/stats; }
 vmstat_of() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 t0=
 since() { awk -v a="$(now_s)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }'; }
@@ -118,8 +117,8 @@ sampler() {
 				echo "@ts,$t,mem,server$i,$(server_held_mib "$a")"
 			done
 		fi
-		echo "@ts,$t,sent,client$RSWAP_NODE,$(stat_of bytes_sent)"
-		echo "@ts,$t,recv,client$RSWAP_NODE,$(stat_of bytes_received)"
+		echo "@ts,$t,sent,client$RSWAP_NODE,$(rswap_stat bytes_sent)"
+		echo "@ts,$t,recv,client$RSWAP_NODE,$(rswap_stat bytes_received)"
 		echo "@ts,$t,swpout,client$RSWAP_NODE,$(vmstat_of pswpout)"
 		echo "@ts,$t,swpin,client$RSWAP_NODE,$(vmstat_of pswpin)"
 		echo "@lat,$t,client$RSWAP_NODE,$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $2 }' \
@@ -254,7 +253,7 @@ run_client() {
 		cat /tmp/drain.log
 		check_eq drain-mid-run-succeeds 0 "$(cat /tmp/drain.rc)"
 		check_eq drained-server-held-nothing 0.0 "$(cat /tmp/drained.mib)"
-		check_gt drain-moved-pages "$(stat_of migrated_pages)" 0
+		check_gt drain-moved-pages "$(rswap_stat migrated_pages)" 0
 		check_eq undrain-succeeds 0 "$(cat /tmp/undrain.rc)"
 		cat /tmp/extra.log
 		check_eq second-workload-every-page-verified 0 "$(cat /tmp/extra.rc)"
@@ -263,14 +262,14 @@ run_client() {
 		cat /tmp/rebalance.log
 		check undrained-server-used-again test -e /tmp/refilled
 		echo "summary: drain of server 1 mid-run: $(tail -n 1 /tmp/drain.log)"
-		echo "summary: the module moved $(stat_of migrated_slabs) slabs," \
-			"$(stat_of migrated_pages) pages, server to server (drain and rebalance)"
+		echo "summary: the module moved $(rswap_stat migrated_slabs) slabs," \
+			"$(rswap_stat migrated_pages) pages, server to server (drain and rebalance)"
 	fi
 	if [ "$RSWAP_CLUSTER_SIZE" = full ]; then
 		swapfill swap-zero50 --mib 192 --zero-pct 50 --same-pct 0 --seed $((RSWAP_NODE + 10))
 		sort_half
 	fi
-	check_eq no-io-errors 0 "$(( $(stat_of read_errors) + $(stat_of write_errors) ))"
+	check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 
 	touch /tmp/sampler.stop
 	wait "$sampler_pid"
@@ -290,9 +289,9 @@ server_holds_some() { ! server_holds_nothing "$1"; }
 
 summary_client() {
 	local i=0 a
-	echo "summary: client $RSWAP_NODE: $(stat_of remote_stores) pages written to the pool by RDMA," \
-		"$(( $(stat_of bytes_received) / 1048576 )) MiB read back; zero" \
-		"$(stat_of zero_stores), same-filled $(stat_of same_stores) kept in the map"
+	echo "summary: client $RSWAP_NODE: $(rswap_stat remote_stores) pages written to the pool by RDMA," \
+		"$(( $(rswap_stat bytes_received) / 1048576 )) MiB read back; zero" \
+		"$(rswap_stat zero_stores), same-filled $(rswap_stat same_stores) kept in the map"
 	for a in $RSWAP_CLUSTER_SERVERS; do
 		i=$((i + 1))
 		echo "summary: server $i ($a): $(server_counter "$a" grants_total) grants," \

@@ -127,28 +127,40 @@ sampler() {
 	done
 }
 
-# Pages the module keeps on server N (its servers line's pages=).
-module_pages_on() {
-	awk -v s="$1:$port" '$1 == s { for (i = 3; i <= NF; i++)
-		if ($i ~ /^pages=/) print substr($i, 7) }' /sys/block/rswap0/rswap/servers
+# FIELD of the module's servers line for the server at ADDR (pages=,
+# grants=, ...).
+module_field_on() {
+	awk -v s="$2:$port" -v f="$1=" '$1 == s { for (i = 3; i <= NF; i++)
+		if (index($i, f) == 1) print substr($i, length(f) + 1) }' \
+		/sys/block/rswap0/rswap/servers
+}
+
+# Slabs the module was granted by every server but the one at ADDR.
+module_grants_elsewhere() {
+	local a sum=0
+	for a in $RSWAP_CLUSTER_SERVERS; do
+		[ "$a" = "$1" ] || sum=$((sum + $(module_field_on grants "$a")))
+	done
+	echo "$sum"
 }
 
 # Drain server 1 once the module keeps PAGES pages there, while the
-# workload runs; then undrain it: new slabs must come from it again, and
-# a rebalance must move slabs onto it. Output in /tmp/drain.log, statuses
-# in /tmp/{drain,undrain,extra,rebalance}.rc, server 1's MiB after the
-# second workload in /tmp/regranted.mib, and /tmp/refilled once server 1
-# holds memory after the rebalance.
+# workload runs; then undrain it: the next slabs the module needs must come
+# from it, and a rebalance must move slabs onto it. Output in
+# /tmp/drain.log, statuses in /tmp/{drain,undrain,extra,rebalance}.rc, the
+# first grants the module took after the undrain, from server 1 and from
+# the others, in /tmp/regranted (two numbers), and /tmp/refilled once
+# server 1 holds memory after the rebalance.
 drain_mid_run() {
-	local s1 tries=600
+	local s1 tries=600 g1 go d1 dx i xp rc=0
 	s1=$(echo "$RSWAP_CLUSTER_SERVERS" | awk '{ print $1 }')
-	while [ "$(module_pages_on "$s1")" -lt "$1" ] 2>/dev/null; do
+	while [ "$(module_field_on pages "$s1")" -lt "$1" ] 2>/dev/null; do
 		tries=$((tries - 1))
 		[ $tries -gt 0 ] || { echo "never reached $1 pages on server 1" > /tmp/drain.log;
 			echo 99 > /tmp/drain.rc; return; }
 		sleep 0.2
 	done
-	echo "-- draining server 1 ($s1) with $(module_pages_on "$s1") pages of ours on it"
+	echo "-- draining server 1 ($s1) with $(module_field_on pages "$s1") pages of ours on it"
 	event "drain-start,server1"
 	rswapctl --server "$(admin_of "$s1")" drain > /tmp/drain.log 2>&1
 	echo $? > /tmp/drain.rc
@@ -159,16 +171,40 @@ drain_mid_run() {
 	echo $? > /tmp/undrain.rc
 	event "undrain,server1"
 	# Clients ask a server that refused them again after 10 s
-	# (RSWAP_REFUSAL_RETRY_SECS in the module): the next slab a client
-	# needs comes from server 1, the emptiest. A second workload in the
-	# same cgroup makes the module need some.
+	# (RSWAP_REFUSAL_RETRY_SECS in the module); from then on the slabs the
+	# module needs come from the server with the most room, server 1,
+	# until it holds as much as the others. Whether a workload needs a slab
+	# is chance: pages read back stay in the swap cache with their slots,
+	# dropping them again costs no slot, and a small workload's pages may
+	# all stay resident. So second workloads larger than the cgroup's
+	# memory.high (96 MiB: at least 40 MiB of their own pages go out) run,
+	# at most 3, every page compared, until the module is granted a slab;
+	# the first grants it gets must all be server 1's.
 	sleep 12
-	echo "-- a second workload, 32 MiB: its slabs must come from server 1 again"
-	event "start,extra-32m"
-	in_cgroup rswap-swapfill --mib 32 --zero-pct 0 --same-pct 0 --seed 99 > /tmp/extra.log 2>&1
-	echo $? > /tmp/extra.rc
-	event "end,extra-32m"
-	server_held_mib "$s1" > /tmp/regranted.mib
+	g1=$(module_field_on grants "$s1")
+	go=$(module_grants_elsewhere "$s1")
+	: > /tmp/extra.log
+	rm -f /tmp/regranted
+	for i in 1 2 3; do
+		echo "-- second workload $i, 96 MiB: the module's next slabs must come from server 1"
+		event "start,extra-$i"
+		in_cgroup rswap-swapfill --mib 96 --zero-pct 0 --same-pct 0 --seed $((98 + i)) \
+			>> /tmp/extra.log 2>&1 &
+		xp=$!
+		while [ ! -e /tmp/regranted ] && kill -0 "$xp" 2>/dev/null; do
+			d1=$(($(module_field_on grants "$s1") - g1))
+			dx=$(($(module_grants_elsewhere "$s1") - go))
+			[ $((d1 + dx)) = 0 ] || echo "$d1 $dx" > /tmp/regranted
+			sleep 0.2
+		done
+		wait "$xp" || rc=$?
+		event "end,extra-$i"
+		[ ! -e /tmp/regranted ] || break
+	done
+	echo "$rc" > /tmp/extra.rc
+	[ -e /tmp/regranted ] || echo "0 0" > /tmp/regranted
+	echo "-- after the undrain, the module's first grants: $(cut -d' ' -f1 /tmp/regranted)" \
+		"from server 1, $(cut -d' ' -f2 /tmp/regranted) from the others"
 	echo "-- rebalancing onto server 1"
 	event "rebalance-start,server1"
 	rswapctl --server "$(admin_of "$s1")" rebalance > /tmp/rebalance.log 2>&1
@@ -257,7 +293,8 @@ run_client() {
 		check_eq undrain-succeeds 0 "$(cat /tmp/undrain.rc)"
 		cat /tmp/extra.log
 		check_eq second-workload-every-page-verified 0 "$(cat /tmp/extra.rc)"
-		check_gt undrained-server-granted-again "$(cut -d. -f1 /tmp/regranted.mib)" 0
+		check_gt undrained-server-granted-again "$(cut -d' ' -f1 /tmp/regranted)" 0
+		check_eq undrained-server-preferred "0" "$(cut -d' ' -f2 /tmp/regranted)"
 		check_eq rebalance-succeeds 0 "$(cat /tmp/rebalance.rc)"
 		cat /tmp/rebalance.log
 		check undrained-server-used-again test -e /tmp/refilled

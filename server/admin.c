@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "admin_frame.h"
+#include "notify.h"
 #include "rswap.pb-c.h"
 #include "server.h"
 
@@ -503,6 +504,12 @@ static void tick_ready(struct loop_src *src)
 			admin_close(a);
 	}
 	drain_tick(s);
+	/* Twice per interval, as sd_watchdog_enabled(3) advises: a loop stuck
+	 * for a whole interval gets the server restarted. */
+	if (s->watchdog_ns && mono_ns() - s->watchdog_sent_ns >= s->watchdog_ns / 2) {
+		notify_systemd("WATCHDOG=1");
+		s->watchdog_sent_ns = mono_ns();
+	}
 }
 
 int admin_start(struct server *s, char *err, size_t err_size)

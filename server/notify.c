@@ -2,6 +2,8 @@
 /* notify: one datagram to the unix socket systemd names in NOTIFY_SOCKET. */
 #include "notify.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,4 +35,28 @@ int notify_systemd(const char *state)
 	n = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, sa_len);
 	close(fd);
 	return n == (ssize_t)strlen(state) ? 1 : -1;
+}
+
+/* A decimal number, all of @s, without sign or overflow; false if not. */
+static bool parse_ull(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !errno && !*end;
+}
+
+unsigned long long notify_watchdog_usec(void)
+{
+	unsigned long long usec, pid;
+	const char *p = getenv("WATCHDOG_PID");
+
+	if (p && (!parse_ull(p, &pid) || pid != (unsigned long long)getpid()))
+		return 0;
+	if (!parse_ull(getenv("WATCHDOG_USEC"), &usec))
+		return 0;
+	return usec;
 }

@@ -78,7 +78,10 @@ struct server {
 	struct loop_src cm_src;
 	struct loop_src sig_src;
 	struct loop_src admin_src;	/* admin API listener */
-	struct loop_src tick_src;	/* 1 s timer: idle admin connections */
+	struct loop_src tick_src;	/* 1 s timer: idle admin connections,
+					 * drain progress, systemd's watchdog */
+	uint64_t watchdog_ns;		/* WatchdogSec= (0: none) */
+	uint64_t watchdog_sent_ns;	/* when WATCHDOG=1 last went out */
 	struct admin_conn *admins;
 	unsigned int n_admins;
 	uint64_t started_ns;

@@ -3,6 +3,8 @@
  * Description: server/notify.c speaks systemd's notify protocol: with
  * NOTIFY_SOCKET unset it does nothing; with a path or an abstract ("@")
  * socket it sends exactly the state given; a bad NOTIFY_SOCKET is an error.
+ * The watchdog interval comes from WATCHDOG_USEC, only for the PID that
+ * WATCHDOG_PID names (when set), and malformed values mean no watchdog.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,6 +96,45 @@ static void bad_socket(void **state)
 	unsetenv("NOTIFY_SOCKET");
 }
 
+static void watchdog_interval(void **state)
+{
+	char pid[32];
+
+	(void)state;
+	unsetenv("WATCHDOG_PID");
+	unsetenv("WATCHDOG_USEC");
+	assert_int_equal(notify_watchdog_usec(), 0);
+	setenv("WATCHDOG_USEC", "120000000", 1);
+	assert_int_equal(notify_watchdog_usec(), 120000000ull);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("WATCHDOG_PID", pid, 1);
+	assert_int_equal(notify_watchdog_usec(), 120000000ull);
+	unsetenv("WATCHDOG_PID");
+	unsetenv("WATCHDOG_USEC");
+}
+
+/* Meant for another process (a parent that did not unset it), or garbage. */
+static void watchdog_not_ours(void **state)
+{
+	static const char *const bad_usec[] = { "", "abc", "12s", "-5", " 5", "99999999999999999999999" };
+	char pid[32];
+	size_t i;
+
+	(void)state;
+	setenv("WATCHDOG_USEC", "120000000", 1);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid() + 1);
+	setenv("WATCHDOG_PID", pid, 1);
+	assert_int_equal(notify_watchdog_usec(), 0);
+	setenv("WATCHDOG_PID", "x1", 1);
+	assert_int_equal(notify_watchdog_usec(), 0);
+	unsetenv("WATCHDOG_PID");
+	for (i = 0; i < sizeof(bad_usec) / sizeof(bad_usec[0]); i++) {
+		setenv("WATCHDOG_USEC", bad_usec[i], 1);
+		assert_int_equal(notify_watchdog_usec(), 0);
+	}
+	unsetenv("WATCHDOG_USEC");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -101,6 +142,8 @@ int main(void)
 		cmocka_unit_test(path_socket),
 		cmocka_unit_test(abstract_socket),
 		cmocka_unit_test(bad_socket),
+		cmocka_unit_test(watchdog_interval),
+		cmocka_unit_test(watchdog_not_ours),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

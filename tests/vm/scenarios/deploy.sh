@@ -9,7 +9,9 @@
 # then verified) and unloads. Errors: a server that does not answer makes
 # start fail within connect_timeout, naming it, and leaves no module; a bad
 # module option fails with the kernel's reason; a misspelt key makes
-# rswap-server exit 2 naming the file and line.
+# rswap-server exit 2 naming the file and line. The server speaks systemd's
+# notify protocol to a stand-in socket: READY=1, WATCHDOG=1 within every
+# watchdog interval, STOPPING=1.
 # vm-memory: 1G
 # vm-timeout: 300
 # vm-memory-max: 32M
@@ -43,10 +45,20 @@ cat /tmp/check-config.out
 check_eq check-config-effective-memory "memory = 96M" "$(grep '^memory = ' /tmp/check-config.out)"
 check_eq check-config-default-meta "meta = /dev/shm/rswap-a.meta" \
 	"$(grep '^meta = ' /tmp/check-config.out)"
+# systemd's side of Type=notify and WatchdogSec=: a socket in
+# NOTIFY_SOCKET and the interval in WATCHDOG_USEC (5 s here, shorter than
+# the unit's, to see several pings while the server runs).
+rswap-notify-sink /run/notify-a 290 > /tmp/notify-a.out 2>&1 &
+sink_pid=$!
+check notify-socket-bound wait_for 10 test -S /run/notify-a
 # shellcheck disable=SC2046 # the unit's words, as systemd splits them
-$(unit_line ExecStart a) >> /tmp/server-a.log 2>&1 &
+env NOTIFY_SOCKET=/run/notify-a WATCHDOG_USEC=5000000 $(unit_line ExecStart a) \
+	>> /tmp/server-a.log 2>&1 &
 server_pid=$!
 check server-listens wait_for 20 _listening "$server_pid"
+check server-says-ready wait_for 10 grep -q ' READY=1$' /tmp/notify-a.out
+check_eq unit-has-a-watchdog 2min \
+	"$(sed -n 's/^WatchdogSec=//p' /usr/lib/systemd/system/rswap-server@.service)"
 
 # ---- the client ----
 cp /etc/modprobe.d/rswap.conf /tmp/modprobe-rswap.conf.shipped
@@ -130,8 +142,19 @@ for key in ExecStartPre ExecStart; do
 		"server-b.conf:$line: unknown key 'memroy' (did you mean memory?)" /tmp/bad-key.out
 done
 
-# The server stops cleanly on SIGTERM, as systemctl stop sends it.
+# The server stops cleanly on SIGTERM, as systemctl stop sends it, and
+# says STOPPING=1 first. While it ran it pinged the watchdog, never more
+# than the 5 s interval apart (systemd would have killed it).
 kill -TERM "$server_pid"
 wait "$server_pid"
 check_eq server-stops-cleanly 0 $?
 tail -n 3 /tmp/server-a.log
+wait "$sink_pid"
+cat /tmp/notify-a.out
+check server-says-stopping grep -q ' STOPPING=1$' /tmp/notify-a.out
+check_gt watchdog-pings "$(grep -c ' WATCHDOG=1$' /tmp/notify-a.out)" 1
+awk '$2 == "READY=1" || $2 == "WATCHDOG=1" || $2 == "STOPPING=1" {
+	if (n++ && $1 - last > gap) gap = $1 - last; last = $1 }
+	END { if (n < 2) print "none"; else printf "%.2f\n", gap }' /tmp/notify-a.out > /tmp/notify-gap
+echo "longest wait between the server's notify messages: $(cat /tmp/notify-gap) s"
+check watchdog-never-late awk '{ exit !($1 != "none" && $1 < 5) }' /tmp/notify-gap

@@ -665,8 +665,15 @@ static int srv_reattach(struct rswap_server *srv, u8 *reply)
 		pr_info("%s: reattached %u slabs\n", srv->name, count);
 	atomic64_add(count, &srv->reattached);
 	/* Slabs it keeps for this client id that we do not know: give them back. */
-	for (i = 0; i < n_unknown; i++)
-		srv_return_locked(srv, unknown[i]);
+	for (i = 0; i < n_unknown; i++) {
+		int ret = srv_return_locked(srv, unknown[i]);
+
+		if (ret)
+			pr_warn("%s: slab %u, not ours, kept there: RETURN failed (%d)\n",
+				srv->name, unknown[i], ret);
+		else
+			pr_info("%s: slab %u, not ours, given back\n", srv->name, unknown[i]);
+	}
 	return 0;
 }
 

@@ -181,25 +181,25 @@ fi
 client=$dest/usr/sbin/rswap-client
 shells="dash"
 command -v busybox > /dev/null && shells="$shells busybox"
+# client_status NAME RC TEXT: `rswap-client status` on $work/client.conf
+# under $run exits RC and says TEXT.
+client_status() {
+	local rc
+	$run "$client" -c "$work/client.conf" status > "$work/client.out" 2>&1
+	rc=$?
+	if [ $rc = "$2" ] && grep -q "$3" "$work/client.out"; then
+		pass "$1"
+	else
+		fail "$1" "status exited $rc: $(cat "$work/client.out")"
+	fi
+}
 for sh in $shells; do
 	run=$sh
 	[ "$sh" = busybox ] && run="busybox sh"
 	sed -E 's/^#([a-z_]+ = )/\1/' "$dest/etc/rswap/client.conf" > "$work/client.conf"
-	$run "$client" -c "$work/client.conf" status > "$work/client.out" 2>&1
-	rc=$?
-	if [ $rc = 3 ] && grep -q 'module: not loaded' "$work/client.out"; then
-		pass "client-reads-its-settings-$sh"
-	else
-		fail "client-reads-its-settings-$sh" "status exited $rc: $(cat "$work/client.out")"
-	fi
+	client_status "client-reads-its-settings-$sh" 3 'module: not loaded'
 	printf 'priority = 10\nconnect_timeout = soon\n' > "$work/client.conf"
-	$run "$client" -c "$work/client.conf" status > "$work/client.out" 2>&1
-	rc=$?
-	if [ $rc = 2 ] && grep -q "client.conf:2: connect_timeout: want seconds" "$work/client.out"; then
-		pass "client-names-the-bad-line-$sh"
-	else
-		fail "client-names-the-bad-line-$sh" "exit $rc: $(cat "$work/client.out")"
-	fi
+	client_status "client-names-the-bad-line-$sh" 2 "client.conf:2: connect_timeout: want seconds"
 done
 if command -v shellcheck > /dev/null; then
 	if shellcheck -s sh "$client" > "$work/shellcheck.out" 2>&1; then

@@ -160,6 +160,7 @@ static void pump_reattach(struct conn *c)
 				   "cannot register a slab");
 			return;
 		}
+		log_msg(LOG_DEBUG, "client %s: reattaching slab %u", c->name, slab);
 		c->reattach_cursor = slab;
 		c->reattach_count++;
 		s->stats.reattached_slabs_total++;
@@ -301,6 +302,7 @@ static void on_return(struct conn *c, const struct rswap_slab_msg *m, uint32_t s
 	}
 	pool_return(&s->pool, c->client, slab);
 	s->stats.returns_total++;
+	log_msg(LOG_DEBUG, "client %s: returned slab %u", c->name, slab);
 	memset(&r, 0, sizeof(r));
 	rswap_hdr_init(&r.hdr, RSWAP_MSG_RETURNED, seq);
 	r.slab = rswap_cpu32(slab);

@@ -35,7 +35,7 @@ start_peer() {	# N [OPTS...]
 	shift
 	# shellcheck disable=SC2046
 	host_add "mem$n" "$n" 2>/dev/null
-	start_rswap_server "mem$n" "$n" "$MEM" $(peers_of "$n") "$@"
+	start_rswap_server "mem$n" "$n" "$MEM" --verbose $(peers_of "$n") "$@"
 }
 ctl() {		# N ARGS...: rswapctl on host N's server
 	local n=$1
@@ -164,16 +164,19 @@ interrupted() {
 }
 interrupted drain4-target-killed 3 2
 check server3-undrain-again ctl 3 undrain
-# Server 2 holds only what drain 4 copied to it before it was killed, which
-# may be nothing: a second paused workload puts pages there (the client
-# fills the emptiest server first).
+# A second paused workload, so that pages written after a restart are in
+# the pool too (they go wherever the module has free slots).
 in_cgroup rswap-swapfill --mib 48 --seed 13 --pause-file /tmp/go --ready-file /tmp/filled2 \
 	> /tmp/held2.log 2>&1 &
 held2_pid=$!
 check held2-workload-filled wait_for 300 test -e /tmp/filled2
 cat /sys/block/rswap0/rswap/servers
-check_gt server2-holds-pages "$(server_pages 2)" 0
-interrupted drain5-source-killed 2 2
+# The source: server 3. Drains 1 and 2 put every page there, drain 3 moved
+# 8 slabs and drain 4 what it copied before its target died, so it still
+# holds most of the first workload's pages. (Server 2, restarted in drain
+# 4, may hold none: free slots elsewhere take new pages before its slabs.)
+check_gt server3-holds-pages "$(server_pages 3)" 0
+interrupted drain5-source-killed 3 3
 check_eq no-errors-after-interruptions 0 \
 	"$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 
@@ -204,7 +207,21 @@ if ! check pool-empty-after-swapoff wait_for 30 servers_hold_none 1 2 3 4; then
 		echo "server $n: $(server_held "$n") slabs held"
 		ctl "$n" clients
 		grep -i 'slab\|return\|refus' "/tmp/server-$n.log" | tail -n 15
+		# The servers run --verbose: replay its grants and returns (a
+		# restart starts from the slabs it reattaches) into the slab
+		# numbers it still holds, and each one's story.
+		awk '/: serving / { delete held }
+			/: granted slab / { held[$NF] = 1 }
+			/: reattaching slab / { held[$NF] = 1 }
+			/: returned slab / { delete held[$NF] }
+			END { for (s in held) printf "%s ", s; print "" }' "/tmp/server-$n.log" \
+			> "/tmp/held-$n"
+		echo "server $n holds, by its log: $(cat "/tmp/held-$n")"
+		for slab in $(cat "/tmp/held-$n"); do
+			grep -E "slab $slab( |\$|:|,)|serving " "/tmp/server-$n.log"
+		done
 	done
+	dmesg | grep 'rswap: .*slab' | tail -n 40
 fi
 check module-unloads rmmod rswap
 stop_rswap_servers

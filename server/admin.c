@@ -507,8 +507,8 @@ static void tick_ready(struct loop_src *src)
 	/* Twice per interval, as sd_watchdog_enabled(3) advises: a loop stuck
 	 * for a whole interval gets the server restarted. */
 	if (s->watchdog_ns && mono_ns() - s->watchdog_sent_ns >= s->watchdog_ns / 2) {
-		notify_systemd("WATCHDOG=1");
 		s->watchdog_sent_ns = mono_ns();
+		notify_systemd("WATCHDOG=1");
 	}
 }
 

@@ -89,15 +89,12 @@ int main(int argc, char **argv)
 		srv.set.listen_port, srv.pool.n_slabs - srv.pool.n_free, srv.pool.n_free);
 	notify_systemd("READY=1");
 	srv.watchdog_ns = notify_watchdog_usec() * 1000;
-	if (srv.watchdog_ns) {
-		srv.watchdog_sent_ns = mono_ns();
-		/* The loop ticks once a second: a shorter half-interval is missed. */
-		log_msg(srv.watchdog_ns < 2000000000ull ? LOG_ERR : LOG_INFO,
-			"systemd watchdog every %llu ms%s",
-			(unsigned long long)(srv.watchdog_ns / 1000000),
-			srv.watchdog_ns < 2000000000ull ? ": below 2 s, which this server cannot "
-			"keep (set WatchdogSec= to 2 s or more)" : "");
-	}
+	srv.watchdog_sent_ns = mono_ns();
+	/* The loop ticks once a second: a shorter half-interval is missed. */
+	if (srv.watchdog_ns && srv.watchdog_ns < 2000000000ull)
+		log_msg(LOG_ERR, "systemd watchdog every %llu ms: below 2 s, which this "
+			"server cannot keep (set WatchdogSec= to 2 s or more)",
+			(unsigned long long)(srv.watchdog_ns / 1000000));
 	ret = server_run(&srv) ? 1 : 0;
 	notify_systemd("STOPPING=1");
 	log_msg(LOG_INFO, "stopped: %llu connections, %llu grants, %llu returns, "

@@ -127,13 +127,8 @@ sampler() {
 	done
 }
 
-# FIELD of the module's servers line for the server at ADDR (pages=,
-# grants=, ...).
-module_field_on() {
-	awk -v s="$2:$port" -v f="$1=" '$1 == s { for (i = 3; i <= NF; i++)
-		if (index($i, f) == 1) print substr($i, length(f) + 1) }' \
-		/sys/block/rswap0/rswap/servers
-}
+# FIELD (pages, grants, ...) of the module's servers line for the server at ADDR.
+module_field_on() { module_server_field "$2:$port" "$1"; }
 
 # Slabs the module was granted by every server but the one at ADDR.
 module_grants_elsewhere() {

@@ -13,6 +13,9 @@
 #   servers_ready N                 /dev/rswap0 has N servers ready
 #   servers_hold_none N...          the servers N... hold no slabs
 #   rswap_stat NAME                 a counter of /sys/block/rswap0/rswap/stats
+#   module_server_field ADDR:PORT F  field F (pages, grants, ...) of the
+#                                   module's servers line for that server
+#   server_pages N                  pages the module keeps on host N's server
 #   start_pool N MEM                a fresh key in /tmp/rswap.key, and hosts
 #                                   mem1..memN each running a server donating MEM
 #   pool_servers N                  the servers= list of that pool
@@ -77,12 +80,14 @@ servers_hold_none() {
 }
 
 rswap_stat() { awk -v k="$1" '$1 == k { print $2 }' /sys/block/rswap0/rswap/stats; }
-# Pages the module keeps on host N's server (its servers line's pages=).
-server_pages() {
-	awk -v s="$(host_addr "$1"):7471" \
-		'$1 == s { for (i = 3; i <= NF; i++) if ($i ~ /^pages=/) print substr($i, 7) }' \
+# FIELD (pages, grants, ...) of the module's servers line for ADDR:PORT.
+module_server_field() {
+	awk -v s="$1" -v f="$2=" '$1 == s { for (i = 3; i <= NF; i++)
+		if (index($i, f) == 1) print substr($i, length(f) + 1) }' \
 		/sys/block/rswap0/rswap/servers
 }
+# Pages the module keeps on host N's server (its servers line's pages=).
+server_pages() { module_server_field "$(host_addr "$1"):7471" pages; }
 
 # Reclaim and throttle the workload below its hard limit. Pages on their way
 # to the pool cannot be freed until their WRITE completes; at memory.max,

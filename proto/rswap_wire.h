@@ -111,6 +111,8 @@ enum rswap_msg_type {
 	RSWAP_MSG_MIGRATE_MAP,
 	RSWAP_MSG_MIGRATE,
 	RSWAP_MSG_MIGRATED,
+	RSWAP_MSG_KEEPALIVE,		/* client -> server: still here */
+	RSWAP_MSG_KEEPALIVE_ACK,	/* server -> client: so am I */
 	RSWAP_MSG_TYPE_END
 };
 
@@ -148,18 +150,44 @@ struct rswap_hdr {
 
 /**
  * struct rswap_hello - client introduces itself
- * @id:		stable client identity (random, kept by the client)
+ * @id:		stable client identity (configured, or derived from the host;
+ *		the same across reboots of one client)
  * @page_size:	RSWAP_PAGE_SIZE
- * @reserved:	zero
+ * @flags:	enum rswap_hello_flags; unknown bits are malformed
  * @name:	human-readable, NUL-terminated (host name)
  */
 struct rswap_hello {
 	struct rswap_hdr hdr;
 	__u8 id[RSWAP_ID_LEN];
 	__le32 page_size;
-	__le32 reserved;
+	__le32 flags;
 	char name[RSWAP_NAME_LEN];
 };
+
+/**
+ * enum rswap_hello_flags - what a client says of itself in HELLO
+ * @RSWAP_HELLO_FRESH:	 this is the client's first connection to the server
+ *			 since it was loaded: it holds nothing there, so once it
+ *			 has authenticated, every slab the server keeps for its
+ *			 id (left by an earlier boot) is freed, not reattached
+ * @RSWAP_HELLO_KEEPALIVE: the client sends KEEPALIVE on the control
+ *			 connection at least every RSWAP_KEEPALIVE_INTERVAL_MS;
+ *			 the server may close a connection that stays silent
+ *			 for longer than its client timeout
+ */
+enum rswap_hello_flags {
+	RSWAP_HELLO_FRESH = 1u << 0,
+	RSWAP_HELLO_KEEPALIVE = 1u << 1,
+};
+
+#define RSWAP_HELLO_FLAGS_KNOWN	(RSWAP_HELLO_FRESH | RSWAP_HELLO_KEEPALIVE)
+/*
+ * A client that sets RSWAP_HELLO_KEEPALIVE sends a KEEPALIVE (a struct
+ * rswap_request; the answer is KEEPALIVE_ACK, same layout) at least this
+ * often while it has nothing else to say, and treats a missing answer as
+ * a dead server. A server should allow several intervals of silence.
+ */
+#define RSWAP_KEEPALIVE_INTERVAL_MS	5000
 
 /**
  * struct rswap_challenge - server's nonce
@@ -206,7 +234,7 @@ struct rswap_welcome {
 	__u8 token[RSWAP_TOKEN_LEN];
 };
 
-/* GRANT_REQ and REATTACH carry only the header. */
+/* GRANT_REQ, REATTACH, KEEPALIVE and KEEPALIVE_ACK carry only the header. */
 struct rswap_request {
 	struct rswap_hdr hdr;
 };
@@ -387,6 +415,8 @@ static inline size_t rswap_msg_size(unsigned int type)
 		return sizeof(struct rswap_welcome);
 	case RSWAP_MSG_GRANT_REQ:
 	case RSWAP_MSG_REATTACH:
+	case RSWAP_MSG_KEEPALIVE:
+	case RSWAP_MSG_KEEPALIVE_ACK:
 		return sizeof(struct rswap_request);
 	case RSWAP_MSG_GRANT:
 		return sizeof(struct rswap_grant);
@@ -449,7 +479,8 @@ static inline int rswap_msg_check(const void *buf, size_t len)
 	case RSWAP_MSG_HELLO: {
 		const struct rswap_hello *m = (const struct rswap_hello *)buf;
 
-		if (rswap_le32(m->page_size) != RSWAP_PAGE_SIZE || m->reserved ||
+		if (rswap_le32(m->page_size) != RSWAP_PAGE_SIZE ||
+		    (rswap_le32(m->flags) & ~(__u32)RSWAP_HELLO_FLAGS_KNOWN) ||
 		    !rswap_str_terminated(m->name, sizeof(m->name)))
 			return -RSWAP_ERR_MALFORMED;
 		break;

@@ -179,8 +179,11 @@ static void body_errors_are_refused(void **state)
 	memset(m.hello.name, 'x', sizeof(m.hello.name));
 	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
 	len = build(RSWAP_MSG_HELLO);
-	m.hello.reserved = rswap_cpu32(1);
+	m.hello.flags = rswap_cpu32(RSWAP_HELLO_FLAGS_KNOWN + 1);	/* an unknown bit */
 	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_HELLO);
+	m.hello.flags = rswap_cpu32(RSWAP_HELLO_FRESH | RSWAP_HELLO_KEEPALIVE);
+	assert_int_equal(rswap_msg_check(&m, len), RSWAP_MSG_HELLO);
 
 	len = build(RSWAP_MSG_WELCOME);
 	m.welcome.slab_size = rswap_cpu64(4096 + 1);

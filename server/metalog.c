@@ -226,6 +226,52 @@ int metalog_free(struct metalog *log, uint32_t slab, uint32_t client)
 	return slab_rec(log, METALOG_FREE, slab, client);
 }
 
+int metalog_free_many(struct metalog *log, const uint32_t *slabs, uint32_t n, uint32_t client)
+{
+	struct metalog_rec recs[METALOG_BATCH_MAX];
+	uint32_t i;
+	int ret;
+
+	if (!n || n > METALOG_BATCH_MAX)
+		return -EINVAL;
+	memset(recs, 0, sizeof(recs[0]) * n);
+	for (i = 0; i < n; i++) {
+		recs[i].slab.slab = htole32(slabs[i]);
+		recs[i].slab.client = htole32(client);
+		metalog_rec_seal(&recs[i], METALOG_FREE, log->seq + 1 + i);
+	}
+	ret = write_durable(&log->ring, log->fd, recs, sizeof(recs[0]) * n, log->end);
+	if (ret) {
+		/* As in append(): what got there is overwritten by the next
+		 * write. A crash before that may replay some of these FREEs:
+		 * slabs the caller was freeing anyway, never another's. */
+		log->write_errors_total++;
+		return ret;
+	}
+	log->seq += n;
+	log->end += sizeof(recs[0]) * n;
+	log->records_written_total += n;
+	return 0;
+}
+
+int metalog_free_client(struct metalog *log, struct pool *p, uint32_t client, uint32_t *freed)
+{
+	uint32_t batch[METALOG_BATCH_MAX], n, i;
+	int ret;
+
+	*freed = 0;
+	/* Bounded: each pass frees at least one slab, and there are n_slabs. */
+	while ((n = pool_held_slabs(p, client, batch, METALOG_BATCH_MAX))) {
+		ret = metalog_free_many(log, batch, n, client);
+		if (ret)
+			return ret;
+		for (i = 0; i < n; i++)
+			pool_return(p, client, batch[i]);
+		*freed += n;
+	}
+	return 0;
+}
+
 static int read_all(int fd, uint8_t **buf, size_t *len)
 {
 	struct stat st;

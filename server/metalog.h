@@ -129,5 +129,17 @@ void metalog_close(struct metalog *log);
 int metalog_client(struct metalog *log, uint32_t client, const struct pool_client *c);
 int metalog_grant(struct metalog *log, uint32_t slab, uint32_t client);
 int metalog_free(struct metalog *log, uint32_t slab, uint32_t client);
+/* FREE records for @n (1..METALOG_BATCH_MAX) slabs of @client, in one write
+ * and one fdatasync: 0 when all are durable; -errno when the write failed
+ * (some may still be in the file until the next append overwrites them). */
+#define METALOG_BATCH_MAX 64
+int metalog_free_many(struct metalog *log, const uint32_t *slabs, uint32_t n, uint32_t client);
+/*
+ * Free every slab @client holds in @p, as RETURNs would: each batch of FREE
+ * records durable before the pool lets go of those slabs, so a restart does
+ * not bring them back. *freed counts the slabs freed, also on failure
+ * (-errno: the ones after the failed batch are still held).
+ */
+int metalog_free_client(struct metalog *log, struct pool *p, uint32_t client, uint32_t *freed);
 
 #endif

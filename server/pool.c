@@ -174,3 +174,14 @@ uint32_t pool_next_held(const struct pool *p, uint32_t client, uint32_t after)
 			return slab;
 	return POOL_NONE;
 }
+
+uint32_t pool_held_slabs(const struct pool *p, uint32_t client, uint32_t *slabs, uint32_t max)
+{
+	uint32_t n = 0, slab = POOL_NONE;
+
+	if (!client_valid(p, client))
+		return 0;
+	while (n < max && (slab = pool_next_held(p, client, slab)) != POOL_NONE)
+		slabs[n++] = slab;
+	return n;
+}

@@ -69,6 +69,10 @@ int pool_return(struct pool *p, uint32_t client, uint32_t slab);
 
 /* The slab after @after (POOL_NONE to start) held by @client, or POOL_NONE. */
 uint32_t pool_next_held(const struct pool *p, uint32_t client, uint32_t after);
+/* Up to @max of the slabs @client holds, lowest first, into @slabs: how many.
+ * Freeing every slab of a client (HELLO FRESH) takes them in such batches,
+ * each made durable in the log before pool_return. */
+uint32_t pool_held_slabs(const struct pool *p, uint32_t client, uint32_t *slabs, uint32_t max);
 
 /* Slabs @client could still be granted: its quota left, or the free slabs. */
 static inline uint32_t pool_grantable(const struct pool *p, uint32_t client)

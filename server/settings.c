@@ -32,6 +32,10 @@
 #define MAX_SLAB_SIZE (1ull << 30)	/* one MR registration stays quick */
 #define DEFAULT_MAX_CLIENTS 64
 #define MAX_SLABS (1u << 24)		/* pool tables stay small */
+/* Six of the clients' keepalive intervals (RSWAP_KEEPALIVE_INTERVAL_MS):
+ * a late keepalive or two never closes a live client. */
+#define DEFAULT_CLIENT_TIMEOUT_S 30
+#define MAX_CLIENT_TIMEOUT_S 86400	/* a day: longer is "never", say 0 */
 
 void settings_usage(FILE *out)
 {
@@ -63,6 +67,11 @@ void settings_usage(FILE *out)
 "                       fit; a rebalance computes the fair share with them\n"
 "  --drain-on-stop      on SIGTERM, move every slab to other servers first\n"
 "                       (what fits), then exit; a second SIGTERM exits at once\n"
+"  --client-timeout SECS\n"
+"                       close the connection of a client that promised\n"
+"                       keepalives (rswap.ko does) once nothing came from it\n"
+"                       for SECS seconds; its slabs stay for its reattach\n"
+"                       (default %d, 0 = never, at most %d)\n"
 "  -v, --verbose        log every control message\n"
 "  --config FILE        read settings from FILE first (see below)\n"
 "  --check-config       check the settings, print them as a config file\n"
@@ -84,7 +93,8 @@ void settings_usage(FILE *out)
 "Drain: 'rswapctl drain' has the clients move every slab held here to other\n"
 "servers, copied server to server over RDMA; meanwhile and after it, this\n"
 "server grants nothing ('rswapctl undrain' or a restart ends that).\n",
-		DEFAULT_PORT, DEFAULT_ADMIN, DEFAULT_MAX_CLIENTS, SETTINGS_PEERS_MAX);
+		DEFAULT_PORT, DEFAULT_ADMIN, DEFAULT_MAX_CLIENTS, SETTINGS_PEERS_MAX,
+		DEFAULT_CLIENT_TIMEOUT_S, MAX_CLIENT_TIMEOUT_S);
 }
 
 int parse_size(const char *text, uint64_t *bytes)
@@ -158,7 +168,7 @@ int parse_hostport(const char *text, char *host, size_t host_size, char *port,
  */
 enum opt_id {
 	O_LISTEN = 256, O_ADMIN, O_MEMORY, O_BACKING, O_KEY, O_SLAB, O_QUOTA, O_MAXCL,
-	O_META, O_PEER, O_DRAIN_ON_STOP, O_VERBOSE,
+	O_META, O_PEER, O_DRAIN_ON_STOP, O_CLIENT_TIMEOUT, O_VERBOSE,
 	O_CONFIG,		/* from here on: command line only */
 	O_CHECK_CONFIG, O_HELP, O_END
 };
@@ -177,6 +187,7 @@ static const struct option opts[] = {
 	{ "meta", required_argument, NULL, O_META },
 	{ "peer", required_argument, NULL, O_PEER },
 	{ "drain-on-stop", no_argument, NULL, O_DRAIN_ON_STOP },
+	{ "client-timeout", required_argument, NULL, O_CLIENT_TIMEOUT },
 	{ "verbose", no_argument, NULL, O_VERBOSE },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "check-config", no_argument, NULL, O_CHECK_CONFIG },
@@ -263,6 +274,7 @@ static void defaults(struct settings *s)
 		       sizeof(s->admin_port));
 	s->slab_size = DEFAULT_SLAB_SIZE;
 	s->max_clients = DEFAULT_MAX_CLIENTS;
+	s->client_timeout_s = DEFAULT_CLIENT_TIMEOUT_S;
 }
 
 /*
@@ -311,6 +323,21 @@ static int apply_option(struct settings *s, int id, const char *value, const cha
 			return -1;
 		}
 		s->max_clients = (uint32_t)n;
+		return 0;
+	}
+	case O_CLIENT_TIMEOUT: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (errno || end == value || *end || n > MAX_CLIENT_TIMEOUT_S ||
+		    !isdigit((unsigned char)value[0])) {
+			snprintf(err, err_size, "%s: want seconds, 0..%d (0: never), got '%s'", lab,
+				 MAX_CLIENT_TIMEOUT_S, value);
+			return -1;
+		}
+		s->client_timeout_s = (uint32_t)n;
 		return 0;
 	}
 	case O_BACKING:
@@ -693,6 +720,9 @@ void settings_print(FILE *out, const struct settings *s)
 			break;
 		case O_DRAIN_ON_STOP:
 			fprintf(out, "%s = %s\n", o->name, s->drain_on_stop ? "yes" : "no");
+			break;
+		case O_CLIENT_TIMEOUT:
+			fprintf(out, "%s = %u\n", o->name, s->client_timeout_s);
 			break;
 		case O_VERBOSE:
 			fprintf(out, "%s = %s\n", o->name, s->verbose ? "yes" : "no");

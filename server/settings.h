@@ -34,6 +34,8 @@ struct settings {
 	struct settings_peer peers[SETTINGS_PEERS_MAX];	/* --peer */
 	unsigned int n_peers;
 	bool drain_on_stop;			/* SIGTERM drains, then exits */
+	uint32_t client_timeout_s;		/* close a KEEPALIVE client silent this
+						 * long; 0: never */
 	bool verbose;
 	char config[SETTINGS_PATH_MAX];		/* --config FILE, or "" */
 	bool check_config;			/* --check-config: print, exit */

@@ -5,7 +5,9 @@
  * server id kept, the file compacted); a torn last record is cut off and
  * nothing before it lost; damage before the tail, a log of another
  * geometry, a file that is not a log, and records that contradict each
- * other are refused with a reason instead of forgetting slabs.
+ * other are refused with a reason instead of forgetting slabs. Freeing
+ * every slab of a client (HELLO FRESH) leaves the others' slabs alone and
+ * stays freed after a reopen, in batches past METALOG_BATCH_MAX too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -254,6 +256,61 @@ static void garbage_file_is_refused(void **state)
 	assert_non_null(strstr(f->err, "is not an rswap metadata log"));
 }
 
+static void freeing_a_client_is_durable(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t freed = 99;
+
+	make_log(f);
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	assert_int_equal(metalog_free_client(&f->log, &f->pool, 0, &freed), 0);
+	assert_int_equal(freed, 3);
+	assert_int_equal(f->pool.clients[0].held, 0);
+	assert_int_equal(f->pool.owner[4], 1);
+	assert_int_equal(f->pool.n_free, SLABS - 1);
+	/* again: nothing left to free, nothing written */
+	assert_int_equal(metalog_free_client(&f->log, &f->pool, 0, &freed), 0);
+	assert_int_equal(freed, 0);
+	done(f);
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	assert_int_equal(f->pool.clients[0].held, 0);
+	assert_int_equal(f->pool.clients[1].held, 1);
+	assert_int_equal(f->pool.owner[4], 1);
+	assert_int_equal(f->pool.n_free, SLABS - 1);
+	done(f);
+}
+
+/* More slabs than one batch: every one freed, and so after a reopen. */
+static void freeing_many_slabs_takes_batches(void **state)
+{
+	enum { MANY = METALOG_BATCH_MAX * 2 + 7 };
+	struct fixture *f = *state;
+	uint32_t a, b, freed, i;
+
+	assert_int_equal(reopen(f, MANY + 1, SLAB_SIZE), 0);
+	f->pool.default_quota = MANY + 1;
+	a = pool_client_get(&f->pool, id_a, "alpha");
+	b = pool_client_get(&f->pool, id_b, "beta");
+	assert_int_equal(metalog_client(&f->log, a, &f->pool.clients[a]), 0);
+	assert_int_equal(metalog_client(&f->log, b, &f->pool.clients[b]), 0);
+	/* a holds every slab but the middle one, which b holds */
+	for (i = 0; i <= MANY; i++) {
+		uint32_t who = i == MANY / 2 ? b : a;
+
+		assert_int_equal(pool_grant_slab(&f->pool, who, i), 0);
+		assert_int_equal(metalog_grant(&f->log, i, who), 0);
+	}
+	assert_int_equal(metalog_free_client(&f->log, &f->pool, a, &freed), 0);
+	assert_int_equal(freed, MANY);
+	assert_int_equal(f->pool.n_free, MANY);
+	done(f);
+	assert_int_equal(reopen(f, MANY + 1, SLAB_SIZE), 0);
+	assert_int_equal(f->pool.clients[a].held, 0);
+	assert_int_equal(f->pool.owner[MANY / 2], b);
+	assert_int_equal(f->pool.n_free, MANY);
+	done(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +320,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(other_geometry_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(contradictions_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(garbage_file_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(freeing_a_client_is_durable, setup, teardown),
+		cmocka_unit_test_setup_teardown(freeing_many_slabs_takes_batches, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

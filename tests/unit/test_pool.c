@@ -3,7 +3,9 @@
  * Description: server/pool.c slab bookkeeping. Grants give the lowest free
  * slab; quotas and the memory limit refuse with their own codes and are
  * counted; a client can return only its own slabs; replayed grants land on
- * exactly the slab named; the client table refuses past its size.
+ * exactly the slab named; the client table refuses past its size; a
+ * client's held slabs are listed lowest first, in bounded batches, and
+ * returning them all frees exactly those.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -145,6 +147,38 @@ static void replayed_grants_are_exact(void **state)
 	assert_int_equal(pool_next_held(p, b, 1), POOL_NONE);
 }
 
+static void held_slabs_are_listed_in_batches(void **state)
+{
+	struct pool *p = *state;
+	uint32_t a = pool_client_get(p, id_a, "a"), b = pool_client_get(p, id_b, "b");
+	uint32_t got[8], n, i, freed = 0;
+
+	assert_int_equal(pool_held_slabs(p, a, got, 8), 0);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(pool_grant_slab(p, i % 3 == 1 ? b : a, i), 0);
+	/* a: 0 2 3 5 6; b: 1 4 7 */
+	assert_int_equal(pool_held_slabs(p, a, got, 2), 2);
+	assert_int_equal(got[0], 0);
+	assert_int_equal(got[1], 2);
+	/* every slab of a, in batches of two, as a FRESH client's are freed */
+	while ((n = pool_held_slabs(p, a, got, 2))) {
+		for (i = 0; i < n; i++)
+			assert_int_equal(pool_return(p, a, got[i]), 0);
+		freed += n;
+	}
+	assert_int_equal(freed, 5);
+	assert_int_equal(p->clients[a].held, 0);
+	assert_int_equal(p->clients[b].held, 3);
+	assert_int_equal(p->n_free, 5);
+	assert_int_equal(pool_held_slabs(p, b, got, 8), 3);
+	assert_int_equal(got[0], 1);
+	assert_int_equal(got[1], 4);
+	assert_int_equal(got[2], 7);
+	/* an unknown client holds nothing */
+	assert_int_equal(pool_held_slabs(p, 7, got, 8), 0);
+	assert_int_equal(pool_held_slabs(p, POOL_NONE, got, 8), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +187,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(grants_quota_and_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(only_the_owner_returns, setup, teardown),
 		cmocka_unit_test_setup_teardown(replayed_grants_are_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(held_slabs_are_listed_in_batches, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

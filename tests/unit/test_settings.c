@@ -7,7 +7,9 @@
  * their long names, the command line overrides it (its --peer options
  * replace the file's), and each bad line is refused with FILE:LINE and the
  * key; --check-config's output is itself a config file giving the same
- * settings.
+ * settings. --client-timeout takes whole seconds, 0 (never) to a day,
+ * defaults to 30, and is refused otherwise, on the command line and in the
+ * file alike.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,7 +92,29 @@ static void good_command_line(void **state)
 	assert_string_equal(s.meta, "/dev/shm/pool.meta");
 	assert_int_equal(s.quota, 0);
 	assert_int_equal(s.max_clients, 64);
+	assert_int_equal(s.client_timeout_s, 30);
 	assert_false(s.help);
+}
+
+/* --client-timeout: seconds, 0 meaning never; the file's key is the same. */
+static void client_timeout_parses(void **state)
+{
+	static const char *const good[][2] = {
+		{ "0", "0" }, { "3", "3" }, { "30", "30" }, { "86400", "86400" }, { "007", "7" },
+	};
+	static struct settings s;
+	char err[200] = "";
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char *a[] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file",
+			      "/k", "--client-timeout", (char *)good[i][0], NULL };
+
+		if (parse(&s, a, 9, err))
+			fail_msg("'%s' refused: %s", good[i][0], err);
+		assert_int_equal(s.client_timeout_s, (uint32_t)atoi(good[i][1]));
+	}
 }
 
 static void help_is_help(void **state)
@@ -150,6 +174,20 @@ static void bad_command_lines(void **state)
 		  "--peer needs a value" },
 		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--drain-on-stop=1" },
 		  "unknown option" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--client-timeout",
+		    "-1" }, "--client-timeout: want seconds, 0..86400 (0: never), got '-1'" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--client-timeout",
+		    "86401" }, "--client-timeout: want seconds, 0..86400" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--client-timeout",
+		    "10s" }, "--client-timeout: want seconds" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--client-timeout",
+		    "" }, "--client-timeout: want seconds" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--client-timeout",
+		    " 5" }, "--client-timeout: want seconds" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--client-timeout",
+		    "99999999999999999999" }, "--client-timeout: want seconds" },
+		{ { "--memory", "1G", "--backing", "/b", "--key-file", "/k", "--client-timeout" },
+		  "--client-timeout needs a value" },
 	};
 	static struct settings s;
 	size_t i;
@@ -330,6 +368,18 @@ static void config_command_line_overrides(void **state)
 	assert_int_equal(s.n_peers, 1);
 	assert_string_equal(s.peers[0].text, "10.0.0.2:7472");
 	conf_done();
+
+	/* client-timeout: the file's, unless the command line says otherwise */
+	assert_int_equal(parse_conf(&s, REQUIRED "client-timeout = 60\n", NULL, err), 0);
+	assert_int_equal(s.client_timeout_s, 60);
+	conf_done();
+	{
+		static const char *const cli[] = { "--client-timeout", "5", NULL };
+
+		assert_int_equal(parse_conf(&s, REQUIRED "client-timeout = 60\n", cli, err), 0);
+		assert_int_equal(s.client_timeout_s, 5);
+		conf_done();
+	}
 }
 
 struct bad_line {
@@ -373,6 +423,11 @@ static void config_bad_lines(void **state)
 		{ "max-clients = 5000\n", ":1: max-clients: want 1..4096, got '5000'" },
 		{ "peer = :7472\n", ":1: peer: want the ADDR:PORT of another server's" },
 		{ "drain-on-stop = maybe\n", ":1: drain-on-stop: want yes or no, got 'maybe'" },
+		{ "client-timeout = soon\n", ":1: client-timeout: want seconds, 0..86400 (0: never), "
+		  "got 'soon'" },
+		{ REQUIRED "client-timeout = 3\nclient-timeout = 4\n",
+		  ":5: client-timeout: set twice (first on line 4)" },
+		{ "client-timout = 3\n", ":1: unknown key 'client-timout' (did you mean client-timeout?)" },
 		{ REQUIRED "slab-size = 5000\n", ":4: slab-size 5000: must be 64K..1G" },
 		{ "slab-size = 16M\nmemory = 100M\nbacking = /b\nkey-file = /k\n",
 		  ":2: memory 104857600 is not a multiple of slab-size 16777216" },
@@ -485,7 +540,7 @@ static void check_config_round_trip(void **state)
 	(void)state;
 	assert_int_equal(parse_conf(&s, REQUIRED "slab-size = 1M\nquota = 5000K\n"
 				    "peer = 10.0.0.2:7472\npeer = [fd00::3]:7472\n"
-				    "drain-on-stop = on\n", extra, err), 0);
+				    "drain-on-stop = on\nclient-timeout = 0\n", extra, err), 0);
 	conf_done();
 	assert_true(s.check_config);
 	out = open_memstream(&printed, &len);
@@ -504,6 +559,7 @@ static void check_config_round_trip(void **state)
 			    "peer = 10.0.0.2:7472\n"
 			    "peer = [fd00::3]:7472\n"
 			    "drain-on-stop = yes\n"
+			    "client-timeout = 0\n"
 			    "verbose = no\n");
 	assert_int_equal(parse_conf(&again, printed, NULL, err), 0);
 	conf_done();
@@ -522,6 +578,7 @@ int main(void)
 		cmocka_unit_test(addresses_parse),
 		cmocka_unit_test(good_command_line),
 		cmocka_unit_test(help_is_help),
+		cmocka_unit_test(client_timeout_parses),
 		cmocka_unit_test(bad_command_lines),
 		cmocka_unit_test(peers_parse),
 		cmocka_unit_test(config_good_file),

@@ -5,7 +5,9 @@
  * malformed (magic, version, type, length, truncation, flags, reserved
  * fields, unterminated strings, bad sizes) is refused with the right code;
  * and every single-byte corruption of every valid message is either still
- * valid or refused, never read past its end (run under ASan).
+ * valid or refused, never read past its end (run under ASan). KEEPALIVE
+ * and KEEPALIVE_ACK are a bare header: any body, flag or other length is
+ * malformed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -256,6 +258,36 @@ static void body_errors_are_refused(void **state)
 /* The CM pads private data: an attach request is recognized in any length
  * that holds it, a plain connection's zeros are not one, and another
  * version is refused. */
+static void keepalive_is_header_only(void **state)
+{
+	static const unsigned int types[] = { RSWAP_MSG_KEEPALIVE, RSWAP_MSG_KEEPALIVE_ACK };
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		len = build(types[i]);
+		assert_int_equal(len, sizeof(struct rswap_hdr));
+		assert_int_equal(rswap_msg_check(&m, len), (int)types[i]);
+		/* the answer echoes seq: the header carries it as any other */
+		assert_int_equal(rswap_le32(m.hdr.seq), 7);
+		m.hdr.flags = rswap_cpu16(1);
+		assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+		/* a body, said or not said in the length */
+		build(types[i]);
+		assert_int_equal(rswap_msg_check(&m, len + 8), -RSWAP_ERR_MALFORMED);
+		m.hdr.length = rswap_cpu16((uint16_t)(len + 8));
+		assert_int_equal(rswap_msg_check(&m, len + 8), -RSWAP_ERR_MALFORMED);
+		build(types[i]);
+		m.hdr.length = rswap_cpu16((uint16_t)(len - 1));
+		assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+		assert_int_equal(rswap_msg_check(&m, len - 1), -RSWAP_ERR_MALFORMED);
+	}
+	/* the type after them is unknown */
+	build(RSWAP_MSG_KEEPALIVE);
+	m.hdr.type = rswap_cpu16(RSWAP_MSG_TYPE_END);
+	assert_int_equal(rswap_msg_check(&m, sizeof(struct rswap_hdr)), -RSWAP_ERR_MALFORMED);
+}
+
 static void attach_private_data(void **state)
 {
 	uint8_t buf[56];
@@ -317,6 +349,7 @@ int main(void)
 		cmocka_unit_test(header_errors_are_refused),
 		cmocka_unit_test(truncated_messages_are_refused),
 		cmocka_unit_test(body_errors_are_refused),
+		cmocka_unit_test(keepalive_is_header_only),
 		cmocka_unit_test(attach_private_data),
 		cmocka_unit_test(every_corruption_is_safe),
 	};

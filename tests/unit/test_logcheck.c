@@ -5,6 +5,11 @@
  * the self-test module's warning, NULL-pointer oops and hung task) must give
  * exactly the reports they hold and no others; results-channel lines must
  * give the right outcome for passes, failures, skips, truncation and junk.
+ * The debug kernel's reports (fixtures/console-debug-*.log, in the formats
+ * 6.1 prints them: lockdep, suspicious RCU usage, a sleep in atomic
+ * context, KASAN, KFENCE, debugobjects) are each reported under their own
+ * kind; the one allowed report (rdma_rxe's rxe_mr_copy read) is kept apart
+ * and passes, and the same function writing out of bounds does not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -144,6 +149,20 @@ static void single_lines_are_classified(void **state)
 		/* the kernel cutting into a half-written line of the scenario */
 		{ "rswap-vm: PASS so[   7.123456] BUG: unable to handle page fault for address: 10",
 		  true, LC_BUG },
+		/* the debug kernel's checkers */
+		{ "[   60.000000] WARNING: possible recursive locking detected", true, LC_LOCKDEP },
+		{ "[   60.000000] WARNING: inconsistent lock state", true, LC_LOCKDEP },
+		{ "[   60.000000] WARNING: lock held when returning to user space!",
+		  true, LC_LOCKDEP },
+		{ "[   60.000000] WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected",
+		  true, LC_LOCKDEP },
+		{ "[   60.000000] INFO: trying to register non-static key.", true, LC_LOCKDEP },
+		{ "[   60.000000] BUG: scheduling while atomic: kworker/0:1/14/0x00000002",
+		  true, LC_ATOMIC_SLEEP },
+		{ "[   60.000000] ODEBUG: Out of memory. ODEBUG disabled", true, LC_DEBUGOBJECTS },
+		{ "[   60.000000] ODEBUG: selftest passed", false, 0 },
+		{ "[   60.000000] INFO: lockdep is turned off.", false, 0 },
+		{ "[   60.000000] Disabling lock debugging due to kernel taint", false, 0 },
 		/* CRLF from the serial port */
 		{ "[    1.000000] Oops: 0002 [#1] PREEMPT SMP NOPTI\r", true, LC_OOPS },
 	};
@@ -256,6 +275,126 @@ static void kernel_report_fails_passing_checks(void **state)
 	assert_int_equal(lc_outcome(&v), LC_OUTCOME_FAILED);
 }
 
+/* One debug report: exactly one report of @kind, whose text starts with @head. */
+static void check_debug(const char *fixture, enum lc_kind kind, const char *head)
+{
+	scan_fixture(fixture);
+	if (v.n_reports != 1)
+		fail_msg("%s: %u reports, want 1", fixture, v.n_reports);
+	assert_int_equal(v.reports[0].kind, kind);
+	if (strncmp(v.reports[0].text, head, strlen(head)))
+		fail_msg("%s: report '%s' does not start with '%s'", fixture,
+			 v.reports[0].text, head);
+	assert_int_equal(v.n_allowed, 0);
+}
+
+static void lockdep_reports_are_named(void **state)
+{
+	(void)state;
+	check_debug("console-debug-lockdep.log", LC_LOCKDEP,
+		    "WARNING: possible circular locking dependency detected");
+	assert_int_equal(v.reports[0].line, 5);
+	assert_string_equal(lc_kind_name(LC_LOCKDEP), "lockdep report");
+	check_debug("console-debug-rcu.log", LC_LOCKDEP, "WARNING: suspicious RCU usage");
+}
+
+static void sleep_in_atomic_is_reported(void **state)
+{
+	(void)state;
+	check_debug("console-debug-sleep.log", LC_ATOMIC_SLEEP,
+		    "BUG: sleeping function called from invalid context at kernel/locking/mutex.c");
+}
+
+static void kasan_and_kfence_are_reported(void **state)
+{
+	(void)state;
+	check_debug("console-debug-kasan.log", LC_KASAN,
+		    "BUG: KASAN: use-after-free in rswap_slab_put+");
+	check_debug("console-debug-kfence.log", LC_KFENCE,
+		    "BUG: KFENCE: out-of-bounds read in rswap_map_lookup+");
+}
+
+static void debugobjects_are_reported(void **state)
+{
+	(void)state;
+	/* ODEBUG's own line, then the WARN it comes in */
+	scan_fixture("console-debug-odebug.log");
+	assert_int_equal(v.n_reports, 2);
+	assert_int_equal(v.reports[0].kind, LC_DEBUGOBJECTS);
+	assert_non_null(strstr(v.reports[0].text, "object type: work_struct"));
+	assert_int_equal(v.reports[1].kind, LC_WARNING);
+}
+
+static void rxe_mr_copy_read_is_allowed(void **state)
+{
+	static const char *const ok[] = { "RSWAP-BEGIN s k", "PASS a", "RSWAP-END 0", NULL };
+
+	(void)state;
+	assert_int_equal(results(ok), LC_OUTCOME_PASSED);
+	{
+		FILE *f = fopen("fixtures/console-debug-kasan-rxe.log", "r");
+
+		assert_non_null(f);
+		assert_int_equal(lc_console_file(&v, f), 0);
+		fclose(f);
+	}
+	assert_int_equal(v.n_reports, 0);
+	assert_int_equal(v.n_allowed, 1);
+	assert_int_equal(v.allowed[0].report.kind, LC_KASAN);
+	assert_int_equal(v.allowed[0].report.line, 3);
+	assert_non_null(strstr(v.allowed[0].report.text, "rxe_mr_copy+"));
+	assert_non_null(strstr(v.allowed[0].reason, "rxe_mr_copy"));
+	/* the report tainted the kernel, which turned lockdep off */
+	assert_int_equal(v.lockdep_off_line, 25);
+	assert_int_equal(lc_outcome(&v), LC_OUTCOME_PASSED);
+}
+
+static void rxe_mr_copy_write_is_not_allowed(void **state)
+{
+	(void)state;
+	check_debug("console-debug-kasan-rxe-write.log", LC_KASAN,
+		    "BUG: KASAN: slab-out-of-bounds in rxe_mr_copy+");
+}
+
+static void allowed_report_needs_its_next_line(void **state)
+{
+	static const char head[] =
+		"[   44.801202] BUG: KASAN: slab-out-of-bounds in rxe_mr_copy+0x2c5/0x330 [rdma_rxe]";
+	static const char *const ok[] = { "RSWAP-BEGIN s k", "PASS a", "RSWAP-END 0", NULL };
+	FILE *f;
+
+	(void)state;
+	/* fed line by line: pending until the next kernel line */
+	assert_int_equal(results(ok), LC_OUTCOME_PASSED);
+	assert_false(lc_console_line(&v, head, 1));
+	assert_true(v.allow_pending);
+	assert_int_equal(lc_outcome(&v), LC_OUTCOME_FAILED);
+	/* the scenario's own output does not settle it */
+	lc_console_line(&v, "rswap-vm: PASS b", 2);
+	assert_true(v.allow_pending);
+	lc_console_line(&v, "[   44.801303] Read of size 8 at addr ffff888009b2e4c8 by task x/1", 3);
+	assert_false(v.allow_pending);
+	assert_int_equal(v.n_allowed, 1);
+	assert_int_equal(lc_outcome(&v), LC_OUTCOME_PASSED);
+
+	/* the log ending after the headline: a report */
+	f = fmemopen((void *)head, strlen(head), "r");
+	assert_non_null(f);
+	lc_init(&v);
+	assert_int_equal(lc_console_file(&v, f), 0);
+	fclose(f);
+	assert_int_equal(v.n_allowed, 0);
+	assert_int_equal(v.n_reports, 1);
+	assert_int_equal(v.reports[0].kind, LC_KASAN);
+
+	/* the same function in another module, or another bug type: reports */
+	lc_init(&v);
+	assert_true(lc_console_line(&v,
+		"[    1.000000] BUG: KASAN: slab-out-of-bounds in rxe_mr_copy+0x2c5/0x330 [rswap]", 1));
+	assert_true(lc_console_line(&v,
+		"[    1.000000] BUG: KASAN: use-after-free in rxe_mr_copy+0x2c5/0x330 [rdma_rxe]", 2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +407,13 @@ int main(void)
 		cmocka_unit_test(long_lines_are_judged_once),
 		cmocka_unit_test(results_give_the_outcome),
 		cmocka_unit_test(kernel_report_fails_passing_checks),
+		cmocka_unit_test(lockdep_reports_are_named),
+		cmocka_unit_test(sleep_in_atomic_is_reported),
+		cmocka_unit_test(kasan_and_kfence_are_reported),
+		cmocka_unit_test(debugobjects_are_reported),
+		cmocka_unit_test(rxe_mr_copy_read_is_allowed),
+		cmocka_unit_test(rxe_mr_copy_write_is_not_allowed),
+		cmocka_unit_test(allowed_report_needs_its_next_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,16 @@
  * A run passes only when the scenario finished, every check it reported
  * passed (at least one check ran), and the kernel printed no report of a
  * problem: warning, BUG, oops, panic, hung task, RCU stall, soft lockup,
- * allocation failure, UBSAN, or a userspace crash it logged.
+ * allocation failure, UBSAN, or a userspace crash it logged; on the debug
+ * kernel also a lockdep report (circular or recursive locking, inconsistent
+ * lock state, suspicious RCU usage, a lock held on return to user space,
+ * ...), a sleep in atomic context (might_sleep), a KASAN or KFENCE report
+ * and a debugobjects (ODEBUG) report.
+ *
+ * A few reports are allowed: known bugs of kernel code that is not ours,
+ * each matched exactly (report line, module, and the line after it) and
+ * listed with its reason in logcheck.c. They are kept in the verdict as
+ * allowed, not as reports, and do not fail the run.
  */
 #ifndef RSWAP_LOGCHECK_H
 #define RSWAP_LOGCHECK_H
@@ -34,6 +43,11 @@ enum lc_kind {
 	LC_ALLOC_FAILURE,
 	LC_UBSAN,
 	LC_USER_CRASH,
+	LC_LOCKDEP,
+	LC_ATOMIC_SLEEP,
+	LC_KASAN,
+	LC_KFENCE,
+	LC_DEBUGOBJECTS,
 	LC_KIND_COUNT
 };
 
@@ -41,6 +55,8 @@ enum lc_kind {
 #define LC_REPORTS_MAX 16
 /* Report text kept per line, enough for a WARNING's "at file:line func". */
 #define LC_TEXT_MAX 200
+/* Allowed reports kept; more are counted, not kept. */
+#define LC_ALLOWED_MAX 8
 /* Checks kept from the results channel; more are counted, not kept. */
 #define LC_CHECKS_MAX 256
 #define LC_NAME_MAX 96
@@ -49,6 +65,11 @@ struct lc_report {
 	enum lc_kind kind;
 	unsigned int line;		/* 1-based line in the console log */
 	char text[LC_TEXT_MAX];		/* the line, timestamp removed */
+};
+
+struct lc_allowed {
+	struct lc_report report;
+	const char *reason;		/* why it does not fail the run */
 };
 
 enum lc_status { LC_PASS, LC_FAIL, LC_SKIP };
@@ -63,6 +84,22 @@ struct lc_verdict {
 	/* console */
 	struct lc_report reports[LC_REPORTS_MAX];
 	unsigned int n_reports;		/* all found, may exceed LC_REPORTS_MAX */
+	struct lc_allowed allowed[LC_ALLOWED_MAX];
+	unsigned int n_allowed;		/* all found, may exceed LC_ALLOWED_MAX */
+	/*
+	 * An allowed report whose next line is still to come: until that line
+	 * confirms it, it fails the run (the end of the log does not confirm).
+	 */
+	bool allow_pending;
+	unsigned int allow_pending_rule;	/* index in logcheck.c's list */
+	struct lc_report allow_pending_report;
+	/*
+	 * Console line where the kernel turned lock debugging off because a
+	 * report tainted it ("Disabling lock debugging due to kernel taint"),
+	 * 0 if it did not: after an allowed report that line means lockdep saw
+	 * nothing from there on.
+	 */
+	unsigned int lockdep_off_line;
 	/* results channel */
 	struct lc_check checks[LC_CHECKS_MAX];
 	unsigned int n_checks;		/* all found, may exceed LC_CHECKS_MAX */
@@ -84,7 +121,10 @@ bool lc_console_line(struct lc_verdict *v, const char *line, unsigned int lineno
 /* Take one results-channel line (without its newline). */
 void lc_results_line(struct lc_verdict *v, const char *line);
 
-/* Feed whole files; return -1 with errno set on a read error. */
+/*
+ * Feed whole files; return -1 with errno set on a read error. The end of
+ * the console file turns an allowed report still pending into a report.
+ */
 int lc_console_file(struct lc_verdict *v, FILE *f);
 int lc_results_file(struct lc_verdict *v, FILE *f);
 

@@ -21,7 +21,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: rswap-vm-verdict --console FILE --results FILE [options]\n"
 		"Judge one VM scenario run: every reported check must pass and the\n"
-		"kernel must print no warning, BUG, oops, panic, hung task or stall.\n"
+		"kernel must print no warning, BUG, oops, panic, hung task or stall, and\n"
+		"(debug kernel) no lockdep, KASAN, KFENCE or debugobjects report.\n"
 		"\n"
 		"  --console FILE     the guest's console log (kernel and scenario output)\n"
 		"  --results FILE     the guest's results channel log\n"
@@ -142,6 +143,16 @@ int main(int argc, char **argv)
 		       lc_kind_name(v.reports[i].kind), v.reports[i].line, v.reports[i].text);
 	if (v.n_reports > LC_REPORTS_MAX)
 		printf("%s: FAIL ... %u more kernel reports\n", name, v.n_reports - LC_REPORTS_MAX);
+	for (i = 0; i < v.n_allowed && i < LC_ALLOWED_MAX; i++)
+		printf("%s: ALLOWED kernel %s (console line %u): %s -- %s\n", name,
+		       lc_kind_name(v.allowed[i].report.kind), v.allowed[i].report.line,
+		       v.allowed[i].report.text, v.allowed[i].reason);
+	if (v.n_allowed > LC_ALLOWED_MAX)
+		printf("%s: ALLOWED ... %u more\n", name, v.n_allowed - LC_ALLOWED_MAX);
+	if (v.n_allowed && v.lockdep_off_line)
+		printf("%s: NOTE the kernel turned lock debugging off at console line %u "
+		       "(an allowed report tainted it): lockdep checked nothing after it\n",
+		       name, v.lockdep_off_line);
 	if (v.n_malformed)
 		printf("%s: FAIL %u malformed lines on the results channel\n", name, v.n_malformed);
 
@@ -161,10 +172,10 @@ int main(int argc, char **argv)
 	outcome = lc_outcome(&v);
 	if (timed_out)
 		outcome = LC_OUTCOME_FAILED;
-	printf("%s: %s: %u passed, %u failed, %u skipped, %u kernel reports\n", name,
+	printf("%s: %s: %u passed, %u failed, %u skipped, %u kernel reports, %u allowed\n", name,
 	       outcome == LC_OUTCOME_PASSED ? "PASSED" :
 	       outcome == LC_OUTCOME_SKIPPED ? "SKIPPED" : "FAILED",
-	       v.n_pass, v.n_fail, v.n_skip, v.n_reports);
+	       v.n_pass, v.n_fail, v.n_skip, v.n_reports, v.n_allowed);
 	switch (outcome) {
 	case LC_OUTCOME_PASSED:
 		return 0;

@@ -5,7 +5,12 @@
 # RSWAP_VM_KERNELS      kernel releases the VM suite boots (default: the
 #                       newest installed 6.1 and 6.12 that have both an image
 #                       in /boot and headers in /usr/src).
-# Every module is built for the headers and for each VM kernel.
+# RSWAP_DEBUG_KERNEL    the debug guest kernel (lockdep, KASAN, KFENCE, ...):
+#                       the cache entry scripts/debug-kernel.sh prints, whose
+#                       built tree modules are built against (default empty:
+#                       no debug build, the vm-6.1-debug-* tests say SKIP).
+# Every module is built for the headers, for each VM kernel and for the
+# debug kernel.
 
 # The newest release matching PATTERN that has headers (and, with
 # REQUIRE_IMAGE, a kernel image to boot); empty if none.
@@ -66,6 +71,21 @@ foreach(_rel IN LISTS RSWAP_VM_KERNELS)
     set(RSWAP_HEADERS_FOR_${_rel} "/usr/src/linux-headers-${_rel}")
   endif()
 endforeach()
+
+set(RSWAP_DEBUG_KERNEL "" CACHE PATH
+    "Debug kernel cache entry from scripts/debug-kernel.sh (empty: no debug VM tests)")
+set(RSWAP_DEBUG_RELEASE "")
+if(RSWAP_DEBUG_KERNEL)
+  if(NOT EXISTS "${RSWAP_DEBUG_KERNEL}/COMPLETE")
+    message(FATAL_ERROR "RSWAP_DEBUG_KERNEL=${RSWAP_DEBUG_KERNEL} is not a finished debug "
+            "kernel build (no COMPLETE). Run scripts/debug-kernel.sh and pass the path it "
+            "prints, or leave RSWAP_DEBUG_KERNEL empty.")
+  endif()
+  file(STRINGS "${RSWAP_DEBUG_KERNEL}/release" RSWAP_DEBUG_RELEASE LIMIT_COUNT 1)
+  list(APPEND RSWAP_KERNEL_RELEASES "${RSWAP_DEBUG_RELEASE}")
+  # The built source tree is a full kbuild tree: M= builds work against it.
+  set(RSWAP_HEADERS_FOR_${RSWAP_DEBUG_RELEASE} "${RSWAP_DEBUG_KERNEL}/linux-source-6.1")
+endif()
 list(REMOVE_DUPLICATES RSWAP_KERNEL_RELEASES)
 if(NOT RSWAP_KERNEL_RELEASES)
   message(WARNING "No kernel headers found: kernel modules and VM tests are not built. "

@@ -28,14 +28,18 @@
 # and RDMA between them takes rxe's loopback path; servers, clients and
 # their failures are still separate processes.
 # Other helpers:
-#   wait_for SECS CMD...      retry CMD every 0.2 s until it succeeds
+#   wait_for SECS CMD...      retry CMD every 0.2 s until it succeeds, for
+#                             SECS times RSWAP_SLOW seconds
 #   in_cgroup CMD...          run CMD in the workload cgroup (vm-memory-max)
 # Set by the harness: RSWAP_ADDR (this guest's eth0 address, with rxe0 on
-# it), RSWAP_SCENARIO, RSWAP_CGROUP (if vm-memory-max was given).
+# it), RSWAP_SCENARIO, RSWAP_CGROUP (if vm-memory-max was given),
+# RSWAP_SLOW (how many times slower than Debian's kernel this one runs: 7
+# on the debug kernel, else 1; every wait_for limit is scaled by it).
 
 RSWAP_RESULTS=/dev/ttyS1
 RSWAP_ADDR=${RSWAP_ADDR:-10.0.2.15}	# a cluster node gets its own on the command line
-export RSWAP_RESULTS RSWAP_ADDR
+RSWAP_SLOW=${RSWAP_SLOW:-1}
+export RSWAP_RESULTS RSWAP_ADDR RSWAP_SLOW
 
 _report() {
 	echo "$*" > "$RSWAP_RESULTS"
@@ -74,7 +78,7 @@ check_eq() {
 wait_for() {
 	local secs=$1 tries
 	shift
-	tries=$((secs * 5))
+	tries=$((secs * 5 * RSWAP_SLOW))
 	while [ $tries -gt 0 ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.2

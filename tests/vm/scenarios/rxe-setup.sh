@@ -7,9 +7,14 @@
 # warned about; --dry-run changes nothing; down and down --all remove only
 # what the script made (--force: a device made by hand too), and a device
 # the kernel removed with its interface leaves only a stale record that
-# down --all drops.
+# down --all drops. check tells a healthy device from a missing one, one
+# whose interface is down, has no carrier or no address, and from one that a
+# 3 s flap of eth0 under live RDMA traffic wedged (rxe0 ACTIVE, ping fine,
+# no RDMA CM connection completes: its verdict is compared with an
+# independent connection attempt by rdma_pagecheck); recreate heals that.
 # vm-modules: veth
-# vm-timeout: 120
+# vm-timeout: 300
+# vm-bins: rdma_server rdma_client
 
 rxe_out=/tmp/rswap-rxe.out
 records=/run/rswap-rxe
@@ -185,3 +190,115 @@ check_eq down-all-stale-exit 0 "$rc"
 check_eq down-all-dropped-stale 0 "$(record_count)"
 check_eq end-rxe0-intact rxe0 "$(dev_on eth0)"
 ip link delete veth2
+
+# ---- check and recreate ----
+# cm_connects PORT: an independent RDMA CM connection to the guest's own
+# address (rdma_pagecheck, not rswap-rxe's rdma_server/rdma_client)
+# completes within 15 s.
+cm_connects() {
+	local srv rc
+	rdma_pagecheck server --bind "$RSWAP_ADDR" --port "$1" --pages 16 --timeout 20 \
+		> /tmp/pagecheck-server.log 2>&1 &
+	srv=$!
+	wait_for 10 sh -c "rdma resource show cm_id | grep -q 'state LISTEN .*:$1 '"
+	rdma_pagecheck client --connect "$RSWAP_ADDR" --port "$1" --timeout 15 > /tmp/pagecheck-client.log 2>&1
+	rc=$?
+	kill "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	return $rc
+}
+
+rxe check rxe0
+check_eq check-fresh-healthy-exit-0 0 "$rc"
+check check-fresh-says-healthy said '^rswap-rxe: rxe0: healthy: an RDMA CM connection to 10.0.2.15 completed'
+check_eq check-left-no-listener "" "$(rdma resource show cm_id | grep 'comm rdma_')"
+rxe check
+check_eq check-all-healthy-exit-0 0 "$rc"
+check check-all-lists-rxe0 said '^rswap-rxe: rxe0: healthy'
+rxe check nosuch0
+check_eq check-missing-exit-3 3 "$rc"
+check check-missing-says-so said 'nosuch0: missing: there is no RDMA device nosuch0'
+rxe recreate nosuch0
+check_eq recreate-missing-exit-3 3 "$rc"
+rxe check rxe0 --timeout x
+check_eq check-bad-timeout-exit-2 2 "$rc"
+rxe check rxe0 extra
+check_eq check-extra-argument-exit-2 2 "$rc"
+
+# Down, three ways: the interface down, no carrier (its peer down), no
+# address.
+check veth45 sh -c 'ip link add veth4 type veth peer name veth5 &&
+	ip addr add 10.88.2.1/24 dev veth4 && ip link set veth4 up && ip link set veth5 up'
+check up-veth4 rswap-rxe up veth4
+check veth4-down ip link set veth4 down
+rxe check rxe_veth4
+check_eq check-interface-down-exit-4 4 "$rc"
+check check-interface-down-says-how said 'rxe_veth4: down: its interface veth4 is down (ip link set veth4 up)'
+# (rxe calls a port ACTIVE when its interface comes up, carrier or not; it
+# goes DOWN when an interface that is up loses its carrier.)
+check no-carrier sh -c 'ip link set veth4 up && sleep 1 && ip link set veth5 down'
+rxe check rxe_veth4
+check_eq check-no-carrier-exit-4 4 "$rc"
+check check-no-carrier-says-port said 'rxe_veth4: down: its port is DOWN'
+check no-address sh -c 'ip link set veth5 up && ip addr flush dev veth4'
+wait_for 10 sh -c 'rdma link show rxe_veth4/1 | grep -q "state ACTIVE"'
+rxe check rxe_veth4
+check_eq check-no-address-exit-4 4 "$rc"
+check check-no-address-says-so said 'rxe_veth4: down: veth4 has no IPv4 or global IPv6 address'
+# Without a device: every rxe device, the status of the first bad one.
+rxe check
+check_eq check-all-one-down-exit-4 4 "$rc"
+check check-all-still-says-rxe0-healthy said '^rswap-rxe: rxe0: healthy'
+check down-veth4 rswap-rxe down veth4
+ip link delete veth4
+
+rxe --dry-run recreate rxe0
+check_eq dry-run-recreate-exit-0 0 "$rc"
+check dry-run-recreate-prints said 'dry-run: rdma link add rxe0 type rxe netdev eth0'
+check_eq dry-run-recreate-left-rxe0 rxe0 "$(dev_on eth0)"
+
+# The wedge: a 3 s flap of eth0 while an RDMA connection carries traffic
+# (rping's loop of SEND, RDMA READ and WRITE over one rdma_cm connection).
+rping -s -a "$RSWAP_ADDR" -p 19001 > /tmp/rping-server.log 2>&1 &
+rping_srv=$!
+wait_for 10 sh -c "rdma resource show cm_id | grep -q 'state LISTEN .*:19001 '"
+rping -c -a "$RSWAP_ADDR" -p 19001 -C 0 > /tmp/rping-client.log 2>&1 &
+rping_cli=$!
+check rping-traffic-runs wait_for 10 sh -c \
+	'[ "$(rdma resource show qp | grep -c "type RC state RTS .*comm rping")" = 2 ]'
+sent0=$(cat /sys/class/infiniband/rxe0/ports/1/hw_counters/sent_pkts)
+sleep 2
+check_gt rping-traffic-flows "$(cat /sys/class/infiniband/rxe0/ports/1/hw_counters/sent_pkts)" "$sent0"
+check flap-eth0 sh -c 'ip link set eth0 down && sleep 3 && ip link set eth0 up'
+check rxe0-active-again wait_for 20 sh -c 'rdma link show rxe0/1 | grep -q "state ACTIVE"'
+rxe check rxe0
+check_rc=$rc
+cp "$rxe_out" /tmp/check-after-flap.out
+if cm_connects 7481; then
+	# Not wedged this time: then check must say healthy.
+	skip flap-wedged-rxe0 "the flap did not wedge rxe0 (an RDMA CM connection still completes)"
+	check_eq check-after-harmless-flap-healthy 0 "$check_rc"
+else
+	cat /tmp/pagecheck-client.log
+	pass flap-wedged-rxe0
+	check_eq check-wedged-exit-1 1 "$check_rc"
+	check check-wedged-says-why grep -q '^rswap-rxe: rxe0: wedged: eth0 is up, the port ACTIVE and 10.0.2.15 answers ping, but an RDMA CM connection to 10.0.2.15 .* did not complete within 10 s' /tmp/check-after-flap.out
+	check check-wedged-says-fix grep -q 'fix: rswap-rxe recreate rxe0 (that is: rdma link delete rxe0; rdma link add rxe0 type rxe netdev eth0)' /tmp/check-after-flap.out
+fi
+check_eq check-wedged-left-no-test-process "" "$(ps | grep '[r]dma_\(server\|client\)')"
+
+# recreate: the old device goes (rping's listener gets DEVICE_REMOVAL), a
+# new rxe0 comes on eth0, and check says healthy.
+rxe recreate rxe0
+check_eq recreate-exit-0 0 "$rc"
+check recreate-says-so said 'recreated rxe0 on eth0'
+check recreate-checks said '^rswap-rxe: rxe0: healthy'
+check_eq recreate-rxe0-on-eth0 rxe0 "$(dev_on eth0)"
+check_eq recreate-port-active ACTIVE "$(port_state rxe0)"
+check recreated-rxe0-connects cm_connects 7482
+rxe check rxe0
+check_eq check-after-recreate-exit-0 0 "$rc"
+# (rping dies of the flap and of the device removal; its status is not the
+# scenario's.)
+kill "$rping_cli" "$rping_srv" 2>/dev/null
+wait "$rping_cli" "$rping_srv" 2>/dev/null || :

@@ -13,10 +13,30 @@
  *   struct rswap_evac    a server's request to move one of our slabs away
  *                        (rswap_migrate.c)
  *
- * Locking: dev->lock (a spinlock, taken in queue_rq) covers the map, the
- * slot allocator and the slab table. server->ctrl_mutex serializes control
- * exchanges on one server; they run only in dev->wq workers, never in the
- * I/O path. Completions run in softirq and touch only their rswap_cmd.
+ * Lock order (outermost first; lockdep holds every path to it in the debug
+ * kernel, and functions that need a lock assert it):
+ *
+ *   rswap_devs_mutex         (rswap_main.c) the device, against an RDMA
+ *                            device's removal racing with unload
+ *     dev->servers_mutex     adding and removing servers; refill and the
+ *                            choice of a move's target walk dev->servers
+ *       srv->ctrl_mutex      one control exchange at a time on one server
+ *         dev->setup_mutex   the one-time allocation of the slab table
+ *         dev->lock          (spinlock) the map, slot allocator, slab
+ *                            table, server states
+ *           srv->reply_lock, dev->evac_lock  (spinlocks, also in softirq)
+ *
+ * Never take servers_mutex under a ctrl_mutex, nor two ctrl_mutexes at
+ * once (a move asks the target for a slab and the source for the copy one
+ * after the other, each under its own). Control exchanges sleep, so they
+ * run only in work items, never in the I/O path; a MIGRATE's long wait for
+ * its answer holds no mutex. Completions run in softirq and touch only
+ * their rswap_cmd, the reply ring and the QP's send credits.
+ *
+ * Work items: dev->wq (WQ_MEM_RECLAIM) runs connect, error recovery,
+ * keepalive, returns and migration; dev->refill_wq (WQ_MEM_RECLAIM,
+ * WQ_HIGHPRI) runs only the refill the write path waits on, so a slow
+ * move or connect never delays a grant.
  */
 #ifndef RSWAP_H
 #define RSWAP_H
@@ -32,7 +52,9 @@
 #include <rdma/ib_verbs.h>
 #include <rdma/rdma_cm.h>
 
+#include "rswap_lifecycle.h"
 #include "rswap_map.h"
+#include "rswap_sq.h"
 #include "rswap_wire.h"
 
 #define RSWAP_MAX_SERVERS	8
@@ -47,13 +69,6 @@
 #define RSWAP_LAT_BUCKETS	20	/* read latency: < 2^i microseconds */
 /* EVACUATE requests waiting for the migration worker (servers send one each). */
 #define RSWAP_EVAC_QUEUE	(2 * RSWAP_MAX_SERVERS)
-
-enum rswap_server_state {
-	RSWAP_SRV_DOWN,		/* not connected; reconnect pending */
-	RSWAP_SRV_READY,	/* connected, authenticated, slabs attached */
-	RSWAP_SRV_LOST,		/* down longer than loss_timeout: its pages are gone */
-	RSWAP_SRV_REMOVED,	/* being removed by the administrator */
-};
 
 struct rswap_dev;
 
@@ -77,6 +92,15 @@ struct rswap_qp {
 	struct completion cm_done;
 	int cm_error;
 	bool connected;			/* established (dev->wq only) */
+	bool established;		/* ESTABLISHED seen (cm_handler), until torn down */
+	/*
+	 * Send queue slots not taken by a posted WR: set when the QP is made,
+	 * taken before every ib_post_send, given back by each completion.
+	 * A request that finds too few waits (BLK_STS_RESOURCE-like requeue),
+	 * so a full send queue is never mistaken for a dead server.
+	 */
+	atomic_t sq_credits;
+	unsigned int sq_depth;		/* WRs its send queue holds */
 	atomic64_t posted;		/* RDMA WRs posted on it, over all connections */
 };
 
@@ -91,7 +115,9 @@ struct rswap_server {
 	struct rswap_qp *qps;		/* one per hardware queue of the device */
 	unsigned int max_qps;		/* entries in qps */
 	unsigned int nr_qps;		/* connected; hardware queue i posts on qps[i % nr_qps] */
-	enum rswap_server_state state;	/* written under dev->lock */
+	enum rswap_server_state state;	/* written under dev->lock, by srv_set_state only */
+	u32 epoch;			/* bumped at every connect: marks what it listed */
+	bool connected_once;		/* since the load: later HELLOs are not FRESH */
 
 	/* control messages */
 	struct mutex ctrl_mutex;
@@ -104,6 +130,14 @@ struct rswap_server {
 	unsigned int reply_head, reply_tail;
 	bool ctrl_broken;		/* a bad message or a failed RECV */
 	u32 seq;
+	/*
+	 * The answer to a MIGRATE, which can take minutes: recv_done puts the
+	 * answer whose seq is migrate_seq here, so the wait holds no mutex
+	 * and other control exchanges go on meanwhile.
+	 */
+	u32 migrate_seq;		/* 0: no MIGRATE outstanding */
+	bool migrate_answered;
+	u8 migrate_reply[RSWAP_MSG_MAX];
 
 	/* what the server told us */
 	u8 token[RSWAP_TOKEN_LEN];	/* attach token: also lent to a server copying a slab here */
@@ -117,25 +151,20 @@ struct rswap_server {
 	/* reconnect */
 	struct delayed_work connect_work;
 	struct work_struct error_work;
+	struct delayed_work keepalive_work;	/* KEEPALIVE while READY */
 	unsigned int backoff_ms;
 	unsigned long down_since;	/* jiffies */
 
 	/* counters */
 	atomic_t slabs;			/* slabs of ours it holds */
 	atomic64_t connects, disconnects, grants, returns, refusals, reattached, lost_slabs;
+	atomic64_t keepalive_timeouts;
 };
 
-enum rswap_slab_state {
-	RSWAP_SLAB_FREE = 0,		/* table entry unused */
-	RSWAP_SLAB_ACTIVE,		/* granted; takes new pages */
-	RSWAP_SLAB_RETURNING,		/* empty, RETURN pending */
-	RSWAP_SLAB_DETACHED,		/* its server is down; pages kept for reattach */
-	RSWAP_SLAB_LOST,		/* its server lost it: reads fail */
-};
-
+/* One slab-table entry; its life is in rswap_lifecycle.h. */
 struct rswap_slab {
-	enum rswap_slab_state state;
-	bool frozen;			/* being moved: takes no new pages, whatever its state */
+	enum rswap_slab_state state;	/* changed by slab_set_state only */
+	u32 epoch;			/* srv->epoch when its server last listed it */
 	struct rswap_server *srv;
 	u32 remote;			/* the server's slab number */
 	u32 rkey;
@@ -145,7 +174,7 @@ struct rswap_slab {
 struct rswap_stats {
 	atomic64_t stores, loads, zero_stores, same_stores, remote_stores;
 	atomic64_t discards, bytes_sent, bytes_received, rdma_reads, rdma_writes;
-	atomic64_t read_errors, write_errors, retries, requeues, no_slot;
+	atomic64_t read_errors, write_errors, retries, requeues, no_slot, sq_full, timeouts;
 	atomic64_t migrated_slabs, migrated_pages, migrate_failures, not_moved;
 	atomic64_t read_lat[RSWAP_LAT_BUCKETS];	/* whole read */
 	atomic64_t read_post[RSWAP_LAT_BUCKETS];	/* queue_rq to WRs posted */
@@ -159,11 +188,13 @@ struct rswap_dev {
 	struct gendisk *disk;
 	struct blk_mq_tag_set tag_set;
 	struct workqueue_struct *wq;	/* WQ_MEM_RECLAIM: makes progress under pressure */
+	struct workqueue_struct *refill_wq;	/* refill only: the write path waits on it */
 
 	spinlock_t lock;
 	struct rswap_map map;
 	struct rswap_slots slots;	/* set up at the first WELCOME */
 	bool slots_ready;
+	struct mutex setup_mutex;	/* the first WELCOME's allocation */
 	struct rswap_slab *slabs;	/* slots.max_slabs entries */
 	u32 pages_per_slab;
 	u64 slab_size;
@@ -179,7 +210,7 @@ struct rswap_dev {
 	 */
 	void *header;
 	bool no_room;			/* no server can grant: writes fail at once */
-	u8 client_id[RSWAP_ID_LEN];
+	u8 client_id[RSWAP_ID_LEN];	/* derived from client_id= (rswap_dev_create) */
 	int openers;			/* under lock: no reserve kept while closed */
 	bool dying;
 
@@ -216,6 +247,7 @@ struct rswap_cmd {
 	atomic_t pending;
 	bool failed;
 	bool server_down;		/* failed because a server went away */
+	bool sq_full;			/* a send queue had no room: try again, no retry counted */
 	u8 retries;
 	u8 nr_segs;
 	u8 nr_wrs;
@@ -241,6 +273,7 @@ struct rswap_cmd {
 };
 
 /* module parameters (rswap_main.c) */
+extern char *rswap_client_id;
 extern unsigned int rswap_loss_timeout;
 extern unsigned int rswap_reserve_slabs;
 extern unsigned int rswap_queue_depth;
@@ -258,15 +291,16 @@ int rswap_server_add(struct rswap_dev *dev, const char *name);
 int rswap_server_remove(struct rswap_dev *dev, const char *name);
 void rswap_server_destroy(struct rswap_server *srv);
 int rswap_server_grant(struct rswap_server *srv);
-int rswap_server_grant_slab(struct rswap_server *srv, u32 *remote, u32 *rkey, u64 *addr);
+int rswap_server_grant_slab(struct rswap_server *srv, u32 *remote);
 int rswap_server_return(struct rswap_server *srv, u32 remote);
+int rswap_server_return_unknown(struct rswap_server *srv, u32 remote);
 int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
-			 struct rswap_server *target, u32 tremote, u32 trkey, u64 taddr);
+			 struct rswap_server *target, u32 tidx);
 void rswap_server_not_moved(struct rswap_server *srv, u32 remote, u32 code);
 bool rswap_server_usable(struct rswap_server *srv);
 /*
  * The QP hardware queue @queue posts on; only while the server is READY
- * (under rcu_read_lock: see error_work).
+ * (under rcu_read_lock: see srv_recover_locked).
  */
 static inline struct rswap_qp *rswap_server_qp(struct rswap_server *srv, unsigned int queue)
 {
@@ -274,41 +308,51 @@ static inline struct rswap_qp *rswap_server_qp(struct rswap_server *srv, unsigne
 }
 void rswap_server_fail(struct rswap_server *srv);
 void rswap_servers_destroy(struct rswap_dev *dev);
-const char *rswap_server_state_name(enum rswap_server_state st);
+void rswap_servers_device_removed(struct rswap_dev *dev, struct ib_device *ibdev);
 
-/* rswap_slabs.c: the slab table, the free-slot reserve, placement */
+/* rswap_slabs.c: the slab table (its lifecycle: rswap_lifecycle.h), the free-slot reserve, placement */
 int rswap_slabs_setup(struct rswap_dev *dev, u64 slab_size);
 void rswap_slabs_fini(struct rswap_dev *dev);
 int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, u32 rkey,
-		   u64 addr);
-void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv, bool lost);
+		   u64 addr, enum rswap_slab_state st);
+void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv);
+void rswap_slabs_lose(struct rswap_dev *dev, struct rswap_server *srv);
+void rswap_slabs_sweep_unlisted(struct rswap_dev *dev, struct rswap_server *srv);
 int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 remote,
 			u32 rkey, u64 addr);
 void rswap_slot_release(struct rswap_dev *dev, const struct rswap_entry *old);
 void rswap_reserve_check(struct rswap_dev *dev);
 void rswap_slabs_return_all(struct rswap_dev *dev);
 void rswap_drop_swap_area(struct rswap_dev *dev);
-bool rswap_slabs_orphan(struct rswap_dev *dev, struct rswap_server *srv);
+bool rswap_slabs_release_server(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_refill_work(struct work_struct *work);
 void rswap_return_work(struct work_struct *work);
 struct rswap_server *rswap_pick_server(struct rswap_dev *dev, struct rswap_server *except);
 int rswap_slab_find(struct rswap_dev *dev, struct rswap_server *srv, u32 remote);
 int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote);
-void rswap_slab_unfreeze(struct rswap_dev *dev, u32 idx);
+void rswap_slab_unfreeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote);
+void rswap_slab_filled_done(struct rswap_dev *dev, u32 idx, struct rswap_server *srv,
+			    u32 remote);
 void rswap_slab_used_map(struct rswap_dev *dev, u32 idx, u32 first, u8 *bits, size_t len);
-bool rswap_slab_move(struct rswap_dev *dev, u32 idx, struct rswap_server *src,
-		     struct rswap_server *target, u32 remote, u32 rkey, u64 addr);
-bool rswap_slab_give_back(struct rswap_dev *dev, u32 idx, struct rswap_server *srv,
-			  bool drop_pages);
+bool rswap_slab_move(struct rswap_dev *dev, u32 idx, struct rswap_server *src, u32 remote,
+		     u32 tidx, struct rswap_server *target, u32 tremote);
+bool rswap_slab_give_back(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote);
 int rswap_io_quiesce(struct rswap_dev *dev);
 
 /* rswap_migrate.c: moving slabs between servers when one asks */
 void rswap_evacuate_request(struct rswap_server *srv, u32 remote, u32 reason);
+void rswap_evacuate_forget(struct rswap_server *srv);
 void rswap_migrate_work(struct work_struct *work);
+
+/* rswap_debugfs.c: fault-injection knobs, all off by default */
+extern bool rswap_fault_returns;
+void rswap_debugfs_init(void);
+void rswap_debugfs_fini(void);
 
 /* rswap_auth.c: the pre-shared key and HMAC-SHA256 proofs */
 int rswap_auth_load_key(const char *path);
 void rswap_auth_free_key(void);
+int rswap_auth_client_id(const char *text, u8 id[RSWAP_ID_LEN]);
 int rswap_auth_mac(const char *label, const u8 *first, const u8 *second, const u8 *id,
 		   u8 mac[RSWAP_MAC_LEN]);
 

@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <crypto/hash.h>
+#include <crypto/sha2.h>
 #include <linux/fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -121,5 +122,42 @@ int rswap_auth_mac(const char *label, const u8 *first, const u8 *second, const u
 	memcpy(msg + RSWAP_LABEL_LEN + 2 * RSWAP_NONCE_LEN, id, RSWAP_ID_LEN);
 	ret = crypto_shash_tfm_digest(rswap_hmac, msg, sizeof(msg), mac);
 	memzero_explicit(msg, sizeof(msg));
+	return ret;
+}
+
+/*
+ * The client id sent in HELLO, from its text (client_id=, or host name and
+ * device): the first RSWAP_ID_LEN bytes of SHA-256("rswap-client-id" NUL
+ * text). The same text gives the same id on every load, so a rebooted
+ * client is the same client to the servers. At device creation only.
+ */
+int rswap_auth_client_id(const char *text, u8 id[RSWAP_ID_LEN])
+{
+	static const char label[] = "rswap-client-id";
+	u8 digest[SHA256_DIGEST_SIZE];
+	struct crypto_shash *sha;
+	size_t len = strlen(text);
+	u8 *msg;
+	int ret;
+
+	BUILD_BUG_ON(RSWAP_ID_LEN > SHA256_DIGEST_SIZE);
+	msg = kmalloc(sizeof(label) + len, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	memcpy(msg, label, sizeof(label));
+	memcpy(msg + sizeof(label), text, len);
+	sha = crypto_alloc_shash("sha256", 0, 0);
+	if (IS_ERR(sha)) {
+		ret = PTR_ERR(sha);
+		pr_err("no sha256 in this kernel (error %d)\n", ret);
+		goto out_msg;
+	}
+	ret = crypto_shash_tfm_digest(sha, msg, sizeof(label) + len, digest);
+	crypto_free_shash(sha);
+	if (!ret)
+		memcpy(id, digest, RSWAP_ID_LEN);
+	memzero_explicit(digest, sizeof(digest));
+out_msg:
+	kfree(msg);
 	return ret;
 }

@@ -22,13 +22,20 @@
 
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
-#include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/utsname.h>
 
 #include "rswap.h"
 
 #define RSWAP_PARK_DELAY_MS	100
 #define RSWAP_SECTORS_PER_PAGE	(RSWAP_PAGE_SIZE >> SECTOR_SHIFT)
+/*
+ * Pages one discard may cover: it holds dev->lock while it walks their
+ * entries, and the block layer splits larger ones. 64 MiB walks in well
+ * under a millisecond.
+ */
+#define RSWAP_DISCARD_MAX_PAGES	16384
+#define RSWAP_DISCARD_MAX_SECTORS (RSWAP_DISCARD_MAX_PAGES * RSWAP_SECTORS_PER_PAGE)
 
 static int rswap_major;
 
@@ -153,9 +160,13 @@ static void cmd_finish(struct rswap_cmd *cmd)
 	/*
 	 * A server going away is waited out (it comes back, or its slabs are
 	 * detached and writes go elsewhere, or it is declared lost and reads
-	 * fail page by page); other failures are tried a few times.
+	 * fail page by page), and so is a full send queue; other failures are
+	 * tried a few times.
 	 */
-	if (!dev->dying && (READ_ONCE(cmd->server_down) || ++cmd->retries <= RSWAP_MAX_RETRIES)) {
+	if (READ_ONCE(cmd->sq_full) && !READ_ONCE(cmd->server_down))
+		atomic64_inc(&dev->stats.sq_full);
+	if (!dev->dying && (READ_ONCE(cmd->server_down) || READ_ONCE(cmd->sq_full) ||
+			    ++cmd->retries <= RSWAP_MAX_RETRIES)) {
 		atomic64_inc(&dev->stats.retries);
 		park(rq);
 		return;
@@ -170,9 +181,12 @@ static void cmd_finish(struct rswap_cmd *cmd)
 static void rdma_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct rswap_cmd *cmd = container_of(wc->wr_cqe, struct rswap_cmd, cqe);
+	struct rswap_qp *q = cq->cq_context;
 
+	/* Its send queue slot is free again (flushed WRs complete too). */
+	atomic_inc(&q->sq_credits);
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
-		struct rswap_server *srv = cq->cq_context;
+		struct rswap_server *srv = q->srv;
 
 		if (wc->status != IB_WC_WR_FLUSH_ERR)
 			pr_warn_ratelimited("%s: RDMA %s failed: %s\n", srv->name,
@@ -192,10 +206,18 @@ static void rdma_done(struct ib_cq *cq, struct ib_wc *wc)
  * servers were READY under dev->lock; under rcu_read_lock they keep their
  * QP (error_work waits for us with synchronize_rcu before tearing it down).
  */
-static void wr_failed(struct rswap_cmd *cmd, bool server_down)
+enum rswap_wr_fail {
+	RSWAP_WR_ERROR,		/* counts as a try */
+	RSWAP_WR_SERVER_DOWN,	/* waits for the server */
+	RSWAP_WR_SQ_FULL,	/* waits for send queue room */
+};
+
+static void wr_failed(struct rswap_cmd *cmd, enum rswap_wr_fail why)
 {
-	if (server_down)
+	if (why == RSWAP_WR_SERVER_DOWN)
 		WRITE_ONCE(cmd->server_down, true);
+	else if (why == RSWAP_WR_SQ_FULL)
+		WRITE_ONCE(cmd->sq_full, true);
 	WRITE_ONCE(cmd->failed, true);
 	atomic_dec(&cmd->pending);
 }
@@ -209,7 +231,7 @@ static bool map_wr(struct rswap_cmd *cmd, int k, enum dma_data_direction dir)
 	struct ib_device *ibdev;
 
 	if (!rswap_server_usable(srv)) {
-		wr_failed(cmd, true);
+		wr_failed(cmd, RSWAP_WR_SERVER_DOWN);
 		return false;
 	}
 	ibdev = srv->pd->device;
@@ -217,7 +239,7 @@ static bool map_wr(struct rswap_cmd *cmd, int k, enum dma_data_direction dir)
 		u64 dma = ib_dma_map_page(ibdev, cmd->seg[i].page, 0, RSWAP_PAGE_SIZE, dir);
 
 		if (ib_dma_mapping_error(ibdev, dma)) {
-			wr_failed(cmd, false);
+			wr_failed(cmd, RSWAP_WR_ERROR);
 			return false;
 		}
 		cmd->seg[i].ibdev = ibdev;
@@ -226,6 +248,42 @@ static bool map_wr(struct rswap_cmd *cmd, int k, enum dma_data_direction dir)
 		cmd->sge[i].lkey = srv->pd->local_dma_lkey;
 	}
 	return true;
+}
+
+/*
+ * Post a chain of @n WRs to @srv's queue pair for the request's hardware
+ * queue, with one send credit each (rswap_sq.h). Without enough credits,
+ * or when the send queue is full after all (-ENOMEM), the WRs not posted
+ * fail the request as "wait for room": it is requeued without counting a
+ * try, and the server stays up. Any other posting error fails the server.
+ */
+static void post_chain(struct rswap_cmd *cmd, struct rswap_server *srv, struct ib_rdma_wr *head,
+		       int n)
+{
+	struct rswap_qp *q = rswap_server_qp(srv, cmd->queue);
+	const struct ib_send_wr *bad = NULL, *wr;
+	int ret, unposted = 0;
+
+	if (atomic_sub_return(n, &q->sq_credits) < 0) {
+		atomic_add(n, &q->sq_credits);
+		for (wr = &head->wr; wr; wr = wr->next)
+			wr_failed(cmd, RSWAP_WR_SQ_FULL);
+		return;
+	}
+	ret = ib_post_send(q->cm_id->qp, &head->wr, &bad);
+	if (!ret) {
+		atomic64_add(n, &q->posted);
+		return;
+	}
+	/* From @bad on, nothing was posted. */
+	for (wr = bad ?: &head->wr; wr; wr = wr->next) {
+		wr_failed(cmd, ret == -ENOMEM ? RSWAP_WR_SQ_FULL : RSWAP_WR_SERVER_DOWN);
+		unposted++;
+	}
+	atomic_add(unposted, &q->sq_credits);
+	atomic64_add(n - unposted, &q->posted);
+	if (ret != -ENOMEM)
+		rswap_server_fail(srv);
 }
 
 /*
@@ -245,6 +303,7 @@ static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 	atomic_set(&cmd->pending, cmd->nr_wrs + 1);
 	cmd->failed = false;
 	cmd->server_down = false;
+	cmd->sq_full = false;
 	rcu_read_lock();
 	for (k = 0; k <= cmd->nr_wrs; k++) {
 		struct rswap_server *next = NULL;
@@ -261,19 +320,8 @@ static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 				continue;
 			}
 		}
-		if (head) {
-			struct rswap_qp *q = rswap_server_qp(srv, cmd->queue);
-			const struct ib_send_wr *bad = NULL;
-
-			if (ib_post_send(q->cm_id->qp, &head->wr, &bad)) {
-				/* From @bad on, nothing was posted. */
-				for (bad = bad ?: &head->wr; bad; bad = bad->next)
-					wr_failed(cmd, true);
-				rswap_server_fail(srv);
-			} else {
-				atomic64_add(chained, &q->posted);
-			}
-		}
+		if (head)
+			post_chain(cmd, srv, head, chained);
 		head = k < cmd->nr_wrs ? &cmd->wr[k] : NULL;
 		tail = head;
 		chained = 1;
@@ -413,7 +461,7 @@ static blk_status_t no_slot(struct rswap_dev *dev)
 		atomic64_inc(&dev->stats.write_errors);
 		return BLK_STS_IOERR;
 	}
-	queue_work(dev->wq, &dev->refill_work);
+	queue_work(dev->refill_wq, &dev->refill_work);
 	return BLK_STS_RESOURCE;
 }
 
@@ -561,13 +609,32 @@ static int rswap_init_request(struct blk_mq_tag_set *set, struct request *rq,
 	return 0;
 }
 
+/*
+ * A request in flight for tag_set.timeout: a WR that never completes (a
+ * hung peer whose QP never errors, a lost completion). Fail the
+ * connections of the servers it posted to: their QPs are flushed, every
+ * WR completes, and the request is requeued (server down) to go out again
+ * when they are back. The servers are freed only after a grace period
+ * (rswap_server_destroy), so looking at them under rcu_read_lock is safe.
+ */
 static enum blk_eh_timer_return rswap_timeout(struct request *rq)
 {
+	struct rswap_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	struct rswap_dev *dev = rq->q->queuedata;
+	int i;
 
-	/* RC transport errors complete every WR; a server's loss ends parking. */
-	pr_warn_ratelimited("%s: request at page %llu slow; still waiting\n", dev->name,
-			    blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
+	atomic64_inc(&dev->stats.timeouts);
+	pr_warn_ratelimited("%s: request at page %llu got no completion in %u s; reconnecting its servers\n",
+			    dev->name, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
+			    dev->tag_set.timeout / HZ);
+	rcu_read_lock();
+	for (i = 0; i < READ_ONCE(cmd->nr_segs) && i < RSWAP_MAX_SEGS; i++) {
+		struct rswap_server *srv = READ_ONCE(cmd->seg[i].srv);
+
+		if (srv && (!i || srv != READ_ONCE(cmd->seg[i - 1].srv)))
+			rswap_server_fail(srv);
+	}
+	rcu_read_unlock();
 	return BLK_EH_RESET_TIMER;
 }
 
@@ -584,7 +651,10 @@ static void opened(struct rswap_dev *dev, int delta)
 	spin_lock(&dev->lock);
 	dev->openers += delta;
 	spin_unlock(&dev->lock);
-	queue_work(dev->wq, delta > 0 ? &dev->refill_work : &dev->return_work);
+	if (delta > 0)
+		queue_work(dev->refill_wq, &dev->refill_work);
+	else
+		queue_work(dev->wq, &dev->return_work);
 }
 
 #ifdef RSWAP_HAVE_OPEN_GENDISK	/* 6.5+ */
@@ -619,6 +689,26 @@ static const struct block_device_operations rswap_fops = {
 
 /* ---- creation and removal ---- */
 
+/*
+ * The device's client id: from client_id= (rswap-client passes the
+ * machine id and the device name), else from the host name and the device,
+ * said in the log. Either way the same on every load, so the servers know
+ * a rebooted client, and its first connection frees what it held before.
+ */
+static int dev_client_id(struct rswap_dev *dev)
+{
+	char derived[__NEW_UTS_LEN + 1 + DISK_NAME_LEN + 1];
+	const char *text = rswap_client_id;
+
+	if (!text || !*text) {
+		snprintf(derived, sizeof(derived), "%s:%s", utsname()->nodename, dev->name);
+		text = derived;
+		pr_info("%s: no client_id=: the servers know this client as '%s' (host name and device)\n",
+			dev->name, text);
+	}
+	return rswap_auth_client_id(text, dev->client_id);
+}
+
 static struct gendisk *alloc_disk(struct rswap_dev *dev)
 {
 #ifdef RSWAP_HAVE_DISK_LIMITS	/* 6.9+ */
@@ -628,9 +718,9 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 		.max_hw_sectors = RSWAP_MAX_SEGS * RSWAP_SECTORS_PER_PAGE,
 		.max_segments = RSWAP_MAX_SEGS,
 		.max_segment_size = RSWAP_PAGE_SIZE,
-		.max_hw_discard_sectors = UINT_MAX,
+		.max_hw_discard_sectors = RSWAP_DISCARD_MAX_SECTORS,
 		.discard_granularity = RSWAP_PAGE_SIZE,
-		.max_write_zeroes_sectors = UINT_MAX,
+		.max_write_zeroes_sectors = RSWAP_DISCARD_MAX_SECTORS,
 	};
 
 	return blk_mq_alloc_disk(&dev->tag_set, &lim, dev);
@@ -646,9 +736,9 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 	blk_queue_max_hw_sectors(q, RSWAP_MAX_SEGS * RSWAP_SECTORS_PER_PAGE);
 	blk_queue_max_segments(q, RSWAP_MAX_SEGS);
 	blk_queue_max_segment_size(q, RSWAP_PAGE_SIZE);
-	blk_queue_max_discard_sectors(q, UINT_MAX);
+	blk_queue_max_discard_sectors(q, RSWAP_DISCARD_MAX_SECTORS);
 	q->limits.discard_granularity = RSWAP_PAGE_SIZE;
-	blk_queue_max_write_zeroes_sectors(q, UINT_MAX);
+	blk_queue_max_write_zeroes_sectors(q, RSWAP_DISCARD_MAX_SECTORS);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
 	return disk;
@@ -676,12 +766,15 @@ int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
 	dev->max_sge_rd = RSWAP_MAX_SEGS;
 	spin_lock_init(&dev->lock);
 	mutex_init(&dev->servers_mutex);
+	mutex_init(&dev->setup_mutex);
 	INIT_WORK(&dev->refill_work, rswap_refill_work);
 	INIT_WORK(&dev->return_work, rswap_return_work);
 	INIT_WORK(&dev->migrate_work, rswap_migrate_work);
 	spin_lock_init(&dev->evac_lock);
 	init_waitqueue_head(&dev->io_wait);
-	get_random_bytes(dev->client_id, sizeof(dev->client_id));
+	ret = dev_client_id(dev);
+	if (ret)
+		goto out_free;
 
 	dev->header = (void *)get_zeroed_page(GFP_KERNEL);
 	if (!dev->header) {
@@ -696,6 +789,12 @@ int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
 		ret = -ENOMEM;
 		goto out_map;
 	}
+	dev->refill_wq = alloc_workqueue("%s_refill", WQ_MEM_RECLAIM | WQ_HIGHPRI | WQ_UNBOUND,
+					 1, dev->name);
+	if (!dev->refill_wq) {
+		ret = -ENOMEM;
+		goto out_wq;
+	}
 	dev->tag_set.ops = &rswap_mq_ops;
 	dev->tag_set.nr_hw_queues = num_online_cpus();
 	dev->tag_set.queue_depth = rswap_queue_depth;
@@ -706,7 +805,7 @@ int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
 	dev->tag_set.driver_data = dev;
 	ret = blk_mq_alloc_tag_set(&dev->tag_set);
 	if (ret)
-		goto out_wq;
+		goto out_refill_wq;
 	dev->disk = alloc_disk(dev);
 	if (IS_ERR(dev->disk)) {
 		ret = PTR_ERR(dev->disk);
@@ -729,6 +828,8 @@ out_disk:
 	put_disk(dev->disk);
 out_tags:
 	blk_mq_free_tag_set(&dev->tag_set);
+out_refill_wq:
+	destroy_workqueue(dev->refill_wq);
 out_wq:
 	destroy_workqueue(dev->wq);
 out_map:
@@ -742,8 +843,9 @@ out_free:
 
 void rswap_dev_destroy(struct rswap_dev *dev)
 {
-	del_gendisk(dev->disk);
+	/* First: nothing queues new work, a failing request is not retried. */
 	WRITE_ONCE(dev->dying, true);
+	del_gendisk(dev->disk);
 	cancel_work_sync(&dev->migrate_work);
 	flush_work(&dev->refill_work);
 	flush_work(&dev->return_work);
@@ -755,6 +857,7 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	cancel_work_sync(&dev->migrate_work);
 	put_disk(dev->disk);
 	blk_mq_free_tag_set(&dev->tag_set);
+	destroy_workqueue(dev->refill_wq);
 	destroy_workqueue(dev->wq);
 	rswap_slabs_fini(dev);
 	rswap_map_fini(&dev->map);

@@ -19,6 +19,7 @@
 #include <linux/build_bug.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <rdma/ib_verbs.h>
 
 #include "rswap.h"
 
@@ -34,10 +35,21 @@ static char *key_file;
 module_param(key_file, charp, 0444);
 MODULE_PARM_DESC(key_file, "File with the pool's pre-shared key (required)");
 
-unsigned int rswap_loss_timeout = 60;
+char *rswap_client_id;
+module_param_named(client_id, rswap_client_id, charp, 0444);
+MODULE_PARM_DESC(client_id,
+		 "This client's identity to the servers, stable across reboots (rswap-client passes /etc/machine-id and the device; default: host name and device)");
+
+/*
+ * As NVMe over Fabrics' ctrl_loss_tmo (600 s): a server or link that goes
+ * away is waited for that long, with reads of its pages blocked, before
+ * they fail with EIO (and their processes get SIGBUS). Shorter trades
+ * blocked processes for lost ones sooner.
+ */
+unsigned int rswap_loss_timeout = 600;
 module_param_named(loss_timeout, rswap_loss_timeout, uint, 0644);
 MODULE_PARM_DESC(loss_timeout,
-		 "Seconds a server may be unreachable before its pages count as lost (default 60)");
+		 "Seconds a server may be unreachable before its pages count as lost; reads of them wait meanwhile (default 600, as nvme's ctrl_loss_tmo)");
 
 unsigned int rswap_reserve_slabs = 2;
 module_param_named(reserve_slabs, rswap_reserve_slabs, uint, 0644);
@@ -51,8 +63,52 @@ MODULE_PARM_DESC(queue_depth,
 		 " (default 32; pages under writeback cannot be reclaimed, so a deep queue can push a small cgroup into OOM)");
 
 #define RSWAP_MAX_SIZE (1ULL << 44)	/* 16 TiB: 4G entries of 16 bytes */
+/* client_id= text: printable, no spaces, and short enough for a log line. */
+#define RSWAP_CLIENT_ID_MAX 128
 
+/*
+ * The device, under rswap_devs_mutex where an RDMA device's removal may
+ * race with unloading: the removal waits until the device is gone, so it
+ * never returns while our QPs are still on it.
+ */
+static DEFINE_MUTEX(rswap_devs_mutex);
 static struct rswap_dev *rswap0;
+
+static int rswap_ib_add_one(struct ib_device *ibdev)
+{
+	return 0;	/* servers find their device when they connect */
+}
+
+/*
+ * An RDMA device is going away (NIC reset, driver unload, rxe deleted):
+ * called before rdma_cm's own removal, so every queue pair, CQ, PD and DMA
+ * mapping of ours on it is gone before the device is.
+ */
+static void rswap_ib_remove_one(struct ib_device *ibdev, void *client_data)
+{
+	mutex_lock(&rswap_devs_mutex);
+	if (rswap0)
+		rswap_servers_device_removed(rswap0, ibdev);
+	mutex_unlock(&rswap_devs_mutex);
+}
+
+static struct ib_client rswap_ib_client = {
+	.name = "rswap",
+	.add = rswap_ib_add_one,
+	.remove = rswap_ib_remove_one,
+};
+
+static bool client_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > RSWAP_CLIENT_ID_MAX)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~')
+			return false;
+	return true;
+}
 
 /*
  * Walk the servers= list: with @dev NULL, check that every entry parses
@@ -117,15 +173,28 @@ static int __init rswap_init(void)
 		       RSWAP_MAX_QUEUE_DEPTH);
 		return -EINVAL;
 	}
+	if (rswap_client_id && !client_id_ok(rswap_client_id)) {
+		pr_err("client_id=: up to %d printable characters without spaces\n",
+		       RSWAP_CLIENT_ID_MAX);
+		return -EINVAL;
+	}
 	if (servers && walk_servers(servers, NULL))
 		return -EINVAL;
 	ret = rswap_auth_load_key(key_file);
 	if (ret)
 		return ret;
+	rswap_debugfs_init();
+	ret = ib_register_client(&rswap_ib_client);
+	if (ret) {
+		pr_err("cannot register with the RDMA core (error %d)\n", ret);
+		goto out_key;
+	}
+	mutex_lock(&rswap_devs_mutex);
 	ret = rswap_dev_create(0, bytes, &rswap0);
+	mutex_unlock(&rswap_devs_mutex);
 	if (ret) {
 		pr_err("cannot create rswap0 (error %d)\n", ret);
-		goto out_key;
+		goto out_client;
 	}
 	if (servers) {
 		ret = walk_servers(servers, rswap0);
@@ -136,8 +205,15 @@ static int __init rswap_init(void)
 	return 0;
 
 out_dev:
+	mutex_lock(&rswap_devs_mutex);
 	rswap_dev_destroy(rswap0);
+	rswap0 = NULL;
+	mutex_unlock(&rswap_devs_mutex);
+out_client:
+	ib_unregister_client(&rswap_ib_client);
+	/* The major is registered by the first device creation, even a failed one. */
 	rswap_dev_unregister();
+	rswap_debugfs_fini();
 out_key:
 	rswap_auth_free_key();
 	return ret;
@@ -145,8 +221,13 @@ out_key:
 
 static void __exit rswap_exit(void)
 {
+	mutex_lock(&rswap_devs_mutex);
 	rswap_dev_destroy(rswap0);
+	rswap0 = NULL;
+	mutex_unlock(&rswap_devs_mutex);
+	ib_unregister_client(&rswap_ib_client);
 	rswap_dev_unregister();
+	rswap_debugfs_fini();
 	rswap_auth_free_key();
 	pr_info("unloaded\n");
 }

@@ -10,19 +10,24 @@
  *   1. the entry is frozen: no new page goes into it; rewrites of its pages
  *      take slots elsewhere and free theirs here; reads still go to it (an
  *      empty slab simply goes back);
- *   2. a slab is granted on the server with the most room (not the source);
+ *   2. a slab is granted on the server with the most room (not the source),
+ *      and enters the table FILLING: a reconnect of the target lists it and
+ *      finds it ours, and if the move fails it is given back;
  *   3. WRITEs already in flight into it are waited for (rswap_io_quiesce);
  *   4. the source gets the map of used slots and MIGRATE: it attaches a
  *      queue pair to our connection on the target (the target's attach
  *      token) and WRITEs those slots into the new slab, at the same slot
  *      numbers, server to server;
- *   5. on MIGRATED, the entry points at the copy; once READs of the old
- *      copy still in flight are done, the old slab is RETURNed.
+ *   5. on MIGRATED, if the target is still usable, the entry and the
+ *      FILLING one swap locations: the entry points at the copy, the
+ *      FILLING one at the old copy; once READs of the old copy still in
+ *      flight are done, it becomes RETURNING and goes back.
  *
  * Until step 5 the old copy is the one the table names: a source or a
- * target that dies mid-way costs nothing but the attempt. The slab granted
- * for it is returned (or, if its server is down, returned when it
- * reattaches: it lists a slab we do not know).
+ * target that dies mid-way costs nothing but the attempt, and the slab
+ * granted for it is RETURNING (given back when its server is usable).
+ * The MIGRATE's answer is waited for without the source's ctrl_mutex, so
+ * grants and returns on the source go on during a long copy.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -30,10 +35,8 @@
 
 #include "rswap.h"
 
-/* Called from recv_done (softirq): queue the request for the worker. */
-void rswap_evacuate_request(struct rswap_server *srv, u32 remote, u32 reason)
+static bool evac_push(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, u32 reason)
 {
-	struct rswap_dev *dev = srv->dev;
 	bool queued = false;
 
 	spin_lock_bh(&dev->evac_lock);
@@ -47,12 +50,18 @@ void rswap_evacuate_request(struct rswap_server *srv, u32 remote, u32 reason)
 		queued = true;
 	}
 	spin_unlock_bh(&dev->evac_lock);
-	if (!queued) {
+	if (!queued)
 		pr_warn_ratelimited("%s: too many slabs to move at once; slab %u stays\n",
 				    srv->name, remote);
-		return;
-	}
-	if (!READ_ONCE(dev->dying))
+	return queued;
+}
+
+/* Called from recv_done (softirq): queue the request for the worker. */
+void rswap_evacuate_request(struct rswap_server *srv, u32 remote, u32 reason)
+{
+	struct rswap_dev *dev = srv->dev;
+
+	if (evac_push(dev, srv, remote, reason) && !READ_ONCE(dev->dying))
 		queue_work(dev->wq, &dev->migrate_work);
 }
 
@@ -70,113 +79,132 @@ static bool next_evac(struct rswap_dev *dev, struct rswap_evac *out)
 	return got;
 }
 
-/* A slab on another server than @src, for a copy: its server, or NULL. */
-static struct rswap_server *grant_target(struct rswap_dev *dev, struct rswap_server *src,
-					 u32 *remote, u32 *rkey, u64 *addr)
+/*
+ * @srv is going away: drop its requests, and wait for a move that may be
+ * using it to end. Its state is REMOVED already, so every control call on
+ * it fails at once and no new request for it is queued.
+ */
+void rswap_evacuate_forget(struct rswap_server *srv)
 {
-	struct rswap_server *target = NULL;
-	bool retried = false;
-	int tries, i;
+	struct rswap_dev *dev = srv->dev;
+	unsigned int i, kept = 0;
+
+	spin_lock_bh(&dev->evac_lock);
+	for (i = dev->evac_tail; i != dev->evac_head; i++) {
+		struct rswap_evac *e = &dev->evac[i % RSWAP_EVAC_QUEUE];
+
+		if (e->srv != srv)
+			dev->evac[(dev->evac_tail + kept++) % RSWAP_EVAC_QUEUE] = *e;
+	}
+	dev->evac_head = dev->evac_tail + kept;
+	spin_unlock_bh(&dev->evac_lock);
+	flush_work(&dev->migrate_work);
+}
+
+/*
+ * A slab on another server than @src for a copy: its table entry (FILLING,
+ * so a reconnect of the target knows it, and it is given back if the move
+ * fails) and server, or -ENOSPC.
+ */
+static int grant_target(struct rswap_dev *dev, struct rswap_server *src,
+			struct rswap_server **target, u32 *tremote)
+{
+	int tries, tidx = -ENOSPC;
 
 	mutex_lock(&dev->servers_mutex);
 	for (tries = 0; tries < 2 * RSWAP_MAX_SERVERS; tries++) {
-		target = rswap_pick_server(dev, src);
-		if (!target && !retried) {
-			/* Refusals are remembered; room may have come back since. */
-			retried = true;
-			for (i = 0; i < RSWAP_MAX_SERVERS; i++)
-				if (dev->servers[i] && dev->servers[i] != src &&
-				    rswap_server_usable(dev->servers[i]))
-					dev->servers[i]->free_hint = 1;
-			target = rswap_pick_server(dev, src);
-		}
-		if (!target || !rswap_server_grant_slab(target, remote, rkey, addr))
+		*target = rswap_pick_server(dev, src);
+		if (!*target)
+			break;
+		tidx = rswap_server_grant_slab(*target, tremote);
+		if (tidx >= 0)
 			break;
 		/* Refused (its free_hint is 0 now) or gone: try the next. */
-		target = NULL;
+		tidx = -ENOSPC;
 	}
 	mutex_unlock(&dev->servers_mutex);
-	return target;
-}
-
-/* Give back a slab granted for a move that did not happen. */
-static void drop_target(struct rswap_server *target, u32 remote)
-{
-	if (rswap_server_return(target, remote))
-		pr_info("%s: slab %u, granted for a move, goes back when it reconnects\n",
-			target->name, remote);
-	atomic_dec(&target->slabs);
+	return tidx;
 }
 
 /* Move @src's slab @remote to another server. 0, or why not. */
 static int migrate_slab(struct rswap_dev *dev, struct rswap_server *src, u32 remote)
 {
 	struct rswap_server *target;
-	u32 tremote, trkey;
-	u64 taddr;
-	int idx, used, pages, ret;
+	int idx, tidx, used, pages, ret;
+	u32 tremote;
 
-	idx = rswap_slab_find(dev, src, remote);
-	if (idx < 0) {
-		/* Not in our table: nothing of ours is in it. */
-		return rswap_server_return(src, remote);
-	}
+	/* Not in our table: nothing of ours is in it (checked against grants in flight). */
+	idx = rswap_server_return_unknown(src, remote);
+	if (idx < 0)
+		return idx == -ENOENT ? 0 : idx;
 	used = rswap_slab_freeze(dev, idx, src, remote);
 	if (used == -ENODATA) {
 		/* Empty: nothing to copy; it goes back as it is. */
-		return rswap_slab_give_back(dev, idx, src, false) ? 0 : -ENOTCONN;
+		return rswap_slab_give_back(dev, idx, src, remote) ? 0 : -ENOTCONN;
 	}
 	if (used < 0) {
 		/* On its way back: the RETURN that follows answers the server. */
 		return used == -EALREADY ? 0 : used;
 	}
-	target = grant_target(dev, src, &tremote, &trkey, &taddr);
-	if (!target) {
-		rswap_slab_unfreeze(dev, idx);
+	tidx = grant_target(dev, src, &target, &tremote);
+	if (tidx < 0) {
+		rswap_slab_unfreeze(dev, idx, src, remote);
 		return -ENOSPC;
 	}
 	/* WRITEs into the slab that began before the freeze land first. */
 	ret = rswap_io_quiesce(dev);
 	if (ret)
-		goto out_unfreeze;
-	pages = rswap_server_migrate(src, remote, idx, target, tremote, trkey, taddr);
+		goto out_abort;
+	pages = rswap_server_migrate(src, remote, idx, target, tidx);
 	if (pages < 0) {
 		ret = pages;
-		goto out_unfreeze;
+		goto out_abort;
 	}
-	if (!rswap_slab_move(dev, idx, src, target, tremote, trkey, taddr)) {
-		/* Its pages were given up meanwhile (the source was lost). */
-		drop_target(target, tremote);
-		return -ENOENT;
+	if (!rswap_slab_move(dev, idx, src, remote, tidx, target, tremote)) {
+		/* The source or the target went down, or the source lost the slab. */
+		ret = -ENOENT;
+		goto out_abort;
 	}
 	atomic64_inc(&dev->stats.migrated_slabs);
 	atomic64_add(pages, &dev->stats.migrated_pages);
 	pr_info("%s: slab %u moved to %s (slab %u): %d pages, server to server\n", src->name,
 		remote, target->name, tremote, pages);
-	/* READs of the old copy still in flight end before it goes back. */
+	/*
+	 * READs of the old copy still in flight end before it goes back
+	 * (entry @tidx names it now, FILLING). If they never end it is kept,
+	 * not given back under a READ.
+	 */
 	if (rswap_io_quiesce(dev))
 		pr_warn("%s: slab %u kept: reads of it did not end\n", src->name, remote);
-	else if (rswap_server_return(src, remote))
-		pr_info("%s: old slab %u goes back when it reconnects\n", src->name, remote);
+	else
+		rswap_slab_filled_done(dev, tidx, src, remote);
 	return 0;
 
-out_unfreeze:
-	rswap_slab_unfreeze(dev, idx);
-	drop_target(target, tremote);
+out_abort:
+	rswap_slab_unfreeze(dev, idx, src, remote);
+	rswap_slab_filled_done(dev, tidx, target, tremote);
 	return ret;
 }
 
 void rswap_migrate_work(struct work_struct *work)
 {
 	struct rswap_dev *dev = container_of(work, struct rswap_dev, migrate_work);
-	unsigned int noio = memalloc_noio_save();
-	struct rswap_evac e;
+	unsigned int noio = memalloc_noio_save(), n_later = 0, i;
+	struct rswap_evac e, later[RSWAP_EVAC_QUEUE];
 
 	while (!READ_ONCE(dev->dying) && next_evac(dev, &e)) {
 		int ret;
 
-		if (!rswap_server_usable(e.srv))
-			continue;	/* it asks again once we are back */
+		if (!rswap_server_usable(e.srv)) {
+			/*
+			 * Not READY (yet): an EVACUATE can arrive between
+			 * REATTACHED and READY. Kept for when it is; its
+			 * connect queues this work again.
+			 */
+			if (READ_ONCE(e.srv->state) != RSWAP_SRV_REMOVED && n_later < RSWAP_EVAC_QUEUE)
+				later[n_later++] = e;
+			continue;
+		}
 		ret = dev->slots_ready ? migrate_slab(dev, e.srv, e.remote) : -ENOENT;
 		if (!ret)
 			continue;
@@ -186,5 +214,8 @@ void rswap_migrate_work(struct work_struct *work)
 		rswap_server_not_moved(e.srv, e.remote, ret == -ENOSPC ? RSWAP_ERR_NO_MEMORY :
 				       RSWAP_ERR_INTERNAL);
 	}
+	/* Back in the queue, without running again now: the connect kicks it. */
+	for (i = 0; i < n_later; i++)
+		evac_push(dev, later[i].srv, later[i].remote, later[i].reason);
 	memalloc_noio_restore(noio);
 }

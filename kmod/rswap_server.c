@@ -35,41 +35,49 @@
 #define RSWAP_CTRL_TIMEOUT	(10 * HZ)
 #define RSWAP_BACKOFF_MIN_MS	500
 #define RSWAP_BACKOFF_MAX_MS	30000
-#define RSWAP_REATTACH_UNKNOWN	64
-
-const char *rswap_server_state_name(enum rswap_server_state st)
-{
-	switch (st) {
-	case RSWAP_SRV_DOWN:
-		return "down";
-	case RSWAP_SRV_READY:
-		return "ready";
-	case RSWAP_SRV_LOST:
-		return "lost";
-	case RSWAP_SRV_REMOVED:
-		return "removed";
-	}
-	return "?";
-}
 
 bool rswap_server_usable(struct rswap_server *srv)
 {
 	return READ_ONCE(srv->state) == RSWAP_SRV_READY;
 }
 
-static void srv_set_state(struct rswap_server *srv, enum rswap_server_state st)
+/*
+ * The one place a server's state changes (rswap_lifecycle.h). Under
+ * ctrl_mutex, so the work items that decide on a state (connect, error
+ * recovery, removal) see one another's decisions; written under dev->lock
+ * too, so queue_rq sees the state and the slab table agree. A transition
+ * the diagram does not have is refused with a warning.
+ */
+static bool srv_set_state(struct rswap_server *srv, enum rswap_server_state st)
 {
+	enum rswap_server_state old = srv->state;
+
+	lockdep_assert_held(&srv->ctrl_mutex);
+	if (!rswap_server_may(old, st)) {
+		WARN_ONCE(1, "rswap: %s: %s -> %s refused\n", srv->name,
+			  rswap_server_state_name(old), rswap_server_state_name(st));
+		return false;
+	}
 	spin_lock(&srv->dev->lock);
 	WRITE_ONCE(srv->state, st);
 	spin_unlock(&srv->dev->lock);
+	return true;
 }
 
-/* Something is wrong with the connection: tear it down from the workqueue. */
+/*
+ * Something is wrong with the connection: tear it down from the workqueue.
+ * Any context. A REMOVED server queues nothing: rswap_server_destroy sets
+ * REMOVED, then synchronize_rcu(), then cancels the work, so a caller that
+ * saw another state has queued before the cancel.
+ */
 void rswap_server_fail(struct rswap_server *srv)
 {
 	WRITE_ONCE(srv->ctrl_broken, true);
 	wake_up(&srv->reply_wait);
-	queue_work(srv->dev->wq, &srv->error_work);
+	rcu_read_lock();
+	if (READ_ONCE(srv->state) != RSWAP_SRV_REMOVED)
+		queue_work(srv->dev->wq, &srv->error_work);
+	rcu_read_unlock();
 }
 
 /* ---- control messages ---- */
@@ -122,7 +130,12 @@ static void recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		return;
 	}
 	spin_lock(&srv->reply_lock);
-	if (srv->reply_head - srv->reply_tail < RSWAP_CTRL_REPLIES) {
+	if (srv->migrate_seq && le32_to_cpu(((struct rswap_hdr *)m->buf)->seq) == srv->migrate_seq) {
+		/* The answer to the outstanding MIGRATE (rswap_server_migrate). */
+		memcpy(srv->migrate_reply, m->buf, wc->byte_len);
+		srv->migrate_answered = true;
+		type = 0;
+	} else if (srv->reply_head - srv->reply_tail < RSWAP_CTRL_REPLIES) {
 		memcpy(srv->replies[srv->reply_head % RSWAP_CTRL_REPLIES], m->buf, wc->byte_len);
 		srv->reply_head++;
 		type = 0;
@@ -207,8 +220,20 @@ static int srv_reply(struct rswap_server *srv, u32 seq, u8 *out, long timeout)
 			got = true;
 		}
 		spin_unlock_bh(&srv->reply_lock);
+		if (!got && !READ_ONCE(srv->ctrl_broken) && !left) {
+			/*
+			 * No answer in time: the server is stuck, or the link.
+			 * The connection goes (and with it any late answer,
+			 * which would otherwise grant a slab nobody knows);
+			 * error recovery reconnects.
+			 */
+			pr_warn("%s: no answer to a control message in %ld s; reconnecting\n",
+				srv->name, timeout / HZ);
+			rswap_server_fail(srv);
+			return -ETIMEDOUT;
+		}
 		if (!got)
-			return READ_ONCE(srv->ctrl_broken) || left ? -ECONNRESET : -ETIMEDOUT;
+			return -ECONNRESET;
 		if (le32_to_cpu(h->seq) == seq)
 			return le16_to_cpu(h->type);
 	}
@@ -272,9 +297,11 @@ static int cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 	struct rswap_qp *q = id->context;
 
 	switch (ev->event) {
+	case RDMA_CM_EVENT_ESTABLISHED:
+		WRITE_ONCE(q->established, true);
+		fallthrough;
 	case RDMA_CM_EVENT_ADDR_RESOLVED:
 	case RDMA_CM_EVENT_ROUTE_RESOLVED:
-	case RDMA_CM_EVENT_ESTABLISHED:
 		q->cm_error = 0;
 		complete(&q->cm_done);
 		break;
@@ -292,7 +319,17 @@ static int cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 	case RDMA_CM_EVENT_DISCONNECTED:
 	case RDMA_CM_EVENT_ADDR_CHANGE:
 	case RDMA_CM_EVENT_DEVICE_REMOVAL:
-		rswap_server_fail(q->srv);
+		/*
+		 * An attached queue pair that never came up fails only its
+		 * own attach (srv_attach_qps falls back to fewer queue pairs);
+		 * anything else takes the connection down. A connect still
+		 * waiting stops waiting. The device's resources are freed by
+		 * error recovery, or at once by rswap_ib_remove_one.
+		 */
+		q->cm_error = -ECONNRESET;
+		complete(&q->cm_done);
+		if (q->queue == 0 || READ_ONCE(q->established))
+			rswap_server_fail(q->srv);
 		break;
 	default:
 		break;
@@ -368,21 +405,27 @@ static void qp_teardown(struct rswap_qp *q)
 	q->cq = NULL;
 	q->cm_id = NULL;
 	q->connected = false;
+	WRITE_ONCE(q->established, false);
 }
 
-/* Undo srv_connect and srv_attach_qps. Only in dev->wq, under ctrl_mutex. */
+/*
+ * Undo srv_connect and srv_attach_qps, from any point of them. Under
+ * ctrl_mutex. Queue pair 0 is drained (every control RECV and SEND
+ * flushed) before its buffers are unmapped; the PD goes last.
+ */
 static void srv_teardown(struct rswap_server *srv)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&srv->ctrl_mutex);
 	WRITE_ONCE(srv->nr_qps, 0);
 	for (i = srv->max_qps; i-- > 1;)
 		qp_teardown(&srv->qps[i]);
-	if (srv->qps[0].cm_id && srv->pd)
-		unmap_ctrl(srv);
 	qp_teardown(&srv->qps[0]);
-	if (srv->pd)
+	if (srv->pd) {
+		unmap_ctrl(srv);
 		ib_dealloc_pd(srv->pd);
+	}
 	srv->pd = NULL;
 }
 
@@ -432,10 +475,19 @@ static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
 		pr_err("%s: queue %u resolves to another RDMA device\n", srv->name, q->queue);
 		return -EXDEV;
 	}
-	/* Every request's WRs fit: queue depth x segments per hardware queue. */
-	sq_depth = min_t(int, ibdev->attrs.max_qp_wr - 1,
-			 rswap_queue_depth * RSWAP_MAX_SEGS * queues + 2);
-	q->cq = ib_alloc_cq(ibdev, srv,
+	/*
+	 * The send queue from the device's limits (rswap_sq.h): asked for
+	 * what @queues hardware queues typically post, halved while the
+	 * device refuses; send credits make any depth correct.
+	 */
+	sq_depth = rswap_sq_depth(rswap_queue_depth, queues, ibdev->attrs.max_qp_wr);
+	if (!sq_depth) {
+		pr_err("%s: %s allows %d WRs per send queue, fewer than one request needs\n",
+		       srv->name, dev_name(&ibdev->dev), ibdev->attrs.max_qp_wr);
+		return -EINVAL;
+	}
+	/* The CQ takes every send and control receive completion of the QP. */
+	q->cq = ib_alloc_cq(ibdev, q,
 			    min_t(int, ibdev->attrs.max_cqe, sq_depth + RSWAP_CTRL_RECVS + 2),
 			    q->queue % ibdev->num_comp_vectors, IB_POLL_SOFTIRQ);
 	if (IS_ERR(q->cq)) {
@@ -445,16 +497,28 @@ static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
 	}
 	attr.send_cq = q->cq;
 	attr.recv_cq = q->cq;
-	attr.cap.max_send_wr = sq_depth;
 	/* +1: ib_drain_rq */
 	attr.cap.max_recv_wr = (attach ? 0 : RSWAP_CTRL_RECVS) + 1;
 	attr.cap.max_send_sge = min_t(int, RSWAP_MAX_SEGS, ibdev->attrs.max_send_sge);
 	attr.cap.max_recv_sge = 1;
 	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
 	attr.qp_type = IB_QPT_RC;
-	ret = rdma_create_qp(q->cm_id, srv->pd, &attr);
-	if (ret)
-		return ret;
+	for (;;) {
+		attr.cap.max_send_wr = sq_depth;
+		ret = rdma_create_qp(q->cm_id, srv->pd, &attr);
+		if (!ret)
+			break;
+		if (ret != -ENOMEM && ret != -EINVAL)
+			return ret;
+		sq_depth = rswap_sq_retry_depth(sq_depth);
+		if (!sq_depth)
+			return ret;
+		pr_info("%s: queue %u: send queue refused (%d); trying %u WRs\n", srv->name,
+			q->queue, ret, sq_depth);
+	}
+	/* The device may have given more than asked: count what we asked for. */
+	q->sq_depth = min_t(u32, sq_depth, attr.cap.max_send_wr);
+	atomic_set(&q->sq_credits, rswap_sq_credits(q->sq_depth));
 	spin_lock(&srv->dev->lock);
 	srv->dev->max_sge = min_t(u32, srv->dev->max_sge, attr.cap.max_send_sge);
 	srv->dev->max_sge_rd = min3(srv->dev->max_sge_rd, attr.cap.max_send_sge,
@@ -548,22 +612,29 @@ static int srv_authenticate(struct rswap_server *srv, u8 *reply)
 	struct rswap_auth auth = {};
 	const struct rswap_challenge *ch = (const void *)reply;
 	const struct rswap_welcome *w = (const void *)reply;
+	u32 flags = RSWAP_HELLO_KEEPALIVE;
 	u64 slab_size;
 	int ret;
 
+	/*
+	 * The first connection since the load holds nothing there: the
+	 * server frees whatever an earlier boot of this client id left.
+	 */
+	if (!srv->connected_once)
+		flags |= RSWAP_HELLO_FRESH;
 	rswap_hdr_init(&hello.hdr, RSWAP_MSG_HELLO, ++srv->seq);
 	memcpy(hello.id, dev->client_id, RSWAP_ID_LEN);
 	hello.page_size = cpu_to_le32(RSWAP_PAGE_SIZE);
+	hello.flags = cpu_to_le32(flags);
 	strscpy(hello.name, utsname()->nodename, sizeof(hello.name));
 	ret = srv_call(srv, &hello, RSWAP_MSG_CHALLENGE, reply);
 	if (ret < 0)
 		goto refused;
 
-	if (srv->have_server_id && memcmp(srv->server_id, ch->id, RSWAP_ID_LEN)) {
+	/* A new identity has none of our slabs: the sweep after REATTACH says so. */
+	if (srv->have_server_id && memcmp(srv->server_id, ch->id, RSWAP_ID_LEN))
 		pr_warn("%s: a different server answers now (new identity): its slabs are lost\n",
 			srv->name);
-		rswap_slabs_detach(dev, srv, true);
-	}
 	memcpy(srv->server_id, ch->id, RSWAP_ID_LEN);
 	srv->have_server_id = true;
 	memcpy(server_nonce, ch->nonce, RSWAP_NONCE_LEN);
@@ -584,6 +655,7 @@ static int srv_authenticate(struct rswap_server *srv, u8 *reply)
 		pr_err("%s: the server could not prove it has the key: not using it\n", srv->name);
 		return -EACCES;
 	}
+	srv->connected_once = true;
 	slab_size = le64_to_cpu(w->slab_size);
 	srv->quota = le32_to_cpu(w->quota);
 	set_free_hint(srv, le32_to_cpu(w->free));
@@ -615,6 +687,7 @@ static int srv_return_locked(struct rswap_server *srv, u32 remote)
 	u8 reply[RSWAP_MSG_MAX];
 	int ret;
 
+	lockdep_assert_held(&srv->ctrl_mutex);
 	rswap_hdr_init(&req.hdr, RSWAP_MSG_RETURN, ++srv->seq);
 	req.slab = cpu_to_le32(remote);
 	ret = srv_call(srv, &req, RSWAP_MSG_RETURNED, reply);
@@ -631,10 +704,17 @@ static int srv_return_locked(struct rswap_server *srv, u32 remote)
 	return 0;
 }
 
-/* REATTACH: take back the slabs the server kept for us, with their new rkeys. */
+/*
+ * REATTACH: take back the slabs the server kept for us, with their new
+ * rkeys. Each one it lists is marked with this connection's epoch; a slab
+ * it lists that we do not know enters the table RETURNING and is given
+ * back by return_work, however many there are. Then whatever of ours it
+ * did not list is swept (rswap_slabs_sweep_unlisted).
+ */
 static int srv_reattach(struct rswap_server *srv, u8 *reply)
 {
-	u32 unknown[RSWAP_REATTACH_UNKNOWN], n_unknown = 0, count = 0, i;
+	struct rswap_dev *dev = srv->dev;
+	u32 count = 0, unknown = 0, untracked = 0;
 	struct rswap_request req = {};
 	int type;
 
@@ -642,6 +722,8 @@ static int srv_reattach(struct rswap_server *srv, u8 *reply)
 	type = srv_call(srv, &req, 0, reply);
 	for (;;) {
 		const struct rswap_grant *g = (const void *)reply;
+		u32 remote, rkey;
+		u64 addr;
 
 		if (type == RSWAP_MSG_REATTACHED)
 			break;
@@ -650,31 +732,41 @@ static int srv_reattach(struct rswap_server *srv, u8 *reply)
 				rswap_server_fail(srv);
 			return type < 0 ? type : -EPROTO;
 		}
-		if (rswap_slab_reattach(srv->dev, srv, le32_to_cpu(g->slab), le32_to_cpu(g->rkey),
-					le64_to_cpu(g->addr))) {
-			if (n_unknown < RSWAP_REATTACH_UNKNOWN)
-				unknown[n_unknown++] = le32_to_cpu(g->slab);
-		} else {
+		remote = le32_to_cpu(g->slab);
+		rkey = le32_to_cpu(g->rkey);
+		addr = le64_to_cpu(g->addr);
+		if (!rswap_slab_reattach(dev, srv, remote, rkey, addr))
 			count++;
-		}
+		else if (rswap_slab_add(dev, srv, remote, rkey, addr, RSWAP_SLAB_RETURNING) >= 0)
+			unknown++;
+		else
+			untracked++;
 		type = srv_reply(srv, srv->seq, reply, RSWAP_CTRL_TIMEOUT);
 	}
-	/* Slabs of this server we hold but it did not list are gone. */
-	rswap_slabs_detach(srv->dev, srv, true);
+	rswap_slabs_sweep_unlisted(dev, srv);
 	if (count)
 		pr_info("%s: reattached %u slabs\n", srv->name, count);
+	if (unknown)
+		pr_info("%s: %u slabs kept for us that we do not know: giving them back\n",
+			srv->name, unknown);
+	if (untracked)
+		pr_warn("%s: %u slabs kept for us stay there: our slab table is full\n",
+			srv->name, untracked);
 	atomic64_add(count, &srv->reattached);
-	/* Slabs it keeps for this client id that we do not know: give them back. */
-	for (i = 0; i < n_unknown; i++) {
-		int ret = srv_return_locked(srv, unknown[i]);
-
-		if (ret)
-			pr_warn("%s: slab %u, not ours, kept there: RETURN failed (%d)\n",
-				srv->name, unknown[i], ret);
-		else
-			pr_info("%s: slab %u, not ours, given back\n", srv->name, unknown[i]);
-	}
 	return 0;
+}
+
+/* Give up on the pages of a server unreachable for loss_timeout. Under ctrl_mutex. */
+static void srv_declare_lost(struct rswap_server *srv)
+{
+	struct rswap_dev *dev = srv->dev;
+
+	lockdep_assert_held(&srv->ctrl_mutex);
+	pr_err("%s: unreachable for %us: pages only it held are lost (they come back if it does)\n",
+	       srv->name, rswap_loss_timeout);
+	srv_set_state(srv, RSWAP_SRV_LOST);
+	rswap_slabs_lose(dev, srv);
+	blk_mq_kick_requeue_list(dev->disk->queue);
 }
 
 static void connect_work(struct work_struct *work)
@@ -690,6 +782,7 @@ static void connect_work(struct work_struct *work)
 	mutex_lock(&srv->ctrl_mutex);
 	if (srv->state == RSWAP_SRV_REMOVED || srv->state == RSWAP_SRV_READY)
 		goto out_unlock;
+	srv->epoch++;
 	ret = srv_connect(srv);
 	if (!ret) {
 		ret = srv_authenticate(srv, buf);
@@ -704,64 +797,143 @@ static void connect_work(struct work_struct *work)
 		if (ret)
 			srv_teardown(srv);
 	}
-	if (!ret && !READ_ONCE(srv->ctrl_broken)) {
-		srv_set_state(srv, RSWAP_SRV_READY);
+	if (!ret && !READ_ONCE(srv->ctrl_broken) && srv_set_state(srv, RSWAP_SRV_READY)) {
 		srv->backoff_ms = 0;
 		atomic64_inc(&srv->connects);
 		pr_info("%s: connected (quota %u slabs, %u queue pairs)\n", srv->name, srv->quota,
 			srv->nr_qps);
+		queue_delayed_work(dev->wq, &srv->keepalive_work,
+				   msecs_to_jiffies(RSWAP_KEEPALIVE_INTERVAL_MS));
 		mutex_unlock(&srv->ctrl_mutex);
 		memalloc_noio_restore(noio);
 		/* Parked requests may go now; new slabs may come from here. */
 		blk_mq_kick_requeue_list(dev->disk->queue);
-		queue_work(dev->wq, &dev->refill_work);
+		queue_work(dev->refill_wq, &dev->refill_work);
 		queue_work(dev->wq, &dev->return_work);
+		queue_work(dev->wq, &dev->migrate_work);
 		return;
 	}
 	if (!ret)
 		srv_teardown(srv);
 	/* Not this time: back off, and give up on its pages after loss_timeout. */
 	deadline = srv->down_since + (unsigned long)rswap_loss_timeout * HZ;
-	if (srv->state == RSWAP_SRV_DOWN && time_after_eq(jiffies, deadline)) {
-		pr_err("%s: unreachable for %us: pages only it held are lost\n", srv->name,
-		       rswap_loss_timeout);
-		srv_set_state(srv, RSWAP_SRV_LOST);
-		rswap_slabs_detach(dev, srv, true);
-		blk_mq_kick_requeue_list(dev->disk->queue);
-	}
+	if (srv->state == RSWAP_SRV_DOWN && time_after_eq(jiffies, deadline))
+		srv_declare_lost(srv);
 	srv->backoff_ms = clamp(srv->backoff_ms * 2, RSWAP_BACKOFF_MIN_MS, RSWAP_BACKOFF_MAX_MS);
+	/* A server back before its deadline is always tried before it. */
 	if (srv->state == RSWAP_SRV_DOWN)
 		srv->backoff_ms = min_t(unsigned long, srv->backoff_ms,
 					max_t(long, jiffies_to_msecs(deadline - jiffies), 100));
-	if (!dev->dying)
+	if (!READ_ONCE(dev->dying))
 		queue_delayed_work(dev->wq, &srv->connect_work, msecs_to_jiffies(srv->backoff_ms));
 out_unlock:
 	mutex_unlock(&srv->ctrl_mutex);
 	memalloc_noio_restore(noio);
 }
 
+/*
+ * The connection failed: no new pages go there, pages it holds wait for
+ * the reconnect (DETACHED), in-flight I/O is flushed and requeued by
+ * rswap_dev.c, and a reconnect is scheduled. Under ctrl_mutex; nothing if
+ * the server was not READY (a connect in progress cleans up after itself).
+ */
+static void srv_recover_locked(struct rswap_server *srv)
+{
+	struct rswap_dev *dev = srv->dev;
+
+	lockdep_assert_held(&srv->ctrl_mutex);
+	if (srv->state != RSWAP_SRV_READY)
+		return;
+	pr_warn("%s: connection lost; reconnecting\n", srv->name);
+	atomic64_inc(&srv->disconnects);
+	srv->down_since = jiffies;
+	srv_set_state(srv, RSWAP_SRV_DOWN);
+	rswap_slabs_detach(dev, srv);
+	/* queue_rq posts under rcu_read_lock after seeing READY: let it finish. */
+	synchronize_rcu();
+	srv_teardown(srv);
+	blk_mq_kick_requeue_list(dev->disk->queue);
+	queue_work(dev->refill_wq, &dev->refill_work);
+	if (!READ_ONCE(dev->dying))
+		queue_delayed_work(dev->wq, &srv->connect_work, 0);
+}
+
 static void error_work(struct work_struct *work)
 {
 	struct rswap_server *srv = container_of(work, struct rswap_server, error_work);
-	struct rswap_dev *dev = srv->dev;
 	unsigned int noio = memalloc_noio_save();
 
 	mutex_lock(&srv->ctrl_mutex);
-	if (srv->state == RSWAP_SRV_READY) {
-		pr_warn("%s: connection lost; reconnecting\n", srv->name);
-		atomic64_inc(&srv->disconnects);
-		srv->down_since = jiffies;
-		srv_set_state(srv, RSWAP_SRV_DOWN);
-		/* No new pages go there; pages it holds wait for the reconnect. */
-		rswap_slabs_detach(dev, srv, false);
-		/* queue_rq posts under rcu_read_lock after seeing READY: let it finish. */
-		synchronize_rcu();
-		srv_teardown(srv);
-		blk_mq_kick_requeue_list(dev->disk->queue);
-		queue_work(dev->wq, &dev->refill_work);
-		if (!dev->dying)
-			queue_delayed_work(dev->wq, &srv->connect_work, 0);
+	srv_recover_locked(srv);
+	mutex_unlock(&srv->ctrl_mutex);
+	memalloc_noio_restore(noio);
+}
+
+/*
+ * The RDMA device @ibdev is going away (NIC reset, driver unload, rxe
+ * deleted): before ib_unregister_device goes on, every server connected
+ * through it lets go of its QPs, CQs, PD and DMA mappings. Its pages wait
+ * (DETACHED) and it reconnects, on whatever device then reaches it.
+ */
+void rswap_servers_device_removed(struct rswap_dev *dev, struct ib_device *ibdev)
+{
+	unsigned int noio = memalloc_noio_save();
+	int i;
+
+	mutex_lock(&dev->servers_mutex);
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
+		struct rswap_server *srv = dev->servers[i];
+
+		if (!srv)
+			continue;
+		mutex_lock(&srv->ctrl_mutex);
+		if (srv->pd && srv->pd->device == ibdev) {
+			pr_warn("%s: RDMA device %s is going away\n", srv->name,
+				dev_name(&ibdev->dev));
+			WRITE_ONCE(srv->ctrl_broken, true);
+			wake_up(&srv->reply_wait);
+			if (srv->state == RSWAP_SRV_READY)
+				srv_recover_locked(srv);
+			else
+				srv_teardown(srv);
+		}
+		mutex_unlock(&srv->ctrl_mutex);
 	}
+	mutex_unlock(&dev->servers_mutex);
+	memalloc_noio_restore(noio);
+}
+
+/*
+ * KEEPALIVE every RSWAP_KEEPALIVE_INTERVAL_MS while READY. A server that
+ * does not answer in RSWAP_KEEPALIVE_TIMEOUT is treated as dead (srv_reply
+ * fails the connection): a hung server or a dead link is noticed even
+ * when no I/O is in flight, instead of at the next grant.
+ */
+#define RSWAP_KEEPALIVE_TIMEOUT	(2 * msecs_to_jiffies(RSWAP_KEEPALIVE_INTERVAL_MS))
+
+static void keepalive_work(struct work_struct *work)
+{
+	struct rswap_server *srv = container_of(to_delayed_work(work), struct rswap_server,
+						keepalive_work);
+	unsigned int noio = memalloc_noio_save();
+	struct rswap_request req = {};
+	u8 reply[RSWAP_MSG_MAX];
+	int ret;
+
+	mutex_lock(&srv->ctrl_mutex);
+	if (srv->state != RSWAP_SRV_READY)
+		goto out;
+	rswap_hdr_init(&req.hdr, RSWAP_MSG_KEEPALIVE, ++srv->seq);
+	ret = srv_call_wait(srv, &req, RSWAP_MSG_KEEPALIVE_ACK, reply, RSWAP_KEEPALIVE_TIMEOUT);
+	if (ret == -ETIMEDOUT)
+		atomic64_inc(&srv->keepalive_timeouts);
+	if (ret <= RSWAP_REFUSED(0))
+		pr_info("%s: does not take KEEPALIVE (an older server?): a hung one is noticed at the next request\n",
+			srv->name);
+	if (ret >= 0 && srv->state == RSWAP_SRV_READY)
+		queue_delayed_work(srv->dev->wq, &srv->keepalive_work,
+				   msecs_to_jiffies(RSWAP_KEEPALIVE_INTERVAL_MS));
+out:
 	mutex_unlock(&srv->ctrl_mutex);
 	memalloc_noio_restore(noio);
 }
@@ -776,6 +948,7 @@ static int srv_grant_locked(struct rswap_server *srv, u32 *remote, u32 *rkey, u6
 	u8 reply[RSWAP_MSG_MAX];
 	int ret;
 
+	lockdep_assert_held(&srv->ctrl_mutex);
 	if (!rswap_server_usable(srv))
 		return -ENOTCONN;
 	rswap_hdr_init(&req.hdr, RSWAP_MSG_GRANT_REQ, ++srv->seq);
@@ -783,7 +956,7 @@ static int srv_grant_locked(struct rswap_server *srv, u32 *remote, u32 *rkey, u6
 	if (ret <= RSWAP_REFUSED(0)) {
 		atomic64_inc(&srv->refusals);
 		set_free_hint(srv, 0);
-		pr_info("%s: no grant: %s\n", srv->name, refusal_text(reply));
+		pr_info_ratelimited("%s: no grant: %s\n", srv->name, refusal_text(reply));
 		return -ENOSPC;
 	}
 	if (ret < 0)
@@ -803,39 +976,44 @@ static int srv_grant_locked(struct rswap_server *srv, u32 *remote, u32 *rkey, u6
 	return 0;
 }
 
-/* A new slab for the table: 0, -ENOSPC (refused), or a transport error. */
-int rswap_server_grant(struct rswap_server *srv)
+/*
+ * A new slab from @srv into the table in state @st, under ctrl_mutex: an
+ * EVACUATE for it that arrives meanwhile waits for the mutex
+ * (rswap_server_return_unknown) and then finds it in the table. Returns
+ * the entry, -ENOSPC (refused, or no room in our table: then it goes back
+ * at once), or a transport error.
+ */
+static int srv_grant_into(struct rswap_server *srv, enum rswap_slab_state st, u32 *remote)
 {
-	u32 remote, rkey;
+	u32 rkey;
 	u64 addr;
 	int ret;
 
 	mutex_lock(&srv->ctrl_mutex);
-	ret = srv_grant_locked(srv, &remote, &rkey, &addr);
+	ret = srv_grant_locked(srv, remote, &rkey, &addr);
 	if (!ret) {
-		ret = rswap_slab_add(srv->dev, srv, remote, rkey, addr);
+		ret = rswap_slab_add(srv->dev, srv, *remote, rkey, addr, st);
 		/* No room in our table (cannot happen while the reserve logic is right). */
-		if (ret)
-			srv_return_locked(srv, remote);
+		if (ret < 0 && srv_return_locked(srv, *remote))
+			pr_warn("%s: slab %u stays there: our table is full\n", srv->name, *remote);
 	}
 	mutex_unlock(&srv->ctrl_mutex);
 	return ret;
 }
 
-/*
- * A slab to move one of ours into: granted, counted in srv->slabs (so the
- * server cannot be removed meanwhile), not in the table.
- */
-int rswap_server_grant_slab(struct rswap_server *srv, u32 *remote, u32 *rkey, u64 *addr)
+/* A new slab for the table: 0, -ENOSPC (refused), or a transport error. */
+int rswap_server_grant(struct rswap_server *srv)
 {
-	int ret;
+	u32 remote;
+	int ret = srv_grant_into(srv, RSWAP_SLAB_ACTIVE, &remote);
 
-	mutex_lock(&srv->ctrl_mutex);
-	ret = srv_grant_locked(srv, remote, rkey, addr);
-	if (!ret)
-		atomic_inc(&srv->slabs);
-	mutex_unlock(&srv->ctrl_mutex);
-	return ret;
+	return ret < 0 ? ret : 0;
+}
+
+/* A slab to move one of ours into: its table entry (FILLING), or an error. */
+int rswap_server_grant_slab(struct rswap_server *srv, u32 *remote)
+{
+	return srv_grant_into(srv, RSWAP_SLAB_FILLING, remote);
 }
 
 int rswap_server_return(struct rswap_server *srv, u32 remote)
@@ -846,6 +1024,27 @@ int rswap_server_return(struct rswap_server *srv, u32 remote)
 	ret = rswap_server_usable(srv) ? srv_return_locked(srv, remote) : -ENOTCONN;
 	mutex_unlock(&srv->ctrl_mutex);
 	return ret;
+}
+
+/*
+ * @srv asks us to move its slab @remote: our table entry for it, or, if
+ * there is none, RETURN it (nothing of ours is in it) and -ENOENT. Under
+ * ctrl_mutex, so a GRANT of that very slab still being answered is in the
+ * table before we look.
+ */
+int rswap_server_return_unknown(struct rswap_server *srv, u32 remote)
+{
+	int idx, ret;
+
+	mutex_lock(&srv->ctrl_mutex);
+	idx = rswap_slab_find(srv->dev, srv, remote);
+	if (idx >= 0) {
+		mutex_unlock(&srv->ctrl_mutex);
+		return idx;
+	}
+	ret = rswap_server_usable(srv) ? srv_return_locked(srv, remote) : -ENOTCONN;
+	mutex_unlock(&srv->ctrl_mutex);
+	return ret ? ret : -ENOENT;
 }
 
 /* NOT_MOVED: we cannot move @remote now (@code: enum rswap_err). */
@@ -885,21 +1084,30 @@ static bool migrate_target(const struct rswap_server *target, struct rswap_migra
 	return false;
 }
 
+/* Is the MIGRATE outstanding on @src answered, or is waiting pointless? */
+static bool migrate_over(struct rswap_server *src, u32 epoch)
+{
+	return READ_ONCE(src->migrate_answered) || READ_ONCE(src->ctrl_broken) ||
+	       READ_ONCE(src->epoch) != epoch || !rswap_server_usable(src);
+}
+
 /*
  * Ask @src to copy the used slots of its slab @remote (our table entry
- * @idx, frozen) into @target's slab @tremote, server to server: the map
- * of used slots, then MIGRATE, whose answer comes when the copy is in
- * place. Returns the pages copied, or a negative error.
+ * @idx, frozen) into the slab of FILLING entry @tidx on @target, server to
+ * server: the map of used slots, then MIGRATE, whose answer comes when the
+ * copy is in place. The maps and the MIGRATE go out under ctrl_mutex; the
+ * answer, which can take minutes, is waited for without it. Returns the
+ * pages copied, or a negative error.
  */
 int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
-			 struct rswap_server *target, u32 tremote, u32 trkey, u64 taddr)
+			 struct rswap_server *target, u32 tidx)
 {
 	struct rswap_dev *dev = src->dev;
 	struct rswap_migrate_map map = {};
 	struct rswap_migrate req = {};
 	const struct rswap_migrated *done;
 	u8 reply[RSWAP_MSG_MAX];
-	u32 first;
+	u32 first, epoch;
 	long timeout;
 	int ret = 0;
 
@@ -908,7 +1116,7 @@ int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
 	mutex_lock(&src->ctrl_mutex);
 	if (!rswap_server_usable(src)) {
 		ret = -ENOTCONN;
-		goto out;
+		goto out_unlock;
 	}
 	for (first = 0; first < dev->pages_per_slab && !ret; first += RSWAP_MAP_BITS) {
 		rswap_hdr_init(&map.hdr, RSWAP_MSG_MIGRATE_MAP, ++src->seq);
@@ -923,26 +1131,63 @@ int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
 		goto out_refused;
 	rswap_hdr_init(&req.hdr, RSWAP_MSG_MIGRATE, ++src->seq);
 	req.slab = cpu_to_le32(remote);
-	req.target_slab = cpu_to_le32(tremote);
-	req.target_addr = cpu_to_le64(taddr);
-	req.target_rkey = cpu_to_le32(trkey);
+	/* Where the target slab is now: a reconnect of the target updates it. */
+	spin_lock(&dev->lock);
+	req.target_slab = cpu_to_le32(dev->slabs[tidx].remote);
+	req.target_addr = cpu_to_le64(dev->slabs[tidx].addr);
+	req.target_rkey = cpu_to_le32(dev->slabs[tidx].rkey);
+	spin_unlock(&dev->lock);
 	memcpy(req.token, target->token, RSWAP_TOKEN_LEN);
-	/* The copy runs at the servers' pace: allow 1 MiB/s, and a minute more. */
-	timeout = RSWAP_CTRL_TIMEOUT + 60 * HZ + (long)(dev->slab_size >> 20) * HZ;
-	ret = srv_call_wait(src, &req, RSWAP_MSG_MIGRATED, reply, timeout);
+	spin_lock_bh(&src->reply_lock);
+	src->migrate_seq = src->seq;
+	src->migrate_answered = false;
+	spin_unlock_bh(&src->reply_lock);
+	epoch = src->epoch;
+	ret = srv_send(src, &req);
 	memzero_explicit(&req, sizeof(req));
-	if (ret < 0)
-		goto out_refused;
-	done = (const void *)reply;
-	ret = le32_to_cpu(done->slab) == remote ? le32_to_cpu(done->pages) : -EPROTO;
-	goto out;
+	mutex_unlock(&src->ctrl_mutex);
+	if (!ret) {
+		/* The copy runs at the servers' pace: allow 1 MiB/s, and a minute more. */
+		timeout = RSWAP_CTRL_TIMEOUT + 60 * HZ + (long)(dev->slab_size >> 20) * HZ;
+		if (!wait_event_timeout(src->reply_wait, migrate_over(src, epoch), timeout)) {
+			pr_warn("%s: no answer to moving slab %u; reconnecting\n", src->name,
+				remote);
+			rswap_server_fail(src);
+		}
+	}
+	spin_lock_bh(&src->reply_lock);
+	if (!ret)
+		ret = src->migrate_answered ? 0 : -ECONNRESET;
+	if (!ret)
+		memcpy(reply, src->migrate_reply, RSWAP_MSG_MAX);
+	src->migrate_seq = 0;
+	src->migrate_answered = false;
+	spin_unlock_bh(&src->reply_lock);
+	if (ret)
+		return ret;
+	switch (le16_to_cpu(((const struct rswap_hdr *)reply)->type)) {
+	case RSWAP_MSG_MIGRATED:
+		done = (const void *)reply;
+		return le32_to_cpu(done->slab) == remote ? le32_to_cpu(done->pages) : -EPROTO;
+	case RSWAP_MSG_ERROR:
+		ret = RSWAP_REFUSED(le32_to_cpu(((const struct rswap_error *)reply)->code));
+		goto out_refused_unlocked;
+	default:
+		pr_warn("%s: answer of another type to MIGRATE, reconnecting\n", src->name);
+		rswap_server_fail(src);
+		return -EPROTO;
+	}
+
 out_refused:
+	mutex_unlock(&src->ctrl_mutex);
+out_refused_unlocked:
 	if (ret <= RSWAP_REFUSED(0)) {
 		pr_warn("%s: moving slab %u to %s refused: %s\n", src->name, remote, target->name,
 			refusal_text(reply));
 		ret = -EREMOTEIO;
 	}
-out:
+	return ret;
+out_unlock:
 	mutex_unlock(&src->ctrl_mutex);
 	return ret;
 }
@@ -1007,6 +1252,7 @@ int rswap_server_add(struct rswap_dev *dev, const char *name)
 	init_waitqueue_head(&srv->reply_wait);
 	INIT_DELAYED_WORK(&srv->connect_work, connect_work);
 	INIT_WORK(&srv->error_work, error_work);
+	INIT_DELAYED_WORK(&srv->keepalive_work, keepalive_work);
 	for (i = 0; i < RSWAP_CTRL_RECVS; i++) {
 		srv->recv[i].srv = srv;
 		srv->recv[i].cqe.done = recv_done;
@@ -1047,17 +1293,30 @@ out_free:
 	return ret;
 }
 
-/* Stop the server's work and free it; it is unlinked from the device already. */
+/*
+ * Stop the server's work and free it; it is unlinked from the device
+ * already. REMOVED first, under ctrl_mutex: from then on no work item
+ * queues another (each checks the state under the mutex) and, after the
+ * grace period, rswap_server_fail queues nothing either. Then the work is
+ * cancelled, moves that use it end, the connection goes, and one more
+ * grace period lets rswap_timeout, which looks at a request's servers
+ * under rcu_read_lock, finish before the memory goes.
+ */
 void rswap_server_destroy(struct rswap_server *srv)
 {
+	mutex_lock(&srv->ctrl_mutex);
 	srv_set_state(srv, RSWAP_SRV_REMOVED);
+	mutex_unlock(&srv->ctrl_mutex);
 	synchronize_rcu();
 	cancel_delayed_work_sync(&srv->connect_work);
+	cancel_delayed_work_sync(&srv->keepalive_work);
 	cancel_work_sync(&srv->error_work);
+	rswap_evacuate_forget(srv);
 	mutex_lock(&srv->ctrl_mutex);
 	srv_teardown(srv);
 	mutex_unlock(&srv->ctrl_mutex);
 	cancel_work_sync(&srv->error_work);
+	synchronize_rcu();
 	kfree(srv->qps);
 	kfree(srv);
 }
@@ -1079,10 +1338,9 @@ int rswap_server_remove(struct rswap_dev *dev, const char *name)
 		return -ENOENT;
 	}
 	/* Pages it holds must not vanish; a lost server's are gone already. */
-	if (atomic_read(&srv->slabs) &&
-	    (READ_ONCE(srv->state) != RSWAP_SRV_LOST || !rswap_slabs_orphan(dev, srv))) {
+	if (atomic_read(&srv->slabs) && !rswap_slabs_release_server(dev, srv)) {
 		mutex_unlock(&dev->servers_mutex);
-		pr_err("%s: holds %d slabs of %s with pages; swapoff first (or drain it)\n",
+		pr_err("%s: holds %d slabs of %s (pages, or slabs being given back); swapoff first (or drain it)\n",
 		       srv->name, atomic_read(&srv->slabs), dev->name);
 		return -EBUSY;
 	}

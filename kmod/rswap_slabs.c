@@ -52,7 +52,8 @@ int rswap_slabs_setup(struct rswap_dev *dev, u64 slab_size)
 	u32 pps, max_slabs;
 	int ret;
 
-	mutex_lock(&dev->servers_mutex);
+	/* Under the server's ctrl_mutex: setup_mutex is below it, servers_mutex above. */
+	mutex_lock(&dev->setup_mutex);
 	if (dev->slots_ready) {
 		ret = slab_size == dev->slab_size ? 0 : -EINVAL;
 		goto out;
@@ -84,7 +85,7 @@ int rswap_slabs_setup(struct rswap_dev *dev, u64 slab_size)
 	pr_info("%s: slabs of %llu KiB, up to %u of them\n", dev->name, slab_size >> 10,
 		max_slabs);
 out:
-	mutex_unlock(&dev->servers_mutex);
+	mutex_unlock(&dev->setup_mutex);
 	return ret;
 }
 
@@ -98,8 +99,57 @@ void rswap_slabs_fini(struct rswap_dev *dev)
 	dev->slots_ready = false;
 }
 
+/*
+ * The one place an entry's state changes (rswap_lifecycle.h has the
+ * diagram). Keeps the derived state in step: slot allocation is on exactly
+ * while ACTIVE, and a server's slab count counts its entries that are not
+ * FREE. A transition the diagram does not have is a bug: refused, warned.
+ * The caller sets slab->srv (and the location) before leaving FREE.
+ */
+static bool slab_set_state(struct rswap_dev *dev, u32 i, enum rswap_slab_state to)
+{
+	struct rswap_slab *slab = &dev->slabs[i];
+	enum rswap_slab_state from = slab->state;
+	struct rswap_slab_slots *ss = &dev->slots.slabs[i];
+
+	lockdep_assert_held(&dev->lock);
+	if (!rswap_slab_may(from, to)) {
+		WARN_ONCE(1, "rswap: %s: slab entry %u: %s -> %s refused\n", dev->name, i,
+			  rswap_slab_state_name(from), rswap_slab_state_name(to));
+		return false;
+	}
+	if (from == RSWAP_SLAB_ACTIVE)
+		rswap_slots_deactivate(&dev->slots, i);
+	if (from == RSWAP_SLAB_FREE) {
+		ss->cursor = 0;
+		if (slab->srv)
+			atomic_inc(&slab->srv->slabs);
+	}
+	slab->state = to;
+	if (to == RSWAP_SLAB_ACTIVE) {
+		rswap_slots_activate(&dev->slots, i);
+		dev->no_room = false;
+	}
+	if (to == RSWAP_SLAB_FREE) {
+		/* Pages it still names are dropped: only as the device goes. */
+		if (ss->used) {
+			memset(ss->bitmap, 0, BITS_TO_LONGS(dev->pages_per_slab) * sizeof(long));
+			ss->used = 0;
+		}
+		if (slab->srv)		/* NULL: a lost slab of a removed server */
+			atomic_dec(&slab->srv->slabs);
+		memset(slab, 0, sizeof(*slab));
+	}
+	return true;
+}
+
+/*
+ * A new entry for @srv's slab @remote in state @st (ACTIVE: granted;
+ * FILLING: a move's target; RETURNING: one to give back). Returns its
+ * index, or -ENOSPC when the table is full.
+ */
 int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, u32 rkey,
-		   u64 addr)
+		   u64 addr, enum rswap_slab_state st)
 {
 	u32 i;
 
@@ -113,62 +163,124 @@ int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, 
 		slab->remote = remote;
 		slab->rkey = rkey;
 		slab->addr = addr;
-		slab->state = RSWAP_SLAB_ACTIVE;
-		dev->slots.slabs[i].cursor = 0;
-		rswap_slots_activate(&dev->slots, i);
-		atomic_inc(&srv->slabs);
-		dev->no_room = false;
+		slab->epoch = srv->epoch;
+		if (!slab_set_state(dev, i, st)) {
+			memset(slab, 0, sizeof(*slab));
+			break;
+		}
 		spin_unlock(&dev->lock);
-		return 0;
+		return i;
 	}
 	spin_unlock(&dev->lock);
-	pr_warn("%s: slab table full (%u slabs)\n", dev->name, dev->slots.max_slabs);
+	pr_warn_ratelimited("%s: slab table full (%u slabs)\n", dev->name, dev->slots.max_slabs);
 	return -ENOSPC;
 }
 
-/* Caller holds dev->lock. The entry's slots are all free. */
-static void slab_forget(struct rswap_dev *dev, u32 i)
-{
-	struct rswap_slab *slab = &dev->slabs[i];
-
-	rswap_slots_deactivate(&dev->slots, i);
-	if (slab->srv)		/* NULL: a lost slab of a removed server */
-		atomic_dec(&slab->srv->slabs);
-	memset(slab, 0, sizeof(*slab));
-}
-
 /*
- * @srv, lost, is being removed: its lost slabs stay in the table (their
- * pages still read as errors until they are rewritten or freed) but no
- * longer point at it. Returns false if it holds slabs that are not lost.
+ * @srv is being removed. Its LOST entries stay (their pages read as errors
+ * until rewritten or freed) but no longer point at it; entries owed to it
+ * (RETURNING, FILLING) are forgotten, since nobody will take them now.
+ * Returns false, changing nothing, if it holds an entry with pages we can
+ * still read, or owes us a RETURN while it is usable (try again shortly).
  */
-bool rswap_slabs_orphan(struct rswap_dev *dev, struct rswap_server *srv)
+bool rswap_slabs_release_server(struct rswap_dev *dev, struct rswap_server *srv)
 {
-	bool ok = true;
+	bool usable = rswap_server_usable(srv), ok = true;
 	u32 i;
 
 	if (!dev->slots_ready)
 		return true;
 	spin_lock(&dev->lock);
-	for (i = 0; i < dev->slots.max_slabs; i++)
-		if (dev->slabs[i].srv == srv && dev->slabs[i].state != RSWAP_SLAB_LOST)
-			ok = false;
 	for (i = 0; ok && i < dev->slots.max_slabs; i++) {
-		if (dev->slabs[i].srv == srv) {
-			dev->slabs[i].srv = NULL;
+		const struct rswap_slab *slab = &dev->slabs[i];
+
+		if (slab->srv != srv || slab->state == RSWAP_SLAB_FREE ||
+		    slab->state == RSWAP_SLAB_LOST)
+			continue;
+		if (usable || (slab->state != RSWAP_SLAB_RETURNING &&
+			       slab->state != RSWAP_SLAB_FILLING))
+			ok = false;
+	}
+	for (i = 0; ok && i < dev->slots.max_slabs; i++) {
+		struct rswap_slab *slab = &dev->slabs[i];
+
+		if (slab->srv != srv)
+			continue;
+		if (slab->state == RSWAP_SLAB_LOST) {
 			atomic_dec(&srv->slabs);
+			slab->srv = NULL;
+		} else if (slab->state != RSWAP_SLAB_FREE) {
+			slab_set_state(dev, i, RSWAP_SLAB_FREE);
 		}
 	}
 	spin_unlock(&dev->lock);
 	return ok;
 }
 
+/* @srv went down: its slabs take no new pages, their pages wait for it. */
+void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv)
+{
+	u32 i;
+
+	if (!dev->slots_ready)
+		return;
+	spin_lock(&dev->lock);
+	for (i = 0; i < dev->slots.max_slabs; i++) {
+		struct rswap_slab *slab = &dev->slabs[i];
+
+		if (slab->srv == srv && (slab->state == RSWAP_SLAB_ACTIVE ||
+					 slab->state == RSWAP_SLAB_FROZEN))
+			slab_set_state(dev, i, RSWAP_SLAB_DETACHED);
+	}
+	spin_unlock(&dev->lock);
+}
+
+static void report_lost(struct rswap_server *srv, u32 n_lost)
+{
+	if (!n_lost)
+		return;
+	atomic64_add(n_lost, &srv->lost_slabs);
+	pr_err("%s: %u slabs with pages on them are lost; reads of those pages fail\n",
+	       srv->name, n_lost);
+}
+
+/* Caller holds dev->lock: detached entry @i cannot be reattached (for now). */
+static u32 slab_lose(struct rswap_dev *dev, u32 i)
+{
+	if (!dev->slots.slabs[i].used) {
+		slab_set_state(dev, i, RSWAP_SLAB_FREE);
+		return 0;
+	}
+	slab_set_state(dev, i, RSWAP_SLAB_LOST);
+	return 1;
+}
+
 /*
- * @lost false: the server went down; its slabs take no new pages and their
- * pages wait. @lost true: slabs of @srv still detached (not reattached, or
- * the server is gone for good) are lost; reads of their pages fail.
+ * @srv has been unreachable for loss_timeout: pages on its detached slabs
+ * count as lost (reads fail). Entries owed to it stay owed: if it comes
+ * back with them, they are reattached or given back then.
  */
-void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv, bool lost)
+void rswap_slabs_lose(struct rswap_dev *dev, struct rswap_server *srv)
+{
+	u32 i, n_lost = 0;
+
+	if (!dev->slots_ready)
+		return;
+	spin_lock(&dev->lock);
+	for (i = 0; i < dev->slots.max_slabs; i++)
+		if (dev->slabs[i].srv == srv && dev->slabs[i].state == RSWAP_SLAB_DETACHED)
+			n_lost += slab_lose(dev, i);
+	spin_unlock(&dev->lock);
+	report_lost(srv, n_lost);
+}
+
+/*
+ * After @srv listed the slabs it keeps for us (REATTACH), or came back as
+ * a different server (nothing listed): whatever of ours it did not list
+ * is not there. Pages on such slabs are lost; slabs owed to it or being
+ * filled there need no RETURN any more.
+ */
+void rswap_slabs_sweep_unlisted(struct rswap_dev *dev, struct rswap_server *srv)
 {
 	u32 i, n_lost = 0;
 
@@ -177,30 +289,28 @@ void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv, bool lo
 	spin_lock(&dev->lock);
 	for (i = 0; i < dev->slots.max_slabs; i++) {
 		struct rswap_slab *slab = &dev->slabs[i];
-		u32 used = dev->slots.slabs[i].used;
 
-		if (slab->srv != srv)
+		if (slab->srv != srv || slab->epoch == srv->epoch)
 			continue;
-		if (!lost && slab->state == RSWAP_SLAB_ACTIVE) {
-			rswap_slots_deactivate(&dev->slots, i);
-			slab->state = RSWAP_SLAB_DETACHED;
-		} else if (lost && slab->state == RSWAP_SLAB_RETURNING) {
-			slab_forget(dev, i);
-		} else if (lost && slab->state == RSWAP_SLAB_DETACHED) {
-			if (!used) {
-				slab_forget(dev, i);
-				continue;
-			}
-			slab->state = RSWAP_SLAB_LOST;
-			n_lost++;
+		switch (slab->state) {
+		case RSWAP_SLAB_ACTIVE:
+		case RSWAP_SLAB_FROZEN:
+			/* Not detached yet (a first connect): detach, then lose. */
+			slab_set_state(dev, i, RSWAP_SLAB_DETACHED);
+			fallthrough;
+		case RSWAP_SLAB_DETACHED:
+			n_lost += slab_lose(dev, i);
+			break;
+		case RSWAP_SLAB_RETURNING:
+		case RSWAP_SLAB_FILLING:
+			slab_set_state(dev, i, RSWAP_SLAB_FREE);
+			break;
+		default:
+			break;
 		}
 	}
 	spin_unlock(&dev->lock);
-	if (n_lost) {
-		atomic64_add(n_lost, &srv->lost_slabs);
-		pr_err("%s: %u slabs with pages on them are lost; reads of those pages fail\n",
-		       srv->name, n_lost);
-	}
+	report_lost(srv, n_lost);
 }
 
 /* Caller holds dev->lock: the table entry of @srv's slab @remote, or -ENOENT. */
@@ -208,6 +318,7 @@ static int slab_index(struct rswap_dev *dev, struct rswap_server *srv, u32 remot
 {
 	u32 i;
 
+	lockdep_assert_held(&dev->lock);
 	for (i = 0; i < dev->slots.max_slabs; i++)
 		if (dev->slabs[i].state != RSWAP_SLAB_FREE && dev->slabs[i].srv == srv &&
 		    dev->slabs[i].remote == remote)
@@ -215,6 +326,12 @@ static int slab_index(struct rswap_dev *dev, struct rswap_server *srv, u32 remot
 	return -ENOENT;
 }
 
+/*
+ * @srv lists its slab @remote as ours, reachable now with @rkey at @addr.
+ * Detached and lost entries are ACTIVE again; the others keep their state
+ * (a RETURNING one is given back, a FILLING one goes on filling). Returns
+ * -ENOENT if we have no entry for it.
+ */
 int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 remote,
 			u32 rkey, u64 addr)
 {
@@ -229,11 +346,9 @@ int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 rem
 		slab = &dev->slabs[i];
 		slab->rkey = rkey;
 		slab->addr = addr;
-		if (slab->state == RSWAP_SLAB_DETACHED || slab->state == RSWAP_SLAB_LOST) {
-			slab->state = RSWAP_SLAB_ACTIVE;
-			if (!slab->frozen)
-				rswap_slots_activate(&dev->slots, i);
-		}
+		slab->epoch = srv->epoch;
+		if (slab->state == RSWAP_SLAB_DETACHED || slab->state == RSWAP_SLAB_LOST)
+			slab_set_state(dev, i, RSWAP_SLAB_ACTIVE);
 	}
 	spin_unlock(&dev->lock);
 	return i < 0 ? i : 0;
@@ -244,6 +359,7 @@ void rswap_slot_release(struct rswap_dev *dev, const struct rswap_entry *old)
 {
 	u32 i;
 
+	lockdep_assert_held(&dev->lock);
 	if (old->type != RSWAP_REMOTE)
 		return;
 	i = rswap_entry_slab(old);
@@ -251,7 +367,7 @@ void rswap_slot_release(struct rswap_dev *dev, const struct rswap_entry *old)
 		return;
 	/* The slab is empty now. */
 	if (dev->slabs[i].state == RSWAP_SLAB_LOST)
-		slab_forget(dev, i);
+		slab_set_state(dev, i, RSWAP_SLAB_FREE);
 	else if (dev->slabs[i].state == RSWAP_SLAB_ACTIVE)
 		queue_work(dev->wq, &dev->return_work);
 }
@@ -259,8 +375,9 @@ void rswap_slot_release(struct rswap_dev *dev, const struct rswap_entry *old)
 /* Caller holds dev->lock. */
 void rswap_reserve_check(struct rswap_dev *dev)
 {
+	lockdep_assert_held(&dev->lock);
 	if (dev->openers && dev->slots_ready && dev->slots.free_slots < reserve_low(dev))
-		queue_work(dev->wq, &dev->refill_work);
+		queue_work(dev->refill_wq, &dev->refill_work);
 }
 
 /*
@@ -327,27 +444,27 @@ void rswap_refill_work(struct work_struct *work)
 {
 	struct rswap_dev *dev = container_of(work, struct rswap_dev, refill_work);
 	unsigned int noio = memalloc_noio_save();
-	bool need, was, warn, retried = false;
-	int tries, i;
+	bool need, was, warn;
+	int tries;
 
 	mutex_lock(&dev->servers_mutex);
-	for (tries = 0; tries < 4 * RSWAP_MAX_SERVERS && !dev->dying; tries++) {
+	for (tries = 0; tries < 4 * RSWAP_MAX_SERVERS && !READ_ONCE(dev->dying); tries++) {
 		struct rswap_server *srv;
 
 		spin_lock(&dev->lock);
-		need = dev->slots_ready && dev->slots.free_slots < reserve_low(dev);
+		/* No reserve is kept while the device is closed (nothing writes). */
+		need = dev->openers && dev->slots_ready &&
+		       dev->slots.free_slots < reserve_low(dev);
 		spin_unlock(&dev->lock);
 		if (!need)
 			break;
+		/*
+		 * A refused server is asked again only once its refusal is
+		 * RSWAP_REFUSAL_RETRY_SECS old (server_room): asking every
+		 * refused server on every refill would turn each write burst
+		 * into a GRANT storm against full servers.
+		 */
 		srv = rswap_pick_server(dev, NULL);
-		if (!srv && !retried) {
-			/* Every server said no; free memory may have come back since. */
-			retried = true;
-			for (i = 0; i < RSWAP_MAX_SERVERS; i++)
-				if (dev->servers[i] && rswap_server_usable(dev->servers[i]))
-					dev->servers[i]->free_hint = 1;
-			srv = rswap_pick_server(dev, NULL);
-		}
 		if (!srv)
 			break;
 		/* A refusal zeroes the server's free_hint: the next pick is another. */
@@ -356,8 +473,13 @@ void rswap_refill_work(struct work_struct *work)
 	spin_lock(&dev->lock);
 	need = !dev->slots_ready || !dev->slots.free_slots;
 	was = dev->no_room;
-	/* Writes fail at once only when waiting cannot help: no server is coming back. */
-	dev->no_room = need && !any_server(dev, RSWAP_SRV_DOWN);
+	/*
+	 * Writes fail at once only when waiting cannot help: no server is
+	 * coming back. Judged only while the device is open (no reserve is
+	 * kept while it is closed, and nothing writes then); opening it runs
+	 * this again.
+	 */
+	dev->no_room = dev->openers && need && !any_server(dev, RSWAP_SRV_DOWN);
 	/* Said once per episode, and not before any server was added. */
 	warn = dev->no_room && !was && has_servers(dev);
 	spin_unlock(&dev->lock);
@@ -367,7 +489,7 @@ void rswap_refill_work(struct work_struct *work)
 		pr_warn("%s: no server can take more pages: writes fail\n", dev->name);
 }
 
-/* Pick the next slab to give back: RETURNING, on a usable server. */
+/* Pick the next slab to give back, from entry *@from on: RETURNING, on a usable server. */
 static bool next_return(struct rswap_dev *dev, u32 *from, struct rswap_server **srv,
 			u32 *remote)
 {
@@ -404,38 +526,37 @@ static void return_slabs(struct rswap_dev *dev, bool all)
 		bool keep = dev->openers && !all &&
 			    dev->slots.free_slots < reserve_low(dev) + 2 * dev->pages_per_slab;
 
-		if (slab->state == RSWAP_SLAB_ACTIVE && !keep && (!slab->frozen || all) &&
-		    (all || !dev->slots.slabs[i].used)) {
-			rswap_slots_deactivate(&dev->slots, i);
-			slab->state = RSWAP_SLAB_RETURNING;
-		}
+		if (slab->state == RSWAP_SLAB_ACTIVE && !keep && (all || !dev->slots.slabs[i].used))
+			slab_set_state(dev, i, RSWAP_SLAB_RETURNING);
+		else if (all && (slab->state == RSWAP_SLAB_FROZEN ||
+				 slab->state == RSWAP_SLAB_DETACHED))
+			slab_set_state(dev, i, RSWAP_SLAB_RETURNING);
 	}
 	spin_unlock(&dev->lock);
 
 	for (i = 0; next_return(dev, &i, &srv, &remote); i++)
-		rswap_slab_give_back(dev, i, srv, all);
+		rswap_slab_give_back(dev, i, srv, remote);
 }
 
 /*
- * RETURN table entry @idx, RETURNING on @srv, and forget it; @drop_pages:
- * the pages it still names go with it (the device goes). False if the
- * server did not take it (tried again after a reconnect).
+ * RETURN entry @idx, RETURNING as @srv's slab @remote (read under the lock
+ * by the caller), and free the entry once the server confirms. False if it
+ * did not (it stays RETURNING and is tried again: at the next return_work,
+ * or when the server is back).
  */
-bool rswap_slab_give_back(struct rswap_dev *dev, u32 idx, struct rswap_server *srv,
-			  bool drop_pages)
+bool rswap_slab_give_back(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote)
 {
 	struct rswap_slab *slab = &dev->slabs[idx];
 
-	if (rswap_server_return(srv, slab->remote))
+	if (READ_ONCE(rswap_fault_returns)) {
+		pr_warn_once("%s: fault injection: slabs are not given back\n", dev->name);
+		return false;
+	}
+	if (rswap_server_return(srv, remote))
 		return false;
 	spin_lock(&dev->lock);
-	if (slab->state == RSWAP_SLAB_RETURNING && slab->srv == srv) {
-		if (drop_pages)
-			memset(dev->slots.slabs[idx].bitmap, 0,
-			       BITS_TO_LONGS(dev->pages_per_slab) * sizeof(long));
-		dev->slots.slabs[idx].used = 0;
-		slab_forget(dev, idx);
-	}
+	if (slab->state == RSWAP_SLAB_RETURNING && slab->srv == srv && slab->remote == remote)
+		slab_set_state(dev, idx, RSWAP_SLAB_FREE);
 	spin_unlock(&dev->lock);
 	return true;
 }
@@ -455,11 +576,22 @@ int rswap_slab_find(struct rswap_dev *dev, struct rswap_server *srv, u32 remote)
 	return ret;
 }
 
+/* Caller holds dev->lock: is entry @idx still @srv's slab @remote, in state @st? */
+static bool slab_is(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote,
+		    enum rswap_slab_state st)
+{
+	const struct rswap_slab *slab = &dev->slabs[idx];
+
+	lockdep_assert_held(&dev->lock);
+	return slab->state == st && slab->srv == srv && slab->remote == remote;
+}
+
 /*
- * Stop placing pages in entry @idx (still @srv's @remote, and ACTIVE).
- * Returns its used slots, or -ENOENT (it changed), -EALREADY (on its way
- * back already), or -EBUSY (detached or lost, or being moved). An empty slab is not frozen but made
- * RETURNING: there is nothing to copy (-ENODATA).
+ * Stop placing pages in entry @idx (still @srv's @remote, and ACTIVE):
+ * FROZEN. Returns its used slots, or -ENOENT (it changed), -EALREADY (on
+ * its way back already), or -EBUSY (detached, lost, filling or being
+ * moved). An empty slab is not frozen but made RETURNING: there is
+ * nothing to copy (-ENODATA).
  */
 int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote)
 {
@@ -471,34 +603,41 @@ int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, 
 		ret = -ENOENT;
 	} else if (slab->state == RSWAP_SLAB_RETURNING) {
 		ret = -EALREADY;
-	} else if (slab->state != RSWAP_SLAB_ACTIVE || slab->frozen) {
+	} else if (slab->state != RSWAP_SLAB_ACTIVE) {
 		ret = -EBUSY;
-	} else {
-		rswap_slots_deactivate(&dev->slots, idx);
+	} else if (dev->slots.slabs[idx].used) {
 		ret = dev->slots.slabs[idx].used;
-		if (ret) {
-			slab->frozen = true;
-		} else {
-			slab->state = RSWAP_SLAB_RETURNING;
-			ret = -ENODATA;
-		}
+		slab_set_state(dev, idx, RSWAP_SLAB_FROZEN);
+	} else {
+		slab_set_state(dev, idx, RSWAP_SLAB_RETURNING);
+		ret = -ENODATA;
 	}
 	spin_unlock(&dev->lock);
 	return ret;
 }
 
-/* The move did not happen: the entry takes pages again if it is ACTIVE. */
-void rswap_slab_unfreeze(struct rswap_dev *dev, u32 idx)
+/* The move did not happen: entry @idx takes pages again if it is still frozen. */
+void rswap_slab_unfreeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote)
 {
-	struct rswap_slab *slab = &dev->slabs[idx];
-
 	spin_lock(&dev->lock);
-	if (slab->frozen) {
-		slab->frozen = false;
-		if (slab->state == RSWAP_SLAB_ACTIVE)
-			rswap_slots_activate(&dev->slots, idx);
-	}
+	if (slab_is(dev, idx, srv, remote, RSWAP_SLAB_FROZEN))
+		slab_set_state(dev, idx, RSWAP_SLAB_ACTIVE);
 	spin_unlock(&dev->lock);
+}
+
+/*
+ * Entry @idx, FILLING as @srv's slab @remote, is done with (a move that
+ * failed, or the old copy of one that succeeded, now unread): it goes
+ * back to its server.
+ */
+void rswap_slab_filled_done(struct rswap_dev *dev, u32 idx, struct rswap_server *srv,
+			    u32 remote)
+{
+	spin_lock(&dev->lock);
+	if (slab_is(dev, idx, srv, remote, RSWAP_SLAB_FILLING))
+		slab_set_state(dev, idx, RSWAP_SLAB_RETURNING);
+	spin_unlock(&dev->lock);
+	queue_work(dev->wq, &dev->return_work);
 }
 
 /* Used-slot bits @first .. @first + 8 * @len - 1 of entry @idx, in wire order. */
@@ -516,30 +655,43 @@ void rswap_slab_used_map(struct rswap_dev *dev, u32 idx, u32 first, u8 *bits, si
 }
 
 /*
- * The copy of frozen entry @idx is complete at @target's slab @remote:
- * point the entry there (the map's offsets name the entry and the slot,
- * which both stay). False if the entry stopped being @src's in the
- * meantime (lost, or forgotten): then nothing changes.
+ * The copy of frozen entry @idx (@src's slab @remote) is complete in
+ * FILLING entry @tidx (@target's slab @tremote): the two entries swap
+ * locations. @idx, which the map's offsets name, now points at the copy
+ * and is ACTIVE; @tidx names the old copy and stays FILLING until reads
+ * of it have drained (then rswap_slab_filled_done gives it back). False,
+ * changing nothing, if either entry changed meanwhile or the target is no
+ * longer usable (a slab made ACTIVE on a down server would park every
+ * write for ever): the move is then abandoned and may be tried again.
  */
-bool rswap_slab_move(struct rswap_dev *dev, u32 idx, struct rswap_server *src,
-		     struct rswap_server *target, u32 remote, u32 rkey, u64 addr)
+bool rswap_slab_move(struct rswap_dev *dev, u32 idx, struct rswap_server *src, u32 remote,
+		     u32 tidx, struct rswap_server *target, u32 tremote)
 {
-	struct rswap_slab *slab = &dev->slabs[idx];
+	struct rswap_slab *slab = &dev->slabs[idx], *tslab = &dev->slabs[tidx];
+	struct rswap_slab old;
 	bool ok;
 
 	spin_lock(&dev->lock);
-	ok = slab->frozen && slab->srv == src && (slab->state == RSWAP_SLAB_ACTIVE ||
-						  slab->state == RSWAP_SLAB_DETACHED);
+	ok = slab_is(dev, idx, src, remote, RSWAP_SLAB_FROZEN) &&
+	     slab_is(dev, tidx, target, tremote, RSWAP_SLAB_FILLING) &&
+	     rswap_server_usable(target);
 	if (ok) {
-		slab->srv = target;
-		slab->remote = remote;
-		slab->rkey = rkey;
-		slab->addr = addr;
-		slab->frozen = false;
-		slab->state = RSWAP_SLAB_ACTIVE;
-		rswap_slots_activate(&dev->slots, idx);
-		atomic_dec(&src->slabs);
-		dev->no_room = false;
+		/*
+		 * Swap the locations; each server keeps the same number of
+		 * entries (one gained, one lost), so no count changes.
+		 */
+		old = *slab;
+		slab->srv = tslab->srv;
+		slab->remote = tslab->remote;
+		slab->rkey = tslab->rkey;
+		slab->addr = tslab->addr;
+		slab->epoch = tslab->epoch;
+		tslab->srv = old.srv;
+		tslab->remote = old.remote;
+		tslab->rkey = old.rkey;
+		tslab->addr = old.addr;
+		tslab->epoch = old.epoch;
+		slab_set_state(dev, idx, RSWAP_SLAB_ACTIVE);
 	}
 	spin_unlock(&dev->lock);
 	return ok;
@@ -549,11 +701,12 @@ bool rswap_slab_move(struct rswap_dev *dev, u32 idx, struct rswap_server *src,
  * The device was closed with a swap header on it: swapoff has brought every
  * page in (swapoff does not discard), so the pages in the pool mean nothing
  * now. Forget them, and their slabs can go home. The header stays, so
- * swapon works again without mkswap.
+ * swapon works again without mkswap. Caller holds dev->lock (dropped now
+ * and then).
  */
-/* Caller holds dev->lock (dropped now and then). */
 void rswap_drop_swap_area(struct rswap_dev *dev)
 {
+	lockdep_assert_held(&dev->lock);
 	static const char sig[] = "SWAPSPACE2";
 	struct rswap_entry old;
 	u64 off, dropped = 0;

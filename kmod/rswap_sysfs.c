@@ -3,8 +3,9 @@
  * rswap_sysfs: /sys/block/rswapN/rswap/
  *
  *   stats            "name value" lines: page operations, bytes on the
- *                    wire, errors, slabs and free slots (like zram's mm_stat,
- *                    one file read in one go gives a consistent-enough set)
+ *                    wire, errors, slabs and free slots, slab-table entries
+ *                    per state (like zram's mm_stat, one file read in one
+ *                    go gives a consistent-enough set)
  *   servers          one line per server: name, state, slabs, counters
  *   read_latency_us  histogram of RDMA page reads: "<N whole post wait"
  *                    lines, the reads that took under N us in all, to
@@ -29,8 +30,8 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 {
 	struct rswap_dev *dev = to_rswap(d);
 	struct rswap_stats *st = &dev->stats;
+	u32 slabs = 0, in_state[RSWAP_SLAB_NR_STATES] = {}, i;
 	u64 zero, same, remote, free_slots = 0;
-	u32 slabs = 0, i;
 	int n = 0;
 
 	spin_lock(&dev->lock);
@@ -40,7 +41,8 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	if (dev->slots_ready) {
 		free_slots = dev->slots.free_slots;
 		for (i = 0; i < dev->slots.max_slabs; i++)
-			slabs += dev->slabs[i].state != RSWAP_SLAB_FREE;
+			in_state[dev->slabs[i].state]++;
+		slabs = dev->slots.max_slabs - in_state[RSWAP_SLAB_FREE];
 	}
 	spin_unlock(&dev->lock);
 
@@ -65,6 +67,8 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("retries", atomic64_read(&st->retries));
 	STAT("parked", atomic64_read(&st->requeues));
 	STAT("no_free_slot", atomic64_read(&st->no_slot));
+	STAT("send_queue_full", atomic64_read(&st->sq_full));
+	STAT("request_timeouts", atomic64_read(&st->timeouts));
 	STAT("migrated_slabs", atomic64_read(&st->migrated_slabs));
 	STAT("migrated_pages", atomic64_read(&st->migrated_pages));
 	STAT("migrate_failures", atomic64_read(&st->migrate_failures));
@@ -72,6 +76,9 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("slab_size", dev->slab_size);
 	STAT("slabs", slabs);
 	STAT("free_slots", free_slots);
+	/* Slab-table entries per state (rswap_lifecycle.h), e.g. slabs_returning. */
+	for (i = RSWAP_SLAB_ACTIVE; i < RSWAP_SLAB_NR_STATES; i++)
+		n += sysfs_emit_at(buf, n, "slabs_%s %u\n", rswap_slab_state_name(i), in_state[i]);
 #undef STAT
 	return n;
 }
@@ -105,14 +112,14 @@ static ssize_t servers_show(struct device *d, struct device_attribute *attr, cha
 		if (!srv)
 			continue;
 		n += sysfs_emit_at(buf, n,
-				   "%s %s slabs=%d pages=%llu connects=%lld disconnects=%lld grants=%lld returns=%lld refusals=%lld reattached=%lld lost_slabs=%lld qps=%u posted=",
+				   "%s %s slabs=%d pages=%llu connects=%lld disconnects=%lld grants=%lld returns=%lld refusals=%lld reattached=%lld lost_slabs=%lld keepalive_timeouts=%lld qps=%u posted=",
 				   srv->name, rswap_server_state_name(READ_ONCE(srv->state)),
 				   atomic_read(&srv->slabs), server_pages(dev, srv),
 				   atomic64_read(&srv->connects),
 				   atomic64_read(&srv->disconnects), atomic64_read(&srv->grants),
 				   atomic64_read(&srv->returns), atomic64_read(&srv->refusals),
 				   atomic64_read(&srv->reattached), atomic64_read(&srv->lost_slabs),
-				   READ_ONCE(srv->nr_qps));
+				   atomic64_read(&srv->keepalive_timeouts), READ_ONCE(srv->nr_qps));
 		/* WRs posted per queue pair: shows the hardware queues spread */
 		for (q = 0; q < srv->max_qps; q++)
 			n += sysfs_emit_at(buf, n, "%s%lld", q ? "," : "",

@@ -1,24 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rswap_server: one memory server as the client sees it.
+ * rswap_server: the control protocol with one memory server, and the
+ * server's life, above the transport (rswap_transport.c: queue pairs,
+ * control message transport, teardown, recovery).
  *
- * A server has an RC queue pair per hardware queue of the device, each with
- * its own CQ, all in one PD. The first is the connection the server
- * authenticates; control messages (proto/rswap_wire.h) go over SEND/RECV on
- * it. The others attach to it with the token WELCOME gave. Pages move with
- * one-sided READ/WRITE posted by the block device (rswap_dev.c) on the
- * queue pair of the request's hardware queue. Everything here that can sleep
- * (connecting, the handshake, grants and returns) runs in work items on the
- * device's WQ_MEM_RECLAIM workqueue with GFP_NOIO implied, so it makes
- * progress while the system is swapping to this very device.
+ * Life of a server (states: rswap_lifecycle.h): connect_work connects the
+ * transport, authenticates (HELLO/CHALLENGE/AUTH/WELCOME; HELLO says FRESH
+ * on the first connection since the load, and the server then frees what
+ * an earlier boot of this client id left), attaches the other queue pairs
+ * and reattaches the slabs the server kept for us (REATTACH). Then READY:
+ * GRANT_REQ and RETURN for the slab table (rswap_slabs.c), MIGRATE_MAP and
+ * MIGRATE for moves (rswap_migrate.c), KEEPALIVE every few seconds so a
+ * hung server or a dead link is noticed with no I/O in flight. Any error
+ * fails the connection (rswap_server_fail); reconnects back off
+ * exponentially, never past the loss deadline. A server down for longer
+ * than loss_timeout is LOST: reads of pages only it held fail with EIO;
+ * if it comes back with them they are reattached.
  *
- * Life of a server: connect_work resolves, connects, authenticates
- * (HELLO/CHALLENGE/AUTH/WELCOME) and reattaches the slabs the server kept
- * for us (REATTACH). Any error (a CM disconnect, a failed completion, a bad
- * message) queues error_work, which flushes the QPs (in-flight I/O fails and
- * is requeued by rswap_dev.c), detaches the server's slabs and schedules a
- * reconnect with exponential backoff. A server down for longer than
- * loss_timeout is LOST: reads of pages only it held fail with EIO.
+ * Everything here sleeps, so it runs in work items on the device's
+ * WQ_MEM_RECLAIM workqueues with GFP_NOIO implied: it makes progress while
+ * the system is swapping to this very device.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,12 +28,10 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/utsname.h>
-#include <net/net_namespace.h>
 
 #include "rswap.h"
+#include "rswap_transport.h"
 
-#define RSWAP_CM_TIMEOUT_MS	5000
-#define RSWAP_CTRL_TIMEOUT	(10 * HZ)
 #define RSWAP_BACKOFF_MIN_MS	500
 #define RSWAP_BACKOFF_MAX_MS	30000
 
@@ -48,7 +47,7 @@ bool rswap_server_usable(struct rswap_server *srv)
  * too, so queue_rq sees the state and the slab table agree. A transition
  * the diagram does not have is refused with a warning.
  */
-static bool srv_set_state(struct rswap_server *srv, enum rswap_server_state st)
+bool rswap_server_set_state(struct rswap_server *srv, enum rswap_server_state st)
 {
 	enum rswap_server_state old = srv->state;
 
@@ -64,181 +63,6 @@ static bool srv_set_state(struct rswap_server *srv, enum rswap_server_state st)
 	return true;
 }
 
-/*
- * Something is wrong with the connection: tear it down from the workqueue.
- * Any context. A REMOVED server queues nothing: rswap_server_destroy sets
- * REMOVED, then synchronize_rcu(), then cancels the work, so a caller that
- * saw another state has queued before the cancel.
- */
-void rswap_server_fail(struct rswap_server *srv)
-{
-	WRITE_ONCE(srv->ctrl_broken, true);
-	wake_up(&srv->reply_wait);
-	rcu_read_lock();
-	if (READ_ONCE(srv->state) != RSWAP_SRV_REMOVED)
-		queue_work(srv->dev->wq, &srv->error_work);
-	rcu_read_unlock();
-}
-
-/* ---- control messages ---- */
-
-static int post_recv(struct rswap_server *srv, struct rswap_ctrl_msg *m)
-{
-	struct ib_sge sge = {
-		.addr = m->dma,
-		.length = RSWAP_MSG_MAX,
-		.lkey = srv->pd->local_dma_lkey,
-	};
-	struct ib_recv_wr wr = {
-		.wr_cqe = &m->cqe,
-		.sg_list = &sge,
-		.num_sge = 1,
-	};
-
-	ib_dma_sync_single_for_device(srv->pd->device, m->dma, RSWAP_MSG_MAX, DMA_FROM_DEVICE);
-	return ib_post_recv(srv->qps[0].cm_id->qp, &wr, NULL);
-}
-
-static void recv_done(struct ib_cq *cq, struct ib_wc *wc)
-{
-	struct rswap_ctrl_msg *m = container_of(wc->wr_cqe, struct rswap_ctrl_msg, cqe);
-	struct rswap_server *srv = m->srv;
-	int type;
-
-	if (wc->status != IB_WC_SUCCESS) {
-		if (wc->status != IB_WC_WR_FLUSH_ERR)
-			pr_warn("%s: receive failed: %s\n", srv->name,
-				ib_wc_status_msg(wc->status));
-		rswap_server_fail(srv);
-		return;
-	}
-	ib_dma_sync_single_for_cpu(srv->pd->device, m->dma, RSWAP_MSG_MAX, DMA_FROM_DEVICE);
-	type = rswap_msg_check(m->buf, wc->byte_len);
-	if (type < 0) {
-		pr_warn_ratelimited("%s: malformed control message (%u bytes), reconnecting\n",
-				    srv->name, wc->byte_len);
-		rswap_server_fail(srv);
-		return;
-	}
-	if (type == RSWAP_MSG_EVACUATE) {
-		/* Not an answer: the server asks us to move a slab away. */
-		const struct rswap_evacuate *e = (const void *)m->buf;
-
-		rswap_evacuate_request(srv, le32_to_cpu(e->slab), le32_to_cpu(e->code));
-		if (post_recv(srv, m))
-			rswap_server_fail(srv);
-		return;
-	}
-	spin_lock(&srv->reply_lock);
-	if (srv->migrate_seq && le32_to_cpu(((struct rswap_hdr *)m->buf)->seq) == srv->migrate_seq) {
-		/* The answer to the outstanding MIGRATE (rswap_server_migrate). */
-		memcpy(srv->migrate_reply, m->buf, wc->byte_len);
-		srv->migrate_answered = true;
-		type = 0;
-	} else if (srv->reply_head - srv->reply_tail < RSWAP_CTRL_REPLIES) {
-		memcpy(srv->replies[srv->reply_head % RSWAP_CTRL_REPLIES], m->buf, wc->byte_len);
-		srv->reply_head++;
-		type = 0;
-	}
-	spin_unlock(&srv->reply_lock);
-	if (type) {
-		pr_warn_ratelimited("%s: control messages overflow, reconnecting\n", srv->name);
-		rswap_server_fail(srv);
-		return;
-	}
-	wake_up(&srv->reply_wait);
-	if (post_recv(srv, m))
-		rswap_server_fail(srv);
-}
-
-static void send_done(struct ib_cq *cq, struct ib_wc *wc)
-{
-	struct rswap_ctrl_msg *m = container_of(wc->wr_cqe, struct rswap_ctrl_msg, cqe);
-	struct rswap_server *srv = m->srv;
-
-	if (wc->status != IB_WC_SUCCESS) {
-		if (wc->status != IB_WC_WR_FLUSH_ERR)
-			pr_warn("%s: send failed: %s\n", srv->name, ib_wc_status_msg(wc->status));
-		rswap_server_fail(srv);
-	}
-	complete(&srv->send_done);
-	wake_up(&srv->reply_wait);
-}
-
-static int srv_send(struct rswap_server *srv, const void *msg)
-{
-	const struct rswap_hdr *h = msg;
-	struct ib_sge sge = {
-		.addr = srv->send.dma,
-		.length = le16_to_cpu(h->length),
-		.lkey = srv->pd->local_dma_lkey,
-	};
-	struct ib_send_wr wr = {
-		.wr_cqe = &srv->send.cqe,
-		.sg_list = &sge,
-		.num_sge = 1,
-		.opcode = IB_WR_SEND,
-		.send_flags = IB_SEND_SIGNALED,
-	};
-	int ret;
-
-	memcpy(srv->send.buf, msg, sge.length);
-	ib_dma_sync_single_for_device(srv->pd->device, srv->send.dma, RSWAP_MSG_MAX,
-				      DMA_TO_DEVICE);
-	reinit_completion(&srv->send_done);
-	ret = ib_post_send(srv->qps[0].cm_id->qp, &wr, NULL);
-	if (ret)
-		return ret;
-	/*
-	 * Wait for the completion, or give up when the connection breaks: the
-	 * teardown that follows flushes the WR before the buffer is used again.
-	 */
-	if (!wait_event_timeout(srv->reply_wait, completion_done(&srv->send_done) ||
-				READ_ONCE(srv->ctrl_broken), RSWAP_CTRL_TIMEOUT)) {
-		rswap_server_fail(srv);
-		return -ETIMEDOUT;
-	}
-	return READ_ONCE(srv->ctrl_broken) ? -ECONNRESET : 0;
-}
-
-/* Next buffered reply, for sequence @seq (older ones are dropped). */
-static int srv_reply(struct rswap_server *srv, u32 seq, u8 *out, long timeout)
-{
-	for (;;) {
-		const struct rswap_hdr *h = (const struct rswap_hdr *)out;
-		bool got = false;
-		long left;
-
-		left = wait_event_timeout(srv->reply_wait,
-					  READ_ONCE(srv->reply_head) != READ_ONCE(srv->reply_tail) ||
-					  READ_ONCE(srv->ctrl_broken), timeout);
-		spin_lock_bh(&srv->reply_lock);
-		if (srv->reply_head != srv->reply_tail) {
-			memcpy(out, srv->replies[srv->reply_tail % RSWAP_CTRL_REPLIES],
-			       RSWAP_MSG_MAX);
-			srv->reply_tail++;
-			got = true;
-		}
-		spin_unlock_bh(&srv->reply_lock);
-		if (!got && !READ_ONCE(srv->ctrl_broken) && !left) {
-			/*
-			 * No answer in time: the server is stuck, or the link.
-			 * The connection goes (and with it any late answer,
-			 * which would otherwise grant a slab nobody knows);
-			 * error recovery reconnects.
-			 */
-			pr_warn("%s: no answer to a control message in %ld s; reconnecting\n",
-				srv->name, timeout / HZ);
-			rswap_server_fail(srv);
-			return -ETIMEDOUT;
-		}
-		if (!got)
-			return -ECONNRESET;
-		if (le32_to_cpu(h->seq) == seq)
-			return le16_to_cpu(h->type);
-	}
-}
-
 /* What the server last said it could still grant us, and when. */
 static void set_free_hint(struct rswap_server *srv, u32 slabs)
 {
@@ -246,362 +70,6 @@ static void set_free_hint(struct rswap_server *srv, u32 slabs)
 	srv->hint_at = jiffies;
 }
 
-/*
- * Send @msg (its header already has a fresh seq) and wait for the answer of
- * type @want (0: any) into @out. A refusal (ERROR) is logged and returned as
- * -rswap_err - 1000 so callers can tell it from a transport error.
- */
-#define RSWAP_REFUSED(code) (-1000 - (int)(code))
-static int srv_call_wait(struct rswap_server *srv, const void *msg, int want, u8 *out,
-			 long timeout)
-{
-	const struct rswap_hdr *h = msg;
-	int type, ret;
-
-	ret = srv_send(srv, msg);
-	if (ret)
-		return ret;
-	type = srv_reply(srv, le32_to_cpu(h->seq), out, timeout);
-	if (type < 0)
-		return type;
-	if (type == RSWAP_MSG_ERROR) {
-		const struct rswap_error *e = (const struct rswap_error *)out;
-
-		return RSWAP_REFUSED(le32_to_cpu(e->code));
-	}
-	if (want && type != want) {
-		pr_warn("%s: answer of type %d to a request of type %u, reconnecting\n",
-			srv->name, type, le16_to_cpu(h->type));
-		rswap_server_fail(srv);
-		return -EPROTO;
-	}
-	return type;
-}
-
-static int srv_call(struct rswap_server *srv, const void *msg, int want, u8 *out)
-{
-	return srv_call_wait(srv, msg, want, out, RSWAP_CTRL_TIMEOUT);
-}
-
-static const char *refusal_text(const u8 *msg)
-{
-	const struct rswap_error *e = (const struct rswap_error *)msg;
-
-	return e->text;
-}
-
-/* ---- connection setup and teardown ---- */
-
-static int cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
-{
-	struct rswap_qp *q = id->context;
-
-	switch (ev->event) {
-	case RDMA_CM_EVENT_ESTABLISHED:
-		WRITE_ONCE(q->established, true);
-		fallthrough;
-	case RDMA_CM_EVENT_ADDR_RESOLVED:
-	case RDMA_CM_EVENT_ROUTE_RESOLVED:
-		q->cm_error = 0;
-		complete(&q->cm_done);
-		break;
-	case RDMA_CM_EVENT_REJECTED:
-		q->cm_error = -ECONNREFUSED;
-		complete(&q->cm_done);
-		break;
-	case RDMA_CM_EVENT_ADDR_ERROR:
-	case RDMA_CM_EVENT_ROUTE_ERROR:
-	case RDMA_CM_EVENT_CONNECT_ERROR:
-	case RDMA_CM_EVENT_UNREACHABLE:
-		q->cm_error = -EHOSTUNREACH;
-		complete(&q->cm_done);
-		break;
-	case RDMA_CM_EVENT_DISCONNECTED:
-	case RDMA_CM_EVENT_ADDR_CHANGE:
-	case RDMA_CM_EVENT_DEVICE_REMOVAL:
-		/*
-		 * An attached queue pair that never came up fails only its
-		 * own attach (srv_attach_qps falls back to fewer queue pairs);
-		 * anything else takes the connection down. A connect still
-		 * waiting stops waiting. The device's resources are freed by
-		 * error recovery, or at once by rswap_ib_remove_one.
-		 */
-		q->cm_error = -ECONNRESET;
-		complete(&q->cm_done);
-		if (q->queue == 0 || READ_ONCE(q->established))
-			rswap_server_fail(q->srv);
-		break;
-	default:
-		break;
-	}
-	return 0;
-}
-
-static int cm_wait(struct rswap_qp *q, const char *what)
-{
-	if (!wait_for_completion_timeout(&q->cm_done,
-					 msecs_to_jiffies(RSWAP_CM_TIMEOUT_MS + 1000))) {
-		pr_info("%s: queue %u: %s: timed out\n", q->srv->name, q->queue, what);
-		return -ETIMEDOUT;
-	}
-	if (q->cm_error)
-		pr_info("%s: queue %u: %s: error %d\n", q->srv->name, q->queue, what,
-			q->cm_error);
-	return q->cm_error;
-}
-
-static void unmap_ctrl(struct rswap_server *srv)
-{
-	struct ib_device *ibdev = srv->pd->device;
-	int i;
-
-	for (i = 0; i < RSWAP_CTRL_RECVS; i++)
-		if (srv->recv[i].dma)
-			ib_dma_unmap_single(ibdev, srv->recv[i].dma, RSWAP_MSG_MAX,
-					    DMA_FROM_DEVICE);
-	if (srv->send.dma)
-		ib_dma_unmap_single(ibdev, srv->send.dma, RSWAP_MSG_MAX, DMA_TO_DEVICE);
-	memset(&srv->send.dma, 0, sizeof(srv->send.dma));
-	for (i = 0; i < RSWAP_CTRL_RECVS; i++)
-		srv->recv[i].dma = 0;
-}
-
-static int map_ctrl(struct rswap_server *srv)
-{
-	struct ib_device *ibdev = srv->pd->device;
-	int i;
-
-	for (i = 0; i < RSWAP_CTRL_RECVS; i++) {
-		srv->recv[i].dma = ib_dma_map_single(ibdev, srv->recv[i].buf, RSWAP_MSG_MAX,
-						     DMA_FROM_DEVICE);
-		if (ib_dma_mapping_error(ibdev, srv->recv[i].dma)) {
-			srv->recv[i].dma = 0;
-			return -ENOMEM;
-		}
-	}
-	srv->send.dma = ib_dma_map_single(ibdev, srv->send.buf, RSWAP_MSG_MAX, DMA_TO_DEVICE);
-	if (ib_dma_mapping_error(ibdev, srv->send.dma)) {
-		srv->send.dma = 0;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* Undo qp_connect, whatever part of it was done. */
-static void qp_teardown(struct rswap_qp *q)
-{
-	if (!q->cm_id)
-		return;
-	if (q->connected)
-		rdma_disconnect(q->cm_id);
-	if (q->cm_id->qp) {
-		/* Every posted WR completes (flushed) before the QP goes. */
-		ib_drain_qp(q->cm_id->qp);
-		rdma_destroy_qp(q->cm_id);
-	}
-	if (q->cq)
-		ib_free_cq(q->cq);
-	rdma_destroy_id(q->cm_id);
-	q->cq = NULL;
-	q->cm_id = NULL;
-	q->connected = false;
-	WRITE_ONCE(q->established, false);
-}
-
-/*
- * Undo srv_connect and srv_attach_qps, from any point of them. Under
- * ctrl_mutex. Queue pair 0 is drained (every control RECV and SEND
- * flushed) before its buffers are unmapped; the PD goes last.
- */
-static void srv_teardown(struct rswap_server *srv)
-{
-	unsigned int i;
-
-	lockdep_assert_held(&srv->ctrl_mutex);
-	WRITE_ONCE(srv->nr_qps, 0);
-	for (i = srv->max_qps; i-- > 1;)
-		qp_teardown(&srv->qps[i]);
-	qp_teardown(&srv->qps[0]);
-	if (srv->pd) {
-		unmap_ctrl(srv);
-		ib_dealloc_pd(srv->pd);
-	}
-	srv->pd = NULL;
-}
-
-/*
- * Connect queue pair @q for @queues hardware queues: resolve, create its CQ
- * and QP (in srv->pd, which queue 0 allocates), then connect; @attach is
- * the private data of an attached queue pair, NULL for queue 0, whose
- * control RECVs are posted before the connect. The caller tears down on
- * error.
- */
-static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
-		      const struct rswap_attach *attach, unsigned int queues)
-{
-	struct rdma_conn_param param = {
-		.retry_count = 7,
-		.rnr_retry_count = 7,
-		.private_data = attach,
-		.private_data_len = attach ? sizeof(*attach) : 0,
-	};
-	struct ib_qp_init_attr attr = {};
-	struct ib_device *ibdev;
-	int ret, i, sq_depth;
-
-	q->cm_id = rdma_create_id(&init_net, cm_handler, q, RDMA_PS_TCP, IB_QPT_RC);
-	if (IS_ERR(q->cm_id)) {
-		ret = PTR_ERR(q->cm_id);
-		q->cm_id = NULL;
-		return ret;
-	}
-	reinit_completion(&q->cm_done);
-	ret = rdma_resolve_addr(q->cm_id, NULL, (struct sockaddr *)&srv->addr,
-				RSWAP_CM_TIMEOUT_MS);
-	if (!ret)
-		ret = cm_wait(q, "resolving the address");
-	if (ret)
-		return ret;
-
-	ibdev = q->cm_id->device;
-	if (!srv->pd) {
-		srv->pd = ib_alloc_pd(ibdev, 0);
-		if (IS_ERR(srv->pd)) {
-			ret = PTR_ERR(srv->pd);
-			srv->pd = NULL;
-			return ret;
-		}
-	} else if (srv->pd->device != ibdev) {
-		pr_err("%s: queue %u resolves to another RDMA device\n", srv->name, q->queue);
-		return -EXDEV;
-	}
-	/*
-	 * The send queue from the device's limits (rswap_sq.h): asked for
-	 * what @queues hardware queues typically post, halved while the
-	 * device refuses; send credits make any depth correct.
-	 */
-	sq_depth = rswap_sq_depth(rswap_queue_depth, queues, ibdev->attrs.max_qp_wr);
-	if (!sq_depth) {
-		pr_err("%s: %s allows %d WRs per send queue, fewer than one request needs\n",
-		       srv->name, dev_name(&ibdev->dev), ibdev->attrs.max_qp_wr);
-		return -EINVAL;
-	}
-	/* The CQ takes every send and control receive completion of the QP. */
-	q->cq = ib_alloc_cq(ibdev, q,
-			    min_t(int, ibdev->attrs.max_cqe, sq_depth + RSWAP_CTRL_RECVS + 2),
-			    q->queue % ibdev->num_comp_vectors, IB_POLL_SOFTIRQ);
-	if (IS_ERR(q->cq)) {
-		ret = PTR_ERR(q->cq);
-		q->cq = NULL;
-		return ret;
-	}
-	attr.send_cq = q->cq;
-	attr.recv_cq = q->cq;
-	/* +1: ib_drain_rq */
-	attr.cap.max_recv_wr = (attach ? 0 : RSWAP_CTRL_RECVS) + 1;
-	attr.cap.max_send_sge = min_t(int, RSWAP_MAX_SEGS, ibdev->attrs.max_send_sge);
-	attr.cap.max_recv_sge = 1;
-	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
-	attr.qp_type = IB_QPT_RC;
-	for (;;) {
-		attr.cap.max_send_wr = sq_depth;
-		ret = rdma_create_qp(q->cm_id, srv->pd, &attr);
-		if (!ret)
-			break;
-		if (ret != -ENOMEM && ret != -EINVAL)
-			return ret;
-		sq_depth = rswap_sq_retry_depth(sq_depth);
-		if (!sq_depth)
-			return ret;
-		pr_info("%s: queue %u: send queue refused (%d); trying %u WRs\n", srv->name,
-			q->queue, ret, sq_depth);
-	}
-	/* The device may have given more than asked: count what we asked for. */
-	q->sq_depth = min_t(u32, sq_depth, attr.cap.max_send_wr);
-	atomic_set(&q->sq_credits, rswap_sq_credits(q->sq_depth));
-	spin_lock(&srv->dev->lock);
-	srv->dev->max_sge = min_t(u32, srv->dev->max_sge, attr.cap.max_send_sge);
-	srv->dev->max_sge_rd = min3(srv->dev->max_sge_rd, attr.cap.max_send_sge,
-				    max_t(u32, ibdev->attrs.max_sge_rd, 1));
-	spin_unlock(&srv->dev->lock);
-	if (!attach) {
-		ret = map_ctrl(srv);
-		if (ret)
-			return ret;
-		WRITE_ONCE(srv->ctrl_broken, false);
-		srv->reply_head = 0;
-		srv->reply_tail = 0;
-		for (i = 0; i < RSWAP_CTRL_RECVS; i++) {
-			ret = post_recv(srv, &srv->recv[i]);
-			if (ret)
-				return ret;
-		}
-	}
-
-	reinit_completion(&q->cm_done);
-	ret = rdma_resolve_route(q->cm_id, RSWAP_CM_TIMEOUT_MS);
-	if (!ret)
-		ret = cm_wait(q, "resolving the route");
-	if (ret)
-		return ret;
-	param.initiator_depth = min_t(int, 16, ibdev->attrs.max_qp_init_rd_atom);
-	param.responder_resources = 0;
-	reinit_completion(&q->cm_done);
-	ret = rdma_connect(q->cm_id, &param);
-	if (!ret)
-		ret = cm_wait(q, "connecting");
-	if (ret)
-		return ret;
-	q->connected = true;
-	return 0;
-}
-
-/*
- * The connection the server authenticates: queue 0, sized for every
- * hardware queue in case the server lets us attach no more.
- */
-static int srv_connect(struct rswap_server *srv)
-{
-	int ret = qp_connect(srv, &srv->qps[0], NULL, srv->max_qps);
-
-	if (ret) {
-		srv_teardown(srv);
-		return ret;
-	}
-	WRITE_ONCE(srv->nr_qps, 1);
-	return 0;
-}
-
-/*
- * A queue pair for every other hardware queue, attached to the
- * authenticated connection with its token. When the server allows fewer,
- * hardware queues share them; when one fails to attach, all of them share
- * queue 0 (sized for that), and a warning says so.
- */
-static void srv_attach_qps(struct rswap_server *srv, const u8 *token, u32 max_attach)
-{
-	struct rswap_attach req = {
-		.magic = cpu_to_le32(RSWAP_ATTACH_MAGIC),
-		.version = cpu_to_le16(RSWAP_WIRE_VERSION),
-	};
-	unsigned int want = min_t(unsigned int, srv->max_qps, max_attach + 1), i;
-	int ret = 0;
-
-	memcpy(req.token, token, RSWAP_TOKEN_LEN);
-	for (i = 1; i < want && !ret; i++) {
-		req.queue = cpu_to_le16(i);
-		ret = qp_connect(srv, &srv->qps[i], &req, DIV_ROUND_UP(srv->max_qps, want));
-	}
-	memzero_explicit(&req, sizeof(req));
-	if (ret) {
-		pr_warn("%s: queue %u could not attach (error %d): all queues use one queue pair\n",
-			srv->name, i - 1, ret);
-		for (i = want; i-- > 1;)
-			qp_teardown(&srv->qps[i]);
-		return;
-	}
-	WRITE_ONCE(srv->nr_qps, want);
-}
 
 /* HELLO .. WELCOME. Returns 0, a transport error, or -EACCES (key). */
 static int srv_authenticate(struct rswap_server *srv, u8 *reply)
@@ -627,7 +95,7 @@ static int srv_authenticate(struct rswap_server *srv, u8 *reply)
 	hello.page_size = cpu_to_le32(RSWAP_PAGE_SIZE);
 	hello.flags = cpu_to_le32(flags);
 	strscpy(hello.name, utsname()->nodename, sizeof(hello.name));
-	ret = srv_call(srv, &hello, RSWAP_MSG_CHALLENGE, reply);
+	ret = rswap_ctrl_call(srv, &hello, RSWAP_MSG_CHALLENGE, reply);
 	if (ret < 0)
 		goto refused;
 
@@ -645,7 +113,7 @@ static int srv_authenticate(struct rswap_server *srv, u8 *reply)
 	ret = rswap_auth_mac("rswap-auth-client", server_nonce, nonce, dev->client_id, auth.mac);
 	if (ret)
 		return ret;
-	ret = srv_call(srv, &auth, RSWAP_MSG_WELCOME, reply);
+	ret = rswap_ctrl_call(srv, &auth, RSWAP_MSG_WELCOME, reply);
 	if (ret < 0)
 		goto refused;
 	ret = rswap_auth_mac("rswap-auth-server", nonce, server_nonce, dev->client_id, mac);
@@ -674,7 +142,7 @@ refused:
 		return -EACCES;
 	}
 	if (ret <= RSWAP_REFUSED(0)) {
-		pr_err("%s: refused us: %s\n", srv->name, refusal_text(reply));
+		pr_err("%s: refused us: %s\n", srv->name, rswap_refusal_text(reply));
 		return -ECONNREFUSED;
 	}
 	return ret;
@@ -690,12 +158,12 @@ static int srv_return_locked(struct rswap_server *srv, u32 remote)
 	lockdep_assert_held(&srv->ctrl_mutex);
 	rswap_hdr_init(&req.hdr, RSWAP_MSG_RETURN, ++srv->seq);
 	req.slab = cpu_to_le32(remote);
-	ret = srv_call(srv, &req, RSWAP_MSG_RETURNED, reply);
+	ret = rswap_ctrl_call(srv, &req, RSWAP_MSG_RETURNED, reply);
 	if (ret == RSWAP_REFUSED(RSWAP_ERR_NO_SLAB))
 		return 0;	/* not ours any more: nothing to give back */
 	if (ret <= RSWAP_REFUSED(0)) {
 		pr_warn("%s: RETURN of slab %u refused: %s\n", srv->name, remote,
-			refusal_text(reply));
+			rswap_refusal_text(reply));
 		return -EIO;
 	}
 	if (ret < 0)
@@ -719,7 +187,7 @@ static int srv_reattach(struct rswap_server *srv, u8 *reply)
 	int type;
 
 	rswap_hdr_init(&req.hdr, RSWAP_MSG_REATTACH, ++srv->seq);
-	type = srv_call(srv, &req, 0, reply);
+	type = rswap_ctrl_call(srv, &req, 0, reply);
 	for (;;) {
 		const struct rswap_grant *g = (const void *)reply;
 		u32 remote, rkey;
@@ -741,7 +209,7 @@ static int srv_reattach(struct rswap_server *srv, u8 *reply)
 			unknown++;
 		else
 			untracked++;
-		type = srv_reply(srv, srv->seq, reply, RSWAP_CTRL_TIMEOUT);
+		type = rswap_ctrl_reply(srv, srv->seq, reply, RSWAP_CTRL_TIMEOUT);
 	}
 	rswap_slabs_sweep_unlisted(dev, srv);
 	if (count)
@@ -764,7 +232,7 @@ static void srv_declare_lost(struct rswap_server *srv)
 	lockdep_assert_held(&srv->ctrl_mutex);
 	pr_err("%s: unreachable for %us: pages only it held are lost (they come back if it does)\n",
 	       srv->name, rswap_loss_timeout);
-	srv_set_state(srv, RSWAP_SRV_LOST);
+	rswap_server_set_state(srv, RSWAP_SRV_LOST);
 	rswap_slabs_lose(dev, srv);
 	blk_mq_kick_requeue_list(dev->disk->queue);
 }
@@ -783,21 +251,21 @@ static void connect_work(struct work_struct *work)
 	if (srv->state == RSWAP_SRV_REMOVED || srv->state == RSWAP_SRV_READY)
 		goto out_unlock;
 	srv->epoch++;
-	ret = srv_connect(srv);
+	ret = rswap_conn_connect(srv);
 	if (!ret) {
 		ret = srv_authenticate(srv, buf);
 		if (!ret) {
 			const struct rswap_welcome *w = (const void *)buf;
 
 			memcpy(srv->token, w->token, RSWAP_TOKEN_LEN);
-			srv_attach_qps(srv, w->token, le32_to_cpu(w->max_attach));
+			rswap_conn_attach_qps(srv, w->token, le32_to_cpu(w->max_attach));
 			memzero_explicit(buf, sizeof(buf));
 			ret = srv_reattach(srv, buf);
 		}
 		if (ret)
-			srv_teardown(srv);
+			rswap_conn_teardown(srv);
 	}
-	if (!ret && !READ_ONCE(srv->ctrl_broken) && srv_set_state(srv, RSWAP_SRV_READY)) {
+	if (!ret && !READ_ONCE(srv->ctrl_broken) && rswap_server_set_state(srv, RSWAP_SRV_READY)) {
 		srv->backoff_ms = 0;
 		atomic64_inc(&srv->connects);
 		pr_info("%s: connected (quota %u slabs, %u queue pairs)\n", srv->name, srv->quota,
@@ -814,7 +282,7 @@ static void connect_work(struct work_struct *work)
 		return;
 	}
 	if (!ret)
-		srv_teardown(srv);
+		rswap_conn_teardown(srv);
 	/* Not this time: back off, and give up on its pages after loss_timeout. */
 	deadline = srv->down_since + (unsigned long)rswap_loss_timeout * HZ;
 	if (srv->state == RSWAP_SRV_DOWN && time_after_eq(jiffies, deadline))
@@ -832,80 +300,8 @@ out_unlock:
 }
 
 /*
- * The connection failed: no new pages go there, pages it holds wait for
- * the reconnect (DETACHED), in-flight I/O is flushed and requeued by
- * rswap_dev.c, and a reconnect is scheduled. Under ctrl_mutex; nothing if
- * the server was not READY (a connect in progress cleans up after itself).
- */
-static void srv_recover_locked(struct rswap_server *srv)
-{
-	struct rswap_dev *dev = srv->dev;
-
-	lockdep_assert_held(&srv->ctrl_mutex);
-	if (srv->state != RSWAP_SRV_READY)
-		return;
-	pr_warn("%s: connection lost; reconnecting\n", srv->name);
-	atomic64_inc(&srv->disconnects);
-	srv->down_since = jiffies;
-	srv_set_state(srv, RSWAP_SRV_DOWN);
-	rswap_slabs_detach(dev, srv);
-	/* queue_rq posts under rcu_read_lock after seeing READY: let it finish. */
-	synchronize_rcu();
-	srv_teardown(srv);
-	blk_mq_kick_requeue_list(dev->disk->queue);
-	queue_work(dev->refill_wq, &dev->refill_work);
-	if (!READ_ONCE(dev->dying))
-		queue_delayed_work(dev->wq, &srv->connect_work, 0);
-}
-
-static void error_work(struct work_struct *work)
-{
-	struct rswap_server *srv = container_of(work, struct rswap_server, error_work);
-	unsigned int noio = memalloc_noio_save();
-
-	mutex_lock(&srv->ctrl_mutex);
-	srv_recover_locked(srv);
-	mutex_unlock(&srv->ctrl_mutex);
-	memalloc_noio_restore(noio);
-}
-
-/*
- * The RDMA device @ibdev is going away (NIC reset, driver unload, rxe
- * deleted): before ib_unregister_device goes on, every server connected
- * through it lets go of its QPs, CQs, PD and DMA mappings. Its pages wait
- * (DETACHED) and it reconnects, on whatever device then reaches it.
- */
-void rswap_servers_device_removed(struct rswap_dev *dev, struct ib_device *ibdev)
-{
-	unsigned int noio = memalloc_noio_save();
-	int i;
-
-	mutex_lock(&dev->servers_mutex);
-	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
-		struct rswap_server *srv = dev->servers[i];
-
-		if (!srv)
-			continue;
-		mutex_lock(&srv->ctrl_mutex);
-		if (srv->pd && srv->pd->device == ibdev) {
-			pr_warn("%s: RDMA device %s is going away\n", srv->name,
-				dev_name(&ibdev->dev));
-			WRITE_ONCE(srv->ctrl_broken, true);
-			wake_up(&srv->reply_wait);
-			if (srv->state == RSWAP_SRV_READY)
-				srv_recover_locked(srv);
-			else
-				srv_teardown(srv);
-		}
-		mutex_unlock(&srv->ctrl_mutex);
-	}
-	mutex_unlock(&dev->servers_mutex);
-	memalloc_noio_restore(noio);
-}
-
-/*
  * KEEPALIVE every RSWAP_KEEPALIVE_INTERVAL_MS while READY. A server that
- * does not answer in RSWAP_KEEPALIVE_TIMEOUT is treated as dead (srv_reply
+ * does not answer in RSWAP_KEEPALIVE_TIMEOUT is treated as dead (rswap_ctrl_reply
  * fails the connection): a hung server or a dead link is noticed even
  * when no I/O is in flight, instead of at the next grant.
  */
@@ -924,7 +320,7 @@ static void keepalive_work(struct work_struct *work)
 	if (srv->state != RSWAP_SRV_READY)
 		goto out;
 	rswap_hdr_init(&req.hdr, RSWAP_MSG_KEEPALIVE, ++srv->seq);
-	ret = srv_call_wait(srv, &req, RSWAP_MSG_KEEPALIVE_ACK, reply, RSWAP_KEEPALIVE_TIMEOUT);
+	ret = rswap_ctrl_call_wait(srv, &req, RSWAP_MSG_KEEPALIVE_ACK, reply, RSWAP_KEEPALIVE_TIMEOUT);
 	if (ret == -ETIMEDOUT)
 		atomic64_inc(&srv->keepalive_timeouts);
 	if (ret <= RSWAP_REFUSED(0))
@@ -952,11 +348,11 @@ static int srv_grant_locked(struct rswap_server *srv, u32 *remote, u32 *rkey, u6
 	if (!rswap_server_usable(srv))
 		return -ENOTCONN;
 	rswap_hdr_init(&req.hdr, RSWAP_MSG_GRANT_REQ, ++srv->seq);
-	ret = srv_call(srv, &req, RSWAP_MSG_GRANT, reply);
+	ret = rswap_ctrl_call(srv, &req, RSWAP_MSG_GRANT, reply);
 	if (ret <= RSWAP_REFUSED(0)) {
 		atomic64_inc(&srv->refusals);
 		set_free_hint(srv, 0);
-		pr_info_ratelimited("%s: no grant: %s\n", srv->name, refusal_text(reply));
+		pr_info_ratelimited("%s: no grant: %s\n", srv->name, rswap_refusal_text(reply));
 		return -ENOSPC;
 	}
 	if (ret < 0)
@@ -1058,7 +454,7 @@ void rswap_server_not_moved(struct rswap_server *srv, u32 remote, u32 code)
 		rswap_hdr_init(&req.hdr, RSWAP_MSG_NOT_MOVED, ++srv->seq);
 		req.slab = cpu_to_le32(remote);
 		req.code = cpu_to_le32(code);
-		srv_call(srv, &req, RSWAP_MSG_NOT_MOVED, reply);
+		rswap_ctrl_call(srv, &req, RSWAP_MSG_NOT_MOVED, reply);
 	}
 	mutex_unlock(&srv->ctrl_mutex);
 }
@@ -1123,7 +519,7 @@ int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
 		map.slab = cpu_to_le32(remote);
 		map.first = cpu_to_le32(first);
 		rswap_slab_used_map(dev, idx, first, map.bits, sizeof(map.bits));
-		ret = srv_call(src, &map, RSWAP_MSG_MIGRATE_MAP, reply);
+		ret = rswap_ctrl_call(src, &map, RSWAP_MSG_MIGRATE_MAP, reply);
 		if (ret > 0)
 			ret = 0;
 	}
@@ -1143,7 +539,7 @@ int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
 	src->migrate_answered = false;
 	spin_unlock_bh(&src->reply_lock);
 	epoch = src->epoch;
-	ret = srv_send(src, &req);
+	ret = rswap_ctrl_send(src, &req);
 	memzero_explicit(&req, sizeof(req));
 	mutex_unlock(&src->ctrl_mutex);
 	if (!ret) {
@@ -1183,7 +579,7 @@ out_refused:
 out_refused_unlocked:
 	if (ret <= RSWAP_REFUSED(0)) {
 		pr_warn("%s: moving slab %u to %s refused: %s\n", src->name, remote, target->name,
-			refusal_text(reply));
+			rswap_refusal_text(reply));
 		ret = -EREMOTEIO;
 	}
 	return ret;
@@ -1238,27 +634,13 @@ int rswap_server_add(struct rswap_dev *dev, const char *name)
 		kfree(srv);
 		return -ENOMEM;
 	}
-	for (i = 0; i < srv->max_qps; i++) {
-		srv->qps[i].srv = srv;
-		srv->qps[i].queue = i;
-		init_completion(&srv->qps[i].cm_done);
-	}
 	srv->dev = dev;
 	srv->state = RSWAP_SRV_DOWN;
 	srv->down_since = jiffies;
-	init_completion(&srv->send_done);
 	mutex_init(&srv->ctrl_mutex);
-	spin_lock_init(&srv->reply_lock);
-	init_waitqueue_head(&srv->reply_wait);
+	rswap_conn_init(srv);
 	INIT_DELAYED_WORK(&srv->connect_work, connect_work);
-	INIT_WORK(&srv->error_work, error_work);
 	INIT_DELAYED_WORK(&srv->keepalive_work, keepalive_work);
-	for (i = 0; i < RSWAP_CTRL_RECVS; i++) {
-		srv->recv[i].srv = srv;
-		srv->recv[i].cqe.done = recv_done;
-	}
-	srv->send.srv = srv;
-	srv->send.cqe.done = send_done;
 
 	mutex_lock(&dev->servers_mutex);
 	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
@@ -1305,7 +687,7 @@ out_free:
 void rswap_server_destroy(struct rswap_server *srv)
 {
 	mutex_lock(&srv->ctrl_mutex);
-	srv_set_state(srv, RSWAP_SRV_REMOVED);
+	rswap_server_set_state(srv, RSWAP_SRV_REMOVED);
 	mutex_unlock(&srv->ctrl_mutex);
 	synchronize_rcu();
 	cancel_delayed_work_sync(&srv->connect_work);
@@ -1313,7 +695,7 @@ void rswap_server_destroy(struct rswap_server *srv)
 	cancel_work_sync(&srv->error_work);
 	rswap_evacuate_forget(srv);
 	mutex_lock(&srv->ctrl_mutex);
-	srv_teardown(srv);
+	rswap_conn_teardown(srv);
 	mutex_unlock(&srv->ctrl_mutex);
 	cancel_work_sync(&srv->error_work);
 	synchronize_rcu();

@@ -4,7 +4,8 @@
 # sysfs and the servers agree that zero and same-filled pages took no
 # remote memory; swapoff with pages out brings all of them back and leaves
 # the servers with no slabs of ours; bad parameters are refused with a clear
-# log line and no device; unload is refused while swapped on.
+# log line and no device; unload is refused while swapped on; a reloaded
+# client with the same client_id frees the slabs an earlier load stranded.
 # vm-memory: 1G
 # vm-timeout: 600
 # vm-memory-max: 32M
@@ -151,4 +152,37 @@ cat /sys/block/rswap0/rswap/read_latency_us
 
 check module-unloads rmmod rswap
 check unload-logged sh -c 'dmesg | grep -q "rswap: unloaded"'
+
+# A rebooted client is the same client. Its slabs are stranded on the
+# servers here as a crash would strand them (debugfs fail_returns: nothing
+# is given back); the next load with the same client_id frees them all with
+# its first connection (HELLO FRESH), and a load without client_id says
+# which identity it derived.
+servers="$(pool_servers 2)"
+check load-with-client-id modprobe rswap size=256M key_file=/tmp/rswap.key \
+	client_id=kmod-test-host:rswap0 servers="$servers"
+check ready-with-client-id wait_for 30 servers_ready 2
+echo 1 > /sys/kernel/debug/rswap/fail_returns
+echo 32M > "$RSWAP_CGROUP/memory.max"
+check swapon-for-the-crash sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
+in_cgroup rswap-swapfill --mib 64 --seed 5 > /tmp/fill4.log 2>&1
+check_eq crash-workload-verified 0 $?
+echo max > "$RSWAP_CGROUP/memory.max"
+check swapoff-before-the-crash swapoff /dev/rswap0
+check crash-unload rmmod rswap
+stranded=$(( $(server_held 1) + $(server_held 2) ))
+check_gt slabs-stranded-by-the-crash "$stranded" 0
+check reload-same-client-id modprobe rswap size=256M key_file=/tmp/rswap.key \
+	client_id=kmod-test-host:rswap0 servers="$servers"
+check ready-after-reload wait_for 30 servers_ready 2
+check fresh-connect-frees-stranded-slabs wait_for 30 servers_hold_none 1 2
+# Freed by the servers at HELLO FRESH, not listed at REATTACH and given back.
+check fresh-frees-before-reattach sh -c '! dmesg | grep -q "slabs kept for us that we do not know"'
+check reload-unloads rmmod rswap
+check load-without-client-id modprobe rswap size=64M key_file=/tmp/rswap.key
+check derived-client-id-logged sh -c \
+	"dmesg | grep -q \"rswap: rswap0: no client_id=: the servers know this client as '$(hostname):rswap0'\""
+check derived-id-unloads rmmod rswap
+refused refuses-bad-client-id 'client_id=: up to' size=64M key_file=/tmp/rswap.key \
+	client_id="has space"
 stop_rswap_servers

@@ -346,6 +346,9 @@ void rswap_migrate_work(struct work_struct *work);
 
 /* rswap_debugfs.c: fault-injection knobs, all off by default */
 extern bool rswap_fault_returns;
+extern u32 rswap_fault_move_fill_delay_ms;
+extern u32 rswap_fault_move_swap_delay_ms;
+void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_server *target);
 void rswap_debugfs_init(void);
 void rswap_debugfs_fini(void);
 

@@ -151,6 +151,8 @@ static int migrate_slab(struct rswap_dev *dev, struct rswap_server *src, u32 rem
 		rswap_slab_unfreeze(dev, idx, src, remote);
 		return -ENOSPC;
 	}
+	rswap_fault_delay(READ_ONCE(rswap_fault_move_fill_delay_ms), "before copying slab",
+			  remote, target);
 	/* WRITEs into the slab that began before the freeze land first. */
 	ret = rswap_io_quiesce(dev);
 	if (ret)
@@ -160,8 +162,12 @@ static int migrate_slab(struct rswap_dev *dev, struct rswap_server *src, u32 rem
 		ret = pages;
 		goto out_abort;
 	}
+	rswap_fault_delay(READ_ONCE(rswap_fault_move_swap_delay_ms), "before pointing at the copy of slab",
+			  remote, target);
 	if (!rswap_slab_move(dev, idx, src, remote, tidx, target, tremote)) {
 		/* The source or the target went down, or the source lost the slab. */
+		pr_warn("%s: slab %u stays: %s is no longer usable, or the slab changed\n",
+			src->name, remote, target->name);
 		ret = -ENOENT;
 		goto out_abort;
 	}

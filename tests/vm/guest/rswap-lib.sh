@@ -8,6 +8,8 @@
 #                                   restarts; RSWAP_POOL_SUFFIX=x makes
 #                                   a fresh pool); waits until it listens
 #   kill_rswap_server N [SIG]       signal host N's server (default KILL), reap it
+#   signal_rswap_server N SIG       signal host N's server and do not wait
+#                                   (STOP, CONT: it stays ours to reap)
 #   stop_rswap_servers              SIGTERM every server started
 #   server_held N                   slabs host N's server has granted
 #   servers_ready N                 /dev/rswap0 has N servers ready
@@ -21,6 +23,11 @@
 #   pool_servers N                  the servers= list of that pool
 #   workload_memory_high            memory.high of the workload cgroup: 7/8
 #                                   of its memory.max
+# Servers that know each other's admin APIs (drain and rebalance need peers):
+#   start_peer N [OPTS...]          (re)start host N's server donating $MEM,
+#                                   --verbose, with a --peer for each other
+#                                   host 1..$RSWAP_PEERS (default 4)
+#   ctl N ARGS...                   rswapctl on host N's server
 
 RSWAP_KEY=
 rswap_key() {
@@ -51,6 +58,12 @@ kill_rswap_server() {
 	kill "-${2:-KILL}" "$pid" && wait "$pid" 2>/dev/null
 	rm -f "/tmp/server-$1.pid"
 	return 0
+}
+
+signal_rswap_server() {
+	local pid
+	pid=$(cat "/tmp/server-$1.pid") || return 1
+	kill "-$2" "$pid"
 }
 
 stop_rswap_servers() {
@@ -116,4 +129,25 @@ pool_servers() {
 		list="$list${list:+,}$(host_addr "$i"):7471"
 	done
 	echo "$list"
+}
+
+_peers_of() {
+	local n=$1 i
+	for i in $(seq "${RSWAP_PEERS:-4}"); do
+		[ "$i" = "$n" ] || printf -- '--peer 127.0.0.1:%s ' "$(admin_port "$i")"
+	done
+}
+
+start_peer() {
+	local n=$1
+	shift
+	host_add "mem$n" "$n" 2>/dev/null
+	# shellcheck disable=SC2046
+	start_rswap_server "mem$n" "$n" "$MEM" --verbose $(_peers_of "$n") "$@"
+}
+
+ctl() {
+	local n=$1
+	shift
+	rswapctl --server "127.0.0.1:$(admin_port "$n")" "$@"
 }

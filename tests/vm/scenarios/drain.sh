@@ -23,25 +23,8 @@
 
 # /dev/shm holds every pool: half the guest's 1G.
 MEM=112M
-# Each server knows the others' admin APIs (server 4 is started later).
-peers_of() {
-	local n=$1 i
-	for i in 1 2 3 4; do
-		[ "$i" = "$n" ] || printf -- '--peer 127.0.0.1:%s ' "$(admin_port "$i")"
-	done
-}
-start_peer() {	# N [OPTS...]
-	local n=$1
-	shift
-	# shellcheck disable=SC2046
-	host_add "mem$n" "$n" 2>/dev/null
-	start_rswap_server "mem$n" "$n" "$MEM" --verbose $(peers_of "$n") "$@"
-}
-ctl() {		# N ARGS...: rswapctl on host N's server
-	local n=$1
-	shift
-	rswapctl --server "127.0.0.1:$(admin_port "$n")" "$@"
-}
+# Each server knows the others' admin APIs (server 4 is started later):
+# start_peer and ctl (rswap-lib.sh).
 vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 json_field() {	# NAME: a number field of the JSON on stdin
 	sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -n 1

@@ -504,6 +504,8 @@ static void tick_ready(struct loop_src *src)
 			admin_close(a);
 	}
 	drain_tick(s);
+	conn_tick(s);
+	server_listen_tick(s);
 	/* Twice per interval, as sd_watchdog_enabled(3) advises: a loop stuck
 	 * for a whole interval gets the server restarted. */
 	if (s->watchdog_ns && mono_ns() - s->watchdog_sent_ns >= s->watchdog_ns / 2) {

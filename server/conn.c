@@ -8,10 +8,35 @@
  * another PD, gets a remote access error even with a guessed or stolen rkey.
  *
  * The control protocol (proto/rswap_wire.h) runs over SEND/RECV:
- * CONN_NEW --HELLO--> CONN_CHALLENGED --AUTH--> CONN_READY, then GRANT_REQ,
- * RETURN and REATTACH in any order. Every received message is validated
+ *
+ *   CONN_NEW --HELLO--> CONN_CHALLENGED --AUTH--> CONN_READY --conn_close--> CONN_CLOSING
+ *      |                     |                       |                            |
+ *      +---------------------+-- no AUTH within -----+-- KEEPALIVE client   DISCONNECTED
+ *        CONN_HANDSHAKE_S, an error, any message        silent past         (or CONN_CLOSING_MAX_S):
+ *        but the next one: conn_close                   --client-timeout,   freed
+ *                                                       replaced, errors
+ *
+ * In CONN_READY: GRANT_REQ, RETURN, REATTACH and KEEPALIVE (answered with
+ * KEEPALIVE_ACK, same seq) in any order. Every received message is validated
  * first; a bad one is answered with an ERROR and counted. Before the client
  * has proved the key, any error ends the connection.
+ *
+ * At AUTH, once the MAC is right and before WELCOME goes out:
+ *   1. One live connection per client id: every other READY connection of
+ *      the same client is closed (conn_close), which disconnects it and its
+ *      queue pairs and deregisters its slabs' MRs there and then, so its
+ *      rkeys reach nothing by the time the new one hears of any slab. Its
+ *      slabs stay the client's; what is left of it (QPs, PD) is freed when
+ *      the CM says DISCONNECTED, and touches only its own registrations.
+ *   2. HELLO with RSWAP_HELLO_FRESH: every slab kept for the client id is
+ *      freed as RETURNs would free it (FREE records durable first), and
+ *      WELCOME says it holds none. A slab a copy to another server still
+ *      reads cannot be freed yet: the copy is cancelled and the connection
+ *      refused (INTERNAL, "connect again").
+ *
+ * Liveness: a client whose HELLO set RSWAP_HELLO_KEEPALIVE and from which
+ * nothing is received for --client-timeout seconds is closed as dead
+ * (conn_tick); its slabs stay, for its reattach. Closing never frees slabs.
  *
  * Slabs move to other servers server to server (drain.c asks, migrate.c
  * copies): EVACUATE, NOT_MOVED, MIGRATE_MAP, MIGRATE, MIGRATED.
@@ -172,6 +197,7 @@ static void on_hello(struct conn *c, const struct rswap_hello *m, uint32_t seq)
 	struct rswap_challenge r;
 
 	memcpy(c->client_id, m->id, RSWAP_ID_LEN);
+	c->hello_flags = rswap_le32(m->flags);
 	snprintf(c->name, sizeof(c->name), "%s", m->name[0] ? m->name : "(unnamed)");
 	if (getrandom(c->nonce, sizeof(c->nonce), 0) != (ssize_t)sizeof(c->nonce)) {
 		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_HELLO, seq, "no randomness");
@@ -185,6 +211,78 @@ static void on_hello(struct conn *c, const struct rswap_hello *m, uint32_t seq)
 	if (conn_send(c, &r, sizeof(r)))
 		conn_close(c->srv, c, "cannot send CHALLENGE");
 	c->state = CONN_CHALLENGED;
+}
+
+/* One live connection per client: close the others of @c's client (see the
+ * top of the file); conn_close revokes their registrations before it returns. */
+static void close_older_conns(struct conn *c)
+{
+	struct server *s = c->srv;
+	struct conn *old;
+	char why[160];
+
+	for (old = s->conns; old; old = old->next) {
+		if (old == c || old->state != CONN_READY || old->client != c->client)
+			continue;
+		s->stats.connections_replaced_total++;
+		snprintf(why, sizeof(why), "replaced: client %s connected again from %s",
+			 c->name, c->peer);
+		conn_close(s, old, why);
+	}
+}
+
+/*
+ * HELLO FRESH: free what an earlier boot of the client left here, before
+ * WELCOME. 0, or -1 when the connection was refused (an ERROR is on its way
+ * and the connection ends after it).
+ */
+static int fresh_start(struct conn *c, uint32_t seq)
+{
+	struct server *s = c->srv;
+	uint32_t slab, busy = 0, freed;
+	int ret;
+
+	/* A copy reads the slab through its own registration: freed now, it
+	 * could be granted and written, and the copy would carry another
+	 * client's pages away. Stop the copies; the client comes back. */
+	for (slab = pool_next_held(&s->pool, c->client, POOL_NONE); slab != POOL_NONE;
+	     slab = pool_next_held(&s->pool, c->client, slab)) {
+		if (migrate_busy(s, slab)) {
+			migrate_cancel_slab(s, slab);
+			busy++;
+		}
+	}
+	if (busy) {
+		log_msg(LOG_INFO, "client %s (%s): fresh start refused for now: %u of its slabs "
+			"are being copied (cancelled)", c->name, c->peer, busy);
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq,
+				"a copy of your slab is stopping; connect again");
+		c->close_after_send = true;
+		return -1;
+	}
+	ret = metalog_free_client(&s->log, &s->pool, c->client, &freed);
+	s->stats.fresh_slabs_freed_total += freed;
+	if (ret) {
+		log_msg(LOG_ERR, "client %s (%s): fresh start: metadata log write failed after "
+			"freeing %u slabs: %s", c->name, c->peer, freed, strerror(-ret));
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq, "metadata log failed");
+		c->close_after_send = true;
+		return -1;
+	}
+	log_msg(LOG_INFO, "client %s (%s): fresh start: freed %u slabs an earlier boot left",
+		c->name, c->peer, freed);
+	return 0;
+}
+
+static void on_keepalive(struct conn *c, uint32_t seq)
+{
+	struct rswap_request r;
+
+	memset(&r, 0, sizeof(r));
+	rswap_hdr_init(&r.hdr, RSWAP_MSG_KEEPALIVE_ACK, seq);
+	c->srv->stats.keepalives_total++;
+	if (conn_send(c, &r, sizeof(r)))
+		conn_close(c->srv, c, "cannot send KEEPALIVE_ACK");
 }
 
 static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
@@ -219,6 +317,9 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 		return;
 	}
 	c->client = client;
+	close_older_conns(c);
+	if ((c->hello_flags & RSWAP_HELLO_FRESH) && fresh_start(c, seq))
+		return;
 	memset(&r, 0, sizeof(r));
 	rswap_hdr_init(&r.hdr, RSWAP_MSG_WELCOME, seq);
 	if (getrandom(c->token, sizeof(c->token), 0) != (ssize_t)sizeof(c->token) ||
@@ -351,6 +452,9 @@ static void on_message(struct conn *c, const uint8_t *buf, uint32_t len)
 		case RSWAP_MSG_RETURN:
 			on_return(c, (const struct rswap_slab_msg *)buf, seq);
 			return;
+		case RSWAP_MSG_KEEPALIVE:
+			on_keepalive(c, seq);
+			return;
 		case RSWAP_MSG_REATTACH:
 			if (c->reattaching)
 				break;
@@ -406,6 +510,7 @@ static void on_completion(struct conn *c, const struct ibv_wc *wc)
 	}
 	if (c->close_after_send || c->state == CONN_CLOSING)
 		return;
+	c->last_recv_ns = mono_ns();
 	on_message(c, c->recv_buf[wc->wr_id], wc->byte_len);
 	if (c->state != CONN_CLOSING && post_recv(c, (unsigned int)wc->wr_id))
 		conn_close(s, c, "cannot repost a receive");
@@ -501,6 +606,7 @@ static void conn_release(struct loop_src *src)
 	struct conn *c = (struct conn *)((char *)src - offsetof(struct conn, src));
 	struct rdma_cm_id *id = c->id;
 
+	c->srv->n_conns_dying--;
 	conn_free(c);
 	rdma_destroy_id(id);
 }
@@ -513,6 +619,7 @@ static void conn_destroy(struct server *s, struct conn *c)
 	if (c->destroyed)
 		return;
 	c->destroyed = true;
+	s->n_conns_dying++;
 	drain_on_close(c);
 	for (pp = &s->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
@@ -536,6 +643,21 @@ static void disconnect_attached(struct conn *c)
 		rdma_disconnect(a->id);
 }
 
+/* Deregister every slab of @c: from now on its rkeys reach nothing. */
+static void revoke_slabs(struct conn *c)
+{
+	uint32_t i;
+
+	for (i = 0; c->slab_mr && i < c->srv->pool.n_slabs; i++) {
+		if (c->slab_mr[i]) {
+			if (ibv_dereg_mr(c->slab_mr[i]))
+				log_msg(LOG_ERR, "client %s: deregistering slab %u: %s", c->name, i,
+					strerror(errno));
+			c->slab_mr[i] = NULL;
+		}
+	}
+}
+
 void conn_close(struct server *s, struct conn *c, const char *why)
 {
 	(void)s;
@@ -543,10 +665,15 @@ void conn_close(struct server *s, struct conn *c, const char *why)
 		return;
 	log_msg(LOG_INFO, "client %s (%s): closing: %s", c->name[0] ? c->name : "?", c->peer, why);
 	c->state = CONN_CLOSING;
+	c->closing_ns = mono_ns();
 	c->reattaching = false;
+	/* rdma_disconnect moves each QP to the error state: nothing more is
+	 * executed on them. Then the MRs go, in case a peer's QP lingers. */
 	disconnect_attached(c);
-	/* DISCONNECTED follows on the CM channel and destroys the connection. */
 	rdma_disconnect(c->id);
+	revoke_slabs(c);
+	drain_on_close(c);
+	/* DISCONNECTED follows on the CM channel and destroys the connection. */
 }
 
 static void peer_name(struct rdma_cm_id *id, char *buf, size_t size)
@@ -677,6 +804,8 @@ int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size
 	c->id = id;
 	id->context = c;
 	c->client = POOL_NONE;
+	c->accepted_ns = mono_ns();
+	c->last_recv_ns = c->accepted_ns;
 	c->serial = ++s->next_serial;
 	c->map_slab = POOL_NONE;
 	c->copied_slab = POOL_NONE;
@@ -805,4 +934,66 @@ void conn_close_all(struct server *s)
 		}
 		conn_destroy(s, c);
 	}
+}
+
+void conn_close_device(struct server *s, struct ibv_context *verbs)
+{
+	struct conn *c, *next;
+
+	for (c = s->conns; c; c = next) {
+		next = c->next;
+		if (c->id->verbs != verbs)
+			continue;
+		conn_close(s, c, "RDMA device removed");
+		conn_destroy(s, c);
+	}
+}
+
+void conn_tick(struct server *s)
+{
+	uint64_t now = mono_ns(), timeout_ns = s->set.client_timeout_s * 1000000000ull;
+	struct conn *c, *next;
+	char why[96];
+
+	for (c = s->conns; c; c = next) {
+		next = c->next;
+		switch (c->state) {
+		case CONN_NEW:
+		case CONN_CHALLENGED:
+			if (now - c->accepted_ns < CONN_HANDSHAKE_S * 1000000000ull)
+				break;
+			s->stats.handshake_timeouts_total++;
+			snprintf(why, sizeof(why), "not authenticated within %d s", CONN_HANDSHAKE_S);
+			conn_close(s, c, why);
+			break;
+		case CONN_READY:
+			if (!(c->hello_flags & RSWAP_HELLO_KEEPALIVE) || !timeout_ns ||
+			    now - c->last_recv_ns <= timeout_ns)
+				break;
+			s->stats.client_timeouts_total++;
+			snprintf(why, sizeof(why), "silent for %llu s (client timeout %u s): dead; "
+				 "its slabs stay for its reattach",
+				 (unsigned long long)((now - c->last_recv_ns) / 1000000000ull),
+				 s->set.client_timeout_s);
+			conn_close(s, c, why);
+			break;
+		case CONN_CLOSING:
+			if (now - c->closing_ns < CONN_CLOSING_MAX_S * 1000000000ull)
+				break;
+			log_msg(LOG_INFO, "client %s (%s): no DISCONNECTED within %d s: freed",
+				c->name[0] ? c->name : "?", c->peer, CONN_CLOSING_MAX_S);
+			conn_destroy(s, c);
+			break;
+		}
+	}
+}
+
+bool conn_any_on(struct server *s, const struct ibv_context *verbs)
+{
+	struct conn *c;
+
+	for (c = s->conns; c; c = c->next)
+		if (c->id->verbs == verbs)
+			return true;
+	return false;
 }

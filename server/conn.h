@@ -27,6 +27,15 @@
 #define CONN_MAX_ATTACH 64
 /* READs a client may have outstanding on one QP. */
 #define CONN_RD_ATOMIC 16
+/* HELLO to WELCOME is two round trips. A peer that has not authenticated
+ * by then holds a PD, a CQ and its buffers without having proved anything:
+ * it is closed. Generous for a client under memory pressure, short for a
+ * peer that opens connections and stays mute. */
+#define CONN_HANDSHAKE_S 10
+/* A closed connection waits for the CM's DISCONNECTED before it is freed;
+ * for a peer that never answers the CM gives up well within this, and past
+ * it the connection is freed anyway (its slabs were revoked at the close). */
+#define CONN_CLOSING_MAX_S 60
 
 enum conn_state {
 	CONN_NEW,		/* waiting for HELLO */
@@ -54,6 +63,9 @@ struct conn {
 	bool close_after_send;		/* an ERROR ends this connection */
 	bool destroyed;
 	char peer[64];
+	uint64_t accepted_ns;		/* for the handshake deadline */
+	uint64_t last_recv_ns;		/* last message in: the client timeout */
+	uint64_t closing_ns;		/* when conn_close ran */
 
 	uint8_t recv_buf[CONN_RECV_DEPTH][RSWAP_MSG_MAX];
 	uint8_t send_buf[CONN_SEND_DEPTH][RSWAP_MSG_MAX];
@@ -63,6 +75,7 @@ struct conn {
 	unsigned int send_next;
 
 	uint8_t client_id[RSWAP_ID_LEN];
+	uint32_t hello_flags;		/* enum rswap_hello_flags */
 	char name[RSWAP_NAME_LEN];
 	uint32_t client;		/* pool index once READY */
 	uint8_t nonce[RSWAP_NONCE_LEN];

@@ -79,6 +79,13 @@ int main(int argc, char **argv)
 			"empty.\n", srv.set.backing, srv.set.meta);
 		goto out_log;
 	}
+	/* rswap.ko sends a keepalive every interval; fewer than three intervals
+	 * of silence allowed closes live clients whose keepalive was late. */
+	if (srv.set.client_timeout_s &&
+	    srv.set.client_timeout_s * 1000ull < 3ull * RSWAP_KEEPALIVE_INTERVAL_MS)
+		log_msg(LOG_INFO, "warning: --client-timeout %u s is under three keepalive "
+			"intervals (%u s): live clients may be closed", srv.set.client_timeout_s,
+			3 * RSWAP_KEEPALIVE_INTERVAL_MS / 1000);
 	if (server_start(&srv, err, sizeof(err))) {
 		fprintf(stderr, "rswap-server: %s\n", err);
 		goto out_stop;

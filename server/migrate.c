@@ -51,7 +51,8 @@ struct migration {
 	struct migration *next;
 	pthread_t thread;
 	atomic_bool done;		/* the thread has finished: join it */
-	atomic_bool cancel;		/* server_stop: give up between batches */
+	atomic_bool cancel;		/* server_stop, or the client started afresh:
+					 * give up between batches */
 	int wake_fd;			/* the server's eventfd */
 
 	/* the request: copied from the connection, the thread owns it */
@@ -108,7 +109,7 @@ static int wait_cm(struct migration *m, struct mig_rdma *r, enum rdma_cm_event_t
 	while (poll(&p, 1, MIG_POLL_MS) != 1) {
 		waited += MIG_POLL_MS;
 		if (atomic_load(&m->cancel))
-			return mig_fail(m, "server stopping");
+			return mig_fail(m, "cancelled");
 		if (waited >= MIG_CM_TIMEOUT_MS)
 			return mig_fail(m, why);
 	}
@@ -249,7 +250,7 @@ static int mig_copy(struct migration *m, struct mig_rdma *r)
 			return -1;
 	}
 	if (atomic_load(&m->cancel))
-		return mig_fail(m, "server stopping");
+		return mig_fail(m, "cancelled");
 	return 0;
 }
 
@@ -407,6 +408,15 @@ bool migrate_busy(struct server *s, uint32_t slab)
 		if (m->slab == slab)
 			return true;
 	return false;
+}
+
+void migrate_cancel_slab(struct server *s, uint32_t slab)
+{
+	struct migration *m;
+
+	for (m = s->migrations; m; m = m->next)
+		if (m->slab == slab)
+			atomic_store(&m->cancel, true);
 }
 
 static uint32_t slab_slots(const struct server *s)

@@ -33,5 +33,8 @@ void migrate_on_migrate(struct conn *c, const struct rswap_migrate *m, uint32_t 
 
 /* Is a copy reading @slab? Its client may not return it meanwhile. */
 bool migrate_busy(struct server *s, uint32_t slab);
+/* Have the copies reading @slab give up between batches (their client
+ * started afresh): they end, and are answered, as failed copies. */
+void migrate_cancel_slab(struct server *s, uint32_t slab);
 
 #endif

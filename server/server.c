@@ -1,5 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/* server: start-up, the io_uring event loop, the rdma_cm listener. */
+/*
+ * server: start-up, the io_uring event loop, the rdma_cm listener.
+ *
+ * The listener lives on one event channel for the server's life. When its
+ * RDMA device goes away (RDMA_CM_EVENT_DEVICE_REMOVAL), the connections on
+ * it and the listener are freed, and every tick tries to listen again until
+ * the address has a device again; the backing file, and so every stored
+ * page, stays. The server exits only on a signal (or a drain on stop).
+ */
 #include "server.h"
 #include "migrate.h"
 
@@ -12,8 +20,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* While the listener's device is gone, a failed retry is logged the first
+ * time and then once this many seconds (the retries run every tick). */
+#define LISTEN_RETRY_LOG_S 60
 
 /* Poll requests in the ring at once: one per fd, plus cancellations. */
 #define LOOP_RING_DEPTH 256
@@ -80,6 +93,51 @@ void loop_forget(struct server *s, struct loop_src *src)
 	}
 }
 
+static void forget_dead_devices(void);
+
+/*
+ * The listener's RDMA device is going away (NIC reset, driver unload, rxe
+ * deleted). The kernel finishes the removal only once every resource on it
+ * is gone: our connections there (their PDs, CQs, QPs, MRs), the listener,
+ * and librdmacm's own handle of the device (see release_lost_device). The
+ * stored pages are in the backing file, not the device: they stay, and
+ * clients reattach once server_listen_tick() listens again.
+ */
+static void listener_lost(struct server *s)
+{
+	struct ibv_context *verbs = s->listen_id->verbs;
+	struct stat st;
+
+	s->stats.device_removals_total++;
+	s->lost_verbs = verbs;
+	s->n_lost_fds = 0;
+	if (verbs) {
+		int fds[2] = { verbs->cmd_fd, verbs->async_fd };
+		unsigned int i;
+
+		/* What the handle's files are, to know them again later
+		 * without touching the handle, which may be freed by then. */
+		for (i = 0; i < 2; i++) {
+			if (fds[i] < 0 || fstat(fds[i], &st))
+				continue;
+			s->lost_fds[s->n_lost_fds].fd = fds[i];
+			s->lost_fds[s->n_lost_fds].dev = st.st_dev;
+			s->lost_fds[s->n_lost_fds].ino = st.st_ino;
+			s->n_lost_fds++;
+		}
+	}
+	log_msg(LOG_ERR, "RDMA device %s removed: closing its connections; the stored pages "
+		"stay; listening on %s:%s again once it can", verbs ?
+		ibv_get_device_name(verbs->device) : "?", s->set.listen_host, s->set.listen_port);
+	if (verbs)
+		conn_close_device(s, verbs);
+	rdma_destroy_id(s->listen_id);
+	s->listen_id = NULL;
+	s->listen_lost_ns = mono_ns();
+	s->listen_retries = 0;
+	forget_dead_devices();
+}
+
 static void cm_ready(struct loop_src *src)
 {
 	struct server *s = (struct server *)((char *)src - offsetof(struct server, cm_src));
@@ -105,9 +163,10 @@ static void cm_ready(struct loop_src *src)
 		}
 		rdma_ack_cm_event(ev);
 		if (copy.id == s->listen_id) {
-			log_msg(LOG_ERR, "listener: %s", rdma_event_str(copy.event));
 			if (copy.event == RDMA_CM_EVENT_DEVICE_REMOVAL)
-				s->stop = true;
+				listener_lost(s);
+			else
+				log_msg(LOG_ERR, "listener: %s", rdma_event_str(copy.event));
 			continue;
 		}
 		if (copy.id->context)
@@ -139,12 +198,124 @@ static void sig_ready(struct loop_src *src)
 	s->stop = true;
 }
 
-static int listen_rdma(struct server *s, char *err, size_t err_size)
+/* Have librdmacm look at the device list again: it closes its handle of a
+ * device that is gone once no id uses it, which lets the removal finish. */
+static void forget_dead_devices(void)
+{
+	struct ibv_context **devs = rdma_get_devices(NULL);
+
+	if (devs)
+		rdma_free_devices(devs);
+}
+
+/* Listen on --listen, on the event channel: 0, or -1 with @err. */
+static int listener_open(struct server *s, char *err, size_t err_size)
 {
 	struct rdma_addrinfo hints = { .ai_flags = RAI_PASSIVE, .ai_port_space = RDMA_PS_TCP };
 	struct rdma_addrinfo *res;
-	int ret, flags;
+	struct rdma_cm_id *id;
+	int ret;
 
+	ret = rdma_getaddrinfo(s->set.listen_host, s->set.listen_port, &hints, &res);
+	if (ret) {
+		snprintf(err, err_size, "--listen %s:%s: %s", s->set.listen_host,
+			 s->set.listen_port, ret == -1 ? strerror(errno) : gai_strerror(ret));
+		return -1;
+	}
+	ret = rdma_create_id(s->cm_chan, &id, NULL, RDMA_PS_TCP);
+	if (ret) {
+		rdma_freeaddrinfo(res);
+		snprintf(err, err_size, "rdma_create_id: %s", strerror(errno));
+		return -1;
+	}
+	ret = rdma_bind_addr(id, res->ai_src_addr);
+	if (!ret)
+		ret = rdma_listen(id, 64);
+	rdma_freeaddrinfo(res);
+	if (ret) {
+		snprintf(err, err_size, "listening on %s:%s: %s", s->set.listen_host,
+			 s->set.listen_port, strerror(errno));
+		rdma_destroy_id(id);
+		return -1;
+	}
+	s->listen_id = id;
+	return 0;
+}
+
+/*
+ * librdmacm keeps an open handle (ibv_context) of every device it used and
+ * closes that of a removed one only when it rescans the device list and the
+ * device is missing; but with no device left at all the rescan gives up
+ * before comparing (rdma-core 44's sync_devices_list returns ENODEV), so the
+ * last device's handle stays open. A device without disassociate_ucontext
+ * (rxe among them) finishes its removal only once every process has closed
+ * its files: 'rdma link delete' would hang until this server exited. So
+ * once nothing of ours is left on the device, the handle's two files are
+ * replaced (dup2) by /dev/null under the same numbers: the device's files
+ * close, and librdmacm, when it does close the handle later, closes the
+ * stand-ins. Numbers that no longer hold the recorded files are left alone.
+ */
+static void release_lost_device(struct server *s)
+{
+	unsigned int i, released = 0;
+	struct stat st;
+	int null_fd;
+
+	if (!s->n_lost_fds || s->migrations)
+		return;
+	/* Every connection on it freed first (a dying one may be on it). */
+	if (conn_any_on(s, s->lost_verbs) || s->n_conns_dying)
+		return;
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null_fd < 0) {
+		log_msg(LOG_ERR, "releasing the removed device: /dev/null: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < s->n_lost_fds; i++) {
+		const struct lost_fd *l = &s->lost_fds[i];
+
+		if (fstat(l->fd, &st) || st.st_dev != l->dev || st.st_ino != l->ino)
+			continue;	/* librdmacm closed it already */
+		if (dup2(null_fd, l->fd) < 0)
+			log_msg(LOG_ERR, "releasing the removed device: dup2: %s", strerror(errno));
+		else
+			released++;
+	}
+	close(null_fd);
+	s->n_lost_fds = 0;
+	if (released)
+		log_msg(LOG_INFO, "let go of librdmacm's %u files of the removed device so its "
+			"removal can finish", released);
+}
+
+void server_listen_tick(struct server *s)
+{
+	uint64_t gone_s;
+	char err[256];
+
+	if (s->listen_id || s->stop)
+		return;
+	s->listen_retries++;
+	gone_s = (mono_ns() - s->listen_lost_ns) / 1000000000ull;
+	forget_dead_devices();
+	release_lost_device(s);
+	if (listener_open(s, err, sizeof(err))) {
+		if (s->listen_retries == 1 || !(s->listen_retries % LISTEN_RETRY_LOG_S))
+			log_msg(LOG_INFO, "still not listening after %llu s (%u tries): %s",
+				(unsigned long long)gone_s, s->listen_retries, err);
+		return;
+	}
+	log_msg(LOG_INFO, "listening again on %s:%s (%s), %llu s after the device went",
+		s->set.listen_host, s->set.listen_port,
+		s->listen_id->verbs ? ibv_get_device_name(s->listen_id->verbs->device) : "any device",
+		(unsigned long long)gone_s);
+}
+
+static int listen_rdma(struct server *s, char *err, size_t err_size)
+{
+	int flags;
+
+	/* The channel outlives listeners: a device that goes takes only them. */
 	s->cm_chan = rdma_create_event_channel();
 	if (!s->cm_chan) {
 		snprintf(err, err_size, "rdma_create_event_channel: %s (is an RDMA device up? "
@@ -156,23 +327,8 @@ static int listen_rdma(struct server *s, char *err, size_t err_size)
 		snprintf(err, err_size, "fcntl: %s", strerror(errno));
 		return -1;
 	}
-	ret = rdma_getaddrinfo(s->set.listen_host, s->set.listen_port, &hints, &res);
-	if (ret) {
-		snprintf(err, err_size, "--listen %s:%s: %s", s->set.listen_host,
-			 s->set.listen_port, ret == -1 ? strerror(errno) : gai_strerror(ret));
+	if (listener_open(s, err, err_size))
 		return -1;
-	}
-	ret = rdma_create_id(s->cm_chan, &s->listen_id, NULL, RDMA_PS_TCP);
-	if (!ret)
-		ret = rdma_bind_addr(s->listen_id, res->ai_src_addr);
-	if (!ret)
-		ret = rdma_listen(s->listen_id, 64);
-	rdma_freeaddrinfo(res);
-	if (ret) {
-		snprintf(err, err_size, "listening on %s:%s: %s", s->set.listen_host,
-			 s->set.listen_port, strerror(errno));
-		return -1;
-	}
 	s->cm_src.fd = s->cm_chan->fd;
 	s->cm_src.ready = cm_ready;
 	return loop_watch(s, &s->cm_src);

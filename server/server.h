@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <liburing.h>
 #include <rdma/rdma_cma.h>
@@ -56,6 +57,12 @@ struct loop_src {
 	X(migration_failures_total, "slab copies to another server that failed") \
 	X(migrated_pages_total, "pages copied to other servers") \
 	X(evacuations_total, "EVACUATE requests sent to clients") \
+	X(connections_replaced_total, "connections closed because their client connected again") \
+	X(fresh_slabs_freed_total, "slabs freed because their client started afresh (HELLO FRESH)") \
+	X(keepalives_total, "KEEPALIVEs answered") \
+	X(client_timeouts_total, "connections closed for silence past --client-timeout") \
+	X(handshake_timeouts_total, "connections closed for not authenticating in time") \
+	X(device_removals_total, "RDMA devices removed under the listener") \
 	X(admin_requests_total, "admin API requests answered") \
 	X(admin_malformed_total, "admin API requests refused as malformed")
 
@@ -74,7 +81,18 @@ struct server {
 	uint8_t id[RSWAP_ID_LEN];
 	struct io_uring ring;
 	struct rdma_event_channel *cm_chan;
-	struct rdma_cm_id *listen_id;
+	struct rdma_cm_id *listen_id;	/* NULL while its device is gone */
+	uint64_t listen_lost_ns;	/* when it went: retried every tick */
+	uint32_t listen_retries;
+	/* The removed device: its handle (compared, never dereferenced) and
+	 * the files librdmacm keeps open for it (see release_lost_device). */
+	const struct ibv_context *lost_verbs;
+	struct lost_fd {
+		int fd;
+		dev_t dev;
+		ino_t ino;
+	} lost_fds[2];
+	unsigned int n_lost_fds;
 	struct loop_src cm_src;
 	struct loop_src sig_src;
 	struct loop_src admin_src;	/* admin API listener */
@@ -87,6 +105,7 @@ struct server {
 	uint64_t started_ns;
 	struct conn *conns;		/* list of live connections */
 	unsigned int n_conns;
+	unsigned int n_conns_dying;	/* unlinked, freed once their poll is back */
 	uint64_t next_serial;		/* connections' serial numbers */
 	struct loop_src mig_src;	/* eventfd: a copy to another server ended */
 	struct migration *migrations;	/* copies running or to be answered */
@@ -97,6 +116,8 @@ struct server {
 };
 
 int server_start(struct server *s, char *err, size_t err_size);
+/* Every second: listen again if the listener's device went away. */
+void server_listen_tick(struct server *s);
 int server_run(struct server *s);
 void server_stop(struct server *s);
 
@@ -123,8 +144,16 @@ struct conn;
 int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size_t pdata_len);
 /* @ctx: the cm id's context, a connection or a queue pair attached to one */
 void conn_cm_event(struct server *s, void *ctx, struct rdma_cm_event *ev);
+/* Disconnect @c and its queue pairs and deregister its slabs at once (the
+ * CM's DISCONNECTED frees the rest later): nothing of it reaches a slab. */
 void conn_close(struct server *s, struct conn *c, const char *why);
 void conn_close_all(struct server *s);
+/* Free every connection on @verbs now: its device is going away. */
+void conn_close_device(struct server *s, struct ibv_context *verbs);
+/* Is a connection on @verbs listed (closing ones included)? */
+bool conn_any_on(struct server *s, const struct ibv_context *verbs);
+/* Every second: deadlines of the handshake, the client timeout, closing. */
+void conn_tick(struct server *s);
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define LOG_ERR 0

@@ -179,6 +179,13 @@ int rswap_client_connect(struct rswap_client *c, const char *host, const char *p
 			 const struct auth_key *key, const uint8_t id[RSWAP_ID_LEN],
 			 const char *name)
 {
+	return rswap_client_connect_opts(c, host, port, key, id, name, NULL);
+}
+
+int rswap_client_connect_opts(struct rswap_client *c, const char *host, const char *port,
+			      const struct auth_key *key, const uint8_t id[RSWAP_ID_LEN],
+			      const char *name, const struct rswap_client_opts *opts)
+{
 	struct rdma_addrinfo hints = { .ai_port_space = RDMA_PS_TCP }, *res;
 	struct ibv_qp_init_attr attr = {
 		.cap = { .max_send_wr = CLIENT_SEND_WR, .max_recv_wr = CLIENT_RECV_SLOTS,
@@ -221,11 +228,14 @@ int rswap_client_connect(struct rswap_client *c, const char *host, const char *p
 		fail(c, "rdma_connect");
 		goto out_destroy;
 	}
+	if (opts && opts->no_hello)
+		return 0;
 
 	memset(&hello, 0, sizeof(hello));
 	rswap_hdr_init(&hello.hdr, RSWAP_MSG_HELLO, ++c->seq);
 	memcpy(hello.id, id, RSWAP_ID_LEN);
 	hello.page_size = rswap_cpu32(RSWAP_PAGE_SIZE);
+	hello.flags = rswap_cpu32(opts ? opts->hello_flags : 0);
 	snprintf(hello.name, sizeof(hello.name), "%s", name);
 	if (call(c, &hello, sizeof(hello), &ch, RSWAP_MSG_CHALLENGE) < 0)
 		goto out_destroy;
@@ -308,15 +318,17 @@ int rswap_client_attach(struct rswap_client *c, const uint8_t *token)
 int rswap_client_qp_ended(struct rswap_client *c, unsigned int qp, int timeout_ms)
 {
 	struct rdma_cm_event *ev;
+	struct rdma_cm_id *id;
 	struct pollfd p;
 	int ended;
 
-	if (!qp || qp > c->n_qps)
+	if (qp > c->n_qps || (!qp && !c->id))
 		return 0;
+	id = qp ? c->qps[qp - 1] : c->id;
 	/* A synchronous id still has its own event channel. */
-	p.fd = c->qps[qp - 1]->channel->fd;
+	p.fd = id->channel->fd;
 	p.events = POLLIN;
-	if (poll(&p, 1, timeout_ms) != 1 || rdma_get_cm_event(c->qps[qp - 1]->channel, &ev))
+	if (poll(&p, 1, timeout_ms) != 1 || rdma_get_cm_event(id->channel, &ev))
 		return 0;
 	ended = ev->event == RDMA_CM_EVENT_DISCONNECTED;
 	rdma_ack_cm_event(ev);
@@ -384,6 +396,22 @@ static int take_grant(struct rswap_client *c, const struct rswap_grant *g)
 	c->slabs[i].addr = rswap_le64(g->addr);
 	c->slabs[i].valid = true;
 	return i;
+}
+
+int rswap_client_keepalive(struct rswap_client *c)
+{
+	struct rswap_request r, ack;
+
+	memset(&r, 0, sizeof(r));
+	rswap_hdr_init(&r.hdr, RSWAP_MSG_KEEPALIVE, ++c->seq);
+	if (call(c, &r, sizeof(r), &ack, RSWAP_MSG_KEEPALIVE_ACK) < 0)
+		return -1;
+	if (rswap_le32(ack.hdr.seq) != c->seq) {
+		snprintf(c->error, sizeof(c->error), "KEEPALIVE_ACK for seq %u, sent %u",
+			 rswap_le32(ack.hdr.seq), c->seq);
+		return -1;
+	}
+	return 0;
 }
 
 int rswap_client_grant(struct rswap_client *c)
@@ -555,6 +583,62 @@ static int send_comp(struct rswap_client *c, struct ibv_wc *wc)
 			return n > 0 ? 1 : -1;
 	} while (mono_us() < deadline);
 	return rdma_get_send_comp(c->data_id, wc) > 0 ? 1 : -1;
+}
+
+/* Wait up to @timeout_ms for one send-queue completion: 1, 0 if none
+ * came, -1 on error. */
+static int send_comp_timed(struct rswap_client *c, struct ibv_wc *wc, int timeout_ms)
+{
+	struct rdma_cm_id *id = c->data_id;
+	uint64_t deadline = mono_us() + (uint64_t)timeout_ms * 1000;
+	struct ibv_cq *cq;
+	void *ctx;
+	int n;
+
+	for (;;) {
+		struct pollfd p = { .fd = id->send_cq_channel->fd, .events = POLLIN };
+		uint64_t now;
+
+		n = ibv_poll_cq(id->send_cq, 1, wc);
+		if (n)
+			return n > 0 ? 1 : -1;
+		if (ibv_req_notify_cq(id->send_cq, 0))
+			return -1;
+		n = ibv_poll_cq(id->send_cq, 1, wc);
+		if (n)
+			return n > 0 ? 1 : -1;
+		now = mono_us();
+		if (now >= deadline ||
+		    poll(&p, 1, (int)((deadline - now + 999) / 1000)) != 1)
+			return 0;
+		if (ibv_get_cq_event(id->send_cq_channel, &cq, &ctx))
+			return -1;
+		ibv_ack_cq_events(cq, 1);
+	}
+}
+
+int rswap_client_read_raw_timed(struct rswap_client *c, uint64_t addr, uint32_t rkey,
+				void *buf, struct ibv_mr *mr, int timeout_ms)
+{
+	struct ibv_wc wc;
+	int got;
+
+	if (rdma_post_read(c->data_id, NULL, buf, RSWAP_PAGE_SIZE, mr, IBV_SEND_SIGNALED, addr,
+			   rkey))
+		return fail(c, "RDMA READ");
+	got = send_comp_timed(c, &wc, timeout_ms);
+	if (got < 0)
+		return fail(c, "completion");
+	if (!got) {
+		snprintf(c->error, sizeof(c->error), "RDMA READ: no completion within %d ms",
+			 timeout_ms);
+		return -1;
+	}
+	if (wc.status != IBV_WC_SUCCESS) {
+		snprintf(c->error, sizeof(c->error), "RDMA READ: %s", ibv_wc_status_str(wc.status));
+		return -1;
+	}
+	return 0;
 }
 
 static int one_sided(struct rswap_client *c, bool write, uint64_t addr, uint32_t rkey,

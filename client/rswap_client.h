@@ -3,7 +3,9 @@
  * rswap_client: a userspace client of rswap-server, speaking the bytes of
  * proto/rswap_wire.h that rswap.ko speaks. Tests and benchmarks use it.
  *
- * Synchronous: each call sends a request and waits for its answer. Pages
+ * Synchronous: each call sends a request and waits for its answer (it sends
+ * nothing unasked: a caller that sets RSWAP_HELLO_KEEPALIVE calls
+ * rswap_client_keepalive often enough itself). Pages
  * move with one-sided RDMA WRITE and READ into granted slabs; a zero-filled
  * page must never be written (rswap_page_is_zero tells), callers record it.
  */
@@ -61,19 +63,32 @@ struct rswap_client {
 	char error[128];	/* what went wrong, for a person */
 };
 
+/* How rswap_client_connect_opts connects. */
+struct rswap_client_opts {
+	uint32_t hello_flags;	/* enum rswap_hello_flags, sent in HELLO */
+	bool no_hello;		/* tests: connect the QP, then say nothing */
+};
+
 /* Connect and authenticate. 0, or -1 with c->error set (c->last_error is
  * RSWAP_ERR_AUTH for a wrong key). */
 int rswap_client_connect(struct rswap_client *c, const char *host, const char *port,
 			 const struct auth_key *key, const uint8_t id[RSWAP_ID_LEN],
 			 const char *name);
+/* The same, with HELLO flags (RSWAP_HELLO_FRESH, RSWAP_HELLO_KEEPALIVE): the
+ * library sends no KEEPALIVE by itself, rswap_client_keepalive does. */
+int rswap_client_connect_opts(struct rswap_client *c, const char *host, const char *port,
+			      const struct auth_key *key, const uint8_t id[RSWAP_ID_LEN],
+			      const char *name, const struct rswap_client_opts *opts);
+/* KEEPALIVE, and wait for the KEEPALIVE_ACK with its seq: 0, or -1. */
+int rswap_client_keepalive(struct rswap_client *c);
 void rswap_client_close(struct rswap_client *c);
 
 /* Attach one more queue pair to the connection with @token (NULL: the one
  * WELCOME gave). Its number (1, 2, ...), or -1 with c->error set (a refused
  * token reads "rejected"). */
 int rswap_client_attach(struct rswap_client *c, const uint8_t *token);
-/* Did the server end attached queue pair @qp (1, 2, ...) within @timeout_ms?
- * 1 yes, 0 no. */
+/* Did the server end attached queue pair @qp (1, 2, ...), or with @qp 0 the
+ * connection itself, within @timeout_ms? 1 yes, 0 no. */
 int rswap_client_qp_ended(struct rswap_client *c, unsigned int qp, int timeout_ms);
 /* One-sided transfers from now on use queue pair @qp (0: the connection's). */
 int rswap_client_use_qp(struct rswap_client *c, unsigned int qp);
@@ -120,6 +135,12 @@ int rswap_client_read(struct rswap_client *c, uint32_t i, uint32_t page, void *b
 /* Same, at a raw remote address and rkey (tests of protection). */
 int rswap_client_read_raw(struct rswap_client *c, uint64_t addr, uint32_t rkey, void *buf,
 			  struct ibv_mr *mr);
+/* The same, waiting at most @timeout_ms for the completion: 0, or -1 with
+ * c->error ("no completion within N ms" when nothing came: a peer whose QP
+ * is gone or in error never answers, and rxe retries a retry_count of 7
+ * forever). The READ may still be posted: close the connection after. */
+int rswap_client_read_raw_timed(struct rswap_client *c, uint64_t addr, uint32_t rkey,
+				void *buf, struct ibv_mr *mr, int timeout_ms);
 struct ibv_mr *rswap_client_reg(struct rswap_client *c, void *buf, size_t len);
 
 static inline bool rswap_page_is_zero(const void *page)

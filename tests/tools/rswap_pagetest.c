@@ -31,6 +31,12 @@
  *            first EVACUATE), the map, MIGRATE, the copy checked, RETURN
  *            (an empty slab is returned at once); NOT_MOVED when no target
  *            has room. Done when every slab moved, or --timeout seconds
+ *   fresh    connect with the saved identity and RSWAP_HELLO_FRESH: WELCOME
+ *            must say it holds no slab (the saved ones, of which there must
+ *            be some, were freed) and REATTACH must hand back none
+ *   replace, keepalive, silent, quiet, mute: a connection's life, see
+ *            pagetest_session.c (--timeout: the server's client timeout, or
+ *            for mute its handshake deadline)
  *
  * Exit status: 0 when what was checked held, 1 when it did not, 2 on usage.
  */
@@ -48,6 +54,7 @@
 
 #include "page_pattern.h"
 #include "pagetest_migrate.h"
+#include "pagetest_session.h"
 #include "tool_args.h"
 #include "rswap_client.h"
 
@@ -88,6 +95,10 @@ static void usage(FILE *out)
 "       rswap_pagetest migrate --server ADDR:PORT --target ADDR:PORT --key FILE\n"
 "       rswap_pagetest evacuee --server ADDR:PORT --target ADDR:PORT... --key FILE\n"
 "                      --ready FILE [--slabs N] [--timeout SECONDS]\n"
+"       rswap_pagetest fresh --server ADDR:PORT --key FILE --state FILE\n"
+"       rswap_pagetest replace --server ADDR:PORT --key FILE [--pages N]\n"
+"       rswap_pagetest keepalive|silent|quiet|mute --server ADDR:PORT --key FILE\n"
+"                      --timeout SECONDS\n"
 "Store patterned pages in rswap-server and check every one; see the source's\n"
 "header for what each command checks. Exit 0: held, 1: did not, 2: usage.\n");
 }
@@ -308,6 +319,42 @@ out_close:
 out:
 	free(loc);
 	free(buf);
+	free(old);
+	free(c);
+	return ret;
+}
+
+static int cmd_fresh(struct opts *o, const struct auth_key *key)
+{
+	struct rswap_client_opts co = { .hello_flags = RSWAP_HELLO_FRESH };
+	struct rswap_client *c = calloc(1, sizeof(*c));
+	struct rswap_client_slab *old = calloc(RSWAP_CLIENT_SLABS_MAX, sizeof(*old));
+	struct page_loc *loc = NULL;
+	struct state_hdr h;
+	int n, ret = 1;
+
+	if (!c || !old)
+		goto out;
+	loc = load_state(o, &h, old);
+	if (!loc)
+		goto out;
+	if (!h.n_slabs) {
+		fprintf(stderr, "fresh: the saved client held no slab: nothing to see freed\n");
+		goto out;
+	}
+	if (rswap_client_connect_opts(c, o->host, o->port, key, h.id, "pagetest", &co)) {
+		fprintf(stderr, "fresh: %s\n", c->error);
+		goto out;
+	}
+	n = rswap_client_reattach(c);
+	printf("fresh: the client held %u slabs; after a FRESH hello the server says it holds "
+	       "%u, and reattaches %d\n", h.n_slabs, c->held, n);
+	if (n < 0)
+		fprintf(stderr, "fresh: reattach: %s\n", c->error);
+	ret = c->held || n ? 1 : 0;
+	rswap_client_close(c);
+out:
+	free(loc);
 	free(old);
 	free(c);
 	return ret;
@@ -547,6 +594,27 @@ static int split_hostport(const char *text, char *host, size_t size, const char 
 	return 0;
 }
 
+typedef int session_fn(const struct pt_session_opts *o, const struct auth_key *key);
+
+/* The pagetest_session.c command named @cmd, or NULL. */
+static session_fn *session_cmd(const char *cmd)
+{
+	static const struct {
+		const char *name;
+		session_fn *fn;
+	} cmds[] = {
+		{ "replace", pagetest_replace }, { "keepalive", pagetest_keepalive },
+		{ "silent", pagetest_silent }, { "quiet", pagetest_quiet },
+		{ "mute", pagetest_mute },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmd, cmds[i].name))
+			return cmds[i].fn;
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -574,6 +642,8 @@ int main(int argc, char **argv)
 		usage(argc > 1 && !strcmp(argv[1], "--help") ? stdout : stderr);
 		return argc > 1 && !strcmp(argv[1], "--help") ? 0 : 2;
 	}
+	/* Line by line: a check that hangs still shows how far it got. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	o.cmd = argv[1];
 	if (getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed))
 		return 2;
@@ -637,7 +707,8 @@ int main(int argc, char **argv)
 	}
 	if (!o.host || !o.key_file || (!o.state && strcmp(o.cmd, "badkey") &&
 				       strcmp(o.cmd, "garbage") && strcmp(o.cmd, "attach") &&
-				       strcmp(o.cmd, "migrate") && strcmp(o.cmd, "evacuee")) ||
+				       strcmp(o.cmd, "migrate") && strcmp(o.cmd, "evacuee") &&
+				       !session_cmd(o.cmd)) ||
 	    ((!strcmp(o.cmd, "migrate") || !strcmp(o.cmd, "evacuee")) && !o.n_targets) ||
 	    (!strcmp(o.cmd, "evacuee") && !o.ready) || !o.pages || o.zero_pct > 100) {
 		usage(stderr);
@@ -659,6 +730,14 @@ int main(int argc, char **argv)
 		return cmd_garbage(&o, &key);
 	if (!strcmp(o.cmd, "attach"))
 		return cmd_attach(&o, &key);
+	if (!strcmp(o.cmd, "fresh"))
+		return cmd_fresh(&o, &key);
+	if (session_cmd(o.cmd)) {
+		struct pt_session_opts so = { .host = o.host, .port = o.port, .seed = o.seed,
+					      .pages = o.pages, .timeout_s = o.timeout_s };
+
+		return session_cmd(o.cmd)(&so, &key);
+	}
 	mo = (struct pt_migrate_opts){ .source = { o.host, o.port }, .targets = o.targets,
 				       .n_targets = o.n_targets, .seed = o.seed,
 				       .slabs = o.slabs, .timeout_s = o.timeout_s,

@@ -106,6 +106,7 @@ static void end_ok(struct rswap_cmd *cmd, struct request *rq)
 /* Caller holds dev->lock, and has read the slab table for @cmd. */
 static void io_begin(struct rswap_dev *dev, struct rswap_cmd *cmd)
 {
+	lockdep_assert_held(&dev->lock);
 	cmd->gen = dev->io_gen;
 	atomic_inc(&dev->io_inflight[cmd->gen]);
 }

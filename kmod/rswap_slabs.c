@@ -247,6 +247,7 @@ static void report_lost(struct rswap_server *srv, u32 n_lost)
 /* Caller holds dev->lock: detached entry @i cannot be reattached (for now). */
 static u32 slab_lose(struct rswap_dev *dev, u32 i)
 {
+	lockdep_assert_held(&dev->lock);
 	if (!dev->slots.slabs[i].used) {
 		slab_set_state(dev, i, RSWAP_SLAB_FREE);
 		return 0;

@@ -146,6 +146,7 @@ int rswap_ctrl_send(struct rswap_server *srv, const void *msg)
 	};
 	int ret;
 
+	lockdep_assert_held(&srv->ctrl_mutex);
 	memcpy(srv->send.buf, msg, sge.length);
 	ib_dma_sync_single_for_device(srv->pd->device, srv->send.dma, RSWAP_MSG_MAX,
 				      DMA_TO_DEVICE);
@@ -168,6 +169,7 @@ int rswap_ctrl_send(struct rswap_server *srv, const void *msg)
 /* Next buffered reply, for sequence @seq (older ones are dropped). */
 int rswap_ctrl_reply(struct rswap_server *srv, u32 seq, u8 *out, long timeout)
 {
+	lockdep_assert_held(&srv->ctrl_mutex);
 	for (;;) {
 		const struct rswap_hdr *h = (const struct rswap_hdr *)out;
 		bool got = false;

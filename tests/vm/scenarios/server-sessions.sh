@@ -1,0 +1,104 @@
+# rswap-server and the life of a client's connections: a client that says
+# HELLO FRESH gets nothing back of what its earlier boot stored (the slabs
+# are freed, also after a server restart); a second connection of a client
+# id closes the first, whose rkeys and queue pairs then reach nothing, and
+# reattaches its slab intact; a client that promised keepalives and goes
+# silent is closed after --client-timeout (its slab kept), one that keeps
+# alive stays, one that promised nothing stays; a peer that never says
+# HELLO is closed after the handshake deadline; and the RDMA device going
+# away under the server (rdma link delete rxe0) does not stop it: it
+# listens again once the device is back, and every page reads back.
+# vm-memory: 1G
+# vm-timeout: 420
+
+. /usr/lib/rswap-vm/rswap-lib.sh
+
+rswap_key /tmp/rswap.key
+check add-host host_add mem1 1
+addr=$(host_addr 1):7471
+admin=127.0.0.1:$(admin_port 1)
+log=/tmp/server-1.log
+counter() { rswapctl --server "$admin" --json stats | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+pt() { rswap_pagetest "$@" --server "$addr" --key /tmp/rswap.key; }
+# Slabs held, server-wide (rswap-lib's server_held reads the last client's
+# count once the stats list several clients).
+held_total() { rswapctl --server "$admin" status | sed -n 's/^slabs *\([0-9]*\) held.*/\1/p'; }
+# The last "serving" line: what the latest start replayed.
+last_start_held() { grep '^rswap-server: serving' "$log" | tail -n 1 | sed -n 's/.*(\([0-9]*\) slabs held.*/\1/p'; }
+
+check server-starts start_rswap_server mem1 1 64M --client-timeout 3
+check short-timeout-warned grep -q 'client-timeout 3 s is under three keepalive intervals' "$log"
+
+# ---- HELLO FRESH frees what an earlier boot left
+check store-pages pt store --state /tmp/a.state --pages 1500 --zero-pct 10
+held=$(held_total)
+check_gt store-took-slabs "$held" 0
+check fresh-hello-holds-none pt fresh --state /tmp/a.state
+check_eq fresh-server-holds-none 0 "$(held_total)"
+check fresh-client-holds-none sh -c "rswapctl --server $admin --json clients | grep -q '\"held_slabs\":0' &&
+	! rswapctl --server $admin --json clients | grep -q '\"held_slabs\":[1-9]'"
+check fresh-logged grep -q "client pagetest (.*): fresh start: freed $held slabs an earlier boot left" "$log"
+check_eq fresh-counted "$held" "$(counter fresh_slabs_freed_total)"
+kill_rswap_server 1
+check server-restarts start_rswap_server mem1 1 64M --client-timeout 3
+check_eq freed-slabs-stay-freed-after-restart 0 "$(last_start_held)"
+pt verify --state /tmp/a.state > /tmp/verify-freed.txt 2>&1
+check_eq freed-pages-not-reattached 1 $?
+check freed-pages-said grep -q 'server holds 0 slabs for us' /tmp/verify-freed.txt
+
+# ---- One live connection per client
+check second-connection-replaces-first pt replace --pages 64
+check_eq replace-counted 1 "$(counter connections_replaced_total)"
+check replace-logged grep -q 'client replace-1 (.*): closing: replaced: client replace-2 connected again from' "$log"
+check_eq replace-left-nothing-held 0 "$(held_total)"
+
+# ---- Keepalive and the client timeout (3 s here)
+check silent-keepalive-client-closed pt silent --timeout 3
+check_eq client-timeout-counted 1 "$(counter client_timeouts_total)"
+check client-timeout-logged grep -q 'client silent (.*): closing: silent for [0-9]* s (client timeout 3 s)' "$log"
+check keepalive-client-stays pt keepalive --timeout 3
+check_gt keepalives-answered "$(counter keepalives_total)" 7
+check client-without-keepalive-stays pt quiet --timeout 3
+check_eq keepalive-timeouts-only-the-silent-one 1 "$(counter client_timeouts_total)"
+check mute-peer-closed-at-handshake-deadline pt mute --timeout 10
+check_eq handshake-timeout-counted 1 "$(counter handshake_timeouts_total)"
+check handshake-timeout-logged grep -q 'closing: not authenticated within 10 s' "$log"
+
+# ---- The RDMA device goes away and comes back under a running server
+check store-before-removal pt store --state /tmp/d.state --pages 3000 --zero-pct 20
+held=$(held_total)
+check_gt removal-store-took-slabs "$held" 0
+server_pid=$(cat /tmp/server-1.pid)
+# A client connected through the removal: the server must let it go. The
+# client's own verbs files hold the device too (rxe finishes a removal only
+# once every process has closed them) and its blocked SEND is retried
+# forever, so it is killed after a while; 'rdma link delete' waits for it.
+timeout 20 rswap_pagetest keepalive --timeout 30 --server "$addr" --key /tmp/rswap.key \
+	> /tmp/removal-client.txt 2>&1 &
+client_pid=$!
+# (the keepalive check above authenticated one "keepalive" client already)
+check connected-client-authenticated wait_for 20 sh -c \
+	"[ \$(grep -c 'client keepalive (.*): authenticated' $log) -ge 2 ]"
+check rxe-deleted timeout 90 rdma link delete rxe0
+check server-survives-removal kill -0 "$server_pid"
+check removal-logged grep -q 'RDMA device rxe0 removed: closing its connections; the stored pages stay' "$log"
+check connection-on-device-closed grep -q 'client keepalive (.*): closing: RDMA device removed' "$log"
+check_eq removal-counted 1 "$(counter device_removals_total)"
+wait "$client_pid"
+check_gt connected-client-did-not-finish $? 0
+cat /tmp/removal-client.txt
+sleep 2
+check relisten-retries-logged grep -q 'still not listening after .* s (1 tries)' "$log"
+check device-files-let-go grep -q "let go of librdmacm's 2 files of the removed device" "$log"
+check rxe-added rdma link add rxe0 type rxe netdev eth0
+check server-listens-again wait_for 20 _listening "$server_pid"
+check listen-again-logged grep -q "listening again on $addr (rxe0)" "$log"
+check verify-after-device-removal pt verify --state /tmp/d.state
+check_eq slabs-held-after-removal "$held" "$(held_total)"
+check server-alive-at-end kill -0 "$server_pid"
+check admin-status-after-removal sh -c "rswapctl --server $admin status | grep -q \"slabs        $held held\""
+kill_rswap_server 1 TERM
+check stop-summary-logged grep -q 'stopped: .* grants' "$log"
+
+echo "---- server log"
+cat "$log"

@@ -9,12 +9,19 @@
  *
  * The control protocol (proto/rswap_wire.h) runs over SEND/RECV:
  *
- *   CONN_NEW --HELLO--> CONN_CHALLENGED --AUTH--> CONN_READY --conn_close--> CONN_CLOSING
- *      |                     |                       |                            |
- *      +---------------------+-- no AUTH within -----+-- KEEPALIVE client   DISCONNECTED
- *        CONN_HANDSHAKE_S, an error, any message        silent past         (or CONN_CLOSING_MAX_S):
- *        but the next one: conn_close                   --client-timeout,   freed
- *                                                       replaced, errors
+ *   CONN_NEW --HELLO--> CONN_CHALLENGED --AUTH ok--> CONN_READY
+ *      |                       |                          |
+ *      +-----------------------+--------------------------+
+ *                              | conn_close
+ *                              v
+ *                         CONN_CLOSING --DISCONNECTED--> freed
+ *
+ * conn_close: any error before WELCOME, no WELCOME within CONN_HANDSHAKE_S
+ * of the connect, a KEEPALIVE client silent past --client-timeout, a newer
+ * connection of the same client authenticating, a failed send, receive or
+ * completion. A CONN_CLOSING connection without DISCONNECTED is freed after
+ * CONN_CLOSING_MAX_S; a CM event that ends the id (DEVICE_REMOVAL
+ * included) frees it from any state.
  *
  * In CONN_READY: GRANT_REQ, RETURN, REATTACH and KEEPALIVE (answered with
  * KEEPALIVE_ACK, same seq) in any order. Every received message is validated

@@ -348,6 +348,7 @@ void rswap_migrate_work(struct work_struct *work);
 extern bool rswap_fault_returns;
 extern u32 rswap_fault_move_fill_delay_ms;
 extern u32 rswap_fault_move_swap_delay_ms;
+extern u32 rswap_fault_sq_depth_max;
 void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_server *target);
 void rswap_debugfs_init(void);
 void rswap_debugfs_fini(void);

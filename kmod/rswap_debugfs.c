@@ -17,6 +17,11 @@
  *                  (MIGRATED) and before the table points at it: a test
  *                  kills the target meanwhile, and the move must be
  *                  abandoned, not leave a slab ACTIVE on a dead server
+ *   sq_depth_max   send queues made from now on hold at most this many WRs
+ *                  (not below one request's worth, RSWAP_SQ_MIN_WRS), as
+ *                  a NIC with a small max_qp_wr would: requests then wait
+ *                  for send credits (stats: send_queue_full), and no
+ *                  server may be taken for dead because of it
  *
  * Each delay is announced in the kernel log ("fault injection: ...") so a
  * test knows when to strike.
@@ -31,6 +36,7 @@
 bool rswap_fault_returns;
 u32 rswap_fault_move_fill_delay_ms;
 u32 rswap_fault_move_swap_delay_ms;
+u32 rswap_fault_sq_depth_max;
 
 static struct dentry *rswap_debugfs_dir;
 
@@ -42,6 +48,7 @@ void rswap_debugfs_init(void)
 			   &rswap_fault_move_fill_delay_ms);
 	debugfs_create_u32("move_swap_delay_ms", 0600, rswap_debugfs_dir,
 			   &rswap_fault_move_swap_delay_ms);
+	debugfs_create_u32("sq_depth_max", 0600, rswap_debugfs_dir, &rswap_fault_sq_depth_max);
 }
 
 /*

@@ -28,6 +28,7 @@
 #include "rswap.h"
 
 #define RSWAP_PARK_DELAY_MS	100
+#define RSWAP_SQ_FULL_DELAY_MS	1
 #define RSWAP_SECTORS_PER_PAGE	(RSWAP_PAGE_SIZE >> SECTOR_SHIFT)
 /*
  * Pages one discard may cover: it holds dev->lock while it walks their
@@ -72,11 +73,15 @@ static void account_latency(struct rswap_dev *dev, struct rswap_cmd *cmd)
 	lat_count(dev->stats.read_wait, cmd->posted, now);
 }
 
-/* Park @rq until the servers it needs may be back. */
-static void park(struct request *rq)
+/*
+ * Park @rq until the servers it needs may be back (RSWAP_PARK_DELAY_MS), or
+ * until its send queue has room (RSWAP_SQ_FULL_DELAY_MS: completions free
+ * it within microseconds on a busy queue pair).
+ */
+static void park(struct request *rq, unsigned int delay_ms)
 {
 	blk_mq_requeue_request(rq, false);
-	blk_mq_delay_kick_requeue_list(rq->q, RSWAP_PARK_DELAY_MS);
+	blk_mq_delay_kick_requeue_list(rq->q, delay_ms);
 }
 
 /*
@@ -169,7 +174,8 @@ static void cmd_finish(struct rswap_cmd *cmd)
 	if (!dev->dying && (READ_ONCE(cmd->server_down) || READ_ONCE(cmd->sq_full) ||
 			    ++cmd->retries <= RSWAP_MAX_RETRIES)) {
 		atomic64_inc(&dev->stats.retries);
-		park(rq);
+		park(rq, READ_ONCE(cmd->server_down) || !READ_ONCE(cmd->sq_full) ?
+		     RSWAP_PARK_DELAY_MS : RSWAP_SQ_FULL_DELAY_MS);
 		return;
 	}
 	atomic64_inc(write ? &dev->stats.write_errors : &dev->stats.read_errors);
@@ -429,7 +435,7 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 	blk_mq_start_request(rq);
 	if (wait) {
 		atomic64_inc(&dev->stats.requeues);
-		park(rq);
+		park(rq, RSWAP_PARK_DELAY_MS);
 		return BLK_STS_OK;
 	}
 	if (cmd->nr_lost) {

@@ -400,6 +400,7 @@ static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
 	struct ib_qp_init_attr attr = {};
 	struct ib_device *ibdev;
 	int ret, i, sq_depth;
+	u32 max_wr;
 
 	q->cm_id = rdma_create_id(&init_net, cm_handler, q, RDMA_PS_TCP, IB_QPT_RC);
 	if (IS_ERR(q->cm_id)) {
@@ -432,7 +433,11 @@ static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
 	 * what @queues hardware queues typically post, halved while the
 	 * device refuses; send credits make any depth correct.
 	 */
-	sq_depth = rswap_sq_depth(rswap_queue_depth, queues, ibdev->attrs.max_qp_wr);
+	max_wr = ibdev->attrs.max_qp_wr;
+	if (READ_ONCE(rswap_fault_sq_depth_max))	/* a test's small NIC */
+		max_wr = min_t(u32, max_wr, max_t(u32, READ_ONCE(rswap_fault_sq_depth_max),
+						   RSWAP_SQ_MIN_WRS));
+	sq_depth = rswap_sq_depth(rswap_queue_depth, queues, max_wr);
 	if (!sq_depth) {
 		pr_err("%s: %s allows %d WRs per send queue, fewer than one request needs\n",
 		       srv->name, dev_name(&ibdev->dev), ibdev->attrs.max_qp_wr);

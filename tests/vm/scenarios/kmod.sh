@@ -9,7 +9,7 @@
 # vm-memory: 1G
 # vm-timeout: 600
 # vm-memory-max: 32M
-# vm-bins: mkswap swapon swapoff
+# vm-bins: mkswap swapon swapoff dd cmp
 
 . /usr/lib/rswap-vm/rswap-lib.sh
 
@@ -185,4 +185,49 @@ check derived-client-id-logged sh -c \
 check derived-id-unloads rmmod rswap
 refused refuses-bad-client-id 'client_id=: up to' size=64M key_file=/tmp/rswap.key \
 	client_id="has space"
+
+# A NIC with small send queues (debugfs sq_depth_max, as a real NIC's
+# max_qp_wr would be, where rxe allows 1M): requests wait for send credits,
+# no server is taken for dead, and what was written reads back. Half of
+# every 128 KiB request is zero pages, so each needs 16 WRITEs (or READs),
+# and 8 writers at once need far more than one send queue holds.
+check load-for-small-queues modprobe rswap size=64M key_file=/tmp/rswap.key
+echo 34 > /sys/kernel/debug/rswap/sq_depth_max
+for a in $(echo "$servers" | tr ',' ' '); do
+	echo "$a" > /sys/block/rswap0/rswap/add_server
+done
+check small-queues-ready wait_for 30 servers_ready 2
+i=0
+: > /tmp/alt
+while [ $i -lt 256 ]; do
+	if [ $((i % 2)) = 0 ]; then head -c 4096 /dev/urandom; else head -c 4096 /dev/zero; fi
+	i=$((i + 1))
+done >> /tmp/alt
+sq_io() {	# OP: 8 at once, each 1 MiB at its own place, 128 KiB requests
+	local k pids=
+	for k in 0 1 2 3 4 5 6 7; do
+		if [ "$1" = write ]; then
+			dd if=/tmp/alt of=/dev/rswap0 bs=128k seek=$((k * 8)) oflag=direct \
+				2>/dev/null &
+		else
+			dd if=/dev/rswap0 of=/tmp/back.$k bs=128k skip=$((k * 8)) count=8 \
+				iflag=direct 2>/dev/null &
+		fi
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086
+	wait $pids
+}
+sq_io write
+sq_io read
+bad=0
+for k in 0 1 2 3 4 5 6 7; do
+	cmp -s /tmp/alt "/tmp/back.$k" || bad=$((bad + 1))
+done
+check_eq small-queues-data-reads-back 0 "$bad"
+check_gt small-queues-requests-waited "$(rswap_stat send_queue_full)" 0
+check_eq small-queues-no-server-failed 0 \
+	"$(sed -n 's/.* disconnects=\([0-9]*\) .*/\1/p' /sys/block/rswap0/rswap/servers | sort -u)"
+check_eq small-queues-no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+check small-queues-unloads rmmod rswap
 stop_rswap_servers

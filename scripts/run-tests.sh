@@ -11,7 +11,7 @@
 # (userspace, rswap.ko for each kernel), then CTest over everything: unit
 # tests (also under valgrind), checkpatch, and the VM scenarios on Debian's
 # 6.1 and 6.12 kernels, and the cluster benchmark at its smallest size on
-# 6.1. Labels bench and manual are left for runs by hand (ctest -L ...).
+# 6.1. Labels bench, manual and soak are left for runs by hand (ctest -L ...).
 # Ends with CTest's summary; exits non-zero if any test failed.
 set -euo pipefail
 
@@ -38,4 +38,4 @@ cmake -S . -B build >/dev/null
 cmake --build build -j "$jobs"
 
 echo "== tests"
-ctest --test-dir build --output-on-failure -j "$jobs" -LE 'bench|manual' "$@"
+ctest --test-dir build --output-on-failure -j "$jobs" -LE 'bench|manual|soak' "$@"

@@ -31,7 +31,8 @@
  * after the other, each under its own). Control exchanges sleep, so they
  * run only in work items, never in the I/O path; a MIGRATE's long wait for
  * its answer holds no mutex. Completions run in softirq and touch only
- * their rswap_cmd, the reply ring and the QP's send credits.
+ * their rswap_cmd, the reply ring, the QP's send credits and the EVACUATE
+ * queue (which queues the move worker).
  *
  * Work items: dev->wq (WQ_MEM_RECLAIM) runs connect, error recovery,
  * keepalive, returns and migration; dev->refill_wq (WQ_MEM_RECLAIM,
@@ -290,17 +291,19 @@ int rswap_parse_addr(const char *name, struct sockaddr_storage *addr);
 int rswap_server_add(struct rswap_dev *dev, const char *name);
 int rswap_server_remove(struct rswap_dev *dev, const char *name);
 void rswap_server_destroy(struct rswap_server *srv);
+void rswap_server_stop(struct rswap_server *srv);
+void rswap_server_free(struct rswap_server *srv);
 int rswap_server_grant(struct rswap_server *srv);
 int rswap_server_grant_slab(struct rswap_server *srv, u32 *remote);
 int rswap_server_return(struct rswap_server *srv, u32 remote);
 int rswap_server_return_unknown(struct rswap_server *srv, u32 remote);
 int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
-			 struct rswap_server *target, u32 tidx);
+			 struct rswap_server *target, u32 tidx, u32 tremote);
 void rswap_server_not_moved(struct rswap_server *srv, u32 remote, u32 code);
 bool rswap_server_usable(struct rswap_server *srv);
 /*
  * The QP hardware queue @queue posts on; only while the server is READY
- * (under rcu_read_lock: see srv_recover_locked).
+ * (under rcu_read_lock: see rswap_conn_recover_locked).
  */
 static inline struct rswap_qp *rswap_server_qp(struct rswap_server *srv, unsigned int queue)
 {
@@ -308,6 +311,7 @@ static inline struct rswap_qp *rswap_server_qp(struct rswap_server *srv, unsigne
 }
 void rswap_server_fail(struct rswap_server *srv);
 void rswap_servers_destroy(struct rswap_dev *dev);
+void rswap_servers_wake(struct rswap_dev *dev);
 void rswap_servers_device_removed(struct rswap_dev *dev, struct ib_device *ibdev);
 
 /* rswap_slabs.c: the slab table (its lifecycle: rswap_lifecycle.h), the free-slot reserve, placement */
@@ -318,6 +322,8 @@ int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, 
 void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_slabs_lose(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_slabs_sweep_unlisted(struct rswap_dev *dev, struct rswap_server *srv);
+void rswap_slabs_activate(struct rswap_dev *dev, struct rswap_server *srv);
+void rswap_slabs_forget_server(struct rswap_dev *dev, struct rswap_server *srv);
 int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 remote,
 			u32 rkey, u64 addr);
 void rswap_slot_release(struct rswap_dev *dev, const struct rswap_entry *old);

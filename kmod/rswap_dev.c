@@ -135,7 +135,8 @@ int rswap_io_quiesce(struct rswap_dev *dev)
 	old = dev->io_gen;
 	dev->io_gen ^= 1;
 	spin_unlock(&dev->lock);
-	if (!wait_event_timeout(dev->io_wait, !atomic_read(&dev->io_inflight[old]), 60 * HZ)) {
+	if (!wait_event_timeout(dev->io_wait, !atomic_read(&dev->io_inflight[old]) ||
+				READ_ONCE(dev->dying), 60 * HZ)) {
 		pr_warn("%s: requests still in flight after 60s\n", dev->name);
 		return -ETIMEDOUT;
 	}
@@ -852,6 +853,8 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 {
 	/* First: nothing queues new work, a failing request is not retried. */
 	WRITE_ONCE(dev->dying, true);
+	rswap_servers_wake(dev);	/* a move waiting for an answer gives up */
+	wake_up_all(&dev->io_wait);
 	del_gendisk(dev->disk);
 	cancel_work_sync(&dev->migrate_work);
 	flush_work(&dev->refill_work);

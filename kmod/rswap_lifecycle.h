@@ -18,7 +18,7 @@
  *    | |                  DETACHED <--------------------------+
  *    | |                    | loss_timeout, or not listed when it reconnects
  *    | |                    v
- *    | |                   LOST ---- listed after all ----> ACTIVE
+ *    | |                   LOST ---- listed after all ----> DETACHED
  *    | |
  *    | +-- grant for a move --> FILLING -- aborted, or done and the old
  *    |                                     copy's reads drained --+
@@ -42,10 +42,15 @@
  *              slab is not ours). This is the one list of slabs owed to
  *              servers: nothing the module means to give back lives
  *              anywhere else.
- *   DETACHED   its server is down: pages kept, reads wait for the reattach.
+ *   DETACHED   its server is down, or listed by a connection not READY
+ *              yet: pages kept, reads wait. Listed entries become ACTIVE
+ *              only together with their server's READY, so a connect that
+ *              fails half-way never leaves a slab ACTIVE on a server that
+ *              is not.
  *   LOST       its server lost it (declared lost after loss_timeout, or
  *              came back without it): reads fail page by page. If the
- *              server comes back with it after all, it is ACTIVE again.
+ *              server lists it after all, it is DETACHED, then ACTIVE with
+ *              the server's READY.
  *
  * Leaving FREE counts the entry in its server's slab count, entering FREE
  * uncounts it; entering and leaving ACTIVE switches slot allocation on and
@@ -152,7 +157,7 @@ static inline bool rswap_slab_may(enum rswap_slab_state from, enum rswap_slab_st
 		return to == RSWAP_SLAB_ACTIVE || to == RSWAP_SLAB_LOST ||
 		       to == RSWAP_SLAB_FREE || to == RSWAP_SLAB_RETURNING;
 	case RSWAP_SLAB_LOST:
-		return to == RSWAP_SLAB_ACTIVE || to == RSWAP_SLAB_FREE;
+		return to == RSWAP_SLAB_DETACHED || to == RSWAP_SLAB_FREE;
 	default:
 		return false;
 	}

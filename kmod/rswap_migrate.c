@@ -39,6 +39,9 @@ static bool evac_push(struct rswap_dev *dev, struct rswap_server *srv, u32 remot
 {
 	bool queued = false;
 
+	/* A removed server's requests die with it (rswap_evacuate_forget). */
+	if (READ_ONCE(srv->state) == RSWAP_SRV_REMOVED)
+		return false;
 	spin_lock_bh(&dev->evac_lock);
 	if (dev->evac_head - dev->evac_tail < RSWAP_EVAC_QUEUE) {
 		struct rswap_evac *e = &dev->evac[dev->evac_head % RSWAP_EVAC_QUEUE];
@@ -81,10 +84,11 @@ static bool next_evac(struct rswap_dev *dev, struct rswap_evac *out)
 
 /*
  * @srv is going away: drop its requests, and wait for a move that may be
- * using it to end. Its state is REMOVED already, so every control call on
- * it fails at once and no new request for it is queued.
+ * using it to end. Its state is REMOVED and its connection gone already,
+ * so every control call on it fails at once and no request for it is
+ * queued any more (evac_push refuses one).
  */
-void rswap_evacuate_forget(struct rswap_server *srv)
+static void evac_purge(struct rswap_server *srv)
 {
 	struct rswap_dev *dev = srv->dev;
 	unsigned int i, kept = 0;
@@ -98,7 +102,14 @@ void rswap_evacuate_forget(struct rswap_server *srv)
 	}
 	dev->evac_head = dev->evac_tail + kept;
 	spin_unlock_bh(&dev->evac_lock);
-	flush_work(&dev->migrate_work);
+}
+
+void rswap_evacuate_forget(struct rswap_server *srv)
+{
+	evac_purge(srv);
+	flush_work(&srv->dev->migrate_work);
+	/* The worker may have put back a request it kept while we waited. */
+	evac_purge(srv);
 }
 
 /*
@@ -157,7 +168,7 @@ static int migrate_slab(struct rswap_dev *dev, struct rswap_server *src, u32 rem
 	ret = rswap_io_quiesce(dev);
 	if (ret)
 		goto out_abort;
-	pages = rswap_server_migrate(src, remote, idx, target, tidx);
+	pages = rswap_server_migrate(src, remote, idx, target, tidx, tremote);
 	if (pages < 0) {
 		ret = pages;
 		goto out_abort;

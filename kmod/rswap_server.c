@@ -28,6 +28,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/utsname.h>
+#include <net/ipv6.h>
 
 #include "rswap.h"
 #include "rswap_transport.h"
@@ -84,6 +85,7 @@ static int srv_authenticate(struct rswap_server *srv, u8 *reply)
 	u64 slab_size;
 	int ret;
 
+	lockdep_assert_held(&srv->ctrl_mutex);
 	/*
 	 * The first connection since the load holds nothing there: the
 	 * server frees whatever an earlier boot of this client id left.
@@ -186,6 +188,7 @@ static int srv_reattach(struct rswap_server *srv, u8 *reply)
 	struct rswap_request req = {};
 	int type;
 
+	lockdep_assert_held(&srv->ctrl_mutex);
 	rswap_hdr_init(&req.hdr, RSWAP_MSG_REATTACH, ++srv->seq);
 	type = rswap_ctrl_call(srv, &req, 0, reply);
 	for (;;) {
@@ -199,6 +202,13 @@ static int srv_reattach(struct rswap_server *srv, u8 *reply)
 			if (type >= 0)
 				rswap_server_fail(srv);
 			return type < 0 ? type : -EPROTO;
+		}
+		/* A server lists at most what our table can name: no endless stream. */
+		if (count + unknown + untracked > dev->slots.max_slabs) {
+			pr_warn("%s: lists more slabs than we can hold (%u); reconnecting\n",
+				srv->name, dev->slots.max_slabs);
+			rswap_server_fail(srv);
+			return -EPROTO;
 		}
 		remote = le32_to_cpu(g->slab);
 		rkey = le32_to_cpu(g->rkey);
@@ -266,6 +276,8 @@ static void connect_work(struct work_struct *work)
 			rswap_conn_teardown(srv);
 	}
 	if (!ret && !READ_ONCE(srv->ctrl_broken) && rswap_server_set_state(srv, RSWAP_SRV_READY)) {
+		/* Only now do the slabs it listed take pages and serve reads. */
+		rswap_slabs_activate(dev, srv);
 		srv->backoff_ms = 0;
 		atomic64_inc(&srv->connects);
 		pr_info("%s: connected (quota %u slabs, %u queue pairs)\n", srv->name, srv->quota,
@@ -276,13 +288,18 @@ static void connect_work(struct work_struct *work)
 		memalloc_noio_restore(noio);
 		/* Parked requests may go now; new slabs may come from here. */
 		blk_mq_kick_requeue_list(dev->disk->queue);
-		queue_work(dev->refill_wq, &dev->refill_work);
-		queue_work(dev->wq, &dev->return_work);
-		queue_work(dev->wq, &dev->migrate_work);
+		if (!READ_ONCE(dev->dying)) {
+			queue_work(dev->refill_wq, &dev->refill_work);
+			queue_work(dev->wq, &dev->return_work);
+			queue_work(dev->wq, &dev->migrate_work);
+		}
 		return;
 	}
 	if (!ret)
 		rswap_conn_teardown(srv);
+	/* A lost server's slabs it listed this time wait no more: lost again. */
+	if (srv->state == RSWAP_SRV_LOST)
+		rswap_slabs_lose(dev, srv);
 	/* Not this time: back off, and give up on its pages after loss_timeout. */
 	deadline = srv->down_since + (unsigned long)rswap_loss_timeout * HZ;
 	if (srv->state == RSWAP_SRV_DOWN && time_after_eq(jiffies, deadline))
@@ -484,7 +501,8 @@ static bool migrate_target(const struct rswap_server *target, struct rswap_migra
 static bool migrate_over(struct rswap_server *src, u32 epoch)
 {
 	return READ_ONCE(src->migrate_answered) || READ_ONCE(src->ctrl_broken) ||
-	       READ_ONCE(src->epoch) != epoch || !rswap_server_usable(src);
+	       READ_ONCE(src->epoch) != epoch || !rswap_server_usable(src) ||
+	       READ_ONCE(src->dev->dying);
 }
 
 /*
@@ -496,7 +514,7 @@ static bool migrate_over(struct rswap_server *src, u32 epoch)
  * pages copied, or a negative error.
  */
 int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
-			 struct rswap_server *target, u32 tidx)
+			 struct rswap_server *target, u32 tidx, u32 tremote)
 {
 	struct rswap_dev *dev = src->dev;
 	struct rswap_migrate_map map = {};
@@ -527,12 +545,23 @@ int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
 		goto out_refused;
 	rswap_hdr_init(&req.hdr, RSWAP_MSG_MIGRATE, ++src->seq);
 	req.slab = cpu_to_le32(remote);
-	/* Where the target slab is now: a reconnect of the target updates it. */
+	/*
+	 * Where the target slab is now (a reconnect of the target updates
+	 * it), if entry @tidx is still it: an entry freed meanwhile may name
+	 * a live slab now, and the copy would write over its pages.
+	 */
 	spin_lock(&dev->lock);
-	req.target_slab = cpu_to_le32(dev->slabs[tidx].remote);
-	req.target_addr = cpu_to_le64(dev->slabs[tidx].addr);
-	req.target_rkey = cpu_to_le32(dev->slabs[tidx].rkey);
+	if (dev->slabs[tidx].state == RSWAP_SLAB_FILLING && dev->slabs[tidx].srv == target &&
+	    dev->slabs[tidx].remote == tremote) {
+		req.target_slab = cpu_to_le32(tremote);
+		req.target_addr = cpu_to_le64(dev->slabs[tidx].addr);
+		req.target_rkey = cpu_to_le32(dev->slabs[tidx].rkey);
+	} else {
+		ret = -ENOENT;
+	}
 	spin_unlock(&dev->lock);
+	if (ret)
+		goto out_unlock;
 	memcpy(req.token, target->token, RSWAP_TOKEN_LEN);
 	spin_lock_bh(&src->reply_lock);
 	src->migrate_seq = src->seq;
@@ -612,6 +641,21 @@ int rswap_parse_addr(const char *name, struct sockaddr_storage *addr)
 	return inet_pton_with_scope(&init_net, AF_UNSPEC, host, colon + 1, addr) ? -EINVAL : 0;
 }
 
+static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return a6->sin6_port == b6->sin6_port &&
+		       ipv6_addr_equal(&a6->sin6_addr, &b6->sin6_addr);
+	return false;
+}
+
 int rswap_server_add(struct rswap_dev *dev, const char *name)
 {
 	struct rswap_server *srv;
@@ -647,7 +691,12 @@ int rswap_server_add(struct rswap_dev *dev, const char *name)
 		if (!dev->servers[i]) {
 			if (slot < 0)
 				slot = i;
-		} else if (!strcmp(dev->servers[i]->name, srv->name)) {
+		} else if (same_address(&dev->servers[i]->addr, &srv->addr)) {
+			/*
+			 * Two entries for one server would replace each other's
+			 * connection, and one's FRESH would free the other's
+			 * slabs: one address, one entry, however it is spelt.
+			 */
 			ret = -EEXIST;
 		}
 	}
@@ -661,12 +710,13 @@ int rswap_server_add(struct rswap_dev *dev, const char *name)
 	}
 	srv->idx = slot;
 	dev->servers[slot] = srv;
-	mutex_unlock(&dev->servers_mutex);
 	spin_lock(&dev->lock);
 	dev->no_room = false;	/* it may have room */
 	spin_unlock(&dev->lock);
 	pr_info("%s: added to %s\n", srv->name, dev->name);
+	/* Before the mutex goes: a removal right after must find it queued. */
 	queue_delayed_work(dev->wq, &srv->connect_work, 0);
+	mutex_unlock(&dev->servers_mutex);
 	return 0;
 
 out_free:
@@ -686,18 +736,41 @@ out_free:
  */
 void rswap_server_destroy(struct rswap_server *srv)
 {
+	rswap_server_stop(srv);
+	rswap_server_free(srv);
+}
+
+/*
+ * First half of destroy: REMOVED (if the removal has not set it already),
+ * its work cancelled, its connection gone, nothing of the device's work
+ * still using it.
+ */
+void rswap_server_stop(struct rswap_server *srv)
+{
+	struct rswap_dev *dev = srv->dev;
+
 	mutex_lock(&srv->ctrl_mutex);
-	rswap_server_set_state(srv, RSWAP_SRV_REMOVED);
+	if (srv->state != RSWAP_SRV_REMOVED)
+		rswap_server_set_state(srv, RSWAP_SRV_REMOVED);
 	mutex_unlock(&srv->ctrl_mutex);
+	wake_up(&srv->reply_wait);	/* a MIGRATE wait on it ends */
 	synchronize_rcu();
 	cancel_delayed_work_sync(&srv->connect_work);
 	cancel_delayed_work_sync(&srv->keepalive_work);
 	cancel_work_sync(&srv->error_work);
-	rswap_evacuate_forget(srv);
 	mutex_lock(&srv->ctrl_mutex);
 	rswap_conn_teardown(srv);
 	mutex_unlock(&srv->ctrl_mutex);
 	cancel_work_sync(&srv->error_work);
+	/* No EVACUATE can arrive now; a give-back may still hold it. */
+	rswap_evacuate_forget(srv);
+	flush_work(&dev->return_work);
+}
+
+/* Second half: no table entry names it, and no RCU reader sees it. */
+void rswap_server_free(struct rswap_server *srv)
+{
+	rswap_slabs_forget_server(srv->dev, srv);
 	synchronize_rcu();
 	kfree(srv->qps);
 	kfree(srv);
@@ -707,6 +780,7 @@ int rswap_server_remove(struct rswap_dev *dev, const char *name)
 {
 	struct rswap_server *srv = NULL;
 	char want[64];
+	bool busy;
 	int i;
 
 	strscpy(want, name, sizeof(want));
@@ -719,8 +793,17 @@ int rswap_server_remove(struct rswap_dev *dev, const char *name)
 		mutex_unlock(&dev->servers_mutex);
 		return -ENOENT;
 	}
-	/* Pages it holds must not vanish; a lost server's are gone already. */
-	if (atomic_read(&srv->slabs) && !rswap_slabs_release_server(dev, srv)) {
+	/*
+	 * Pages it holds must not vanish; a lost server's are gone already.
+	 * Under its ctrl_mutex, so no reconnect adds entries meanwhile, and
+	 * REMOVED before the mutex goes, so none does afterwards.
+	 */
+	mutex_lock(&srv->ctrl_mutex);
+	busy = atomic_read(&srv->slabs) && !rswap_slabs_release_server(dev, srv);
+	if (!busy)
+		rswap_server_set_state(srv, RSWAP_SRV_REMOVED);
+	mutex_unlock(&srv->ctrl_mutex);
+	if (busy) {
 		mutex_unlock(&dev->servers_mutex);
 		pr_err("%s: holds %d slabs of %s (pages, or slabs being given back); swapoff first (or drain it)\n",
 		       srv->name, atomic_read(&srv->slabs), dev->name);
@@ -733,21 +816,37 @@ int rswap_server_remove(struct rswap_dev *dev, const char *name)
 	return 0;
 }
 
-/* At device removal: every server goes, whatever it holds. */
-void rswap_servers_destroy(struct rswap_dev *dev)
+/* Wake every waiter for a server's answer (the device is going away). */
+void rswap_servers_wake(struct rswap_dev *dev)
 {
 	int i;
 
-	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
-		mutex_lock(&dev->servers_mutex);
-		if (dev->servers[i]) {
-			struct rswap_server *srv = dev->servers[i];
+	mutex_lock(&dev->servers_mutex);
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++)
+		if (dev->servers[i])
+			wake_up(&dev->servers[i]->reply_wait);
+	mutex_unlock(&dev->servers_mutex);
+}
 
-			dev->servers[i] = NULL;
-			mutex_unlock(&dev->servers_mutex);
-			rswap_server_destroy(srv);
-			continue;
-		}
-		mutex_unlock(&dev->servers_mutex);
+/*
+ * At device removal: every server goes, whatever it holds. All are stopped
+ * before any is freed, so no work of one (a give-back, a move) can reach
+ * another already freed.
+ */
+void rswap_servers_destroy(struct rswap_dev *dev)
+{
+	struct rswap_server *gone[RSWAP_MAX_SERVERS];
+	int i, n = 0;
+
+	mutex_lock(&dev->servers_mutex);
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
+		if (dev->servers[i])
+			gone[n++] = dev->servers[i];
+		dev->servers[i] = NULL;
 	}
+	mutex_unlock(&dev->servers_mutex);
+	for (i = 0; i < n; i++)
+		rswap_server_stop(gone[i]);
+	for (i = 0; i < n; i++)
+		rswap_server_free(gone[i]);
 }

@@ -329,8 +329,9 @@ static int slab_index(struct rswap_dev *dev, struct rswap_server *srv, u32 remot
 
 /*
  * @srv lists its slab @remote as ours, reachable now with @rkey at @addr.
- * Detached and lost entries are ACTIVE again; the others keep their state
- * (a RETURNING one is given back, a FILLING one goes on filling). Returns
+ * A lost entry is DETACHED again (rswap_slabs_activate makes the listed
+ * ones ACTIVE when the server is READY); the others keep their state (a
+ * RETURNING one is given back, a FILLING one goes on filling). Returns
  * -ENOENT if we have no entry for it.
  */
 int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 remote,
@@ -348,11 +349,57 @@ int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 rem
 		slab->rkey = rkey;
 		slab->addr = addr;
 		slab->epoch = srv->epoch;
-		if (slab->state == RSWAP_SLAB_DETACHED || slab->state == RSWAP_SLAB_LOST)
-			slab_set_state(dev, i, RSWAP_SLAB_ACTIVE);
+		if (slab->state == RSWAP_SLAB_LOST)
+			slab_set_state(dev, i, RSWAP_SLAB_DETACHED);
 	}
 	spin_unlock(&dev->lock);
 	return i < 0 ? i : 0;
+}
+
+/* @srv is READY: the detached entries its connection listed take pages again. */
+void rswap_slabs_activate(struct rswap_dev *dev, struct rswap_server *srv)
+{
+	u32 i;
+
+	if (!dev->slots_ready)
+		return;
+	spin_lock(&dev->lock);
+	for (i = 0; i < dev->slots.max_slabs; i++) {
+		struct rswap_slab *slab = &dev->slabs[i];
+
+		if (slab->srv == srv && slab->state == RSWAP_SLAB_DETACHED &&
+		    slab->epoch == srv->epoch)
+			slab_set_state(dev, i, RSWAP_SLAB_ACTIVE);
+	}
+	spin_unlock(&dev->lock);
+}
+
+/*
+ * @srv is being freed: no entry may point at it any more. Lost entries
+ * keep their state (their pages read as errors until rewritten or freed);
+ * any other is forgotten (at removal, rswap_slabs_release_server has made
+ * sure none holds pages; at device teardown nothing will read them).
+ */
+void rswap_slabs_forget_server(struct rswap_dev *dev, struct rswap_server *srv)
+{
+	u32 i;
+
+	if (!dev->slots_ready)
+		return;
+	spin_lock(&dev->lock);
+	for (i = 0; i < dev->slots.max_slabs; i++) {
+		struct rswap_slab *slab = &dev->slabs[i];
+
+		if (slab->srv != srv || slab->state == RSWAP_SLAB_FREE)
+			continue;
+		if (slab->state == RSWAP_SLAB_LOST) {
+			atomic_dec(&srv->slabs);
+			slab->srv = NULL;
+		} else {
+			slab_set_state(dev, i, RSWAP_SLAB_FREE);
+		}
+	}
+	spin_unlock(&dev->lock);
 }
 
 /* Caller holds dev->lock: @old no longer holds its slot. */
@@ -408,6 +455,7 @@ struct rswap_server *rswap_pick_server(struct rswap_dev *dev, struct rswap_serve
 	struct rswap_server *best = NULL;
 	int i;
 
+	lockdep_assert_held(&dev->servers_mutex);
 	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
 		struct rswap_server *srv = dev->servers[i];
 

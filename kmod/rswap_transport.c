@@ -89,7 +89,7 @@ static void recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		const struct rswap_evacuate *e = (const void *)m->buf;
 
 		rswap_evacuate_request(srv, le32_to_cpu(e->slab), le32_to_cpu(e->code));
-		if (post_recv(srv, m))
+		if (!READ_ONCE(srv->ctrl_broken) && post_recv(srv, m))
 			rswap_server_fail(srv);
 		return;
 	}
@@ -111,7 +111,7 @@ static void recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		return;
 	}
 	wake_up(&srv->reply_wait);
-	if (post_recv(srv, m))
+	if (!READ_ONCE(srv->ctrl_broken) && post_recv(srv, m))
 		rswap_server_fail(srv);
 }
 
@@ -147,6 +147,12 @@ int rswap_ctrl_send(struct rswap_server *srv, const void *msg)
 	int ret;
 
 	lockdep_assert_held(&srv->ctrl_mutex);
+	/*
+	 * A broken connection may still have the last SEND in flight: its
+	 * buffer is not reused until the teardown has flushed it.
+	 */
+	if (READ_ONCE(srv->ctrl_broken))
+		return -ECONNRESET;
 	memcpy(srv->send.buf, msg, sge.length);
 	ib_dma_sync_single_for_device(srv->pd->device, srv->send.dma, RSWAP_MSG_MAX,
 				      DMA_TO_DEVICE);
@@ -169,12 +175,16 @@ int rswap_ctrl_send(struct rswap_server *srv, const void *msg)
 /* Next buffered reply, for sequence @seq (older ones are dropped). */
 int rswap_ctrl_reply(struct rswap_server *srv, u32 seq, u8 *out, long timeout)
 {
+	/* One deadline for the answer, however many stale replies come first. */
+	unsigned long deadline = jiffies + timeout;
+
 	lockdep_assert_held(&srv->ctrl_mutex);
 	for (;;) {
 		const struct rswap_hdr *h = (const struct rswap_hdr *)out;
 		bool got = false;
 		long left;
 
+		timeout = max_t(long, (long)(deadline - jiffies), 1);
 		left = wait_event_timeout(srv->reply_wait,
 					  READ_ONCE(srv->reply_head) != READ_ONCE(srv->reply_tail) ||
 					  READ_ONCE(srv->ctrl_broken), timeout);
@@ -344,6 +354,8 @@ static void qp_teardown(struct rswap_qp *q)
 {
 	if (!q->cm_id)
 		return;
+	/* Our own disconnect's DISCONNECTED event must not fail the server. */
+	WRITE_ONCE(q->established, false);
 	if (q->connected)
 		rdma_disconnect(q->cm_id);
 	if (q->cm_id->qp) {
@@ -370,6 +382,8 @@ void rswap_conn_teardown(struct rswap_server *srv)
 	unsigned int i;
 
 	lockdep_assert_held(&srv->ctrl_mutex);
+	/* No control message goes out, and no RECV is posted again, from here. */
+	WRITE_ONCE(srv->ctrl_broken, true);
 	WRITE_ONCE(srv->nr_qps, 0);
 	for (i = srv->max_qps; i-- > 1;)
 		qp_teardown(&srv->qps[i]);
@@ -519,8 +533,10 @@ static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
  */
 int rswap_conn_connect(struct rswap_server *srv)
 {
-	int ret = qp_connect(srv, &srv->qps[0], NULL, srv->max_qps);
+	int ret;
 
+	lockdep_assert_held(&srv->ctrl_mutex);
+	ret = qp_connect(srv, &srv->qps[0], NULL, srv->max_qps);
 	if (ret) {
 		rswap_conn_teardown(srv);
 		return ret;
@@ -541,7 +557,8 @@ void rswap_conn_attach_qps(struct rswap_server *srv, const u8 *token, u32 max_at
 		.magic = cpu_to_le32(RSWAP_ATTACH_MAGIC),
 		.version = cpu_to_le16(RSWAP_WIRE_VERSION),
 	};
-	unsigned int want = min_t(unsigned int, srv->max_qps, max_attach + 1), i;
+	/* The server's count is untrusted: never 0 queue pairs, never a wrap. */
+	unsigned int want = max_attach >= srv->max_qps ? srv->max_qps : max_attach + 1, i;
 	int ret = 0;
 
 	memcpy(req.token, token, RSWAP_TOKEN_LEN);
@@ -571,7 +588,12 @@ void rswap_conn_recover_locked(struct rswap_server *srv)
 	struct rswap_dev *dev = srv->dev;
 
 	lockdep_assert_held(&srv->ctrl_mutex);
-	if (srv->state != RSWAP_SRV_READY)
+	/*
+	 * Not READY, or READY on a newer connection than the one that failed
+	 * (a stale error work: the teardown's own flushes re-queue it; a new
+	 * connection starts with ctrl_broken clear).
+	 */
+	if (srv->state != RSWAP_SRV_READY || !READ_ONCE(srv->ctrl_broken))
 		return;
 	pr_warn("%s: connection lost; reconnecting\n", srv->name);
 	atomic64_inc(&srv->disconnects);

@@ -6,7 +6,8 @@
  * slab by itself, a slab owed to a server (RETURNING) can only end in
  * FREE, a LOST slab can come back (its server returned with it), an entry
  * never goes from FREE straight to a page-holding state other than by a
- * grant; REMOVED servers are terminal (no work may revive them) and LOST
+ * grant; a LOST slab listed again waits DETACHED, never straight ACTIVE;
+ * REMOVED servers are terminal (no work may revive them) and LOST
  * servers do not fall back to DOWN. Every state is reachable from FREE
  * (resp. DOWN) and every slab state can reach FREE again (nothing leaks).
  */
@@ -40,9 +41,12 @@ static void returning_only_ends_free(void **state)
 static void lost_can_come_back(void **state)
 {
 	(void)state;
-	assert_true(rswap_slab_may(RSWAP_SLAB_LOST, RSWAP_SLAB_ACTIVE));
+	/* Listed again: it waits (DETACHED) for its server's READY ... */
+	assert_true(rswap_slab_may(RSWAP_SLAB_LOST, RSWAP_SLAB_DETACHED));
+	assert_true(rswap_slab_may(RSWAP_SLAB_DETACHED, RSWAP_SLAB_ACTIVE));
 	assert_true(rswap_slab_may(RSWAP_SLAB_DETACHED, RSWAP_SLAB_LOST));
-	assert_false(rswap_slab_may(RSWAP_SLAB_LOST, RSWAP_SLAB_DETACHED));
+	/* ... never ACTIVE straight away, on a server that may not be READY. */
+	assert_false(rswap_slab_may(RSWAP_SLAB_LOST, RSWAP_SLAB_ACTIVE));
 }
 
 static void free_leaves_only_by_a_grant_or_a_debt(void **state)

@@ -64,7 +64,8 @@ struct lc_allow_rule {
 	enum lc_kind kind;
 	const char *prefix;	/* the report line starts with this */
 	const char *suffix;	/* ... and ends with this */
-	const char *next;	/* the kernel's next line starts with this */
+	const char *next;	/* the kernel's next non-empty line starts with this */
+	const char *next_has;	/* ... and holds this (NULL: anything) */
 	const char *reason;
 };
 
@@ -81,7 +82,12 @@ static const struct lc_allow_rule allow_rules[] = {
 	 * any other size, is not this bug and still fails the run.
 	 */
 	{ LC_KASAN, "BUG: KASAN: slab-out-of-bounds in rxe_mr_copy+", " [rdma_rxe]",
-	  "Read of size 8 at addr ",
+	  "Read of size 8 at addr ", NULL,
+	  "rdma_rxe 6.1 bug: rxe_mr_copy() reads one map pointer past mr->map after "
+	  "its last chunk (tests/vm/logcheck.c)" },
+	/* The same read when KFENCE sampled the 8-byte mr->map array. */
+	{ LC_KFENCE, "BUG: KFENCE: out-of-bounds read in rxe_mr_copy+", " [rdma_rxe]",
+	  "Out-of-bounds read at ", "(8B right of kfence-#",
 	  "rdma_rxe 6.1 bug: rxe_mr_copy() reads one map pointer past mr->map after "
 	  "its last chunk (tests/vm/logcheck.c)" },
 };
@@ -266,7 +272,7 @@ static void settle_pending(struct lc_verdict *v, const char *t)
 	const struct lc_allow_rule *a = &allow_rules[v->allow_pending_rule];
 
 	v->allow_pending = false;
-	if (t && starts(t, a->next)) {
+	if (t && starts(t, a->next) && (!a->next_has || strstr(t, a->next_has))) {
 		if (v->n_allowed < LC_ALLOWED_MAX) {
 			v->allowed[v->n_allowed].report = v->allow_pending_report;
 			v->allowed[v->n_allowed].reason = a->reason;
@@ -285,8 +291,11 @@ bool lc_console_line(struct lc_verdict *v, const char *line, unsigned int lineno
 		struct lc_report r;
 		int rule;
 
-		if (v->allow_pending)
+		/* KFENCE puts an empty line after its headline */
+		if (v->allow_pending && t[strspn(t, " \r\n")])
 			settle_pending(v, t);
+		if (starts(t, "Kernel command line:") && strstr(t, "kasan_multi_shot"))
+			v->kasan_multi_shot = true;
 		if (starts(t, "Disabling lock debugging due to kernel taint") &&
 		    !v->lockdep_off_line)
 			v->lockdep_off_line = lineno;

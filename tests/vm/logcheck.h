@@ -100,6 +100,8 @@ struct lc_verdict {
 	 * nothing from there on.
 	 */
 	unsigned int lockdep_off_line;
+	/* booted with kasan_multi_shot: KASAN reports every bug, not the first */
+	bool kasan_multi_shot;
 	/* results channel */
 	struct lc_check checks[LC_CHECKS_MAX];
 	unsigned int n_checks;		/* all found, may exceed LC_CHECKS_MAX */

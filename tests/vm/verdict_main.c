@@ -153,6 +153,14 @@ int main(int argc, char **argv)
 		printf("%s: NOTE the kernel turned lock debugging off at console line %u "
 		       "(an allowed report tainted it): lockdep checked nothing after it\n",
 		       name, v.lockdep_off_line);
+	for (i = 0; i < v.n_allowed && i < LC_ALLOWED_MAX; i++) {
+		if (v.allowed[i].report.kind == LC_KASAN && !v.kasan_multi_shot) {
+			printf("%s: NOTE KASAN reports only its first bug (no kasan_multi_shot): "
+			       "after the allowed one at console line %u it reported nothing\n",
+			       name, v.allowed[i].report.line);
+			break;
+		}
+	}
 	if (v.n_malformed)
 		printf("%s: FAIL %u malformed lines on the results channel\n", name, v.n_malformed);
 

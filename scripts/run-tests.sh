@@ -7,11 +7,16 @@
 #
 # Steps: scripts/install-deps.sh (apt-get; quick when all is there), a
 # sanitizer build (ASan + UBSan) that runs the unit tests, a clang build that
-# fuzzes each parser for RSWAP_FUZZ_SECONDS (default 10), the normal build
-# (userspace, rswap.ko for each kernel), then CTest over everything: unit
-# tests (also under valgrind), checkpatch, and the VM scenarios on Debian's
-# 6.1 and 6.12 kernels, and the cluster benchmark at its smallest size on
-# 6.1. Labels bench, manual and soak are left for runs by hand (ctest -L ...).
+# fuzzes each parser for RSWAP_FUZZ_SECONDS (default 10), the debug guest
+# kernel (scripts/debug-kernel.sh: built once into its cache outside the
+# clone, about 14 minutes on 2 cores, then reused in seconds), the normal
+# build (userspace, rswap.ko for each kernel and the debug one), then CTest
+# over everything: unit tests (also under valgrind), checkpatch, the VM
+# scenarios on Debian's 6.1 and 6.12 kernels, kmod, kmod-failover and drain
+# on the debug kernel (any lockdep, KASAN, KFENCE or debugobjects report
+# fails them), and the cluster benchmark at its smallest size on 6.1.
+# Labels bench, manual and soak are left for runs by hand (ctest -L ...).
+# RSWAP_DEBUG_KERNEL=off skips the debug kernel (its tests then say SKIP).
 # Ends with CTest's summary; exits non-zero if any test failed.
 set -euo pipefail
 
@@ -33,8 +38,16 @@ cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DRSWAP_FUZZ=ON \
 cmake --build build-fuzz -j "$jobs" --target fuzz_wire fuzz_admin
 ctest --test-dir build-fuzz -L fuzz --output-on-failure
 
+debug_kernel=
+if [ "${RSWAP_DEBUG_KERNEL:-}" = off ]; then
+	echo "== debug kernel: off (RSWAP_DEBUG_KERNEL=off); its VM tests will say SKIP"
+else
+	echo "== debug kernel: scripts/debug-kernel.sh (cached in ${RSWAP_CACHE_DIR:-/var/cache/rswap})"
+	debug_kernel=$("$top/scripts/debug-kernel.sh" | tail -n 1)
+fi
+
 echo "== build"
-cmake -S . -B build >/dev/null
+cmake -S . -B build -DRSWAP_DEBUG_KERNEL="$debug_kernel" >/dev/null
 cmake --build build -j "$jobs"
 
 echo "== tests"

@@ -120,11 +120,26 @@ void rswap_evacuate_forget(struct rswap_server *srv)
 static int grant_target(struct rswap_dev *dev, struct rswap_server *src,
 			struct rswap_server **target, u32 *tremote)
 {
-	int tries, tidx = -ENOSPC;
+	int tries, tidx = -ENOSPC, i;
+	bool retried = false;
 
 	mutex_lock(&dev->servers_mutex);
 	for (tries = 0; tries < 2 * RSWAP_MAX_SERVERS; tries++) {
 		*target = rswap_pick_server(dev, src);
+		if (!*target && !retried) {
+			/*
+			 * Refusals are remembered for RSWAP_REFUSAL_RETRY_SECS,
+			 * but a move is an operator's request, and a server just
+			 * undrained has room again without saying so: ask each
+			 * usable one once more before saying there is no room.
+			 */
+			retried = true;
+			for (i = 0; i < RSWAP_MAX_SERVERS; i++)
+				if (dev->servers[i] && dev->servers[i] != src &&
+				    rswap_server_usable(dev->servers[i]))
+					dev->servers[i]->free_hint = 1;
+			*target = rswap_pick_server(dev, src);
+		}
 		if (!*target)
 			break;
 		tidx = rswap_server_grant_slab(*target, tremote);

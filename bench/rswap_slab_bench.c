@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	uint32_t iters = 2000, n_slabs = 4, i, per_slab, pages;
 	uint8_t id[RSWAP_ID_LEN], *buf;
 	const char *key_file = NULL;
-	struct auth_key key;
+	struct auth_key key, kc;
 	struct ibv_mr *mr;
 	double *lat, t0, secs;
 	uint32_t posted = 0, inflight = 0;
@@ -102,8 +102,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
+	/* A made-up client id: its key derived from the pool key, as
+	 * rswapctl client-key does. */
 	if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id) ||
-	    rswap_client_connect(c, host, port, &key, id, "slab-bench")) {
+	    auth_client_key(&key, id, &kc) ||
+	    rswap_client_connect(c, host, port, &kc, id, "slab-bench")) {
 		fprintf(stderr, "connect: %s\n", c->error);
 		return 1;
 	}

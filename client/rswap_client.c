@@ -196,6 +196,7 @@ int rswap_client_connect_opts(struct rswap_client *c, const char *host, const ch
 					 .retry_count = 7, .rnr_retry_count = 7 };
 	struct rswap_hello hello;
 	struct rswap_challenge ch;
+	struct rswap_auth_binding bind;
 	struct rswap_auth auth;
 	struct rswap_welcome w;
 	uint8_t mac[RSWAP_MAC_LEN];
@@ -243,14 +244,20 @@ int rswap_client_connect_opts(struct rswap_client *c, const char *host, const ch
 
 	memset(&auth, 0, sizeof(auth));
 	rswap_hdr_init(&auth.hdr, RSWAP_MSG_AUTH, ++c->seq);
+	/* The proof names this server and both endpoints (rswap_wire.h). */
+	if (auth_binding(rdma_get_local_addr(c->id), rdma_get_peer_addr(c->id), &bind)) {
+		snprintf(c->error, sizeof(c->error), "not an IP connection: cannot bind the proof");
+		goto out_destroy;
+	}
 	if (getrandom(auth.nonce, sizeof(auth.nonce), 0) != (ssize_t)sizeof(auth.nonce) ||
-	    auth_client_mac(key, ch.nonce, auth.nonce, id, auth.mac)) {
+	    auth_client_mac(key, ch.nonce, auth.nonce, id, ch.id, &bind, auth.mac)) {
 		fail(c, "making the proof");
 		goto out_destroy;
 	}
 	if (call(c, &auth, sizeof(auth), &w, RSWAP_MSG_WELCOME) < 0)
 		goto out_destroy;
-	if (auth_server_mac(key, ch.nonce, auth.nonce, id, mac) || !auth_mac_equal(mac, w.mac)) {
+	if (auth_server_mac(key, ch.nonce, auth.nonce, id, ch.id, &bind, mac) ||
+	    !auth_mac_equal(mac, w.mac)) {
 		snprintf(c->error, sizeof(c->error), "the server does not know the key");
 		c->last_error = RSWAP_ERR_AUTH;
 		goto out_destroy;

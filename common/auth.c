@@ -70,35 +70,84 @@ int auth_hmac(const struct auth_key *key, const void *data, size_t len,
 	return 0;
 }
 
-#define AUTH_LABEL_CLIENT "rswap-auth-client"
-#define AUTH_LABEL_SERVER "rswap-auth-server"
+int auth_client_key(const struct auth_key *pool, const uint8_t id[RSWAP_ID_LEN],
+		    struct auth_key *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t msg[sizeof(RSWAP_CLIENT_KEY_LABEL) - 1 + RSWAP_ID_LEN];
+	uint8_t mac[RSWAP_MAC_LEN];
+	unsigned int i;
+
+	_Static_assert(2 * RSWAP_MAC_LEN == RSWAP_CLIENT_KEY_HEX, "Kc is the hex of a MAC");
+	memset(out, 0, sizeof(*out));
+	memcpy(msg, RSWAP_CLIENT_KEY_LABEL, sizeof(RSWAP_CLIENT_KEY_LABEL) - 1);
+	memcpy(msg + sizeof(RSWAP_CLIENT_KEY_LABEL) - 1, id, RSWAP_ID_LEN);
+	if (auth_hmac(pool, msg, sizeof(msg), mac))
+		return -1;
+	for (i = 0; i < RSWAP_MAC_LEN; i++) {
+		out->bytes[2 * i] = (uint8_t)hex[mac[i] >> 4];
+		out->bytes[2 * i + 1] = (uint8_t)hex[mac[i] & 15];
+	}
+	out->len = RSWAP_CLIENT_KEY_HEX;
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return 0;
+}
+
+int auth_client_id(const char *text, uint8_t id[RSWAP_ID_LEN])
+{
+	static const char label[] = "rswap-client-id";	/* its NUL is hashed too */
+	uint8_t digest[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ret = -1;
+
+	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(ctx, label, sizeof(label)) &&
+	    EVP_DigestUpdate(ctx, text, strlen(text)) &&
+	    EVP_DigestFinal_ex(ctx, digest, &len) && len >= RSWAP_ID_LEN) {
+		memcpy(id, digest, RSWAP_ID_LEN);
+		ret = 0;
+	}
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+int auth_binding(const struct sockaddr *client, const struct sockaddr *server,
+		 struct rswap_auth_binding *b)
+{
+	memset(b, 0, sizeof(*b));
+	if (!client || !server || rswap_auth_endpoint(client, b->client_addr, NULL) ||
+	    rswap_auth_endpoint(server, b->server_addr, b->server_port))
+		return -1;
+	return 0;
+}
 
 static int proof(const struct auth_key *key, const char *label, const uint8_t *first,
-		 const uint8_t *second, const uint8_t *id, uint8_t mac[RSWAP_MAC_LEN])
+		 const uint8_t *second, const uint8_t *client_id, const uint8_t *server_id,
+		 const struct rswap_auth_binding *b, uint8_t mac[RSWAP_MAC_LEN])
 {
-	uint8_t msg[sizeof(AUTH_LABEL_CLIENT) - 1 + 2 * RSWAP_NONCE_LEN + RSWAP_ID_LEN];
-	size_t l = strlen(label);
+	uint8_t msg[RSWAP_AUTH_TRANSCRIPT_LEN];
+	size_t len = rswap_auth_transcript(msg, label, first, second, client_id, server_id, b);
 
-	_Static_assert(sizeof(AUTH_LABEL_CLIENT) == sizeof(AUTH_LABEL_SERVER), "labels");
-	memcpy(msg, label, l);
-	memcpy(msg + l, first, RSWAP_NONCE_LEN);
-	memcpy(msg + l + RSWAP_NONCE_LEN, second, RSWAP_NONCE_LEN);
-	memcpy(msg + l + 2 * RSWAP_NONCE_LEN, id, RSWAP_ID_LEN);
-	return auth_hmac(key, msg, sizeof(msg), mac);
+	return auth_hmac(key, msg, len, mac);
 }
 
 int auth_client_mac(const struct auth_key *key, const uint8_t server_nonce[RSWAP_NONCE_LEN],
 		    const uint8_t client_nonce[RSWAP_NONCE_LEN],
-		    const uint8_t client_id[RSWAP_ID_LEN], uint8_t mac[RSWAP_MAC_LEN])
+		    const uint8_t client_id[RSWAP_ID_LEN], const uint8_t server_id[RSWAP_ID_LEN],
+		    const struct rswap_auth_binding *b, uint8_t mac[RSWAP_MAC_LEN])
 {
-	return proof(key, AUTH_LABEL_CLIENT, server_nonce, client_nonce, client_id, mac);
+	return proof(key, RSWAP_AUTH_CLIENT_LABEL, server_nonce, client_nonce, client_id,
+		     server_id, b, mac);
 }
 
 int auth_server_mac(const struct auth_key *key, const uint8_t server_nonce[RSWAP_NONCE_LEN],
 		    const uint8_t client_nonce[RSWAP_NONCE_LEN],
-		    const uint8_t client_id[RSWAP_ID_LEN], uint8_t mac[RSWAP_MAC_LEN])
+		    const uint8_t client_id[RSWAP_ID_LEN], const uint8_t server_id[RSWAP_ID_LEN],
+		    const struct rswap_auth_binding *b, uint8_t mac[RSWAP_MAC_LEN])
 {
-	return proof(key, AUTH_LABEL_SERVER, client_nonce, server_nonce, client_id, mac);
+	return proof(key, RSWAP_AUTH_SERVER_LABEL, client_nonce, server_nonce, client_id,
+		     server_id, b, mac);
 }
 
 int auth_secret_equal(const uint8_t *a, const uint8_t *b, size_t len)

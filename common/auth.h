@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "rswap_wire.h"
 
@@ -31,14 +32,31 @@ int auth_key_load(struct auth_key *key, const char *path, char *err, size_t err_
 int auth_hmac(const struct auth_key *key, const void *data, size_t len,
 	      uint8_t mac[RSWAP_MAC_LEN]);
 
-/* The client's proof: HMAC(key, "rswap-auth-client" S C id). */
+/*
+ * Kc, the key of client @id, from the pool key: the RSWAP_CLIENT_KEY_HEX
+ * lowercase hex digits of HMAC-SHA256(pool, "rswap-client-key" || id), as a
+ * key (what a client's key file holds). 0 or -1.
+ */
+int auth_client_key(const struct auth_key *pool, const uint8_t id[RSWAP_ID_LEN],
+		    struct auth_key *out);
+/* The 16-byte client id of a client id text (rswap.ko's client_id=, or its
+ * host name and device): SHA-256("rswap-client-id" NUL text), cut. 0 or -1. */
+int auth_client_id(const char *text, uint8_t id[RSWAP_ID_LEN]);
+/* The binding of a handshake between @client and @server (their socket
+ * addresses on the connection): 0, or -1 for a family that is not IP. */
+int auth_binding(const struct sockaddr *client, const struct sockaddr *server,
+		 struct rswap_auth_binding *b);
+
+/* The client's proof: HMAC(Kc, "rswap-auth-client" S C T); see rswap_wire.h. */
 int auth_client_mac(const struct auth_key *key, const uint8_t server_nonce[RSWAP_NONCE_LEN],
 		    const uint8_t client_nonce[RSWAP_NONCE_LEN],
-		    const uint8_t client_id[RSWAP_ID_LEN], uint8_t mac[RSWAP_MAC_LEN]);
-/* The server's proof: HMAC(key, "rswap-auth-server" C S id). */
+		    const uint8_t client_id[RSWAP_ID_LEN], const uint8_t server_id[RSWAP_ID_LEN],
+		    const struct rswap_auth_binding *b, uint8_t mac[RSWAP_MAC_LEN]);
+/* The server's proof: HMAC(Kc, "rswap-auth-server" C S T). */
 int auth_server_mac(const struct auth_key *key, const uint8_t server_nonce[RSWAP_NONCE_LEN],
 		    const uint8_t client_nonce[RSWAP_NONCE_LEN],
-		    const uint8_t client_id[RSWAP_ID_LEN], uint8_t mac[RSWAP_MAC_LEN]);
+		    const uint8_t client_id[RSWAP_ID_LEN], const uint8_t server_id[RSWAP_ID_LEN],
+		    const struct rswap_auth_binding *b, uint8_t mac[RSWAP_MAC_LEN]);
 
 /* Constant-time comparison of two MACs: 1 if equal. */
 int auth_mac_equal(const uint8_t a[RSWAP_MAC_LEN], const uint8_t b[RSWAP_MAC_LEN]);

@@ -212,6 +212,8 @@ struct rswap_dev {
 	void *header;
 	bool no_room;			/* no server can grant: writes fail at once */
 	u8 client_id[RSWAP_ID_LEN];	/* derived from client_id= (rswap_dev_create) */
+	/* the text it comes from (client_id=, or host name:device), for messages */
+	char client_id_text[RSWAP_CLIENT_ID_MAX + 1];
 	int openers;			/* under lock: no reserve kept while closed */
 	bool dying;
 
@@ -363,7 +365,9 @@ void rswap_debugfs_fini(void);
 int rswap_auth_load_key(const char *path);
 void rswap_auth_free_key(void);
 int rswap_auth_client_id(const char *text, u8 id[RSWAP_ID_LEN]);
-int rswap_auth_mac(const char *label, const u8 *first, const u8 *second, const u8 *id,
+int rswap_auth_mac(const char *label, const u8 *first, const u8 *second, const u8 *client_id,
+		   const u8 *server_id, const struct rswap_auth_binding *b,
 		   u8 mac[RSWAP_MAC_LEN]);
+int rswap_auth_binding(struct rdma_cm_id *cm_id, struct rswap_auth_binding *b);
 
 #endif

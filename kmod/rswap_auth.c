@@ -2,7 +2,8 @@
 /*
  * rswap_auth: the pre-shared key, and the HMAC-SHA256 proofs of
  * proto/rswap_wire.h computed with the kernel's crypto API. The key file is
- * the server's: 16..256 bytes, one trailing newline ignored.
+ * this client's own key Kc (rswapctl client-key makes it from the pool key
+ * and the client id): 16..256 bytes, one trailing newline ignored.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -11,12 +12,12 @@
 #include <linux/fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <rdma/rdma_cm.h>
 
 #include "rswap.h"
 
 #define RSWAP_KEY_MIN 16
 #define RSWAP_KEY_MAX 256
-#define RSWAP_LABEL_LEN 17	/* "rswap-auth-client", "rswap-auth-server" */
 
 size_t rswap_key_len;
 static struct crypto_shash *rswap_hmac;
@@ -107,22 +108,41 @@ void rswap_auth_free_key(void)
 	rswap_key_len = 0;
 }
 
-/* HMAC-SHA256(key, label || first || second || id), as common/auth.c computes it. */
-int rswap_auth_mac(const char *label, const u8 *first, const u8 *second, const u8 *id,
+/*
+ * HMAC-SHA256(Kc, transcript) with the transcript of rswap_wire.h, as
+ * common/auth.c computes it: @label, the nonces in its order, the client
+ * and server ids, and @b, the handshake's endpoints.
+ */
+int rswap_auth_mac(const char *label, const u8 *first, const u8 *second, const u8 *client_id,
+		   const u8 *server_id, const struct rswap_auth_binding *b,
 		   u8 mac[RSWAP_MAC_LEN])
 {
-	u8 msg[RSWAP_LABEL_LEN + 2 * RSWAP_NONCE_LEN + RSWAP_ID_LEN];
+	u8 msg[RSWAP_AUTH_TRANSCRIPT_LEN];
+	size_t len;
 	int ret;
 
-	if (strlen(label) != RSWAP_LABEL_LEN)
+	if (strlen(label) != RSWAP_AUTH_LABEL_LEN)
 		return -EINVAL;
-	memcpy(msg, label, RSWAP_LABEL_LEN);
-	memcpy(msg + RSWAP_LABEL_LEN, first, RSWAP_NONCE_LEN);
-	memcpy(msg + RSWAP_LABEL_LEN + RSWAP_NONCE_LEN, second, RSWAP_NONCE_LEN);
-	memcpy(msg + RSWAP_LABEL_LEN + 2 * RSWAP_NONCE_LEN, id, RSWAP_ID_LEN);
-	ret = crypto_shash_tfm_digest(rswap_hmac, msg, sizeof(msg), mac);
+	len = rswap_auth_transcript(msg, label, first, second, client_id, server_id, b);
+	ret = crypto_shash_tfm_digest(rswap_hmac, msg, len, mac);
 	memzero_explicit(msg, sizeof(msg));
 	return ret;
+}
+
+/*
+ * The binding of the handshake on @cm_id: our address, the server's
+ * address and port, as rdma_resolve_addr left them. 0, or -EAFNOSUPPORT
+ * for an address that is not IP.
+ */
+int rswap_auth_binding(struct rdma_cm_id *cm_id, struct rswap_auth_binding *b)
+{
+	memset(b, 0, sizeof(*b));
+	if (rswap_auth_endpoint((struct sockaddr *)&cm_id->route.addr.src_addr,
+				b->client_addr, NULL) ||
+	    rswap_auth_endpoint((struct sockaddr *)&cm_id->route.addr.dst_addr,
+				b->server_addr, b->server_port))
+		return -EAFNOSUPPORT;
+	return 0;
 }
 
 /*

@@ -705,12 +705,14 @@ static const struct block_device_operations rswap_fops = {
  */
 static int dev_client_id(struct rswap_dev *dev)
 {
-	char derived[__NEW_UTS_LEN + 1 + DISK_NAME_LEN + 1];
-	const char *text = rswap_client_id;
+	char *text = dev->client_id_text;
 
-	if (!text || !*text) {
-		snprintf(derived, sizeof(derived), "%s:%s", utsname()->nodename, dev->name);
-		text = derived;
+	BUILD_BUG_ON(__NEW_UTS_LEN + 1 + DISK_NAME_LEN > RSWAP_CLIENT_ID_MAX);
+	if (rswap_client_id && *rswap_client_id) {
+		strscpy(text, rswap_client_id, sizeof(dev->client_id_text));
+	} else {
+		snprintf(text, sizeof(dev->client_id_text), "%s:%s", utsname()->nodename,
+			 dev->name);
 		pr_info("%s: no client_id=: the servers know this client as '%s' (host name and device)\n",
 			dev->name, text);
 	}

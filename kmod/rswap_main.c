@@ -33,7 +33,7 @@ MODULE_PARM_DESC(servers, "Memory servers, ADDRESS:PORT[,ADDRESS:PORT...]");
 
 static char *key_file;
 module_param(key_file, charp, 0444);
-MODULE_PARM_DESC(key_file, "File with the pool's pre-shared key (required)");
+MODULE_PARM_DESC(key_file, "File with this client's own key, made by rswapctl client-key from the pool key and client_id (required)");
 
 char *rswap_client_id;
 module_param_named(client_id, rswap_client_id, charp, 0444);
@@ -63,9 +63,6 @@ MODULE_PARM_DESC(queue_depth,
 		 " (default 32; pages under writeback cannot be reclaimed, so a deep queue can push a small cgroup into OOM)");
 
 #define RSWAP_MAX_SIZE (1ULL << 44)	/* 16 TiB: 4G entries of 16 bytes */
-/* client_id= text: printable, no spaces, and short enough for a log line. */
-#define RSWAP_CLIENT_ID_MAX 128
-
 /*
  * The device, under rswap_devs_mutex where an RDMA device's removal may
  * race with unloading: the removal waits until the device is gone, so it
@@ -98,6 +95,7 @@ static struct ib_client rswap_ib_client = {
 	.remove = rswap_ib_remove_one,
 };
 
+/* client_id= text: printable, no spaces, and short enough for a log line. */
 static bool client_id_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -165,7 +163,7 @@ static int __init rswap_init(void)
 		return -EINVAL;
 	}
 	if (!key_file || !*key_file) {
-		pr_err("key_file= is required: the pool's pre-shared key\n");
+		pr_err("key_file= is required: this client's key (rswapctl client-key makes it)\n");
 		return -EINVAL;
 	}
 	if (!rswap_queue_depth || rswap_queue_depth > RSWAP_MAX_QUEUE_DEPTH) {

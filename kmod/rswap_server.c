@@ -77,6 +77,7 @@ static int srv_authenticate(struct rswap_server *srv, u8 *reply)
 {
 	struct rswap_dev *dev = srv->dev;
 	u8 server_nonce[RSWAP_NONCE_LEN], nonce[RSWAP_NONCE_LEN], mac[RSWAP_MAC_LEN];
+	struct rswap_auth_binding bind;
 	struct rswap_hello hello = {};
 	struct rswap_auth auth = {};
 	const struct rswap_challenge *ch = (const void *)reply;
@@ -110,15 +111,23 @@ static int srv_authenticate(struct rswap_server *srv, u8 *reply)
 	memcpy(server_nonce, ch->nonce, RSWAP_NONCE_LEN);
 	get_random_bytes(nonce, sizeof(nonce));
 
+	/* The proof names this server (its id) and both endpoints. */
+	ret = rswap_auth_binding(srv->qps[0].cm_id, &bind);
+	if (ret) {
+		pr_err("%s: not an IP address: cannot bind the handshake to it\n", srv->name);
+		return ret;
+	}
 	rswap_hdr_init(&auth.hdr, RSWAP_MSG_AUTH, ++srv->seq);
 	memcpy(auth.nonce, nonce, RSWAP_NONCE_LEN);
-	ret = rswap_auth_mac("rswap-auth-client", server_nonce, nonce, dev->client_id, auth.mac);
+	ret = rswap_auth_mac(RSWAP_AUTH_CLIENT_LABEL, server_nonce, nonce, dev->client_id,
+			     srv->server_id, &bind, auth.mac);
 	if (ret)
 		return ret;
 	ret = rswap_ctrl_call(srv, &auth, RSWAP_MSG_WELCOME, reply);
 	if (ret < 0)
 		goto refused;
-	ret = rswap_auth_mac("rswap-auth-server", nonce, server_nonce, dev->client_id, mac);
+	ret = rswap_auth_mac(RSWAP_AUTH_SERVER_LABEL, nonce, server_nonce, dev->client_id,
+			     srv->server_id, &bind, mac);
 	if (ret)
 		return ret;
 	if (crypto_memneq(mac, w->mac, RSWAP_MAC_LEN)) {
@@ -140,7 +149,8 @@ static int srv_authenticate(struct rswap_server *srv, u8 *reply)
 	return 0;
 refused:
 	if (ret == RSWAP_REFUSED(RSWAP_ERR_AUTH)) {
-		pr_err("%s: refused our key\n", srv->name);
+		pr_err("%s: refused our key: key_file= must hold this client's own key (rswapctl client-key --client-id %s)\n",
+		       srv->name, dev->client_id_text);
 		return -EACCES;
 	}
 	if (ret <= RSWAP_REFUSED(0)) {

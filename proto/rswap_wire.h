@@ -15,9 +15,18 @@
  *   client                                   server
  *   HELLO(client id, page size, name)  ->
  *                                      <-    CHALLENGE(server id, nonce S)
- *   AUTH(nonce C, mac)                 ->    mac = HMAC-SHA256(key, "rswap-auth-client" S C id)
+ *   AUTH(nonce C, mac)                 ->    mac = HMAC-SHA256(Kc, "rswap-auth-client" S C T)
  *                                      <-    WELCOME(mac', slab size, quota, slabs held)
- *                                            mac' = HMAC-SHA256(key, "rswap-auth-server" C S id)
+ *                                            mac' = HMAC-SHA256(Kc, "rswap-auth-server" C S T)
+ *
+ * Kc is the client's own key: the 64 lowercase hex digits of
+ * HMAC-SHA256(pool key, "rswap-client-key" || client id). The server holds
+ * the pool key and derives Kc of whoever says HELLO; a client holds only
+ * its Kc (rswapctl client-key makes it), so it can prove no other id than
+ * its own. T binds the proof to this handshake's peers: client id, server
+ * id, the client's IP address, the server's IP address and port (struct
+ * rswap_auth_binding, rswap_auth_transcript below). A proof relayed to
+ * another server, or made for another client id, does not verify.
  *   GRANT_REQ                          ->
  *                                      <-    GRANT(slab, addr, rkey, size) or ERROR
  *   RETURN(slab)                       ->
@@ -58,6 +67,9 @@
 #ifdef __KERNEL__
 #include <linux/kernel.h>
 #include <linux/string.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/socket.h>
 #include <asm/byteorder.h>
 #define rswap_le16(x) le16_to_cpu(x)
 #define rswap_le32(x) le32_to_cpu(x)
@@ -67,8 +79,10 @@
 #define rswap_cpu64(x) cpu_to_le64(x)
 #else
 #include <endian.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 #define rswap_le16(x) le16toh(x)
 #define rswap_le32(x) le32toh(x)
 #define rswap_le64(x) le64toh(x)
@@ -78,7 +92,7 @@
 #endif
 
 #define RSWAP_WIRE_MAGIC	0x50575352u	/* "RSWP" little-endian */
-#define RSWAP_WIRE_VERSION	1
+#define RSWAP_WIRE_VERSION	2	/* 2: per-client keys, bound handshake */
 /* Largest message; receive buffers are this size. */
 #define RSWAP_MSG_MAX		128
 #define RSWAP_PAGE_SIZE		4096
@@ -201,10 +215,10 @@ struct rswap_challenge {
 };
 
 /**
- * struct rswap_auth - client's proof of the key
+ * struct rswap_auth - client's proof of its key
  * @nonce:	client's random nonce
- * @mac:	HMAC-SHA256(key, "rswap-auth-client" || server nonce || @nonce
- *		|| client id)
+ * @mac:	HMAC-SHA256(Kc, rswap_auth_transcript("rswap-auth-client",
+ *		server nonce, @nonce, ...))
  */
 struct rswap_auth {
 	struct rswap_hdr hdr;
@@ -214,8 +228,8 @@ struct rswap_auth {
 
 /**
  * struct rswap_welcome - server accepts, and proves the key too
- * @mac:	HMAC-SHA256(key, "rswap-auth-server" || client nonce ||
- *		server nonce || client id)
+ * @mac:	HMAC-SHA256(Kc, rswap_auth_transcript("rswap-auth-server",
+ *		client nonce, server nonce, ...))
  * @slab_size:	bytes per slab, a multiple of RSWAP_PAGE_SIZE
  * @quota:	slabs this client may hold
  * @held:	slabs this client holds already (REATTACH lists them)
@@ -593,6 +607,93 @@ static inline void rswap_hdr_init(struct rswap_hdr *h, unsigned int type, __u32 
 	h->length = rswap_cpu16((__u16)rswap_msg_size(type));
 	h->flags = 0;
 	h->seq = rswap_cpu32(seq);
+}
+
+/*
+ * The handshake's transcript: what both MACs cover. @label is
+ * "rswap-auth-client" or "rswap-auth-server" (RSWAP_AUTH_LABEL_LEN bytes,
+ * no NUL); then the nonces in the label's order, the client id, the server
+ * id and the binding.
+ */
+#define RSWAP_CLIENT_KEY_LABEL	"rswap-client-key"
+/* Longest client id text (client_id=): printable ASCII, no spaces. */
+#define RSWAP_CLIENT_ID_MAX	128
+#define RSWAP_CLIENT_KEY_HEX	64	/* bytes of Kc: hex of an HMAC-SHA256 */
+#define RSWAP_AUTH_LABEL_LEN	17
+#define RSWAP_AUTH_CLIENT_LABEL	"rswap-auth-client"
+#define RSWAP_AUTH_SERVER_LABEL	"rswap-auth-server"
+
+/**
+ * struct rswap_auth_binding - the peers of one handshake, as both sides see
+ * them on the connection (no NAT between RDMA peers)
+ * @client_addr: the client's IP address; IPv4 as ::ffff:a.b.c.d
+ * @server_addr: the server's IP address (the one the client dialled)
+ * @server_port: the server's port, network byte order
+ */
+struct rswap_auth_binding {
+	__u8 client_addr[16];
+	__u8 server_addr[16];
+	__u8 server_port[2];
+};
+
+#define RSWAP_AUTH_TRANSCRIPT_LEN (RSWAP_AUTH_LABEL_LEN + 2 * RSWAP_NONCE_LEN + \
+				   2 * RSWAP_ID_LEN + sizeof(struct rswap_auth_binding))
+
+static inline size_t rswap_auth_transcript(__u8 out[RSWAP_AUTH_TRANSCRIPT_LEN],
+					   const char *label, const __u8 *first_nonce,
+					   const __u8 *second_nonce, const __u8 *client_id,
+					   const __u8 *server_id,
+					   const struct rswap_auth_binding *b)
+{
+	__u8 *p = out;
+
+	memcpy(p, label, RSWAP_AUTH_LABEL_LEN);
+	p += RSWAP_AUTH_LABEL_LEN;
+	memcpy(p, first_nonce, RSWAP_NONCE_LEN);
+	p += RSWAP_NONCE_LEN;
+	memcpy(p, second_nonce, RSWAP_NONCE_LEN);
+	p += RSWAP_NONCE_LEN;
+	memcpy(p, client_id, RSWAP_ID_LEN);
+	p += RSWAP_ID_LEN;
+	memcpy(p, server_id, RSWAP_ID_LEN);
+	p += RSWAP_ID_LEN;
+	memcpy(p, b->client_addr, sizeof(b->client_addr));
+	p += sizeof(b->client_addr);
+	memcpy(p, b->server_addr, sizeof(b->server_addr));
+	p += sizeof(b->server_addr);
+	memcpy(p, b->server_port, sizeof(b->server_port));
+	p += sizeof(b->server_port);
+	return (size_t)(p - out);
+}
+
+/*
+ * One endpoint of a binding from a socket address: @addr gets the IP
+ * address (IPv4 mapped into IPv6), @port, when not NULL, the port in network
+ * order. 0, or -1 for a family other than AF_INET and AF_INET6.
+ */
+static inline int rswap_auth_endpoint(const struct sockaddr *sa, __u8 addr[16], __u8 *port)
+{
+	const __u8 *p;
+
+	memset(addr, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		addr[10] = 0xff;
+		addr[11] = 0xff;
+		memcpy(addr + 12, &in->sin_addr.s_addr, 4);
+		p = (const __u8 *)&in->sin_port;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+		memcpy(addr, in6->sin6_addr.s6_addr, 16);
+		p = (const __u8 *)&in6->sin6_port;
+	} else {
+		return -1;
+	}
+	if (port)
+		memcpy(port, p, 2);
+	return 0;
 }
 
 #endif /* RSWAP_WIRE_H */

@@ -63,6 +63,7 @@
 #include <arpa/inet.h>
 
 #include <infiniband/verbs.h>
+#include <openssl/crypto.h>
 #include <rdma/rdma_cma.h>
 
 #include "conn.h"
@@ -203,9 +204,16 @@ static void on_hello(struct conn *c, const struct rswap_hello *m, uint32_t seq)
 {
 	struct rswap_challenge r;
 
+	char *p;
+
 	memcpy(c->client_id, m->id, RSWAP_ID_LEN);
 	c->hello_flags = rswap_le32(m->flags);
+	/* rswap_msg_check found its NUL. The name goes into logs, tables and
+	 * metric labels: printable ASCII only (quotes are escaped there). */
 	snprintf(c->name, sizeof(c->name), "%s", m->name[0] ? m->name : "(unnamed)");
+	for (p = c->name; *p; p++)
+		if (*p < ' ' || *p > '~')
+			*p = '?';
 	if (getrandom(c->nonce, sizeof(c->nonce), 0) != (ssize_t)sizeof(c->nonce)) {
 		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_HELLO, seq, "no randomness");
 		c->close_after_send = true;
@@ -295,16 +303,35 @@ static void on_keepalive(struct conn *c, uint32_t seq)
 static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 {
 	struct server *s = c->srv;
-	uint8_t want[RSWAP_MAC_LEN];
+	struct rswap_auth_binding bind;
+	uint8_t want[RSWAP_MAC_LEN], proof[RSWAP_MAC_LEN];
 	struct rswap_welcome r;
+	struct auth_key kc;
 	uint32_t client;
 	bool known;
+	int ret;
 
-	if (auth_client_mac(&s->key, c->nonce, m->nonce, c->client_id, want) ||
-	    !auth_mac_equal(want, m->mac)) {
+	/* The client proves Kc, the key of the id it said in HELLO, for this
+	 * server and these two endpoints: only that client holds it. */
+	if (auth_binding(rdma_get_peer_addr(c->id), rdma_get_local_addr(c->id), &bind) ||
+	    auth_client_key(&s->key, c->client_id, &kc)) {
+		log_msg(LOG_ERR, "client %s (%s): cannot compute its proof (not an IP "
+			"connection?), refused", c->name, c->peer);
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq, "cannot check the proof");
+		c->close_after_send = true;
+		return;
+	}
+	ret = auth_client_mac(&kc, c->nonce, m->nonce, c->client_id, s->id, &bind, want) ||
+	      !auth_mac_equal(want, m->mac) ||
+	      auth_server_mac(&kc, c->nonce, m->nonce, c->client_id, s->id, &bind, proof);
+	OPENSSL_cleanse(&kc, sizeof(kc));
+	if (ret) {
 		s->stats.auth_failures_total++;
-		log_msg(LOG_ERR, "client %s (%s): wrong key, refused", c->name, c->peer);
-		conn_send_error(c, RSWAP_ERR_AUTH, RSWAP_MSG_AUTH, seq, "wrong key");
+		log_msg(LOG_ERR, "client %s (%s): wrong key for its client id, refused (a client "
+			"key file comes from 'rswapctl client-key' with this pool's key)",
+			c->name, c->peer);
+		conn_send_error(c, RSWAP_ERR_AUTH, RSWAP_MSG_AUTH, seq,
+				"wrong key for this client id");
 		c->close_after_send = true;
 		return;
 	}
@@ -329,9 +356,9 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 		return;
 	memset(&r, 0, sizeof(r));
 	rswap_hdr_init(&r.hdr, RSWAP_MSG_WELCOME, seq);
-	if (getrandom(c->token, sizeof(c->token), 0) != (ssize_t)sizeof(c->token) ||
-	    auth_server_mac(&s->key, c->nonce, m->nonce, c->client_id, r.mac)) {
-		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq, "hmac failed");
+	memcpy(r.mac, proof, sizeof(r.mac));
+	if (getrandom(c->token, sizeof(c->token), 0) != (ssize_t)sizeof(c->token)) {
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq, "no randomness");
 		c->close_after_send = true;
 		return;
 	}

@@ -48,6 +48,9 @@ static void usage(FILE *out)
 "  undrain    the server grants slabs again (a running drain stops asking)\n"
 "  drain-status  the last or running drain or rebalance: slabs moved, MiB\n"
 "             copied, what remains and why\n"
+"  client-key --pool-key FILE --client-id TEXT [--out FILE]\n"
+"             make one client's key file (no server asked; see\n"
+"             rswapctl client-key --help)\n"
 "\n"
 "Options:\n"
 "  --server ADDR:PORT  the server's --admin address (default " DEFAULT_SERVER ")\n"
@@ -251,6 +254,9 @@ int main(int argc, char **argv)
 	Rswap__AdminResponse *resp;
 	const char *cmd;
 
+	/* client-key talks to no server: its own options (rswapctl_keys.c). */
+	if (argc > 1 && !strcmp(argv[1], "client-key"))
+		return ctl_client_key(argc - 1, argv + 1);
 	parse_hostport(DEFAULT_SERVER, server_host, sizeof(server_host), server_port,
 		       sizeof(server_port));
 	int json = 0, partial = 0, opt;

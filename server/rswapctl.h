@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* rswapctl: what its files share (rswapctl.c: the commands that ask;
- * rswapctl_drain.c: drain, rebalance, undrain, drain-status). */
+ * rswapctl_drain.c: drain, rebalance, undrain, drain-status;
+ * rswapctl_keys.c: client-key). */
 #ifndef RSWAP_RSWAPCTL_H
 #define RSWAP_RSWAPCTL_H
 
@@ -24,5 +25,7 @@ int ctl_drain(const char *host, const char *port, bool partial, bool json);
 int ctl_rebalance(const char *host, const char *port, bool json);
 int ctl_undrain(const char *host, const char *port, bool json);
 int ctl_drain_status(const char *host, const char *port, bool json);
+/* rswapctl_keys.c: rswapctl client-key ARGS (argv[0] is "client-key"). */
+int ctl_client_key(int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
  * another by the servers themselves (MIGRATE_MAP, MIGRATE), checked byte for
  * byte on the target through the client's own connection there.
  */
+#include "pt_connect.h"
 #include "pagetest_migrate.h"
 
 #include <stdbool.h>
@@ -46,7 +47,7 @@ static int side_open(struct side *s, const struct pt_endpoint *e, const struct a
 		     const uint8_t *id, const char *name)
 {
 	s->buf = aligned_alloc(PATTERN_PAGE_SIZE, PATTERN_PAGE_SIZE);
-	if (!s->buf || rswap_client_connect(&s->c, e->host, e->port, key, id, name)) {
+	if (!s->buf || pt_connect(&s->c, e->host, e->port, key, id, name)) {
 		fprintf(stderr, "%s: %s:%s: %s\n", name, e->host, e->port,
 			s->buf ? s->c.error : "out of memory");
 		return -1;

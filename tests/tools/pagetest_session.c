@@ -24,6 +24,7 @@
  *
  * Each returns 0 when what it checks held, 1 when it did not.
  */
+#include "pt_connect.h"
 #include "pagetest_session.h"
 
 #include <stdio.h>
@@ -64,7 +65,7 @@ static struct rswap_client *connect_as(const struct pt_session_opts *o,
 
 	if (!c)
 		return NULL;
-	if (rswap_client_connect_opts(c, o->host, o->port, key, id, name, &co)) {
+	if (pt_connect_opts(c, o->host, o->port, key, id, name, &co)) {
 		fprintf(stderr, "%s: connect: %s\n", name, c->error);
 		free(c);
 		return NULL;

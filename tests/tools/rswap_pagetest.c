@@ -10,6 +10,8 @@
  *            every page back and compare
  *   steal    connect as another client and READ the saved client's first
  *            slab with its address and rkey: must get a remote access error
+ *   impersonate  HELLO with the saved client's id, proven with the key of
+ *            another client id: must be refused for a wrong key
  *   badkey   connect with --key: must be refused for a wrong key
  *   garbage  send malformed control messages: each must get an ERROR, and
  *            the connection must still work after
@@ -52,6 +54,7 @@
 #include <infiniband/verbs.h>
 #include <rdma/rdma_cma.h>
 
+#include "pt_connect.h"
 #include "page_pattern.h"
 #include "pagetest_migrate.h"
 #include "pagetest_session.h"
@@ -90,7 +93,7 @@ struct opts {
 static void usage(FILE *out)
 {
 	fprintf(out,
-"Usage: rswap_pagetest store|verify|steal|badkey|garbage|attach --server ADDR:PORT\n"
+"Usage: rswap_pagetest store|verify|steal|impersonate|badkey|garbage|attach --server ADDR:PORT\n"
 "                      --key FILE --state FILE [--pages N] [--zero-pct P] [--seed S]\n"
 "       rswap_pagetest migrate --server ADDR:PORT --target ADDR:PORT --key FILE\n"
 "       rswap_pagetest evacuee --server ADDR:PORT --target ADDR:PORT... --key FILE\n"
@@ -100,6 +103,8 @@ static void usage(FILE *out)
 "       rswap_pagetest keepalive|silent|quiet|mute --server ADDR:PORT --key FILE\n"
 "                      --timeout SECONDS\n"
 "Store patterned pages in rswap-server and check every one; see the source's\n"
+"--key is the pool key: the tool makes up client ids and derives each one's\n"
+"own key from it (as rswapctl client-key does).\n"
 "header for what each command checks. Exit 0: held, 1: did not, 2: usage.\n");
 }
 
@@ -216,7 +221,7 @@ static int cmd_store(struct opts *o, const struct auth_key *key)
 
 	if (!c || !loc || !buf || getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
 		goto out;
-	if (rswap_client_connect(c, o->host, o->port, key, id, "pagetest")) {
+	if (pt_connect(c, o->host, o->port, key, id, "pagetest")) {
 		fprintf(stderr, "store: %s\n", c->error);
 		goto out;
 	}
@@ -295,7 +300,7 @@ static int cmd_verify(struct opts *o, const struct auth_key *key)
 	loc = load_state(o, &h, old);
 	if (!loc)
 		goto out;
-	if (rswap_client_connect(c, o->host, o->port, key, h.id, "pagetest")) {
+	if (pt_connect(c, o->host, o->port, key, h.id, "pagetest")) {
 		fprintf(stderr, "verify: %s\n", c->error);
 		goto out;
 	}
@@ -342,7 +347,7 @@ static int cmd_fresh(struct opts *o, const struct auth_key *key)
 		fprintf(stderr, "fresh: the saved client held no slab: nothing to see freed\n");
 		goto out;
 	}
-	if (rswap_client_connect_opts(c, o->host, o->port, key, h.id, "pagetest", &co)) {
+	if (pt_connect_opts(c, o->host, o->port, key, h.id, "pagetest", &co)) {
 		fprintf(stderr, "fresh: %s\n", c->error);
 		goto out;
 	}
@@ -376,7 +381,7 @@ static int cmd_steal(struct opts *o, const struct auth_key *key)
 	loc = load_state(o, &h, victim);
 	if (!loc || !h.n_slabs)
 		goto out;
-	if (rswap_client_connect(c, o->host, o->port, key, id, "thief")) {
+	if (pt_connect(c, o->host, o->port, key, id, "thief")) {
 		fprintf(stderr, "steal: %s\n", c->error);
 		goto out;
 	}
@@ -410,13 +415,49 @@ static int cmd_badkey(struct opts *o, const struct auth_key *key)
 	(void)o;
 	if (!c)
 		return 1;
-	if (!rswap_client_connect(c, o->host, o->port, key, id, "badkey")) {
+	if (!pt_connect(c, o->host, o->port, key, id, "badkey")) {
 		printf("badkey: connected: the key was accepted\n");
 		rswap_client_close(c);
 	} else {
 		printf("badkey: refused: %s\n", c->error);
 		ret = c->last_error == RSWAP_ERR_AUTH ? 0 : 1;
 	}
+	free(c);
+	return ret;
+}
+
+/*
+ * HELLO with the saved client's id, proven with the key of another id (a
+ * real client key of this pool, the attacker's own): must be refused as
+ * AUTH, and the saved client's slabs stay its own (verify afterwards).
+ */
+static int cmd_impersonate(struct opts *o, const struct auth_key *key)
+{
+	struct rswap_client *c = calloc(1, sizeof(*c));
+	struct rswap_client_slab *victim = calloc(RSWAP_CLIENT_SLABS_MAX, sizeof(*victim));
+	uint8_t own_id[RSWAP_ID_LEN];
+	struct page_loc *loc = NULL;
+	struct auth_key own_key;
+	struct state_hdr h;
+	int ret = 1;
+
+	if (!c || !victim || getrandom(own_id, sizeof(own_id), 0) != (ssize_t)sizeof(own_id) ||
+	    auth_client_key(key, own_id, &own_key))
+		goto out;
+	loc = load_state(o, &h, victim);
+	if (!loc)
+		goto out;
+	if (!rswap_client_connect(c, o->host, o->port, &own_key, h.id, "impostor")) {
+		printf("impersonate: authenticated as another client with our own key: "
+		       "identity not bound to the key (holds %u slabs of the victim)\n", c->held);
+		rswap_client_close(c);
+	} else {
+		printf("impersonate: refused: %s\n", c->error);
+		ret = c->last_error == RSWAP_ERR_AUTH ? 0 : 1;
+	}
+out:
+	free(loc);
+	free(victim);
 	free(c);
 	return ret;
 }
@@ -430,7 +471,7 @@ static int cmd_garbage(struct opts *o, const struct auth_key *key)
 
 	if (!c || getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
 		goto out;
-	if (rswap_client_connect(c, o->host, o->port, key, id, "garbage")) {
+	if (pt_connect(c, o->host, o->port, key, id, "garbage")) {
 		fprintf(stderr, "garbage: %s\n", c->error);
 		goto out;
 	}
@@ -511,7 +552,7 @@ static int cmd_attach(struct opts *o, const struct auth_key *key)
 
 	if (!c || !buf || getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
 		goto out;
-	if (rswap_client_connect(c, o->host, o->port, key, id, "attach")) {
+	if (pt_connect(c, o->host, o->port, key, id, "attach")) {
 		fprintf(stderr, "attach: %s\n", c->error);
 		goto out;
 	}
@@ -726,6 +767,8 @@ int main(int argc, char **argv)
 		return cmd_steal(&o, &key);
 	if (!strcmp(o.cmd, "badkey"))
 		return cmd_badkey(&o, &key);
+	if (!strcmp(o.cmd, "impersonate"))
+		return cmd_impersonate(&o, &key);
 	if (!strcmp(o.cmd, "garbage"))
 		return cmd_garbage(&o, &key);
 	if (!strcmp(o.cmd, "attach"))

@@ -2,7 +2,9 @@
 /*
  * Description: common/auth.c. HMAC-SHA256 matches RFC 4231's test case 2;
  * client and server proofs differ from each other and change with every
- * input (a proof cannot be replayed for another nonce or client id); key
+ * input (a proof cannot be replayed for another nonce, client id, server or
+ * endpoint); client ids and client keys match independently computed
+ * values; key
  * files that are missing, world-readable, too short or too long are
  * refused with a reason.
  */
@@ -15,6 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -37,35 +43,110 @@ static void hmac_matches_rfc4231(void **state)
 	assert_memory_equal(mac, want, sizeof(want));
 }
 
+static void binding_of(const char *client_ip, const char *server_ip, uint16_t port,
+		       struct rswap_auth_binding *b)
+{
+	struct sockaddr_in cl = { .sin_family = AF_INET }, sv = { .sin_family = AF_INET };
+
+	assert_int_equal(inet_pton(AF_INET, client_ip, &cl.sin_addr), 1);
+	assert_int_equal(inet_pton(AF_INET, server_ip, &sv.sin_addr), 1);
+	sv.sin_port = htons(port);
+	assert_int_equal(auth_binding((struct sockaddr *)&cl, (struct sockaddr *)&sv, b), 0);
+}
+
+/* Each input of the proof changes it: nonces, client id, server id, both
+ * addresses, the server's port, the key. */
 static void proofs_bind_every_input(void **state)
 {
 	struct auth_key key = { .len = 20 };
 	uint8_t s[RSWAP_NONCE_LEN] = { 1 }, c[RSWAP_NONCE_LEN] = { 2 }, id[RSWAP_ID_LEN] = { 3 };
+	uint8_t sid[RSWAP_ID_LEN] = { 4 };
 	uint8_t base[RSWAP_MAC_LEN], srv[RSWAP_MAC_LEN], m[RSWAP_MAC_LEN];
+	struct rswap_auth_binding b, other;
 
 	(void)state;
 	memset(key.bytes, 0x42, key.len);
-	assert_int_equal(auth_client_mac(&key, s, c, id, base), 0);
-	assert_int_equal(auth_client_mac(&key, s, c, id, m), 0);
+	binding_of("10.77.0.9", "10.77.0.1", 7471, &b);
+	assert_int_equal(auth_client_mac(&key, s, c, id, sid, &b, base), 0);
+	assert_int_equal(auth_client_mac(&key, s, c, id, sid, &b, m), 0);
 	assert_true(auth_mac_equal(base, m));
-	assert_int_equal(auth_server_mac(&key, s, c, id, srv), 0);
+	assert_int_equal(auth_server_mac(&key, s, c, id, sid, &b, srv), 0);
 	assert_false(auth_mac_equal(base, srv));
 
-	s[5] ^= 1;
-	assert_int_equal(auth_client_mac(&key, s, c, id, m), 0);
+#define CHANGED(field, i) do {							\
+		field[i] ^= 1;							\
+		assert_int_equal(auth_client_mac(&key, s, c, id, sid, &b, m), 0); \
+		assert_false(auth_mac_equal(base, m));				\
+		field[i] ^= 1;							\
+	} while (0)
+	CHANGED(s, 5);
+	CHANGED(c, 31);
+	CHANGED(id, 15);
+	CHANGED(sid, 0);
+	CHANGED(key.bytes, 0);
+#undef CHANGED
+	binding_of("10.77.0.8", "10.77.0.1", 7471, &other);
+	assert_int_equal(auth_client_mac(&key, s, c, id, sid, &other, m), 0);
 	assert_false(auth_mac_equal(base, m));
-	s[5] ^= 1;
-	c[31] ^= 1;
-	assert_int_equal(auth_client_mac(&key, s, c, id, m), 0);
+	binding_of("10.77.0.9", "10.77.0.2", 7471, &other);
+	assert_int_equal(auth_client_mac(&key, s, c, id, sid, &other, m), 0);
 	assert_false(auth_mac_equal(base, m));
-	c[31] ^= 1;
-	id[15] ^= 1;
-	assert_int_equal(auth_client_mac(&key, s, c, id, m), 0);
+	binding_of("10.77.0.9", "10.77.0.1", 7472, &other);
+	assert_int_equal(auth_client_mac(&key, s, c, id, sid, &other, m), 0);
 	assert_false(auth_mac_equal(base, m));
-	id[15] ^= 1;
-	key.bytes[0] ^= 1;
-	assert_int_equal(auth_client_mac(&key, s, c, id, m), 0);
-	assert_false(auth_mac_equal(base, m));
+}
+
+/* An IPv4 peer binds the same whether its address came as AF_INET or as
+ * an IPv4-mapped AF_INET6 (a server listening on [::]); other families do
+ * not bind at all. */
+static void binding_maps_ipv4(void **state)
+{
+	struct sockaddr_in6 cl6 = { .sin6_family = AF_INET6 }, sv6 = { .sin6_family = AF_INET6 };
+	struct rswap_auth_binding b4, b6;
+	struct sockaddr unix_sa = { .sa_family = AF_UNIX };
+
+	(void)state;
+	binding_of("10.0.0.1", "10.0.0.2", 7471, &b4);
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:10.0.0.1", &cl6.sin6_addr), 1);
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:10.0.0.2", &sv6.sin6_addr), 1);
+	sv6.sin6_port = htons(7471);
+	assert_int_equal(auth_binding((struct sockaddr *)&cl6, (struct sockaddr *)&sv6, &b6), 0);
+	assert_memory_equal(&b4, &b6, sizeof(b4));
+	assert_int_equal(auth_binding(&unix_sa, (struct sockaddr *)&sv6, &b6), -1);
+	assert_int_equal(auth_binding(NULL, (struct sockaddr *)&sv6, &b6), -1);
+}
+
+/*
+ * Client ids and client keys against values computed independently
+ * (Python's hashlib and hmac): id = SHA-256("rswap-client-id" NUL text)
+ * cut to 16 bytes, as rswap.ko derives it; Kc = hex(HMAC(pool key,
+ * "rswap-client-key" id)). A client key is the key of its id only.
+ */
+static void client_keys_derive(void **state)
+{
+	static const uint8_t want_id[RSWAP_ID_LEN] = {
+		0x05, 0xc5, 0xf0, 0xda, 0x2a, 0x48, 0xc6, 0x9a,
+		0x4d, 0xa4, 0xfe, 0xf8, 0x1c, 0x8b, 0xaf, 0xe9,
+	};
+	static const char want_key[] =
+		"31164f673cb01d15b695b94cb3ed8ad306eafa5443275ecc5224e85bfc9daa61";
+	struct auth_key pool = { .len = 20 }, kc, other;
+	uint8_t id[RSWAP_ID_LEN];
+
+	(void)state;
+	memcpy(pool.bytes, "0123456789abcdef0123", 20);
+	assert_int_equal(auth_client_id("host1:rswap0", id), 0);
+	assert_memory_equal(id, want_id, sizeof(want_id));
+	assert_int_equal(auth_client_key(&pool, id, &kc), 0);
+	assert_int_equal(kc.len, RSWAP_CLIENT_KEY_HEX);
+	assert_memory_equal(kc.bytes, want_key, RSWAP_CLIENT_KEY_HEX);
+	id[0] ^= 1;
+	assert_int_equal(auth_client_key(&pool, id, &other), 0);
+	assert_memory_not_equal(kc.bytes, other.bytes, RSWAP_CLIENT_KEY_HEX);
+	id[0] ^= 1;
+	pool.bytes[0] ^= 1;
+	assert_int_equal(auth_client_key(&pool, id, &other), 0);
+	assert_memory_not_equal(kc.bytes, other.bytes, RSWAP_CLIENT_KEY_HEX);
 }
 
 static char dir[] = "/tmp/rswap-auth-XXXXXX";
@@ -130,6 +211,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hmac_matches_rfc4231),
 		cmocka_unit_test(proofs_bind_every_input),
+		cmocka_unit_test(binding_maps_ipv4),
+		cmocka_unit_test(client_keys_derive),
 		cmocka_unit_test(key_files),
 	};
 

@@ -1,7 +1,11 @@
 # Helpers for scenarios that run memory servers and rswap.ko; source it
 # after lib.sh. Host N's server listens on $(host_addr N):7471, its admin
 # API on 127.0.0.1:(7472 + 10 (N - 1)), and logs to /tmp/server-N.log.
-#   rswap_key FILE                  write a fresh pre-shared key, mode 600
+#   rswap_key FILE                  write a fresh pool key, mode 600, and
+#                                   /tmp/rswap-client.key: the key of this
+#                                   guest's default client id (HOST:rswap0)
+#   client_key ID                   the key file of client ID (rswapctl
+#                                   client-key from the pool key): its path
 #   start_rswap_server NAME N MEM [OPTS...]
 #                                   start host NAME's server donating MEM
 #                                   from /dev/shm/pool-N (kept across
@@ -34,6 +38,14 @@ rswap_key() {
 	RSWAP_KEY=$1
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RSWAP_KEY"
 	chmod 600 "$RSWAP_KEY"
+	rswapctl client-key --pool-key "$RSWAP_KEY" --client-id "$(hostname):rswap0" \
+		--out /tmp/rswap-client.key --force 2>/dev/null
+}
+
+client_key() {
+	local f="/tmp/client-$(echo "$1" | tr -c 'A-Za-z0-9.\n-' _).key"
+	rswapctl client-key --pool-key "$RSWAP_KEY" --client-id "$1" --out "$f" --force \
+		2>/dev/null && echo "$f"
 }
 
 admin_port() { echo $((7472 + 10 * ($1 - 1))); }

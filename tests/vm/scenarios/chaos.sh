@@ -254,7 +254,7 @@ for n in $(seq "$nservers"); do
 	check "server$n-starts" start_peer "$n"
 done
 check workload-memory-high workload_memory_high
-check module-loads modprobe rswap size=512M key_file=/tmp/rswap.key loss_timeout=600 \
+check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key loss_timeout=600 \
 	servers="$(pool_servers "$nservers")"
 check servers-ready wait_for 30 servers_ready "$nservers" || diagnose load
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'

@@ -3,7 +3,8 @@
 # stopped for good: writes go to the other one; the process whose pages it
 # held dies of SIGBUS (or EFAULT in a system call), a process running at the same time finishes and
 # verifies, and the kernel stays healthy. Also: a module with the wrong key
-# is refused by the servers and says so; a world-readable key is refused.
+# is refused by the servers and says so, as is another client's key or the
+# pool key itself (a client holds only its own); a world-readable key is refused.
 # vm-memory: 1G
 # vm-timeout: 600
 # vm-memory-max: 32M
@@ -25,11 +26,23 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > /tmp/wrong.key
 chmod 600 /tmp/wrong.key
 check wrong-key-module-loads modprobe rswap size=64M key_file=/tmp/wrong.key servers="$servers"
 check wrong-key-refused-by-server wait_for 20 sh -c 'dmesg | grep -q "rswap: .*: refused our key"'
-check wrong-key-logged-by-server grep -q 'wrong key, refused' /tmp/server-1.log
+check wrong-key-logged-by-server grep -q 'wrong key for its client id, refused' /tmp/server-1.log
 check_eq wrong-key-no-server-ready 0 "$(grep -c ' ready ' /sys/block/rswap0/rswap/servers)"
 check wrong-key-module-unloads rmmod rswap
 
-check module-loads modprobe rswap size=512M key_file=/tmp/rswap.key loss_timeout=10 \
+# A client is only itself: the key of another client id (a real key of
+# this pool), or the pool key itself, does not let this host in.
+refusals() { dmesg | grep -c 'rswap: .*: refused our key'; }
+for stolen in "$(client_key other-host:rswap0)" /tmp/rswap.key; do
+	what=$( [ "$stolen" = /tmp/rswap.key ] && echo pool-key || echo other-clients-key)
+	before=$(refusals)
+	check "$what-module-loads" modprobe rswap size=64M key_file="$stolen" servers="$servers"
+	check "$what-refused" wait_for 20 sh -c "[ \$(dmesg | grep -c 'rswap: .*: refused our key') -gt $before ]"
+	check_eq "$what-no-server-ready" 0 "$(grep -c ' ready ' /sys/block/rswap0/rswap/servers)"
+	check "$what-module-unloads" rmmod rswap
+done
+
+check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key loss_timeout=10 \
 	servers="$servers"
 check both-servers-ready wait_for 30 servers_ready 2
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'

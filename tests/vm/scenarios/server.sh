@@ -52,11 +52,16 @@ check verify-after-restart rswap_pagetest verify --server "$addr" --key "$key" -
 
 check other-client-cannot-read rswap_pagetest steal --server "$addr" --key "$key" --state "$state"
 check verify-after-steal-attempt rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
+# HELLO as that client, with a real client key of the pool made for
+# another id: refused, and its slabs stay its own.
+check impersonation-refused rswap_pagetest impersonate --server "$addr" --key "$key" --state "$state"
+check impersonation-logged grep -q 'client impostor (.*): wrong key for its client id' /tmp/server.log
+check verify-after-impersonation rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > /tmp/wrong.key
 chmod 600 /tmp/wrong.key
 check wrong-key-refused rswap_pagetest badkey --server "$addr" --key /tmp/wrong.key
-check wrong-key-logged grep -q 'wrong key, refused' /tmp/server.log
+check wrong-key-logged grep -q 'wrong key for its client id, refused' /tmp/server.log
 check garbage-refused rswap_pagetest garbage --server "$addr" --key "$key"
 check verify-after-garbage rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
 

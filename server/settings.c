@@ -36,6 +36,7 @@
  * a late keepalive or two never closes a live client. */
 #define DEFAULT_CLIENT_TIMEOUT_S 30
 #define MAX_CLIENT_TIMEOUT_S 86400	/* a day: longer is "never", say 0 */
+#define MAX_CLIENT_EXPIRY_S (366u * 86400)	/* a year: longer is "never", say 0 */
 
 void settings_usage(FILE *out)
 {
@@ -72,6 +73,12 @@ void settings_usage(FILE *out)
 "                       keepalives (rswap.ko does) once nothing came from it\n"
 "                       for SECS seconds; its slabs stay for its reattach\n"
 "                       (default %d, 0 = never, at most %d)\n"
+"  --client-expiry SECS\n"
+"                       forget a client disconnected for SECS seconds: its\n"
+"                       slabs are freed (and scrubbed) and its entry removed,\n"
+"                       as 'rswapctl forget' does; the time counts from this\n"
+"                       server's start, not across restarts (default 0 =\n"
+"                       never, at most %u)\n"
 "  -v, --verbose        log every control message\n"
 "  --config FILE        read settings from FILE first (see below)\n"
 "  --check-config       check the settings, print them as a config file\n"
@@ -94,7 +101,7 @@ void settings_usage(FILE *out)
 "servers, copied server to server over RDMA; meanwhile and after it, this\n"
 "server grants nothing ('rswapctl undrain' or a restart ends that).\n",
 		DEFAULT_PORT, DEFAULT_ADMIN, DEFAULT_MAX_CLIENTS, SETTINGS_PEERS_MAX,
-		DEFAULT_CLIENT_TIMEOUT_S, MAX_CLIENT_TIMEOUT_S);
+		DEFAULT_CLIENT_TIMEOUT_S, MAX_CLIENT_TIMEOUT_S, MAX_CLIENT_EXPIRY_S);
 }
 
 int parse_size(const char *text, uint64_t *bytes)
@@ -168,7 +175,7 @@ int parse_hostport(const char *text, char *host, size_t host_size, char *port,
  */
 enum opt_id {
 	O_LISTEN = 256, O_ADMIN, O_MEMORY, O_BACKING, O_KEY, O_SLAB, O_QUOTA, O_MAXCL,
-	O_META, O_PEER, O_DRAIN_ON_STOP, O_CLIENT_TIMEOUT, O_VERBOSE,
+	O_META, O_PEER, O_DRAIN_ON_STOP, O_CLIENT_TIMEOUT, O_CLIENT_EXPIRY, O_VERBOSE,
 	O_CONFIG,		/* from here on: command line only */
 	O_CHECK_CONFIG, O_HELP, O_END
 };
@@ -188,6 +195,7 @@ static const struct option opts[] = {
 	{ "peer", required_argument, NULL, O_PEER },
 	{ "drain-on-stop", no_argument, NULL, O_DRAIN_ON_STOP },
 	{ "client-timeout", required_argument, NULL, O_CLIENT_TIMEOUT },
+	{ "client-expiry", required_argument, NULL, O_CLIENT_EXPIRY },
 	{ "verbose", no_argument, NULL, O_VERBOSE },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "check-config", no_argument, NULL, O_CHECK_CONFIG },
@@ -338,6 +346,21 @@ static int apply_option(struct settings *s, int id, const char *value, const cha
 			return -1;
 		}
 		s->client_timeout_s = (uint32_t)n;
+		return 0;
+	}
+	case O_CLIENT_EXPIRY: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (errno || end == value || *end || n > MAX_CLIENT_EXPIRY_S ||
+		    !isdigit((unsigned char)value[0])) {
+			snprintf(err, err_size, "%s: want seconds, 0..%u (0: never), got '%s'", lab,
+				 MAX_CLIENT_EXPIRY_S, value);
+			return -1;
+		}
+		s->client_expiry_s = (uint32_t)n;
 		return 0;
 	}
 	case O_BACKING:
@@ -723,6 +746,9 @@ void settings_print(FILE *out, const struct settings *s)
 			break;
 		case O_CLIENT_TIMEOUT:
 			fprintf(out, "%s = %u\n", o->name, s->client_timeout_s);
+			break;
+		case O_CLIENT_EXPIRY:
+			fprintf(out, "%s = %u\n", o->name, s->client_expiry_s);
 			break;
 		case O_VERBOSE:
 			fprintf(out, "%s = %s\n", o->name, s->verbose ? "yes" : "no");

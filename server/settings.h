@@ -36,6 +36,8 @@ struct settings {
 	bool drain_on_stop;			/* SIGTERM drains, then exits */
 	uint32_t client_timeout_s;		/* close a KEEPALIVE client silent this
 						 * long; 0: never */
+	uint32_t client_expiry_s;		/* forget a client disconnected this
+						 * long; 0: never */
 	bool verbose;
 	char config[SETTINGS_PATH_MAX];		/* --config FILE, or "" */
 	bool check_config;			/* --check-config: print, exit */

@@ -9,7 +9,8 @@
  * key; --check-config's output is itself a config file giving the same
  * settings. --client-timeout takes whole seconds, 0 (never) to a day,
  * defaults to 30, and is refused otherwise, on the command line and in the
- * file alike.
+ * file alike. --client-expiry takes whole seconds, 0 (never, the default) to
+ * a year, and is refused otherwise, on the command line and in the file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -382,6 +383,46 @@ static void config_command_line_overrides(void **state)
 	}
 }
 
+/* --client-expiry: seconds, 0 (the default) meaning never; the file's key too. */
+static void client_expiry_parses(void **state)
+{
+	static const char *const bad[] = { "-1", "31622401", "1h", "", " 5", "99999999999999999999" };
+	static struct settings s;
+	char err[200] = "";
+	size_t i;
+
+	(void)state;
+	{
+		char *a[] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file",
+			      "/k", NULL };
+
+		assert_int_equal(parse(&s, a, 7, err), 0);
+		assert_int_equal(s.client_expiry_s, 0);
+	}
+	{
+		char *a[] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file",
+			      "/k", "--client-expiry", "31622400", NULL };
+
+		assert_int_equal(parse(&s, a, 9, err), 0);
+		assert_int_equal(s.client_expiry_s, 31622400);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *a[] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file",
+			      "/k", "--client-expiry", (char *)bad[i], NULL };
+
+		err[0] = '\0';
+		if (!parse(&s, a, 9, err))
+			fail_msg("'%s' accepted", bad[i]);
+		assert_non_null(strstr(err, "--client-expiry: want seconds, 0..31622400 (0: never)"));
+	}
+	assert_int_equal(parse_conf(&s, REQUIRED "client-expiry = 600\n", NULL, err), 0);
+	assert_int_equal(s.client_expiry_s, 600);
+	conf_done();
+	assert_int_equal(parse_conf(&s, REQUIRED "client-expiry = later\n", NULL, err), -1);
+	assert_non_null(strstr(err, ":4: client-expiry: want seconds"));
+	conf_done();
+}
+
 struct bad_line {
 	const char *text;
 	const char *reason;	/* after "FILE" */
@@ -540,7 +581,8 @@ static void check_config_round_trip(void **state)
 	(void)state;
 	assert_int_equal(parse_conf(&s, REQUIRED "slab-size = 1M\nquota = 5000K\n"
 				    "peer = 10.0.0.2:7472\npeer = [fd00::3]:7472\n"
-				    "drain-on-stop = on\nclient-timeout = 0\n", extra, err), 0);
+				    "drain-on-stop = on\nclient-timeout = 0\nclient-expiry = 3600\n",
+				    extra, err), 0);
 	conf_done();
 	assert_true(s.check_config);
 	out = open_memstream(&printed, &len);
@@ -560,6 +602,7 @@ static void check_config_round_trip(void **state)
 			    "peer = [fd00::3]:7472\n"
 			    "drain-on-stop = yes\n"
 			    "client-timeout = 0\n"
+			    "client-expiry = 3600\n"
 			    "verbose = no\n");
 	assert_int_equal(parse_conf(&again, printed, NULL, err), 0);
 	conf_done();
@@ -579,6 +622,7 @@ int main(void)
 		cmocka_unit_test(good_command_line),
 		cmocka_unit_test(help_is_help),
 		cmocka_unit_test(client_timeout_parses),
+		cmocka_unit_test(client_expiry_parses),
 		cmocka_unit_test(bad_command_lines),
 		cmocka_unit_test(peers_parse),
 		cmocka_unit_test(config_good_file),

@@ -260,7 +260,13 @@ run_client() {
 	# As installed: module options in modprobe.d, rswap-client brings the
 	# swap up (load, wait for every server, mkswap, swapon).
 	check deploy-files-written rswap-deploy-files /
-	echo "options rswap size=1G servers=$servers key_file=$pool_key" > /etc/modprobe.d/rswap.conf
+	# The client holds only its own key, made from the pool key for the id
+	# rswap-client gives the module (an operator runs this on an admin host
+	# and copies the file over).
+	check client-key-made rswapctl client-key --pool-key "$pool_key" \
+		--client-id "$(rswap-client id)" --out /etc/rswap/client.key --force || return 1
+	echo "options rswap size=1G servers=$servers key_file=/etc/rswap/client.key" \
+		> /etc/modprobe.d/rswap.conf
 	check rswap-client-start rswap-client start || return 1
 	check servers-ready servers_ready "$n"
 	check swapping-on-rswap grep -q '^/dev/rswap0 ' /proc/swaps

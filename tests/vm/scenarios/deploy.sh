@@ -61,12 +61,18 @@ check_eq unit-has-a-watchdog 2min \
 	"$(sed -n 's/^WatchdogSec=//p' /usr/lib/systemd/system/rswap-server@.service)"
 
 # ---- the client ----
+# Its own key, made from the pool key for the id it will give the servers.
+client_id=$(rswap-client id)
+check_eq client-id-from-machine-id "$(tr -d ' \n' < /etc/machine-id 2>/dev/null || hostname):rswap0" "$client_id"
+check client-key-made rswapctl client-key --pool-key /etc/rswap/key --client-id "$client_id" \
+	--out /etc/rswap/client.key
+check_eq client-key-mode 600 "$(stat -c %a /etc/rswap/client.key)"
 cp /etc/modprobe.d/rswap.conf /tmp/modprobe-rswap.conf.shipped
 set_options() {
 	sed "s|^#options rswap .*|options rswap $*|" /tmp/modprobe-rswap.conf.shipped \
 		> /etc/modprobe.d/rswap.conf
 }
-set_options size=256M servers="$(host_addr 1):7471" key_file=/etc/rswap/key
+set_options size=256M servers="$(host_addr 1):7471" key_file=/etc/rswap/client.key
 sed -i -e 's/^#priority = .*/priority = 50/' -e 's/^#connect_timeout = .*/connect_timeout = 30/' \
 	/etc/rswap/client.conf
 check client-start rswap-client start
@@ -109,7 +115,7 @@ check client-stop-again-is-a-no-op rswap-client stop
 # ---- errors ----
 # A server that does not answer: start gives up after connect_timeout,
 # says which, and leaves the system as it was.
-set_options size=64M servers="$(host_addr 1):7999" key_file=/etc/rswap/key
+set_options size=64M servers="$(host_addr 1):7999" key_file=/etc/rswap/client.key
 sed -i 's/^connect_timeout = .*/connect_timeout = 3/' /etc/rswap/client.conf
 t0=$(date +%s)
 rswap-client start > /tmp/unreachable.out 2>&1
@@ -121,8 +127,17 @@ check unreachable-names-the-server grep -q "$(host_addr 1):7999 down" /tmp/unrea
 check unreachable-gives-up-in-time test $((t1 - t0)) -lt 15
 check unreachable-leaves-nothing sh -c '! grep -q "^rswap " /proc/modules && ! grep -q rswap0 /proc/swaps'
 
+# The pool key instead of the client's own key: refused by the server, and
+# start says what key_file= must be.
+set_options size=64M servers="$(host_addr 1):7471" key_file=/etc/rswap/key
+rswap-client start > /tmp/poolkey.out 2>&1
+check_eq pool-key-start-fails 1 $?
+cat /tmp/poolkey.out
+check pool-key-says-which-key grep -q "refused this host's key: key_file= must be the key of client id '$client_id'" /tmp/poolkey.out
+check pool-key-leaves-nothing sh -c '! grep -q "^rswap " /proc/modules'
+
 # A bad module option: the kernel's reason, nothing loaded.
-set_options servers="$(host_addr 1):7471" key_file=/etc/rswap/key
+set_options servers="$(host_addr 1):7471" key_file=/etc/rswap/client.key
 rswap-client start > /tmp/badopt.out 2>&1
 check_eq bad-option-start-fails 1 $?
 cat /tmp/badopt.out

@@ -625,6 +625,13 @@ void rswap_conn_error_work(struct work_struct *work)
  * deleted): before ib_unregister_device goes on, every server connected
  * through it lets go of its QPs, CQs, PD and DMA mappings. Its pages wait
  * (DETACHED) and it reconnects, on whatever device then reaches it.
+ *
+ * A server that rswap_server_remove has unlinked from dev->servers but not
+ * yet stopped is not in the walk. That is safe: ib clients are removed in
+ * reverse order of registration, so rdma_cm's removal runs after ours; it
+ * sends DEVICE_REMOVAL to that server's cm ids and waits until they are
+ * destroyed, which rswap_server_stop does without any lock this function
+ * holds. The device goes once the removed server's teardown is done.
  */
 void rswap_servers_device_removed(struct rswap_dev *dev, struct ib_device *ibdev)
 {

@@ -42,8 +42,12 @@ for stolen in "$(client_key other-host:rswap0)" /tmp/rswap.key; do
 	check "$what-module-unloads" rmmod rswap
 done
 
-check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key loss_timeout=10 \
-	servers="$servers"
+# A short loss_timeout, so a server stopped for good is declared lost soon;
+# times RSWAP_SLOW on the debug kernel, whose rxe also fails WRs when it
+# cannot allocate skbs under the workload's pressure (the module reconnects,
+# which takes it seconds there).
+check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key \
+	loss_timeout=$((10 * RSWAP_SLOW)) servers="$servers"
 check both-servers-ready wait_for 30 servers_ready 2
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# apply-patches.sh: put the debug guest kernel's module patches
+# (tests/vm/debug-kernel/patches/*.patch) on an entry of
+# scripts/debug-kernel.sh's cache, and rebuild only the modules they touch.
+#
+# Usage: tests/vm/debug-kernel/apply-patches.sh ENTRY
+#        tests/vm/debug-kernel/apply-patches.sh --check ENTRY
+#   --check   change nothing: exit 0 if ENTRY carries exactly this tree's
+#             patches, 1 (and say which) if not
+#
+# Why a layer of its own: the cache key of scripts/debug-kernel.sh covers
+# the config and the source; a full build takes 14 to 50 minutes. A patch
+# here fixes a bug of a module (rdma_rxe) that the debug kernel reports and
+# that would otherwise end lock debugging early (a KASAN or KFENCE report
+# taints the kernel, and lockdep stops at the taint). Rebuilding one module
+# takes seconds, so patches come and go without a new kernel build.
+#
+# Every patch is -p1 against linux-source-6.1 and touches files of modules
+# only (never of bzImage: the image is not rebuilt). ENTRY/PATCHES holds the
+# hash of the patch set it carries; ENTRY/applied-patches/ the patches
+# themselves, so a patch dropped from the tree is reversed again. Runs under
+# the cache's lock, like the kernel build.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+patchdir=$top/tests/vm/debug-kernel/patches
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+die() { echo "debug-kernel patches: $*" >&2; exit 1; }
+
+check_only=0
+case "${1:-}" in
+-h|--help) usage; exit 0 ;;
+--check) check_only=1; shift ;;
+esac
+[ $# -eq 1 ] || { usage >&2; exit 2; }
+entry=$1
+tree=$entry/linux-source-6.1
+[ -f "$entry/COMPLETE" ] || die "$entry is not a complete debug kernel entry"
+rel=$(cat "$entry/release")
+
+shopt -s nullglob
+patches=("$patchdir"/*.patch)
+want=$(cat "${patches[@]}" /dev/null | sha256sum | cut -c1-12)
+have=$(cat "$entry/PATCHES" 2>/dev/null || echo none)
+[ "$want" = "$have" ] && exit 0
+if [ "$check_only" = 1 ]; then
+	echo "debug-kernel patches: $entry carries patch set $have, the tree has $want" >&2
+	exit 1
+fi
+
+exec 9>"$(dirname "$entry")/.lock"
+flock 9
+have=$(cat "$entry/PATCHES" 2>/dev/null || echo none)
+[ "$want" = "$have" ] && exit 0
+
+# The directories (modules) a patch touches.
+dirs_of() { sed -n 's#^+++ b/\(.*\)/[^/]*$#\1#p' "$1"; }
+
+log=$entry/patches.log
+: > "$log"
+mkdir -p "$entry/applied-patches"
+declare -A rebuild=()
+# Patches applied before and gone from the tree: reverse them.
+for old in "$entry"/applied-patches/*.patch; do
+	name=$(basename "$old")
+	if [ -f "$patchdir/$name" ] && cmp -s "$old" "$patchdir/$name"; then
+		continue
+	fi
+	echo "debug-kernel patches: reversing $name" >&2
+	patch -d "$tree" -p1 -R -s -f < "$old" >> "$log" 2>&1 ||
+		die "reversing $name failed; see $log"
+	for d in $(dirs_of "$old"); do rebuild[$d]=1; done
+	rm -f "$old"
+done
+for p in "${patches[@]}"; do
+	name=$(basename "$p")
+	[ -f "$entry/applied-patches/$name" ] && continue
+	echo "debug-kernel patches: applying $name" >&2
+	patch -d "$tree" -p1 -N -s -f < "$p" >> "$log" 2>&1 ||
+		die "$name does not apply to $tree; see $log"
+	cp "$p" "$entry/applied-patches/$name"
+	for d in $(dirs_of "$p"); do rebuild[$d]=1; done
+done
+
+for d in "${!rebuild[@]}"; do
+	echo "debug-kernel patches: rebuilding the modules of $d" >&2
+	make -C "$tree" -j "$(nproc)" M="$tree/$d" modules >> "$log" 2>&1 ||
+		die "rebuilding $d failed; see $log"
+	mods=("$tree/$d"/*.ko)
+	[ ${#mods[@]} -gt 0 ] || die "$d holds no module after its build; see $log"
+	mkdir -p "$entry/root/lib/modules/$rel/kernel/$d"
+	cp "${mods[@]}" "$entry/root/lib/modules/$rel/kernel/$d/"
+done
+depmod -b "$entry/root" "$rel" >> "$log" 2>&1 || die "depmod failed; see $log"
+echo "$want" > "$entry/PATCHES"
+echo "debug-kernel patches: $entry carries patch set $want (${#patches[@]} patches)" >&2

@@ -100,6 +100,10 @@ struct server {
 					 * drain progress, systemd's watchdog */
 	uint64_t watchdog_ns;		/* WatchdogSec= (0: none) */
 	uint64_t watchdog_sent_ns;	/* when WATCHDOG=1 last went out */
+	struct loop_src admin_unix_src;	/* admin API Unix socket: every call */
+	struct auth_key admin_key;	/* --admin-key-file; len 0: none */
+	int admin_reserve_fd;		/* given up to accept and drop at EMFILE */
+	uint64_t admin_next_serial;	/* admin connections' serial numbers */
 	struct admin_conn *admins;
 	unsigned int n_admins;
 	uint64_t started_ns;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "rswap_wire.h"
 
@@ -59,7 +60,16 @@ void settings_usage(FILE *out)
 "\n"
 "Options:\n"
 "  --listen ADDR:PORT   RDMA address to accept clients on (default port %s)\n"
-"  --admin ADDR:PORT    admin API for rswapctl and Prometheus (default %s)\n"
+"  --admin ADDR:PORT    admin API on TCP for Prometheus (GET /metrics), status\n"
+"                       and the peers' drains (default %s); other calls need\n"
+"                       --admin-key-file there\n"
+"  --admin-socket PATH  admin API on a Unix socket (mode 0600) for rswapctl:\n"
+"                       every call (default /run/rswap/admin-PORT.sock for\n"
+"                       root, PORT the --admin port; its directory must not be\n"
+"                       writable by others, and PATH not a symlink)\n"
+"  --admin-key-file PATH  admin key (at least 16 bytes, mode 0600, not the\n"
+"                       --key-file): with it, rswapctl --admin-key may make\n"
+"                       every call over TCP too (HMAC challenge-response)\n"
 "  --slab-size SIZE     unit of grants, 64K..1G, multiple of 4K (default 16M)\n"
 "  --quota SIZE         most memory one client may hold (default: all)\n"
 "  --max-clients N      clients known at once (default %d)\n"
@@ -104,6 +114,21 @@ void settings_usage(FILE *out)
 "server grants nothing ('rswapctl undrain' or a restart ends that).\n",
 		DEFAULT_PORT, DEFAULT_ADMIN, DEFAULT_MAX_CLIENTS, SETTINGS_PEERS_MAX,
 		DEFAULT_CLIENT_TIMEOUT_S, MAX_CLIENT_TIMEOUT_S, MAX_CLIENT_EXPIRY_S);
+}
+
+int settings_default_admin_socket(char *buf, size_t size, const char *port)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (!geteuid())
+		n = snprintf(buf, size, "/run/rswap/admin-%s.sock", port);
+	else if (xdg && xdg[0] == '/')
+		n = snprintf(buf, size, "%s/rswap/admin-%s.sock", xdg, port);
+	else
+		n = snprintf(buf, size, "/tmp/rswap-%u/admin-%s.sock", (unsigned int)geteuid(),
+			     port);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 int parse_size(const char *text, uint64_t *bytes)
@@ -176,7 +201,8 @@ int parse_hostport(const char *text, char *host, size_t host_size, char *port,
  * ones before O_CONFIG are settings, which a config file may set too.
  */
 enum opt_id {
-	O_LISTEN = 256, O_ADMIN, O_MEMORY, O_BACKING, O_KEY, O_SLAB, O_QUOTA, O_MAXCL,
+	O_LISTEN = 256, O_ADMIN, O_ADMIN_SOCKET, O_ADMIN_KEY, O_MEMORY, O_BACKING, O_KEY,
+	O_SLAB, O_QUOTA, O_MAXCL,
 	O_META, O_PEER, O_DRAIN_ON_STOP, O_CLIENT_TIMEOUT, O_CLIENT_EXPIRY, O_VERBOSE,
 	O_CONFIG,		/* from here on: command line only */
 	O_CHECK_CONFIG, O_HELP, O_END
@@ -187,6 +213,8 @@ enum opt_id {
 static const struct option opts[] = {
 	{ "listen", required_argument, NULL, O_LISTEN },
 	{ "admin", required_argument, NULL, O_ADMIN },
+	{ "admin-socket", required_argument, NULL, O_ADMIN_SOCKET },
+	{ "admin-key-file", required_argument, NULL, O_ADMIN_KEY },
 	{ "memory", required_argument, NULL, O_MEMORY },
 	{ "backing", required_argument, NULL, O_BACKING },
 	{ "key-file", required_argument, NULL, O_KEY },
@@ -369,6 +397,16 @@ static int apply_option(struct settings *s, int id, const char *value, const cha
 		return copy_path(s->backing, value, lab, err, err_size);
 	case O_KEY:
 		return copy_path(s->key_file, value, lab, err, err_size);
+	case O_ADMIN_KEY:
+		return copy_path(s->admin_key_file, value, lab, err, err_size);
+	case O_ADMIN_SOCKET:
+		if (value[0] != '/' || strlen(value) >= sizeof(s->admin_socket)) {
+			snprintf(err, err_size, "%s: want an absolute path of at most %zu bytes, "
+				 "got '%s'", lab, sizeof(s->admin_socket) - 1, value);
+			return -1;
+		}
+		strcpy(s->admin_socket, value);
+		return 0;
 	case O_META:
 		return copy_path(s->meta, value, lab, err, err_size);
 	case O_PEER: {
@@ -665,6 +703,18 @@ static int check(struct settings *s, const struct origin *o, char *err, size_t e
 			return -1;
 		}
 	}
+	if (!s->admin_socket[0] &&
+	    settings_default_admin_socket(s->admin_socket, sizeof(s->admin_socket),
+					  s->admin_port)) {
+		snprintf(err, err_size, "the default %s is too long: set one",
+			 NAME(O_ADMIN_SOCKET));
+		return -1;
+	}
+	if (s->admin_key_file[0] && !strcmp(s->admin_key_file, s->key_file)) {
+		snprintf(err, err_size, "%s is the %s: the admin key must be another one",
+			 LAB(O_ADMIN_KEY), NAME(O_KEY));
+		return -1;
+	}
 	if (!strcmp(s->meta, s->backing)) {
 		snprintf(err, err_size, "%s and %s are the same file", LAB(O_META),
 			 NAME(O_BACKING));
@@ -717,6 +767,13 @@ void settings_print(FILE *out, const struct settings *s)
 			break;
 		case O_ADMIN:
 			fprintf(out, "%s = %s:%s\n", o->name, s->admin_host, s->admin_port);
+			break;
+		case O_ADMIN_SOCKET:
+			fprintf(out, "%s = %s\n", o->name, s->admin_socket);
+			break;
+		case O_ADMIN_KEY:	/* none: no line (a value is required) */
+			if (s->admin_key_file[0])
+				fprintf(out, "%s = %s\n", o->name, s->admin_key_file);
 			break;
 		case O_MEMORY:
 			print_size(out, o->name, s->memory);

@@ -11,6 +11,7 @@
 #define SETTINGS_ADDR_MAX 64
 #define SETTINGS_PATH_MAX 4096
 #define SETTINGS_PEERS_MAX 16
+#define SETTINGS_SOCK_MAX 108			/* sun_path of struct sockaddr_un */
 
 /* Another server of the pool, by its admin API address. */
 struct settings_peer {
@@ -24,6 +25,8 @@ struct settings {
 	char listen_port[8];
 	char admin_host[SETTINGS_ADDR_MAX];	/* admin API (TCP) */
 	char admin_port[8];
+	char admin_socket[SETTINGS_SOCK_MAX];	/* admin API Unix socket: every call */
+	char admin_key_file[SETTINGS_PATH_MAX];	/* admin key for TCP; "": none */
 	uint64_t memory;			/* bytes donated */
 	uint64_t slab_size;			/* bytes per slab */
 	uint64_t quota;				/* bytes per client; 0: no limit */
@@ -60,6 +63,14 @@ void settings_usage(FILE *out);
  * through --config gives the same settings.
  */
 void settings_print(FILE *out, const struct settings *s);
+
+/*
+ * The admin socket a server with admin port @port uses by default, and
+ * rswapctl looks for: /run/rswap/admin-PORT.sock for root, else
+ * $XDG_RUNTIME_DIR/rswap/admin-PORT.sock, else /tmp/rswap-UID/admin-PORT.sock.
+ * 0, or -1 if it does not fit in @size.
+ */
+int settings_default_admin_socket(char *buf, size_t size, const char *port);
 
 /* "8G", "512M", "64K", "4096": bytes, or -1 on a bad or overflowing size. */
 int parse_size(const char *text, uint64_t *bytes);

@@ -569,6 +569,28 @@ static void config_repeated_peer(void **state)
 	conf_done();
 }
 
+/* The admin socket: derived from the admin port by default (two servers on
+ * one host get two sockets), absolute only; the admin key is not the pool's. */
+static void admin_socket_and_key(void **state)
+{
+	static struct settings s;
+	char err[300] = "", want[SETTINGS_SOCK_MAX];
+
+	(void)state;
+	assert_int_equal(parse_conf(&s, REQUIRED "admin = 127.0.0.1:7482\n", NULL, err), 0);
+	conf_done();
+	assert_int_equal(settings_default_admin_socket(want, sizeof(want), "7482"), 0);
+	assert_string_equal(s.admin_socket, want);
+	assert_non_null(strstr(s.admin_socket, "admin-7482.sock"));
+	assert_int_equal(parse_conf(&s, REQUIRED "admin-socket = run/a.sock\n", NULL, err), -1);
+	assert_non_null(strstr(err, "absolute path"));
+	conf_done();
+	assert_int_equal(parse_conf(&s, REQUIRED "admin-key-file = /etc/rswap/key\n", NULL, err),
+			 -1);
+	assert_non_null(strstr(err, "the admin key must be another one"));
+	conf_done();
+}
+
 /* --check-config: the settings as a config file that gives them back. */
 static void check_config_round_trip(void **state)
 {
@@ -581,7 +603,8 @@ static void check_config_round_trip(void **state)
 	(void)state;
 	assert_int_equal(parse_conf(&s, REQUIRED "slab-size = 1M\nquota = 5000K\n"
 				    "peer = 10.0.0.2:7472\npeer = [fd00::3]:7472\n"
-				    "drain-on-stop = on\nclient-timeout = 0\nclient-expiry = 3600\n",
+				    "drain-on-stop = on\nclient-timeout = 0\nclient-expiry = 3600\n"
+				    "admin-socket = /run/t/a.sock\nadmin-key-file = /etc/rswap/admin\n",
 				    extra, err), 0);
 	conf_done();
 	assert_true(s.check_config);
@@ -591,6 +614,8 @@ static void check_config_round_trip(void **state)
 	assert_string_equal(printed,
 			    "listen = 0.0.0.0:7471\n"
 			    "admin = 127.0.0.1:7472\n"
+			    "admin-socket = /run/t/a.sock\n"
+			    "admin-key-file = /etc/rswap/admin\n"
 			    "memory = 256M\n"
 			    "backing = /dev/shm/pool\n"
 			    "key-file = /etc/rswap/key\n"
@@ -633,6 +658,7 @@ int main(void)
 		cmocka_unit_test(config_missing_file),
 		cmocka_unit_test(config_booleans),
 		cmocka_unit_test(config_repeated_peer),
+		cmocka_unit_test(admin_socket_and_key),
 		cmocka_unit_test(check_config_round_trip),
 	};
 

@@ -15,8 +15,11 @@
 # taints the kernel, and lockdep stops at the taint). Rebuilding one module
 # takes seconds, so patches come and go without a new kernel build.
 #
-# Every patch is -p1 against linux-source-6.1 and touches files of modules
-# only (never of bzImage: the image is not rebuilt). ENTRY/PATCHES holds the
+# Every patch is -p1 against linux-source-6.1. By default it touches files
+# of modules only, and the modules of the directories it touches are
+# rebuilt; a patch whose header has a line "Rebuild: bzImage" changes the
+# kernel image, and `make bzImage` runs (incremental: a few minutes) and the
+# entry's bzImage is replaced. ENTRY/PATCHES holds the
 # hash of the patch set it carries; ENTRY/applied-patches/ the patches
 # themselves, so a patch dropped from the tree is reversed again. Runs under
 # the cache's lock, like the kernel build.
@@ -54,8 +57,14 @@ flock 9
 have=$(cat "$entry/PATCHES" 2>/dev/null || echo none)
 [ "$want" = "$have" ] && exit 0
 
-# The directories (modules) a patch touches.
-dirs_of() { sed -n 's#^+++ b/\(.*\)/[^/]*$#\1#p' "$1"; }
+# The directories (modules) a patch touches, or the image.
+dirs_of() {
+	if grep -q '^Rebuild: bzImage$' "$1"; then
+		echo bzImage
+	else
+		sed -n 's#^+++ b/\(.*\)/[^/]*$#\1#p' "$1"
+	fi
+}
 
 log=$entry/patches.log
 : > "$log"
@@ -84,6 +93,16 @@ for p in "${patches[@]}"; do
 done
 
 for d in "${!rebuild[@]}"; do
+	if [ "$d" = bzImage ]; then
+		echo "debug-kernel patches: rebuilding bzImage (incremental, a few minutes)" >&2
+		make -C "$tree" -j "$(nproc)" bzImage >> "$log" 2>&1 ||
+			die "rebuilding bzImage failed; see $log"
+		[ "$(make -s -C "$tree" kernelrelease)" = "$rel" ] ||
+			die "the rebuilt kernel's release is not $rel; see $log"
+		cp "$tree/arch/x86/boot/bzImage" "$entry/bzImage.new"
+		mv "$entry/bzImage.new" "$entry/bzImage"
+		continue
+	fi
 	echo "debug-kernel patches: rebuilding the modules of $d" >&2
 	make -C "$tree" -j "$(nproc)" M="$tree/$d" modules >> "$log" 2>&1 ||
 		die "rebuilding $d failed; see $log"

@@ -8,6 +8,8 @@
 #ifndef PT_CONNECT_H
 #define PT_CONNECT_H
 
+#include <stdio.h>
+
 #include <openssl/crypto.h>
 
 #include "auth.h"

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "admin_frame.h"
+#include "clients.h"
 #include "notify.h"
 #include "rswap.pb-c.h"
 #include "server.h"
@@ -505,6 +506,7 @@ static void tick_ready(struct loop_src *src)
 	}
 	drain_tick(s);
 	conn_tick(s);
+	clients_tick(s);
 	server_listen_tick(s);
 	/* Twice per interval, as sd_watchdog_enabled(3) advises: a loop stuck
 	 * for a whole interval gets the server restarted. */

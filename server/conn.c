@@ -66,6 +66,7 @@
 #include <openssl/crypto.h>
 #include <rdma/rdma_cma.h>
 
+#include "clients.h"
 #include "conn.h"
 #include "drain.h"
 #include "migrate.h"
@@ -308,7 +309,6 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 	struct rswap_welcome r;
 	struct auth_key kc;
 	uint32_t client;
-	bool known;
 	int ret;
 
 	/* The client proves Kc, the key of the id it said in HELLO, for this
@@ -335,18 +335,15 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 		c->close_after_send = true;
 		return;
 	}
-	known = pool_client_find(&s->pool, c->client_id) != POOL_NONE;
-	client = pool_client_get(&s->pool, c->client_id, c->name);
-	if (client == POOL_NONE) {
-		log_msg(LOG_ERR, "client %s (%s): refused, %u clients known already", c->name,
-			c->peer, s->pool.max_clients);
-		conn_send_error(c, RSWAP_ERR_NO_MEMORY, RSWAP_MSG_AUTH, seq, "too many clients");
-		c->close_after_send = true;
-		return;
-	}
-	if (!known && metalog_client(&s->log, client, &s->pool.clients[client])) {
-		log_msg(LOG_ERR, "client %s: metadata log write failed", c->name);
-		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq, "metadata log failed");
+	/* Added if new (durable first), an idle entry reclaimed if need be. */
+	ret = clients_get(s, c->client_id, c->name, &client);
+	if (ret) {
+		log_msg(LOG_ERR, "client %s (%s): refused: %s", c->name, c->peer,
+			ret == -RSWAP_ERR_NO_MEMORY ? "every client entry holds slabs or has a "
+			"connection (--max-clients)" : "metadata log write failed");
+		conn_send_error(c, (enum rswap_err)-ret, RSWAP_MSG_AUTH, seq,
+				ret == -RSWAP_ERR_NO_MEMORY ? "too many clients" :
+				"metadata log failed");
 		c->close_after_send = true;
 		return;
 	}
@@ -380,6 +377,7 @@ static void on_grant_req(struct conn *c, uint32_t seq)
 {
 	struct server *s = c->srv;
 	int64_t slab;
+	int ret;
 
 	if (drain_refuses_grants(&s->drain)) {
 		s->stats.refused_total++;
@@ -395,6 +393,23 @@ static void on_grant_req(struct conn *c, uint32_t seq)
 			   slab == -RSWAP_ERR_NO_MEMORY ? "no free slab" : "cannot grant");
 		return;
 	}
+	/* Nothing of its last tenant in it (no region covers a free slab),
+	 * and its pages there, before it is registered. */
+	ret = backing_scrub_slab(&s->mem, &s->pool, (uint32_t)slab);
+	if (!ret)
+		ret = backing_reserve_slab(&s->mem, &s->pool, (uint32_t)slab);
+	if (ret) {
+		pool_return(&s->pool, c->client, (uint32_t)slab);
+		s->stats.refused_total++;
+		log_msg(LOG_ERR, "client %s: slab %lld: %s of the backing file failed: %s; "
+			"grant refused", c->name, (long long)slab,
+			pool_slab_dirty(&s->pool, (uint32_t)slab) ? "scrub" : "reservation",
+			strerror(-ret));
+		conn_send_error(c, ret == -ENOSPC ? RSWAP_ERR_NO_MEMORY : RSWAP_ERR_INTERNAL,
+				RSWAP_MSG_GRANT_REQ, seq, ret == -ENOSPC ? "backing file full" :
+				"cannot prepare slab");
+		return;
+	}
 	/* Durable before the client can store into it. */
 	if (metalog_grant(&s->log, (uint32_t)slab, c->client)) {
 		pool_return(&s->pool, c->client, (uint32_t)slab);
@@ -403,6 +418,12 @@ static void on_grant_req(struct conn *c, uint32_t seq)
 		return;
 	}
 	if (send_grant(c, (uint32_t)slab, 0, seq)) {
+		/* The region may be registered (the send failed): it goes before
+		 * the slab does, so no rkey reaches the slab's next tenant. */
+		if (c->slab_mr[slab]) {
+			ibv_dereg_mr(c->slab_mr[slab]);
+			c->slab_mr[slab] = NULL;
+		}
 		if (!metalog_free(&s->log, (uint32_t)slab, c->client))
 			pool_return(&s->pool, c->client, (uint32_t)slab);
 		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_GRANT_REQ, seq, "cannot register slab");

@@ -66,7 +66,8 @@ int main(int argc, char **argv)
 		goto out_backing;
 	}
 	if (metalog_open(&srv.log, srv.set.meta, srv.set.slab_size, srv.pool.n_slabs,
-			 &srv.pool, srv.id, &replay, err, sizeof(err))) {
+			 &srv.pool, srv.id, srv.mem.cookie, srv.set.backing, &replay, err,
+			 sizeof(err))) {
 		fprintf(stderr, "rswap-server: %s\n", err);
 		goto out_pool;
 	}
@@ -78,6 +79,30 @@ int main(int argc, char **argv)
 			"%s says slabs are held: the pages are gone. Remove the log to start "
 			"empty.\n", srv.set.backing, srv.set.meta);
 		goto out_log;
+	}
+	if (srv.mem.upgraded)
+		log_msg(LOG_INFO, "backing file %s had no identity trailer (made by an older "
+			"rswap, or its start was cut short): trusted as it is and given one",
+			srv.set.backing);
+	if (replay.adopted_cookie)
+		log_msg(LOG_INFO, "metadata log %s had no backing file identity (older rswap): "
+			"it records %s's from now on", srv.set.meta, srv.set.backing);
+	if (replay.replaced_backing)
+		log_msg(LOG_INFO, "backing file %s is not the one metadata log %s was written "
+			"for, but the log says no slab is held: starting with it", srv.set.backing,
+			srv.set.meta);
+	/* A crash between a slab's free and its scrub forgets the dirty bit:
+	 * scrub every free slab now (a new file is all zeros already). */
+	pool_mark_free_dirty(&srv.pool);
+	if (!srv.mem.existed) {
+		uint32_t slab;
+
+		for (slab = 0; slab < srv.pool.n_slabs; slab++)
+			pool_slab_scrubbed(&srv.pool, slab);
+	} else if (backing_scrub_dirty(&srv.mem, &srv.pool, srv.pool.n_slabs) !=
+		   srv.pool.n_free) {
+		log_msg(LOG_ERR, "scrubbing free slabs of %s: %s: %u left to scrub at their grant",
+			srv.set.backing, strerror(errno), srv.pool.n_dirty);
 	}
 	/* rswap.ko sends a keepalive every interval; fewer than three intervals
 	 * of silence allowed closes live clients whose keepalive was late. */

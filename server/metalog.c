@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backing.h"
 #include "crc32c.h"
 
 /* Queue depth of the log's ring: one write and its fsync at a time. */
@@ -85,6 +87,16 @@ static int apply(struct pool *p, const struct metalog_rec *r, char *err, size_t 
 		if (pool_return(p, client, slab)) {
 			snprintf(err, size, "FREE of slab %u that client %u does not hold",
 				 slab, client);
+			return -1;
+		}
+		return 0;
+	case METALOG_FORGET:
+		client = le32toh(r->forget.client);
+		if (client >= p->max_clients || !p->clients[client].known ||
+		    memcmp(p->clients[client].id, r->forget.id, RSWAP_ID_LEN) ||
+		    pool_client_remove(p, client)) {
+			snprintf(err, size, "FORGET of client %u that is not there or holds slabs",
+				 client);
 			return -1;
 		}
 		return 0;
@@ -226,6 +238,16 @@ int metalog_free(struct metalog *log, uint32_t slab, uint32_t client)
 	return slab_rec(log, METALOG_FREE, slab, client);
 }
 
+int metalog_forget(struct metalog *log, uint32_t client, const uint8_t id[RSWAP_ID_LEN])
+{
+	struct metalog_rec r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.forget.id, id, RSWAP_ID_LEN);
+	r.forget.client = htole32(client);
+	return append(log, &r, METALOG_FORGET);
+}
+
 int metalog_free_many(struct metalog *log, const uint32_t *slabs, uint32_t n, uint32_t client)
 {
 	struct metalog_rec recs[METALOG_BATCH_MAX];
@@ -299,73 +321,228 @@ static int read_all(int fd, uint8_t **buf, size_t *len)
 	return 0;
 }
 
-/*
- * Write the pool's state as a fresh log at @tmp: FORMAT, a CLIENT per
- * known client, a GRANT per held slab. The caller renames it into place.
- */
-static int write_compacted(struct metalog *log, const char *tmp, const struct pool *p,
-			   const uint8_t server_id[RSWAP_ID_LEN])
+/* Write @len bytes at @off of @fd, all of them: 0 or -errno. */
+static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off)
 {
-	struct metalog_rec r;
-	uint32_t i, slab;
-	int ret;
+	ssize_t n;
 
-	log->fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (log->fd < 0)
-		return -errno;
-	log->seq = 0;
-	log->end = 0;
-	memset(&r, 0, sizeof(r));
-	memcpy(r.format.server_id, server_id, RSWAP_ID_LEN);
-	r.format.slab_size = htole64(p->slab_size);
-	r.format.n_slabs = htole32(p->n_slabs);
-	ret = append(log, &r, METALOG_FORMAT);
-	for (i = 0; !ret && i < p->max_clients; i++) {
+	while (len) {
+		n = pwrite(fd, buf, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* fsync the directory holding @path, so a rename in it is durable. */
+static int fsync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd, ret = 0;
+
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return -ENOMEM;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ret;
+}
+
+/*
+ * Write the pool's state as a fresh log in @tmp, made anew (never a file
+ * someone left there: unlinked, then O_EXCL), durable and locked: FORMAT, a
+ * CLIENT per known client, a GRANT per held slab. Its fd into *@fd_out and
+ * its record count into *@records. 0 or -errno.
+ */
+static int write_compacted(const char *tmp, const struct pool *p,
+			   const uint8_t server_id[RSWAP_ID_LEN],
+			   const uint8_t cookie[RSWAP_ID_LEN], int *fd_out, uint64_t *records)
+{
+	uint64_t n = 1, max = 1 + (uint64_t)p->max_clients + p->n_slabs;
+	struct metalog_rec *recs;
+	uint32_t i, slab;
+	int fd, ret;
+
+	recs = calloc(max, sizeof(*recs));
+	if (!recs)
+		return -ENOMEM;
+	memcpy(recs[0].format.server_id, server_id, RSWAP_ID_LEN);
+	recs[0].format.slab_size = htole64(p->slab_size);
+	recs[0].format.n_slabs = htole32(p->n_slabs);
+	memcpy(recs[0].format.backing_cookie, cookie, RSWAP_ID_LEN);
+	metalog_rec_seal(&recs[0], METALOG_FORMAT, 1);
+	for (i = 0; i < p->max_clients; i++) {
 		if (!p->clients[i].known)
 			continue;
-		ret = metalog_client(log, i, &p->clients[i]);
-		for (slab = pool_next_held(p, i, POOL_NONE); !ret && slab != POOL_NONE;
-		     slab = pool_next_held(p, i, slab))
-			ret = metalog_grant(log, slab, i);
+		memcpy(recs[n].client.id, p->clients[i].id, RSWAP_ID_LEN);
+		recs[n].client.client = htole32(i);
+		memcpy(recs[n].client.name, p->clients[i].name, sizeof(recs[n].client.name));
+		metalog_rec_seal(&recs[n], METALOG_CLIENT, n + 1);
+		n++;
+		for (slab = pool_next_held(p, i, POOL_NONE); slab != POOL_NONE && n < max;
+		     slab = pool_next_held(p, i, slab)) {
+			recs[n].slab.slab = htole32(slab);
+			recs[n].slab.client = htole32(i);
+			metalog_rec_seal(&recs[n], METALOG_GRANT, n + 1);
+			n++;
+		}
 	}
+	if (unlink(tmp) && errno != ENOENT) {
+		ret = -errno;
+		goto out_free;
+	}
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	ret = pwrite_all(fd, (const uint8_t *)recs, n * sizeof(*recs), 0);
+	if (!ret && fdatasync(fd))
+		ret = -errno;
+	/* Locked before anyone can find it under the log's name. */
+	if (!ret && flock(fd, LOCK_EX | LOCK_NB))
+		ret = -errno;
+	if (ret) {
+		close(fd);
+		unlink(tmp);
+		goto out_free;
+	}
+	*fd_out = fd;
+	*records = n;
+out_free:
+	free(recs);
 	return ret;
+}
+
+/* Replace the log by the pool's state (see the top of metalog.h). */
+static int compact(struct metalog *log, const struct pool *p,
+		   const uint8_t server_id[RSWAP_ID_LEN])
+{
+	uint64_t records = 0;
+	char *tmp;
+	int fd = -1, ret;
+
+	if (asprintf(&tmp, "%s.new", log->path) < 0)
+		return -ENOMEM;
+	ret = write_compacted(tmp, p, server_id, log->backing_cookie, &fd, &records);
+	if (ret)
+		goto out_free;
+	if (rename(tmp, log->path)) {
+		ret = -errno;
+		close(fd);
+		unlink(tmp);
+		goto out_free;
+	}
+	/* Renamed: the new log is the log now, whatever the directory's fsync
+	 * says (a crash before it is durable finds the old one, also whole). */
+	if (fsync_dir(log->path))
+		log->compaction_failures_total++;
+	if (log->fd >= 0)
+		close(log->fd);
+	log->fd = fd;
+	log->seq = records;
+	log->end = records * sizeof(struct metalog_rec);
+	log->compacted_bytes = log->end;
+	log->compactions_total++;
+out_free:
+	free(tmp);
+	return ret;
+}
+
+int metalog_compact(struct metalog *log, const struct pool *p,
+		    const uint8_t server_id[RSWAP_ID_LEN])
+{
+	int ret = compact(log, p, server_id);
+
+	if (ret)
+		log->compaction_failures_total++;
+	return ret;
+}
+
+int metalog_maybe_compact(struct metalog *log, const struct pool *p,
+			  const uint8_t server_id[RSWAP_ID_LEN])
+{
+	uint64_t min = log->compact_min_bytes;
+	int ret;
+
+	if (log->end < min || log->end < 2 * log->compacted_bytes)
+		return 0;
+	ret = metalog_compact(log, p, server_id);
+	if (ret)
+		log->compacted_bytes = log->end;	/* again once it doubles */
+	return ret ? ret : 1;
+}
+
+static bool cookie_zero(const uint8_t cookie[RSWAP_ID_LEN])
+{
+	static const uint8_t zero[RSWAP_ID_LEN];
+
+	return !memcmp(cookie, zero, RSWAP_ID_LEN);
 }
 
 int metalog_open(struct metalog *log, const char *path, uint64_t slab_size,
 		 uint32_t n_slabs, struct pool *p, uint8_t server_id[RSWAP_ID_LEN],
+		 const uint8_t cookie[RSWAP_ID_LEN], const char *backing_path,
 		 struct metalog_replay *r, char *err, size_t err_size)
 {
-	uint8_t *buf = NULL;
+	uint8_t *buf = NULL, log_cookie[RSWAP_ID_LEN];
 	size_t len = 0;
-	char *tmp = NULL;
-	int fd, ret;
+	int ret;
 
 	memset(log, 0, sizeof(*log));
 	memset(r, 0, sizeof(*r));
 	log->fd = -1;
+	log->compact_min_bytes = METALOG_COMPACT_MIN_BYTES;
+	memcpy(log->backing_cookie, cookie, RSWAP_ID_LEN);
 	ret = io_uring_queue_init(METALOG_RING_DEPTH, &log->ring, 0);
 	if (ret) {
 		snprintf(err, err_size, "io_uring_queue_init: %s", strerror(-ret));
 		return -1;
 	}
 	log->path = strdup(path);
-	if (!log->path || asprintf(&tmp, "%s.new", path) < 0) {
-		tmp = NULL;
+	if (!log->path) {
 		snprintf(err, err_size, "out of memory");
 		goto out_fail;
 	}
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
+	/* Created if missing; an empty file is a new log (a crash right after
+	 * this open leaves one). Locked before it is read. */
+	log->fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (log->fd < 0) {
+		if (errno == ELOOP)
+			snprintf(err, err_size, "metadata log %s is a symbolic link: refused; "
+				 "give the real path", path);
+		else
+			snprintf(err, err_size, "opening %s: %s", path, strerror(errno));
+		goto out_fail;
+	}
+	if (backing_check_owner(log->fd, "metadata log", path, err, err_size) ||
+	    backing_lock_fd(log->fd, "metadata log", path, err, err_size))
+		goto out_fail;
+	if (read_all(log->fd, &buf, &len)) {
+		snprintf(err, err_size, "reading %s: %s", path, strerror(errno));
+		goto out_fail;
+	}
+	if (len) {
 		uint64_t log_slab_size;
 		uint32_t log_slabs;
+		char have[2 * RSWAP_ID_LEN + 1], want[2 * RSWAP_ID_LEN + 1];
 
-		ret = read_all(fd, &buf, &len);
-		close(fd);
-		if (ret) {
-			snprintf(err, err_size, "reading %s: %s", path, strerror(errno));
-			goto out_fail;
-		}
 		if (metalog_read_format(buf, len, server_id, &log_slab_size, &log_slabs)) {
 			snprintf(err, err_size, "%s is not an rswap metadata log (no FORMAT record)",
 				 path);
@@ -379,48 +556,55 @@ int metalog_open(struct metalog *log, const char *path, uint64_t slab_size,
 				 (unsigned long long)slab_size);
 			goto out_fail;
 		}
+		memcpy(log_cookie, ((const struct metalog_rec *)buf)->format.backing_cookie,
+		       RSWAP_ID_LEN);
 		if (metalog_replay_buf(buf, len, p, r)) {
 			snprintf(err, err_size, "%s: %s; refusing to start rather than lose slabs",
 				 path, r->error);
 			goto out_fail;
 		}
-	} else if (errno == ENOENT) {
-		if (getrandom(server_id, RSWAP_ID_LEN, 0) != RSWAP_ID_LEN) {
-			snprintf(err, err_size, "getrandom: %s", strerror(errno));
-			goto out_fail;
+		if (cookie_zero(log_cookie)) {
+			r->adopted_cookie = true;
+		} else if (memcmp(log_cookie, cookie, RSWAP_ID_LEN)) {
+			backing_cookie_hex(log_cookie, want);
+			backing_cookie_hex(cookie, have);
+			if (p->n_free != p->n_slabs) {
+				snprintf(err, err_size,
+					 "backing file %s is not the one metadata log %s was written "
+					 "for (its identity cookie is %s, the log's %s): it was "
+					 "replaced or recreated, and the %u slabs the log says clients "
+					 "hold are not in it. Put the original file back; or, if it "
+					 "is gone for good, remove %s to start empty (clients lose "
+					 "the pages they stored here)",
+					 backing_path, path, have, want, p->n_slabs - p->n_free, path);
+				goto out_fail;
+			}
+			r->replaced_backing = true;
 		}
-	} else {
-		snprintf(err, err_size, "opening %s: %s", path, strerror(errno));
+	} else if (getrandom(server_id, RSWAP_ID_LEN, 0) != RSWAP_ID_LEN) {
+		snprintf(err, err_size, "getrandom: %s", strerror(errno));
 		goto out_fail;
 	}
 
-	ret = write_compacted(log, tmp, p, server_id);
+	ret = compact(log, p, server_id);
 	if (ret) {
-		snprintf(err, err_size, "writing %s: %s", tmp, strerror(-ret));
+		snprintf(err, err_size, "compacting %s (into %s.new): %s", path, path,
+			 strerror(-ret));
 		goto out_fail;
 	}
-	if (rename(tmp, path)) {
-		snprintf(err, err_size, "renaming %s to %s: %s", tmp, path, strerror(errno));
-		goto out_fail;
-	}
-	free(tmp);
 	free(buf);
 	return 0;
 
 out_fail:
-	if (log->fd >= 0) {
+	if (log->fd >= 0)
 		close(log->fd);
-		unlink(tmp);
-	}
 	log->fd = -1;
-	free(tmp);
 	free(buf);
 	free(log->path);
 	log->path = NULL;
 	io_uring_queue_exit(&log->ring);
 	return -1;
 }
-
 void metalog_close(struct metalog *log)
 {
 	if (log->fd >= 0)

@@ -7,7 +7,18 @@
  * The log is a file of fixed-size records (struct metalog_rec), each with a
  * CRC-32C. The first record is FORMAT (server id, slab size, slab count);
  * then CLIENT (a client id gets a client number), GRANT and FREE (a slab
- * changes hands). Replaying the records in order rebuilds the pool.
+ * changes hands), FORGET (a client holding no slab leaves the table: forgot
+ * by the operator, expired, or reclaimed for a newcomer; its number may be
+ * given again). Replaying the records in order rebuilds the pool.
+ *
+ * Identity: FORMAT also keeps the backing file's cookie (backing.c); a
+ * backing file with another one is refused while the log says slabs are
+ * held. A log of an older rswap has zeros there and adopts the file's.
+ *
+ * Exclusion: the log's fd holds an exclusive flock for the server's life,
+ * and the file must be ours and not writable by others (as the backing
+ * file). A compacted log is locked before it is renamed into place, and the
+ * old one stays open (locked) until then: no moment without a lock.
  *
  * Durability: a GRANT is written and fdatasync'ed (one linked io_uring
  * write + fsync) before the client hears of the slab, so no client ever
@@ -20,8 +31,13 @@
  * torn tail and is cut off; if more follows, the log is corrupt and the
  * server refuses to start rather than forget slabs.
  *
- * Size: on open the log is compacted (rewritten with one record per client
- * and per held slab, then renamed over the old one).
+ * Size: on open, and while the server runs whenever it has grown past
+ * compact_min_bytes and twice its size after the last compaction
+ * (metalog_maybe_compact, from the server's tick), the log is compacted:
+ * the pool's state written to PATH.new as one record per client and per
+ * held slab, fsync'ed, locked, renamed over PATH, and the directory
+ * fsync'ed, so the rename survives a crash too. A failed compaction leaves
+ * the old log in use, and is tried again later.
  */
 #ifndef RSWAP_METALOG_H
 #define RSWAP_METALOG_H
@@ -44,6 +60,7 @@ enum metalog_type {
 	METALOG_CLIENT,
 	METALOG_GRANT,
 	METALOG_FREE,
+	METALOG_FORGET,
 	METALOG_TYPE_END
 };
 
@@ -58,6 +75,7 @@ struct metalog_rec {
 			uint64_t slab_size;	/* le, bytes */
 			uint32_t n_slabs;	/* le */
 			uint32_t reserved;
+			uint8_t backing_cookie[RSWAP_ID_LEN];	/* zeros: none yet */
 		} format;
 		struct {
 			uint8_t id[RSWAP_ID_LEN];
@@ -69,6 +87,10 @@ struct metalog_rec {
 			uint32_t slab;		/* le */
 			uint32_t client;	/* le */
 		} slab;
+		struct {
+			uint8_t id[RSWAP_ID_LEN];
+			uint32_t client;	/* le */
+		} forget;
 		uint8_t body[METALOG_REC_SIZE - 24];
 	};
 	uint32_t reserved;	/* zero */
@@ -83,6 +105,8 @@ struct metalog_replay {
 	uint64_t good_bytes;	/* end of the last good record */
 	uint64_t torn_bytes;	/* cut off after it: a torn tail (< 1 record) */
 	bool corrupt;		/* a bad record with more data after it */
+	bool adopted_cookie;	/* the log had no backing cookie yet */
+	bool replaced_backing;	/* another cookie, but no slab was held */
 	char error[160];	/* why replay stopped early or refused */
 };
 
@@ -103,32 +127,55 @@ int metalog_replay_buf(const void *buf, size_t len, struct pool *p,
 int metalog_read_format(const void *buf, size_t len, uint8_t server_id[RSWAP_ID_LEN],
 			uint64_t *slab_size, uint32_t *n_slabs);
 
+/* Compaction while running starts past this size (8192 records). */
+#define METALOG_COMPACT_MIN_BYTES (1u << 20)
+
 struct metalog {
-	int fd;
+	int fd;			/* locked (flock) */
 	char *path;
 	uint64_t seq;		/* of the last record written */
 	uint64_t end;		/* file offset of the next record */
 	struct io_uring ring;
+	uint8_t backing_cookie[RSWAP_ID_LEN];
+	uint64_t compact_min_bytes;	/* METALOG_COMPACT_MIN_BYTES; tests lower it */
+	uint64_t compacted_bytes;	/* size after the last compaction */
 	uint64_t records_written_total;
 	uint64_t write_errors_total;
+	uint64_t compactions_total;
+	uint64_t compaction_failures_total;
 };
 
 /*
- * Open the log at @path: if it exists, check its FORMAT against @slab_size
- * and @n_slabs, replay it into @p (pool_init'ed by the caller with that
- * geometry) and compact it; if not, create it with a FORMAT record and a
- * fresh random @server_id. On return @server_id holds the server's id.
- * Returns 0, or -1 with a one-line reason in @err.
+ * Open and lock the log at @path: if it exists (and is not empty), check
+ * its FORMAT against @slab_size and @n_slabs, replay it into @p
+ * (pool_init'ed by the caller with that geometry), check its backing cookie
+ * against @cookie, the backing file's (@backing_path names it in errors),
+ * and compact it; if not, create it with a FORMAT record and a fresh random
+ * @server_id. On return @server_id holds the server's id. Returns 0, or -1
+ * with a reason in @err: the log is locked by another process, not ours,
+ * damaged, of another geometry, or for another backing file while it says
+ * slabs are held.
  */
 int metalog_open(struct metalog *log, const char *path, uint64_t slab_size,
 		 uint32_t n_slabs, struct pool *p, uint8_t server_id[RSWAP_ID_LEN],
+		 const uint8_t cookie[RSWAP_ID_LEN], const char *backing_path,
 		 struct metalog_replay *r, char *err, size_t err_size);
 void metalog_close(struct metalog *log);
+
+/* Compact now (see the top): 0, or -errno with the old log still in use. */
+int metalog_compact(struct metalog *log, const struct pool *p,
+		    const uint8_t server_id[RSWAP_ID_LEN]);
+/* Compact if the log has grown enough (see the top): 1 compacted, 0 not
+ * needed, -errno failed (the old log still in use). */
+int metalog_maybe_compact(struct metalog *log, const struct pool *p,
+			  const uint8_t server_id[RSWAP_ID_LEN]);
 
 /* Append and make durable; 0, or -errno. */
 int metalog_client(struct metalog *log, uint32_t client, const struct pool_client *c);
 int metalog_grant(struct metalog *log, uint32_t slab, uint32_t client);
 int metalog_free(struct metalog *log, uint32_t slab, uint32_t client);
+/* @client (holding no slab) leaves the table. */
+int metalog_forget(struct metalog *log, uint32_t client, const uint8_t id[RSWAP_ID_LEN]);
 /* FREE records for @n (1..METALOG_BATCH_MAX) slabs of @client, in one write
  * and one fdatasync: 0 when all are durable; -errno when the write failed
  * (some may still be in the file until the next append overwrites them). */

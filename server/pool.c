@@ -18,7 +18,8 @@ int pool_init(struct pool *p, uint32_t n_slabs, uint64_t slab_size,
 	}
 	p->owner = malloc(sizeof(*p->owner) * n_slabs);
 	p->clients = calloc(max_clients, sizeof(*p->clients));
-	if (!p->owner || !p->clients) {
+	p->dirty = calloc(n_slabs, sizeof(*p->dirty));
+	if (!p->owner || !p->clients || !p->dirty) {
 		pool_fini(p);
 		errno = ENOMEM;
 		return -1;
@@ -37,8 +38,10 @@ void pool_fini(struct pool *p)
 {
 	free(p->owner);
 	free(p->clients);
+	free(p->dirty);
 	p->owner = NULL;
 	p->clients = NULL;
+	p->dirty = NULL;
 }
 
 uint32_t pool_client_find(const struct pool *p, const uint8_t id[RSWAP_ID_LEN])
@@ -160,6 +163,10 @@ int pool_return(struct pool *p, uint32_t client, uint32_t slab)
 	p->n_free++;
 	p->clients[client].held--;
 	p->clients[client].returns_total++;
+	if (!p->dirty[slab]) {
+		p->dirty[slab] = 1;
+		p->n_dirty++;
+	}
 	if (slab < p->next_hint)
 		p->next_hint = slab;
 	return 0;
@@ -184,4 +191,61 @@ uint32_t pool_held_slabs(const struct pool *p, uint32_t client, uint32_t *slabs,
 	while (n < max && (slab = pool_next_held(p, client, slab)) != POOL_NONE)
 		slabs[n++] = slab;
 	return n;
+}
+
+int pool_client_remove(struct pool *p, uint32_t client)
+{
+	if (!client_valid(p, client) || p->clients[client].held)
+		return -1;
+	memset(&p->clients[client], 0, sizeof(p->clients[client]));
+	return 0;
+}
+
+uint32_t pool_client_reclaimable(const struct pool *p, bool (*busy)(void *arg, uint32_t client),
+				 void *arg)
+{
+	uint32_t i, best = POOL_NONE;
+
+	for (i = 0; i < p->max_clients; i++) {
+		const struct pool_client *c = &p->clients[i];
+
+		if (!c->known || c->held || (busy && busy(arg, i)))
+			continue;
+		if (best == POOL_NONE ||
+		    (c->idle_since_ns && (!p->clients[best].idle_since_ns ||
+					  c->idle_since_ns < p->clients[best].idle_since_ns)))
+			best = i;
+	}
+	return best;
+}
+
+void pool_slab_scrubbed(struct pool *p, uint32_t slab)
+{
+	if (pool_slab_valid(p, slab) && p->dirty[slab]) {
+		p->dirty[slab] = 0;
+		p->n_dirty--;
+	}
+}
+
+void pool_mark_free_dirty(struct pool *p)
+{
+	uint32_t slab;
+
+	p->n_dirty = 0;
+	for (slab = 0; slab < p->n_slabs; slab++) {
+		p->dirty[slab] = p->owner[slab] == POOL_NONE;
+		p->n_dirty += p->dirty[slab];
+	}
+}
+
+uint32_t pool_next_dirty(const struct pool *p, uint32_t after)
+{
+	uint32_t slab = after == POOL_NONE ? 0 : after + 1;
+
+	if (!p->n_dirty)
+		return POOL_NONE;
+	for (; slab < p->n_slabs; slab++)
+		if (p->dirty[slab] && p->owner[slab] == POOL_NONE)
+			return slab;
+	return POOL_NONE;
 }

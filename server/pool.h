@@ -8,6 +8,17 @@
  * quota of slabs. Pure bookkeeping: no I/O, no RDMA, no allocation after
  * pool_init, so the metadata log replays into it and unit tests drive it.
  *
+ * Scrub bookkeeping: every slab freed (pool_return) is marked dirty: it may
+ * hold its last tenant's bytes. The server clears a dirty slab's bytes
+ * (backing_scrub_slab) before it grants it again and only then calls
+ * pool_slab_scrubbed; a slab handed back by REATTACH is never dirty, it is
+ * still held. The bit is not in the log: at start-up every free slab is
+ * marked dirty (pool_mark_free_dirty), as a crash may fall between a free
+ * and its scrub.
+ *
+ * Client entries are removed (pool_client_remove) only when they hold no
+ * slab: a forgotten or expired client, or one reclaimed for a newcomer.
+ *
  * Errors are negated enum rswap_err codes, as the protocol reports them.
  */
 #ifndef RSWAP_POOL_H
@@ -30,6 +41,10 @@ struct pool_client {
 	uint64_t returns_total;		/* slabs returned */
 	uint64_t refused_quota_total;	/* grants refused: quota reached */
 	uint64_t refused_memory_total;	/* grants refused: no free slab */
+	uint64_t idle_since_ns;		/* mono_ns since which it has had no
+					 * connection; 0 while it has one. Kept
+					 * by the server (clients.c), not in
+					 * the log: counts from the start */
 };
 
 struct pool {
@@ -40,6 +55,8 @@ struct pool {
 	uint32_t default_quota;		/* slabs, for clients added */
 	uint32_t *owner;		/* per slab: client index or POOL_NONE */
 	uint32_t next_hint;		/* where the search for a free slab starts */
+	uint8_t *dirty;			/* per slab: 1 if freed and not scrubbed */
+	uint32_t n_dirty;
 	struct pool_client *clients;
 };
 
@@ -58,6 +75,15 @@ uint32_t pool_client_get(struct pool *p, const uint8_t id[RSWAP_ID_LEN], const c
 int pool_client_put(struct pool *p, uint32_t client, const uint8_t id[RSWAP_ID_LEN],
 		    const char *name);
 
+/* Remove @client's entry (forgotten, expired, reclaimed): 0, or -1 if there
+ * is no such client or it still holds slabs. */
+int pool_client_remove(struct pool *p, uint32_t client);
+/* Index of a client holding no slab for which @busy(@arg, index) is false,
+ * idle the longest (lowest nonzero idle_since_ns, then lowest index), or
+ * POOL_NONE. */
+uint32_t pool_client_reclaimable(const struct pool *p, bool (*busy)(void *arg, uint32_t client),
+				 void *arg);
+
 /* Grant the lowest free slab to @client: slab number, or -RSWAP_ERR_QUOTA,
  * -RSWAP_ERR_NO_MEMORY, -RSWAP_ERR_NO_SLAB (no such client). */
 int64_t pool_grant(struct pool *p, uint32_t client);
@@ -73,6 +99,18 @@ uint32_t pool_next_held(const struct pool *p, uint32_t client, uint32_t after);
  * Freeing every slab of a client (HELLO FRESH) takes them in such batches,
  * each made durable in the log before pool_return. */
 uint32_t pool_held_slabs(const struct pool *p, uint32_t client, uint32_t *slabs, uint32_t max);
+
+/* Scrub bookkeeping (see the top of the file). */
+static inline bool pool_slab_dirty(const struct pool *p, uint32_t slab)
+{
+	return p->dirty[slab];
+}
+/* @slab's bytes are zero now. */
+void pool_slab_scrubbed(struct pool *p, uint32_t slab);
+/* Every free slab is dirty, every held one clean (start-up, after replay). */
+void pool_mark_free_dirty(struct pool *p);
+/* The dirty free slab after @after (POOL_NONE to start), or POOL_NONE. */
+uint32_t pool_next_dirty(const struct pool *p, uint32_t after);
 
 /* Slabs @client could still be granted: its quota left, or the free slabs. */
 static inline uint32_t pool_grantable(const struct pool *p, uint32_t client)

@@ -8,6 +8,12 @@
  * other are refused with a reason instead of forgetting slabs. Freeing
  * every slab of a client (HELLO FRESH) leaves the others' slabs alone and
  * stays freed after a reopen, in batches past METALOG_BATCH_MAX too.
+ * A FORGET removes a client (holding no slab) in the replay too. The log
+ * keeps the backing file's cookie: another one is refused while slabs are
+ * held, adopted when none is or when the log has none yet. A log compacted
+ * while in use replays to the same pool and takes further appends. A
+ * second open of a log in use is refused naming this process, and leaves
+ * the log as it was; a symlink, and a log writable by others, are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,7 +40,8 @@ struct fixture {
 	struct metalog log;
 	struct metalog_replay replay;
 	uint8_t server_id[RSWAP_ID_LEN];
-	char err[256];
+	uint8_t cookie[RSWAP_ID_LEN];	/* the backing file's, as metalog_open gets it */
+	char err[512];
 };
 
 static const uint8_t id_a[RSWAP_ID_LEN] = { 0xa };
@@ -74,7 +81,7 @@ static int reopen(struct fixture *f, uint32_t slabs, uint64_t slab_size)
 
 	assert_int_equal(pool_init(&f->pool, slabs, slab_size, 4, 8), 0);
 	ret = metalog_open(&f->log, f->path, slab_size, slabs, &f->pool, f->server_id,
-			   &f->replay, f->err, sizeof(f->err));
+			   f->cookie, "BACKING", &f->replay, f->err, sizeof(f->err));
 	if (ret)
 		pool_fini(&f->pool);
 	return ret;
@@ -311,6 +318,208 @@ static void freeing_many_slabs_takes_batches(void **state)
 	done(f);
 }
 
+static void forget_is_replayed(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t b;
+
+	make_log(f);
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	b = pool_client_find(&f->pool, id_b);
+	/* b holds slab 4: a FORGET of it would contradict the log */
+	assert_int_equal(pool_client_remove(&f->pool, b), -1);
+	assert_int_equal(metalog_free(&f->log, 4, b), 0);
+	assert_int_equal(pool_return(&f->pool, b, 4), 0);
+	assert_int_equal(metalog_forget(&f->log, b, id_b), 0);
+	assert_int_equal(pool_client_remove(&f->pool, b), 0);
+	done(f);
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	assert_int_equal(pool_client_find(&f->pool, id_b), POOL_NONE);
+	assert_int_not_equal(pool_client_find(&f->pool, id_a), POOL_NONE);
+	assert_int_equal(f->pool.owner[4], POOL_NONE);
+	assert_int_equal(f->pool.clients[0].held, 3);
+	/* its slot takes a newcomer, durably */
+	{
+		static const uint8_t id_c[RSWAP_ID_LEN] = { 0xc };
+		uint32_t c = pool_client_get(&f->pool, id_c, "gamma");
+
+		assert_int_equal(c, b);
+		assert_int_equal(metalog_client(&f->log, c, &f->pool.clients[c]), 0);
+		assert_int_equal(metalog_grant(&f->log, 4, c), 0);
+		done(f);
+		assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+		assert_int_equal(pool_client_find(&f->pool, id_c), b);
+		assert_int_equal(f->pool.owner[4], b);
+	}
+	done(f);
+}
+
+static void another_backing_is_refused_while_slabs_are_held(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t first[RSWAP_ID_LEN];
+	off_t size;
+
+	memset(f->cookie, 0x11, sizeof(f->cookie));
+	make_log(f);
+	memcpy(first, f->cookie, sizeof(first));
+	size = file_size(f->path);
+	memset(f->cookie, 0x22, sizeof(f->cookie));
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), -1);
+	assert_non_null(strstr(f->err, "backing file BACKING is not the one metadata log"));
+	assert_non_null(strstr(f->err, "22222222222222222222222222222222"));
+	assert_non_null(strstr(f->err, "the log's 11111111111111111111111111111111"));
+	assert_non_null(strstr(f->err, "4 slabs"));
+	assert_non_null(strstr(f->err, "Put the original file back"));
+	/* refused before anything was written */
+	assert_int_equal(file_size(f->path), size);
+	/* the right one is accepted */
+	memcpy(f->cookie, first, sizeof(first));
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	assert_false(f->replay.adopted_cookie);
+	assert_false(f->replay.replaced_backing);
+	expect_made_state(f);
+	/* with no slab held another file is taken, and recorded */
+	assert_int_equal(metalog_free_client(&f->log, &f->pool, 0, &(uint32_t){ 0 }), 0);
+	assert_int_equal(metalog_free_client(&f->log, &f->pool, 1, &(uint32_t){ 0 }), 0);
+	done(f);
+	memset(f->cookie, 0x33, sizeof(f->cookie));
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	assert_true(f->replay.replaced_backing);
+	done(f);
+	memset(f->cookie, 0x11, sizeof(f->cookie));
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	assert_true(f->replay.replaced_backing);	/* 0x33 was recorded */
+	done(f);
+}
+
+static void a_log_without_cookie_adopts_the_files(void **state)
+{
+	struct fixture *f = *state;
+
+	/* make_log with a zero cookie: what an older rswap wrote */
+	memset(f->cookie, 0, sizeof(f->cookie));
+	make_log(f);
+	memset(f->cookie, 0x44, sizeof(f->cookie));
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	assert_true(f->replay.adopted_cookie);
+	expect_made_state(f);
+	done(f);
+	memset(f->cookie, 0x55, sizeof(f->cookie));
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), -1);
+	assert_non_null(strstr(f->err, "the log's 44444444444444444444444444444444"));
+}
+
+static void online_compaction_replays_to_the_same_pool(void **state)
+{
+	struct fixture *f = *state;
+	struct pool again;
+	uint32_t a, i;
+	off_t before;
+
+	make_log(f);
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	a = pool_client_find(&f->pool, id_a);
+	f->log.compact_min_bytes = 16 * METALOG_REC_SIZE;
+	/* churn: grant and free slab 1 over and over */
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(pool_grant_slab(&f->pool, a, 1), 0);
+		assert_int_equal(metalog_grant(&f->log, 1, a), 0);
+		assert_int_equal(pool_return(&f->pool, a, 1), 0);
+		assert_int_equal(metalog_free(&f->log, 1, a), 0);
+	}
+	assert_int_equal(pool_grant_slab(&f->pool, a, 5), 0);
+	assert_int_equal(metalog_grant(&f->log, 5, a), 0);
+	before = file_size(f->path);
+	assert_int_equal(before, (7 + 21) * METALOG_REC_SIZE);
+	assert_int_equal(metalog_maybe_compact(&f->log, &f->pool, f->server_id), 1);
+	/* FORMAT + 2 CLIENT + 5 GRANT */
+	assert_int_equal(file_size(f->path), 8 * METALOG_REC_SIZE);
+	assert_int_equal(f->log.compactions_total, 2);	/* at open, and now */
+	/* not again until it grows */
+	assert_int_equal(metalog_maybe_compact(&f->log, &f->pool, f->server_id), 0);
+	/* appends go to the new file */
+	assert_int_equal(pool_return(&f->pool, a, 5), 0);
+	assert_int_equal(metalog_free(&f->log, 5, a), 0);
+	assert_int_equal(file_size(f->path), 9 * METALOG_REC_SIZE);
+	/* the compacted log replays to the same pool */
+	assert_int_equal(pool_init(&again, SLABS, SLAB_SIZE, 4, 8), 0);
+	{
+		uint8_t *buf = malloc(9 * METALOG_REC_SIZE);
+		int fd = open(f->path, O_RDONLY);
+		struct metalog_replay r;
+
+		assert_non_null(buf);
+		assert_true(fd >= 0);
+		assert_int_equal(read(fd, buf, 9 * METALOG_REC_SIZE), 9 * METALOG_REC_SIZE);
+		close(fd);
+		assert_int_equal(metalog_replay_buf(buf, 9 * METALOG_REC_SIZE, &again, &r), 0);
+		free(buf);
+	}
+	assert_memory_equal(again.owner, f->pool.owner, SLABS * sizeof(*again.owner));
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(again.clients[i].known, f->pool.clients[i].known);
+		assert_memory_equal(again.clients[i].id, f->pool.clients[i].id, RSWAP_ID_LEN);
+		assert_int_equal(again.clients[i].held, f->pool.clients[i].held);
+	}
+	assert_int_equal(again.n_free, f->pool.n_free);
+	pool_fini(&again);
+	done(f);
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	expect_made_state(f);
+	done(f);
+}
+
+static void a_log_in_use_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct metalog second;
+	struct metalog_replay r;
+	struct pool p2;
+	uint8_t id[RSWAP_ID_LEN];
+	char err[512], pid[32];
+	off_t size;
+
+	make_log(f);
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	size = file_size(f->path);
+	assert_int_equal(pool_init(&p2, SLABS, SLAB_SIZE, 4, 8), 0);
+	assert_int_equal(metalog_open(&second, f->path, SLAB_SIZE, SLABS, &p2, id, f->cookie,
+				      "BACKING", &r, err, sizeof(err)), -1);
+	snprintf(pid, sizeof(pid), "pid %d", (int)getpid());
+	assert_non_null(strstr(err, "is in use by another process"));
+	assert_non_null(strstr(err, pid));
+	pool_fini(&p2);
+	/* untouched: the first still appends where it was */
+	assert_int_equal(file_size(f->path), size);
+	assert_int_equal(metalog_free(&f->log, 4, 1), 0);
+	assert_int_equal(file_size(f->path), size + METALOG_REC_SIZE);
+	done(f);
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	assert_int_equal(f->pool.owner[4], POOL_NONE);
+	done(f);
+}
+
+static void unsafe_files_are_refused(void **state)
+{
+	struct fixture *f = *state;
+	char target[128];
+
+	make_log(f);
+	assert_int_equal(chmod(f->path, 0620), 0);
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), -1);
+	assert_non_null(strstr(f->err, "writable by group or others"));
+	assert_non_null(strstr(f->err, "chmod go-w"));
+	assert_int_equal(chmod(f->path, 0600), 0);
+	snprintf(target, sizeof(target), "%s/real", f->dir);
+	assert_int_equal(rename(f->path, target), 0);
+	assert_int_equal(symlink(target, f->path), 0);
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), -1);
+	assert_non_null(strstr(f->err, "is a symbolic link"));
+	unlink(f->path);
+	unlink(target);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +531,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(garbage_file_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(freeing_a_client_is_durable, setup, teardown),
 		cmocka_unit_test_setup_teardown(freeing_many_slabs_takes_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(forget_is_replayed, setup, teardown),
+		cmocka_unit_test_setup_teardown(another_backing_is_refused_while_slabs_are_held,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_log_without_cookie_adopts_the_files, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(online_compaction_replays_to_the_same_pool, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_log_in_use_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(unsafe_files_are_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,11 @@
  * counted; a client can return only its own slabs; replayed grants land on
  * exactly the slab named; the client table refuses past its size; a
  * client's held slabs are listed lowest first, in bounded batches, and
- * returning them all frees exactly those.
+ * returning them all frees exactly those. Every freed slab is dirty until
+ * scrubbed, a held one never is, and start-up marks every free slab dirty.
+ * An entry holding slabs cannot be removed; one that holds none is removed
+ * and its slot serves a newcomer; the entry to reclaim is one holding no
+ * slab and not busy, idle the longest.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -179,6 +183,71 @@ static void held_slabs_are_listed_in_batches(void **state)
 	assert_int_equal(pool_held_slabs(p, POOL_NONE, got, 8), 0);
 }
 
+static void freed_slabs_are_dirty_until_scrubbed(void **state)
+{
+	struct pool *p = *state;
+	uint32_t a = pool_client_get(p, id_a, "a"), b = pool_client_get(p, id_b, "b");
+
+	assert_int_equal(p->n_dirty, 0);
+	assert_int_equal(pool_grant(p, a), 0);
+	assert_int_equal(pool_grant(p, a), 1);
+	assert_false(pool_slab_dirty(p, 0));
+	assert_int_equal(pool_return(p, a, 0), 0);
+	assert_true(pool_slab_dirty(p, 0));
+	assert_int_equal(p->n_dirty, 1);
+	assert_int_equal(pool_next_dirty(p, POOL_NONE), 0);
+	/* the next grant gets it, still dirty: the server scrubs it first */
+	assert_int_equal(pool_grant(p, b), 0);
+	assert_true(pool_slab_dirty(p, 0));
+	assert_int_equal(pool_next_dirty(p, POOL_NONE), POOL_NONE);	/* held */
+	pool_slab_scrubbed(p, 0);
+	assert_false(pool_slab_dirty(p, 0));
+	assert_int_equal(p->n_dirty, 0);
+	pool_slab_scrubbed(p, 0);
+	assert_int_equal(p->n_dirty, 0);
+	/* start-up: every free slab dirty, held ones clean */
+	pool_mark_free_dirty(p);
+	assert_int_equal(p->n_dirty, 6);
+	assert_false(pool_slab_dirty(p, 0));
+	assert_false(pool_slab_dirty(p, 1));
+	assert_int_equal(pool_next_dirty(p, POOL_NONE), 2);
+	assert_int_equal(pool_next_dirty(p, 6), 7);
+	assert_int_equal(pool_next_dirty(p, 7), POOL_NONE);
+}
+
+static bool busy_b(void *arg, uint32_t client)
+{
+	return client == *(uint32_t *)arg;
+}
+
+static void entries_are_removed_and_reclaimed(void **state)
+{
+	struct pool *p = *state;
+	uint32_t a = pool_client_get(p, id_a, "a"), b = pool_client_get(p, id_b, "b"), c;
+
+	assert_int_equal(pool_grant(p, a), 0);
+	/* a holds a slab, b is busy (connected): nothing to reclaim */
+	assert_int_equal(pool_client_reclaimable(p, busy_b, &b), POOL_NONE);
+	assert_int_equal(pool_client_remove(p, a), -1);
+	assert_int_equal(pool_client_remove(p, 7), -1);
+	/* b idle: it goes */
+	p->clients[b].idle_since_ns = 100;
+	assert_int_equal(pool_client_reclaimable(p, NULL, NULL), b);
+	assert_int_equal(pool_return(p, a, 0), 0);
+	/* both idle: the one idle the longest */
+	p->clients[a].idle_since_ns = 50;
+	assert_int_equal(pool_client_reclaimable(p, NULL, NULL), a);
+	assert_int_equal(pool_client_reclaimable(p, busy_b, &a), b);
+	assert_int_equal(pool_client_remove(p, b), 0);
+	assert_int_equal(pool_client_find(p, id_b), POOL_NONE);
+	assert_int_equal(pool_client_remove(p, b), -1);
+	c = pool_client_get(p, id_c, "c");
+	assert_int_equal(c, b);
+	assert_int_equal(p->clients[c].held, 0);
+	assert_int_equal(p->clients[c].grants_total, 0);
+	assert_string_equal(p->clients[c].name, "c");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +257,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(only_the_owner_returns, setup, teardown),
 		cmocka_unit_test_setup_teardown(replayed_grants_are_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(held_slabs_are_listed_in_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(freed_slabs_are_dirty_until_scrubbed, setup, teardown),
+		cmocka_unit_test_setup_teardown(entries_are_removed_and_reclaimed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

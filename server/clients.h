@@ -15,9 +15,8 @@
  *   - expired (clients_tick), forgotten the same way once disconnected for
  *     --client-expiry seconds. "Disconnected since" is kept in memory only:
  *     after a restart it counts from the server's start.
- * A connection counts as live from its accept to its close; a closing one
- * (its memory regions already deregistered) still keeps its entry from
- * being reclaimed, not from being forgotten.
+ * A connection counts as live from its authentication to its close; a
+ * closing one (its memory regions already deregistered) keeps nothing.
  */
 #ifndef RSWAP_CLIENTS_H
 #define RSWAP_CLIENTS_H

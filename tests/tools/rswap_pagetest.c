@@ -40,6 +40,12 @@
  *            pagetest_session.c (--timeout: the server's client timeout, or
  *            for mute its handshake deadline)
  *
+ *   residue  a tenant is granted --slabs slabs, fills every page with a
+ *            pattern (read back), returns them and goes; a second tenant is
+ *            granted as many, which must be the same slab numbers, and
+ *            reads every page: all must be zero (the server scrubs freed
+ *            slabs before it grants them again)
+ *
  * Exit status: 0 when what was checked held, 1 when it did not, 2 on usage.
  */
 #include <errno.h>
@@ -99,6 +105,7 @@ static void usage(FILE *out)
 "       rswap_pagetest evacuee --server ADDR:PORT --target ADDR:PORT... --key FILE\n"
 "                      --ready FILE [--slabs N] [--timeout SECONDS]\n"
 "       rswap_pagetest fresh --server ADDR:PORT --key FILE --state FILE\n"
+"       rswap_pagetest residue --server ADDR:PORT --key FILE [--slabs N]\n"
 "       rswap_pagetest replace --server ADDR:PORT --key FILE [--pages N]\n"
 "       rswap_pagetest keepalive|silent|quiet|mute --server ADDR:PORT --key FILE\n"
 "                      --timeout SECONDS\n"
@@ -362,6 +369,113 @@ out:
 	free(loc);
 	free(old);
 	free(c);
+	return ret;
+}
+
+/* Fill or check every page of @n slabs of @c: 0 when all held, else 1. */
+static int residue_pass(struct opts *o, struct rswap_client *c, uint32_t n, bool fill,
+			uint8_t *buf, struct ibv_mr *mr)
+{
+	uint32_t per_slab = (uint32_t)(c->slab_size / PATTERN_PAGE_SIZE), i, pg;
+	uint64_t dirty = 0;
+
+	for (i = 0; i < n; i++) {
+		for (pg = 0; pg < per_slab; pg++) {
+			if (fill) {
+				pattern_fill(buf, o->seed, (uint64_t)i * per_slab + pg);
+				if (rswap_client_write(c, i, pg, buf, 1, mr))
+					goto out_err;
+			}
+			memset(buf, 0x77, PATTERN_PAGE_SIZE);
+			if (rswap_client_read(c, i, pg, buf, 1, mr))
+				goto out_err;
+			if (fill ? pattern_check(buf, o->seed, (uint64_t)i * per_slab + pg) >= 0 :
+			    !rswap_page_is_zero(buf)) {
+				if (dirty++ < 5)
+					fprintf(stderr, "residue: slab %u page %u: %s\n",
+						c->slabs[i].slab, pg, fill ? "pattern did not stick" :
+						"not zero: the last tenant's bytes");
+			}
+		}
+	}
+	if (!fill)
+		printf("residue: %u slabs, %u pages each, read by the new tenant: %" PRIu64
+		       " not zero\n", n, per_slab, dirty);
+	return dirty ? 1 : 0;
+out_err:
+	fprintf(stderr, "residue: slab %u page %u: %s\n", c->slabs[i].slab, pg, c->error);
+	return 1;
+}
+
+static int cmd_residue(struct opts *o, const struct auth_key *key)
+{
+	struct rswap_client *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	uint8_t *buf = aligned_alloc(PATTERN_PAGE_SIZE, PATTERN_PAGE_SIZE);
+	uint32_t slabs[RSWAP_CLIENT_SLABS_MAX], i, n = o->slabs;
+	uint8_t id[RSWAP_ID_LEN];
+	struct ibv_mr *mr = NULL;
+	int ret = 1;
+
+	if (!a || !b || !buf || !n || n > RSWAP_CLIENT_SLABS_MAX)
+		goto out;
+	if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id) ||
+	    pt_connect(a, o->host, o->port, key, id, "residue-old")) {
+		fprintf(stderr, "residue: first tenant: %s\n", a->error);
+		goto out;
+	}
+	mr = rswap_client_reg(a, buf, PATTERN_PAGE_SIZE);
+	for (i = 0; mr && i < n; i++) {
+		if (rswap_client_grant(a) != (int)i) {
+			fprintf(stderr, "residue: first tenant: grant: %s\n", a->error);
+			goto out_a;
+		}
+		slabs[i] = a->slabs[i].slab;
+	}
+	if (!mr || residue_pass(o, a, n, true, buf, mr))
+		goto out_a;
+	for (i = 0; i < n; i++) {
+		if (rswap_client_return(a, i)) {
+			fprintf(stderr, "residue: first tenant: return: %s\n", a->error);
+			goto out_a;
+		}
+	}
+	ibv_dereg_mr(mr);
+	mr = NULL;
+	rswap_client_close(a);
+	printf("residue: first tenant wrote %u slabs and returned them\n", n);
+
+	if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id) ||
+	    pt_connect(b, o->host, o->port, key, id, "residue-new")) {
+		fprintf(stderr, "residue: second tenant: %s\n", b->error);
+		goto out;
+	}
+	mr = rswap_client_reg(b, buf, PATTERN_PAGE_SIZE);
+	for (i = 0; mr && i < n; i++) {
+		if (rswap_client_grant(b) != (int)i) {
+			fprintf(stderr, "residue: second tenant: grant: %s\n", b->error);
+			goto out_b;
+		}
+		if (b->slabs[i].slab != slabs[i]) {
+			fprintf(stderr, "residue: second tenant got slab %u, not %u: the check "
+				"would prove nothing\n", b->slabs[i].slab, slabs[i]);
+			goto out_b;
+		}
+	}
+	if (mr)
+		ret = residue_pass(o, b, n, false, buf, mr);
+out_b:
+	if (mr)
+		ibv_dereg_mr(mr);
+	rswap_client_close(b);
+	goto out;
+out_a:
+	if (mr)
+		ibv_dereg_mr(mr);
+	rswap_client_close(a);
+out:
+	free(buf);
+	free(a);
+	free(b);
 	return ret;
 }
 
@@ -749,6 +863,7 @@ int main(int argc, char **argv)
 	if (!o.host || !o.key_file || (!o.state && strcmp(o.cmd, "badkey") &&
 				       strcmp(o.cmd, "garbage") && strcmp(o.cmd, "attach") &&
 				       strcmp(o.cmd, "migrate") && strcmp(o.cmd, "evacuee") &&
+				       strcmp(o.cmd, "residue") &&
 				       !session_cmd(o.cmd)) ||
 	    ((!strcmp(o.cmd, "migrate") || !strcmp(o.cmd, "evacuee")) && !o.n_targets) ||
 	    (!strcmp(o.cmd, "evacuee") && !o.ready) || !o.pages || o.zero_pct > 100) {
@@ -775,6 +890,8 @@ int main(int argc, char **argv)
 		return cmd_attach(&o, &key);
 	if (!strcmp(o.cmd, "fresh"))
 		return cmd_fresh(&o, &key);
+	if (!strcmp(o.cmd, "residue"))
+		return cmd_residue(&o, &key);
 	if (session_cmd(o.cmd)) {
 		struct pt_session_opts so = { .host = o.host, .port = o.port, .seed = o.seed,
 					      .pages = o.pages, .timeout_s = o.timeout_s };

@@ -126,7 +126,7 @@ static void header_errors_are_refused(void **state)
 	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
 
 	len = build(RSWAP_MSG_HELLO);
-	m.hdr.version = rswap_cpu16(2);
+	m.hdr.version = rswap_cpu16(RSWAP_WIRE_VERSION + 1);
 	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_VERSION);
 
 	len = build(RSWAP_MSG_HELLO);

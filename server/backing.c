@@ -310,9 +310,11 @@ int backing_scrub(struct backing *b, uint64_t off, uint64_t len)
 		if (!fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
 			       (off_t)len))
 			return 0;
-		if (errno != EOPNOTSUPP && errno != ENOSYS)
-			return -errno;
-		b->punch_refused = true;
+		/* A filesystem without holes: zero by hand from now on. Any
+		 * other failure (ENOMEM, EINTR under memory pressure): zero
+		 * this one by hand; the slab must not go out dirty. */
+		if (errno == EOPNOTSUPP || errno == ENOSYS)
+			b->punch_refused = true;
 	}
 	memset(b->base + off, 0, len);
 	return 0;
@@ -343,9 +345,13 @@ int backing_reserve_slab(struct backing *b, const struct pool *p, uint32_t slab)
 		return 0;
 	if (!fallocate(b->fd, 0, (off_t)((uint64_t)slab * p->slab_size), (off_t)p->slab_size))
 		return 0;
-	if (errno == EOPNOTSUPP || errno == ENOSYS)
-		return 0;
-	return -errno;
+	/* Only a full filesystem refuses the grant. tmpfs also fails with
+	 * ENOMEM when its pages are swapped out meanwhile (shmem_fallocate
+	 * gives up rather than livelock), and EINTR: the registration that
+	 * follows faults the pages in, and fails if they cannot be had. */
+	if (errno == ENOSPC)
+		return -ENOSPC;
+	return 0;
 }
 
 uint32_t backing_scrub_dirty(struct backing *b, struct pool *p, uint32_t max)

@@ -35,7 +35,7 @@ echo "== fuzz: each parser for ${RSWAP_FUZZ_SECONDS:-10} s (scripts/fuzz.sh for 
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DRSWAP_FUZZ=ON \
 	-DRSWAP_FUZZ_SECONDS="${RSWAP_FUZZ_SECONDS:-10}" \
 	-DRSWAP_KERNEL_HEADERS= -DRSWAP_VM_KERNELS= >/dev/null 2>&1
-cmake --build build-fuzz -j "$jobs" --target fuzz_wire fuzz_admin
+cmake --build build-fuzz -j "$jobs" --target fuzz_wire fuzz_admin fuzz_handshake
 ctest --test-dir build-fuzz -L fuzz --output-on-failure
 
 debug_kernel=

@@ -37,6 +37,8 @@ base_pkgs=(
 	gnuplot-nox
 	# scripts/checkpatch.pl for the kernel code, and the driver sources we model on
 	linux-source-6.1
+	# scripts/debug-kernel.sh: building the debug guest kernel from it
+	flex bison bc libelf-dev
 )
 
 missing() {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -148,6 +149,23 @@ int auth_server_mac(const struct auth_key *key, const uint8_t server_nonce[RSWAP
 {
 	return proof(key, RSWAP_AUTH_SERVER_LABEL, client_nonce, server_nonce, client_id,
 		     server_id, b, mac);
+}
+
+int auth_admin_mac(const struct auth_key *key, const uint8_t nonce[RSWAP_NONCE_LEN],
+		   const uint8_t *req, size_t len, uint8_t mac[RSWAP_MAC_LEN])
+{
+	size_t label = sizeof(AUTH_ADMIN_LABEL) - 1;
+	uint8_t *msg = malloc(label + RSWAP_NONCE_LEN + len);
+	int ret;
+
+	if (!msg)
+		return -1;
+	memcpy(msg, AUTH_ADMIN_LABEL, label);
+	memcpy(msg + label, nonce, RSWAP_NONCE_LEN);
+	memcpy(msg + label + RSWAP_NONCE_LEN, req, len);
+	ret = auth_hmac(key, msg, label + RSWAP_NONCE_LEN + len, mac);
+	free(msg);
+	return ret;
 }
 
 int auth_secret_equal(const uint8_t *a, const uint8_t *b, size_t len)

@@ -59,6 +59,15 @@ int auth_server_mac(const struct auth_key *key, const uint8_t server_nonce[RSWAP
 		    const struct rswap_auth_binding *b, uint8_t mac[RSWAP_MAC_LEN]);
 
 /* Constant-time comparison of two MACs: 1 if equal. */
+/*
+ * The admin API's proof for one request (proto/rswap.proto): HMAC(@key,
+ * "rswap-admin-request" || @nonce || @req), @req the packed AdminRequest.
+ * 0 or -1.
+ */
+#define AUTH_ADMIN_LABEL "rswap-admin-request"
+int auth_admin_mac(const struct auth_key *key, const uint8_t nonce[RSWAP_NONCE_LEN],
+		   const uint8_t *req, size_t len, uint8_t mac[RSWAP_MAC_LEN]);
+
 int auth_mac_equal(const uint8_t a[RSWAP_MAC_LEN], const uint8_t b[RSWAP_MAC_LEN]);
 /* The same for any two secrets of @len bytes (attach tokens). */
 int auth_secret_equal(const uint8_t *a, const uint8_t *b, size_t len);

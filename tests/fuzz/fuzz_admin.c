@@ -7,7 +7,9 @@
  * fields it need not: protobuf-c keeps a field-0 tag given as a non-minimal
  * varint, then refuses its own minimal re-encoding; see
  * corpus-admin/unknown-field-zero-nonminimal-tag. The server never
- * re-packs a request, so only memory safety matters there.)
+ * re-packs a request, so only memory safety matters there.) A proved
+ * request (AuthedRequest) carries another AdminRequest as bytes: the server
+ * unpacks that one too once the proof holds, so it is unpacked here.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req = rswap__admin_request__unpack(NULL, len, data + ADMIN_FRAME_HDR);
 	if (!req)
 		return 0;
+	if (req->req_case == RSWAP__ADMIN_REQUEST__REQ_AUTHED && req->authed) {
+		Rswap__AdminRequest *inner = rswap__admin_request__unpack(
+			NULL, req->authed->request.len, req->authed->request.data);
+
+		if (inner)
+			rswap__admin_request__free_unpacked(inner, NULL);
+	}
 	if (req->base.n_unknown_fields) {
 		rswap__admin_request__free_unpacked(req, NULL);
 		return 0;

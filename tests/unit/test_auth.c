@@ -6,7 +6,8 @@
  * endpoint); client ids and client keys match independently computed
  * values; key
  * files that are missing, world-readable, too short or too long are
- * refused with a reason.
+ * refused with a reason. The admin API's proof is the HMAC of its label,
+ * nonce and request, and changes with each of them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -206,6 +207,41 @@ static void key_files(void **state)
 	rmdir(dir);
 }
 
+/* The admin proof: HMAC(key, label || nonce || request), computed here the
+ * long way; another nonce, request byte or key gives another proof. */
+static void admin_proof_binds_nonce_and_request(void **state)
+{
+	struct auth_key key = { .len = 20 }, other = { .len = 20 };
+	uint8_t nonce[RSWAP_NONCE_LEN], req[5] = { 0x22, 0x00, 0x0a, 0x00, 0x01 };
+	uint8_t msg[sizeof(AUTH_ADMIN_LABEL) - 1 + RSWAP_NONCE_LEN + sizeof(req)];
+	uint8_t mac[RSWAP_MAC_LEN], want[RSWAP_MAC_LEN], again[RSWAP_MAC_LEN];
+
+	(void)state;
+	memset(key.bytes, 0x5a, key.len);
+	memset(other.bytes, 0x5b, other.len);
+	for (unsigned int i = 0; i < sizeof(nonce); i++)
+		nonce[i] = (uint8_t)(i * 7 + 1);
+	memcpy(msg, AUTH_ADMIN_LABEL, sizeof(AUTH_ADMIN_LABEL) - 1);
+	memcpy(msg + sizeof(AUTH_ADMIN_LABEL) - 1, nonce, sizeof(nonce));
+	memcpy(msg + sizeof(AUTH_ADMIN_LABEL) - 1 + sizeof(nonce), req, sizeof(req));
+	assert_int_equal(auth_hmac(&key, msg, sizeof(msg), want), 0);
+	assert_int_equal(auth_admin_mac(&key, nonce, req, sizeof(req), mac), 0);
+	assert_memory_equal(mac, want, sizeof(mac));
+	nonce[31] ^= 1;
+	assert_int_equal(auth_admin_mac(&key, nonce, req, sizeof(req), again), 0);
+	assert_memory_not_equal(again, want, sizeof(again));
+	nonce[31] ^= 1;
+	req[4] ^= 1;
+	assert_int_equal(auth_admin_mac(&key, nonce, req, sizeof(req), again), 0);
+	assert_memory_not_equal(again, want, sizeof(again));
+	req[4] ^= 1;
+	assert_int_equal(auth_admin_mac(&other, nonce, req, sizeof(req), again), 0);
+	assert_memory_not_equal(again, want, sizeof(again));
+	/* An empty request (all fields default) is a request too. */
+	assert_int_equal(auth_admin_mac(&key, nonce, req, 0, again), 0);
+	assert_memory_not_equal(again, want, sizeof(again));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +250,7 @@ int main(void)
 		cmocka_unit_test(binding_maps_ipv4),
 		cmocka_unit_test(client_keys_derive),
 		cmocka_unit_test(key_files),
+		cmocka_unit_test(admin_proof_binds_nonce_and_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

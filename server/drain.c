@@ -13,8 +13,10 @@
 
 /* An EVACUATE unanswered this long counts as not moved. */
 #define DRAIN_ANSWER_S 120
-/* Each peer's admin API must answer within this; the loop waits for it. */
-#define DRAIN_PEER_TIMEOUT_MS 5000
+/* Every peer's admin API must answer within this, all of them at once:
+ * the event loop waits for them, so a peer that trickles its answer (or
+ * never answers) holds the server this long and no longer. */
+#define DRAIN_PEER_TIMEOUT_MS 2000
 
 int drain_init(struct server *s)
 {
@@ -33,34 +35,44 @@ void drain_fini(struct server *s)
 	free(s->drain.no_room);
 }
 
-/* Ask each peer's admin API for its status; @out[i] for peer i. */
+/* Ask every peer's admin API for its status, at once; @out[i] for peer i.
+ * A peer's answer is believed only as far as drain_peer_check allows. */
 static void ask_peers(struct server *s, struct peer_status *out)
 {
 	Rswap__StatusRequest sr = RSWAP__STATUS_REQUEST__INIT;
 	Rswap__AdminRequest req = RSWAP__ADMIN_REQUEST__INIT;
-	unsigned int i;
+	struct admin_target t[SETTINGS_PEERS_MAX] = { 0 };
+	Rswap__AdminResponse *resp[SETTINGS_PEERS_MAX];
+	char err[SETTINGS_PEERS_MAX][ADMIN_ERR_LEN];
+	unsigned int i, n = s->set.n_peers;
+	const char *bad;
 
 	req.req_case = RSWAP__ADMIN_REQUEST__REQ_STATUS;
 	req.status = &sr;
-	for (i = 0; i < s->set.n_peers; i++) {
-		const struct settings_peer *p = &s->set.peers[i];
-		Rswap__AdminResponse *resp;
-		char err[256];
+	for (i = 0; i < n; i++)
+		t[i] = (struct admin_target){ .host = s->set.peers[i].host,
+					      .port = s->set.peers[i].port };
+	admin_call_all(t, n, &req, DRAIN_PEER_TIMEOUT_MS, resp, err);
+	for (i = 0; i < n; i++) {
+		const Rswap__ServerStatus *st = NULL;
 
 		memset(&out[i], 0, sizeof(out[i]));
-		out[i].addr = p->text;
-		resp = admin_ask(p->host, p->port, &req, DRAIN_PEER_TIMEOUT_MS, err, sizeof(err));
-		if (!resp || resp->resp_case != RSWAP__ADMIN_RESPONSE__RESP_STATUS) {
-			log_msg(LOG_INFO, "peer %s: %s", p->text, resp ? "no status" : err);
+		out[i].addr = s->set.peers[i].text;
+		if (resp[i] && resp[i]->resp_case == RSWAP__ADMIN_RESPONSE__RESP_STATUS)
+			st = resp[i]->status;
+		bad = st ? drain_peer_check(st->slab_bytes, st->slabs_total, st->slabs_free) :
+			   resp[i] ? "no status in its answer" : err[i];
+		if (bad) {
+			log_msg(LOG_INFO, "peer %s: %s", s->set.peers[i].text, bad);
 		} else {
 			out[i].reachable = true;
-			out[i].draining = resp->status->draining;
-			out[i].slab_bytes = resp->status->slab_bytes;
-			out[i].slabs_total = resp->status->slabs_total;
-			out[i].slabs_free = resp->status->slabs_free;
+			out[i].draining = st->draining;
+			out[i].slab_bytes = st->slab_bytes;
+			out[i].slabs_total = st->slabs_total;
+			out[i].slabs_free = st->slabs_free;
 		}
-		if (resp)
-			rswap__admin_response__free_unpacked(resp, NULL);
+		if (resp[i])
+			rswap__admin_response__free_unpacked(resp[i], NULL);
 	}
 }
 

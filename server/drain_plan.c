@@ -22,6 +22,17 @@ static void append(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *drain_peer_check(uint64_t slab_bytes, uint32_t slabs_total, uint32_t slabs_free)
+{
+	if (!slab_bytes || slab_bytes > (1ull << 30) || slab_bytes % 4096)
+		return "a nonsensical slab size in its status: not believed";
+	if (slabs_free > slabs_total)
+		return "more free slabs than slabs in its status: not believed";
+	if ((uint64_t)slabs_total * slab_bytes > DRAIN_PEER_BYTES_MAX)
+		return "more memory than any server has in its status: not believed";
+	return NULL;
+}
+
 uint64_t drain_room(const struct peer_status *peers, unsigned int n, char *text, size_t size)
 {
 	uint64_t room = 0;

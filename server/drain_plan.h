@@ -22,6 +22,16 @@ struct peer_status {
 };
 
 /*
+ * Is a peer's status (from the network: hostile until shown otherwise) one
+ * a drain may plan with? NULL if so, else why not, for the log: a slab
+ * size that is no server's (0, over 1 GiB, not a multiple of 4 KiB), more
+ * free slabs than slabs, or more memory than DRAIN_PEER_BYTES_MAX, which
+ * keeps every sum of peers' room far from overflowing.
+ */
+#define DRAIN_PEER_BYTES_MAX (1ull << 50)	/* 1 PiB */
+const char *drain_peer_check(uint64_t slab_bytes, uint32_t slabs_total, uint32_t slabs_free);
+
+/*
  * Free bytes of the reachable, non-draining peers. @text (may be NULL) gets
  * one entry each: "127.0.0.1:7482 8 free", "... draining", "... unreachable".
  */

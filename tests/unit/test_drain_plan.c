@@ -5,7 +5,7 @@
  * with the numbers and what to do, or with --partial moves what fits; no
  * peers means no check; a rebalance moves what is held beyond the fair
  * share, rounded up; a finished drain says what remains, client by client,
- * and why.
+ * and why. A peer's status that no server could send is not believed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -114,6 +114,22 @@ static void remains_text_names_clients_and_reasons(void **state)
 	assert_int_equal(strlen(text), 19);
 }
 
+/* A peer's status comes from the network: what no server sends is refused,
+ * and what passes cannot overflow the sum of 16 peers' room. */
+static void peer_status_checked(void **state)
+{
+	(void)state;
+	assert_null(drain_peer_check(16 * MIB, 1024, 1024));
+	assert_null(drain_peer_check(4096, 0, 0));
+	assert_non_null(drain_peer_check(0, 16, 8));
+	assert_non_null(drain_peer_check(4095, 16, 8));
+	assert_non_null(drain_peer_check((1ull << 30) + 4096, 16, 8));
+	assert_non_null(drain_peer_check(16 * MIB, 8, 9));
+	assert_non_null(drain_peer_check(1ull << 30, UINT32_MAX, UINT32_MAX));
+	assert_null(drain_peer_check(1ull << 30, 1u << 20, 1u << 20));
+	assert_true(16 * DRAIN_PEER_BYTES_MAX > DRAIN_PEER_BYTES_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +137,7 @@ int main(void)
 		cmocka_unit_test(drain_refused_when_it_does_not_fit),
 		cmocka_unit_test(rebalance_moves_beyond_fair_share),
 		cmocka_unit_test(remains_text_names_clients_and_reasons),
+		cmocka_unit_test(peer_status_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

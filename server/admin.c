@@ -1,13 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * admin: rswap-server's admin API on TCP (proto/rswap.proto), and
- * Prometheus text on "GET /metrics" at the same port.
+ * admin: rswap-server's admin API (proto/rswap.proto) on TCP and on the
+ * admin socket, and Prometheus text on "GET /metrics" at the TCP port.
  *
- * Runs in the server's event loop: the listener and each admin connection
- * are polled sources; reads and writes are non-blocking. Limits: at most
- * ADMIN_CONNS_MAX connections, requests of at most ADMIN_IN_MAX bytes, and
- * a connection idle for ADMIN_IDLE_S seconds is closed, so no admin client
- * can hang the server or hold its slots.
+ * Who may ask what (the top of proto/rswap.proto has the exchange):
+ *   - the admin socket, peer uid root or this server's own (SO_PEERCRED):
+ *     every call;
+ *   - anyone else (TCP, or the socket under another uid): status,
+ *     drain_status, GET /metrics, and a challenge; any other call only as
+ *     an AuthedRequest proved with --admin-key-file's key over the nonce of
+ *     that connection's last challenge. A wrong proof closes the connection.
+ *
+ * One admin connection, in the server's event loop (non-blocking):
+ *
+ *   READING --whole request--> WRITING --answer taken--> READING
+ *      |                          |
+ *      +--deadline, error, evicted, or an answer that closes--> closed
+ *
+ * READING has ADMIN_REQUEST_S from the accept or the last answer to bring
+ * a whole request (a peer trickling one byte a second gets no longer), and
+ * WRITING ADMIN_ANSWER_S for the answer to be taken. At most
+ * ADMIN_CONNS_MAX connections per listener and ADMIN_CONNS_PER_SOURCE per
+ * TCP source address; a full listener or source makes room by closing its
+ * READING connection nearest its deadline, so idle or slow sockets cannot
+ * lock rswapctl and Prometheus out (a source holding its share hurts only
+ * itself).
+ * Out of file descriptors (EMFILE), a spare one is given up to accept the
+ * connection and close it, so the listener does not spin.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,41 +37,76 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "admin_frame.h"
+#include "admin_text.h"
 #include "clients.h"
 #include "notify.h"
 #include "rswap.pb-c.h"
 #include "server.h"
 
-#define ADMIN_CONNS_MAX 16
+#define ADMIN_CONNS_MAX 16		/* per listener: TCP, the socket */
+#define ADMIN_CONNS_PER_SOURCE 4	/* TCP, per source address */
 #define ADMIN_IN_MAX 8192	/* requests are a few bytes; HTTP headers fit */
-#define ADMIN_IDLE_S 10
+#define ADMIN_REQUEST_S 5	/* to bring a whole request */
+#define ADMIN_ANSWER_S 10	/* to take the whole answer */
+/* Held slabs per STATS answer: with the clients it stays under a frame. */
+#define ADMIN_STATS_PAGE 32768
 #define RSWAP_VERSION_STRING "0.1.0"
 
 struct admin_conn {
 	struct loop_src src;
 	struct admin_conn *next;
 	struct server *srv;
+	bool via_socket;		/* accepted on the admin socket */
+	bool privileged;		/* every call: the socket, root or our uid */
+	bool nonce_valid;		/* a challenge is out, not yet spent */
+	uint8_t nonce[RSWAP_NONCE_LEN];
+	struct sockaddr_storage peer;	/* TCP: the source, for its cap */
+	char peer_text[INET6_ADDRSTRLEN + 8];
 	uint8_t in[ADMIN_IN_MAX];
 	size_t have;
 	uint8_t *out;
 	size_t out_len, out_off;
 	bool close_after;
 	bool closing;
-	time_t last;
+	uint64_t deadline_ns;		/* READING or WRITING must end by then */
 };
 
-static time_t now_s(void)
-{
-	struct timespec ts;
+/* At most one line a second per kind of trouble, saying how many lines
+ * were held back since the last one (in @note, "" when none were). */
+struct admin_ratelimit {
+	uint64_t last_ns;
+	unsigned int missed;
+	char note[48];
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+static bool ratelimit_ok(struct admin_ratelimit *r)
+{
+	uint64_t now = mono_ns();
+
+	if (r->last_ns && now - r->last_ns < 1000000000ull) {
+		r->missed++;
+		return false;
+	}
+	r->last_ns = now;
+	if (r->missed)
+		snprintf(r->note, sizeof(r->note), " (and %u more like it)", r->missed);
+	else
+		r->note[0] = '\0';
+	r->missed = 0;
+	return true;
 }
+
+static struct admin_ratelimit rl_refused, rl_full, rl_fds, rl_auth;
 
 static void admin_release(struct loop_src *src)
 {
@@ -173,10 +227,15 @@ static Rswap__ClientStats **fill_clients(struct server *s, size_t *n, Rswap__Cli
 	return v;
 }
 
+static int answer_error(struct admin_conn *a, const char *msg);
+
 static int answer(struct admin_conn *a, const Rswap__AdminResponse *resp)
 {
 	size_t len = rswap__admin_response__get_packed_size(resp);
 
+	if (len > ADMIN_FRAME_MAX)
+		return answer_error(a, "the answer would be too large (ask for fewer slabs)");
+	a->deadline_ns = mono_ns() + ADMIN_ANSWER_S * 1000000000ull;
 	a->out = malloc(ADMIN_FRAME_HDR + len);
 	if (!a->out)
 		return -1;
@@ -199,7 +258,66 @@ static int answer_error(struct admin_conn *a, const char *msg)
 	return answer(a, &resp);
 }
 
-static int answer_request(struct admin_conn *a, const Rswap__AdminRequest *req)
+/* Calls anyone may make: what a peer's drain and a status check need. */
+static bool open_call(Rswap__AdminRequest__ReqCase c)
+{
+	return c == RSWAP__ADMIN_REQUEST__REQ_STATUS || c == RSWAP__ADMIN_REQUEST__REQ_DRAIN_STATUS ||
+	       c == RSWAP__ADMIN_REQUEST__REQ_CHALLENGE;
+}
+
+static const char *call_name(Rswap__AdminRequest__ReqCase c)
+{
+	switch (c) {
+	case RSWAP__ADMIN_REQUEST__REQ_STATS: return "stats";
+	case RSWAP__ADMIN_REQUEST__REQ_CLIENTS: return "clients";
+	case RSWAP__ADMIN_REQUEST__REQ_DRAIN: return "drain";
+	case RSWAP__ADMIN_REQUEST__REQ_REBALANCE: return "rebalance";
+	case RSWAP__ADMIN_REQUEST__REQ_UNDRAIN: return "undrain";
+	case RSWAP__ADMIN_REQUEST__REQ_FORGET: return "forget";
+	default: return "this call";
+	}
+}
+
+static int answer_challenge(struct admin_conn *a)
+{
+	Rswap__AdminResponse resp = RSWAP__ADMIN_RESPONSE__INIT;
+	Rswap__AuthChallenge ch = RSWAP__AUTH_CHALLENGE__INIT;
+
+	if (!a->srv->admin_key.len)
+		return answer_error(a, "this server has no --admin-key-file: over TCP only "
+				    "status, drain-status and metrics (use its admin socket)");
+	if (RAND_bytes(a->nonce, sizeof(a->nonce)) != 1)
+		return answer_error(a, "no random bytes for a challenge");
+	a->nonce_valid = true;
+	ch.nonce.data = a->nonce;
+	ch.nonce.len = sizeof(a->nonce);
+	resp.resp_case = RSWAP__ADMIN_RESPONSE__RESP_CHALLENGE;
+	resp.challenge = &ch;
+	return answer(a, &resp);
+}
+
+static int answer_forget(struct admin_conn *a, const Rswap__ForgetRequest *f)
+{
+	Rswap__AdminResponse resp = RSWAP__ADMIN_RESPONSE__INIT;
+	Rswap__ForgetResult res = RSWAP__FORGET_RESULT__INIT;
+	char err[512], who[ADMIN_ESCAPED_MAX(RSWAP_NAME_LEN)];
+	uint32_t freed = 0;
+
+	if (!f->client || !f->client[0])
+		return answer_error(a, "forget: which client? (its name or id)");
+	admin_escape_printable(who, sizeof(who), f->client);
+	if (clients_forget(a->srv, f->client, &freed, err, sizeof(err))) {
+		log_msg(LOG_INFO, "admin: forget %s refused: %s", who, err);
+		return answer_error(a, err);
+	}
+	log_msg(LOG_INFO, "admin: client %s forgotten, %u slabs freed", who, freed);
+	res.slabs_freed = freed;
+	resp.resp_case = RSWAP__ADMIN_RESPONSE__RESP_FORGET;
+	resp.forget = &res;
+	return answer(a, &resp);
+}
+
+static int answer_request(struct admin_conn *a, const Rswap__AdminRequest *req, bool privileged)
 {
 	struct server *s = a->srv;
 	Rswap__AdminResponse resp = RSWAP__ADMIN_RESPONSE__INIT;
@@ -214,10 +332,28 @@ static int answer_request(struct admin_conn *a, const Rswap__AdminRequest *req)
 	uint32_t *index_of = NULL, slab;
 	size_t n_clients = 0, n_owned = 0;
 	char listen[96];
+	uint32_t page = ADMIN_STATS_PAGE, max_owned;
 	int ret = -1;
 
+	if (!privileged && !open_call(req->req_case) &&
+	    req->req_case != RSWAP__ADMIN_REQUEST__REQ__NOT_SET) {
+		s->stats.admin_refused_total++;
+		if (ratelimit_ok(&rl_refused))
+			log_msg(LOG_INFO, "admin: %s from %s refused: neither the admin socket as "
+				"root or this server's user, nor proved with the admin key%s",
+				call_name(req->req_case), a->peer_text, rl_refused.note);
+		snprintf(err, sizeof(err), "%s needs the admin socket (rswapctl on the server's "
+			 "host, as root or its user) or the admin key (rswapctl --admin-key)",
+			 call_name(req->req_case));
+		return answer_error(a, err);
+	}
 	fill_status(s, &st, listen, sizeof(listen), peers);
 	switch (req->req_case) {
+	case RSWAP__ADMIN_REQUEST__REQ_CHALLENGE:
+		return answer_challenge(a);
+	case RSWAP__ADMIN_REQUEST__REQ_FORGET:
+		s->stats.admin_requests_total++;
+		return answer_forget(a, req->forget);
 	case RSWAP__ADMIN_REQUEST__REQ_DRAIN:
 	case RSWAP__ADMIN_REQUEST__REQ_REBALANCE:
 		if (drain_start(s, req->req_case == RSWAP__ADMIN_REQUEST__REQ_REBALANCE,
@@ -258,15 +394,26 @@ static int answer_request(struct admin_conn *a, const Rswap__AdminRequest *req)
 #undef X
 		cnt.metalog_records_total = s->log.records_written_total;
 		cnt.metalog_errors_total = s->log.write_errors_total;
-		owners = calloc(s->pool.n_slabs - s->pool.n_free + 1, sizeof(*owners));
-		owner_v = calloc(s->pool.n_slabs - s->pool.n_free + 1, sizeof(*owner_v));
+		if (req->stats && req->stats->max_slabs && req->stats->max_slabs < page)
+			page = req->stats->max_slabs;
+		max_owned = s->pool.n_slabs - s->pool.n_free;
+		if (max_owned > page)
+			max_owned = page;
+		owners = calloc(max_owned + 1, sizeof(*owners));
+		owner_v = calloc(max_owned + 1, sizeof(*owner_v));
 		if (!owners || !owner_v) {
 			ret = answer_error(a, "out of memory");
 			goto out;
 		}
-		for (slab = 0; slab < s->pool.n_slabs; slab++) {
+		for (slab = req->stats ? req->stats->slab_offset : 0; slab < s->pool.n_slabs;
+		     slab++) {
 			if (s->pool.owner[slab] == POOL_NONE)
 				continue;
+			if (n_owned == max_owned) {
+				stats.slabs_more = true;
+				stats.slabs_next = slab;
+				break;
+			}
 			rswap__slab_owner__init(&owners[n_owned]);
 			owners[n_owned].slab = slab;
 			owners[n_owned].client = index_of[s->pool.owner[slab]];
@@ -303,6 +450,7 @@ out:
 
 char *admin_metrics_text(struct server *s, size_t *len)
 {
+	char name[ADMIN_ESCAPED_MAX(RSWAP_NAME_LEN)];
 	char *text = NULL;
 	FILE *f = open_memstream(&text, len);
 	uint32_t i;
@@ -322,17 +470,23 @@ char *admin_metrics_text(struct server *s, size_t *len)
 	METRIC(f, "connections", "gauge", "live RDMA connections", " %u", s->n_conns);
 	fprintf(f, "# HELP rswap_client_held_slabs slabs a client holds\n"
 		"# TYPE rswap_client_held_slabs gauge\n");
-	for (i = 0; i < s->pool.max_clients; i++)
-		if (s->pool.clients[i].known)
-			fprintf(f, "rswap_client_held_slabs{client=\"%s\"} %u\n",
-				s->pool.clients[i].name, s->pool.clients[i].held);
+	/* Client names come from the network: escaped as label values. */
+	for (i = 0; i < s->pool.max_clients; i++) {
+		if (!s->pool.clients[i].known)
+			continue;
+		admin_escape_label(name, sizeof(name), s->pool.clients[i].name);
+		fprintf(f, "rswap_client_held_slabs{client=\"%s\"} %u\n", name,
+			s->pool.clients[i].held);
+	}
 	fprintf(f, "# HELP rswap_client_grants_total slabs granted to a client\n"
 		"# TYPE rswap_client_grants_total counter\n");
-	for (i = 0; i < s->pool.max_clients; i++)
-		if (s->pool.clients[i].known)
-			fprintf(f, "rswap_client_grants_total{client=\"%s\"} %llu\n",
-				s->pool.clients[i].name,
-				(unsigned long long)s->pool.clients[i].grants_total);
+	for (i = 0; i < s->pool.max_clients; i++) {
+		if (!s->pool.clients[i].known)
+			continue;
+		admin_escape_label(name, sizeof(name), s->pool.clients[i].name);
+		fprintf(f, "rswap_client_grants_total{client=\"%s\"} %llu\n", name,
+			(unsigned long long)s->pool.clients[i].grants_total);
+	}
 	if (fclose(f)) {
 		free(text);
 		return NULL;
@@ -376,6 +530,49 @@ static int answer_http(struct admin_conn *a)
 	return 0;
 }
 
+/*
+ * An AuthedRequest: the nonce of this connection's challenge is spent
+ * whatever comes of it; the inner request is answered with every right
+ * when the proof holds, and the connection closed when it does not.
+ */
+static int answer_authed(struct admin_conn *a, const Rswap__AuthedRequest *ar)
+{
+	struct server *s = a->srv;
+	Rswap__AdminRequest *inner;
+	uint8_t mac[RSWAP_MAC_LEN];
+	const char *why = NULL;
+	bool had_nonce = a->nonce_valid;
+	int ret;
+
+	a->nonce_valid = false;
+	if (!s->admin_key.len)
+		why = "this server has no --admin-key-file";
+	else if (!had_nonce)
+		why = "no challenge before the proved call";
+	else if (ar->mac.len != RSWAP_MAC_LEN ||
+		 auth_admin_mac(&s->admin_key, a->nonce, ar->request.data, ar->request.len, mac) ||
+		 CRYPTO_memcmp(mac, ar->mac.data, RSWAP_MAC_LEN))
+		why = "wrong admin key";
+	OPENSSL_cleanse(a->nonce, sizeof(a->nonce));
+	if (why) {
+		s->stats.admin_auth_failures_total++;
+		if (ratelimit_ok(&rl_auth))
+			log_msg(LOG_INFO, "admin: %s: %s%s", a->peer_text, why, rl_auth.note);
+		return answer_error(a, why);
+	}
+	inner = rswap__admin_request__unpack(NULL, ar->request.len, ar->request.data);
+	if (!inner || inner->req_case == RSWAP__ADMIN_REQUEST__REQ_AUTHED ||
+	    inner->req_case == RSWAP__ADMIN_REQUEST__REQ_CHALLENGE) {
+		if (inner)
+			rswap__admin_request__free_unpacked(inner, NULL);
+		s->stats.admin_malformed_total++;
+		return answer_error(a, "malformed proved request");
+	}
+	ret = answer_request(a, inner, true);
+	rswap__admin_request__free_unpacked(inner, NULL);
+	return ret;
+}
+
 /* Act on what has arrived: 0 to go on, -1 to close now. */
 static int take_input(struct admin_conn *a)
 {
@@ -394,6 +591,8 @@ static int take_input(struct admin_conn *a)
 		a->srv->stats.admin_malformed_total++;
 		return answer_error(a, "frame too large");
 	case FRAME_HTTP:
+		if (a->via_socket)
+			return -1;
 		if (!memmem(a->in, a->have, "\r\n\r\n", 4) && !memmem(a->in, a->have, "\n\n", 2)) {
 			if (a->have == sizeof(a->in))
 				return -1;
@@ -409,7 +608,10 @@ static int take_input(struct admin_conn *a)
 		log_msg(LOG_INFO, "admin: malformed request (%u bytes), refused", len);
 		return answer_error(a, "malformed request");
 	}
-	ret = answer_request(a, req);
+	if (req->req_case == RSWAP__ADMIN_REQUEST__REQ_AUTHED)
+		ret = answer_authed(a, req->authed);
+	else
+		ret = answer_request(a, req, a->privileged);
 	rswap__admin_request__free_unpacked(req, NULL);
 	/* One request per frame; whatever follows waits for the next read. */
 	memmove(a->in, a->in + ADMIN_FRAME_HDR + len, a->have - ADMIN_FRAME_HDR - len);
@@ -422,7 +624,6 @@ static void admin_ready(struct loop_src *src)
 	struct admin_conn *a = (struct admin_conn *)src;
 	ssize_t n;
 
-	a->last = now_s();
 	if (a->out) {
 		n = send(src->fd, a->out + a->out_off, a->out_len - a->out_off,
 			 MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -437,6 +638,7 @@ static void admin_ready(struct loop_src *src)
 		free(a->out);
 		a->out = NULL;
 		src->events = POLLIN;
+		a->deadline_ns = mono_ns() + ADMIN_REQUEST_S * 1000000000ull;
 		if (a->close_after)
 			admin_close(a);
 		return;
@@ -457,16 +659,94 @@ static void admin_ready(struct loop_src *src)
 		src->events = POLLOUT;
 }
 
-static void listener_ready(struct loop_src *src)
+static bool same_source(const struct sockaddr_storage *x, const struct sockaddr_storage *y)
 {
-	struct server *s = (struct server *)((char *)src - offsetof(struct server, admin_src));
-	struct admin_conn *a;
-	int fd = accept4(src->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (x->ss_family != y->ss_family)
+		return false;
+	if (x->ss_family == AF_INET)
+		return !memcmp(&((const struct sockaddr_in *)x)->sin_addr,
+			       &((const struct sockaddr_in *)y)->sin_addr, sizeof(struct in_addr));
+	if (x->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)x)->sin6_addr,
+			       &((const struct sockaddr_in6 *)y)->sin6_addr, sizeof(struct in6_addr));
+	return false;
+}
 
-	if (fd < 0)
+/*
+ * Room for one more connection on the listener @via_socket from @peer? A
+ * TCP source at ADMIN_CONNS_PER_SOURCE, or the listener at
+ * ADMIN_CONNS_MAX: the READING connection nearest its deadline (of that
+ * source, or of the listener) is closed to make room; none READING: no.
+ */
+static bool make_room(struct server *s, bool via_socket, const struct sockaddr_storage *peer)
+{
+	struct admin_conn *a, *victim = NULL, *victim_here = NULL;
+	unsigned int n = 0, from_peer = 0;
+	bool here;
+
+	for (a = s->admins; a; a = a->next) {
+		if (a->via_socket != via_socket)
+			continue;
+		here = !via_socket && same_source(&a->peer, peer);
+		n++;
+		from_peer += here;
+		if (a->out)
+			continue;
+		if (!victim || a->deadline_ns < victim->deadline_ns)
+			victim = a;
+		if (here && (!victim_here || a->deadline_ns < victim_here->deadline_ns))
+			victim_here = a;
+	}
+	if (!via_socket && from_peer >= ADMIN_CONNS_PER_SOURCE)
+		victim = victim_here;
+	else if (n < ADMIN_CONNS_MAX)
+		return true;
+	if (!victim)
+		return false;
+	s->stats.admin_dropped_total++;
+	log_msg(LOG_DEBUG, "admin: %s closed to make room", victim->peer_text);
+	admin_close(victim);
+	return true;
+}
+
+/* accept4 failed with EMFILE or ENFILE: give up the spare fd to take the
+ * connection and drop it, so the listener is not readable for ever. */
+static void accept_without_fds(struct server *s, int lfd)
+{
+	int fd;
+
+	s->stats.admin_dropped_total++;
+	if (ratelimit_ok(&rl_fds))
+		log_msg(LOG_ERR, "admin: out of file descriptors: an admin connection dropped%s "
+			"(raise LimitNOFILE or ulimit -n)", rl_fds.note);
+	if (s->admin_reserve_fd <= 0)
 		return;
-	if (s->n_admins >= ADMIN_CONNS_MAX) {
-		log_msg(LOG_INFO, "admin: %u connections open, refusing another", s->n_admins);
+	close(s->admin_reserve_fd);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	s->admin_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void accept_one(struct server *s, struct loop_src *src, bool via_socket)
+{
+	struct sockaddr_storage peer = { 0 };
+	socklen_t plen = sizeof(peer);
+	struct admin_conn *a;
+	struct ucred cred = { .uid = (uid_t)-1 };
+	socklen_t clen = sizeof(cred);
+	int fd = accept4(src->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			accept_without_fds(s, src->fd);
+		return;
+	}
+	if (!make_room(s, via_socket, &peer)) {
+		s->stats.admin_dropped_total++;
+		if (ratelimit_ok(&rl_full))
+			log_msg(LOG_INFO, "admin: too many connections%s, refusing another%s",
+				via_socket ? " on the socket" : " from one source", rl_full.note);
 		close(fd);
 		return;
 	}
@@ -476,10 +756,28 @@ static void listener_ready(struct loop_src *src)
 		return;
 	}
 	a->srv = s;
+	a->via_socket = via_socket;
+	a->peer = peer;
+	if (via_socket) {
+		a->privileged = !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) &&
+				(cred.uid == 0 || cred.uid == geteuid());
+		if (a->privileged)
+			snprintf(a->peer_text, sizeof(a->peer_text), "the admin socket");
+		else
+			snprintf(a->peer_text, sizeof(a->peer_text), "the admin socket (uid %u)",
+				 (unsigned int)cred.uid);
+	} else {
+		char host[INET6_ADDRSTRLEN] = "?", port[8] = "?";
+
+		getnameinfo((struct sockaddr *)&peer, plen, host, sizeof(host), port, sizeof(port),
+			    NI_NUMERICHOST | NI_NUMERICSERV);
+		snprintf(a->peer_text, sizeof(a->peer_text), peer.ss_family == AF_INET6 ?
+			 "[%s]:%s" : "%s:%s", host, port);
+	}
 	a->src.fd = fd;
 	a->src.ready = admin_ready;
 	a->src.release = admin_release;
-	a->last = now_s();
+	a->deadline_ns = mono_ns() + ADMIN_REQUEST_S * 1000000000ull;
 	if (loop_watch(s, &a->src)) {
 		close(fd);
 		free(a);
@@ -490,19 +788,35 @@ static void listener_ready(struct loop_src *src)
 	s->n_admins++;
 }
 
+static void listener_ready(struct loop_src *src)
+{
+	struct server *s = (struct server *)((char *)src - offsetof(struct server, admin_src));
+
+	accept_one(s, src, false);
+}
+
+static void socket_ready(struct loop_src *src)
+{
+	struct server *s = (struct server *)((char *)src - offsetof(struct server, admin_unix_src));
+
+	accept_one(s, src, true);
+}
+
 static void tick_ready(struct loop_src *src)
 {
 	struct server *s = (struct server *)((char *)src - offsetof(struct server, tick_src));
 	struct admin_conn *a, *next;
-	uint64_t expirations;
-	time_t now = now_s();
+	uint64_t expirations, now = mono_ns();
 
 	if (read(src->fd, &expirations, sizeof(expirations)) < 0)
 		return;
 	for (a = s->admins; a; a = next) {
 		next = a->next;
-		if (now - a->last > ADMIN_IDLE_S)
+		if (now > a->deadline_ns) {
+			s->stats.admin_dropped_total++;
+			log_msg(LOG_DEBUG, "admin: %s too slow, closed", a->peer_text);
 			admin_close(a);
+		}
 	}
 	drain_tick(s);
 	conn_tick(s);
@@ -516,6 +830,118 @@ static void tick_ready(struct loop_src *src)
 	}
 }
 
+/*
+ * A socket file at @path may be replaced only if it is a socket nobody
+ * listens on, in a directory others cannot write to (else they could swap
+ * it for their own between our checks). 0, or -1 with the reason in @err.
+ */
+static int socket_path_check(const char *path, char *err, size_t err_size)
+{
+	char dir[SETTINGS_SOCK_MAX], *slash;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(err, err_size, "--admin-socket %s: its directory %s: %s", path, dir,
+			 errno ? strerror(errno) : "not a directory");
+		return -1;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))) {
+		snprintf(err, err_size, "--admin-socket %s: its directory %s may be written by "
+			 "others: use one of root's or this user's only", path, dir);
+		return -1;
+	}
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, err_size, "--admin-socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid())) {
+		snprintf(err, err_size, "--admin-socket %s exists and is not this user's socket",
+			 path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && !connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		close(fd);
+		snprintf(err, err_size, "--admin-socket %s is in use by another server", path);
+		return -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (unlink(path) && errno != ENOENT) {
+		snprintf(err, err_size, "--admin-socket %s: cannot remove the stale socket: %s",
+			 path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The admin socket: @NAME in the abstract namespace, or a path made mode
+ * 0600. The default one taken by another server (two servers on one admin
+ * port in a network namespace, on different addresses) is not fatal: this
+ * one has no socket, and says so.
+ */
+static int socket_start(struct server *s, char *err, size_t err_size)
+{
+	const char *name = s->set.admin_socket;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char def[SETTINGS_SOCK_MAX];
+	size_t len = strlen(name);
+	socklen_t alen;
+	mode_t old;
+	int fd, ret;
+
+	if (!strcmp(name, "off"))
+		return 0;
+	if (name[0] != '@' && socket_path_check(name, err, err_size))
+		return -1;
+	memcpy(sun.sun_path, name, len);
+	if (name[0] == '@')
+		sun.sun_path[0] = '\0';
+	alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (name[0] != '@'));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, err_size, "admin socket: %s", strerror(errno));
+		return -1;
+	}
+	old = umask(0177);
+	ret = bind(fd, (struct sockaddr *)&sun, alen);
+	umask(old);
+	if (ret && errno == EADDRINUSE && name[0] == '@' &&
+	    !settings_default_admin_socket(def, sizeof(def), s->set.admin_host, s->set.admin_port) &&
+	    !strcmp(def, name)) {
+		log_msg(LOG_ERR, "admin socket %s is another server's: this one has none "
+			"(set --admin-socket; rswapctl then needs --socket or --admin-key)", name);
+		close(fd);
+		return 0;
+	}
+	if (ret || (name[0] == '/' && chmod(name, 0600)) || listen(fd, ADMIN_CONNS_MAX)) {
+		snprintf(err, err_size, "admin socket %s: %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	s->admin_unix_src.fd = fd;
+	s->admin_unix_src.ready = socket_ready;
+	if (loop_watch(s, &s->admin_unix_src)) {
+		snprintf(err, err_size, "io_uring: no room for the admin socket");
+		return -1;
+	}
+	log_msg(LOG_INFO, "admin socket %s", name);
+	return 0;
+}
+
 int admin_start(struct server *s, char *err, size_t err_size)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
@@ -525,6 +951,10 @@ int admin_start(struct server *s, char *err, size_t err_size)
 	int fd, one = 1, ret;
 
 	s->started_ns = mono_ns();
+	if (s->set.admin_key_file[0] &&
+	    auth_key_load(&s->admin_key, s->set.admin_key_file, err, err_size))
+		return -1;
+	s->admin_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ret = getaddrinfo(s->set.admin_host, s->set.admin_port, &hints, &res);
 	if (ret) {
 		snprintf(err, err_size, "--admin %s:%s: %s", s->set.admin_host, s->set.admin_port,
@@ -554,7 +984,7 @@ int admin_start(struct server *s, char *err, size_t err_size)
 		snprintf(err, err_size, "io_uring: no room for the admin API");
 		return -1;
 	}
-	return 0;
+	return socket_start(s, err, err_size);
 }
 
 void admin_stop(struct server *s)
@@ -565,8 +995,17 @@ void admin_stop(struct server *s)
 		loop_forget(s, &s->admin_src);
 		close(s->admin_src.fd);
 	}
+	if (s->admin_unix_src.fd > 0) {
+		loop_forget(s, &s->admin_unix_src);
+		close(s->admin_unix_src.fd);
+		if (s->set.admin_socket[0] == '/')
+			unlink(s->set.admin_socket);
+	}
 	if (s->tick_src.fd > 0) {
 		loop_forget(s, &s->tick_src);
 		close(s->tick_src.fd);
 	}
+	if (s->admin_reserve_fd > 0)
+		close(s->admin_reserve_fd);
+	OPENSSL_cleanse(&s->admin_key, sizeof(s->admin_key));
 }

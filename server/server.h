@@ -64,7 +64,10 @@ struct loop_src {
 	X(handshake_timeouts_total, "connections closed for not authenticating in time") \
 	X(device_removals_total, "RDMA devices removed under the listener") \
 	X(admin_requests_total, "admin API requests answered") \
-	X(admin_malformed_total, "admin API requests refused as malformed")
+	X(admin_malformed_total, "admin API requests refused as malformed") \
+	X(admin_refused_total, "admin API calls refused: they need the admin socket or the admin key") \
+	X(admin_auth_failures_total, "admin API calls with a wrong admin key or no challenge") \
+	X(admin_dropped_total, "admin API connections closed: too slow, too many, or no file descriptor")
 
 struct server_stats {
 #define X(name, help) uint64_t name;

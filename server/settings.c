@@ -60,16 +60,18 @@ void settings_usage(FILE *out)
 "\n"
 "Options:\n"
 "  --listen ADDR:PORT   RDMA address to accept clients on (default port %s)\n"
-"  --admin ADDR:PORT    admin API on TCP for Prometheus (GET /metrics), status\n"
-"                       and the peers' drains (default %s); other calls need\n"
-"                       --admin-key-file there\n"
-"  --admin-socket PATH  admin API on a Unix socket (mode 0600) for rswapctl:\n"
-"                       every call (default /run/rswap/admin-PORT.sock for\n"
-"                       root, PORT the --admin port; its directory must not be\n"
-"                       writable by others, and PATH not a symlink)\n"
-"  --admin-key-file PATH  admin key (at least 16 bytes, mode 0600, not the\n"
-"                       --key-file): with it, rswapctl --admin-key may make\n"
-"                       every call over TCP too (HMAC challenge-response)\n"
+"  --admin ADDR:PORT    admin API on TCP (default %s): GET /metrics, status\n"
+"                       and drain-status for anyone (Prometheus, the peers'\n"
+"                       drains); every other call only with --admin-key-file\n"
+"  --admin-socket PATH|@NAME|off  admin API on a Unix socket: every call, for\n"
+"                       root and this server's user only (SO_PEERCRED). The\n"
+"                       default, @rswap-admin/HOST/PORT of --admin, is in the\n"
+"                       abstract namespace: the network namespace's, like the\n"
+"                       port, and where rswapctl looks. A PATH is made mode\n"
+"                       0600; its directory must not be writable by others\n"
+"  --admin-key-file PATH  admin key (16..256 bytes, mode 0600, not the\n"
+"                       --key-file): with it, rswapctl --admin-key FILE may\n"
+"                       make every call over TCP (HMAC challenge-response)\n"
 "  --slab-size SIZE     unit of grants, 64K..1G, multiple of 4K (default 16M)\n"
 "  --quota SIZE         most memory one client may hold (default: all)\n"
 "  --max-clients N      clients known at once (default %d)\n"
@@ -116,18 +118,10 @@ void settings_usage(FILE *out)
 		DEFAULT_CLIENT_TIMEOUT_S, MAX_CLIENT_TIMEOUT_S, MAX_CLIENT_EXPIRY_S);
 }
 
-int settings_default_admin_socket(char *buf, size_t size, const char *port)
+int settings_default_admin_socket(char *buf, size_t size, const char *host, const char *port)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	int n;
+	int n = snprintf(buf, size, "@rswap-admin/%s/%s", host, port);
 
-	if (!geteuid())
-		n = snprintf(buf, size, "/run/rswap/admin-%s.sock", port);
-	else if (xdg && xdg[0] == '/')
-		n = snprintf(buf, size, "%s/rswap/admin-%s.sock", xdg, port);
-	else
-		n = snprintf(buf, size, "/tmp/rswap-%u/admin-%s.sock", (unsigned int)geteuid(),
-			     port);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
@@ -400,9 +394,10 @@ static int apply_option(struct settings *s, int id, const char *value, const cha
 	case O_ADMIN_KEY:
 		return copy_path(s->admin_key_file, value, lab, err, err_size);
 	case O_ADMIN_SOCKET:
-		if (value[0] != '/' || strlen(value) >= sizeof(s->admin_socket)) {
-			snprintf(err, err_size, "%s: want an absolute path of at most %zu bytes, "
-				 "got '%s'", lab, sizeof(s->admin_socket) - 1, value);
+		if ((value[0] != '/' && !(value[0] == '@' && value[1]) && strcmp(value, "off")) ||
+		    strlen(value) >= sizeof(s->admin_socket)) {
+			snprintf(err, err_size, "%s: want an absolute path, @NAME or off, of at "
+				 "most %zu bytes, got '%s'", lab, sizeof(s->admin_socket) - 1, value);
 			return -1;
 		}
 		strcpy(s->admin_socket, value);
@@ -705,7 +700,7 @@ static int check(struct settings *s, const struct origin *o, char *err, size_t e
 	}
 	if (!s->admin_socket[0] &&
 	    settings_default_admin_socket(s->admin_socket, sizeof(s->admin_socket),
-					  s->admin_port)) {
+					  s->admin_host, s->admin_port)) {
 		snprintf(err, err_size, "the default %s is too long: set one",
 			 NAME(O_ADMIN_SOCKET));
 		return -1;

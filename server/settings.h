@@ -65,12 +65,13 @@ void settings_usage(FILE *out);
 void settings_print(FILE *out, const struct settings *s);
 
 /*
- * The admin socket a server with admin port @port uses by default, and
- * rswapctl looks for: /run/rswap/admin-PORT.sock for root, else
- * $XDG_RUNTIME_DIR/rswap/admin-PORT.sock, else /tmp/rswap-UID/admin-PORT.sock.
+ * The admin socket a server with admin address @host:@port uses by
+ * default, and rswapctl looks for: "@rswap-admin/HOST/PORT", a socket in
+ * the abstract namespace (a leading @ stands for its NUL byte), so it is
+ * the network namespace's, as the TCP port is, and no file is left behind.
  * 0, or -1 if it does not fit in @size.
  */
-int settings_default_admin_socket(char *buf, size_t size, const char *port);
+int settings_default_admin_socket(char *buf, size_t size, const char *host, const char *port);
 
 /* "8G", "512M", "64K", "4096": bytes, or -1 on a bad or overflowing size. */
 int parse_size(const char *text, uint64_t *bytes);

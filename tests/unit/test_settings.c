@@ -569,8 +569,9 @@ static void config_repeated_peer(void **state)
 	conf_done();
 }
 
-/* The admin socket: derived from the admin port by default (two servers on
- * one host get two sockets), absolute only; the admin key is not the pool's. */
+/* The admin socket: derived from the admin address by default (two servers
+ * on one host get two sockets), an absolute path, @NAME or off; the admin
+ * key is not the pool's. */
 static void admin_socket_and_key(void **state)
 {
 	static struct settings s;
@@ -579,11 +580,19 @@ static void admin_socket_and_key(void **state)
 	(void)state;
 	assert_int_equal(parse_conf(&s, REQUIRED "admin = 127.0.0.1:7482\n", NULL, err), 0);
 	conf_done();
-	assert_int_equal(settings_default_admin_socket(want, sizeof(want), "7482"), 0);
+	assert_int_equal(settings_default_admin_socket(want, sizeof(want), "127.0.0.1", "7482"), 0);
 	assert_string_equal(s.admin_socket, want);
-	assert_non_null(strstr(s.admin_socket, "admin-7482.sock"));
+	assert_string_equal(s.admin_socket, "@rswap-admin/127.0.0.1/7482");
 	assert_int_equal(parse_conf(&s, REQUIRED "admin-socket = run/a.sock\n", NULL, err), -1);
-	assert_non_null(strstr(err, "absolute path"));
+	assert_non_null(strstr(err, "absolute path, @NAME or off"));
+	conf_done();
+	assert_int_equal(parse_conf(&s, REQUIRED "admin-socket = @\n", NULL, err), -1);
+	conf_done();
+	assert_int_equal(parse_conf(&s, REQUIRED "admin-socket = @rswap-test\n", NULL, err), 0);
+	assert_string_equal(s.admin_socket, "@rswap-test");
+	conf_done();
+	assert_int_equal(parse_conf(&s, REQUIRED "admin-socket = off\n", NULL, err), 0);
+	assert_string_equal(s.admin_socket, "off");
 	conf_done();
 	assert_int_equal(parse_conf(&s, REQUIRED "admin-key-file = /etc/rswap/key\n", NULL, err),
 			 -1);

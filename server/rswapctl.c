@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rswapctl: ask an rswap-server about itself, through its admin API
- * (proto/rswap.proto over TCP), for a person or as JSON.
+ * (proto/rswap.proto), for a person or as JSON.
+ *
+ * Which way a call goes: --socket if given; else the server's default
+ * admin socket for the --server address (settings_default_admin_socket,
+ * also tried for the wildcard addresses the server may listen on) when it
+ * answers here; else TCP, every call proved with --admin-key when given.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +19,8 @@
 #include <unistd.h>
 
 #include "admin_client.h"
+#include "admin_text.h"
+#include "auth.h"
 #include "rswap.pb-c.h"
 #include "rswap_wire.h"
 #include "rswapctl.h"
@@ -22,11 +29,15 @@
 #define DEFAULT_SERVER "127.0.0.1:7472"
 
 static char server_host[SETTINGS_ADDR_MAX], server_port[8];
+static const char *server_socket;	/* --socket */
+static bool tcp_only;			/* --tcp */
+static struct auth_key admin_key;	/* --admin-key; len 0: none */
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-"Usage: rswapctl [--server ADDR:PORT] [--json] COMMAND [--partial]\n"
+"Usage: rswapctl [--server ADDR:PORT] [--socket PATH|@NAME] [--admin-key FILE] [--tcp]\n"
+"                [--json] COMMAND [--partial] [CLIENT]\n"
 "Ask a running rswap-server about itself through its admin API, or have it\n"
 "move its slabs to the other servers of the pool.\n"
 "\n"
@@ -48,29 +59,71 @@ static void usage(FILE *out)
 "  undrain    the server grants slabs again (a running drain stops asking)\n"
 "  drain-status  the last or running drain or rebalance: slabs moved, MiB\n"
 "             copied, what remains and why\n"
+"  forget CLIENT  free every slab a client that is gone holds (scrubbed\n"
+"             before reuse) and drop it from the table; CLIENT is its name\n"
+"             or its id (rswapctl clients). Refused while it is connected\n"
 "  client-key --pool-key FILE --client-id TEXT [--out FILE]\n"
 "             make one client's key file (no server asked; see\n"
 "             rswapctl client-key --help)\n"
 "\n"
 "Options:\n"
 "  --server ADDR:PORT  the server's --admin address (default " DEFAULT_SERVER ")\n"
+"  --socket PATH|@NAME  its admin socket (default: the one rswap-server makes\n"
+"                      for its --admin address, @rswap-admin/ADDR/PORT, when\n"
+"                      it is on this host and network namespace)\n"
+"  --admin-key FILE    over TCP, prove every call with the server's\n"
+"                      --admin-key-file (HMAC challenge-response)\n"
+"  --tcp               TCP even when the server's admin socket is here\n"
 "  --json              print JSON instead of text (status, stats, clients;\n"
 "                      drain and rebalance: the final status)\n"
 "  --partial           drain: move what the peers have room for\n"
 "  -h, --help          this text\n"
+"\n"
+"Who may do what: on the admin socket, as root or the server's user, every\n"
+"command. Over TCP without --admin-key: status, drain-status and metrics\n"
+"only; the server refuses the others and says so.\n"
 "\n"
 "Exit status: 0 answered (drain, rebalance: nothing remains to move), 1 the\n"
 "server could not be reached or refused (drain, rebalance: or something\n"
 "remains), 2 usage.\n");
 }
 
+/* The default admin socket of a server at @host:@port that answers here,
+ * into @buf; NULL if none does. */
+static const char *local_socket(const char *host, const char *port, char *buf, size_t size)
+{
+	static const char *const wildcard[] = { NULL, "0.0.0.0", "::" };
+	char err[ADMIN_ERR_LEN];
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < sizeof(wildcard) / sizeof(wildcard[0]); i++) {
+		if (settings_default_admin_socket(buf, size, wildcard[i] ? wildcard[i] : host, port))
+			continue;
+		fd = admin_dial_unix(buf, 1000, err, sizeof(err));
+		if (fd >= 0) {
+			close(fd);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
 Rswap__AdminResponse *ctl_ask(const char *host, const char *port, Rswap__AdminRequest *req,
 			      int timeout_ms)
 {
+	struct admin_target t = { .host = host, .port = port };
+	char sock[SETTINGS_SOCK_MAX];
 	Rswap__AdminResponse *resp;
 	char err[512];
 
-	resp = admin_ask(host, port, req, timeout_ms, err, sizeof(err));
+	if (server_socket && !strcmp(host, server_host) && !strcmp(port, server_port))
+		t.socket = server_socket;
+	else if (!tcp_only)
+		t.socket = local_socket(host, port, sock, sizeof(sock));
+	if (!t.socket && admin_key.len)
+		t.key = &admin_key;
+	resp = admin_call(&t, req, timeout_ms, err, sizeof(err));
 	if (!resp) {
 		fprintf(stderr, "rswapctl: %s%s\n", err, strstr(err, "cannot reach") ?
 			" (is rswap-server running? its --admin address?)" : "");
@@ -184,7 +237,7 @@ static void text_status(const Rswap__ServerStatus *st)
 
 static void text_clients(Rswap__ClientStats **c, size_t n, uint64_t slab_bytes)
 {
-	char id[2 * RSWAP_ID_LEN + 1];
+	char id[2 * RSWAP_ID_LEN + 1], name[ADMIN_ESCAPED_MAX(RSWAP_NAME_LEN)];
 	size_t i;
 
 	printf("%-32s %-16s %6s %6s %10s %8s %8s %4s\n", "client id", "name", "held",
@@ -196,7 +249,8 @@ static void text_clients(Rswap__ClientStats **c, size_t n, uint64_t slab_bytes)
 		if (slab_bytes)
 			snprintf(mib, sizeof(mib), "%llu",
 				 (unsigned long long)(c[i]->held_slabs * slab_bytes >> 20));
-		printf("%-32s %-16s %6u %6u %10s %8llu %8llu %4u\n", id, c[i]->name,
+		admin_escape_printable(name, sizeof(name), c[i]->name);
+		printf("%-32s %-16s %6u %6u %10s %8llu %8llu %4u\n", id, name,
 		       c[i]->held_slabs, c[i]->quota_slabs, mib,
 		       (unsigned long long)c[i]->grants_total,
 		       (unsigned long long)c[i]->returns_total, c[i]->connections);
@@ -238,10 +292,95 @@ static int metrics(void)
 	return got ? 0 : 1;
 }
 
+/*
+ * The slab list of STATS comes in pages: ask for the rest and append it to
+ * @first's, so the output is as one answer. 0, or 1 after saying why.
+ */
+static int stats_rest(Rswap__AdminResponse *first)
+{
+	Rswap__ServerStats *st = first->stats;
+	Rswap__AdminRequest req = RSWAP__ADMIN_REQUEST__INIT;
+	Rswap__StatsRequest sr = RSWAP__STATS_REQUEST__INIT;
+	Rswap__AdminResponse *more;
+	Rswap__SlabOwner **all;
+	bool again = st->slabs_more;
+	uint32_t next = st->slabs_next;
+	size_t i;
+
+	req.req_case = RSWAP__ADMIN_REQUEST__REQ_STATS;
+	req.stats = &sr;
+	while (again) {
+		sr.slab_offset = next;
+		more = ask(&req);
+		if (!more)
+			return 1;
+		if (more->resp_case != RSWAP__ADMIN_RESPONSE__RESP_STATS ||
+		    (more->stats->slabs_more && more->stats->slabs_next <= next)) {
+			fprintf(stderr, "rswapctl: the server's slab pages do not add up\n");
+			rswap__admin_response__free_unpacked(more, NULL);
+			return 1;
+		}
+		all = realloc(st->slabs, (st->n_slabs + more->stats->n_slabs) * sizeof(*all));
+		if (!all) {
+			rswap__admin_response__free_unpacked(more, NULL);
+			return 1;
+		}
+		st->slabs = all;
+		/* Move the entries over: the later page gives them up. */
+		for (i = 0; i < more->stats->n_slabs; i++) {
+			all[st->n_slabs + i] = malloc(sizeof(**all));
+			if (!all[st->n_slabs + i]) {
+				st->n_slabs += i;
+				rswap__admin_response__free_unpacked(more, NULL);
+				return 1;
+			}
+			*all[st->n_slabs + i] = *more->stats->slabs[i];
+		}
+		st->n_slabs += more->stats->n_slabs;
+		again = more->stats->slabs_more;
+		next = more->stats->slabs_next;
+		rswap__admin_response__free_unpacked(more, NULL);
+	}
+	return 0;
+}
+
+static int forget(const char *who, bool json)
+{
+	Rswap__AdminRequest req = RSWAP__ADMIN_REQUEST__INIT;
+	Rswap__ForgetRequest fr = RSWAP__FORGET_REQUEST__INIT;
+	Rswap__AdminResponse *resp;
+	char name[ADMIN_ESCAPED_MAX(256)];
+
+	fr.client = (char *)who;
+	req.req_case = RSWAP__ADMIN_REQUEST__REQ_FORGET;
+	req.forget = &fr;
+	resp = ask(&req);
+	if (!resp)
+		return 1;
+	if (resp->resp_case != RSWAP__ADMIN_RESPONSE__RESP_FORGET) {
+		fprintf(stderr, "rswapctl: unexpected answer\n");
+		rswap__admin_response__free_unpacked(resp, NULL);
+		return 1;
+	}
+	if (json) {
+		printf("{\"client\":");
+		ctl_json_str(who);
+		printf(",\"slabs_freed\":%u}\n", resp->forget->slabs_freed);
+	} else {
+		admin_escape_printable(name, sizeof(name), who);
+		printf("client %s forgotten: %u slabs freed\n", name, resp->forget->slabs_freed);
+	}
+	rswap__admin_response__free_unpacked(resp, NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "admin-key", required_argument, NULL, 'k' },
+		{ "tcp", no_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "partial", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
@@ -252,7 +391,8 @@ int main(int argc, char **argv)
 	Rswap__StatsRequest stats = RSWAP__STATS_REQUEST__INIT;
 	Rswap__ClientsRequest clients = RSWAP__CLIENTS_REQUEST__INIT;
 	Rswap__AdminResponse *resp;
-	const char *cmd;
+	const char *cmd, *arg = NULL;
+	char err[512];
 
 	/* client-key talks to no server: its own options (rswapctl_keys.c). */
 	if (argc > 1 && !strcmp(argv[1], "client-key"))
@@ -272,6 +412,24 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S':
+			if ((optarg[0] != '/' && optarg[0] != '@') ||
+			    strlen(optarg) >= SETTINGS_SOCK_MAX) {
+				fprintf(stderr, "rswapctl: --socket wants a path or @NAME, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			server_socket = optarg;
+			break;
+		case 'k':
+			if (auth_key_load(&admin_key, optarg, err, sizeof(err))) {
+				fprintf(stderr, "rswapctl: --admin-key: %s\n", err);
+				return 2;
+			}
+			break;
+		case 't':
+			tcp_only = true;
+			break;
 		case 'p':
 			partial = 1;
 			break;
@@ -286,8 +444,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
+	if (optind == argc - 2 && !strcmp(argv[optind], "forget")) {
+		arg = argv[optind + 1];
+	} else if (optind != argc - 1 || !strcmp(argv[optind], "forget")) {
+		if (optind < argc && !strcmp(argv[optind], "forget"))
+			fprintf(stderr, "rswapctl: forget wants one CLIENT (its name or id)\n");
+		else
+			usage(stderr);
 		return 2;
 	}
 	cmd = argv[optind];
@@ -305,6 +468,8 @@ int main(int argc, char **argv)
 		return ctl_undrain(server_host, server_port, json);
 	if (!strcmp(cmd, "drain-status"))
 		return ctl_drain_status(server_host, server_port, json);
+	if (!strcmp(cmd, "forget"))
+		return forget(arg, json);
 	if (!strcmp(cmd, "status")) {
 		req.req_case = RSWAP__ADMIN_REQUEST__REQ_STATUS;
 		req.status = &status;
@@ -321,6 +486,10 @@ int main(int argc, char **argv)
 	resp = ask(&req);
 	if (!resp)
 		return 1;
+	if (resp->resp_case == RSWAP__ADMIN_RESPONSE__RESP_STATS && stats_rest(resp)) {
+		rswap__admin_response__free_unpacked(resp, NULL);
+		return 1;
+	}
 	switch (resp->resp_case) {
 	case RSWAP__ADMIN_RESPONSE__RESP_STATUS:
 		if (json) {

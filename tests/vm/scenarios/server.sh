@@ -6,12 +6,20 @@
 # extra queue pairs join a connection only with its attach token; slabs
 # move server to server (MIGRATE), and a drain empties a server through its
 # client's answers to EVACUATE, refused up front when the peers lack room.
+# The admin API: over TCP only status, drain-status and metrics without the
+# admin key; a proved call cannot be replayed; another uid on the admin
+# socket is refused; slow-loris sockets do not lock rswapctl or Prometheus
+# out; a peer that trickles or lies does not hold or fool a drain; a client
+# that is gone can be forgotten, its slabs freed.
 # vm-memory: 1G
 # vm-timeout: 480
 
 key=/tmp/rswap.key
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key"
 chmod 600 "$key"
+admin_key=/tmp/rswap-admin.key
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$admin_key"
+chmod 600 "$admin_key"
 check add-host host_add mem1 1
 addr=$(host_addr 1):7471
 state=/tmp/pagetest.state
@@ -21,7 +29,8 @@ listening() { rdma resource show cm_id 2>/dev/null | grep -q "LISTEN.*pid $serve
 # exec: $! must be the server itself, not a subshell around it.
 start_server() {
 	on_host mem1 exec rswap-server --listen "$addr" --memory 128M --slab-size 1M \
-		--backing /dev/shm/rswap-pool --key-file "$key" >> /tmp/server.log 2>&1 &
+		--backing /dev/shm/rswap-pool --key-file "$key" --admin-key-file "$admin_key" \
+		>> /tmp/server.log 2>&1 &
 	server_pid=$!
 	wait_for 20 listening
 }
@@ -81,12 +90,64 @@ check rdma-garbage-counted grep -q '"malformed_total":6,"protocol_errors_total":
 check admin-garbage-counted sh -c 'rswapctl --json stats | grep -q "\"admin_malformed_total\":2"'
 check rswapctl-unreachable sh -c 'rswapctl --server 127.0.0.1:1 status 2>&1 | grep -q "cannot reach"'
 
+# Who may ask what. rswapctl above went through the admin socket (root).
+check socket-logged grep -q 'admin socket @rswap-admin/127.0.0.1/7472' /tmp/server.log
+check tcp-status-open sh -c "rswapctl --tcp status | grep -q 'slabs        $held held'"
+check tcp-drain-status-open sh -c 'rswapctl --tcp drain-status | grep -q "state        idle"'
+rswapctl --tcp clients > /tmp/tcp-clients.txt 2>&1
+check_eq tcp-clients-refused 1 $?
+cat /tmp/tcp-clients.txt
+check tcp-refusal-says-why grep -q "clients needs the admin socket .* or the admin key" /tmp/tcp-clients.txt
+rswapctl --tcp drain > /tmp/tcp-drain.txt 2>&1
+check_eq tcp-drain-refused 1 $?
+check tcp-drain-changed-nothing sh -c 'rswapctl --json status | grep -q "\"draining\":false"'
+check tcp-with-admin-key sh -c "rswapctl --tcp --admin-key $admin_key clients | grep -q pagetest"
+rswapctl --tcp --admin-key /tmp/wrong.key clients > /tmp/tcp-wrong.txt 2>&1
+check_eq tcp-wrong-admin-key-refused 1 $?
+check tcp-wrong-admin-key-says-so grep -q "wrong admin key" /tmp/tcp-wrong.txt
+check admin-replay-refused rswap_admintest replay --server 127.0.0.1:7472 --admin-key "$admin_key"
+check_eq admin-refusals-counted 2 "$(rswapctl --json stats | sed -n 's/.*"admin_refused_total":\([0-9]*\).*/\1/p')"
+check_eq admin-auth-failures-counted 4 "$(rswapctl --json stats | sed -n 's/.*"admin_auth_failures_total":\([0-9]*\).*/\1/p')"
+check socket-other-uid-refused rswap_admintest socket-call --socket @rswap-admin/127.0.0.1/7472 --uid 65534
+# Slow-loris: 24 sockets from 6 sources trickle a byte a second; rswapctl
+# over TCP and Prometheus still get answers, and every slow one is closed.
+rswap_admintest trickle --server 127.0.0.1:7472 --conns 24 --from 127.0.0.2 \
+	--from 127.0.0.3 --from 127.0.0.4 --from 127.0.0.5 --from 127.0.0.6 --from 127.0.0.7 \
+	--seconds 12 > /tmp/trickle.txt 2>&1 &
+trickle_pid=$!
+sleep 3
+check tcp-status-despite-slowloris timeout 10 rswapctl --tcp status
+check metrics-despite-slowloris sh -c 'timeout 10 rswapctl metrics | grep -q "^rswap_admin_dropped_total [1-9]"'
+wait $trickle_pid
+cat /tmp/trickle.txt
+check slowloris-all-closed grep -q "24 of 24 connected, 24 closed by the server" /tmp/trickle.txt
+check verify-after-admin-attacks rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
+
 # Per-queue QPs: more queue pairs join a connection with its attach token,
 # in its protection domain; a wrong or dead token is refused.
 check queue-pairs-attach rswap_pagetest attach --server "$addr" --key "$key" --pages 64
 check_eq attaches-counted 2 "$(rswapctl --json stats | sed -n 's/.*"attached_qps_total":\([0-9]*\).*/\1/p')"
 check_eq attach-refusals-counted 2 "$(rswapctl --json stats | sed -n 's/.*"attach_refused_total":\([0-9]*\).*/\1/p')"
 check verify-after-attach rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
+
+# Forget: a client that is gone (here one that stored 300 pages and left)
+# is dropped by its id, its 2 slabs freed; its pages are gone, the other
+# client's are not.
+rswapctl clients | awk 'NR > 1 {print $1}' > /tmp/ids-before
+held_before=$(rswapctl status | sed -n 's/^slabs *\([0-9]*\) held.*/\1/p')
+rswap_pagetest store --server "$addr" --key "$key" --state /tmp/forget.state \
+	--pages 300 --zero-pct 0 > /dev/null 2>&1
+rswapctl clients | awk 'NR > 1 {print $1}' > /tmp/ids-after
+gone=$(grep -v -x -F -f /tmp/ids-before /tmp/ids-after)
+echo "client to forget: $gone"
+check forget-client sh -c "rswapctl forget '$gone' | grep -q 'client $gone forgotten: 2 slabs freed'"
+check forgotten-not-listed sh -c "! rswapctl clients | grep -q '$gone'"
+check forget-freed-slabs sh -c "rswapctl status | grep -q 'slabs        $held_before held'"
+rswap_pagetest verify --server "$addr" --key "$key" --state /tmp/forget.state > /dev/null 2>&1
+check_eq forgotten-pages-gone 1 $?
+rswapctl forget no-such-client > /tmp/forget-none.txt 2>&1
+check_eq forget-unknown-refused 1 $?
+check verify-after-forget rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
 
 kill -TERM "$server_pid"
 wait "$server_pid"
@@ -155,9 +216,27 @@ rswap_pagetest evacuee --server "$a_addr" --target "$(host_addr 2):7471" \
 	--timeout 150 > /tmp/evacuee.txt 2>&1 &
 evacuee_pid=$!
 check evacuee-holds-slabs wait_for 60 test -e /tmp/evacuee.ready
+# C's admin port is held by an impostor that answers a byte a second: the
+# drain's peer query gives up on it within its 2 s deadline.
+rswap_admintest fake-peer --listen "$c_admin" --mode trickle --seconds 60 > /tmp/fake-peer.txt 2>&1 &
+fake_pid=$!
+wait_for 10 grep -q fake-peer /tmp/fake-peer.txt
+t0=$(date +%s)
 rswapctl --server "$a_admin" drain > /tmp/refused.txt 2>&1
 check_eq drain-refused-exit-1 1 $?
+t1=$(date +%s)
 cat /tmp/refused.txt
+check drain-not-held-by-trickling-peer test $((t1 - t0)) -le 8
+check trickling-peer-logged grep -q "peer $c_admin: no answer in time" /tmp/mem1-7491.log
+kill $fake_pid; wait $fake_pid 2>/dev/null
+# ... and by one that claims more free slabs than it has: not believed.
+rswap_admintest fake-peer --listen "$c_admin" --mode liar --seconds 60 > /tmp/fake-peer.txt 2>&1 &
+fake_pid=$!
+wait_for 10 grep -q fake-peer /tmp/fake-peer.txt
+rswapctl --server "$a_admin" drain > /tmp/refused-liar.txt 2>&1
+check_eq drain-refused-despite-liar 1 $?
+check lying-peer-logged grep -q "peer $c_admin: more free slabs than slabs in its status: not believed" /tmp/mem1-7491.log
+kill $fake_pid; wait $fake_pid 2>/dev/null
 check drain-refused-says-why grep -q "drain refused: 6 slabs (6 MiB) held here, the peers have room for 4 (4 MiB): $b_admin 4 free, $c_admin unreachable. Add memory" /tmp/refused.txt
 check drain-refused-changed-nothing sh -c "rswapctl --server $a_admin status | grep -q 'slabs        6 held' &&
 	rswapctl --server $a_admin drain-status | grep -q 'state        idle' &&

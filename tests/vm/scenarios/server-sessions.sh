@@ -8,7 +8,9 @@
 # HELLO is closed after the handshake deadline; 300 such peers from one
 # address get 8 connections (--max-unauthenticated-per-source), the rest
 # refused at once and counted, while a real client is served, and three
-# addresses together get 16 (--max-unauthenticated); and the RDMA device going
+# addresses together get 16 (--max-unauthenticated); run out of file
+# descriptors, the server refuses and counts the connections it cannot set
+# up and serves on; and the RDMA device going
 # away under the server (rdma link delete rxe0) does not stop it: it
 # listens again once the device is back, and every page reads back.
 # vm-memory: 1G
@@ -129,6 +131,37 @@ done
 check_eq mute-three-sources-accepted-total-cap 16 "$total"
 check mute-total-refusal-logged grep -q 'refused: 16 connections not authenticated yet in all (--max-unauthenticated)' "$log"
 check mute-total-closed wait_for 40 no_conns
+
+# ---- Out of file descriptors at accept: refused and counted, never an exit
+# Caps out of the way and a soft limit of 64 fds (each connection takes
+# one, its completion channel): 200 mute connections run the server out.
+kill_rswap_server 1
+fds_before=$(ulimit -S -n)
+ulimit -S -n 64
+check server-starts-with-64-fds start_rswap_server mem1 1 64M --client-timeout 3 \
+	--max-unauthenticated 1000 --max-unauthenticated-per-source 1000
+ulimit -S -n "$fds_before"
+rm -f /tmp/mute-f.ready
+rswap-mute-conns --server "$addr" --source 10.0.2.15 --count 200 --parallel 32 --hold 60 \
+	--ready /tmp/mute-f.ready > /tmp/mute-f.txt 2>&1 &
+mute_pid=$!
+check fds-mute-requests-answered wait_for 120 test -s /tmp/mute-f.ready
+cat /tmp/mute-f.ready
+n=$(mute_field /tmp/mute-f.ready accepted)
+check_gt fds-some-accepted "${n:-0}" 0
+check_gt fds-not-all-accepted 200 "${n:-200}"
+check_gt fds-rest-rejected "$(mute_field /tmp/mute-f.ready rejected)" 0
+check_eq fds-none-failed 0 "$(mute_field /tmp/mute-f.ready failed)"
+check fds-refusal-logged grep -q 'refused: setting it up failed: [a-z_]*: Too many open files' "$log"
+check_gt fds-refusals-logged-rate-limited 40 "$(grep -c 'refused: setting it up failed' "$log")"
+check fds-server-alive kill -0 "$(cat /tmp/server-1.pid)"
+check fds-mute-closed wait_for 40 no_conns
+wait "$mute_pid"
+cat /tmp/mute-f.txt
+check_gt fds-refusals-counted "$(counter conns_refused_resources_total)" 0
+check fds-client-served-after pt verify --state /tmp/m.state
+kill_rswap_server 1
+check server-restarts-with-fds start_rswap_server mem1 1 64M --client-timeout 3
 
 # ---- The RDMA device goes away and comes back under a running server
 check store-before-removal pt store --state /tmp/d.state --pages 3000 --zero-pct 20

@@ -9,12 +9,30 @@
  *
  * The control protocol (proto/rswap_wire.h) runs over SEND/RECV:
  *
+ *   CONNECT_REQUEST --over a cap, or setup failed--> rdma_reject, nothing kept
+ *      | PD, channel, CQ, QP, message buffers
+ *      v
  *   CONN_NEW --HELLO--> CONN_CHALLENGED --AUTH ok--> CONN_READY
- *      |                       |                          |
+ *      |                       |          + slab_mr table |
  *      +-----------------------+--------------------------+
  *                              | conn_close
  *                              v
  *                         CONN_CLOSING --DISCONNECTED--> freed
+ *
+ * Before AUTH a peer has proved nothing, so what it may hold is capped. At
+ * CONNECT_REQUEST, before anything is allocated, the connections not yet
+ * authenticated are counted (CONN_NEW, CONN_CHALLENGED, and CONN_CLOSING
+ * ones that never reached READY: they hold their PD, QP and fd until the
+ * CM frees them): past --max-unauthenticated in all, or past
+ * --max-unauthenticated-per-source with the request's source address
+ * (compared as bytes, without the port), the request is rejected at once
+ * and counted (conns_refused_unauthenticated_total), with one log line a
+ * second at most. A request whose setup fails (no fd, no memory: EMFILE,
+ * ENFILE, ENOMEM) is rejected and counted too (conns_refused_resources_total),
+ * logged as sparingly; the server goes on serving. The n_slabs-sized table of
+ * slab regions is allocated only at AUTH, once the proof is right; NULL
+ * before (every user copes). An attached queue pair is not counted: it
+ * needs the attach token of a READY connection.
  *
  * conn_close: any error before WELCOME, no WELCOME within CONN_HANDSHAKE_S
  * of the connect, a KEEPALIVE client silent past --client-timeout, a newer
@@ -60,7 +78,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <arpa/inet.h>
 
 #include <infiniband/verbs.h>
 #include <openssl/crypto.h>
@@ -123,15 +140,31 @@ void conn_send_error(struct conn *c, enum rswap_err code, unsigned int ref_type,
 		conn_close(c->srv, c, "cannot send an error reply");
 }
 
+/* The region of @slab for @c, registered on first use; NULL with errno. */
 static struct ibv_mr *slab_mr(struct conn *c, uint32_t slab)
 {
 	struct server *s = c->srv;
 
+	if (!c->slab_mr) {
+		errno = EINVAL;		/* not authenticated: no table yet */
+		return NULL;
+	}
 	if (!c->slab_mr[slab])
 		c->slab_mr[slab] = ibv_reg_mr(c->pd, s->mem.base + (uint64_t)slab * s->pool.slab_size,
 					      s->pool.slab_size, IBV_ACCESS_LOCAL_WRITE |
 					      IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE);
 	return c->slab_mr[slab];
+}
+
+/* Deregister @slab's region for @c, if it has one: its rkey reaches nothing. */
+static void drop_slab_mr(struct conn *c, uint32_t slab)
+{
+	if (!c->slab_mr || !c->slab_mr[slab])
+		return;
+	if (ibv_dereg_mr(c->slab_mr[slab]))
+		log_msg(LOG_ERR, "client %s: deregistering slab %u: %s", c->name, slab,
+			strerror(errno));
+	c->slab_mr[slab] = NULL;
 }
 
 /* Slabs @c's client could still be granted, as WELCOME and GRANT say: none
@@ -335,6 +368,20 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 		c->close_after_send = true;
 		return;
 	}
+	/* Proven: now it may have a table of every slab's region (n_slabs
+	 * entries, too big to hand to a peer that proved nothing), first,
+	 * before anything is done for its client id. */
+	if (!c->slab_mr) {
+		c->slab_mr = calloc(s->pool.n_slabs, sizeof(*c->slab_mr));
+		if (!c->slab_mr) {
+			log_msg(LOG_ERR, "client %s (%s): refused: no memory for its table of "
+				"%u slab regions", c->name, c->peer, s->pool.n_slabs);
+			conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_AUTH, seq,
+					"out of memory");
+			c->close_after_send = true;
+			return;
+		}
+	}
 	/* Added if new (durable first), an idle entry reclaimed if need be. */
 	ret = clients_get(s, c->client_id, c->name, &client);
 	if (ret) {
@@ -367,6 +414,7 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 	r.max_attach = rswap_cpu32(CONN_MAX_ATTACH);
 	memcpy(r.token, c->token, sizeof(r.token));
 	c->state = CONN_READY;
+	c->authenticated = true;
 	log_msg(LOG_INFO, "client %s (%s): authenticated, holds %u slabs", c->name, c->peer,
 		s->pool.clients[client].held);
 	if (conn_send(c, &r, sizeof(r)))
@@ -420,10 +468,7 @@ static void on_grant_req(struct conn *c, uint32_t seq)
 	if (send_grant(c, (uint32_t)slab, 0, seq)) {
 		/* The region may be registered (the send failed): it goes before
 		 * the slab does, so no rkey reaches the slab's next tenant. */
-		if (c->slab_mr[slab]) {
-			ibv_dereg_mr(c->slab_mr[slab]);
-			c->slab_mr[slab] = NULL;
-		}
+		drop_slab_mr(c, (uint32_t)slab);
 		if (!metalog_free(&s->log, (uint32_t)slab, c->client))
 			pool_return(&s->pool, c->client, (uint32_t)slab);
 		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_GRANT_REQ, seq, "cannot register slab");
@@ -448,10 +493,7 @@ static void on_return(struct conn *c, const struct rswap_slab_msg *m, uint32_t s
 		conn_send_error(c, RSWAP_ERR_STATE, RSWAP_MSG_RETURN, seq, "slab is being copied");
 		return;
 	}
-	if (c->slab_mr[slab]) {
-		ibv_dereg_mr(c->slab_mr[slab]);
-		c->slab_mr[slab] = NULL;
-	}
+	drop_slab_mr(c, slab);
 	if (metalog_free(&s->log, slab, c->client)) {
 		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_RETURN, seq, "metadata log failed");
 		return;
@@ -703,14 +745,8 @@ static void revoke_slabs(struct conn *c)
 {
 	uint32_t i;
 
-	for (i = 0; c->slab_mr && i < c->srv->pool.n_slabs; i++) {
-		if (c->slab_mr[i]) {
-			if (ibv_dereg_mr(c->slab_mr[i]))
-				log_msg(LOG_ERR, "client %s: deregistering slab %u: %s", c->name, i,
-					strerror(errno));
-			c->slab_mr[i] = NULL;
-		}
-	}
+	for (i = 0; c->slab_mr && i < c->srv->pool.n_slabs; i++)
+		drop_slab_mr(c, i);
 }
 
 void conn_close(struct server *s, struct conn *c, const char *why)
@@ -731,13 +767,10 @@ void conn_close(struct server *s, struct conn *c, const char *why)
 	/* DISCONNECTED follows on the CM channel and destroys the connection. */
 }
 
+/* "192.0.2.1:PORT", "[2001:db8::1]:PORT": see peer_name_of. */
 static void peer_name(struct rdma_cm_id *id, char *buf, size_t size)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)rdma_get_peer_addr(id);
-
-	buf[0] = '\0';
-	if (sin && sin->sin_family == AF_INET)
-		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size);
+	peer_name_of(rdma_get_peer_addr(id), buf, size);
 }
 
 /* The READY connection whose attach token @token is, or NULL. */
@@ -767,7 +800,7 @@ static int conn_attach(struct server *s, struct rdma_cm_id *id, const struct rsw
 	};
 	struct conn *owner = conn_by_token(s, req->token);
 	struct attached_qp *a;
-	char peer[64];
+	char peer[PEER_NAME_MAX];
 	const char *why;
 
 	/* A migration's QP only receives WRITEs, which take no responder
@@ -821,6 +854,57 @@ out_refuse:
 	return -1;
 }
 
+/*
+ * Is a new connection from @src over a cap on the connections not yet
+ * authenticated, per source or in all? Then the log limit of that cap, and
+ * in @n how many there are. Counted afresh each time (at most the caps plus
+ * the clients' connections).
+ */
+static struct log_limit *unauth_cap_hit(struct server *s, const struct peer_source *src,
+					unsigned int *n)
+{
+	unsigned int total = 0, same = 0;
+	struct conn *c;
+
+	for (c = s->conns; c; c = c->next) {
+		if (c->authenticated)
+			continue;
+		total++;
+		same += peer_source_equal(&c->source, src);
+	}
+	if (same >= s->set.max_unauth_per_source) {
+		*n = same;
+		return &s->refuse_src_log;
+	}
+	if (total >= s->set.max_unauth) {
+		*n = total;
+		return &s->refuse_total_log;
+	}
+	return NULL;
+}
+
+/* Refuse a connect request over a cap: nothing allocated, a line a second
+ * for each cap at most. */
+static void refuse_unauth(struct server *s, struct rdma_cm_id *id, struct log_limit *cap,
+			  unsigned int n)
+{
+	char peer[PEER_NAME_MAX], more[80];
+	uint64_t held;
+
+	s->stats.conns_refused_unauthenticated_total++;
+	if (rdma_reject(id, NULL, 0))
+		log_msg(LOG_DEBUG, "rdma_reject: %s", strerror(errno));
+	if (!log_limit_due(cap, mono_ns(), &held))
+		return;
+	peer_name(id, peer, sizeof(peer));
+	snprintf(more, sizeof(more), "; %llu more refused for it since the last such line",
+		 (unsigned long long)held);
+	log_msg(LOG_INFO, "connection from %s refused: %u connections not authenticated yet %s%s",
+		peer, n, cap == &s->refuse_src_log ?
+		"from this address (--max-unauthenticated-per-source)" :
+		"in all (--max-unauthenticated)", held ? more : "");
+}
+
 int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size_t pdata_len)
 {
 	struct ibv_qp_init_attr attr = {
@@ -837,8 +921,14 @@ int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size
 		.initiator_depth = CONN_RD_ATOMIC,
 		.rnr_retry_count = 7,		/* infinite: wait for a RECV */
 	};
+	struct log_limit *cap;
+	struct peer_source src;
+	char peer[PEER_NAME_MAX], more[80];
+	const char *what;
 	struct conn *c;
-	unsigned int i;
+	unsigned int i, n;
+	uint64_t held;
+	int err;
 
 	switch (rswap_attach_check(pdata, pdata_len)) {
 	case 1:
@@ -851,6 +941,14 @@ int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size
 		rdma_reject(id, NULL, 0);
 		return -1;
 	}
+	/* Before anything is allocated for a peer that has proved nothing. */
+	peer_source_of(rdma_get_peer_addr(id), &src);
+	cap = unauth_cap_hit(s, &src, &n);
+	if (cap) {
+		refuse_unauth(s, id, cap, n);
+		return -1;
+	}
+	what = "calloc";
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		goto out_reject;
@@ -865,37 +963,45 @@ int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size
 	c->map_slab = POOL_NONE;
 	c->copied_slab = POOL_NONE;
 	c->evac_slab = POOL_NONE;
+	c->source = src;
 	peer_name(id, c->peer, sizeof(c->peer));
-	c->slab_mr = calloc(s->pool.n_slabs, sizeof(*c->slab_mr));
-	if (!c->slab_mr)
-		goto out_free;
+	/* The slab_mr table comes at AUTH (on_auth). */
+	what = "ibv_alloc_pd";
 	c->pd = ibv_alloc_pd(id->verbs);
 	if (!c->pd)
 		goto out_free;
+	what = "ibv_create_comp_channel";
 	c->chan = ibv_create_comp_channel(id->verbs);
 	if (!c->chan)
 		goto out_free;
+	what = "ibv_create_cq";
 	c->cq = ibv_create_cq(id->verbs, CONN_CQ_DEPTH, c, c->chan, 0);
 	if (!c->cq || ibv_req_notify_cq(c->cq, 0))
 		goto out_free;
 	attr.send_cq = c->cq;
 	attr.recv_cq = c->cq;
+	what = "rdma_create_qp";
 	if (rdma_create_qp(id, c->pd, &attr))
 		goto out_free;
+	what = "ibv_reg_mr";
 	c->recv_mr = ibv_reg_mr(c->pd, c->recv_buf, sizeof(c->recv_buf), IBV_ACCESS_LOCAL_WRITE);
 	c->send_mr = ibv_reg_mr(c->pd, c->send_buf, sizeof(c->send_buf), 0);
 	if (!c->recv_mr || !c->send_mr)
 		goto out_free;
+	what = "ibv_post_recv";
 	for (i = 0; i < CONN_RECV_DEPTH; i++)
 		if (post_recv(c, i))
 			goto out_free;
+	what = "fcntl";
 	if (fcntl(c->chan->fd, F_SETFL, fcntl(c->chan->fd, F_GETFL) | O_NONBLOCK))
 		goto out_free;
 	c->src.fd = c->chan->fd;
 	c->src.ready = conn_ready;
 	c->src.release = conn_release;
+	what = "rdma_accept";
 	if (rdma_accept(id, &param))
 		goto out_free;
+	what = "io_uring (watching its channel)";
 	if (loop_watch(s, &c->src)) {
 		rdma_disconnect(id);
 		goto out_free;
@@ -908,11 +1014,26 @@ int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size
 	return 0;
 
 out_free:
-	log_msg(LOG_ERR, "connection from %s: setup failed: %s", c->peer, strerror(errno));
+	err = errno;
 	id->context = NULL;
 	conn_free(c);
+	errno = err;
 out_reject:
+	/*
+	 * Out of fds (EMFILE, ENFILE) or memory, most likely: refused and
+	 * counted, one line a second; the loop goes on with the next event,
+	 * and a connection that ends frees what the next one needs.
+	 */
+	err = errno;
+	s->stats.conns_refused_resources_total++;
 	rdma_reject(id, NULL, 0);
+	if (log_limit_due(&s->setup_log, mono_ns(), &held)) {
+		peer_name(id, peer, sizeof(peer));
+		snprintf(more, sizeof(more), "; %llu more failed since the last such line",
+			 (unsigned long long)held);
+		log_msg(LOG_ERR, "connection from %s refused: setting it up failed: %s: %s%s", peer,
+			what, strerror(err), held ? more : "");
+	}
 	return -1;
 }
 
@@ -1006,9 +1127,25 @@ void conn_close_device(struct server *s, struct ibv_context *verbs)
 
 void conn_tick(struct server *s)
 {
-	uint64_t now = mono_ns(), timeout_ns = s->set.client_timeout_s * 1000000000ull;
+	uint64_t now = mono_ns(), timeout_ns = s->set.client_timeout_s * 1000000000ull, held;
 	struct conn *c, *next;
 	char why[96];
+
+	/* What the refusals' one line a second held back, once it is over. */
+	held = log_limit_flush(&s->refuse_src_log, now);
+	if (held)
+		log_msg(LOG_INFO, "%llu more connections refused: too many not authenticated yet "
+			"from their address (--max-unauthenticated-per-source %u)",
+			(unsigned long long)held, s->set.max_unauth_per_source);
+	held = log_limit_flush(&s->refuse_total_log, now);
+	if (held)
+		log_msg(LOG_INFO, "%llu more connections refused: too many not authenticated yet "
+			"in all (--max-unauthenticated %u)", (unsigned long long)held,
+			s->set.max_unauth);
+	held = log_limit_flush(&s->setup_log, now);
+	if (held)
+		log_msg(LOG_ERR, "%llu more connections refused: setting them up failed",
+			(unsigned long long)held);
 
 	for (c = s->conns; c; c = next) {
 		next = c->next;

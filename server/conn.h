@@ -11,6 +11,7 @@
 #include <infiniband/verbs.h>
 #include <rdma/rdma_cma.h>
 
+#include "peer_addr.h"
 #include "server.h"
 
 /* RECVs kept posted: clients send one request at a time; the rest is
@@ -62,7 +63,12 @@ struct conn {
 	enum conn_state state;
 	bool close_after_send;		/* an ERROR ends this connection */
 	bool destroyed;
-	char peer[64];
+	/* Reached READY. Until then, in CONN_CLOSING too (it holds its PD,
+	 * QP and fd until the CM frees it), it counts against
+	 * --max-unauthenticated and, by its source, the per-source cap. */
+	bool authenticated;
+	struct peer_source source;	/* its address, without the port */
+	char peer[PEER_NAME_MAX];
 	uint64_t accepted_ns;		/* for the handshake deadline */
 	uint64_t last_recv_ns;		/* last message in: the client timeout */
 	uint64_t closing_ns;		/* when conn_close ran */
@@ -79,7 +85,9 @@ struct conn {
 	char name[RSWAP_NAME_LEN];
 	uint32_t client;		/* pool index once READY */
 	uint8_t nonce[RSWAP_NONCE_LEN];
-	struct ibv_mr **slab_mr;	/* per slab, registered for this client */
+	/* per slab, registered for this client; the table itself (n_slabs
+	 * entries) is allocated at AUTH, so NULL before CONN_READY */
+	struct ibv_mr **slab_mr;
 
 	bool reattaching;
 	uint32_t reattach_cursor;	/* last slab sent, or POOL_NONE */
@@ -116,7 +124,7 @@ struct attached_qp {
 	struct rdma_cm_id *id;
 	struct ibv_cq *cq;
 	unsigned int queue;		/* RSWAP_QUEUE_MIGRATION: a server copying in */
-	char peer[64];
+	char peer[PEER_NAME_MAX];
 };
 
 

@@ -530,7 +530,7 @@ int main(int argc, char **argv)
 			if (json)
 				printf("%s\"%s\":%llu", i ? "," : "", f->name, (unsigned long long)v);
 			else
-				printf("  %-26s %llu\n", f->name, (unsigned long long)v);
+				printf("  %-36s %llu\n", f->name, (unsigned long long)v);
 		}
 		if (json) {
 			printf("},\"clients\":");

@@ -51,6 +51,32 @@ void log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* One line a second at most (struct log_limit). */
+#define LOG_LIMIT_NS 1000000000ull
+
+bool log_limit_due(struct log_limit *l, uint64_t now_ns, uint64_t *held)
+{
+	if (l->last_ns && now_ns - l->last_ns < LOG_LIMIT_NS) {
+		l->held++;
+		return false;
+	}
+	*held = l->held;
+	l->held = 0;
+	l->last_ns = now_ns;
+	return true;
+}
+
+uint64_t log_limit_flush(struct log_limit *l, uint64_t now_ns)
+{
+	uint64_t held = l->held;
+
+	if (!held || now_ns - l->last_ns < LOG_LIMIT_NS)
+		return 0;
+	l->held = 0;
+	l->last_ns = now_ns;
+	return held;
+}
+
 uint64_t mono_ns(void)
 {
 	struct timespec ts;

@@ -62,12 +62,33 @@ struct loop_src {
 	X(keepalives_total, "KEEPALIVEs answered") \
 	X(client_timeouts_total, "connections closed for silence past --client-timeout") \
 	X(handshake_timeouts_total, "connections closed for not authenticating in time") \
+	X(conns_refused_unauthenticated_total, "connect requests refused at once: too many " \
+	  "connections not yet authenticated, in all or from their address") \
+	X(conns_refused_resources_total, "connect requests refused: setting the connection " \
+	  "up failed (out of memory or file descriptors, a verbs error)") \
 	X(device_removals_total, "RDMA devices removed under the listener") \
 	X(admin_requests_total, "admin API requests answered") \
 	X(admin_malformed_total, "admin API requests refused as malformed") \
 	X(admin_refused_total, "admin API calls refused: they need the admin socket or the admin key") \
 	X(admin_auth_failures_total, "admin API calls with a wrong admin key or no challenge") \
 	X(admin_dropped_total, "admin API connections closed: too slow, too many, or no file descriptor")
+
+/*
+ * A log line a peer can cause at will (a refused connect request) goes out
+ * at most once a second; the ones held back are counted, and said with the
+ * next line or by the tick once the second is over.
+ */
+struct log_limit {
+	uint64_t last_ns;	/* when the last line went out; 0: never */
+	uint64_t held;		/* events since, without a line */
+};
+
+/* Is a line due for this event (then *held is the events since the last
+ * line without one)? If not, it counts as held back. */
+bool log_limit_due(struct log_limit *l, uint64_t now_ns, uint64_t *held);
+/* At the tick: the events held back, once a second has passed since the
+ * last line (the count is then reset), else 0. */
+uint64_t log_limit_flush(struct log_limit *l, uint64_t now_ns);
 
 struct server_stats {
 #define X(name, help) uint64_t name;
@@ -114,6 +135,9 @@ struct server {
 	unsigned int n_conns;
 	unsigned int n_conns_dying;	/* unlinked, freed once their poll is back */
 	uint64_t next_serial;		/* connections' serial numbers */
+	struct log_limit refuse_src_log;	/* connect requests over the caps: */
+	struct log_limit refuse_total_log;	/* per source, and in all */
+	struct log_limit setup_log;	/* connections whose setup failed */
 	struct loop_src mig_src;	/* eventfd: a copy to another server ended */
 	struct migration *migrations;	/* copies running or to be answered */
 	struct drain drain;

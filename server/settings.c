@@ -38,6 +38,13 @@
 #define DEFAULT_CLIENT_TIMEOUT_S 30
 #define MAX_CLIENT_TIMEOUT_S 86400	/* a day: longer is "never", say 0 */
 #define MAX_CLIENT_EXPIRY_S (366u * 86400)	/* a year: longer is "never", say 0 */
+/* Each connection not yet authenticated holds a PD, a CQ, a QP, a completion
+ * channel (an fd) and about 4 KiB of buffers: 64 is room for a reconnect
+ * storm of the default 64 clients, far below the default fd limit. */
+#define DEFAULT_MAX_UNAUTH 64
+/* A few clients behind one address (NAT, containers) may reconnect at once. */
+#define DEFAULT_MAX_UNAUTH_PER_SOURCE 8
+#define MAX_UNAUTH 65536		/* past any fd limit a server runs with */
 
 void settings_usage(FILE *out)
 {
@@ -93,6 +100,14 @@ void settings_usage(FILE *out)
 "                       as 'rswapctl forget' does; the time counts from this\n"
 "                       server's start, not across restarts (default 0 =\n"
 "                       never, at most %u)\n"
+"  --max-unauthenticated N\n"
+"                       connections not yet authenticated (no AUTH yet), in\n"
+"                       all: a connect request past it is refused before\n"
+"                       anything is allocated for it (default %d, 1..%d)\n"
+"  --max-unauthenticated-per-source N\n"
+"                       the same, from one source address (IPv4 or IPv6):\n"
+"                       one peer cannot fill the total (default %d, at most\n"
+"                       --max-unauthenticated)\n"
 "  -v, --verbose        log every control message\n"
 "  --config FILE        read settings from FILE first (see below)\n"
 "  --check-config       check the settings, print them as a config file\n"
@@ -115,7 +130,8 @@ void settings_usage(FILE *out)
 "servers, copied server to server over RDMA; meanwhile and after it, this\n"
 "server grants nothing ('rswapctl undrain' or a restart ends that).\n",
 		DEFAULT_PORT, DEFAULT_ADMIN, DEFAULT_MAX_CLIENTS, SETTINGS_PEERS_MAX,
-		DEFAULT_CLIENT_TIMEOUT_S, MAX_CLIENT_TIMEOUT_S, MAX_CLIENT_EXPIRY_S);
+		DEFAULT_CLIENT_TIMEOUT_S, MAX_CLIENT_TIMEOUT_S, MAX_CLIENT_EXPIRY_S,
+		DEFAULT_MAX_UNAUTH, MAX_UNAUTH, DEFAULT_MAX_UNAUTH_PER_SOURCE);
 }
 
 int settings_default_admin_socket(char *buf, size_t size, const char *host, const char *port)
@@ -197,7 +213,8 @@ int parse_hostport(const char *text, char *host, size_t host_size, char *port,
 enum opt_id {
 	O_LISTEN = 256, O_ADMIN, O_ADMIN_SOCKET, O_ADMIN_KEY, O_MEMORY, O_BACKING, O_KEY,
 	O_SLAB, O_QUOTA, O_MAXCL,
-	O_META, O_PEER, O_DRAIN_ON_STOP, O_CLIENT_TIMEOUT, O_CLIENT_EXPIRY, O_VERBOSE,
+	O_META, O_PEER, O_DRAIN_ON_STOP, O_CLIENT_TIMEOUT, O_CLIENT_EXPIRY, O_MAX_UNAUTH,
+	O_MAX_UNAUTH_SOURCE, O_VERBOSE,
 	O_CONFIG,		/* from here on: command line only */
 	O_CHECK_CONFIG, O_HELP, O_END
 };
@@ -220,6 +237,8 @@ static const struct option opts[] = {
 	{ "drain-on-stop", no_argument, NULL, O_DRAIN_ON_STOP },
 	{ "client-timeout", required_argument, NULL, O_CLIENT_TIMEOUT },
 	{ "client-expiry", required_argument, NULL, O_CLIENT_EXPIRY },
+	{ "max-unauthenticated", required_argument, NULL, O_MAX_UNAUTH },
+	{ "max-unauthenticated-per-source", required_argument, NULL, O_MAX_UNAUTH_SOURCE },
 	{ "verbose", no_argument, NULL, O_VERBOSE },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "check-config", no_argument, NULL, O_CHECK_CONFIG },
@@ -307,6 +326,8 @@ static void defaults(struct settings *s)
 	s->slab_size = DEFAULT_SLAB_SIZE;
 	s->max_clients = DEFAULT_MAX_CLIENTS;
 	s->client_timeout_s = DEFAULT_CLIENT_TIMEOUT_S;
+	s->max_unauth = DEFAULT_MAX_UNAUTH;
+	s->max_unauth_per_source = DEFAULT_MAX_UNAUTH_PER_SOURCE;
 }
 
 /*
@@ -385,6 +406,22 @@ static int apply_option(struct settings *s, int id, const char *value, const cha
 			return -1;
 		}
 		s->client_expiry_s = (uint32_t)n;
+		return 0;
+	}
+	case O_MAX_UNAUTH:
+	case O_MAX_UNAUTH_SOURCE: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (errno || end == value || *end || !n || n > MAX_UNAUTH ||
+		    !isdigit((unsigned char)value[0])) {
+			snprintf(err, err_size, "%s: want connections, 1..%d, got '%s'", lab,
+				 MAX_UNAUTH, value);
+			return -1;
+		}
+		*(id == O_MAX_UNAUTH ? &s->max_unauth : &s->max_unauth_per_source) = (uint32_t)n;
 		return 0;
 	}
 	case O_BACKING:
@@ -642,7 +679,7 @@ static int scan_argv(struct settings *s, struct origin *o, int argc, char **argv
 /* The checks between options, once every source is in. */
 static int check(struct settings *s, const struct origin *o, char *err, size_t err_size)
 {
-	char lab[LABEL_MAX], name[32];
+	char lab[LABEL_MAX], name[48];
 	unsigned int i;
 
 #define LAB(id) label(o, (id), o->line[(id) - O_LISTEN], lab, sizeof(lab))
@@ -708,6 +745,16 @@ static int check(struct settings *s, const struct origin *o, char *err, size_t e
 	if (s->admin_key_file[0] && !strcmp(s->admin_key_file, s->key_file)) {
 		snprintf(err, err_size, "%s is the %s: the admin key must be another one",
 			 LAB(O_ADMIN_KEY), NAME(O_KEY));
+		return -1;
+	}
+	if (s->max_unauth_per_source > s->max_unauth) {
+		bool given = o->line[O_MAX_UNAUTH_SOURCE - O_LISTEN] ||
+			     o->cli[O_MAX_UNAUTH_SOURCE - O_LISTEN];
+
+		snprintf(err, err_size, "%s%s %u is more than %s %u%s", given ? "" : "the default ",
+			 LAB(O_MAX_UNAUTH_SOURCE), s->max_unauth_per_source, NAME(O_MAX_UNAUTH),
+			 s->max_unauth, given ? ": one address could take them all" :
+			 ": set it too, at most that");
 		return -1;
 	}
 	if (!strcmp(s->meta, s->backing)) {
@@ -803,6 +850,12 @@ void settings_print(FILE *out, const struct settings *s)
 			break;
 		case O_CLIENT_EXPIRY:
 			fprintf(out, "%s = %u\n", o->name, s->client_expiry_s);
+			break;
+		case O_MAX_UNAUTH:
+			fprintf(out, "%s = %u\n", o->name, s->max_unauth);
+			break;
+		case O_MAX_UNAUTH_SOURCE:
+			fprintf(out, "%s = %u\n", o->name, s->max_unauth_per_source);
 			break;
 		case O_VERBOSE:
 			fprintf(out, "%s = %s\n", o->name, s->verbose ? "yes" : "no");

@@ -41,6 +41,8 @@ struct settings {
 						 * long; 0: never */
 	uint32_t client_expiry_s;		/* forget a client disconnected this
 						 * long; 0: never */
+	uint32_t max_unauth;			/* connections not yet past AUTH */
+	uint32_t max_unauth_per_source;		/* the same, from one address */
 	bool verbose;
 	char config[SETTINGS_PATH_MAX];		/* --config FILE, or "" */
 	bool check_config;			/* --check-config: print, exit */

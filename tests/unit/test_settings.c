@@ -11,6 +11,9 @@
  * defaults to 30, and is refused otherwise, on the command line and in the
  * file alike. --client-expiry takes whole seconds, 0 (never, the default) to
  * a year, and is refused otherwise, on the command line and in the file.
+ * --max-unauthenticated (default 64) and --max-unauthenticated-per-source
+ * (default 8) take 1..65536 connections, the per-source cap no more than
+ * the total (a default one included), and are refused otherwise.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,6 +97,8 @@ static void good_command_line(void **state)
 	assert_int_equal(s.quota, 0);
 	assert_int_equal(s.max_clients, 64);
 	assert_int_equal(s.client_timeout_s, 30);
+	assert_int_equal(s.max_unauth, 64);
+	assert_int_equal(s.max_unauth_per_source, 8);
 	assert_false(s.help);
 }
 
@@ -423,6 +428,103 @@ static void client_expiry_parses(void **state)
 	conf_done();
 }
 
+/* The caps on connections not yet authenticated: 1..65536, per source <= total. */
+static void max_unauthenticated_parses(void **state)
+{
+	static const char *const bad[] = { "0", "-1", "65537", "8x", "", " 5", "0x10",
+					   "99999999999999999999" };
+	static const char *const opt[] = { "--max-unauthenticated",
+					   "--max-unauthenticated-per-source" };
+	static struct settings s;
+	char err[200] = "";
+	size_t i, k;
+
+	(void)state;
+	{
+		char **a = ARGV("--memory", "1G", "--backing", "/b", "--key-file", "/k",
+				"--max-unauthenticated", "16", "--max-unauthenticated-per-source",
+				"8");
+
+		assert_int_equal(parse(&s, a, 11, err), 0);
+		assert_int_equal(s.max_unauth, 16);
+		assert_int_equal(s.max_unauth_per_source, 8);
+	}
+	{
+		/* equal is fine: one address may use the whole total */
+		char **a = ARGV("--memory", "1G", "--backing", "/b", "--key-file", "/k",
+				"--max-unauthenticated", "1", "--max-unauthenticated-per-source",
+				"1");
+
+		assert_int_equal(parse(&s, a, 11, err), 0);
+		assert_int_equal(s.max_unauth, 1);
+		assert_int_equal(s.max_unauth_per_source, 1);
+	}
+	{
+		char **a = ARGV("--memory", "1G", "--backing", "/b", "--key-file", "/k",
+				"--max-unauthenticated", "65536", "--max-unauthenticated-per-source",
+				"65536");
+
+		assert_int_equal(parse(&s, a, 11, err), 0);
+		assert_int_equal(s.max_unauth_per_source, 65536);
+	}
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char want[100];
+			char *a[] = { "rswap-server", "--memory", "1G", "--backing", "/b",
+				      "--key-file", "/k", (char *)opt[k], (char *)bad[i], NULL };
+
+			err[0] = '\0';
+			if (!parse(&s, a, 9, err))
+				fail_msg("%s '%s' accepted", opt[k], bad[i]);
+			snprintf(want, sizeof(want), "%s: want connections, 1..65536, got '%s'",
+				 opt[k], bad[i]);
+			if (strcmp(err, want))
+				fail_msg("%s '%s': want '%s', got '%s'", opt[k], bad[i], want, err);
+		}
+	}
+	{
+		char **a = ARGV("--memory", "1G", "--backing", "/b", "--key-file", "/k",
+				"--max-unauthenticated", "4", "--max-unauthenticated-per-source",
+				"5");
+
+		assert_int_equal(parse(&s, a, 11, err), -1);
+		assert_string_equal(err, "--max-unauthenticated-per-source 5 is more than "
+				    "--max-unauthenticated 4: one address could take them all");
+	}
+	{
+		/* the default per-source cap (8) does not fit a total of 4 */
+		char **a = ARGV("--memory", "1G", "--backing", "/b", "--key-file", "/k",
+				"--max-unauthenticated", "4");
+
+		assert_int_equal(parse(&s, a, 9, err), -1);
+		assert_string_equal(err, "the default --max-unauthenticated-per-source 8 is more "
+				    "than --max-unauthenticated 4: set it too, at most that");
+	}
+	assert_int_equal(parse_conf(&s, REQUIRED "max-unauthenticated = 32\n"
+				    "max-unauthenticated-per-source = 2\n", NULL, err), 0);
+	assert_int_equal(s.max_unauth, 32);
+	assert_int_equal(s.max_unauth_per_source, 2);
+	conf_done();
+	{
+		/* the command line overrides the file, and the check sees both */
+		static const char *const cli[] = { "--max-unauthenticated-per-source", "40", NULL };
+
+		assert_int_equal(parse_conf(&s, REQUIRED "max-unauthenticated = 32\n", cli, err), -1);
+		assert_non_null(strstr(err, "--max-unauthenticated-per-source 40 is more than "
+				       "max-unauthenticated 32"));
+		conf_done();
+	}
+	assert_int_equal(parse_conf(&s, REQUIRED "max-unauthenticated = 4\n"
+				    "max-unauthenticated-per-source = 6\n", NULL, err), -1);
+	assert_non_null(strstr(err, ":5: max-unauthenticated-per-source 6 is more than "
+			       "max-unauthenticated 4"));
+	conf_done();
+	assert_int_equal(parse_conf(&s, REQUIRED "max-unauthenticated = none\n", NULL, err), -1);
+	assert_non_null(strstr(err, ":4: max-unauthenticated: want connections, 1..65536, "
+			       "got 'none'"));
+	conf_done();
+}
+
 struct bad_line {
 	const char *text;
 	const char *reason;	/* after "FILE" */
@@ -613,6 +715,7 @@ static void check_config_round_trip(void **state)
 	assert_int_equal(parse_conf(&s, REQUIRED "slab-size = 1M\nquota = 5000K\n"
 				    "peer = 10.0.0.2:7472\npeer = [fd00::3]:7472\n"
 				    "drain-on-stop = on\nclient-timeout = 0\nclient-expiry = 3600\n"
+				    "max-unauthenticated = 20\nmax-unauthenticated-per-source = 3\n"
 				    "admin-socket = /run/t/a.sock\nadmin-key-file = /etc/rswap/admin\n",
 				    extra, err), 0);
 	conf_done();
@@ -637,6 +740,8 @@ static void check_config_round_trip(void **state)
 			    "drain-on-stop = yes\n"
 			    "client-timeout = 0\n"
 			    "client-expiry = 3600\n"
+			    "max-unauthenticated = 20\n"
+			    "max-unauthenticated-per-source = 3\n"
 			    "verbose = no\n");
 	assert_int_equal(parse_conf(&again, printed, NULL, err), 0);
 	conf_done();
@@ -657,6 +762,7 @@ int main(void)
 		cmocka_unit_test(help_is_help),
 		cmocka_unit_test(client_timeout_parses),
 		cmocka_unit_test(client_expiry_parses),
+		cmocka_unit_test(max_unauthenticated_parses),
 		cmocka_unit_test(bad_command_lines),
 		cmocka_unit_test(peers_parse),
 		cmocka_unit_test(config_good_file),

@@ -5,11 +5,16 @@
 # reattaches its slab intact; a client that promised keepalives and goes
 # silent is closed after --client-timeout (its slab kept), one that keeps
 # alive stays, one that promised nothing stays; a peer that never says
-# HELLO is closed after the handshake deadline; and the RDMA device going
+# HELLO is closed after the handshake deadline; 300 such peers from one
+# address get 8 connections (--max-unauthenticated-per-source), the rest
+# refused at once and counted, while a real client is served, and three
+# addresses together get 16 (--max-unauthenticated); run out of file
+# descriptors, the server refuses and counts the connections it cannot set
+# up and serves on; and the RDMA device going
 # away under the server (rdma link delete rxe0) does not stop it: it
 # listens again once the device is back, and every page reads back.
 # vm-memory: 1G
-# vm-timeout: 420
+# vm-timeout: 480
 
 . /usr/lib/rswap-vm/rswap-lib.sh
 
@@ -63,6 +68,100 @@ check_eq keepalive-timeouts-only-the-silent-one 1 "$(counter client_timeouts_tot
 check mute-peer-closed-at-handshake-deadline pt mute --timeout 10
 check_eq handshake-timeout-counted 1 "$(counter handshake_timeouts_total)"
 check handshake-timeout-logged grep -q 'closing: not authenticated within 10 s' "$log"
+
+# ---- Peers that connect and never authenticate are capped
+# 300 mute connections from one address (the guest's 10.0.2.15; clients
+# here come from 10.77.0.1): at most 8 accepted, the rest refused at once,
+# and a real client still served meanwhile; then 3 addresses at once, 24
+# more than the total of 16 allows. The server counts and logs the refused.
+kill_rswap_server 1
+check server-starts-with-caps start_rswap_server mem1 1 64M --client-timeout 3 \
+	--max-unauthenticated 16 --max-unauthenticated-per-source 8
+conns() { rswapctl --server "$admin" metrics | sed -n 's/^rswap_connections \([0-9]*\)$/\1/p'; }
+# FIELD of a rswap-mute-conns summary line: accepted, rejected, failed
+mute_field() { sed -n "s/.* \([0-9]*\) $2.*/\1/p" "$1"; }
+timeouts_before=$(counter handshake_timeouts_total)
+rm -f /tmp/mute-a.ready
+rswap-mute-conns --server "$addr" --source 10.0.2.15 --count 300 --parallel 32 --hold 60 \
+	--ready /tmp/mute-a.ready > /tmp/mute-a.txt 2>&1 &
+mute_pid=$!
+check mute-requests-answered wait_for 120 test -s /tmp/mute-a.ready
+cat /tmp/mute-a.ready
+check_eq mute-one-source-accepted-per-source-cap 8 "$(mute_field /tmp/mute-a.ready accepted)"
+check_eq mute-one-source-rest-rejected 292 "$(mute_field /tmp/mute-a.ready rejected)"
+check_eq mute-one-source-none-failed 0 "$(mute_field /tmp/mute-a.ready failed)"
+check_gt mute-refusals-counted "$(counter conns_refused_unauthenticated_total)" 291
+check_gt mute-held-before-client "$(conns)" 7
+check refusals-in-metrics sh -c "rswapctl --server $admin metrics | grep -q '^rswap_conns_refused_unauthenticated_total [1-9]'"
+check client-served-while-mute-held pt store --state /tmp/m.state --pages 4
+check_gt mute-still-held-after-client "$(conns)" 7
+check mute-refusal-logged grep -q 'connection from 10.0.2.15:[0-9]* refused: 8 connections not authenticated yet from this address (--max-unauthenticated-per-source)' "$log"
+refusal_lines=$(grep -c 'connection from .* refused: ' "$log")
+check_gt mute-refusals-logged-rate-limited 40 "$refusal_lines"
+check mute-refusals-summed grep -q '[1-9][0-9]* more refused for it since the last such line\|[1-9][0-9]* more connections refused: too many not authenticated yet' "$log"
+# The handshake deadline (10 s) closes the 8.
+no_conns() { [ "$(conns)" = 0 ]; }
+check mute-closed-after-handshake-deadline wait_for 40 no_conns
+wait "$mute_pid"
+cat /tmp/mute-a.txt
+check mute-tool-saw-all-closed grep -q '^mute: 8 held: 8 closed by the server, after \(9\|1[0-9]\)\.[0-9] to' /tmp/mute-a.txt
+check_eq mute-closed-as-handshake-timeouts $((timeouts_before + 8)) "$(counter handshake_timeouts_total)"
+check client-pages-after-mute pt verify --state /tmp/m.state
+
+# The total: three addresses at once, 8 each allowed, 16 in all.
+check add-mute-host-2 host_add mute2 2
+check add-mute-host-3 host_add mute3 3
+# Each holds what it got until the server closes it: none is freed early.
+mute_pids=
+for src in 10.0.2.15 $(host_addr 2) $(host_addr 3); do
+	rswap-mute-conns --server "$addr" --source "$src" --count 20 --parallel 20 --hold 60 \
+		> "/tmp/mute-$src.txt" 2>&1 &
+	mute_pids="$mute_pids $!"
+done
+for pid in $mute_pids; do
+	wait "$pid"
+done
+cat /tmp/mute-10.0.2.15.txt "/tmp/mute-$(host_addr 2).txt" "/tmp/mute-$(host_addr 3).txt"
+total=0
+for src in 10.0.2.15 $(host_addr 2) $(host_addr 3); do
+	n=$(mute_field "/tmp/mute-$src.txt" accepted)
+	check_gt "mute-$src-within-per-source-cap" 9 "$n"
+	total=$((total + ${n:-0}))
+done
+check_eq mute-three-sources-accepted-total-cap 16 "$total"
+check mute-total-refusal-logged grep -q 'refused: 16 connections not authenticated yet in all (--max-unauthenticated)' "$log"
+check mute-total-closed wait_for 40 no_conns
+
+# ---- Out of file descriptors at accept: refused and counted, never an exit
+# Caps out of the way and a soft limit of 64 fds (each connection takes
+# one, its completion channel): 200 mute connections run the server out.
+kill_rswap_server 1
+fds_before=$(ulimit -S -n)
+ulimit -S -n 64
+check server-starts-with-64-fds start_rswap_server mem1 1 64M --client-timeout 3 \
+	--max-unauthenticated 1000 --max-unauthenticated-per-source 1000
+ulimit -S -n "$fds_before"
+rm -f /tmp/mute-f.ready
+rswap-mute-conns --server "$addr" --source 10.0.2.15 --count 200 --parallel 32 --hold 60 \
+	--ready /tmp/mute-f.ready > /tmp/mute-f.txt 2>&1 &
+mute_pid=$!
+check fds-mute-requests-answered wait_for 120 test -s /tmp/mute-f.ready
+cat /tmp/mute-f.ready
+n=$(mute_field /tmp/mute-f.ready accepted)
+check_gt fds-some-accepted "${n:-0}" 0
+check_gt fds-not-all-accepted 200 "${n:-200}"
+check_gt fds-rest-rejected "$(mute_field /tmp/mute-f.ready rejected)" 0
+check_eq fds-none-failed 0 "$(mute_field /tmp/mute-f.ready failed)"
+check fds-refusal-logged grep -q 'refused: setting it up failed: [a-z_]*: Too many open files' "$log"
+check_gt fds-refusals-logged-rate-limited 40 "$(grep -c 'refused: setting it up failed' "$log")"
+check fds-server-alive kill -0 "$(cat /tmp/server-1.pid)"
+check fds-mute-closed wait_for 40 no_conns
+wait "$mute_pid"
+cat /tmp/mute-f.txt
+check_gt fds-refusals-counted "$(counter conns_refused_resources_total)" 0
+check fds-client-served-after pt verify --state /tmp/m.state
+kill_rswap_server 1
+check server-restarts-with-fds start_rswap_server mem1 1 64M --client-timeout 3
 
 # ---- The RDMA device goes away and comes back under a running server
 check store-before-removal pt store --state /tmp/d.state --pages 3000 --zero-pct 20

@@ -310,7 +310,6 @@ static int answer_forget(struct admin_conn *a, const Rswap__ForgetRequest *f)
 		log_msg(LOG_INFO, "admin: forget %s refused: %s", who, err);
 		return answer_error(a, err);
 	}
-	log_msg(LOG_INFO, "admin: client %s forgotten, %u slabs freed", who, freed);
 	res.slabs_freed = freed;
 	resp.resp_case = RSWAP__ADMIN_RESPONSE__RESP_FORGET;
 	resp.forget = &res;

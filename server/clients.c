@@ -165,8 +165,14 @@ static int forget_index(struct server *s, uint32_t client, uint32_t *freed, char
 			return -1;
 		}
 	}
+	/* A drain asked about them will not hear back: they may be asked
+	 * about again once they belong to someone else. */
+	for (slab = pool_next_held(&s->pool, client, POOL_NONE); slab != POOL_NONE;
+	     slab = pool_next_held(&s->pool, client, slab))
+		s->drain.asked[slab] = 0;
 	/* No connection, so no memory region of ours covers its slabs: a
-	 * closing connection deregistered them at conn_close. */
+	 * closing connection deregistered them at conn_close, or at the CM
+	 * event that ended it (conn_cm_event). */
 	ret = metalog_free_client(&s->log, &s->pool, client, freed);
 	if (!ret)
 		ret = remove_entry(s, client);

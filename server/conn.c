@@ -1068,9 +1068,16 @@ void conn_cm_event(struct server *s, void *ctx, struct rdma_cm_event *ev)
 		return;
 	}
 	if (cm_event_ends(ev)) {
-		if (c->state != CONN_CLOSING)
+		if (c->state != CONN_CLOSING) {
 			log_msg(LOG_INFO, "client %s (%s): %s", c->name[0] ? c->name : "?", c->peer,
 				rdma_event_str(ev->event));
+			/* As conn_close does: once it is unlinked it counts as gone
+			 * (clients_forget may free its slabs for another tenant),
+			 * so no region of it may outlive this, not even until the
+			 * poll gives the connection back. */
+			disconnect_attached(c);
+			revoke_slabs(c);
+		}
 		c->state = CONN_CLOSING;
 		conn_destroy(s, c);
 	} else if (ev->event != RDMA_CM_EVENT_ESTABLISHED) {

@@ -81,32 +81,23 @@ struct admin_conn {
 	uint64_t deadline_ns;		/* READING or WRITING must end by then */
 };
 
-/* At most one line a second per kind of trouble, saying how many lines
- * were held back since the last one (in @note, "" when none were). */
-struct admin_ratelimit {
-	uint64_t last_ns;
-	unsigned int missed;
-	char note[48];
-};
+/* One line a second at most per kind of trouble (struct log_limit). */
+static struct log_limit rl_refused, rl_full, rl_fds, rl_auth;
 
-static bool ratelimit_ok(struct admin_ratelimit *r)
+/* log_limit_due, with " (and N more like it)" in @note when lines were
+ * held back since the last one, else "". */
+static bool admin_log_due(struct log_limit *l, char *note, size_t size)
 {
-	uint64_t now = mono_ns();
+	uint64_t held;
 
-	if (r->last_ns && now - r->last_ns < 1000000000ull) {
-		r->missed++;
+	if (!log_limit_due(l, mono_ns(), &held))
 		return false;
-	}
-	r->last_ns = now;
-	if (r->missed)
-		snprintf(r->note, sizeof(r->note), " (and %u more like it)", r->missed);
+	if (held)
+		snprintf(note, size, " (and %llu more like it)", (unsigned long long)held);
 	else
-		r->note[0] = '\0';
-	r->missed = 0;
+		note[0] = '\0';
 	return true;
 }
-
-static struct admin_ratelimit rl_refused, rl_full, rl_fds, rl_auth;
 
 static void admin_release(struct loop_src *src)
 {
@@ -325,7 +316,7 @@ static int answer_request(struct admin_conn *a, const Rswap__AdminRequest *req, 
 	Rswap__ServerCounters cnt = RSWAP__SERVER_COUNTERS__INIT;
 	Rswap__ClientList list = RSWAP__CLIENT_LIST__INIT;
 	Rswap__DrainStatus drain;
-	char *peers[SETTINGS_PEERS_MAX], err[1024];
+	char *peers[SETTINGS_PEERS_MAX], err[1024], note[48];
 	Rswap__ClientStats **clients = NULL, *store = NULL;
 	Rswap__SlabOwner *owners = NULL, **owner_v = NULL;
 	uint32_t *index_of = NULL, slab;
@@ -337,10 +328,10 @@ static int answer_request(struct admin_conn *a, const Rswap__AdminRequest *req, 
 	if (!privileged && !open_call(req->req_case) &&
 	    req->req_case != RSWAP__ADMIN_REQUEST__REQ__NOT_SET) {
 		s->stats.admin_refused_total++;
-		if (ratelimit_ok(&rl_refused))
+		if (admin_log_due(&rl_refused, note, sizeof(note)))
 			log_msg(LOG_INFO, "admin: %s from %s refused: neither the admin socket as "
 				"root or this server's user, nor proved with the admin key%s",
-				call_name(req->req_case), a->peer_text, rl_refused.note);
+				call_name(req->req_case), a->peer_text, note);
 		snprintf(err, sizeof(err), "%s needs the admin socket (rswapctl on the server's "
 			 "host, as root or its user) or the admin key (rswapctl --admin-key)",
 			 call_name(req->req_case));
@@ -541,6 +532,7 @@ static int answer_authed(struct admin_conn *a, const Rswap__AuthedRequest *ar)
 	uint8_t mac[RSWAP_MAC_LEN];
 	const char *why = NULL;
 	bool had_nonce = a->nonce_valid;
+	char note[48];
 	int ret;
 
 	a->nonce_valid = false;
@@ -555,8 +547,8 @@ static int answer_authed(struct admin_conn *a, const Rswap__AuthedRequest *ar)
 	OPENSSL_cleanse(a->nonce, sizeof(a->nonce));
 	if (why) {
 		s->stats.admin_auth_failures_total++;
-		if (ratelimit_ok(&rl_auth))
-			log_msg(LOG_INFO, "admin: %s: %s%s", a->peer_text, why, rl_auth.note);
+		if (admin_log_due(&rl_auth, note, sizeof(note)))
+			log_msg(LOG_INFO, "admin: %s: %s%s", a->peer_text, why, note);
 		return answer_error(a, why);
 	}
 	inner = rswap__admin_request__unpack(NULL, ar->request.len, ar->request.data);
@@ -712,12 +704,13 @@ static bool make_room(struct server *s, bool via_socket, const struct sockaddr_s
  * connection and drop it, so the listener is not readable for ever. */
 static void accept_without_fds(struct server *s, int lfd)
 {
+	char note[48];
 	int fd;
 
 	s->stats.admin_dropped_total++;
-	if (ratelimit_ok(&rl_fds))
+	if (admin_log_due(&rl_fds, note, sizeof(note)))
 		log_msg(LOG_ERR, "admin: out of file descriptors: an admin connection dropped%s "
-			"(raise LimitNOFILE or ulimit -n)", rl_fds.note);
+			"(raise LimitNOFILE or ulimit -n)", note);
 	if (s->admin_reserve_fd <= 0)
 		return;
 	close(s->admin_reserve_fd);
@@ -733,6 +726,7 @@ static void accept_one(struct server *s, struct loop_src *src, bool via_socket)
 	socklen_t plen = sizeof(peer);
 	struct admin_conn *a;
 	struct ucred cred = { .uid = (uid_t)-1 };
+	char note[48];
 	socklen_t clen = sizeof(cred);
 	int fd = accept4(src->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -743,9 +737,9 @@ static void accept_one(struct server *s, struct loop_src *src, bool via_socket)
 	}
 	if (!make_room(s, via_socket, &peer)) {
 		s->stats.admin_dropped_total++;
-		if (ratelimit_ok(&rl_full))
+		if (admin_log_due(&rl_full, note, sizeof(note)))
 			log_msg(LOG_INFO, "admin: too many connections%s, refusing another%s",
-				via_socket ? " on the socket" : " from one source", rl_full.note);
+				via_socket ? " on the socket" : " from one source", note);
 		close(fd);
 		return;
 	}

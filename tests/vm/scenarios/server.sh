@@ -174,6 +174,18 @@ check memory-full sh -c 'rswapctl --server 127.0.0.1:7482 status | grep -q "slab
 check earlier-client-intact rswap_pagetest verify --server "$(host_addr 1):7481" --key "$key" --state /tmp/m1.state
 kill -TERM $small_pid
 wait $small_pid
+# A returned slab is scrubbed before its next tenant: a tenant fills 2
+# slabs and returns them, the next one is granted the same 2 and reads
+# zeros on every page.
+on_host mem1 exec rswap-server --listen "$(host_addr 1):7483" --admin 127.0.0.1:7484 \
+	--memory 4M --slab-size 1M --backing /dev/shm/rswap-residue \
+	--key-file "$key" > /tmp/residue.log 2>&1 &
+residue_pid=$!
+wait_for 20 sh -c "rdma resource show cm_id | grep -q 'LISTEN.*pid $residue_pid '"
+check no-residue-between-tenants rswap_pagetest residue --server "$(host_addr 1):7483" \
+	--key "$key" --slabs 2
+kill -TERM $residue_pid
+wait $residue_pid
 
 # ---- Slabs move server to server: A copies into B over RDMA on the
 # client's behalf; then A is drained into B and C by EVACUATE.

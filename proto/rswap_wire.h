@@ -116,8 +116,10 @@
 #define RSWAP_ATTACH_MAGIC	0x41575352u	/* "RSWA" little-endian */
 /* Slots one MIGRATE_MAP describes. */
 #define RSWAP_MAP_BITS		512
-/* struct rswap_copy_attach.queue: a server copying a slab in (MIGRATE). A
- * struct rswap_attach with it is refused: copies use their own attach. */
+/*
+ * struct rswap_copy_attach.queue: a server copying a slab in (MIGRATE). A
+ * struct rswap_attach with it is refused: copies use their own attach.
+ */
 #define RSWAP_QUEUE_MIGRATION	0xffff
 #define RSWAP_COPY_ATTACH_MAGIC	0x43575352u	/* "RSWC" little-endian */
 #define RSWAP_COPY_ACCEPT_MAGIC	0x4b575352u	/* "RSWK" little-endian */

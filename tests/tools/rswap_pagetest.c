@@ -27,6 +27,13 @@
  *            elsewhere. Refusals: MIGRATE without a map (STATE), a map or a
  *            MIGRATE of a slab not ours (NO_SLAB), a map beyond the slab
  *            (MALFORMED), a wrong attach token (INTERNAL)
+ *   decoy    listen on --target as an RDMA service that is not an rswap
+ *            server (pagetest_decoy.c), with a patterned buffer open to
+ *            remote writes; MIGRATE a slab of --server there, naming that
+ *            buffer's address and rkey, twice: the decoy answering without
+ *            private data, then with a forged copy accept. Both must be
+ *            refused (INTERNAL), both copies must have connected, and no
+ *            byte of the buffer may change
  *   evacuee  hold --slabs slabs on --server with pages (the last one empty),
  *            write --ready FILE, then answer the server's EVACUATEs as
  *            rswap.ko does: a slab granted on a --target (connected at the
@@ -101,7 +108,7 @@ static void usage(FILE *out)
 	fprintf(out,
 "Usage: rswap_pagetest store|verify|steal|impersonate|badkey|garbage|attach --server ADDR:PORT\n"
 "                      --key FILE --state FILE [--pages N] [--zero-pct P] [--seed S]\n"
-"       rswap_pagetest migrate --server ADDR:PORT --target ADDR:PORT --key FILE\n"
+"       rswap_pagetest migrate|decoy --server ADDR:PORT --target ADDR:PORT --key FILE\n"
 "       rswap_pagetest evacuee --server ADDR:PORT --target ADDR:PORT... --key FILE\n"
 "                      --ready FILE [--slabs N] [--timeout SECONDS]\n"
 "       rswap_pagetest fresh --server ADDR:PORT --key FILE --state FILE\n"
@@ -863,9 +870,11 @@ int main(int argc, char **argv)
 	if (!o.host || !o.key_file || (!o.state && strcmp(o.cmd, "badkey") &&
 				       strcmp(o.cmd, "garbage") && strcmp(o.cmd, "attach") &&
 				       strcmp(o.cmd, "migrate") && strcmp(o.cmd, "evacuee") &&
+				       strcmp(o.cmd, "decoy") &&
 				       strcmp(o.cmd, "residue") &&
 				       !session_cmd(o.cmd)) ||
-	    ((!strcmp(o.cmd, "migrate") || !strcmp(o.cmd, "evacuee")) && !o.n_targets) ||
+	    ((!strcmp(o.cmd, "migrate") || !strcmp(o.cmd, "evacuee") ||
+	      !strcmp(o.cmd, "decoy")) && !o.n_targets) ||
 	    (!strcmp(o.cmd, "evacuee") && !o.ready) || !o.pages || o.zero_pct > 100) {
 		usage(stderr);
 		return 2;
@@ -906,6 +915,8 @@ int main(int argc, char **argv)
 		return pagetest_migrate(&mo, &key);
 	if (!strcmp(o.cmd, "evacuee"))
 		return pagetest_evacuee(&mo, &key);
+	if (!strcmp(o.cmd, "decoy"))
+		return pagetest_decoy(&mo, &key);
 	usage(stderr);
 	return 2;
 }

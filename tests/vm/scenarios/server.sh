@@ -5,7 +5,8 @@
 # and malformed control messages are refused while the server keeps serving;
 # extra queue pairs join a connection only with its attach token; slabs
 # move server to server (MIGRATE), and a drain empties a server through its
-# client's answers to EVACUATE, refused up front when the peers lack room.
+# client's answers to EVACUATE, refused up front when the peers lack room; a
+# MIGRATE to an RDMA service that is not a server of the pool writes nothing.
 # vm-memory: 1G
 # vm-timeout: 480
 
@@ -143,9 +144,24 @@ check_eq migration-counted 1 "$(counter "$a_admin" migrations_total)"
 check_eq migration-pages-counted 169 "$(counter "$a_admin" migrated_pages_total)"
 check_eq migration-failure-counted 1 "$(counter "$a_admin" migration_failures_total)"
 check_eq wrong-token-refused-by-target 1 "$(counter "$b_admin" attach_refused_total)"
-check_eq migration-qp-attached-on-target 1 "$(counter "$b_admin" attached_qps_total)"
+check_eq migration-copy-qp-on-target 1 "$(counter "$b_admin" copy_qps_total)"
+check_eq migration-not-in-clients-pd 0 "$(counter "$b_admin" attached_qps_total)"
 check migration-logged grep -q 'migrated slab .* 169 pages in .* MiB/s' /tmp/mem1-7491.log
-check migration-qp-logged grep -q 'migration queue pair from' /tmp/mem2-7471.log
+check migration-copy-qp-logged grep -q 'copy of slab [0-9]* in from .*: its own region, write-only' \
+	/tmp/mem2-7471.log
+check migration-copy-qp-freed wait_for 10 grep -q 'copy of slab [0-9]* in from .*: RDMA_CM_EVENT_DISCONNECTED' \
+	/tmp/mem2-7471.log
+
+# A MIGRATE pointed at an RDMA service that is not a server of the pool (a
+# decoy on host 3, with a buffer open to remote writes, named as the
+# target slab): refused before any write, whether the decoy accepts plainly
+# or forges a copy accept, and counted.
+check migrate-to-decoy-refused rswap_pagetest decoy --server "$a_addr" \
+	--target "$(host_addr 3):7690" --key "$key"
+check_eq decoy-refusals-counted 2 "$(counter "$a_admin" migrations_refused_target_total)"
+check_eq decoy-failures-counted 3 "$(counter "$a_admin" migration_failures_total)"
+check_eq decoy-nothing-migrated 1 "$(counter "$a_admin" migrations_total)"
+check decoy-refusal-logged grep -q 'not a server of this pool; nothing written' /tmp/mem1-7491.log
 
 # A client holds 6 slabs on A (5 with pages, 1 empty); B has room for 4 and
 # C is down: the drain is refused and nothing changes.

@@ -34,6 +34,13 @@
  *            private data, then with a forged copy accept. Both must be
  *            refused (INTERNAL), both copies must have connected, and no
  *            byte of the buffer may change
+ *   copyqp   play a source server (the tool holds the pool key) and connect
+ *            copy queue pairs to --server for a client's slab there
+ *            (pagetest_copy.c): a wrong token and another client's slab are
+ *            refused; the accept's MAC verifies; a WRITE lands in that slab;
+ *            a READ of it, and WRITEs at the client's other slab (with the
+ *            copy's rkey or the client's), do not succeed; returning the
+ *            slab ends the copy
  *   evacuee  hold --slabs slabs on --server with pages (the last one empty),
  *            write --ready FILE, then answer the server's EVACUATEs as
  *            rswap.ko does: a slab granted on a --target (connected at the
@@ -109,6 +116,7 @@ static void usage(FILE *out)
 "Usage: rswap_pagetest store|verify|steal|impersonate|badkey|garbage|attach --server ADDR:PORT\n"
 "                      --key FILE --state FILE [--pages N] [--zero-pct P] [--seed S]\n"
 "       rswap_pagetest migrate|decoy --server ADDR:PORT --target ADDR:PORT --key FILE\n"
+"       rswap_pagetest copyqp --server ADDR:PORT --key FILE\n"
 "       rswap_pagetest evacuee --server ADDR:PORT --target ADDR:PORT... --key FILE\n"
 "                      --ready FILE [--slabs N] [--timeout SECONDS]\n"
 "       rswap_pagetest fresh --server ADDR:PORT --key FILE --state FILE\n"
@@ -870,7 +878,7 @@ int main(int argc, char **argv)
 	if (!o.host || !o.key_file || (!o.state && strcmp(o.cmd, "badkey") &&
 				       strcmp(o.cmd, "garbage") && strcmp(o.cmd, "attach") &&
 				       strcmp(o.cmd, "migrate") && strcmp(o.cmd, "evacuee") &&
-				       strcmp(o.cmd, "decoy") &&
+				       strcmp(o.cmd, "decoy") && strcmp(o.cmd, "copyqp") &&
 				       strcmp(o.cmd, "residue") &&
 				       !session_cmd(o.cmd)) ||
 	    ((!strcmp(o.cmd, "migrate") || !strcmp(o.cmd, "evacuee") ||
@@ -917,6 +925,8 @@ int main(int argc, char **argv)
 		return pagetest_evacuee(&mo, &key);
 	if (!strcmp(o.cmd, "decoy"))
 		return pagetest_decoy(&mo, &key);
+	if (!strcmp(o.cmd, "copyqp"))
+		return pagetest_copyqp(&mo, &key);
 	usage(stderr);
 	return 2;
 }

@@ -162,6 +162,15 @@ check_eq decoy-refusals-counted 2 "$(counter "$a_admin" migrations_refused_targe
 check_eq decoy-failures-counted 3 "$(counter "$a_admin" migration_failures_total)"
 check_eq decoy-nothing-migrated 1 "$(counter "$a_admin" migrations_total)"
 check decoy-refusal-logged grep -q 'not a server of this pool; nothing written' /tmp/mem1-7491.log
+# What a copy queue pair reaches on a target (the tool plays the source):
+# the client's one slab, write-only, until that slab is returned.
+check copy-qp-reaches-one-slab-write-only rswap_pagetest copyqp --server "$(host_addr 2):7471" \
+	--key "$key"
+check copy-qp-ended-by-return grep -q 'copy of slab [0-9]* in from .* ended: the slab is returned' \
+	/tmp/mem2-7471.log
+check copy-qp-refusals-logged sh -c "grep -q 'copy queue pair from .* refused: unknown attach token' \
+	/tmp/mem2-7471.log && grep -q \"copy queue pair from .* refused: the target slab is not the client's\" \
+	/tmp/mem2-7471.log"
 
 # A client holds 6 slabs on A (5 with pages, 1 empty); B has room for 4 and
 # C is down: the drain is refused and nothing changes.

@@ -70,7 +70,8 @@
  * nonce, the token and those values: the source's proof that it talks to a
  * server of its pool. A copy's QP, MR, CQ, PD and cm id are freed, all of
  * them, when the copy disconnects (any CM event that ends its id), when its
- * client's connection closes (conn_close), and when the slab is returned
+ * client's connection closes (conn_close, or conn_destroy when the CM ended
+ * it first), and when the slab is returned
  * (on_return, before the slab is free): no copy region survives its slab's
  * grant to anyone else.
  */
@@ -752,6 +753,9 @@ static void conn_destroy(struct server *s, struct conn *c)
 		return;
 	c->destroyed = true;
 	s->n_conns_dying++;
+	/* Not after the poll is back: the slabs may be freed before that. */
+	while (c->copies)
+		copy_free(c->copies);
 	drain_on_close(c);
 	for (pp = &s->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {

@@ -609,8 +609,8 @@ void migrate_on_migrate(struct conn *c, const struct rswap_migrate *req, uint32_
 	/* INTERNAL: rswap.ko answers NOT_MOVED and the slab stays; it is
 	 * asked again later. */
 	if (migrations_running(s) >= s->set.max_copies) {
-		log_msg(LOG_INFO, "client %s: copy of slab %u refused: %u copies run "
-			"(--max-copies)", c->name, slab, s->set.max_copies);
+		log_msg(LOG_INFO, "client %s: copy of slab %u refused: %u running, the "
+			"--max-copies limit", c->name, slab, s->set.max_copies);
 		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_MIGRATE, seq,
 				"too many copies running; try later");
 		return;

@@ -16,7 +16,8 @@
  *            or with the client's own rkey of it, fails, and the other
  *            slab is unchanged (the copy is in a PD of its own);
  *   return:  the client RETURNs the slab: the server ends the copy (its
- *            queue pair is disconnected) before it answers.
+ *            queue pair is disconnected) before it answers, and a WRITE
+ *            after it does not succeed.
  */
 #include "pt_connect.h"
 #include "pagetest_migrate.h"
@@ -309,14 +310,21 @@ int pagetest_copyqp(const struct pt_migrate_opts *o, const struct auth_key *key)
 	/* Returning the slab ends the copy into it. */
 	if (copier_open(&cp, &c, c.token, s1))
 		goto out_broken;
+	addr = rswap_le64(cp.acc.addr);
 	if (rswap_client_return(&c, (uint32_t)i1)) {
 		fprintf(stderr, "copyqp: return: %s\n", c.error);
 		fails++;
 	} else {
+		/* DISCONNECTED; or REJECTED when the server's CM had not yet
+		 * taken our RTU (it ends an id it has not seen established so). */
 		ret = copier_event(&cp, STEP_TIMEOUT_MS);
-		cp.connected = ret != RDMA_CM_EVENT_DISCONNECTED;
+		cp.connected = ret != RDMA_CM_EVENT_DISCONNECTED && ret != RDMA_CM_EVENT_REJECTED;
 		fails += verdict(!cp.connected, "returning the slab ends the copy into it",
 				 ret < 0 ? "no CM event" : rdma_event_str(ret));
+		pattern_fill(cp.page, COPY_SEED, 2);
+		ret = copier_rdma(&cp, true, addr + 2 * PATTERN_PAGE_SIZE, rswap_le32(cp.acc.rkey),
+				  why, sizeof(why));
+		fails += verdict(ret, "a WRITE after the return does not succeed", why);
 	}
 	copier_close(&cp);
 	goto out;

@@ -16,6 +16,12 @@
  * INTERNAL), the decoy must have seen each copy connect with a copy attach
  * (or the check would prove nothing), and no byte of its buffer may have
  * changed. A server that writes where a client says fails all three.
+ *
+ * With --max-copies 1 (the server's own setting) a third round checks the
+ * cap: the decoy leaves the copy's connection request unanswered while a
+ * second client of the server asks for a copy of its own slab, which must
+ * be refused at once (INTERNAL, "too many copies"); then the decoy rejects
+ * the first, whose MIGRATE fails too.
  */
 #include "pt_connect.h"
 #include "pagetest_migrate.h"
@@ -38,7 +44,8 @@
 
 #define DECOY_SEED 0x6465636full	/* the decoy's buffer */
 #define PAGES_SEED 0x70616765ull	/* the pages of the slab asked to move */
-#define DECOY_ROUNDS 2
+#define DECOY_ROUNDS 2		/* that end in an accept */
+#define CAP_ROUND 3
 /* How often the decoy's thread looks at its stop flag. */
 #define DECOY_POLL_MS 100
 
@@ -56,7 +63,28 @@ struct decoy {
 	atomic_int connects;		/* connection requests */
 	atomic_int copy_attaches;	/* of them, with a copy attach */
 	atomic_int established;
+	/* the cap round: a second client on the server, asked from the
+	 * decoy's thread while the first copy waits for its answer */
+	struct rswap_client *second;
+	uint32_t second_slab;
+	const struct pt_endpoint *at;	/* the decoy's address */
+	uint32_t rkey;
+	int cap_refused;		/* 1 refused as expected, -1 not, 0 not asked */
+	char cap_why[160];
 };
+
+/* A copy of the second client's slab, while another copy runs: refused? */
+static void cap_probe(struct decoy *d)
+{
+	int ret;
+
+	d->second->last_error = 0;
+	ret = rswap_client_migrate_to(d->second, d->second_slab, d->at->host, d->at->port, 0,
+				      (uintptr_t)d->buf, d->rkey, d->second->token);
+	d->cap_refused = ret < 0 && d->second->last_error == RSWAP_ERR_INTERNAL &&
+			 strstr(d->second->error, "too many copies") ? 1 : -1;
+	snprintf(d->cap_why, sizeof(d->cap_why), "%s", ret < 0 ? d->second->error : "copied");
+}
 
 /* Accept @id as round @round says; 0, or -1 (the caller destroys it). */
 static int decoy_accept(struct decoy *d, struct rdma_cm_id *id, const void *pdata,
@@ -115,9 +143,18 @@ static void *decoy_loop(void *arg)
 			continue;
 		switch (ev->event) {
 		case RDMA_CM_EVENT_CONNECT_REQUEST:
-			if (decoy_accept(d, ev->id, ev->param.conn.private_data,
-					 ev->param.conn.private_data_len))
+			if (atomic_load(&d->round) == CAP_ROUND) {
+				atomic_fetch_add(&d->connects, 1);
+				if (rswap_copy_attach_check(ev->param.conn.private_data,
+							    ev->param.conn.private_data_len) == 1)
+					atomic_fetch_add(&d->copy_attaches, 1);
+				cap_probe(d);
+				rdma_reject(ev->id, NULL, 0);
 				gone = ev->id;
+			} else if (decoy_accept(d, ev->id, ev->param.conn.private_data,
+						ev->param.conn.private_data_len)) {
+				gone = ev->id;
+			}
 			break;
 		case RDMA_CM_EVENT_ESTABLISHED:
 			atomic_fetch_add(&d->established, 1);
@@ -198,6 +235,8 @@ static int decoy_open(struct decoy *d, const struct pt_endpoint *e, size_t size)
 		perror("decoy: registering its buffer");
 		return -1;
 	}
+	d->at = e;
+	d->rkey = d->mr->rkey;
 	if (pthread_create(&d->thread, NULL, decoy_loop, d)) {
 		fprintf(stderr, "decoy: cannot start its thread\n");
 		return -1;
@@ -245,35 +284,62 @@ static int decoy_slab(struct rswap_client *c, uint32_t i, struct ibv_mr *mr, uin
 	return used;
 }
 
+/* Connect @c to the server as client @name, with a slab whose map is
+ * sent: its index (its pages in *used), or -1. @mr and @page: a one-page
+ * buffer for it. */
+static int decoy_client(const struct pt_migrate_opts *o, const struct auth_key *key,
+			struct rswap_client *c, const char *name, uint8_t *page,
+			struct ibv_mr **mr, bool *up, int *used)
+{
+	uint8_t id[RSWAP_ID_LEN];
+	int i;
+
+	if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		return -1;
+	if (pt_connect(c, o->source.host, o->source.port, key, id, name)) {
+		fprintf(stderr, "%s: %s:%s: %s\n", name, o->source.host, o->source.port, c->error);
+		return -1;
+	}
+	*up = true;
+	*mr = rswap_client_reg(c, page, PATTERN_PAGE_SIZE);
+	i = *mr ? rswap_client_grant(c) : -1;
+	if (i < 0) {
+		fprintf(stderr, "%s: grant: %s\n", name, *mr ? c->error : "ibv_reg_mr failed");
+		return -1;
+	}
+	*used = decoy_slab(c, (uint32_t)i, *mr, page);
+	return *used < 0 ? -1 : i;
+}
+
 int pagetest_decoy(const struct pt_migrate_opts *o, const struct auth_key *key)
 {
 	struct decoy d = { 0 };
-	struct rswap_client c = { 0 };
-	uint8_t id[RSWAP_ID_LEN], token[RSWAP_TOKEN_LEN], *page = NULL;
-	struct ibv_mr *mr = NULL;
-	int i, used, ret, round, fails = 0;
-	bool up = false;
+	struct rswap_client c = { 0 }, c2 = { 0 };
+	uint8_t token[RSWAP_TOKEN_LEN], *page = NULL, *page2 = NULL;
+	struct ibv_mr *mr = NULL, *mr2 = NULL;
+	int i, i2 = -1, ret, round, rounds, used, used2, fails = 0;
+	bool up = false, up2 = false, cap = o->max_copies == 1;
 	size_t changed;
 
 	page = aligned_alloc(PATTERN_PAGE_SIZE, PATTERN_PAGE_SIZE);
-	if (!page || getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id) ||
-	    getrandom(token, sizeof(token), 0) != (ssize_t)sizeof(token))
+	page2 = aligned_alloc(PATTERN_PAGE_SIZE, PATTERN_PAGE_SIZE);
+	if (!page || !page2 || getrandom(token, sizeof(token), 0) != (ssize_t)sizeof(token))
 		goto out_fail;
-	if (pt_connect(&c, o->source.host, o->source.port, key, id, "decoy")) {
-		fprintf(stderr, "decoy: %s:%s: %s\n", o->source.host, o->source.port, c.error);
+	i = decoy_client(o, key, &c, "decoy", page, &mr, &up, &used);
+	if (i < 0 || (cap && (i2 = decoy_client(o, key, &c2, "decoy-second", page2, &mr2,
+					       &up2, &used2)) < 0))
 		goto out_fail;
+	if (decoy_open(&d, &o->targets[0], c.slab_size))
+		goto out_fail;
+	if (cap) {
+		d.second = &c2;
+		d.second_slab = c2.slabs[i2].slab;
 	}
-	up = true;
-	mr = rswap_client_reg(&c, page, PATTERN_PAGE_SIZE);
-	i = mr ? rswap_client_grant(&c) : -1;
-	if (i < 0) {
-		fprintf(stderr, "decoy: grant: %s\n", mr ? c.error : "ibv_reg_mr failed");
-		goto out_fail;
-	}
-	used = decoy_slab(&c, (uint32_t)i, mr, page);
-	if (used < 0 || decoy_open(&d, &o->targets[0], c.slab_size))
-		goto out_fail;
-	for (round = 1; round <= DECOY_ROUNDS; round++) {
+	rounds = cap ? CAP_ROUND : DECOY_ROUNDS;
+	for (round = 1; round <= rounds; round++) {
+		const char *how = round == 1 ? "plain accept" : round == 2 ?
+				  "forged copy accept" : "no answer while another copy asks";
+
 		atomic_store(&d.round, round);
 		c.last_error = 0;
 		ret = rswap_client_migrate_to(&c, c.slabs[i].slab, o->targets[0].host,
@@ -281,13 +347,12 @@ int pagetest_decoy(const struct pt_migrate_opts *o, const struct auth_key *key)
 					      d.mr->rkey, token);
 		if (ret >= 0 || c.last_error != RSWAP_ERR_INTERNAL) {
 			printf("decoy: round %d (%s): MIGRATE to a non-server NOT refused "
-			       "(%d pages copied, code %d: %s)\n", round,
-			       round == 1 ? "plain accept" : "forged copy accept", ret,
+			       "(%d pages copied, code %d: %s)\n", round, how, ret,
 			       c.last_error, ret >= 0 ? "" : c.error);
 			fails++;
 		} else {
-			printf("decoy: round %d (%s): MIGRATE refused: %s\n", round,
-			       round == 1 ? "plain accept" : "forged copy accept", c.error);
+			printf("decoy: round %d (%s): MIGRATE refused: %s\n", round, how,
+			       c.error);
 		}
 	}
 	/* The source disconnects before it answers; its QP is gone by now. */
@@ -299,7 +364,13 @@ int pagetest_decoy(const struct pt_migrate_opts *o, const struct auth_key *key)
 	       "its %zu-byte buffer changed; the slab had %d pages\n",
 	       atomic_load(&d.connects), atomic_load(&d.copy_attaches),
 	       atomic_load(&d.established), changed, d.size, used);
-	if (atomic_load(&d.copy_attaches) != DECOY_ROUNDS ||
+	if (cap) {
+		printf("decoy: a second copy while one ran (--max-copies 1): %s (%s)\n",
+		       d.cap_refused == 1 ? "refused" : d.cap_refused ? "NOT refused as expected" :
+		       "never asked", d.cap_why);
+		fails += d.cap_refused != 1;
+	}
+	if (atomic_load(&d.copy_attaches) != rounds ||
 	    atomic_load(&d.established) != DECOY_ROUNDS) {
 		printf("decoy: the source did not connect with a copy attach in every round: "
 		       "the check proves nothing\n");
@@ -309,22 +380,27 @@ int pagetest_decoy(const struct pt_migrate_opts *o, const struct auth_key *key)
 		printf("decoy: the source WROTE into the decoy's buffer\n");
 		fails++;
 	}
-	if (rswap_client_return(&c, (uint32_t)i)) {
-		fprintf(stderr, "decoy: return: %s\n", c.error);
+	if (rswap_client_return(&c, (uint32_t)i) ||
+	    (cap && rswap_client_return(&c2, (uint32_t)i2))) {
+		fprintf(stderr, "decoy: return: %s%s\n", c.error, c2.error);
 		fails++;
 	}
-	decoy_close(&d);
-	ibv_dereg_mr(mr);
-	rswap_client_close(&c);
-	free(page);
-	return fails ? 1 : 0;
+	ret = fails ? 1 : 0;
+	goto out;
 
 out_fail:
+	ret = 1;
+out:
 	decoy_close(&d);
 	if (mr)
 		ibv_dereg_mr(mr);
+	if (mr2)
+		ibv_dereg_mr(mr2);
 	if (up)
 		rswap_client_close(&c);
+	if (up2)
+		rswap_client_close(&c2);
 	free(page);
-	return 1;
+	free(page2);
+	return ret;
 }

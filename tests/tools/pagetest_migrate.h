@@ -21,6 +21,7 @@ struct pt_migrate_opts {
 	uint32_t slabs;		/* evacuee: slabs held on the source */
 	uint32_t timeout_s;	/* evacuee: give up after */
 	const char *ready;	/* evacuee: written once the slabs are filled */
+	uint32_t max_copies;	/* decoy: the server's --max-copies (0: unknown) */
 };
 
 int pagetest_migrate(const struct pt_migrate_opts *o, const struct auth_key *key);

@@ -33,7 +33,9 @@
  *            buffer's address and rkey, twice: the decoy answering without
  *            private data, then with a forged copy accept. Both must be
  *            refused (INTERNAL), both copies must have connected, and no
- *            byte of the buffer may change
+ *            byte of the buffer may change. With --max-copies 1 (the
+ *            server's): a second client's MIGRATE while a copy waits for
+ *            the decoy is refused at once ("too many copies")
  *   copyqp   play a source server (the tool holds the pool key) and connect
  *            copy queue pairs to --server for a client's slab there
  *            (pagetest_copy.c): a wrong token and another client's slab are
@@ -103,7 +105,7 @@ struct page_loc {
 
 struct opts {
 	const char *cmd, *host, *port, *key_file, *state, *ready;
-	uint32_t pages, zero_pct, slabs, timeout_s;
+	uint32_t pages, zero_pct, slabs, timeout_s, max_copies;
 	uint64_t seed;
 	char target_buf[PT_TARGETS_MAX][64];
 	struct pt_endpoint targets[PT_TARGETS_MAX];
@@ -115,7 +117,9 @@ static void usage(FILE *out)
 	fprintf(out,
 "Usage: rswap_pagetest store|verify|steal|impersonate|badkey|garbage|attach --server ADDR:PORT\n"
 "                      --key FILE --state FILE [--pages N] [--zero-pct P] [--seed S]\n"
-"       rswap_pagetest migrate|decoy --server ADDR:PORT --target ADDR:PORT --key FILE\n"
+"       rswap_pagetest migrate --server ADDR:PORT --target ADDR:PORT --key FILE\n"
+"       rswap_pagetest decoy --server ADDR:PORT --target ADDR:PORT --key FILE\n"
+"                      [--max-copies 1]\n"
 "       rswap_pagetest copyqp --server ADDR:PORT --key FILE\n"
 "       rswap_pagetest evacuee --server ADDR:PORT --target ADDR:PORT... --key FILE\n"
 "                      --ready FILE [--slabs N] [--timeout SECONDS]\n"
@@ -798,6 +802,7 @@ int main(int argc, char **argv)
 		{ "ready", required_argument, NULL, 'y' },
 		{ "slabs", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "max-copies", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -845,6 +850,11 @@ int main(int argc, char **argv)
 			if (tool_parse_u64("rswap_pagetest", "--timeout", optarg, 3600, &v) || !v)
 				return 2;
 			o.timeout_s = (uint32_t)v;
+			break;
+		case 'C':
+			if (tool_parse_u64("rswap_pagetest", "--max-copies", optarg, 256, &v) || !v)
+				return 2;
+			o.max_copies = (uint32_t)v;
 			break;
 		case 'k':
 			o.key_file = optarg;
@@ -918,7 +928,7 @@ int main(int argc, char **argv)
 	mo = (struct pt_migrate_opts){ .source = { o.host, o.port }, .targets = o.targets,
 				       .n_targets = o.n_targets, .seed = o.seed,
 				       .slabs = o.slabs, .timeout_s = o.timeout_s,
-				       .ready = o.ready };
+				       .ready = o.ready, .max_copies = o.max_copies };
 	if (!strcmp(o.cmd, "migrate"))
 		return pagetest_migrate(&mo, &key);
 	if (!strcmp(o.cmd, "evacuee"))

@@ -134,7 +134,8 @@ start_peer() {
 }
 check add-host-2 host_add mem2 2
 check add-host-3 host_add mem3 3
-check server-a-starts start_peer mem1 1 7491 "$a_admin" 16M --peer "$b_admin" --peer "$c_admin"
+check server-a-starts start_peer mem1 1 7491 "$a_admin" 16M --peer "$b_admin" --peer "$c_admin" \
+	--max-copies 1
 a_pid=$peer_pid
 check server-b-starts start_peer mem2 2 7471 "$b_admin" 4M
 b_pid=$peer_pid
@@ -155,13 +156,17 @@ check migration-copy-qp-freed wait_for 10 grep -q 'copy of slab [0-9]* in from .
 # A MIGRATE pointed at an RDMA service that is not a server of the pool (a
 # decoy on host 3, with a buffer open to remote writes, named as the
 # target slab): refused before any write, whether the decoy accepts plainly
-# or forges a copy accept, and counted.
+# or forges a copy accept, and counted. Then, while a third copy waits for
+# the decoy's answer, another client's MIGRATE is over A's --max-copies 1:
+# refused at once.
 check migrate-to-decoy-refused rswap_pagetest decoy --server "$a_addr" \
-	--target "$(host_addr 3):7690" --key "$key"
+	--target "$(host_addr 3):7690" --key "$key" --max-copies 1
 check_eq decoy-refusals-counted 2 "$(counter "$a_admin" migrations_refused_target_total)"
-check_eq decoy-failures-counted 3 "$(counter "$a_admin" migration_failures_total)"
+check_eq decoy-failures-counted 4 "$(counter "$a_admin" migration_failures_total)"
 check_eq decoy-nothing-migrated 1 "$(counter "$a_admin" migrations_total)"
 check decoy-refusal-logged grep -q 'not a server of this pool; nothing written' /tmp/mem1-7491.log
+check max-copies-refusal-logged grep -q 'copy of slab [0-9]* refused: 1 running, the --max-copies limit' \
+	/tmp/mem1-7491.log
 # What a copy queue pair reaches on a target (the tool plays the source):
 # the client's one slab, write-only, until that slab is returned.
 check copy-qp-reaches-one-slab-write-only rswap_pagetest copyqp --server "$(host_addr 2):7471" \

@@ -42,10 +42,11 @@
  *                                      <-    NOT_MOVED (echo)
  *   MIGRATE_MAP(slab, first, bits)     ->    the slab's used slots, 512 a message
  *                                      <-    MIGRATE_MAP (echo)
- *   MIGRATE(slab, target, token, ...)  ->    the server attaches a queue pair to
- *                                            the client's connection on the target
- *                                            (the token) and WRITEs the used slots
- *                                            into the target slab
+ *   MIGRATE(slab, target, token, ...)  ->    the server connects a copy queue pair
+ *                                            to the target (the token, the target
+ *                                            slab), checks that the target proves
+ *                                            the pool key, and WRITEs the used
+ *                                            slots into that slab alone
  *                                      <-    MIGRATED(slab, pages) or ERROR
  *   RETURN(slab)                       ->    once the client points at the copy
  *
@@ -372,9 +373,12 @@ struct rswap_migrate_map {
  * struct rswap_migrate - copy the mapped slots of @slab into a slab the
  * client holds on another server, at the same slot numbers
  * @slab:	the server's slab number (MIGRATE_MAP sent for it)
- * @target_slab: the target's slab number, for logs
- * @target_addr: remote address of the target slab
- * @target_rkey: its rkey, valid on the client's connection to the target
+ * @target_slab: the target's slab number: the copy attach names it, and
+ *		the client must hold it on the target
+ * @target_addr: remote address of the target slab (only compared: the
+ *		source writes where the target's struct rswap_copy_accept says)
+ * @target_rkey: its rkey on the client's connection to the target (not
+ *		used: the copy has a region of its own there)
  * @family:	RSWAP_ADDR_IPV4 (first 4 bytes of @ip) or RSWAP_ADDR_IPV6
  * @port:	the target's RDMA port
  * @ip:		the target's RDMA address, network byte order

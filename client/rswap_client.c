@@ -538,31 +538,43 @@ int rswap_client_migrate_map(struct rswap_client *c, uint32_t slab, uint32_t fir
 	return call(c, &m, sizeof(m), NULL, RSWAP_MSG_MIGRATE_MAP) < 0 ? -1 : 0;
 }
 
-int rswap_client_migrate(struct rswap_client *c, uint32_t slab, const struct rswap_client *target,
-			 uint32_t ti, const uint8_t *token)
+int rswap_client_migrate_to(struct rswap_client *c, uint32_t slab, const char *host,
+			    const char *port, uint32_t target_slab, uint64_t addr, uint32_t rkey,
+			    const uint8_t token[RSWAP_TOKEN_LEN])
 {
 	struct rswap_migrate m;
 	struct rswap_migrated r;
 	struct in_addr ip4;
 
-	if (ti >= target->n_slabs || inet_pton(AF_INET, target->host, &ip4) != 1) {
-		snprintf(c->error, sizeof(c->error), "migrate: no slab %u, or %s is not IPv4", ti,
-			 target->host);
+	if (inet_pton(AF_INET, host, &ip4) != 1) {
+		snprintf(c->error, sizeof(c->error), "migrate: %s is not IPv4", host);
 		return -1;
 	}
 	memset(&m, 0, sizeof(m));
 	rswap_hdr_init(&m.hdr, RSWAP_MSG_MIGRATE, ++c->seq);
 	m.slab = rswap_cpu32(slab);
-	m.target_slab = rswap_cpu32(target->slabs[ti].slab);
-	m.target_addr = rswap_cpu64(target->slabs[ti].addr);
-	m.target_rkey = rswap_cpu32(target->slabs[ti].rkey);
+	m.target_slab = rswap_cpu32(target_slab);
+	m.target_addr = rswap_cpu64(addr);
+	m.target_rkey = rswap_cpu32(rkey);
 	m.family = rswap_cpu16(RSWAP_ADDR_IPV4);
-	m.port = rswap_cpu16((uint16_t)atoi(target->port));
+	m.port = rswap_cpu16((uint16_t)atoi(port));
 	memcpy(m.ip, &ip4, sizeof(ip4));
-	memcpy(m.token, token ? token : target->token, sizeof(m.token));
+	memcpy(m.token, token, sizeof(m.token));
 	if (call(c, &m, sizeof(m), &r, RSWAP_MSG_MIGRATED) < 0)
 		return -1;
 	return (int)rswap_le32(r.pages);
+}
+
+int rswap_client_migrate(struct rswap_client *c, uint32_t slab, const struct rswap_client *target,
+			 uint32_t ti, const uint8_t *token)
+{
+	if (ti >= target->n_slabs) {
+		snprintf(c->error, sizeof(c->error), "migrate: no slab %u", ti);
+		return -1;
+	}
+	return rswap_client_migrate_to(c, slab, target->host, target->port,
+				       target->slabs[ti].slab, target->slabs[ti].addr,
+				       target->slabs[ti].rkey, token ? token : target->token);
 }
 
 struct ibv_mr *rswap_client_reg(struct rswap_client *c, void *buf, size_t len)

@@ -121,6 +121,13 @@ int rswap_client_migrate_map(struct rswap_client *c, uint32_t slab, uint32_t fir
 int rswap_client_migrate(struct rswap_client *c, uint32_t slab, const struct rswap_client *target,
 			 uint32_t ti, const uint8_t *token);
 
+/* MIGRATE to any IPv4 @host:@port, naming @target_slab there, @addr and
+ * @rkey, and attach token @token: tests pointing a copy anywhere. Pages
+ * copied, or -1 (c->last_error for an ERROR). */
+int rswap_client_migrate_to(struct rswap_client *c, uint32_t slab, const char *host,
+			    const char *port, uint32_t target_slab, uint64_t addr, uint32_t rkey,
+			    const uint8_t token[RSWAP_TOKEN_LEN]);
+
 /* Send a raw message and wait for the answer's type (or -1): for tests. */
 int rswap_client_raw(struct rswap_client *c, const void *msg, size_t len);
 

@@ -168,6 +168,21 @@ int auth_admin_mac(const struct auth_key *key, const uint8_t nonce[RSWAP_NONCE_L
 	return ret;
 }
 
+int auth_copy_accept_mac(const struct auth_key *pool, const uint8_t nonce[RSWAP_COPY_NONCE_LEN],
+			 const uint8_t token[RSWAP_TOKEN_LEN], uint32_t slab, uint64_t addr,
+			 uint32_t rkey, uint64_t size, uint8_t mac[RSWAP_MAC_LEN])
+{
+	uint8_t msg[RSWAP_COPY_TRANSCRIPT_LEN];
+	size_t len = rswap_copy_transcript(msg, nonce, token, slab, addr, rkey, size);
+	int ret;
+
+	_Static_assert(sizeof(RSWAP_COPY_ACCEPT_LABEL) - 1 == RSWAP_COPY_LABEL_LEN,
+		       "the copy label's length");
+	ret = auth_hmac(pool, msg, len, mac);
+	OPENSSL_cleanse(msg, sizeof(msg));	/* it holds the token */
+	return ret;
+}
+
 int auth_secret_equal(const uint8_t *a, const uint8_t *b, size_t len)
 {
 	return CRYPTO_memcmp(a, b, len) == 0;

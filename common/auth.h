@@ -58,6 +58,16 @@ int auth_server_mac(const struct auth_key *key, const uint8_t server_nonce[RSWAP
 		    const uint8_t client_id[RSWAP_ID_LEN], const uint8_t server_id[RSWAP_ID_LEN],
 		    const struct rswap_auth_binding *b, uint8_t mac[RSWAP_MAC_LEN]);
 
+/*
+ * The MAC of a copy accept (struct rswap_copy_accept): HMAC-SHA256 with the
+ * pool key @pool over rswap_copy_transcript("rswap-copy-accept", @nonce,
+ * @token, @slab, @addr, @rkey, @size). Only servers hold the pool key, so a
+ * right MAC proves the target is one. 0 or -1.
+ */
+int auth_copy_accept_mac(const struct auth_key *pool, const uint8_t nonce[RSWAP_COPY_NONCE_LEN],
+			 const uint8_t token[RSWAP_TOKEN_LEN], uint32_t slab, uint64_t addr,
+			 uint32_t rkey, uint64_t size, uint8_t mac[RSWAP_MAC_LEN]);
+
 /* Constant-time comparison of two MACs: 1 if equal. */
 /*
  * The admin API's proof for one request (proto/rswap.proto): HMAC(@key,

@@ -42,10 +42,11 @@
  *                                      <-    NOT_MOVED (echo)
  *   MIGRATE_MAP(slab, first, bits)     ->    the slab's used slots, 512 a message
  *                                      <-    MIGRATE_MAP (echo)
- *   MIGRATE(slab, target, token, ...)  ->    the server attaches a queue pair to
- *                                            the client's connection on the target
- *                                            (the token) and WRITEs the used slots
- *                                            into the target slab
+ *   MIGRATE(slab, target, token, ...)  ->    the server connects a copy queue pair
+ *                                            to the target (the token, the target
+ *                                            slab), checks that the target proves
+ *                                            the pool key, and WRITEs the used
+ *                                            slots into that slab alone
  *                                      <-    MIGRATED(slab, pages) or ERROR
  *   RETURN(slab)                       ->    once the client points at the copy
  *
@@ -58,6 +59,17 @@
  * the WELCOME's attach token, as the rdma_cm private data. The server puts
  * them in the connection's protection domain, so the slabs' rkeys work on
  * them, and ends them with it. They carry only one-sided READ and WRITE.
+ *
+ * A server copying a slab in for MIGRATE (the source) connects with struct
+ * rswap_copy_attach instead: the client's token, the target slab and a
+ * fresh nonce. The target accepts only for a slab that token's client
+ * holds there, into a protection domain of the copy's own in which only
+ * that slab is registered, for remote WRITE (no READ), and answers with
+ * struct rswap_copy_accept: where to write and an HMAC-SHA256 with the
+ * pool key over the nonce and what it says (rswap_copy_transcript). The
+ * source writes nothing before that MAC verifies: a peer that is not a
+ * server of the pool gets no byte, and the addresses and rkeys the client
+ * gave in MIGRATE are not used.
  */
 #ifndef RSWAP_WIRE_H
 #define RSWAP_WIRE_H
@@ -105,8 +117,17 @@
 #define RSWAP_ATTACH_MAGIC	0x41575352u	/* "RSWA" little-endian */
 /* Slots one MIGRATE_MAP describes. */
 #define RSWAP_MAP_BITS		512
-/* struct rswap_attach.queue of a server copying a slab in (MIGRATE). */
+/*
+ * struct rswap_copy_attach.queue: a server copying a slab in (MIGRATE). A
+ * struct rswap_attach with it is refused: copies use their own attach.
+ */
 #define RSWAP_QUEUE_MIGRATION	0xffff
+#define RSWAP_COPY_ATTACH_MAGIC	0x43575352u	/* "RSWC" little-endian */
+#define RSWAP_COPY_ACCEPT_MAGIC	0x4b575352u	/* "RSWK" little-endian */
+#define RSWAP_COPY_NONCE_LEN	16
+/* IB CM limits on rdma_cm private data: a REQ carries 56 bytes, a REP 196. */
+#define RSWAP_CM_REQ_PDATA_MAX	56
+#define RSWAP_CM_REP_PDATA_MAX	196
 
 enum rswap_msg_type {
 	RSWAP_MSG_HELLO = 1,
@@ -352,9 +373,12 @@ struct rswap_migrate_map {
  * struct rswap_migrate - copy the mapped slots of @slab into a slab the
  * client holds on another server, at the same slot numbers
  * @slab:	the server's slab number (MIGRATE_MAP sent for it)
- * @target_slab: the target's slab number, for logs
- * @target_addr: remote address of the target slab
- * @target_rkey: its rkey, valid on the client's connection to the target
+ * @target_slab: the target's slab number: the copy attach names it, and
+ *		the client must hold it on the target
+ * @target_addr: remote address of the target slab (only compared: the
+ *		source writes where the target's struct rswap_copy_accept says)
+ * @target_rkey: its rkey on the client's connection to the target (not
+ *		used: the copy has a region of its own there)
  * @family:	RSWAP_ADDR_IPV4 (first 4 bytes of @ip) or RSWAP_ADDR_IPV6
  * @port:	the target's RDMA port
  * @ip:		the target's RDMA address, network byte order
@@ -399,6 +423,50 @@ struct rswap_attach {
 	__u8 token[RSWAP_TOKEN_LEN];
 };
 
+/**
+ * struct rswap_copy_attach - rdma_cm private data of a server's queue pair
+ * copying a slab in for MIGRATE (not a message: no header)
+ * @magic:	RSWAP_COPY_ATTACH_MAGIC
+ * @version:	RSWAP_WIRE_VERSION
+ * @queue:	RSWAP_QUEUE_MIGRATION
+ * @token:	the attach token of the client's connection to the target
+ * @target_slab: the target's slab number, which that client must hold
+ * @reserved:	zero
+ * @nonce:	random, fresh per copy, chosen by the source: the accept's MAC
+ *		covers it
+ */
+struct rswap_copy_attach {
+	__le32 magic;
+	__le16 version;
+	__le16 queue;
+	__u8 token[RSWAP_TOKEN_LEN];
+	__le32 target_slab;
+	__le32 reserved;
+	__u8 nonce[RSWAP_COPY_NONCE_LEN];
+};
+
+/**
+ * struct rswap_copy_accept - rdma_cm private data of the target's accept of
+ * a struct rswap_copy_attach
+ * @magic:	RSWAP_COPY_ACCEPT_MAGIC
+ * @rkey:	rkey of the copy's own region: the target slab, remote WRITE
+ *		only, valid on this queue pair alone
+ * @addr:	remote address of the target slab's first byte
+ * @size:	bytes of the region (the target's slab size)
+ * @slab:	the target slab, as asked
+ * @reserved:	zero
+ * @mac:	HMAC-SHA256(pool key, rswap_copy_transcript(...))
+ */
+struct rswap_copy_accept {
+	__le32 magic;
+	__le32 rkey;
+	__le64 addr;
+	__le64 size;
+	__le32 slab;
+	__le32 reserved;
+	__u8 mac[RSWAP_MAC_LEN];
+};
+
 _Static_assert(sizeof(struct rswap_hdr) == 16, "rswap_hdr layout");
 _Static_assert(sizeof(struct rswap_hello) == 72, "rswap_hello layout");
 _Static_assert(sizeof(struct rswap_challenge) == 64, "rswap_challenge layout");
@@ -414,6 +482,14 @@ _Static_assert(sizeof(struct rswap_evacuate) == 24, "rswap_evacuate layout");
 _Static_assert(sizeof(struct rswap_migrate_map) == 88, "rswap_migrate_map layout");
 _Static_assert(sizeof(struct rswap_migrate) == 72, "rswap_migrate layout");
 _Static_assert(sizeof(struct rswap_migrated) == 24, "rswap_migrated layout");
+_Static_assert(sizeof(struct rswap_copy_attach) == 48, "rswap_copy_attach layout");
+_Static_assert(sizeof(struct rswap_copy_attach) <= RSWAP_CM_REQ_PDATA_MAX,
+	       "rswap_copy_attach fits a CM REQ");
+_Static_assert(offsetof(struct rswap_copy_attach, nonce) == 32, "rswap_copy_attach layout");
+_Static_assert(sizeof(struct rswap_copy_accept) == 64, "rswap_copy_accept layout");
+_Static_assert(sizeof(struct rswap_copy_accept) <= RSWAP_CM_REP_PDATA_MAX,
+	       "rswap_copy_accept fits a CM REP");
+_Static_assert(offsetof(struct rswap_copy_accept, mac) == 32, "rswap_copy_accept layout");
 
 /* Size of a message of @type, or 0 for an unknown type. */
 static inline size_t rswap_msg_size(unsigned int type)
@@ -596,6 +672,60 @@ static inline int rswap_attach_check(const void *buf, size_t len)
 	if (rswap_le16(a->version) != RSWAP_WIRE_VERSION)
 		return -RSWAP_ERR_VERSION;
 	return 1;
+}
+
+/*
+ * rswap_copy_attach_check - is the rdma_cm private data at @buf (@len bytes,
+ * possibly padded by the CM) a copy attach? 1, 0 when it has not the copy
+ * attach magic, -RSWAP_ERR_VERSION for another version, -RSWAP_ERR_MALFORMED
+ * for a wrong queue or reserved field.
+ */
+static inline int rswap_copy_attach_check(const void *buf, size_t len)
+{
+	const struct rswap_copy_attach *a = (const struct rswap_copy_attach *)buf;
+
+	if (!buf || len < sizeof(*a) || rswap_le32(a->magic) != RSWAP_COPY_ATTACH_MAGIC)
+		return 0;
+	if (rswap_le16(a->version) != RSWAP_WIRE_VERSION)
+		return -RSWAP_ERR_VERSION;
+	if (rswap_le16(a->queue) != RSWAP_QUEUE_MIGRATION || a->reserved)
+		return -RSWAP_ERR_MALFORMED;
+	return 1;
+}
+
+/*
+ * What the MAC of struct rswap_copy_accept covers: the label (no NUL), the
+ * source's nonce, the token, then the slab (le32), the address (le64), the
+ * rkey (le32) and the size (le64) the accept states.
+ */
+#define RSWAP_COPY_ACCEPT_LABEL	"rswap-copy-accept"
+#define RSWAP_COPY_LABEL_LEN	17
+#define RSWAP_COPY_TRANSCRIPT_LEN (RSWAP_COPY_LABEL_LEN + RSWAP_COPY_NONCE_LEN + \
+				   RSWAP_TOKEN_LEN + 4 + 8 + 4 + 8)
+
+static inline size_t rswap_copy_transcript(__u8 out[RSWAP_COPY_TRANSCRIPT_LEN],
+					   const __u8 *nonce, const __u8 *token, __u32 slab,
+					   __u64 addr, __u32 rkey, __u64 size)
+{
+	__le32 slab_le = rswap_cpu32(slab), rkey_le = rswap_cpu32(rkey);
+	__le64 addr_le = rswap_cpu64(addr), size_le = rswap_cpu64(size);
+	__u8 *p = out;
+
+	memcpy(p, RSWAP_COPY_ACCEPT_LABEL, RSWAP_COPY_LABEL_LEN);
+	p += RSWAP_COPY_LABEL_LEN;
+	memcpy(p, nonce, RSWAP_COPY_NONCE_LEN);
+	p += RSWAP_COPY_NONCE_LEN;
+	memcpy(p, token, RSWAP_TOKEN_LEN);
+	p += RSWAP_TOKEN_LEN;
+	memcpy(p, &slab_le, sizeof(slab_le));
+	p += sizeof(slab_le);
+	memcpy(p, &addr_le, sizeof(addr_le));
+	p += sizeof(addr_le);
+	memcpy(p, &rkey_le, sizeof(rkey_le));
+	p += sizeof(rkey_le);
+	memcpy(p, &size_le, sizeof(size_le));
+	p += sizeof(size_le);
+	return (size_t)(p - out);
 }
 
 /* Fill the header of a message of @type; the body is the caller's. */

@@ -70,7 +70,28 @@
  * connection: their rdma_cm connect carries the attach token WELCOME gave
  * (struct rswap_attach). They live in the connection's PD, so its slabs'
  * rkeys work on them; they carry only one-sided traffic, have no control
- * channel, and end with the connection.
+ * channel, and end with the connection. At most CONN_MAX_ATTACH; one with
+ * queue RSWAP_QUEUE_MIGRATION is refused (copies have their own attach).
+ *
+ * Another server copying a slab in for the client (MIGRATE, as the target)
+ * connects with struct rswap_copy_attach: the client's token, the target
+ * slab, the source's nonce. conn_copy_attach accepts it only if the token
+ * names a READY connection, the slab is held by that connection's client,
+ * no other copy goes into it, and the connection has fewer than
+ * CONN_MAX_COPIES copies in (counted apart from its attached QPs). The
+ * copy's QP gets a PD of its own, with only that slab registered in it,
+ * for LOCAL_WRITE | REMOTE_WRITE (no remote read, and no responder
+ * resources, so rdma_cm gives the QP no read access either): it reaches
+ * that slab alone, write-only. The accept's private data (struct
+ * rswap_copy_accept) says where to write (the rkey of that region, the
+ * slab's address and size) with an HMAC-SHA256 in the pool key over the
+ * nonce, the token and those values: the source's proof that it talks to a
+ * server of its pool. A copy's QP, MR, CQ, PD and cm id are freed, all of
+ * them, when the copy disconnects (any CM event that ends its id), when its
+ * client's connection closes (conn_close, or conn_destroy when the CM ended
+ * it first), and when the slab is returned
+ * (on_return, before the slab is free): no copy region survives its slab's
+ * grant to anyone else.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,6 +108,8 @@
 #include "conn.h"
 #include "drain.h"
 #include "migrate.h"
+
+static void copies_end_slab(struct conn *c, uint32_t slab);
 
 static int post_recv(struct conn *c, unsigned int slot)
 {
@@ -493,6 +516,9 @@ static void on_return(struct conn *c, const struct rswap_slab_msg *m, uint32_t s
 		conn_send_error(c, RSWAP_ERR_STATE, RSWAP_MSG_RETURN, seq, "slab is being copied");
 		return;
 	}
+	/* A copy coming in reaches the slab through its own region: it ends
+	 * here, before the slab can be granted to anyone else. */
+	copies_end_slab(c, slab);
 	drop_slab_mr(c, slab);
 	if (metalog_free(&s->log, slab, c->client)) {
 		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_RETURN, seq, "metadata log failed");
@@ -669,12 +695,64 @@ static void attached_free(struct attached_qp *a)
 	rdma_destroy_id(id);
 }
 
+/* Unlink @cp from its connection and free its verbs resources, in reverse
+ * order of conn_copy_attach (any may be missing); its cm id is the caller's. */
+static void copy_release(struct copy_qp *cp)
+{
+	struct copy_qp **pp;
+
+	for (pp = &cp->owner->copies; *pp; pp = &(*pp)->next) {
+		if (*pp == cp) {
+			*pp = cp->next;
+			cp->owner->n_copies--;
+			break;
+		}
+	}
+	if (cp->id->qp)
+		rdma_destroy_qp(cp->id);
+	if (cp->mr && ibv_dereg_mr(cp->mr))
+		log_msg(LOG_ERR, "client %s: deregistering the copy region of slab %u: %s",
+			cp->owner->name, cp->slab, strerror(errno));
+	if (cp->cq)
+		ibv_destroy_cq(cp->cq);
+	if (cp->pd)
+		ibv_dealloc_pd(cp->pd);
+	cp->id->context = NULL;
+	free(cp);
+}
+
+/* The same, and the cm id goes too (which disconnects it, if it was). */
+static void copy_free(struct copy_qp *cp)
+{
+	struct rdma_cm_id *id = cp->id;
+
+	copy_release(cp);
+	rdma_destroy_id(id);
+}
+
+/* End every copy coming into @slab of @c's client. */
+static void copies_end_slab(struct conn *c, uint32_t slab)
+{
+	struct copy_qp *cp, *next;
+
+	for (cp = c->copies; cp; cp = next) {
+		next = cp->next;
+		if (cp->slab != slab)
+			continue;
+		log_msg(LOG_INFO, "client %s: copy of slab %u in from %s ended: the slab is "
+			"returned", c->name, slab, cp->peer);
+		copy_free(cp);
+	}
+}
+
 /* Free everything @c holds, in reverse order of conn_accept; any part may
  * be missing (a failed accept). */
 static void conn_free(struct conn *c)
 {
 	uint32_t i;
 
+	while (c->copies)
+		copy_free(c->copies);
 	/* Their QPs live in our PD: they go first. */
 	while (c->attached)
 		attached_free(c->attached);
@@ -717,6 +795,9 @@ static void conn_destroy(struct server *s, struct conn *c)
 		return;
 	c->destroyed = true;
 	s->n_conns_dying++;
+	/* Not after the poll is back: the slabs may be freed before that. */
+	while (c->copies)
+		copy_free(c->copies);
 	drain_on_close(c);
 	for (pp = &s->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
@@ -763,6 +844,9 @@ void conn_close(struct server *s, struct conn *c, const char *why)
 	disconnect_attached(c);
 	rdma_disconnect(c->id);
 	revoke_slabs(c);
+	/* Copies coming in end now, their regions with them. */
+	while (c->copies)
+		copy_free(c->copies);
 	drain_on_close(c);
 	/* DISCONNECTED follows on the CM channel and destroys the connection. */
 }
@@ -803,10 +887,13 @@ static int conn_attach(struct server *s, struct rdma_cm_id *id, const struct rsw
 	char peer[PEER_NAME_MAX];
 	const char *why;
 
-	/* A migration's QP only receives WRITEs, which take no responder
-	 * resources: the same setup serves it. */
 	if (!owner) {
 		why = "unknown attach token";
+		goto out_refuse;
+	}
+	/* It would join the client's PD, every slab's rkey working on it. */
+	if (rswap_le16(req->queue) == RSWAP_QUEUE_MIGRATION) {
+		why = "a copy must use the copy attach";
 		goto out_refuse;
 	}
 	if (owner->n_attached >= CONN_MAX_ATTACH) {
@@ -834,12 +921,8 @@ static int conn_attach(struct server *s, struct rdma_cm_id *id, const struct rsw
 	if (rdma_create_qp(id, owner->pd, &attr) || rdma_accept(id, &param))
 		goto out_free;
 	s->stats.attached_qps_total++;
-	if (a->queue == RSWAP_QUEUE_MIGRATION)
-		log_msg(LOG_INFO, "client %s (%s): migration queue pair from %s attached",
-			owner->name, owner->peer, a->peer);
-	else
-		log_msg(LOG_DEBUG, "client %s (%s): queue %u attached (%u queue pairs)",
-			owner->name, owner->peer, a->queue, owner->n_attached + 1);
+	log_msg(LOG_DEBUG, "client %s (%s): queue %u attached (%u queue pairs)",
+		owner->name, owner->peer, a->queue, owner->n_attached + 1);
 	return 0;
 
 out_free:
@@ -905,6 +988,115 @@ static void refuse_unauth(struct server *s, struct rdma_cm_id *id, struct log_li
 		"in all (--max-unauthenticated)", held ? more : "");
 }
 
+/* Is a copy coming into @slab of @c's client? */
+static bool copy_into(const struct conn *c, uint32_t slab)
+{
+	const struct copy_qp *cp;
+
+	for (cp = c->copies; cp; cp = cp->next)
+		if (cp->slab == slab)
+			return true;
+	return false;
+}
+
+/* Another server copies a slab in for a client (see the top of the file). */
+static int conn_copy_attach(struct server *s, struct rdma_cm_id *id,
+			    const struct rswap_copy_attach *req)
+{
+	struct ibv_qp_init_attr attr = {
+		/* WRITEs come in; we post nothing */
+		.cap = { .max_send_wr = 1, .max_recv_wr = 1, .max_send_sge = 1,
+			 .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_RC,
+	};
+	struct rswap_copy_accept rep;
+	/* No responder resources: no READ or atomic reaches this QP at all. */
+	struct rdma_conn_param param = {
+		.responder_resources = 0,
+		.initiator_depth = 0,
+		.rnr_retry_count = 7,
+		.private_data = &rep,
+		.private_data_len = sizeof(rep),
+	};
+	struct conn *owner = conn_by_token(s, req->token);
+	uint32_t slab = rswap_le32(req->target_slab);
+	struct copy_qp *cp = NULL;
+	char peer[PEER_NAME_MAX];
+	const char *why;
+
+	if (!owner) {
+		why = "unknown attach token";
+		goto out_refuse;
+	}
+	if (!pool_slab_valid(&s->pool, slab) || s->pool.owner[slab] != owner->client) {
+		why = "the target slab is not the client's";
+		goto out_refuse;
+	}
+	if (owner->n_copies >= CONN_MAX_COPIES) {
+		why = "too many copies in for the client";
+		goto out_refuse;
+	}
+	if (copy_into(owner, slab)) {
+		why = "a copy into that slab runs";
+		goto out_refuse;
+	}
+	why = "setup failed";
+	cp = calloc(1, sizeof(*cp));
+	if (!cp)
+		goto out_refuse;
+	cp->kind = KIND_COPY;
+	cp->owner = owner;
+	cp->id = id;
+	cp->slab = slab;
+	peer_name(id, cp->peer, sizeof(cp->peer));
+	cp->next = owner->copies;
+	owner->copies = cp;
+	owner->n_copies++;
+	id->context = cp;
+	cp->pd = ibv_alloc_pd(id->verbs);
+	if (!cp->pd)
+		goto out_free;
+	cp->mr = ibv_reg_mr(cp->pd, s->mem.base + (uint64_t)slab * s->pool.slab_size,
+			    s->pool.slab_size, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+	if (!cp->mr)
+		goto out_free;
+	cp->cq = ibv_create_cq(id->verbs, 2, NULL, NULL, 0);
+	if (!cp->cq)
+		goto out_free;
+	attr.send_cq = cp->cq;
+	attr.recv_cq = cp->cq;
+	if (rdma_create_qp(id, cp->pd, &attr))
+		goto out_free;
+	memset(&rep, 0, sizeof(rep));
+	rep.magic = rswap_cpu32(RSWAP_COPY_ACCEPT_MAGIC);
+	rep.rkey = rswap_cpu32(cp->mr->rkey);
+	rep.addr = rswap_cpu64((uintptr_t)cp->mr->addr);
+	rep.size = rswap_cpu64(s->pool.slab_size);
+	rep.slab = rswap_cpu32(slab);
+	if (auth_copy_accept_mac(&s->key, req->nonce, req->token, slab, (uintptr_t)cp->mr->addr,
+				 cp->mr->rkey, s->pool.slab_size, rep.mac)) {
+		why = "cannot compute the accept's MAC";
+		goto out_free;
+	}
+	if (rdma_accept(id, &param))
+		goto out_free;
+	s->stats.copy_qps_total++;
+	log_msg(LOG_INFO, "client %s (%s): copy of slab %u in from %s: its own region, "
+		"write-only", owner->name, owner->peer, slab, cp->peer);
+	return 0;
+
+out_free:
+	log_msg(LOG_ERR, "client %s: copy of slab %u in: %s: %s", owner->name, slab, why,
+		strerror(errno));
+	copy_release(cp);
+out_refuse:
+	s->stats.attach_refused_total++;
+	peer_name(id, peer, sizeof(peer));
+	log_msg(LOG_INFO, "copy queue pair from %s refused: %s", peer, why);
+	rdma_reject(id, NULL, 0);
+	return -1;
+}
+
 int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size_t pdata_len)
 {
 	struct ibv_qp_init_attr attr = {
@@ -930,6 +1122,18 @@ int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size
 	uint64_t held;
 	int err;
 
+	switch (rswap_copy_attach_check(pdata, pdata_len)) {
+	case 1:
+		return conn_copy_attach(s, id, pdata);
+	case 0:
+		break;
+	default:
+		s->stats.attach_refused_total++;
+		log_msg(LOG_INFO, "copy queue pair refused: copy attach of another version, "
+			"or malformed");
+		rdma_reject(id, NULL, 0);
+		return -1;
+	}
 	switch (rswap_attach_check(pdata, pdata_len)) {
 	case 1:
 		return conn_attach(s, id, pdata);
@@ -1057,6 +1261,16 @@ void conn_cm_event(struct server *s, void *ctx, struct rdma_cm_event *ev)
 {
 	struct conn *c = ctx;
 
+	if (*(enum conn_kind *)ctx == KIND_COPY) {
+		struct copy_qp *cp = ctx;
+
+		if (cm_event_ends(ev)) {
+			log_msg(LOG_INFO, "client %s: copy of slab %u in from %s: %s",
+				cp->owner->name, cp->slab, cp->peer, rdma_event_str(ev->event));
+			copy_free(cp);
+		}
+		return;
+	}
 	if (*(enum conn_kind *)ctx == KIND_ATTACHED) {
 		struct attached_qp *a = ctx;
 

@@ -2,8 +2,9 @@
 /*
  * conn: a client connection of rswap-server (see conn.c for the protocol),
  * shared by the files that answer its messages: conn.c (hello, grants,
- * returns, reattach), migrate.c (copying a slab to another server) and
- * drain.c (asking clients to move their slabs).
+ * returns, reattach, queue pairs attached to it and copies coming in),
+ * migrate.c (copying a slab to another server) and drain.c (asking clients
+ * to move their slabs).
  */
 #ifndef RSWAP_CONN_H
 #define RSWAP_CONN_H
@@ -26,6 +27,10 @@
 #define WR_SEND_BASE CONN_RECV_DEPTH
 /* Queue pairs one connection may attach: one per client CPU, with room. */
 #define CONN_MAX_ATTACH 64
+/* Copy queue pairs (a server copying a slab in for MIGRATE) one connection
+ * may have at once, apart from CONN_MAX_ATTACH: a client moves one slab at
+ * a time; the rest is room for a copy whose teardown is still on its way. */
+#define CONN_MAX_COPIES 4
 /* READs a client may have outstanding on one QP. */
 #define CONN_RD_ATOMIC 16
 /* HELLO to WELCOME is two round trips. A peer that has not authenticated
@@ -49,6 +54,7 @@ enum conn_state {
 enum conn_kind {
 	KIND_CONN,		/* struct conn: the control connection */
 	KIND_ATTACHED,		/* struct attached_qp */
+	KIND_COPY,		/* struct copy_qp */
 };
 
 struct conn {
@@ -98,6 +104,9 @@ struct conn {
 	uint8_t token[RSWAP_TOKEN_LEN];
 	struct attached_qp *attached;
 	unsigned int n_attached;
+	/* servers copying a slab in for the client (conn_copy_attach) */
+	struct copy_qp *copies;
+	unsigned int n_copies;
 
 	uint64_t serial;		/* unique for the server's life: finds it again */
 
@@ -123,7 +132,25 @@ struct attached_qp {
 	struct conn *owner;
 	struct rdma_cm_id *id;
 	struct ibv_cq *cq;
-	unsigned int queue;		/* RSWAP_QUEUE_MIGRATION: a server copying in */
+	unsigned int queue;		/* the client's queue number */
+	char peer[PEER_NAME_MAX];
+};
+
+/*
+ * A server copying a slab in for the client (MIGRATE): its cm id's context.
+ * It has a protection domain of its own in which only the target slab is
+ * registered, for remote WRITE alone: the copy reaches nothing else, and
+ * nothing of the client's own rkeys works on it.
+ */
+struct copy_qp {
+	enum conn_kind kind;
+	struct copy_qp *next;
+	struct conn *owner;		/* the client's connection (the token's) */
+	struct rdma_cm_id *id;
+	struct ibv_pd *pd;
+	struct ibv_cq *cq;
+	struct ibv_mr *mr;		/* the target slab, remote WRITE only */
+	uint32_t slab;
 	char peer[PEER_NAME_MAX];
 };
 

@@ -1,20 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * migrate: see migrate.h. The copy thread, step by step:
+ * migrate: see migrate.h. At most --max-copies copies run at once; a
+ * MIGRATE beyond that is answered INTERNAL ("try again later"), as rswap.ko
+ * treats any failed move: the slab stays where it is. The copy thread,
+ * step by step:
  *   1. rdma_cm id on its own event channel; resolve the target's address
  *      and route;
  *   2. its own PD, CQ (with a completion channel) and QP; the source slab
  *      registered in that PD for local reads;
- *   3. connect with struct rswap_attach (queue RSWAP_QUEUE_MIGRATION, the
- *      client's token) as private data: the target accepts it into the
- *      client's PD, or rejects an unknown token;
- *   4. one RDMA WRITE per run of used slots (at most MIG_RUN_PAGES), up to
+ *   3. connect with struct rswap_copy_attach as private data: the client's
+ *      token, the target slab and a random nonce of this copy's. A target
+ *      server accepts it into a PD of the copy's own, where only that slab
+ *      is registered, write-only; it rejects an unknown token, a slab not
+ *      the token's client's, or a copy over its caps;
+ *   4. on ESTABLISHED, before anything is posted: the accept's private
+ *      data must be a struct rswap_copy_accept whose MAC (HMAC-SHA256 with
+ *      the pool key over the nonce, the token, the slab, addr, rkey and
+ *      size; compared in constant time) is right, for the slab asked and a
+ *      size that holds ours. Anything else (not an rswap server, a server
+ *      of another pool, a forged or replayed accept) gets nothing written:
+ *      the copy fails, counted in migrations_refused_target_total. The
+ *      copy writes to the addr and rkey the target gave; the ones the
+ *      client put in MIGRATE are not used (an addr that differs is logged);
+ *   5. one RDMA WRITE per run of used slots (at most MIG_RUN_PAGES), up to
  *      MIG_INFLIGHT in flight, every one signaled; the first failed
  *      completion stops the copy. An RC WRITE's completion means the data
  *      is at the target;
- *   5. disconnect and free everything, in reverse order.
+ *   6. disconnect and free everything, in reverse order (the target frees
+ *      its side at the disconnect).
  * The thread touches nothing of the server but the slab's memory (mapped
- * for the server's life) and its own struct migration.
+ * for the server's life) and its own struct migration, which holds a copy
+ * of the pool key (wiped when it is freed).
  */
 #include "migrate.h"
 
@@ -30,7 +46,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/random.h>
 
+#include <openssl/crypto.h>
+
+#include "auth.h"
 #include "conn.h"
 #include "drain.h"
 #include "slot_runs.h"
@@ -64,15 +84,22 @@ struct migration {
 	uint64_t slab_size;
 	uint32_t n_slots;
 	uint8_t *bits;			/* used slots */
-	uint64_t target_addr;
-	uint32_t target_rkey;
+	uint64_t client_addr;		/* the target slab's address, as the client
+					 * said: only compared with the target's */
 	struct sockaddr_storage dst;
 	char target[INET6_ADDRSTRLEN + 8];
 	uint8_t token[RSWAP_TOKEN_LEN];
+	uint8_t nonce[RSWAP_COPY_NONCE_LEN];	/* the accept's MAC covers it */
+	struct auth_key key;		/* the pool key, for the accept's MAC */
+
+	/* where to write: the target's verified accept says (mig_verify) */
+	uint64_t target_addr;
+	uint32_t target_rkey;
 
 	/* the result */
 	uint32_t pages;
 	bool failed;
+	bool refused_target;		/* the target proved nothing: no write */
 	char why[RSWAP_TEXT_LEN];
 	uint64_t elapsed_ns;
 };
@@ -86,6 +113,9 @@ struct mig_rdma {
 	struct ibv_cq *cq;
 	struct ibv_mr *mr;
 	bool connected;
+	/* the private data of the target's accept (ESTABLISHED) */
+	uint8_t rep[RSWAP_CM_REP_PDATA_MAX];
+	size_t rep_len;
 };
 
 static int mig_fail(struct migration *m, const char *why)
@@ -97,7 +127,15 @@ static int mig_fail(struct migration *m, const char *why)
 	return -1;
 }
 
-/* Wait for the next CM event of @r's id; it must be @want. */
+/* The target is not what the client said: nothing is written to it. */
+static int mig_refuse(struct migration *m, const char *why)
+{
+	m->refused_target = true;
+	return mig_fail(m, why);
+}
+
+/* Wait for the next CM event of @r's id; it must be @want. An
+ * ESTABLISHED's private data (the target's accept) goes into r->rep. */
 static int wait_cm(struct migration *m, struct mig_rdma *r, enum rdma_cm_event_type want,
 		   const char *why)
 {
@@ -116,12 +154,59 @@ static int wait_cm(struct migration *m, struct mig_rdma *r, enum rdma_cm_event_t
 	if (rdma_get_cm_event(r->chan, &ev))
 		return mig_fail(m, why);
 	got = ev->event;
+	if (got == RDMA_CM_EVENT_ESTABLISHED && ev->param.conn.private_data) {
+		r->rep_len = ev->param.conn.private_data_len < sizeof(r->rep) ?
+			     ev->param.conn.private_data_len : sizeof(r->rep);
+		memcpy(r->rep, ev->param.conn.private_data, r->rep_len);
+	}
 	rdma_ack_cm_event(ev);
 	if (got == want)
 		return 0;
 	log_msg(LOG_INFO, "migration of slab %u to %s: %s", m->slab, m->target,
 		rdma_event_str(got));
-	return mig_fail(m, got == RDMA_CM_EVENT_REJECTED ? "target refused the token" : why);
+	return mig_fail(m, got == RDMA_CM_EVENT_REJECTED ? "target refused the copy" : why);
+}
+
+/*
+ * Does the target's accept prove it is a server of this pool, for this
+ * copy (step 4 at the top of the file)? 0 with the target's addr and rkey
+ * in @m, or -1: nothing may be written.
+ */
+static int mig_verify(struct migration *m, struct mig_rdma *r)
+{
+	const struct rswap_copy_accept *a = (const struct rswap_copy_accept *)r->rep;
+	uint8_t want[RSWAP_MAC_LEN];
+	uint64_t addr, size;
+	uint32_t rkey, slab;
+
+	if (r->rep_len < sizeof(*a) || rswap_le32(a->magic) != RSWAP_COPY_ACCEPT_MAGIC) {
+		log_msg(LOG_ERR, "client %s: migration of slab %u to %s: the target's accept is "
+			"not an rswap copy accept (%zu bytes): not a server of this pool; "
+			"nothing written", m->client, m->slab, m->target, r->rep_len);
+		return mig_refuse(m, "target is not an rswap server");
+	}
+	addr = rswap_le64(a->addr);
+	size = rswap_le64(a->size);
+	rkey = rswap_le32(a->rkey);
+	slab = rswap_le32(a->slab);
+	if (auth_copy_accept_mac(&m->key, m->nonce, m->token, slab, addr, rkey, size, want))
+		return mig_fail(m, "cannot compute the accept's MAC");
+	if (CRYPTO_memcmp(want, a->mac, sizeof(want))) {
+		log_msg(LOG_ERR, "client %s: migration of slab %u to %s: the target's accept has "
+			"a wrong MAC: not a server of this pool; nothing written", m->client,
+			m->slab, m->target);
+		return mig_refuse(m, "target did not prove the pool key");
+	}
+	if (slab != m->target_slab || a->reserved || size < m->slab_size || addr + size < addr)
+		return mig_fail(m, "target accepted another slab, or a smaller one");
+	if (addr != m->client_addr)
+		log_msg(LOG_INFO, "client %s: migration of slab %u to %s: the client said "
+			"address 0x%llx, the target 0x%llx: writing where the target says",
+			m->client, m->slab, m->target, (unsigned long long)m->client_addr,
+			(unsigned long long)addr);
+	m->target_addr = addr;
+	m->target_rkey = rkey;
+	return 0;
 }
 
 static int mig_connect(struct migration *m, struct mig_rdma *r)
@@ -132,10 +217,11 @@ static int mig_connect(struct migration *m, struct mig_rdma *r)
 		.qp_type = IBV_QPT_RC,
 		.sq_sig_all = 1,
 	};
-	struct rswap_attach req = {
-		.magic = rswap_cpu32(RSWAP_ATTACH_MAGIC),
+	struct rswap_copy_attach req = {
+		.magic = rswap_cpu32(RSWAP_COPY_ATTACH_MAGIC),
 		.version = rswap_cpu16(RSWAP_WIRE_VERSION),
 		.queue = rswap_cpu16(RSWAP_QUEUE_MIGRATION),
+		.target_slab = rswap_cpu32(m->target_slab),
 	};
 	/* WRITEs only: no READ resources either way. */
 	struct rdma_conn_param param = { .initiator_depth = 1, .retry_count = 7,
@@ -143,6 +229,7 @@ static int mig_connect(struct migration *m, struct mig_rdma *r)
 					 .private_data_len = sizeof(req) };
 
 	memcpy(req.token, m->token, sizeof(req.token));
+	memcpy(req.nonce, m->nonce, sizeof(req.nonce));
 	r->chan = rdma_create_event_channel();
 	if (!r->chan || rdma_create_id(r->chan, &r->id, NULL, RDMA_PS_TCP))
 		return mig_fail(m, "no rdma_cm id");
@@ -168,7 +255,7 @@ static int mig_connect(struct migration *m, struct mig_rdma *r)
 	    wait_cm(m, r, RDMA_CM_EVENT_ESTABLISHED, "target unreachable"))
 		return -1;
 	r->connected = true;
-	return 0;
+	return mig_verify(m, r);
 }
 
 /* Wait for completions and take them: 0, or -1 on a failed one. */
@@ -301,6 +388,7 @@ static void *mig_thread(void *arg)
 static void mig_free(struct migration *m)
 {
 	free(m->bits);
+	OPENSSL_cleanse(m, sizeof(*m));	/* the pool key and the client's token */
 	free(m);
 }
 
@@ -313,6 +401,7 @@ static void mig_finish(struct server *s, struct migration *m)
 
 	if (m->failed) {
 		s->stats.migration_failures_total++;
+		s->stats.migrations_refused_target_total += m->refused_target;
 		log_msg(LOG_INFO, "client %s: migration of slab %u to %s (slab %u) failed after "
 			"%u pages: %s", m->client, m->slab, m->target, m->target_slab, m->pages,
 			m->why);
@@ -419,6 +508,17 @@ void migrate_cancel_slab(struct server *s, uint32_t slab)
 			atomic_store(&m->cancel, true);
 }
 
+/* Copies running or finished and not yet answered: each holds a thread. */
+static uint32_t migrations_running(const struct server *s)
+{
+	const struct migration *m;
+	uint32_t n = 0;
+
+	for (m = s->migrations; m; m = m->next)
+		n++;
+	return n;
+}
+
 static uint32_t slab_slots(const struct server *s)
 {
 	return (uint32_t)(s->pool.slab_size / RSWAP_PAGE_SIZE);
@@ -506,8 +606,19 @@ void migrate_on_migrate(struct conn *c, const struct rswap_migrate *req, uint32_
 				"a migration is running");
 		return;
 	}
+	/* INTERNAL: rswap.ko answers NOT_MOVED and the slab stays; it is
+	 * asked again later. */
+	if (migrations_running(s) >= s->set.max_copies) {
+		log_msg(LOG_INFO, "client %s: copy of slab %u refused: %u running, the "
+			"--max-copies limit", c->name, slab, s->set.max_copies);
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_MIGRATE, seq,
+				"too many copies running; try later");
+		return;
+	}
 	m = calloc(1, sizeof(*m));
 	if (!m || !(m->bits = malloc((n + 7) / 8)))
+		goto out_fail;
+	if (getrandom(m->nonce, sizeof(m->nonce), 0) != (ssize_t)sizeof(m->nonce))
 		goto out_fail;
 	memcpy(m->bits, c->map_bits, (n + 7) / 8);
 	m->wake_fd = s->mig_src.fd;
@@ -519,9 +630,10 @@ void migrate_on_migrate(struct conn *c, const struct rswap_migrate *req, uint32_
 	m->src = s->mem.base + (uint64_t)slab * s->pool.slab_size;
 	m->slab_size = s->pool.slab_size;
 	m->n_slots = n;
-	m->target_addr = rswap_le64(req->target_addr);
-	m->target_rkey = rswap_le32(req->target_rkey);
+	/* target_rkey is for the client's own connection there: not ours. */
+	m->client_addr = rswap_le64(req->target_addr);
 	memcpy(m->token, req->token, sizeof(m->token));
+	m->key = s->key;
 	target_addr(m, req);
 	if (pthread_create(&m->thread, NULL, mig_thread, m))
 		goto out_fail;

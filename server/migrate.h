@@ -5,12 +5,14 @@
  * MIGRATE and MIGRATED in proto/rswap_wire.h).
  *
  * The copy runs in its own thread, so the event loop never waits for the
- * target: it resolves the target, attaches a queue pair to the client's
- * connection there with the client's attach token (the target puts it in
- * that connection's protection domain, so the target slab's rkey works),
- * and RDMA-WRITEs each run of used slots to the same slot numbers there.
- * When it ends it wakes the loop through an eventfd; the loop answers the
- * client, if its connection is still there.
+ * target: it resolves the target, connects a copy queue pair there with the
+ * client's attach token, the target slab and a nonce (struct
+ * rswap_copy_attach), checks that the target's accept proves the pool key
+ * (struct rswap_copy_accept) before it writes anything, and RDMA-WRITEs
+ * each run of used slots to the same slot numbers of the region the target
+ * gave: that slab alone, write-only. When it ends it wakes the loop through
+ * an eventfd; the loop answers the client, if its connection is still
+ * there. At most --max-copies run at once.
  */
 #ifndef RSWAP_MIGRATE_H
 #define RSWAP_MIGRATE_H

@@ -52,10 +52,14 @@ struct loop_src {
 	X(refused_total, "grants refused for quota or memory") \
 	X(completion_errors_total, "failed RDMA work completions") \
 	X(attached_qps_total, "queue pairs attached to an authenticated connection") \
-	X(attach_refused_total, "queue pairs refused: unknown attach token, or too many") \
+	X(attach_refused_total, "queue pairs and copies in refused: unknown attach token, " \
+	  "not the client's slab, or too many") \
 	X(migrations_total, "slabs copied to another server (as the source)") \
 	X(migration_failures_total, "slab copies to another server that failed") \
 	X(migrated_pages_total, "pages copied to other servers") \
+	X(migrations_refused_target_total, "slab copies given up before any write: the target " \
+	  "did not prove it is a server of this pool") \
+	X(copy_qps_total, "queue pairs of other servers copying a slab in (as the target)") \
 	X(evacuations_total, "EVACUATE requests sent to clients") \
 	X(connections_replaced_total, "connections closed because their client connected again") \
 	X(fresh_slabs_freed_total, "slabs freed because their client started afresh (HELLO FRESH)") \

@@ -32,6 +32,11 @@
 #define MIN_SLAB_SIZE (64ull << 10)	/* below this, MRs outnumber pages */
 #define MAX_SLAB_SIZE (1ull << 30)	/* one MR registration stays quick */
 #define DEFAULT_MAX_CLIENTS 64
+/* Copies to other servers (MIGRATE) running at once: a thread, a QP and a
+ * CQ each. A drain moves one slab per client at a time; 8 keeps a drain of
+ * many clients busy without letting clients start copies without bound. */
+#define DEFAULT_MAX_COPIES 8
+#define MAX_COPIES 256
 #define MAX_SLABS (1u << 24)		/* pool tables stay small */
 /* Six of the clients' keepalive intervals (RSWAP_KEEPALIVE_INTERVAL_MS):
  * a late keepalive or two never closes a live client. */
@@ -82,6 +87,9 @@ void settings_usage(FILE *out)
 "  --slab-size SIZE     unit of grants, 64K..1G, multiple of 4K (default 16M)\n"
 "  --quota SIZE         most memory one client may hold (default: all)\n"
 "  --max-clients N      clients known at once (default %d)\n"
+"  --max-copies N       slab copies to other servers (MIGRATE) running at once,\n"
+"                       1..%d; one more is refused (try again later)\n"
+"                       (default %d)\n"
 "  --meta PATH          metadata log (default: BACKING.meta)\n"
 "  --peer ADDR:PORT     the admin address of another server of the pool\n"
 "                       (repeatable, up to %d): a drain asks the peers for\n"
@@ -129,7 +137,8 @@ void settings_usage(FILE *out)
 "Drain: 'rswapctl drain' has the clients move every slab held here to other\n"
 "servers, copied server to server over RDMA; meanwhile and after it, this\n"
 "server grants nothing ('rswapctl undrain' or a restart ends that).\n",
-		DEFAULT_PORT, DEFAULT_ADMIN, DEFAULT_MAX_CLIENTS, SETTINGS_PEERS_MAX,
+		DEFAULT_PORT, DEFAULT_ADMIN, DEFAULT_MAX_CLIENTS, MAX_COPIES, DEFAULT_MAX_COPIES,
+		SETTINGS_PEERS_MAX,
 		DEFAULT_CLIENT_TIMEOUT_S, MAX_CLIENT_TIMEOUT_S, MAX_CLIENT_EXPIRY_S,
 		DEFAULT_MAX_UNAUTH, MAX_UNAUTH, DEFAULT_MAX_UNAUTH_PER_SOURCE);
 }
@@ -212,7 +221,7 @@ int parse_hostport(const char *text, char *host, size_t host_size, char *port,
  */
 enum opt_id {
 	O_LISTEN = 256, O_ADMIN, O_ADMIN_SOCKET, O_ADMIN_KEY, O_MEMORY, O_BACKING, O_KEY,
-	O_SLAB, O_QUOTA, O_MAXCL,
+	O_SLAB, O_QUOTA, O_MAXCL, O_MAXCOPIES,
 	O_META, O_PEER, O_DRAIN_ON_STOP, O_CLIENT_TIMEOUT, O_CLIENT_EXPIRY, O_MAX_UNAUTH,
 	O_MAX_UNAUTH_SOURCE, O_VERBOSE,
 	O_CONFIG,		/* from here on: command line only */
@@ -232,6 +241,7 @@ static const struct option opts[] = {
 	{ "slab-size", required_argument, NULL, O_SLAB },
 	{ "quota", required_argument, NULL, O_QUOTA },
 	{ "max-clients", required_argument, NULL, O_MAXCL },
+	{ "max-copies", required_argument, NULL, O_MAXCOPIES },
 	{ "meta", required_argument, NULL, O_META },
 	{ "peer", required_argument, NULL, O_PEER },
 	{ "drain-on-stop", no_argument, NULL, O_DRAIN_ON_STOP },
@@ -325,6 +335,7 @@ static void defaults(struct settings *s)
 		       sizeof(s->admin_port));
 	s->slab_size = DEFAULT_SLAB_SIZE;
 	s->max_clients = DEFAULT_MAX_CLIENTS;
+	s->max_copies = DEFAULT_MAX_COPIES;
 	s->client_timeout_s = DEFAULT_CLIENT_TIMEOUT_S;
 	s->max_unauth = DEFAULT_MAX_UNAUTH;
 	s->max_unauth_per_source = DEFAULT_MAX_UNAUTH_PER_SOURCE;
@@ -376,6 +387,20 @@ static int apply_option(struct settings *s, int id, const char *value, const cha
 			return -1;
 		}
 		s->max_clients = (uint32_t)n;
+		return 0;
+	}
+	case O_MAXCOPIES: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (errno || end == value || *end || !n || n > MAX_COPIES ||
+		    !isdigit((unsigned char)value[0])) {
+			snprintf(err, err_size, "%s: want 1..%d, got '%s'", lab, MAX_COPIES, value);
+			return -1;
+		}
+		s->max_copies = (uint32_t)n;
 		return 0;
 	}
 	case O_CLIENT_TIMEOUT: {
@@ -834,6 +859,9 @@ void settings_print(FILE *out, const struct settings *s)
 			break;
 		case O_MAXCL:
 			fprintf(out, "%s = %u\n", o->name, s->max_clients);
+			break;
+		case O_MAXCOPIES:
+			fprintf(out, "%s = %u\n", o->name, s->max_copies);
 			break;
 		case O_META:
 			fprintf(out, "%s = %s\n", o->name, s->meta);

@@ -31,6 +31,7 @@ struct settings {
 	uint64_t slab_size;			/* bytes per slab */
 	uint64_t quota;				/* bytes per client; 0: no limit */
 	uint32_t max_clients;
+	uint32_t max_copies;			/* MIGRATE copies running at once */
 	char backing[SETTINGS_PATH_MAX];	/* file holding the memory */
 	char meta[SETTINGS_PATH_MAX];		/* metadata log */
 	char key_file[SETTINGS_PATH_MAX];

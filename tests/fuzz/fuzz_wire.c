@@ -3,7 +3,8 @@
  * libFuzzer target: proto/rswap_wire.h's rswap_msg_check on any bytes. It
  * must never read past them and must agree with itself: a message it
  * accepts has the size of its type and re-validates after a copy. The
- * same bytes go to rswap_attach_check as rdma_cm private data.
+ * same bytes go to rswap_attach_check and rswap_copy_attach_check as
+ * rdma_cm private data.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (attach != 0 && attach != 1 && attach != -RSWAP_ERR_VERSION)
 		abort();
 	if (attach && size < sizeof(struct rswap_attach))
+		abort();
+	attach = rswap_copy_attach_check(data, size);
+	if (attach != 0 && attach != 1 && attach != -RSWAP_ERR_VERSION &&
+	    attach != -RSWAP_ERR_MALFORMED)
+		abort();
+	if (attach && size < sizeof(struct rswap_copy_attach))
 		abort();
 
 	if (type > 0) {

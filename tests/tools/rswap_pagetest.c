@@ -27,6 +27,22 @@
  *            elsewhere. Refusals: MIGRATE without a map (STATE), a map or a
  *            MIGRATE of a slab not ours (NO_SLAB), a map beyond the slab
  *            (MALFORMED), a wrong attach token (INTERNAL)
+ *   decoy    listen on --target as an RDMA service that is not an rswap
+ *            server (pagetest_decoy.c), with a patterned buffer open to
+ *            remote writes; MIGRATE a slab of --server there, naming that
+ *            buffer's address and rkey, twice: the decoy answering without
+ *            private data, then with a forged copy accept. Both must be
+ *            refused (INTERNAL), both copies must have connected, and no
+ *            byte of the buffer may change. With --max-copies 1 (the
+ *            server's): a second client's MIGRATE while a copy waits for
+ *            the decoy is refused at once ("too many copies")
+ *   copyqp   play a source server (the tool holds the pool key) and connect
+ *            copy queue pairs to --server for a client's slab there
+ *            (pagetest_copy.c): a wrong token and another client's slab are
+ *            refused; the accept's MAC verifies; a WRITE lands in that slab;
+ *            a READ of it, and WRITEs at the client's other slab (with the
+ *            copy's rkey or the client's), do not succeed; returning the
+ *            slab ends the copy
  *   evacuee  hold --slabs slabs on --server with pages (the last one empty),
  *            write --ready FILE, then answer the server's EVACUATEs as
  *            rswap.ko does: a slab granted on a --target (connected at the
@@ -89,7 +105,7 @@ struct page_loc {
 
 struct opts {
 	const char *cmd, *host, *port, *key_file, *state, *ready;
-	uint32_t pages, zero_pct, slabs, timeout_s;
+	uint32_t pages, zero_pct, slabs, timeout_s, max_copies;
 	uint64_t seed;
 	char target_buf[PT_TARGETS_MAX][64];
 	struct pt_endpoint targets[PT_TARGETS_MAX];
@@ -102,6 +118,9 @@ static void usage(FILE *out)
 "Usage: rswap_pagetest store|verify|steal|impersonate|badkey|garbage|attach --server ADDR:PORT\n"
 "                      --key FILE --state FILE [--pages N] [--zero-pct P] [--seed S]\n"
 "       rswap_pagetest migrate --server ADDR:PORT --target ADDR:PORT --key FILE\n"
+"       rswap_pagetest decoy --server ADDR:PORT --target ADDR:PORT --key FILE\n"
+"                      [--max-copies 1]\n"
+"       rswap_pagetest copyqp --server ADDR:PORT --key FILE\n"
 "       rswap_pagetest evacuee --server ADDR:PORT --target ADDR:PORT... --key FILE\n"
 "                      --ready FILE [--slabs N] [--timeout SECONDS]\n"
 "       rswap_pagetest fresh --server ADDR:PORT --key FILE --state FILE\n"
@@ -783,6 +802,7 @@ int main(int argc, char **argv)
 		{ "ready", required_argument, NULL, 'y' },
 		{ "slabs", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "max-copies", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -831,6 +851,11 @@ int main(int argc, char **argv)
 				return 2;
 			o.timeout_s = (uint32_t)v;
 			break;
+		case 'C':
+			if (tool_parse_u64("rswap_pagetest", "--max-copies", optarg, 256, &v) || !v)
+				return 2;
+			o.max_copies = (uint32_t)v;
+			break;
 		case 'k':
 			o.key_file = optarg;
 			break;
@@ -863,9 +888,11 @@ int main(int argc, char **argv)
 	if (!o.host || !o.key_file || (!o.state && strcmp(o.cmd, "badkey") &&
 				       strcmp(o.cmd, "garbage") && strcmp(o.cmd, "attach") &&
 				       strcmp(o.cmd, "migrate") && strcmp(o.cmd, "evacuee") &&
+				       strcmp(o.cmd, "decoy") && strcmp(o.cmd, "copyqp") &&
 				       strcmp(o.cmd, "residue") &&
 				       !session_cmd(o.cmd)) ||
-	    ((!strcmp(o.cmd, "migrate") || !strcmp(o.cmd, "evacuee")) && !o.n_targets) ||
+	    ((!strcmp(o.cmd, "migrate") || !strcmp(o.cmd, "evacuee") ||
+	      !strcmp(o.cmd, "decoy")) && !o.n_targets) ||
 	    (!strcmp(o.cmd, "evacuee") && !o.ready) || !o.pages || o.zero_pct > 100) {
 		usage(stderr);
 		return 2;
@@ -901,11 +928,15 @@ int main(int argc, char **argv)
 	mo = (struct pt_migrate_opts){ .source = { o.host, o.port }, .targets = o.targets,
 				       .n_targets = o.n_targets, .seed = o.seed,
 				       .slabs = o.slabs, .timeout_s = o.timeout_s,
-				       .ready = o.ready };
+				       .ready = o.ready, .max_copies = o.max_copies };
 	if (!strcmp(o.cmd, "migrate"))
 		return pagetest_migrate(&mo, &key);
 	if (!strcmp(o.cmd, "evacuee"))
 		return pagetest_evacuee(&mo, &key);
+	if (!strcmp(o.cmd, "decoy"))
+		return pagetest_decoy(&mo, &key);
+	if (!strcmp(o.cmd, "copyqp"))
+		return pagetest_copyqp(&mo, &key);
 	usage(stderr);
 	return 2;
 }

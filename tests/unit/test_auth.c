@@ -7,7 +7,9 @@
  * values; key
  * files that are missing, world-readable, too short or too long are
  * refused with a reason. The admin API's proof is the HMAC of its label,
- * nonce and request, and changes with each of them.
+ * nonce and request, and changes with each of them. The MAC of a MIGRATE
+ * copy's accept changes with its nonce, token, slab, address, rkey, size
+ * and key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -166,6 +168,60 @@ static const char *write_key(const char *name, const char *text, mode_t mode)
 	return path;
 }
 
+/* The copy accept's MAC: the same inputs give the same MAC (the source
+ * recomputes what the target sent); any other nonce, token, slab, addr,
+ * rkey or size, or another key, gives another one, so a tampered or
+ * replayed accept, or one from a peer without the pool key, is refused. */
+static void copy_accept_mac_binds_every_input(void **state)
+{
+	struct auth_key pool = { .len = 32 }, other = { .len = 32 };
+	uint8_t nonce[RSWAP_COPY_NONCE_LEN], token[RSWAP_TOKEN_LEN];
+	uint8_t good[RSWAP_MAC_LEN], again[RSWAP_MAC_LEN], bad[RSWAP_MAC_LEN];
+	const uint32_t slab = 7, rkey = 0x1234;
+	const uint64_t addr = 0x7f0000100000ull, size = 1u << 20;
+
+	(void)state;
+	memset(pool.bytes, 0x11, pool.len);
+	memset(other.bytes, 0x11, other.len);
+	other.bytes[31] ^= 1;
+	memset(nonce, 0x22, sizeof(nonce));
+	memset(token, 0x33, sizeof(token));
+	assert_int_equal(auth_copy_accept_mac(&pool, nonce, token, slab, addr, rkey, size, good), 0);
+	assert_int_equal(auth_copy_accept_mac(&pool, nonce, token, slab, addr, rkey, size, again), 0);
+	assert_true(auth_mac_equal(good, again));
+
+	nonce[15] ^= 1;		/* a replayed accept: another copy's nonce */
+	assert_int_equal(auth_copy_accept_mac(&pool, nonce, token, slab, addr, rkey, size, bad), 0);
+	assert_false(auth_mac_equal(good, bad));
+	nonce[15] ^= 1;
+	token[0] ^= 1;
+	assert_int_equal(auth_copy_accept_mac(&pool, nonce, token, slab, addr, rkey, size, bad), 0);
+	assert_false(auth_mac_equal(good, bad));
+	token[0] ^= 1;
+	assert_int_equal(auth_copy_accept_mac(&pool, nonce, token, slab + 1, addr, rkey, size, bad), 0);
+	assert_false(auth_mac_equal(good, bad));
+	assert_int_equal(auth_copy_accept_mac(&pool, nonce, token, slab, addr + 4096, rkey, size,
+					      bad), 0);
+	assert_false(auth_mac_equal(good, bad));
+	assert_int_equal(auth_copy_accept_mac(&pool, nonce, token, slab, addr, rkey ^ 1, size, bad),
+			 0);
+	assert_false(auth_mac_equal(good, bad));
+	assert_int_equal(auth_copy_accept_mac(&pool, nonce, token, slab, addr, rkey, size * 2, bad),
+			 0);
+	assert_false(auth_mac_equal(good, bad));
+	/* a client's own key (derived from the pool key) is not the pool key */
+	assert_int_equal(auth_copy_accept_mac(&other, nonce, token, slab, addr, rkey, size, bad), 0);
+	assert_false(auth_mac_equal(good, bad));
+	/* and it is HMAC-SHA256 over the documented transcript */
+	{
+		uint8_t msg[RSWAP_COPY_TRANSCRIPT_LEN];
+		size_t len = rswap_copy_transcript(msg, nonce, token, slab, addr, rkey, size);
+
+		assert_int_equal(auth_hmac(&pool, msg, len, bad), 0);
+		assert_memory_equal(good, bad, RSWAP_MAC_LEN);
+	}
+}
+
 static void key_files(void **state)
 {
 	struct auth_key key;
@@ -249,6 +305,7 @@ int main(void)
 		cmocka_unit_test(proofs_bind_every_input),
 		cmocka_unit_test(binding_maps_ipv4),
 		cmocka_unit_test(client_keys_derive),
+		cmocka_unit_test(copy_accept_mac_binds_every_input),
 		cmocka_unit_test(key_files),
 		cmocka_unit_test(admin_proof_binds_nonce_and_request),
 	};

@@ -14,6 +14,7 @@
  * --max-unauthenticated (default 64) and --max-unauthenticated-per-source
  * (default 8) take 1..65536 connections, the per-source cap no more than
  * the total (a default one included), and are refused otherwise.
+ * --max-copies takes 1..256 (default 8), and is refused otherwise.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -96,6 +97,7 @@ static void good_command_line(void **state)
 	assert_string_equal(s.meta, "/dev/shm/pool.meta");
 	assert_int_equal(s.quota, 0);
 	assert_int_equal(s.max_clients, 64);
+	assert_int_equal(s.max_copies, 8);
 	assert_int_equal(s.client_timeout_s, 30);
 	assert_int_equal(s.max_unauth, 64);
 	assert_int_equal(s.max_unauth_per_source, 8);
@@ -120,6 +122,37 @@ static void client_timeout_parses(void **state)
 		if (parse(&s, a, 9, err))
 			fail_msg("'%s' refused: %s", good[i][0], err);
 		assert_int_equal(s.client_timeout_s, (uint32_t)atoi(good[i][1]));
+	}
+}
+
+/* --max-copies: 1..256 copies at once; the file's key is the same. */
+static void max_copies_parses(void **state)
+{
+	static const char *const good[][2] = { { "1", "1" }, { "8", "8" }, { "256", "256" },
+					       { "016", "16" } };
+	static const char *const bad[] = { "0", "257", "-1", "many", "", "8x", "+3" };
+	static struct settings s;
+	char err[200] = "";
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char *a[] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file",
+			      "/k", "--max-copies", (char *)good[i][0], NULL };
+
+		if (parse(&s, a, 9, err))
+			fail_msg("'%s' refused: %s", good[i][0], err);
+		assert_int_equal(s.max_copies, (uint32_t)atoi(good[i][1]));
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *a[] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file",
+			      "/k", "--max-copies", (char *)bad[i], NULL };
+
+		err[0] = '\0';
+		if (!parse(&s, a, 9, err))
+			fail_msg("'%s' accepted", bad[i]);
+		if (!strstr(err, "--max-copies: want 1..256"))
+			fail_msg("'%s': %s", bad[i], err);
 	}
 }
 
@@ -297,6 +330,7 @@ static void config_good_file(void **state)
 				    "slab-size = 4M\n"
 				    "quota = 64M\n"
 				    "max-clients = 8\n"
+				    "max-copies = 3\n"
 				    "meta = /var/lib/rswap/pool.meta\n"
 				    "peer = 10.0.0.2:7472\n"
 				    "drain-on-stop = yes\n"
@@ -311,6 +345,7 @@ static void config_good_file(void **state)
 	assert_int_equal(s.slab_size, 4ull << 20);
 	assert_int_equal(s.quota, 64ull << 20);
 	assert_int_equal(s.max_clients, 8);
+	assert_int_equal(s.max_copies, 3);
 	assert_string_equal(s.meta, "/var/lib/rswap/pool.meta");
 	assert_int_equal(s.n_peers, 1);
 	assert_string_equal(s.peers[0].text, "10.0.0.2:7472");
@@ -564,6 +599,9 @@ static void config_bad_lines(void **state)
 		{ "slab-size = 0\n", ":1: slab-size: bad size '0'" },
 		{ "listen = nowhere\n", ":1: listen: want ADDR:PORT, got 'nowhere'" },
 		{ "max-clients = 5000\n", ":1: max-clients: want 1..4096, got '5000'" },
+		{ "max-copies = 0\n", ":1: max-copies: want 1..256, got '0'" },
+		{ REQUIRED "max-copies = 2\nmax-copies = 4\n",
+		  ":5: max-copies: set twice (first on line 4)" },
 		{ "peer = :7472\n", ":1: peer: want the ADDR:PORT of another server's" },
 		{ "drain-on-stop = maybe\n", ":1: drain-on-stop: want yes or no, got 'maybe'" },
 		{ "client-timeout = soon\n", ":1: client-timeout: want seconds, 0..86400 (0: never), "
@@ -734,6 +772,7 @@ static void check_config_round_trip(void **state)
 			    "slab-size = 1M\n"
 			    "quota = 5000K\n"
 			    "max-clients = 64\n"
+			    "max-copies = 8\n"
 			    "meta = /dev/shm/pool.meta\n"
 			    "peer = 10.0.0.2:7472\n"
 			    "peer = [fd00::3]:7472\n"
@@ -760,6 +799,7 @@ int main(void)
 		cmocka_unit_test(addresses_parse),
 		cmocka_unit_test(good_command_line),
 		cmocka_unit_test(help_is_help),
+		cmocka_unit_test(max_copies_parses),
 		cmocka_unit_test(client_timeout_parses),
 		cmocka_unit_test(client_expiry_parses),
 		cmocka_unit_test(max_unauthenticated_parses),

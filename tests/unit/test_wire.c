@@ -7,7 +7,10 @@
  * and every single-byte corruption of every valid message is either still
  * valid or refused, never read past its end (run under ASan). KEEPALIVE
  * and KEEPALIVE_ACK are a bare header: any body, flag or other length is
- * malformed.
+ * malformed. The copy attach and accept of MIGRATE have their layout, fit
+ * the CM's private data, and a copy attach is recognized and checked apart
+ * from a plain attach; the copy accept's transcript is laid out as
+ * documented.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -314,6 +317,84 @@ static void attach_private_data(void **state)
 	assert_int_equal(rswap_attach_check(buf, sizeof(buf)), 0);
 }
 
+/* The copy attach and its accept: the layout both servers rely on (the
+ * CM's private data limits hold), and what a target checks before it
+ * reads one: magic, version, queue and reserved field, in any padded
+ * length that holds it. A plain attach is not a copy attach, nor the
+ * other way round. */
+static void copy_attach_private_data(void **state)
+{
+	uint8_t buf[RSWAP_CM_REQ_PDATA_MAX];
+	struct rswap_copy_attach a = {
+		.magic = rswap_cpu32(RSWAP_COPY_ATTACH_MAGIC),
+		.version = rswap_cpu16(RSWAP_WIRE_VERSION),
+		.queue = rswap_cpu16(RSWAP_QUEUE_MIGRATION),
+		.target_slab = rswap_cpu32(5),
+	};
+
+	(void)state;
+	assert_int_equal(sizeof(struct rswap_copy_attach), 48);
+	assert_int_equal(offsetof(struct rswap_copy_attach, token), 8);
+	assert_int_equal(offsetof(struct rswap_copy_attach, target_slab), 24);
+	assert_int_equal(offsetof(struct rswap_copy_attach, nonce), 32);
+	assert_int_equal(sizeof(struct rswap_copy_accept), 64);
+	assert_int_equal(offsetof(struct rswap_copy_accept, rkey), 4);
+	assert_int_equal(offsetof(struct rswap_copy_accept, addr), 8);
+	assert_int_equal(offsetof(struct rswap_copy_accept, size), 16);
+	assert_int_equal(offsetof(struct rswap_copy_accept, slab), 24);
+	assert_int_equal(offsetof(struct rswap_copy_accept, mac), 32);
+	assert_true(sizeof(struct rswap_copy_accept) <= RSWAP_CM_REP_PDATA_MAX);
+
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(rswap_copy_attach_check(buf, sizeof(buf)), 0);
+	assert_int_equal(rswap_copy_attach_check(NULL, 0), 0);
+	memcpy(buf, &a, sizeof(a));
+	assert_int_equal(rswap_copy_attach_check(buf, sizeof(buf)), 1);
+	assert_int_equal(rswap_copy_attach_check(buf, sizeof(a)), 1);
+	assert_int_equal(rswap_copy_attach_check(buf, sizeof(a) - 1), 0);
+	/* not a plain attach: its magic differs */
+	assert_int_equal(rswap_attach_check(buf, sizeof(buf)), 0);
+	a.version = rswap_cpu16(RSWAP_WIRE_VERSION + 1);
+	memcpy(buf, &a, sizeof(a));
+	assert_int_equal(rswap_copy_attach_check(buf, sizeof(buf)), -RSWAP_ERR_VERSION);
+	a.version = rswap_cpu16(RSWAP_WIRE_VERSION);
+	a.queue = rswap_cpu16(3);
+	memcpy(buf, &a, sizeof(a));
+	assert_int_equal(rswap_copy_attach_check(buf, sizeof(buf)), -RSWAP_ERR_MALFORMED);
+	a.queue = rswap_cpu16(RSWAP_QUEUE_MIGRATION);
+	a.reserved = rswap_cpu32(1);
+	memcpy(buf, &a, sizeof(a));
+	assert_int_equal(rswap_copy_attach_check(buf, sizeof(buf)), -RSWAP_ERR_MALFORMED);
+	/* a plain attach is not a copy attach */
+	memset(buf, 0, sizeof(buf));
+	((struct rswap_attach *)buf)->magic = rswap_cpu32(RSWAP_ATTACH_MAGIC);
+	((struct rswap_attach *)buf)->version = rswap_cpu16(RSWAP_WIRE_VERSION);
+	assert_int_equal(rswap_copy_attach_check(buf, sizeof(buf)), 0);
+}
+
+/* The transcript the accept's MAC covers: label, nonce, token, then slab,
+ * addr, rkey, size little-endian, in that order. */
+static void copy_transcript_layout(void **state)
+{
+	uint8_t out[RSWAP_COPY_TRANSCRIPT_LEN], nonce[RSWAP_COPY_NONCE_LEN], token[RSWAP_TOKEN_LEN];
+	size_t len;
+
+	(void)state;
+	memset(nonce, 0xa5, sizeof(nonce));
+	memset(token, 0x5a, sizeof(token));
+	len = rswap_copy_transcript(out, nonce, token, 0x01020304u, 0x1122334455667788ull,
+				    0xdeadbeefu, 0x100000ull);
+	assert_int_equal(len, RSWAP_COPY_TRANSCRIPT_LEN);
+	assert_int_equal(len, 17 + 16 + 16 + 4 + 8 + 4 + 8);
+	assert_memory_equal(out, "rswap-copy-accept", 17);
+	assert_memory_equal(out + 17, nonce, sizeof(nonce));
+	assert_memory_equal(out + 33, token, sizeof(token));
+	assert_memory_equal(out + 49, "\x04\x03\x02\x01", 4);
+	assert_memory_equal(out + 53, "\x88\x77\x66\x55\x44\x33\x22\x11", 8);
+	assert_memory_equal(out + 61, "\xef\xbe\xad\xde", 4);
+	assert_memory_equal(out + 65, "\x00\x00\x10\x00\x00\x00\x00\x00", 8);
+}
+
 static void every_corruption_is_safe(void **state)
 {
 	static const unsigned char values[] = { 0x00, 0x01, 0x7f, 0x80, 0xff };
@@ -351,6 +432,8 @@ int main(void)
 		cmocka_unit_test(body_errors_are_refused),
 		cmocka_unit_test(keepalive_is_header_only),
 		cmocka_unit_test(attach_private_data),
+		cmocka_unit_test(copy_attach_private_data),
+		cmocka_unit_test(copy_transcript_layout),
 		cmocka_unit_test(every_corruption_is_safe),
 	};
 

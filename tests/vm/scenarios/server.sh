@@ -5,7 +5,8 @@
 # and malformed control messages are refused while the server keeps serving;
 # extra queue pairs join a connection only with its attach token; slabs
 # move server to server (MIGRATE), and a drain empties a server through its
-# client's answers to EVACUATE, refused up front when the peers lack room.
+# client's answers to EVACUATE, refused up front when the peers lack room; a
+# MIGRATE to an RDMA service that is not a server of the pool writes nothing.
 # The admin API: over TCP only status, drain-status and metrics without the
 # admin key; a proved call cannot be replayed; another uid on the admin
 # socket is refused; slow-loris sockets do not lock rswapctl or Prometheus
@@ -206,7 +207,8 @@ start_peer() {
 }
 check add-host-2 host_add mem2 2
 check add-host-3 host_add mem3 3
-check server-a-starts start_peer mem1 1 7491 "$a_admin" 16M --peer "$b_admin" --peer "$c_admin"
+check server-a-starts start_peer mem1 1 7491 "$a_admin" 16M --peer "$b_admin" --peer "$c_admin" \
+	--max-copies 1
 a_pid=$peer_pid
 check server-b-starts start_peer mem2 2 7471 "$b_admin" 4M
 b_pid=$peer_pid
@@ -216,9 +218,37 @@ check_eq migration-counted 1 "$(counter "$a_admin" migrations_total)"
 check_eq migration-pages-counted 169 "$(counter "$a_admin" migrated_pages_total)"
 check_eq migration-failure-counted 1 "$(counter "$a_admin" migration_failures_total)"
 check_eq wrong-token-refused-by-target 1 "$(counter "$b_admin" attach_refused_total)"
-check_eq migration-qp-attached-on-target 1 "$(counter "$b_admin" attached_qps_total)"
+check_eq migration-copy-qp-on-target 1 "$(counter "$b_admin" copy_qps_total)"
+check_eq migration-not-in-clients-pd 0 "$(counter "$b_admin" attached_qps_total)"
 check migration-logged grep -q 'migrated slab .* 169 pages in .* MiB/s' /tmp/mem1-7491.log
-check migration-qp-logged grep -q 'migration queue pair from' /tmp/mem2-7471.log
+check migration-copy-qp-logged grep -q 'copy of slab [0-9]* in from .*: its own region, write-only' \
+	/tmp/mem2-7471.log
+check migration-copy-qp-freed wait_for 10 grep -q 'copy of slab [0-9]* in from .*: RDMA_CM_EVENT_DISCONNECTED' \
+	/tmp/mem2-7471.log
+
+# A MIGRATE pointed at an RDMA service that is not a server of the pool (a
+# decoy on host 3, with a buffer open to remote writes, named as the
+# target slab): refused before any write, whether the decoy accepts plainly
+# or forges a copy accept, and counted. Then, while a third copy waits for
+# the decoy's answer, another client's MIGRATE is over A's --max-copies 1:
+# refused at once.
+check migrate-to-decoy-refused rswap_pagetest decoy --server "$a_addr" \
+	--target "$(host_addr 3):7690" --key "$key" --max-copies 1
+check_eq decoy-refusals-counted 2 "$(counter "$a_admin" migrations_refused_target_total)"
+check_eq decoy-failures-counted 4 "$(counter "$a_admin" migration_failures_total)"
+check_eq decoy-nothing-migrated 1 "$(counter "$a_admin" migrations_total)"
+check decoy-refusal-logged grep -q 'not a server of this pool; nothing written' /tmp/mem1-7491.log
+check max-copies-refusal-logged grep -q 'copy of slab [0-9]* refused: 1 running, the --max-copies limit' \
+	/tmp/mem1-7491.log
+# What a copy queue pair reaches on a target (the tool plays the source):
+# the client's one slab, write-only, until that slab is returned.
+check copy-qp-reaches-one-slab-write-only rswap_pagetest copyqp --server "$(host_addr 2):7471" \
+	--key "$key"
+check copy-qp-ended-by-return grep -q 'copy of slab [0-9]* in from .* ended: the slab is returned' \
+	/tmp/mem2-7471.log
+check copy-qp-refusals-logged sh -c "grep -q 'copy queue pair from .* refused: unknown attach token' \
+	/tmp/mem2-7471.log && grep -q \"copy queue pair from .* refused: the target slab is not the client's\" \
+	/tmp/mem2-7471.log"
 
 # A client holds 6 slabs on A (5 with pages, 1 empty); B has room for 4 and
 # C is down: the drain is refused and nothing changes.

@@ -452,8 +452,10 @@ static int cmd_residue(struct opts *o, const struct auth_key *key)
 	}
 	if (!mr || residue_pass(o, a, n, true, buf, mr))
 		goto out_a;
+	/* rswap_client_return moves the last slab into the returned one's
+	 * place: return the first one n times. */
 	for (i = 0; i < n; i++) {
-		if (rswap_client_return(a, i)) {
+		if (rswap_client_return(a, 0)) {
 			fprintf(stderr, "residue: first tenant: return: %s\n", a->error);
 			goto out_a;
 		}

@@ -606,6 +606,19 @@ void migrate_on_migrate(struct conn *c, const struct rswap_migrate *req, uint32_
 				"a migration is running");
 		return;
 	}
+	if (!settings_copy_target_ok(&s->set, rswap_le16(req->family) == RSWAP_ADDR_IPV4 ?
+				     AF_INET : AF_INET6, req->ip)) {
+		char ip[INET6_ADDRSTRLEN] = "?";
+
+		inet_ntop(rswap_le16(req->family) == RSWAP_ADDR_IPV4 ? AF_INET : AF_INET6,
+			  req->ip, ip, sizeof(ip));
+		s->stats.migrations_refused_target_total++;
+		log_msg(LOG_INFO, "client %s: copy of slab %u to %s refused: not one of "
+			"--copy-targets", c->name, slab, ip);
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_MIGRATE, seq,
+				"target not in --copy-targets");
+		return;
+	}
 	/* INTERNAL: rswap.ko answers NOT_MOVED and the slab stays; it is
 	 * asked again later. */
 	if (migrations_running(s) >= s->set.max_copies) {

@@ -12,6 +12,7 @@
  */
 #include "settings.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -90,6 +91,12 @@ void settings_usage(FILE *out)
 "  --max-copies N       slab copies to other servers (MIGRATE) running at once,\n"
 "                       1..%d; one more is refused (try again later)\n"
 "                       (default %d)\n"
+"  --copy-targets ADDR[,ADDR...]  the RDMA addresses of the pool's other\n"
+"                       servers: MIGRATE copies go there only, and this server\n"
+"                       connects nowhere else for a client (numeric IPv4 or\n"
+"                       IPv6, up to 32; default: any address whose server\n"
+"                       proves the pool key, which stops every write to an\n"
+"                       impostor but not the connection attempt)\n"
 "  --meta PATH          metadata log (default: BACKING.meta)\n"
 "  --peer ADDR:PORT     the admin address of another server of the pool\n"
 "                       (repeatable, up to %d): a drain asks the peers for\n"
@@ -148,6 +155,72 @@ int settings_default_admin_socket(char *buf, size_t size, const char *host, cons
 	int n = snprintf(buf, size, "@rswap-admin/%s/%s", host, port);
 
 	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* --copy-targets: numeric addresses, comma-separated, each once. */
+static int parse_copy_targets(struct settings *s, const char *value, const char *lab, char *err,
+			      size_t err_size)
+{
+	char buf[sizeof(s->copy_targets_text)], *tok, *save = NULL;
+	unsigned int i;
+
+	if (strlen(value) >= sizeof(buf)) {
+		snprintf(err, err_size, "%s: too long", lab);
+		return -1;
+	}
+	if (!value[0] || value[0] == ',' || value[strlen(value) - 1] == ',' ||
+	    strstr(value, ",,")) {
+		snprintf(err, err_size, "%s: an empty address in '%s'", lab, value);
+		return -1;
+	}
+	strcpy(buf, value);
+	s->n_copy_targets = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct settings_ip *ip = &s->copy_targets[s->n_copy_targets];
+
+		if (s->n_copy_targets == SETTINGS_COPY_TARGETS_MAX) {
+			snprintf(err, err_size, "%s: at most %d addresses", lab,
+				 SETTINGS_COPY_TARGETS_MAX);
+			return -1;
+		}
+		memset(ip, 0, sizeof(*ip));
+		if (inet_pton(AF_INET, tok, ip->addr) == 1) {
+			ip->family = AF_INET;
+		} else if (inet_pton(AF_INET6, tok, ip->addr) == 1) {
+			ip->family = AF_INET6;
+		} else {
+			snprintf(err, err_size, "%s: want numeric IPv4 or IPv6 addresses, comma-"
+				 "separated, got '%s'", lab, tok);
+			return -1;
+		}
+		for (i = 0; i < s->n_copy_targets; i++) {
+			if (s->copy_targets[i].family == ip->family &&
+			    !memcmp(s->copy_targets[i].addr, ip->addr, sizeof(ip->addr))) {
+				snprintf(err, err_size, "%s: %s given twice", lab, tok);
+				return -1;
+			}
+		}
+		s->n_copy_targets++;
+	}
+	if (!s->n_copy_targets) {
+		snprintf(err, err_size, "%s: want at least one address", lab);
+		return -1;
+	}
+	strcpy(s->copy_targets_text, value);
+	return 0;
+}
+
+bool settings_copy_target_ok(const struct settings *s, int family, const uint8_t *ip)
+{
+	unsigned int i;
+
+	if (!s->n_copy_targets)
+		return true;
+	for (i = 0; i < s->n_copy_targets; i++)
+		if (s->copy_targets[i].family == family &&
+		    !memcmp(s->copy_targets[i].addr, ip, family == AF_INET ? 4 : 16))
+			return true;
+	return false;
 }
 
 int parse_size(const char *text, uint64_t *bytes)
@@ -221,7 +294,7 @@ int parse_hostport(const char *text, char *host, size_t host_size, char *port,
  */
 enum opt_id {
 	O_LISTEN = 256, O_ADMIN, O_ADMIN_SOCKET, O_ADMIN_KEY, O_MEMORY, O_BACKING, O_KEY,
-	O_SLAB, O_QUOTA, O_MAXCL, O_MAXCOPIES,
+	O_SLAB, O_QUOTA, O_MAXCL, O_MAXCOPIES, O_COPY_TARGETS,
 	O_META, O_PEER, O_DRAIN_ON_STOP, O_CLIENT_TIMEOUT, O_CLIENT_EXPIRY, O_MAX_UNAUTH,
 	O_MAX_UNAUTH_SOURCE, O_VERBOSE,
 	O_CONFIG,		/* from here on: command line only */
@@ -242,6 +315,7 @@ static const struct option opts[] = {
 	{ "quota", required_argument, NULL, O_QUOTA },
 	{ "max-clients", required_argument, NULL, O_MAXCL },
 	{ "max-copies", required_argument, NULL, O_MAXCOPIES },
+	{ "copy-targets", required_argument, NULL, O_COPY_TARGETS },
 	{ "meta", required_argument, NULL, O_META },
 	{ "peer", required_argument, NULL, O_PEER },
 	{ "drain-on-stop", no_argument, NULL, O_DRAIN_ON_STOP },
@@ -403,6 +477,8 @@ static int apply_option(struct settings *s, int id, const char *value, const cha
 		s->max_copies = (uint32_t)n;
 		return 0;
 	}
+	case O_COPY_TARGETS:
+		return parse_copy_targets(s, value, lab, err, err_size);
 	case O_CLIENT_TIMEOUT: {
 		char *end;
 		unsigned long n;
@@ -862,6 +938,10 @@ void settings_print(FILE *out, const struct settings *s)
 			break;
 		case O_MAXCOPIES:
 			fprintf(out, "%s = %u\n", o->name, s->max_copies);
+			break;
+		case O_COPY_TARGETS:
+			if (s->n_copy_targets)
+				fprintf(out, "%s = %s\n", o->name, s->copy_targets_text);
 			break;
 		case O_META:
 			fprintf(out, "%s = %s\n", o->name, s->meta);

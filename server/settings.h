@@ -11,6 +11,7 @@
 #define SETTINGS_ADDR_MAX 64
 #define SETTINGS_PATH_MAX 4096
 #define SETTINGS_PEERS_MAX 16
+#define SETTINGS_COPY_TARGETS_MAX 32
 #define SETTINGS_SOCK_MAX 108			/* sun_path of struct sockaddr_un */
 
 /* Another server of the pool, by its admin API address. */
@@ -32,6 +33,14 @@ struct settings {
 	uint64_t quota;				/* bytes per client; 0: no limit */
 	uint32_t max_clients;
 	uint32_t max_copies;			/* MIGRATE copies running at once */
+	/* --copy-targets: the only RDMA addresses MIGRATE may copy to (none:
+	 * any whose server proves the pool key) */
+	struct settings_ip {
+		int family;			/* AF_INET or AF_INET6 */
+		uint8_t addr[16];		/* network order; 4 bytes for AF_INET */
+	} copy_targets[SETTINGS_COPY_TARGETS_MAX];
+	unsigned int n_copy_targets;
+	char copy_targets_text[SETTINGS_COPY_TARGETS_MAX * 48];	/* as given */
 	char backing[SETTINGS_PATH_MAX];	/* file holding the memory */
 	char meta[SETTINGS_PATH_MAX];		/* metadata log */
 	char key_file[SETTINGS_PATH_MAX];
@@ -75,6 +84,10 @@ void settings_print(FILE *out, const struct settings *s);
  * 0, or -1 if it does not fit in @size.
  */
 int settings_default_admin_socket(char *buf, size_t size, const char *host, const char *port);
+
+/* Is @ip (@family AF_INET or AF_INET6, network order) one of
+ * --copy-targets? True when none are set. */
+bool settings_copy_target_ok(const struct settings *s, int family, const uint8_t *ip);
 
 /* "8G", "512M", "64K", "4096": bytes, or -1 on a bad or overflowing size. */
 int parse_size(const char *text, uint64_t *bytes);

@@ -15,8 +15,11 @@
  * (default 8) take 1..65536 connections, the per-source cap no more than
  * the total (a default one included), and are refused otherwise.
  * --max-copies takes 1..256 (default 8), and is refused otherwise.
+ * --copy-targets takes numeric IPv4 and IPv6 addresses, each once, up to 32;
+ * none set lets every target through settings_copy_target_ok.
  */
 #include <setjmp.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -152,6 +155,49 @@ static void max_copies_parses(void **state)
 		if (!parse(&s, a, 9, err))
 			fail_msg("'%s' accepted", bad[i]);
 		if (!strstr(err, "--max-copies: want 1..256"))
+			fail_msg("'%s': %s", bad[i], err);
+	}
+}
+
+/* --copy-targets: the addresses MIGRATE may copy to, and only those. */
+static void copy_targets_parse(void **state)
+{
+	static const char *const bad[] = { "", "10.0.0.1,", "host.example", "10.0.0.1,10.0.0.1",
+					   "10.0.0.256", "10.0.0.1;10.0.0.2" };
+	static struct settings s;
+	uint8_t v4[4] = { 10, 0, 0, 2 }, v4_other[4] = { 10, 0, 0, 3 }, v6[16] = { 0xfd };
+	char err[200] = "";
+	size_t i;
+
+	(void)state;
+	{
+		char *a[] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file", "/k",
+			      NULL };
+
+		assert_int_equal(parse(&s, a, 7, err), 0);
+		assert_true(settings_copy_target_ok(&s, AF_INET, v4));
+	}
+	{
+		char *a[] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file", "/k",
+			      "--copy-targets", "10.0.0.1,10.0.0.2,fd00::", NULL };
+
+		if (parse(&s, a, 9, err))
+			fail_msg("refused: %s", err);
+		assert_int_equal(s.n_copy_targets, 3);
+		assert_true(settings_copy_target_ok(&s, AF_INET, v4));
+		assert_false(settings_copy_target_ok(&s, AF_INET, v4_other));
+		assert_true(settings_copy_target_ok(&s, AF_INET6, v6));
+		v6[15] = 1;
+		assert_false(settings_copy_target_ok(&s, AF_INET6, v6));
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *a[] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file", "/k",
+			      "--copy-targets", (char *)bad[i], NULL };
+
+		err[0] = '\0';
+		if (!parse(&s, a, 9, err))
+			fail_msg("'%s' accepted", bad[i]);
+		if (!strstr(err, "--copy-targets"))
 			fail_msg("'%s': %s", bad[i], err);
 	}
 }
@@ -800,6 +846,7 @@ int main(void)
 		cmocka_unit_test(good_command_line),
 		cmocka_unit_test(help_is_help),
 		cmocka_unit_test(max_copies_parses),
+		cmocka_unit_test(copy_targets_parse),
 		cmocka_unit_test(client_timeout_parses),
 		cmocka_unit_test(client_expiry_parses),
 		cmocka_unit_test(max_unauthenticated_parses),

@@ -326,6 +326,22 @@ wait "$evacuee_pid"
 check_eq drain-on-stop-moved-every-slab 0 $?
 cat /tmp/evacuee2.txt
 check drain-on-stop-logged grep -q 'drain on stop finished' /tmp/mem1-7491.log
+# --copy-targets: a server that may copy only to host 2 refuses a MIGRATE
+# to C (host 3) before it connects anywhere; C sees no copy. (Last: the
+# client it leaves holds a slab on C.)
+copies_on_c=$(counter "$c_admin" copy_qps_total)
+check server-d-starts start_peer mem1 1 7495 127.0.0.1:7496 4M --copy-targets "$(host_addr 2)"
+d_pid=$peer_pid
+rswap_pagetest migrate --server "$(host_addr 1):7495" --target "$(host_addr 3):7471" \
+	--key "$key" > /tmp/migrate-d.txt 2>&1
+check_eq migrate-outside-copy-targets-fails 1 $?
+cat /tmp/migrate-d.txt
+check migrate-outside-copy-targets-logged grep -q "to $(host_addr 3) refused: not one of --copy-targets" \
+	/tmp/mem1-7495.log
+check_gt migrate-outside-copy-targets-counted "$(counter 127.0.0.1:7496 migrations_refused_target_total)" 0
+check_eq migrate-outside-copy-targets-no-copy-on-c "$copies_on_c" "$(counter "$c_admin" copy_qps_total)"
+kill -TERM $d_pid
+wait $d_pid
 kill -TERM "$b_pid" "$c_pid"
 wait "$b_pid" "$c_pid"
 

@@ -32,9 +32,11 @@
 # On success the entry's path is the last line on stdout; progress goes to
 # stderr. A call with a good cache returns in well under a second.
 #
-# Time: the full build took 49m19s wall with -j2 here, on 2 cores shared
-# with four other QEMU guests and builds; the VM notes measured about 14
-# minutes on an idle machine of the same kind. About 2.6 GiB of disk.
+# Time: on a fresh machine of this kind (2 cores), from install-deps to
+# COMPLETE: 63m13s wall, 65m56s user + 9m25s sys, with the cores shared
+# with a few builds and QEMU guests; so about 38 minutes on 2 idle cores
+# (the VM notes' 14 minutes was for a smaller config). Once per config:
+# CI reuses the cache. About 2.6 GiB of disk.
 #
 # Needs: linux-source-6.1, make, gcc, flex, bison, bc, libelf-dev,
 # libssl-dev (scripts/install-deps.sh installs them all).

@@ -9,7 +9,8 @@
 # sanitizer build (ASan + UBSan) that runs the unit tests, a clang build that
 # fuzzes each parser for RSWAP_FUZZ_SECONDS (default 10), the debug guest
 # kernel (scripts/debug-kernel.sh: built once into its cache outside the
-# clone, about 14 minutes on 2 cores, then reused in seconds), the normal
+# clone, about 40 minutes on 2 cores the first time, then reused in
+# seconds), the normal
 # build (userspace, rswap.ko for each kernel and the debug one), then CTest
 # over everything: unit tests (also under valgrind), checkpatch, the VM
 # scenarios on Debian's 6.1 and 6.12 kernels, the kmod, kmod-failover,

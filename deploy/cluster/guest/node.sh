@@ -37,12 +37,20 @@ slab=2M
 
 printf '%s' "$RSWAP_CLUSTER_KEY" > "$pool_key"
 chmod 600 "$pool_key"
+# The admin key (not the pool key): a client drains and rebalances another
+# guest's server over TCP, which takes every call proved with it. Derived
+# here from the pool key so that every node has the same one.
+admin_key=/tmp/admin.key
+printf 'rswap-cluster-admin %s' "$RSWAP_CLUSTER_KEY" | sha256sum | cut -c1-64 > "$admin_key"
+chmod 600 "$admin_key"
 
 admin_of() { echo "$1:$admin_port"; }
+# rswapctl, proving its calls with the admin key where it goes over TCP.
+ctl() { rswapctl --admin-key "$admin_key" "$@"; }
 
 # held MiB of the server at ADDR (rswapctl's status: slabs_total - slabs_free)
 server_held_mib() {
-	rswapctl --server "$(admin_of "$1")" --json status 2>/dev/null | awk '
+	ctl --server "$(admin_of "$1")" --json status 2>/dev/null | awk '
 		{ if (match($0, /"slab_bytes":[0-9]+/)) b = substr($0, RSTART + 13, RLENGTH - 13)
 		  if (match($0, /"slabs_total":[0-9]+/)) t = substr($0, RSTART + 14, RLENGTH - 14)
 		  if (match($0, /"slabs_free":[0-9]+/)) f = substr($0, RSTART + 13, RLENGTH - 13) }
@@ -50,7 +58,7 @@ server_held_mib() {
 }
 
 server_counter() {
-	rswapctl --server "$(admin_of "$1")" --json stats 2>/dev/null |
+	ctl --server "$(admin_of "$1")" --json stats 2>/dev/null |
 		sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
 }
 
@@ -66,6 +74,7 @@ run_server() {
 		echo "slab-size = $slab"
 		echo "backing = /dev/shm/pool"
 		echo "key-file = $pool_key"
+		echo "admin-key-file = $admin_key"
 		for a in $RSWAP_CLUSTER_SERVERS; do
 			[ "$a" = "$RSWAP_ADDR" ] || echo "peer = $(admin_of "$a")"
 		done
@@ -88,7 +97,7 @@ run_server() {
 	done
 	check_eq server-stayed-up 0 "$(kill -0 "$srv" 2>/dev/null; echo $?)"
 	echo "server $RSWAP_NODE counters:"
-	rswapctl --server "$(admin_of "$RSWAP_ADDR")" stats | sed -n '/^counters/,$p'
+	ctl --server "$(admin_of "$RSWAP_ADDR")" stats | sed -n '/^counters/,$p'
 	check_eq server-holds-nothing-at-the-end 0 "$(server_held_mib "$RSWAP_ADDR" | cut -d. -f1)"
 	kill -TERM "$srv"
 	wait "$srv"
@@ -157,12 +166,12 @@ drain_mid_run() {
 	done
 	echo "-- draining server 1 ($s1) with $(module_field_on pages "$s1") pages of ours on it"
 	event "drain-start,server1"
-	rswapctl --server "$(admin_of "$s1")" drain > /tmp/drain.log 2>&1
+	ctl --server "$(admin_of "$s1")" drain > /tmp/drain.log 2>&1
 	echo $? > /tmp/drain.rc
 	event "drain-end,server1"
 	echo "-- drain: $(tail -n 1 /tmp/drain.log)"
 	server_held_mib "$s1" > /tmp/drained.mib
-	rswapctl --server "$(admin_of "$s1")" undrain > /tmp/undrain.log 2>&1
+	ctl --server "$(admin_of "$s1")" undrain > /tmp/undrain.log 2>&1
 	echo $? > /tmp/undrain.rc
 	event "undrain,server1"
 	# Clients ask a server that refused them again after 10 s
@@ -202,7 +211,7 @@ drain_mid_run() {
 		"from server 1, $(cut -d' ' -f2 /tmp/regranted) from the others"
 	echo "-- rebalancing onto server 1"
 	event "rebalance-start,server1"
-	rswapctl --server "$(admin_of "$s1")" rebalance > /tmp/rebalance.log 2>&1
+	ctl --server "$(admin_of "$s1")" rebalance > /tmp/rebalance.log 2>&1
 	echo $? > /tmp/rebalance.rc
 	event "rebalance-end,server1"
 	wait_for 60 server_holds_some "$s1" &&

@@ -49,6 +49,17 @@ cat /tmp/store.log
 held=$(sed -n 's/.* written in \([0-9]*\) slabs .*/\1/p' /tmp/store.log)
 check_gt store-took-slabs "$held" 0
 check verify-reconnected rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
+# A second server on the same backing file and log: refused at once, exit
+# non-zero, the first one's log untouched and its pages intact.
+meta_sum=$(md5sum < /dev/shm/rswap-pool.meta)
+on_host mem1 rswap-server --listen "$(host_addr 1):7479" --admin 127.0.0.1:7480 \
+	--memory 128M --slab-size 1M --backing /dev/shm/rswap-pool --key-file "$key" \
+	> /tmp/second.log 2>&1
+check_eq second-server-exits-1 1 $?
+cat /tmp/second.log
+check second-server-says-why grep -q "is in use by another process (pid $server_pid" /tmp/second.log
+check_eq first-log-untouched "$meta_sum" "$(md5sum < /dev/shm/rswap-pool.meta)"
+check verify-after-second-server rswap_pagetest verify --server "$addr" --key "$key" --state "$state"
 
 first_pid=$server_pid
 kill -9 "$server_pid"
@@ -179,12 +190,27 @@ wait $small_pid
 # slabs and returns them, the next one is granted the same 2 and reads
 # zeros on every page.
 on_host mem1 exec rswap-server --listen "$(host_addr 1):7483" --admin 127.0.0.1:7484 \
-	--memory 4M --slab-size 1M --backing /dev/shm/rswap-residue \
+	--memory 4M --slab-size 1M --max-clients 4 --backing /dev/shm/rswap-residue \
 	--key-file "$key" > /tmp/residue.log 2>&1 &
 residue_pid=$!
 wait_for 20 sh -c "rdma resource show cm_id | grep -q 'LISTEN.*pid $residue_pid '"
 check no-residue-between-tenants rswap_pagetest residue --server "$(host_addr 1):7483" \
 	--key "$key" --slabs 2
+# --max-clients 4: a client holding slabs, the two tenants above (one holds
+# 2 slabs, one nothing), then five clients in turn that hold nothing: each
+# gets in, an idle entry reclaimed for it.
+rswap_pagetest store --server "$(host_addr 1):7483" --key "$key" --state /tmp/mc.state \
+	--pages 200 --zero-pct 0 > /dev/null 2>&1
+check_eq max-clients-holder-stores 0 $?
+for n in 1 2 3 4 5; do
+	rswap_pagetest steal --server "$(host_addr 1):7483" --key "$key" --state /tmp/mc.state \
+		> /tmp/mc-$n.txt 2>&1
+	check_eq "max-clients-newcomer-$n-gets-in" 0 $?
+done
+check max-clients-reclaimed grep -q "client table full (4): reclaimed the entry of client" \
+	/tmp/residue.log
+check max-clients-holder-intact rswap_pagetest verify --server "$(host_addr 1):7483" \
+	--key "$key" --state /tmp/mc.state
 kill -TERM $residue_pid
 wait $residue_pid
 

@@ -171,8 +171,8 @@ static int forget_index(struct server *s, uint32_t client, uint32_t *freed, char
 	     slab = pool_next_held(&s->pool, client, slab))
 		s->drain.asked[slab] = 0;
 	/* No connection, so no memory region of ours covers its slabs: a
-	 * closing connection deregistered them at conn_close, or at the CM
-	 * event that ended it (conn_cm_event). */
+	 * closed or unlinked connection deregistered them (revoke_access in
+	 * conn.c). */
 	ret = metalog_free_client(&s->log, &s->pool, client, freed);
 	if (!ret)
 		ret = remove_entry(s, client);

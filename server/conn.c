@@ -786,6 +786,32 @@ static void conn_release(struct loop_src *src)
 	rdma_destroy_id(id);
 }
 
+/* The client learns at once that its attached queue pairs are gone too. */
+static void disconnect_attached(struct conn *c)
+{
+	struct attached_qp *a;
+
+	for (a = c->attached; a; a = a->next)
+		rdma_disconnect(a->id);
+}
+
+/*
+ * From now on nothing of @c reaches a slab: every slab's region is
+ * deregistered, so its rkeys reach nothing, and copies coming in end,
+ * their regions with them. Whoever closes or unlinks a connection calls
+ * this first: a closed connection counts as gone (clients_forget may give
+ * its slabs to another tenant), so no region of it may outlive that.
+ */
+static void revoke_access(struct conn *c)
+{
+	uint32_t i;
+
+	for (i = 0; c->slab_mr && i < c->srv->pool.n_slabs; i++)
+		drop_slab_mr(c, i);
+	while (c->copies)
+		copy_free(c->copies);
+}
+
 /* Unlink @c and free it once the loop no longer watches its channel. */
 static void conn_destroy(struct server *s, struct conn *c)
 {
@@ -796,8 +822,8 @@ static void conn_destroy(struct server *s, struct conn *c)
 	c->destroyed = true;
 	s->n_conns_dying++;
 	/* Not after the poll is back: the slabs may be freed before that. */
-	while (c->copies)
-		copy_free(c->copies);
+	disconnect_attached(c);
+	revoke_access(c);
 	drain_on_close(c);
 	for (pp = &s->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
@@ -810,24 +836,6 @@ static void conn_destroy(struct server *s, struct conn *c)
 		loop_forget(s, &c->src);
 	else
 		conn_release(&c->src);
-}
-
-/* The client learns at once that its attached queue pairs are gone too. */
-static void disconnect_attached(struct conn *c)
-{
-	struct attached_qp *a;
-
-	for (a = c->attached; a; a = a->next)
-		rdma_disconnect(a->id);
-}
-
-/* Deregister every slab of @c: from now on its rkeys reach nothing. */
-static void revoke_slabs(struct conn *c)
-{
-	uint32_t i;
-
-	for (i = 0; c->slab_mr && i < c->srv->pool.n_slabs; i++)
-		drop_slab_mr(c, i);
 }
 
 void conn_close(struct server *s, struct conn *c, const char *why)
@@ -843,10 +851,7 @@ void conn_close(struct server *s, struct conn *c, const char *why)
 	 * executed on them. Then the MRs go, in case a peer's QP lingers. */
 	disconnect_attached(c);
 	rdma_disconnect(c->id);
-	revoke_slabs(c);
-	/* Copies coming in end now, their regions with them. */
-	while (c->copies)
-		copy_free(c->copies);
+	revoke_access(c);
 	drain_on_close(c);
 	/* DISCONNECTED follows on the CM channel and destroys the connection. */
 }
@@ -1282,16 +1287,9 @@ void conn_cm_event(struct server *s, void *ctx, struct rdma_cm_event *ev)
 		return;
 	}
 	if (cm_event_ends(ev)) {
-		if (c->state != CONN_CLOSING) {
+		if (c->state != CONN_CLOSING)
 			log_msg(LOG_INFO, "client %s (%s): %s", c->name[0] ? c->name : "?", c->peer,
 				rdma_event_str(ev->event));
-			/* As conn_close does: once it is unlinked it counts as gone
-			 * (clients_forget may free its slabs for another tenant),
-			 * so no region of it may outlive this, not even until the
-			 * poll gives the connection back. */
-			disconnect_attached(c);
-			revoke_slabs(c);
-		}
 		c->state = CONN_CLOSING;
 		conn_destroy(s, c);
 	} else if (ev->event != RDMA_CM_EVENT_ESTABLISHED) {

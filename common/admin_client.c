@@ -436,14 +436,6 @@ out:
 	return resp;
 }
 
-Rswap__AdminResponse *admin_ask(const char *host, const char *port, const Rswap__AdminRequest *req,
-				int timeout_ms, char *err, size_t err_size)
-{
-	struct admin_target t = { .host = host, .port = port };
-
-	return admin_call(&t, req, timeout_ms, err, err_size);
-}
-
 void admin_call_all(const struct admin_target *t, unsigned int n, const Rswap__AdminRequest *req,
 		    int timeout_ms, Rswap__AdminResponse **resp, char (*err)[ADMIN_ERR_LEN])
 {

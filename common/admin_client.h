@@ -52,10 +52,6 @@ int admin_write_all(int fd, const void *buf, size_t len);
 Rswap__AdminResponse *admin_call(const struct admin_target *t, const Rswap__AdminRequest *req,
 				 int timeout_ms, char *err, size_t err_size);
 
-/* admin_call of @host:@port over TCP, without a key. */
-Rswap__AdminResponse *admin_ask(const char *host, const char *port, const Rswap__AdminRequest *req,
-				int timeout_ms, char *err, size_t err_size);
-
 /*
  * Ask @req of the @n TCP targets @t at once (no key: calls anyone may
  * make), every answer within one @timeout_ms in all: @resp[i] is target i's

@@ -49,6 +49,23 @@ missing() {
 	done
 }
 
+# The image package of kernel version $1 that apt can install: the signed
+# one, or, once Debian has moved the signed one on (it is then only a name
+# other packages mention, with no candidate), the -unsigned one, which puts
+# the same /boot/vmlinuz-$1 in place.
+image_package() {
+	local p
+	for p in "linux-image-$1" "linux-image-$1-unsigned"; do
+		# Not a pipe into grep -q: under pipefail, apt-cache's SIGPIPE
+		# would count as no candidate.
+		if [[ $(apt-cache policy "$p" 2>/dev/null) =~ Candidate:\ [^\(] ]]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
 export DEBIAN_FRONTEND=noninteractive
 need=($(missing "${base_pkgs[@]}"))
 
@@ -62,13 +79,13 @@ if [ -z "$k612_installed" ] || [ ! -e "/boot/vmlinuz-$k612_installed" ]; then
 	k612=$(apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
 		awk '{print $1}' | sed 's/^linux-headers-//' | sort -V |
 		while read -r v; do
-			apt-cache show "linux-image-$v" >/dev/null 2>&1 && echo "$v"
+			if img=$(image_package "$v"); then echo "$v $img"; fi
 		done | tail -n 1)
 	if [ -z "$k612" ]; then
 		echo "install-deps: no linux-image-6.12.*+deb12-amd64 with headers in the package lists" >&2
 		exit 1
 	fi
-	need+=("linux-image-$k612" "linux-headers-$k612")
+	need+=("${k612#* }" "linux-headers-${k612%% *}")
 fi
 
 if [ ${#need[@]} -eq 0 ]; then

@@ -89,6 +89,12 @@ for p in "${patches[@]}"; do
 	patch -d "$tree" -p1 -N -s -f < "$p" >> "$log" 2>&1 ||
 		die "$name does not apply to $tree; see $log"
 	cp "$p" "$entry/applied-patches/$name"
+done
+# What every patch of the set touches is rebuilt, not only what was
+# applied just now: a run killed after applying and before rebuilding left
+# applied-patches/ saying "applied" over stale modules (seen: an unpatched
+# rdma_rxe.ko under a PATCHES that named the fix). PATCHES is written last.
+for p in "${patches[@]}"; do
 	for d in $(dirs_of "$p"); do rebuild[$d]=1; done
 done
 

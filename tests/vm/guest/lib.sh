@@ -31,15 +31,23 @@
 #   wait_for SECS CMD...      retry CMD every 0.2 s until it succeeds, for
 #                             SECS times RSWAP_SLOW seconds
 #   in_cgroup CMD...          run CMD in the workload cgroup (vm-memory-max)
+#   shrink N                  N divided by RSWAP_SHRINK, rounded up: workload
+#                             sizes, and the counts checked against them
 # Set by the harness: RSWAP_ADDR (this guest's eth0 address, with rxe0 on
 # it), RSWAP_SCENARIO, RSWAP_CGROUP (if vm-memory-max was given),
 # RSWAP_SLOW (how many times slower than Debian's kernel this one runs: 7
-# on the debug kernel, else 1; every wait_for limit is scaled by it).
+# on the debug kernel, else 1; every wait_for limit is scaled by it),
+# RSWAP_SHRINK (workloads are divided by it: 3 on the debug kernel, else
+# 1; vm-memory-max is divided by it too, so a workload still swaps as
+# much of itself).
 
 RSWAP_RESULTS=/dev/ttyS1
 RSWAP_ADDR=${RSWAP_ADDR:-10.0.2.15}	# a cluster node gets its own on the command line
 RSWAP_SLOW=${RSWAP_SLOW:-1}
-export RSWAP_RESULTS RSWAP_ADDR RSWAP_SLOW
+RSWAP_SHRINK=${RSWAP_SHRINK:-1}
+export RSWAP_RESULTS RSWAP_ADDR RSWAP_SLOW RSWAP_SHRINK
+
+shrink() { echo $(( ($1 + RSWAP_SHRINK - 1) / RSWAP_SHRINK )); }
 
 _report() {
 	echo "$*" > "$RSWAP_RESULTS"
@@ -144,6 +152,10 @@ vm_setup() {
 		RSWAP_CGROUP=/sys/fs/cgroup/rswap-workload
 		echo +memory > /sys/fs/cgroup/cgroup.subtree_control &&
 		mkdir -p "$RSWAP_CGROUP" &&
+		# 32M shrunk by 3 is 11M.
+		case "$RSWAP_MEMORY_MAX" in
+		*[0-9]M) RSWAP_MEMORY_MAX=$(shrink "${RSWAP_MEMORY_MAX%M}")M ;;
+		esac
 		echo "$RSWAP_MEMORY_MAX" > "$RSWAP_CGROUP/memory.max" ||
 			{ fail setup-cgroup "could not set memory.max=$RSWAP_MEMORY_MAX"; return 1; }
 		export RSWAP_CGROUP

@@ -61,7 +61,13 @@ start_rswap_server() {
 		>> "/tmp/server-$n.log" 2>&1 &
 	pid=$!
 	echo "$pid" > "/tmp/server-$n.pid"
-	wait_for 20 _listening "$pid"
+	wait_for 20 _listening "$pid" && return 0
+	# Why not: the check's failure line shows the last line printed here.
+	kill -0 "$pid" 2>/dev/null && echo "server $n (pid $pid) runs but does not listen" ||
+		echo "server $n (pid $pid) exited"
+	tail -n 5 "/tmp/server-$n.log"
+	df -h /dev/shm 2>/dev/null | tail -n 1
+	return 1
 }
 
 kill_rswap_server() {

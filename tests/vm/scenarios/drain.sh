@@ -62,7 +62,7 @@ check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 
 # The paused workload: its pages stay in the pool until the end.
 rm -f /tmp/go /tmp/filled /tmp/filled2
-in_cgroup rswap-swapfill --mib 80 --seed 5 --pause-file /tmp/go --ready-file /tmp/filled \
+in_cgroup rswap-swapfill --mib "$(shrink 80)" --seed 5 --pause-file /tmp/go --ready-file /tmp/filled \
 	> /tmp/held.log 2>&1 &
 held_pid=$!
 check held-workload-filled wait_for 300 test -e /tmp/filled
@@ -95,9 +95,9 @@ check_eq drain1-copied-server-to-server "$(rswap_stat migrated_pages)" \
 check server1-stays-drained draining 1
 
 # 2. Drain while a workload swaps.
-in_cgroup rswap-swapfill --mib 48 --seed 9 --passes 4 > /tmp/busy.log 2>&1 &
+in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 9 --passes 4 > /tmp/busy.log 2>&1 &
 busy_pid=$!
-check busy-workload-swapping wait_for 120 swapping_more "$(( $(vmstat pswpout) + 2000 ))"
+check busy-workload-swapping wait_for 120 swapping_more "$(( $(vmstat pswpout) + $(shrink 2000) ))"
 ctl 2 drain > /tmp/drain2.log 2>&1
 check_eq drain2-exits-0 0 $?
 cat /tmp/drain2.log
@@ -149,7 +149,7 @@ interrupted drain4-target-killed 3 2
 check server3-undrain-again ctl 3 undrain
 # A second paused workload, so that pages written after a restart are in
 # the pool too (they go wherever the module has free slots).
-in_cgroup rswap-swapfill --mib 48 --seed 13 --pause-file /tmp/go --ready-file /tmp/filled2 \
+in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 13 --pause-file /tmp/go --ready-file /tmp/filled2 \
 	> /tmp/held2.log 2>&1 &
 held2_pid=$!
 check held2-workload-filled wait_for 300 test -e /tmp/filled2

@@ -52,10 +52,10 @@ check both-servers-ready wait_for 30 servers_ready 2
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 
 # 1. SIGKILL and restart one server while a workload swaps through both.
-in_cgroup rswap-swapfill --mib 96 --seed 3 --passes 3 > /tmp/fill1.log 2>&1 &
+in_cgroup rswap-swapfill --mib "$(shrink 96)" --seed 3 --passes 3 > /tmp/fill1.log 2>&1 &
 fill_pid=$!
-check pages-in-the-pool wait_for 120 sh -c \
-	'[ "$(awk "\$1 == \"remote_pages\" { print \$2 }" /sys/block/rswap0/rswap/stats)" -gt 6000 ]'
+pool_has_more_than() { [ "$(rswap_stat remote_pages)" -gt "$1" ]; }
+check pages-in-the-pool wait_for 120 pool_has_more_than "$(shrink 6000)"
 check_gt server1-holds-pages "$(server_held 1)" 0
 check server1-killed kill_rswap_server 1 KILL
 sleep 2
@@ -71,14 +71,14 @@ check_eq no-errors-across-restart 0 "$(( $(rswap_stat read_errors) + $(rswap_sta
 
 # 2. Stop server 1 for good while one process has pages on it.
 rm -f /tmp/go /tmp/filled
-in_cgroup rswap-swapfill --mib 64 --seed 21 --pause-file /tmp/go --ready-file /tmp/filled \
+in_cgroup rswap-swapfill --mib "$(shrink 64)" --seed 21 --pause-file /tmp/go --ready-file /tmp/filled \
 	> /tmp/victim.log 2>&1 &
 victim_pid=$!
 check victim-filled wait_for 300 test -e /tmp/filled
 check_gt server1-holds-victim-pages "$(server_held 1)" 0
 check server1-stopped-for-good kill_rswap_server 1 KILL
 # Another process swaps meanwhile: its pages go to server 2 only.
-in_cgroup rswap-swapfill --mib 64 --seed 31 --passes 2 > /tmp/survivor.log 2>&1
+in_cgroup rswap-swapfill --mib "$(shrink 64)" --seed 31 --passes 2 > /tmp/survivor.log 2>&1
 check_eq survivor-verified 0 $?
 cat /tmp/survivor.log
 check server1-declared-lost wait_for 30 grep -q "^$(host_addr 1):7471 lost" \
@@ -111,7 +111,7 @@ check server-added-at-runtime sh -c \
 check added-server-ready wait_for 30 servers_ready 2
 
 # The device still works.
-in_cgroup rswap-swapfill --mib 64 --seed 41 > /tmp/after.log 2>&1
+in_cgroup rswap-swapfill --mib "$(shrink 64)" --seed 41 > /tmp/after.log 2>&1
 check_eq workload-after-loss-verified 0 $?
 echo max > "$RSWAP_CGROUP/memory.max"
 check swapoff swapoff /dev/rswap0

@@ -52,23 +52,23 @@ check mkswap mkswap /dev/rswap0
 check swapon swapon --discard=pages /dev/rswap0
 check unload-refused-while-swapped-on sh -c '! rmmod rswap 2>/dev/null && grep -q "^rswap " /proc/modules'
 
-# The workload: 96 MiB through 32 MiB, paused after the fill so its pages
+# The workload: 96 MiB (shrunk on the debug kernel) through 32 MiB, paused after the fill so its pages
 # stay out while we compare the books.
 rm -f /tmp/go /tmp/filled
-in_cgroup rswap-swapfill --mib 96 --zero-pct 30 --same-pct 10 --pause-file /tmp/go \
+in_cgroup rswap-swapfill --mib "$(shrink 96)" --zero-pct 30 --same-pct 10 --pause-file /tmp/go \
 	--ready-file /tmp/filled > /tmp/fill1.log 2>&1 &
 fill_pid=$!
 check workload-filled wait_for 300 test -e /tmp/filled
 cat /sys/block/rswap0/rswap/stats
-check_gt pages-went-to-the-pool "$(rswap_stat remote_pages)" 8000
+check_gt pages-went-to-the-pool "$(rswap_stat remote_pages)" "$(shrink 8000)"
 # 6.12's swap keeps zero pages in its own zeromap and never writes them;
 # 6.1 writes them and the map keeps them.
 case "$(uname -r)" in
-6.1.*) check_gt zero-pages-recorded "$(rswap_stat zero_pages)" 3000 ;;
+6.1.*) check_gt zero-pages-recorded "$(rswap_stat zero_pages)" "$(shrink 3000)" ;;
 *) check_gt zero-or-same-pages-recorded \
-	"$(( $(rswap_stat zero_pages) + $(rswap_stat same_pages) ))" 3000 ;;
+	"$(( $(rswap_stat zero_pages) + $(rswap_stat same_pages) ))" "$(shrink 3000)" ;;
 esac
-check_gt same-pages-recorded "$(rswap_stat same_pages)" 1000
+check_gt same-pages-recorded "$(rswap_stat same_pages)" "$(shrink 1000)"
 # Every used slot holds a REMOTE page, and nothing else: zero and same
 # pages cost no slot (slabs x slots per slab = remote pages + free slots).
 pps=$(( $(rswap_stat slab_size) / 4096 ))
@@ -85,14 +85,14 @@ touch /tmp/go
 wait "$fill_pid"
 check_eq workload-verified 0 $?
 cat /tmp/fill1.log
-check_gt pages-came-back "$(rswap_stat loads)" 8000
+check_gt pages-came-back "$(rswap_stat loads)" "$(shrink 8000)"
 # Pages swapped in together from consecutive slots come in one READ, as
 # they went out in one WRITE: fewer WRs than pages, both ways.
 check_gt reads-coalesced "$(( $(rswap_stat bytes_received) / 4096 ))" "$(rswap_stat rdma_reads)"
 check_gt writes-coalesced "$(( $(rswap_stat bytes_sent) / 4096 ))" "$(rswap_stat rdma_writes)"
 # A summary for people (scripts/demo.sh prints the "summary:" lines).
 {
-	echo "workload: 96 MiB of pages through a cgroup with memory.max=32M, two servers"
+	echo "workload: $(shrink 96) MiB of pages through a cgroup with memory.max=$(cat "$RSWAP_CGROUP/memory.max"), two servers"
 	sed 's/^swapfill: /workload: /' /tmp/fill1.log
 	echo "swapped out: $(rswap_stat stores) pages: $(rswap_stat zero_stores) zero and" \
 		"$(rswap_stat same_stores) same-filled kept in the map, $(rswap_stat remote_stores)" \
@@ -106,7 +106,7 @@ check_gt writes-coalesced "$(( $(rswap_stat bytes_sent) / 4096 ))" "$(rswap_stat
 } | sed 's/^/summary: /'
 
 # Two more passes, each rewriting every page: slots are freed and reused.
-in_cgroup rswap-swapfill --mib 96 --seed 7 --passes 2 > /tmp/fill2.log 2>&1
+in_cgroup rswap-swapfill --mib "$(shrink 96)" --seed 7 --passes 2 > /tmp/fill2.log 2>&1
 check_eq rewrite-passes-verified 0 $?
 cat /tmp/fill2.log
 check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
@@ -137,12 +137,12 @@ check_eq every-queue-pair-used 0 "$posted"
 # swapoff with pages out: all come back (verified after), and every slab
 # goes home once the device is closed.
 rm -f /tmp/go /tmp/filled
-in_cgroup rswap-swapfill --mib 96 --seed 11 --pause-file /tmp/go --ready-file /tmp/filled \
+in_cgroup rswap-swapfill --mib "$(shrink 96)" --seed 11 --pause-file /tmp/go --ready-file /tmp/filled \
 	> /tmp/fill3.log 2>&1 &
 fill_pid=$!
 check workload-filled-again wait_for 300 test -e /tmp/filled
 cat /sys/block/rswap0/rswap/stats
-check_gt pages-out-before-swapoff "$(rswap_stat remote_pages)" 8000
+check_gt pages-out-before-swapoff "$(rswap_stat remote_pages)" "$(shrink 8000)"
 # swapoff charges the pages back to the cgroup: lift its limit first.
 echo max > "$RSWAP_CGROUP/memory.max"
 check swapoff swapoff /dev/rswap0
@@ -168,9 +168,9 @@ check load-with-client-id modprobe rswap size=256M key_file="$(client_key kmod-t
 	client_id=kmod-test-host:rswap0 servers="$servers"
 check ready-with-client-id wait_for 30 servers_ready 2
 echo 1 > /sys/kernel/debug/rswap/fail_returns
-echo 32M > "$RSWAP_CGROUP/memory.max"
+echo "$(shrink 32)M" > "$RSWAP_CGROUP/memory.max"
 check swapon-for-the-crash sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
-in_cgroup rswap-swapfill --mib 64 --seed 5 > /tmp/fill4.log 2>&1
+in_cgroup rswap-swapfill --mib "$(shrink 64)" --seed 5 > /tmp/fill4.log 2>&1
 check_eq crash-workload-verified 0 $?
 echo max > "$RSWAP_CGROUP/memory.max"
 check swapoff-before-the-crash swapoff /dev/rswap0

@@ -163,19 +163,31 @@ void conn_send_error(struct conn *c, enum rswap_err code, unsigned int ref_type,
 		conn_close(c->srv, c, "cannot send an error reply");
 }
 
+/*
+ * Register @slab of the pool in @pd with @access, zero-based: a peer
+ * addresses it from SLAB_IOVA up, by its offset in the slab, so nothing it
+ * is sent (GRANT, a copy's accept) tells it where the server's memory is
+ * mapped (that would help an attacker aim at the server process). Zero is
+ * what SLAB_IOVA is on the wire, whatever the MR's addr field says.
+ */
+#define SLAB_IOVA 0
+static struct ibv_mr *reg_slab_mr(struct server *s, struct ibv_pd *pd, uint32_t slab,
+				  unsigned int access)
+{
+	return ibv_reg_mr_iova(pd, s->mem.base + (uint64_t)slab * s->pool.slab_size,
+			       s->pool.slab_size, SLAB_IOVA, access);
+}
+
 /* The region of @slab for @c, registered on first use; NULL with errno. */
 static struct ibv_mr *slab_mr(struct conn *c, uint32_t slab)
 {
-	struct server *s = c->srv;
-
 	if (!c->slab_mr) {
 		errno = EINVAL;		/* not authenticated: no table yet */
 		return NULL;
 	}
 	if (!c->slab_mr[slab])
-		c->slab_mr[slab] = ibv_reg_mr(c->pd, s->mem.base + (uint64_t)slab * s->pool.slab_size,
-					      s->pool.slab_size, IBV_ACCESS_LOCAL_WRITE |
-					      IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE);
+		c->slab_mr[slab] = reg_slab_mr(c->srv, c->pd, slab, IBV_ACCESS_LOCAL_WRITE |
+					       IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE);
 	return c->slab_mr[slab];
 }
 
@@ -215,7 +227,7 @@ static int send_grant(struct conn *c, uint32_t slab, uint16_t flags, uint32_t se
 	m.hdr.flags = rswap_cpu16(flags);
 	m.slab = rswap_cpu32(slab);
 	m.rkey = rswap_cpu32(mr->rkey);
-	m.addr = rswap_cpu64((uintptr_t)mr->addr);
+	m.addr = rswap_cpu64(SLAB_IOVA);
 	m.size = rswap_cpu64(s->pool.slab_size);
 	m.free = rswap_cpu32(grantable(c));
 	return conn_send(c, &m, sizeof(m));
@@ -1061,8 +1073,7 @@ static int conn_copy_attach(struct server *s, struct rdma_cm_id *id,
 	cp->pd = ibv_alloc_pd(id->verbs);
 	if (!cp->pd)
 		goto out_free;
-	cp->mr = ibv_reg_mr(cp->pd, s->mem.base + (uint64_t)slab * s->pool.slab_size,
-			    s->pool.slab_size, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+	cp->mr = reg_slab_mr(s, cp->pd, slab, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
 	if (!cp->mr)
 		goto out_free;
 	cp->cq = ibv_create_cq(id->verbs, 2, NULL, NULL, 0);
@@ -1075,10 +1086,10 @@ static int conn_copy_attach(struct server *s, struct rdma_cm_id *id,
 	memset(&rep, 0, sizeof(rep));
 	rep.magic = rswap_cpu32(RSWAP_COPY_ACCEPT_MAGIC);
 	rep.rkey = rswap_cpu32(cp->mr->rkey);
-	rep.addr = rswap_cpu64((uintptr_t)cp->mr->addr);
+	rep.addr = rswap_cpu64(SLAB_IOVA);
 	rep.size = rswap_cpu64(s->pool.slab_size);
 	rep.slab = rswap_cpu32(slab);
-	if (auth_copy_accept_mac(&s->key, req->nonce, req->token, slab, (uintptr_t)cp->mr->addr,
+	if (auth_copy_accept_mac(&s->key, req->nonce, req->token, slab, SLAB_IOVA,
 				 cp->mr->rkey, s->pool.slab_size, rep.mac)) {
 		why = "cannot compute the accept's MAC";
 		goto out_free;

@@ -12,9 +12,11 @@
  *            rkey of the copy's own (not the client's);
  *   WRITE:   into the slab lands (the client reads it back);
  *   READ:    of the slab does not succeed (write-only);
- *   other slab: a WRITE at the client's other slab, with the copy's rkey
- *            or with the client's own rkey of it, fails, and the other
- *            slab is unchanged (the copy is in a PD of its own);
+ *   bounds:  a WRITE past the slab's end with the copy's rkey (slabs are
+ *            zero-based: the next slab of the pool lies there) fails, and
+ *            so does one at the client's other slab with the client's own
+ *            rkey of it (the copy is in a PD of its own); the other slab
+ *            and the slab's other pages are unchanged;
  *   return:  the client RETURNs the slab: the server ends the copy (its
  *            queue pair is disconnected) before it answers, and a WRITE
  *            after it does not succeed.
@@ -289,12 +291,17 @@ int pagetest_copyqp(const struct pt_migrate_opts *o, const struct auth_key *key)
 	fails += verdict(ret, "a READ of the slab does not succeed", why);
 	copier_close(&cp);
 
-	/* The client's other slab, with the copy's rkey and with the client's. */
+	/*
+	 * Past the slab's end with the copy's rkey (slabs are zero-based, so
+	 * the only way out of it is past its end; the next slab of the pool
+	 * lies there), and the client's other slab with the client's rkey.
+	 */
 	if (copier_open(&cp, &c, c.token, s1))
 		goto out_broken;
 	pattern_fill(cp.page, COPY_SEED, 0);
-	ret = copier_rdma(&cp, true, c.slabs[i2].addr, rswap_le32(cp.acc.rkey), why, sizeof(why));
-	fails += verdict(ret, "a WRITE at the other slab with the copy's rkey fails", why);
+	ret = copier_rdma(&cp, true, rswap_le64(cp.acc.addr) + rswap_le64(cp.acc.size),
+			  rswap_le32(cp.acc.rkey), why, sizeof(why));
+	fails += verdict(ret, "a WRITE past the slab's end with the copy's rkey fails", why);
 	copier_close(&cp);
 	if (copier_open(&cp, &c, c.token, s1))
 		goto out_broken;

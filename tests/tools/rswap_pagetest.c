@@ -9,7 +9,9 @@
  *   verify   connect with the saved identity, REATTACH (new rkeys), read
  *            every page back and compare
  *   steal    connect as another client and READ the saved client's first
- *            slab with its address and rkey: must get a remote access error
+ *            slab with its address and rkey: must get a remote access error;
+ *            then take a slab of its own: granted at address 0 (zero-based),
+ *            and a READ one page past its end must be refused too
  *   impersonate  HELLO with the saved client's id, proven with the key of
  *            another client id: must be refused for a wrong key
  *   badkey   connect with --key: must be refused for a wrong key
@@ -500,6 +502,71 @@ out:
 	return ret;
 }
 
+/*
+ * The thief's own slab, on a connection of its own (a refused READ leaves
+ * a queue pair in error): granted zero-based (its address is an offset,
+ * not where the server maps the pool), and a READ one page past its end,
+ * where the next slab of the pool lies, is refused.
+ */
+/* Connect as @id with a FRESH hello (the server frees what @id held) and go. */
+static int steal_fresh_goodbye(struct opts *o, const struct auth_key *key,
+			       const uint8_t id[RSWAP_ID_LEN], struct rswap_client *c)
+{
+	struct rswap_client_opts co = { .hello_flags = RSWAP_HELLO_FRESH };
+
+	memset(c, 0, sizeof(*c));
+	if (pt_connect_opts(c, o->host, o->port, key, id, "thief2", &co)) {
+		fprintf(stderr, "steal: reconnecting to free its slab: %s\n", c->error);
+		return -1;
+	}
+	rswap_client_close(c);
+	return 0;
+}
+
+static int steal_past_own_slab(struct opts *o, const struct auth_key *key, uint8_t *buf)
+{
+	struct rswap_client *c = calloc(1, sizeof(*c));
+	const struct rswap_client_slab *own;
+	struct ibv_mr *mr = NULL;
+	uint8_t id[RSWAP_ID_LEN];
+	int i = -1, ret = 1;
+
+	if (!c || getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		goto out;
+	if (pt_connect(c, o->host, o->port, key, id, "thief2")) {
+		fprintf(stderr, "steal: %s\n", c->error);
+		goto out;
+	}
+	mr = rswap_client_reg(c, buf, PATTERN_PAGE_SIZE);
+	i = mr ? rswap_client_grant(c) : -1;
+	if (i < 0) {
+		fprintf(stderr, "steal: no slab of its own: %s\n", c->error);
+		goto out_close;
+	}
+	own = &c->slabs[i];
+	if (own->addr != 0) {
+		printf("steal: own slab granted at address 0x%llx, not 0: the server's "
+		       "memory layout shows\n", (unsigned long long)own->addr);
+		goto out_close;
+	}
+	if (!rswap_client_read_raw(c, own->addr + c->slab_size, own->rkey, buf, mr)) {
+		printf("steal: READ past the end of its own slab SUCCEEDED: protection broken\n");
+		goto out_close;
+	}
+	printf("steal: own slab at 0 (zero-based); READ past its end refused: %s\n", c->error);
+	ret = strstr(c->error, "remote access error") || strstr(c->error, "Remote") ? 0 : 1;
+out_close:
+	if (mr)
+		ibv_dereg_mr(mr);
+	rswap_client_close(c);
+	/* Leave nothing behind: a FRESH hello frees the slab it was granted. */
+	if (i >= 0 && steal_fresh_goodbye(o, key, id, c))
+		ret = 1;
+out:
+	free(c);
+	return ret;
+}
+
 static int cmd_steal(struct opts *o, const struct auth_key *key)
 {
 	struct rswap_client *c = calloc(1, sizeof(*c));
@@ -528,7 +595,9 @@ static int cmd_steal(struct opts *o, const struct auth_key *key)
 		goto out_close;
 	}
 	printf("steal: READ of another client's slab refused: %s\n", c->error);
-	ret = strstr(c->error, "remote access error") || strstr(c->error, "Remote") ? 0 : 1;
+	if (!strstr(c->error, "remote access error") && !strstr(c->error, "Remote"))
+		goto out_close;
+	ret = steal_past_own_slab(o, key, buf);
 out_close:
 	if (mr)
 		ibv_dereg_mr(mr);

@@ -59,34 +59,38 @@ static int split_hostport(const char *text, char *host, size_t hsize, char *port
 	return 0;
 }
 
-/* Send one framed @req on @fd and read one framed answer (blocking, with
- * the socket's timeouts). NULL if none came. */
+/*
+ * Read one admin frame from @fd into @buf (blocking, with the socket's
+ * timeouts): true when it all came, with its payload length in *plen.
+ */
+static bool read_frame(int fd, uint8_t *buf, size_t size, uint32_t *plen)
+{
+	size_t have = 0;
+
+	for (;;) {
+		enum frame_status fs = admin_frame_parse(buf, have, plen);
+		ssize_t n;
+
+		if (fs == FRAME_DONE)
+			return true;
+		if (fs != FRAME_MORE || have == size)
+			return false;
+		n = recv(fd, buf + have, size - have, 0);
+		if (n <= 0)
+			return false;
+		have += (size_t)n;
+	}
+}
+
+/* Send one framed @req on @fd and read one framed answer. NULL if none came. */
 static Rswap__AdminResponse *roundtrip_frame(int fd, const uint8_t *frame, size_t len)
 {
 	uint8_t buf[65536];
-	size_t have = 0;
 	uint32_t plen;
 
-	if (admin_write_all(fd, frame, len))
+	if (admin_write_all(fd, frame, len) || !read_frame(fd, buf, sizeof(buf), &plen))
 		return NULL;
-	for (;;) {
-		ssize_t n;
-
-		switch (admin_frame_parse(buf, have, &plen)) {
-		case FRAME_DONE:
-			return rswap__admin_response__unpack(NULL, plen, buf + ADMIN_FRAME_HDR);
-		case FRAME_MORE:
-			break;
-		default:
-			return NULL;
-		}
-		if (have == sizeof(buf))
-			return NULL;
-		n = recv(fd, buf + have, sizeof(buf) - have, 0);
-		if (n <= 0)
-			return NULL;
-		have += (size_t)n;
-	}
+	return rswap__admin_response__unpack(NULL, plen, buf + ADMIN_FRAME_HDR);
 }
 
 /* Frame @req into a malloc'ed buffer; its length in *@len. */
@@ -279,6 +283,7 @@ static int fake_peer(const char *host, const char *port, const char *mode, unsig
 	bool liar = !strcmp(mode, "liar");
 	time_t end = time(NULL) + seconds;
 	uint8_t out[512], in[256];
+	uint32_t plen;
 	size_t len;
 	int lfd, one = 1;
 
@@ -318,7 +323,12 @@ static int fake_peer(const char *host, const char *port, const char *mode, unsig
 		fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
 			continue;
-		if (recv(fd, in, sizeof(in), 0) <= 0) {
+		/*
+		 * The whole request before the answer: closing with part of it
+		 * unread would reset the connection, and the caller could see
+		 * the reset before the answer ("unreachable", not the lie).
+		 */
+		if (!read_frame(fd, in, sizeof(in), &plen)) {
 			close(fd);
 			continue;
 		}

@@ -280,7 +280,8 @@ struct rswap_request {
  * struct rswap_grant - a slab the client may read and write
  * @slab:	server's slab number, names the slab in RETURN
  * @rkey:	remote key of the slab's memory region (new on each connection)
- * @addr:	remote address of the slab's first byte
+ * @addr:	remote address of the slab's first byte (rswap-server: 0, its
+ *		slabs are registered zero-based)
  * @size:	bytes, equal to the welcome's slab_size
  * @free:	slabs the server could still grant after this one
  * @reserved:	zero

@@ -92,6 +92,16 @@ check_eq mute-one-source-rest-rejected 292 "$(mute_field /tmp/mute-a.ready rejec
 check_eq mute-one-source-none-failed 0 "$(mute_field /tmp/mute-a.ready failed)"
 check_gt mute-refusals-counted "$(counter conns_refused_unauthenticated_total)" 291
 check_gt mute-held-before-client "$(conns)" 7
+# While the 8 sit mute, the server idles: over 2 s it spends under a tenth
+# of a second of CPU (a loop spinning on them, as the admin listener once
+# did on EMFILE, would use the whole 2 s). Only 2 s, so the 8 are still
+# held for the client below.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$(cat /tmp/server-1.pid)/stat"; }
+ticks0=$(cpu_ticks)
+sleep 2
+ticks=$(( $(cpu_ticks) - ticks0 ))
+echo "server CPU while 8 connections sit mute: $ticks ticks in 2 s"
+check_gt mute-server-cpu-idle 10 "$ticks"
 check refusals-in-metrics sh -c "rswapctl --server $admin metrics | grep -q '^rswap_conns_refused_unauthenticated_total [1-9]'"
 check client-served-while-mute-held pt store --state /tmp/m.state --pages 4
 check_gt mute-still-held-after-client "$(conns)" 7

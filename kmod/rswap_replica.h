@@ -279,7 +279,12 @@ static inline bool rswap_copy_takes_writes(enum rswap_copy_state st)
 
 /* Bytes rswap_replica_init allocates for these sizes (0 if they are invalid). */
 u64 rswap_replica_bytes(u32 max_slabs, u32 pages_per_slab, u32 replicas);
-/* Every set empty, every copy ABSENT: 0, -EINVAL or -ENOMEM. */
+/*
+ * Every set empty, every copy ABSENT: 0, -EINVAL or -ENOMEM. It allocates
+ * with GFP_KERNEL, so it belongs where rswap_slabs_setup allocates the slab
+ * table (the first WELCOME, once, under connect_work's memalloc_noio
+ * scope), never on the write, read or reconnect path.
+ */
 int rswap_replica_init(struct rswap_replicas *rs, u32 max_slabs, u32 pages_per_slab,
 		       u32 replicas);
 void rswap_replica_fini(struct rswap_replicas *rs);

@@ -502,12 +502,12 @@ out:
 	return ret;
 }
 
-/*
- * The thief's own slab, on a connection of its own (a refused READ leaves
- * a queue pair in error): granted zero-based (its address is an offset,
- * not where the server maps the pool), and a READ one page past its end,
- * where the next slab of the pool lies, is refused.
- */
+/* Did the last READ of @c fail as the NIC refuses a remote access? */
+static bool refused_remotely(const struct rswap_client *c)
+{
+	return strstr(c->error, "remote access error") || strstr(c->error, "Remote");
+}
+
 /* Connect as @id with a FRESH hello (the server frees what @id held) and go. */
 static int steal_fresh_goodbye(struct opts *o, const struct auth_key *key,
 			       const uint8_t id[RSWAP_ID_LEN], struct rswap_client *c)
@@ -523,6 +523,12 @@ static int steal_fresh_goodbye(struct opts *o, const struct auth_key *key,
 	return 0;
 }
 
+/*
+ * The thief's own slab, on a connection of its own (a refused READ leaves
+ * a queue pair in error): granted zero-based (its address is an offset,
+ * not where the server maps the pool), and a READ one page past its end,
+ * where the next slab of the pool lies, is refused.
+ */
 static int steal_past_own_slab(struct opts *o, const struct auth_key *key, uint8_t *buf)
 {
 	struct rswap_client *c = calloc(1, sizeof(*c));
@@ -554,7 +560,7 @@ static int steal_past_own_slab(struct opts *o, const struct auth_key *key, uint8
 		goto out_close;
 	}
 	printf("steal: own slab at 0 (zero-based); READ past its end refused: %s\n", c->error);
-	ret = strstr(c->error, "remote access error") || strstr(c->error, "Remote") ? 0 : 1;
+	ret = refused_remotely(c) ? 0 : 1;
 out_close:
 	if (mr)
 		ibv_dereg_mr(mr);
@@ -595,7 +601,7 @@ static int cmd_steal(struct opts *o, const struct auth_key *key)
 		goto out_close;
 	}
 	printf("steal: READ of another client's slab refused: %s\n", c->error);
-	if (!strstr(c->error, "remote access error") && !strstr(c->error, "Remote"))
+	if (!refused_remotely(c))
 		goto out_close;
 	ret = steal_past_own_slab(o, key, buf);
 out_close:

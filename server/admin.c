@@ -14,8 +14,13 @@
  * One admin connection, in the server's event loop (non-blocking):
  *
  *   READING --whole request--> WRITING --answer taken--> READING
- *      |                          |
- *      +--deadline, error, evicted, or an answer that closes--> closed
+ *      |   \                       ^  |
+ *      |    +--drain, peers asked--> WAITING (admin_drain_decided)
+ *      |                              |  |
+ *      +--deadline, error, evicted, hang-up, or an answer that closes--> closed
+ *
+ * WAITING reads nothing more (its poll waits for a hang-up only); the
+ * decision comes within the peers' round (drain.h) and is sent at once.
  *
  * READING has ADMIN_REQUEST_S from the accept or the last answer to bring
  * a whole request (a peer trickling one byte a second gets no longer), and
@@ -78,6 +83,7 @@ struct admin_conn {
 	size_t out_len, out_off;
 	bool close_after;
 	bool closing;
+	bool awaiting_drain;		/* WAITING: drain_start asked the peers */
 	uint64_t deadline_ns;		/* READING or WRITING must end by then */
 };
 
@@ -346,10 +352,19 @@ static int answer_request(struct admin_conn *a, const Rswap__AdminRequest *req, 
 		return answer_forget(a, req->forget);
 	case RSWAP__ADMIN_REQUEST__REQ_DRAIN:
 	case RSWAP__ADMIN_REQUEST__REQ_REBALANCE:
-		if (drain_start(s, req->req_case == RSWAP__ADMIN_REQUEST__REQ_REBALANCE,
-				req->drain && req->drain->partial, err, sizeof(err))) {
+		ret = drain_start(s, req->req_case == RSWAP__ADMIN_REQUEST__REQ_REBALANCE,
+				  req->drain && req->drain->partial, err, sizeof(err));
+		if (ret < 0) {
 			s->stats.admin_requests_total++;
 			return answer_error(a, err);
+		}
+		if (ret > 0) {
+			s->stats.admin_requests_total++;
+			a->awaiting_drain = true;
+			a->src.events = POLLRDHUP;
+			a->deadline_ns = mono_ns() + (ADMIN_ANSWER_S * 1000ull +
+						      2 * PEERS_TIMEOUT_MS) * 1000000ull;
+			return 0;
 		}
 		fill_drain_status(s, &drain);
 		resp.resp_case = RSWAP__ADMIN_RESPONSE__RESP_DRAIN_STATUS;
@@ -615,6 +630,10 @@ static void admin_ready(struct loop_src *src)
 	struct admin_conn *a = (struct admin_conn *)src;
 	ssize_t n;
 
+	if (a->awaiting_drain) {	/* hung up before the decision */
+		admin_close(a);
+		return;
+	}
 	if (a->out) {
 		n = send(src->fd, a->out + a->out_off, a->out_len - a->out_off,
 			 MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -648,6 +667,30 @@ static void admin_ready(struct loop_src *src)
 	}
 	if (a->out)
 		src->events = POLLOUT;
+}
+
+void admin_drain_decided(struct server *s, const char *refusal)
+{
+	Rswap__AdminResponse resp = RSWAP__ADMIN_RESPONSE__INIT;
+	Rswap__DrainStatus drain;
+	struct admin_conn *a, *next;
+
+	fill_drain_status(s, &drain);
+	resp.resp_case = RSWAP__ADMIN_RESPONSE__RESP_DRAIN_STATUS;
+	resp.drain_status = &drain;
+	for (a = s->admins; a; a = next) {
+		next = a->next;
+		if (!a->awaiting_drain)
+			continue;
+		a->awaiting_drain = false;
+		if (refusal ? answer_error(a, refusal) : answer(a, &resp)) {
+			admin_close(a);
+			continue;
+		}
+		/* Its poll waits for a hang-up: have it come back now, to send. */
+		a->src.events = POLLOUT;
+		loop_rearm(s, &a->src);
+	}
 }
 
 static bool same_source(const struct sockaddr_storage *x, const struct sockaddr_storage *y)

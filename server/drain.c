@@ -7,16 +7,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "admin_client.h"
 #include "conn.h"
 #include "migrate.h"
 
 /* An EVACUATE unanswered this long counts as not moved. */
 #define DRAIN_ANSWER_S 120
-/* Every peer's admin API must answer within this, all of them at once:
- * the event loop waits for them, so a peer that trickles its answer (or
- * never answers) holds the server this long and no longer. */
-#define DRAIN_PEER_TIMEOUT_MS 2000
 
 int drain_init(struct server *s)
 {
@@ -35,45 +30,16 @@ void drain_fini(struct server *s)
 	free(s->drain.no_room);
 }
 
-/* Ask every peer's admin API for its status, at once; @out[i] for peer i.
- * A peer's answer is believed only as far as drain_peer_check allows. */
-static void ask_peers(struct server *s, struct peer_status *out)
+/* The peers as the last round of queries saw them (peers.h), for the plan:
+ * believed only as far as drain_peer_check allowed. */
+static unsigned int peers_status(struct server *s, struct peer_status *out)
 {
-	Rswap__StatusRequest sr = RSWAP__STATUS_REQUEST__INIT;
-	Rswap__AdminRequest req = RSWAP__ADMIN_REQUEST__INIT;
-	struct admin_target t[SETTINGS_PEERS_MAX] = { 0 };
-	Rswap__AdminResponse *resp[SETTINGS_PEERS_MAX];
-	char err[SETTINGS_PEERS_MAX][ADMIN_ERR_LEN];
-	unsigned int i, n = s->set.n_peers;
-	const char *bad;
+	struct peer_seen seen[SETTINGS_PEERS_MAX];
+	unsigned int i, n = peers_snapshot(&s->peers, seen);
 
-	req.req_case = RSWAP__ADMIN_REQUEST__REQ_STATUS;
-	req.status = &sr;
 	for (i = 0; i < n; i++)
-		t[i] = (struct admin_target){ .host = s->set.peers[i].host,
-					      .port = s->set.peers[i].port };
-	admin_call_all(t, n, &req, DRAIN_PEER_TIMEOUT_MS, resp, err);
-	for (i = 0; i < n; i++) {
-		const Rswap__ServerStatus *st = NULL;
-
-		memset(&out[i], 0, sizeof(out[i]));
-		out[i].addr = s->set.peers[i].text;
-		if (resp[i] && resp[i]->resp_case == RSWAP__ADMIN_RESPONSE__RESP_STATUS)
-			st = resp[i]->status;
-		bad = st ? drain_peer_check(st->slab_bytes, st->slabs_total, st->slabs_free) :
-			   resp[i] ? "no status in its answer" : err[i];
-		if (bad) {
-			log_msg(LOG_INFO, "peer %s: %s", s->set.peers[i].text, bad);
-		} else {
-			out[i].reachable = true;
-			out[i].draining = st->draining;
-			out[i].slab_bytes = st->slab_bytes;
-			out[i].slabs_total = st->slabs_total;
-			out[i].slabs_free = st->slabs_free;
-		}
-		if (resp[i])
-			rswap__admin_response__free_unpacked(resp[i], NULL);
-	}
+		out[i] = seen[i].st;
+	return n;
 }
 
 /* Mark what a previous drain left outstanding as asked, and count it. */
@@ -90,30 +56,24 @@ static void recount_outstanding(struct server *s)
 	}
 }
 
-int drain_start(struct server *s, bool rebalance, bool partial, char *err, size_t err_size)
+/* Plan with what the peers said and start, or refuse: 0, or -1 with @err. */
+static int plan_and_start(struct server *s, bool rebalance, bool partial, char *err,
+			  size_t err_size)
 {
 	struct peer_status peers[SETTINGS_PEERS_MAX];
 	struct drain *d = &s->drain;
 	uint32_t held = s->pool.n_slabs - s->pool.n_free;
+	unsigned int n_peers = peers_status(s, peers);
 	char peers_text[SETTINGS_PEERS_MAX * 96];
 	int64_t goal;
 	uint64_t room;
 
-	if (d->state == DRAIN_RUNNING) {
-		if (d->rebalance == rebalance)
-			return 0;
-		snprintf(err, err_size, "a %s is running (rswapctl drain-status; undrain stops it)",
-			 d->rebalance ? "rebalance" : "drain");
-		return -1;
-	}
-	ask_peers(s, peers);
-	room = drain_room(peers, s->set.n_peers, peers_text, sizeof(peers_text));
+	room = drain_room(peers, n_peers, peers_text, sizeof(peers_text));
 	if (rebalance)
-		goal = rebalance_goal(held, s->pool.n_slabs, s->pool.slab_size, peers,
-				      s->set.n_peers);
+		goal = rebalance_goal(held, s->pool.n_slabs, s->pool.slab_size, peers, n_peers);
 	else
-		goal = drain_goal(held, s->pool.slab_size, s->set.n_peers, room, peers_text,
-				  partial, err, err_size);
+		goal = drain_goal(held, s->pool.slab_size, n_peers, room, peers_text, partial, err,
+				  err_size);
 	if (goal < 0) {
 		log_msg(LOG_INFO, "%s", err);
 		return -1;
@@ -131,9 +91,9 @@ int drain_start(struct server *s, bool rebalance, bool partial, char *err, size_
 	d->started_ns = mono_ns();
 	d->ended_ns = 0;
 	d->note[0] = '\0';
-	if (!s->set.n_peers)
+	if (!n_peers)
 		snprintf(d->note, sizeof(d->note), "no --peer configured: room not checked, "
-			 "the clients find it");
+			 "the clients find it among --copy-targets");
 	else if (!rebalance && (uint32_t)goal < held)
 		snprintf(d->note, sizeof(d->note), "partial: the peers have room for %u of %u "
 			 "slabs (%s)", (uint32_t)goal, held, peers_text);
@@ -141,9 +101,64 @@ int drain_start(struct server *s, bool rebalance, bool partial, char *err, size_
 	recount_outstanding(s);
 	log_msg(LOG_INFO, "%s started: %u of %u slabs held here to move; peers: %s",
 		rebalance ? "rebalance" : "drain", d->goal, held,
-		s->set.n_peers ? peers_text : "none configured");
+		n_peers ? peers_text : "none configured");
 	drain_pump(s);
 	return 0;
+}
+
+int drain_start(struct server *s, bool rebalance, bool partial, char *err, size_t err_size)
+{
+	struct drain *d = &s->drain;
+	const char *kind = rebalance ? "rebalance" : "drain";
+
+	if (d->state == DRAIN_RUNNING || d->asking) {
+		bool running_rebalance = d->asking ? d->ask_rebalance : d->rebalance;
+
+		if (running_rebalance == rebalance)
+			return d->asking ? 1 : 0;
+		snprintf(err, err_size, "a %s is %s (rswapctl drain-status; undrain stops it)",
+			 running_rebalance ? "rebalance" : "drain",
+			 d->asking ? "asking its peers for room" : "running");
+		return -1;
+	}
+	if (!s->set.n_peers && !s->set.n_copy_targets && !s->set.copy_targets_any) {
+		snprintf(err, err_size, "%s refused: this server has no --peer, so no server a "
+			 "slab could be copied to (copies go only to the peers' listen addresses, "
+			 "or to --copy-targets)", kind);
+		log_msg(LOG_INFO, "%s", err);
+		return -1;
+	}
+	if (!s->set.n_peers)
+		return plan_and_start(s, rebalance, partial, err, err_size);
+	/* The answer comes with the round this ticket asks for: the loop
+	 * serves everyone else meanwhile (drain_on_peers). */
+	d->asking = true;
+	d->ask_rebalance = rebalance;
+	d->ask_partial = partial;
+	d->ask_ticket = peers_refresh(&s->peers);
+	return 1;
+}
+
+void drain_on_peers(struct server *s)
+{
+	struct drain *d = &s->drain;
+	char err[1024];
+	int ret;
+
+	if (!d->asking || !peers_covered(&s->peers, d->ask_ticket))
+		return;
+	d->asking = false;
+	ret = plan_and_start(s, d->ask_rebalance, d->ask_partial, err, sizeof(err));
+	admin_drain_decided(s, ret ? err : NULL);
+	if (!d->exit_when_done)
+		return;
+	if (ret) {
+		log_msg(LOG_ERR, "SIGTERM: cannot drain (%s): stopping", err);
+		s->stop = true;
+	} else if (d->state == DRAIN_RUNNING) {
+		log_msg(LOG_INFO, "SIGTERM: draining before stopping (SIGTERM again stops at "
+			"once)");
+	}
 }
 
 void drain_undrain(struct server *s)
@@ -151,6 +166,11 @@ void drain_undrain(struct server *s)
 	struct drain *d = &s->drain;
 
 	d->refusing_grants = false;
+	if (d->asking) {
+		d->asking = false;
+		admin_drain_decided(s, "undrain came before the peers answered: nothing "
+				    "started");
+	}
 	if (d->state == DRAIN_RUNNING) {
 		d->state = DRAIN_DONE;
 		d->ended_ns = mono_ns();

@@ -38,6 +38,11 @@ struct drain {
 	bool refusing_grants;		/* a drain ran: no grants until undrain */
 	bool exit_when_done;		/* --drain-on-stop: stop the server after */
 	bool stop_on_tick;		/* done: stop at the next tick */
+	/* Started, waiting for the peers' room (a round of peers.h): the
+	 * state stays what it was until the plan is made. */
+	bool asking;
+	bool ask_rebalance, ask_partial;
+	uint64_t ask_ticket;
 	uint32_t goal;			/* slabs to move */
 	uint32_t moved;			/* RETURNed after an EVACUATE */
 	uint32_t not_moved;
@@ -57,12 +62,17 @@ int drain_init(struct server *s);
 void drain_fini(struct server *s);
 
 /*
- * Start a drain (@rebalance false) or a rebalance: asks the peers for room
- * first (blocking, bounded per peer). 0, or -1 with the refusal in @err;
- * a refused drain changes nothing. A drain of the same kind already
- * running is left as it is (0).
+ * Start a drain (@rebalance false) or a rebalance. With --peer, the peers
+ * are asked for room first, without blocking: 1, and the decision comes
+ * later through admin_drain_decided() (within the peers' round, at most
+ * 2 * PEERS_TIMEOUT_MS). Without: 0 (started), or -1 with the refusal in
+ * @err. A refused drain changes nothing; one of the same kind already
+ * running or asking is joined (0 or 1); a server with neither --peer nor
+ * --copy-targets has nowhere to copy to and refuses.
  */
 int drain_start(struct server *s, bool rebalance, bool partial, char *err, size_t err_size);
+/* A round of peer queries ended: make the plan a drain_start waits for. */
+void drain_on_peers(struct server *s);
 /* Take grants again; a running drain stops asking. */
 void drain_undrain(struct server *s);
 /* Send EVACUATEs while the goal allows; end the drain when nothing is left to ask. */
@@ -74,6 +84,10 @@ static inline bool drain_refuses_grants(const struct drain *d)
 {
 	return d->refusing_grants;
 }
+
+/* In admin.c: answer every admin call waiting for drain_start's decision
+ * (@refusal NULL: started; the drain status then). */
+void admin_drain_decided(struct server *s, const char *refusal);
 
 /* From conn.c and migrate.c: */
 void drain_on_not_moved(struct conn *c, const struct rswap_evacuate *m, uint32_t seq);

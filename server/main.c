@@ -111,6 +111,15 @@ int main(int argc, char **argv)
 		log_msg(LOG_INFO, "warning: --client-timeout %u s is under three keepalive "
 			"intervals (%u s): live clients may be closed", srv.set.client_timeout_s,
 			3 * RSWAP_KEEPALIVE_INTERVAL_MS / 1000);
+	/* The whole pool per client is the default a single-tenant pool wants;
+	 * a shared one should say how much one tenant may take. */
+	if (!srv.set.quota && srv.set.max_clients > 1)
+		log_msg(LOG_INFO, "note: no --quota: any one client may take all %llu MiB, "
+			"leaving none for the others (--quota SIZE caps each)",
+			(unsigned long long)(srv.set.memory >> 20));
+	if (!srv.set.n_peers && !srv.set.n_copy_targets && !srv.set.copy_targets_any)
+		log_msg(LOG_INFO, "note: no --peer and no --copy-targets: no slab can be "
+			"copied from here, so drains and rebalances are refused");
 	if (server_start(&srv, err, sizeof(err))) {
 		fprintf(stderr, "rswap-server: %s\n", err);
 		goto out_stop;

@@ -4,6 +4,9 @@
  * MIGRATE beyond that is answered INTERNAL ("try again later"), as rswap.ko
  * treats any failed move: the slab stays where it is. The copy thread,
  * step by step:
+ *   0. the target must be one of --copy-targets, or (without them) the
+ *      RDMA address of a --peer as its status last said (peers.h): else
+ *      the copy is refused, connecting nowhere;
  *   1. rdma_cm id on its own event channel; resolve the target's address
  *      and route;
  *   2. its own PD, CQ (with a completion channel) and QP; the source slab
@@ -53,6 +56,7 @@
 #include "auth.h"
 #include "conn.h"
 #include "drain.h"
+#include "peers.h"
 #include "slot_runs.h"
 
 /* Pages one WRITE carries at most: 256 KiB, a few rxe packets' worth of
@@ -66,6 +70,9 @@
 #define MIG_COMP_TIMEOUT_MS 30000
 /* How often a waiting thread looks at its cancel flag. */
 #define MIG_POLL_MS 200
+/* A target no peer named in the last round: a round running now and a
+ * fresh one may both take their whole deadline. */
+#define MIG_PEER_WAIT_MS (2 * PEERS_TIMEOUT_MS + 500)
 
 struct migration {
 	struct migration *next;
@@ -74,6 +81,7 @@ struct migration {
 	atomic_bool cancel;		/* server_stop, or the client started afresh:
 					 * give up between batches */
 	int wake_fd;			/* the server's eventfd */
+	struct peers *peers;		/* may the target be copied to? */
 
 	/* the request: copied from the connection, the thread owns it */
 	uint64_t conn_serial;
@@ -100,6 +108,7 @@ struct migration {
 	uint32_t pages;
 	bool failed;
 	bool refused_target;		/* the target proved nothing: no write */
+	bool not_allowed;		/* not a copy target: not even connected */
 	char why[RSWAP_TEXT_LEN];
 	uint64_t elapsed_ns;
 };
@@ -368,13 +377,37 @@ static void mig_teardown(struct mig_rdma *r)
 		rdma_destroy_event_channel(r->chan);
 }
 
+/*
+ * Only to --copy-targets, or to an address a --peer's status names (peers.h),
+ * checked before anything is resolved or connected: the server is no
+ * deputy that dials wherever a client points it. Waiting here for a round
+ * of peer queries blocks this copy alone.
+ */
+static int mig_allowed(struct migration *m)
+{
+	enum peers_verdict v;
+
+	if (m->dst.ss_family == AF_INET)
+		v = peers_copy_allowed(m->peers, AF_INET,
+				       (const uint8_t *)&((struct sockaddr_in *)&m->dst)->sin_addr,
+				       MIG_PEER_WAIT_MS);
+	else
+		v = peers_copy_allowed(m->peers, AF_INET6,
+				       ((struct sockaddr_in6 *)&m->dst)->sin6_addr.s6_addr,
+				       MIG_PEER_WAIT_MS);
+	if (v == PEERS_ALLOWED)
+		return 0;
+	m->not_allowed = true;
+	return mig_refuse(m, peers_verdict_text(v));
+}
+
 static void *mig_thread(void *arg)
 {
 	struct migration *m = arg;
 	struct mig_rdma r = { 0 };
 	uint64_t start = mono_ns(), one = 1;
 
-	if (!mig_connect(m, &r))
+	if (!mig_allowed(m) && !mig_connect(m, &r))
 		mig_copy(m, &r);
 	mig_teardown(&r);
 	m->elapsed_ns = mono_ns() - start;
@@ -399,7 +432,12 @@ static void mig_finish(struct server *s, struct migration *m)
 	double secs = (double)m->elapsed_ns / 1e9;
 	struct rswap_migrated r;
 
-	if (m->failed) {
+	if (m->not_allowed) {
+		s->stats.migration_failures_total++;
+		s->stats.migrations_refused_target_total++;
+		log_msg(LOG_INFO, "client %s: copy of slab %u to %s refused: %s", m->client,
+			m->slab, m->target, m->why);
+	} else if (m->failed) {
 		s->stats.migration_failures_total++;
 		s->stats.migrations_refused_target_total += m->refused_target;
 		log_msg(LOG_INFO, "client %s: migration of slab %u to %s (slab %u) failed after "
@@ -606,19 +644,6 @@ void migrate_on_migrate(struct conn *c, const struct rswap_migrate *req, uint32_
 				"a migration is running");
 		return;
 	}
-	if (!settings_copy_target_ok(&s->set, rswap_le16(req->family) == RSWAP_ADDR_IPV4 ?
-				     AF_INET : AF_INET6, req->ip)) {
-		char ip[INET6_ADDRSTRLEN] = "?";
-
-		inet_ntop(rswap_le16(req->family) == RSWAP_ADDR_IPV4 ? AF_INET : AF_INET6,
-			  req->ip, ip, sizeof(ip));
-		s->stats.migrations_refused_target_total++;
-		log_msg(LOG_INFO, "client %s: copy of slab %u to %s refused: not one of "
-			"--copy-targets", c->name, slab, ip);
-		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_MIGRATE, seq,
-				"target not in --copy-targets");
-		return;
-	}
 	/* INTERNAL: rswap.ko answers NOT_MOVED and the slab stays; it is
 	 * asked again later. */
 	if (migrations_running(s) >= s->set.max_copies) {
@@ -647,6 +672,7 @@ void migrate_on_migrate(struct conn *c, const struct rswap_migrate *req, uint32_
 	m->client_addr = rswap_le64(req->target_addr);
 	memcpy(m->token, req->token, sizeof(m->token));
 	m->key = s->key;
+	m->peers = &s->peers;
 	target_addr(m, req);
 	if (pthread_create(&m->thread, NULL, mig_thread, m))
 		goto out_fail;

@@ -3,6 +3,7 @@
 #include "peer_addr.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -80,4 +81,46 @@ void peer_name_of(const struct sockaddr *sa, char *buf, size_t size)
 	default:
 		break;
 	}
+}
+
+int peer_listen_ip(const char *listen, struct peer_source *src)
+{
+	char host[PEER_NAME_MAX];
+	const char *colon = listen ? strrchr(listen, ':') : NULL;
+	size_t hlen;
+
+	memset(src, 0, sizeof(*src));
+	if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    strlen(colon + 1) > 5 || atoi(colon + 1) < 1 || atoi(colon + 1) > 65535)
+		return -1;
+	hlen = (size_t)(colon - listen);
+	if (hlen >= 2 && listen[0] == '[' && listen[hlen - 1] == ']') {
+		listen++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host))
+		return -1;
+	memcpy(host, listen, hlen);
+	host[hlen] = '\0';
+	if (!hlen)
+		return 1;
+	if (inet_pton(AF_INET, host, src->addr) == 1) {
+		src->family = AF_INET;
+	} else if (inet_pton(AF_INET6, host, src->addr) == 1) {
+		src->family = AF_INET6;
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)src->addr)) {
+			src->family = AF_INET;
+			memmove(src->addr, src->addr + 12, 4);
+			memset(src->addr + 4, 0, 12);
+		}
+	} else {
+		memset(src, 0, sizeof(*src));
+		return 1;		/* a host name */
+	}
+	if ((src->family == AF_INET && !memcmp(src->addr, "\0\0\0\0", 4)) ||
+	    (src->family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED((struct in6_addr *)src->addr))) {
+		memset(src, 0, sizeof(*src));
+		return 1;
+	}
+	return 0;
 }

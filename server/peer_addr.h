@@ -37,4 +37,14 @@ bool peer_source_equal(const struct peer_source *a, const struct peer_source *b)
  */
 void peer_name_of(const struct sockaddr *sa, char *buf, size_t size);
 
+/*
+ * The RDMA address in a peer's status "listen" field (from the network,
+ * hostile): "192.0.2.1:7471" or "[2001:db8::1]:7471" gives 0 and the
+ * address in @src. 1 when the peer listens on every address ("0.0.0.0:P",
+ * "[::]:P", or ":P") or names a host: the status does not say which one a
+ * copy would reach, and the caller looks up the peer's admin host instead.
+ * -1 when it is not HOST:PORT at all.
+ */
+int peer_listen_ip(const char *listen, struct peer_source *src);
+
 #endif

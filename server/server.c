@@ -119,6 +119,27 @@ void loop_forget(struct server *s, struct loop_src *src)
 	}
 }
 
+void loop_rearm(struct server *s, struct loop_src *src)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!src->armed || src->dying)
+		return;		/* the loop re-arms it after its handler */
+	sqe = io_uring_get_sqe(&s->ring);
+	if (!sqe) {
+		io_uring_submit(&s->ring);
+		sqe = io_uring_get_sqe(&s->ring);
+	}
+	if (!sqe) {
+		log_msg(LOG_ERR, "io_uring: no room to re-arm a poll");
+		return;
+	}
+	/* The cancelled poll completes with -ECANCELED: server_run runs its
+	 * handler, then arms it again with src->events. */
+	io_uring_prep_poll_remove(sqe, (__u64)(uintptr_t)src);
+	io_uring_sqe_set_data64(sqe, LOOP_CANCEL_TAG);
+}
+
 static void forget_dead_devices(void);
 
 /*
@@ -210,10 +231,17 @@ static void sig_ready(struct loop_src *src)
 	if (si.ssi_signo == SIGTERM && s->set.drain_on_stop && !s->drain.exit_when_done) {
 		char err[512];
 
+		int ret;
+
 		/* partial: move what fits, then stop either way */
-		if (drain_start(s, false, true, err, sizeof(err)))
-			log_msg(LOG_ERR, "SIGTERM: cannot drain (%s): stopping", err);
+		ret = drain_start(s, false, true, err, sizeof(err));
 		s->drain.exit_when_done = true;
+		if (ret > 0) {		/* drain_on_peers goes on from here */
+			log_msg(LOG_INFO, "SIGTERM: asking the peers for room before stopping");
+			return;
+		}
+		if (ret < 0)
+			log_msg(LOG_ERR, "SIGTERM: cannot drain (%s): stopping", err);
 		if (s->drain.state == DRAIN_RUNNING && !s->drain.rebalance) {
 			log_msg(LOG_INFO, "SIGTERM: draining before stopping (SIGTERM again "
 				"stops at once)");
@@ -388,7 +416,8 @@ int server_start(struct server *s, char *err, size_t err_size)
 		snprintf(err, err_size, "out of memory for the drain tables");
 		return -1;
 	}
-	if (listen_rdma(s, err, err_size) || migrate_start(s, err, err_size))
+	if (listen_rdma(s, err, err_size) || migrate_start(s, err, err_size) ||
+	    peers_start(s, err, err_size))
 		return -1;
 	return admin_start(s, err, err_size);
 }
@@ -429,7 +458,9 @@ void server_stop(struct server *s)
 {
 	struct io_uring_cqe *cqe;
 
-	/* Copies first: they read slabs that close with their connections. */
+	/* Copies first: they read slabs that close with their connections
+	 * (the peers' thread before them: a copy may wait for its round). */
+	peers_stop(s);
 	migrate_stop(s);
 	conn_close_all(s);
 	admin_stop(s);

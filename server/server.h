@@ -22,6 +22,7 @@
 #include "backing.h"
 #include "drain.h"
 #include "metalog.h"
+#include "peers.h"
 #include "pool.h"
 #include "settings.h"
 
@@ -144,6 +145,8 @@ struct server {
 	struct log_limit setup_log;	/* connections whose setup failed */
 	struct loop_src mig_src;	/* eventfd: a copy to another server ended */
 	struct migration *migrations;	/* copies running or to be answered */
+	struct peers peers;		/* --peer: their status, their RDMA addresses */
+	struct loop_src peers_src;	/* eventfd: a round of peer queries ended */
 	struct drain drain;
 	uint64_t evac_seq;		/* hdr.seq of EVACUATEs */
 	bool stop;
@@ -163,6 +166,9 @@ uint64_t mono_ns(void);
 int loop_watch(struct server *s, struct loop_src *src);
 /* Stop watching @src: release() runs once no poll refers to it. */
 void loop_forget(struct server *s, struct loop_src *src);
+/* @src's events changed while its poll is armed: its handler runs soon and
+ * the poll waits for the new events after it. */
+void loop_rearm(struct server *s, struct loop_src *src);
 
 /* admin.c */
 struct admin_conn;

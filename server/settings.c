@@ -86,7 +86,8 @@ void settings_usage(FILE *out)
 "                       --key-file): with it, rswapctl --admin-key FILE may\n"
 "                       make every call over TCP (HMAC challenge-response)\n"
 "  --slab-size SIZE     unit of grants, 64K..1G, multiple of 4K (default 16M)\n"
-"  --quota SIZE         most memory one client may hold (default: all)\n"
+"  --quota SIZE         most memory one client may hold (default: all of it,\n"
+"                       which suits one tenant; set it when clients share)\n"
 "  --max-clients N      clients known at once (default %d)\n"
 "  --max-copies N       slab copies to other servers (MIGRATE) running at once,\n"
 "                       1..%d; one more is refused (try again later)\n"
@@ -94,9 +95,12 @@ void settings_usage(FILE *out)
 "  --copy-targets ADDR[,ADDR...]  the RDMA addresses of the pool's other\n"
 "                       servers: MIGRATE copies go there only, and this server\n"
 "                       connects nowhere else for a client (numeric IPv4 or\n"
-"                       IPv6, up to 32; default: any address whose server\n"
-"                       proves the pool key, which stops every write to an\n"
-"                       impostor but not the connection attempt)\n"
+"                       IPv6, up to 32). Default: the listen addresses the\n"
+"                       --peer servers give in their status (asked every 10 s\n"
+"                       and when a copy names one not seen yet); with no\n"
+"                       --peer, no copy at all. 'any': every address whose\n"
+"                       server proves the pool key (a client may then make\n"
+"                       this server connect wherever it likes)\n"
 "  --meta PATH          metadata log (default: BACKING.meta)\n"
 "  --peer ADDR:PORT     the admin address of another server of the pool\n"
 "                       (repeatable, up to %d): a drain asks the peers for\n"
@@ -167,6 +171,12 @@ static int parse_copy_targets(struct settings *s, const char *value, const char 
 	if (strlen(value) >= sizeof(buf)) {
 		snprintf(err, err_size, "%s: too long", lab);
 		return -1;
+	}
+	s->copy_targets_any = !strcmp(value, "any");
+	if (s->copy_targets_any) {
+		s->n_copy_targets = 0;
+		strcpy(s->copy_targets_text, value);
+		return 0;
 	}
 	if (!value[0] || value[0] == ',' || value[strlen(value) - 1] == ',' ||
 	    strstr(value, ",,")) {
@@ -940,7 +950,7 @@ void settings_print(FILE *out, const struct settings *s)
 			fprintf(out, "%s = %u\n", o->name, s->max_copies);
 			break;
 		case O_COPY_TARGETS:
-			if (s->n_copy_targets)
+			if (s->n_copy_targets || s->copy_targets_any)
 				fprintf(out, "%s = %s\n", o->name, s->copy_targets_text);
 			break;
 		case O_META:

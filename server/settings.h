@@ -34,12 +34,14 @@ struct settings {
 	uint32_t max_clients;
 	uint32_t max_copies;			/* MIGRATE copies running at once */
 	/* --copy-targets: the only RDMA addresses MIGRATE may copy to (none:
-	 * any whose server proves the pool key) */
+	 * the --peer servers' listen addresses, peers.h; "any": any whose
+	 * server proves the pool key) */
 	struct settings_ip {
 		int family;			/* AF_INET or AF_INET6 */
 		uint8_t addr[16];		/* network order; 4 bytes for AF_INET */
 	} copy_targets[SETTINGS_COPY_TARGETS_MAX];
 	unsigned int n_copy_targets;
+	bool copy_targets_any;			/* --copy-targets any */
 	char copy_targets_text[SETTINGS_COPY_TARGETS_MAX * 48];	/* as given */
 	char backing[SETTINGS_PATH_MAX];	/* file holding the memory */
 	char meta[SETTINGS_PATH_MAX];		/* metadata log */
@@ -86,7 +88,7 @@ void settings_print(FILE *out, const struct settings *s);
 int settings_default_admin_socket(char *buf, size_t size, const char *host, const char *port);
 
 /* Is @ip (@family AF_INET or AF_INET6, network order) one of
- * --copy-targets? True when none are set. */
+ * --copy-targets? True when none are set (peers.h decides then). */
 bool settings_copy_target_ok(const struct settings *s, int family, const uint8_t *ip);
 
 /* "8G", "512M", "64K", "4096": bytes, or -1 on a bad or overflowing size. */

@@ -6,6 +6,9 @@
  * address without the port: two connections of one host are the same
  * source whatever their ports, an IPv4-mapped IPv6 address is its IPv4
  * address, and addresses differing in any byte are different sources.
+ * A peer's status "listen" field names an RDMA address only when it is a
+ * numeric, specific one; a wildcard or a host name says "look elsewhere",
+ * and anything that is not HOST:PORT is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,11 +100,49 @@ static void sources(void **state)
 	assert_false(peer_source_equal(&none, &sa1));
 }
 
+static void listen_fields(void **state)
+{
+	struct sockaddr_in a = v4("192.0.2.7", 1);
+	struct sockaddr_in6 b = v6("2001:db8::5", 1, 0);
+	struct peer_source src, want;
+
+	(void)state;
+	assert_int_equal(peer_listen_ip("192.0.2.7:7471", &src), 0);
+	peer_source_of((struct sockaddr *)&a, &want);
+	assert_true(peer_source_equal(&src, &want));
+	assert_int_equal(peer_listen_ip("[2001:db8::5]:7471", &src), 0);
+	peer_source_of((struct sockaddr *)&b, &want);
+	assert_true(peer_source_equal(&src, &want));
+	/* an IPv4-mapped address is the IPv4 host */
+	assert_int_equal(peer_listen_ip("[::ffff:192.0.2.7]:7471", &src), 0);
+	peer_source_of((struct sockaddr *)&a, &want);
+	assert_true(peer_source_equal(&src, &want));
+	/* every address, or a name: the status does not say which */
+	assert_int_equal(peer_listen_ip("0.0.0.0:7471", &src), 1);
+	assert_int_equal(src.family, AF_UNSPEC);
+	assert_int_equal(peer_listen_ip("[::]:7471", &src), 1);
+	assert_int_equal(peer_listen_ip(":7471", &src), 1);
+	assert_int_equal(peer_listen_ip("mem2.example:7471", &src), 1);
+	/* not HOST:PORT */
+	assert_int_equal(peer_listen_ip(NULL, &src), -1);
+	assert_int_equal(peer_listen_ip("", &src), -1);
+	assert_int_equal(peer_listen_ip("192.0.2.7", &src), -1);
+	assert_int_equal(peer_listen_ip("192.0.2.7:", &src), -1);
+	assert_int_equal(peer_listen_ip("192.0.2.7:0", &src), -1);
+	assert_int_equal(peer_listen_ip("192.0.2.7:65536", &src), -1);
+	assert_int_equal(peer_listen_ip("192.0.2.7:74x1", &src), -1);
+	assert_int_equal(peer_listen_ip("192.0.2.7:-1", &src), -1);
+	assert_int_equal(peer_listen_ip("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1",
+					&src), -1);
+	assert_int_equal(src.family, AF_UNSPEC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names),
 		cmocka_unit_test(sources),
+		cmocka_unit_test(listen_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

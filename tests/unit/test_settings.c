@@ -190,6 +190,21 @@ static void copy_targets_parse(void **state)
 		v6[15] = 1;
 		assert_false(settings_copy_target_ok(&s, AF_INET6, v6));
 	}
+	{
+		/* "any": stated, not the default; a later list replaces it */
+		char *a[] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file", "/k",
+			      "--copy-targets", "any", NULL };
+		char *b[] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file", "/k",
+			      "--copy-targets", "any", "--copy-targets", "10.0.0.2", NULL };
+
+		assert_int_equal(parse(&s, a, 9, err), 0);
+		assert_true(s.copy_targets_any);
+		assert_int_equal(s.n_copy_targets, 0);
+		assert_int_equal(parse(&s, b, 11, err), 0);
+		assert_false(s.copy_targets_any);
+		assert_int_equal(s.n_copy_targets, 1);
+		assert_false(settings_copy_target_ok(&s, AF_INET, v4_other));
+	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *a[] = { "rswap-server", "--memory", "1G", "--backing", "/b", "--key-file", "/k",
 			      "--copy-targets", (char *)bad[i], NULL };

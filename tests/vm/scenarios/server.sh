@@ -184,6 +184,11 @@ check_eq memory-limit-store-fails 1 $?
 check memory-limit-refused-clearly grep -q "server refused: no free slab" /tmp/mem4.txt
 check memory-full sh -c 'rswapctl --server 127.0.0.1:7482 status | grep -q "slabs        8 held, 0 free"'
 check earlier-client-intact rswap_pagetest verify --server "$(host_addr 1):7481" --key "$key" --state /tmp/m1.state
+# No --peer, no --copy-targets: nowhere a slab could be copied to.
+rswapctl --server 127.0.0.1:7482 drain > /tmp/drain-nowhere.txt 2>&1
+check_eq drain-without-peers-refused 1 $?
+check drain-without-peers-says-why grep -q "has no --peer, so no server a slab could be copied to" \
+	/tmp/drain-nowhere.txt
 kill -TERM $small_pid
 wait $small_pid
 # A returned slab is scrubbed before its next tenant: a tenant fills 2
@@ -233,8 +238,10 @@ start_peer() {
 }
 check add-host-2 host_add mem2 2
 check add-host-3 host_add mem3 3
+# A copies to hosts 2 and 3 (--copy-targets): the decoy below listens on
+# host 3 and must be refused by the accept's proof, not by the address.
 check server-a-starts start_peer mem1 1 7491 "$a_admin" 16M --peer "$b_admin" --peer "$c_admin" \
-	--max-copies 1
+	--max-copies 1 --copy-targets "$(host_addr 2),$(host_addr 3)"
 a_pid=$peer_pid
 check server-b-starts start_peer mem2 2 7471 "$b_admin" 4M
 b_pid=$peer_pid
@@ -290,7 +297,19 @@ rswap_admintest fake-peer --listen "$c_admin" --mode trickle --seconds 60 > /tmp
 fake_pid=$!
 wait_for 10 grep -q fake-peer /tmp/fake-peer.txt
 t0=$(date +%s)
-rswapctl --server "$a_admin" drain > /tmp/refused.txt 2>&1
+rswapctl --server "$a_admin" drain > /tmp/refused.txt 2>&1 &
+drain_pid=$!
+# Meanwhile the server serves everyone else: the peers are asked by a
+# thread of their own, not by the event loop.
+sleep 0.5
+uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+ts=$(uptime_ms)
+rswapctl --server "$a_admin" status > /dev/null
+check_eq status-during-peer-query 0 $?
+te=$(uptime_ms)
+echo "status answered in $((te - ts)) ms while the drain asked its peers"
+check status-not-held-by-peer-query test $((te - ts)) -lt 1000
+wait $drain_pid
 check_eq drain-refused-exit-1 1 $?
 t1=$(date +%s)
 cat /tmp/refused.txt
@@ -355,6 +374,26 @@ check drain-on-stop-logged grep -q 'drain on stop finished' /tmp/mem1-7491.log
 # --copy-targets: a server that may copy only to host 2 refuses a MIGRATE
 # to C (host 3) before it connects anywhere; C sees no copy. (Last: the
 # client it leaves holds a slab on C.)
+# By default a server copies only to the listen addresses its --peer
+# servers give in their status: D knows C alone, so a copy to B (a server
+# of the pool, but not D's peer) is refused before anything connects, and
+# one to C goes.
+copies_on_b=$(counter "$b_admin" copy_qps_total)
+check server-d-starts-with-a-peer start_peer mem1 1 7495 127.0.0.1:7496 4M --peer "$c_admin"
+d_pid=$peer_pid
+rswap_pagetest migrate --server "$(host_addr 1):7495" --target "$(host_addr 2):7471" \
+	--key "$key" > /tmp/migrate-d.txt 2>&1
+check_eq migrate-to-non-peer-fails 1 $?
+cat /tmp/migrate-d.txt
+check migrate-to-non-peer-logged grep -q "to $(host_addr 2):7471 refused: not the RDMA address of any --peer" \
+	/tmp/mem1-7495.log
+check_eq migrate-to-non-peer-no-copy-on-b "$copies_on_b" "$(counter "$b_admin" copy_qps_total)"
+check peer-address-learned grep -q "peer $c_admin: reachable; copies to it go to $(host_addr 3)" \
+	/tmp/mem1-7495.log
+check migrate-to-peer rswap_pagetest migrate --server "$(host_addr 1):7495" \
+	--target "$(host_addr 3):7471" --key "$key"
+kill -TERM $d_pid
+wait $d_pid
 copies_on_c=$(counter "$c_admin" copy_qps_total)
 check server-d-starts start_peer mem1 1 7495 127.0.0.1:7496 4M --copy-targets "$(host_addr 2)"
 d_pid=$peer_pid
@@ -362,7 +401,7 @@ rswap_pagetest migrate --server "$(host_addr 1):7495" --target "$(host_addr 3):7
 	--key "$key" > /tmp/migrate-d.txt 2>&1
 check_eq migrate-outside-copy-targets-fails 1 $?
 cat /tmp/migrate-d.txt
-check migrate-outside-copy-targets-logged grep -q "to $(host_addr 3) refused: not one of --copy-targets" \
+check migrate-outside-copy-targets-logged grep -q "to $(host_addr 3):7471 refused: not one of --copy-targets" \
 	/tmp/mem1-7495.log
 check_gt migrate-outside-copy-targets-counted "$(counter 127.0.0.1:7496 migrations_refused_target_total)" 0
 check_eq migrate-outside-copy-targets-no-copy-on-c "$copies_on_c" "$(counter "$c_admin" copy_qps_total)"

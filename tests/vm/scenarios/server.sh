@@ -371,29 +371,33 @@ wait "$evacuee_pid"
 check_eq drain-on-stop-moved-every-slab 0 $?
 cat /tmp/evacuee2.txt
 check drain-on-stop-logged grep -q 'drain on stop finished' /tmp/mem1-7491.log
-# --copy-targets: a server that may copy only to host 2 refuses a MIGRATE
-# to C (host 3) before it connects anywhere; C sees no copy. (Last: the
-# client it leaves holds a slab on C.)
 # By default a server copies only to the listen addresses its --peer
-# servers give in their status: D knows C alone, so a copy to B (a server
-# of the pool, but not D's peer) is refused before anything connects, and
-# one to C goes.
-copies_on_b=$(counter "$b_admin" copy_qps_total)
-check server-d-starts-with-a-peer start_peer mem1 1 7495 127.0.0.1:7496 4M --peer "$c_admin"
+# servers give in their status. D knowing B alone, a copy to C (a server of
+# the pool with room, but not D's peer) is refused before anything
+# connects; D knowing C, the same copy goes.
+copies_on_c=$(counter "$c_admin" copy_qps_total)
+check server-d-starts-with-peer-b start_peer mem1 1 7495 127.0.0.1:7496 4M --peer "$b_admin"
 d_pid=$peer_pid
-rswap_pagetest migrate --server "$(host_addr 1):7495" --target "$(host_addr 2):7471" \
+rswap_pagetest migrate --server "$(host_addr 1):7495" --target "$(host_addr 3):7471" \
 	--key "$key" > /tmp/migrate-d.txt 2>&1
 check_eq migrate-to-non-peer-fails 1 $?
 cat /tmp/migrate-d.txt
-check migrate-to-non-peer-logged grep -q "to $(host_addr 2):7471 refused: not the RDMA address of any --peer" \
+check migrate-to-non-peer-logged grep -q "to $(host_addr 3):7471 refused: not the RDMA address of any --peer" \
 	/tmp/mem1-7495.log
-check_eq migrate-to-non-peer-no-copy-on-b "$copies_on_b" "$(counter "$b_admin" copy_qps_total)"
-check peer-address-learned grep -q "peer $c_admin: reachable; copies to it go to $(host_addr 3)" \
+check_eq migrate-to-non-peer-no-copy-on-c "$copies_on_c" "$(counter "$c_admin" copy_qps_total)"
+kill -TERM $d_pid
+wait $d_pid
+check server-d-starts-with-peer-c start_peer mem1 1 7495 127.0.0.1:7496 4M --peer "$c_admin"
+d_pid=$peer_pid
+check peer-address-learned wait_for 10 grep -q "peer $c_admin: reachable; copies to it go to $(host_addr 3)" \
 	/tmp/mem1-7495.log
 check migrate-to-peer rswap_pagetest migrate --server "$(host_addr 1):7495" \
 	--target "$(host_addr 3):7471" --key "$key"
 kill -TERM $d_pid
 wait $d_pid
+# --copy-targets: a server that may copy only to host 2 refuses a MIGRATE
+# to C (host 3) before it connects anywhere; C sees no copy. (Last: the
+# client it leaves holds a slab on C.)
 copies_on_c=$(counter "$c_admin" copy_qps_total)
 check server-d-starts start_peer mem1 1 7495 127.0.0.1:7496 4M --copy-targets "$(host_addr 2)"
 d_pid=$peer_pid

@@ -55,6 +55,7 @@
 
 #include "rswap_lifecycle.h"
 #include "rswap_map.h"
+#include "rswap_replica.h"
 #include "rswap_sq.h"
 #include "rswap_wire.h"
 
@@ -162,7 +163,14 @@ struct rswap_server {
 	atomic64_t keepalive_timeouts;
 };
 
-/* One slab-table entry; its life is in rswap_lifecycle.h. */
+/*
+ * One slab-table entry; its life is in rswap_lifecycle.h. An entry the map
+ * can reach is a copy of a logical slab (rswap_replica.h): copy @copy of
+ * set @set. The map names the set, whose index is its first copy's entry
+ * (the primary: @set == its own index), which also keeps the set's used
+ * slots; other copies are mirrors. Entries of no set (a move's FILLING
+ * target, a slab to give back) have @set RSWAP_NO_SLAB.
+ */
 struct rswap_slab {
 	enum rswap_slab_state state;	/* changed by slab_set_state only */
 	u32 epoch;			/* srv->epoch when its server last listed it */
@@ -170,6 +178,9 @@ struct rswap_slab {
 	u32 remote;			/* the server's slab number */
 	u32 rkey;
 	u64 addr;
+	u32 set;			/* the logical slab it is a copy of */
+	u8 copy;			/* its position in the set */
+	u8 width;			/* primary: copies the set was made with */
 };
 
 struct rswap_stats {
@@ -177,6 +188,7 @@ struct rswap_stats {
 	atomic64_t discards, bytes_sent, bytes_received, rdma_reads, rdma_writes;
 	atomic64_t read_errors, write_errors, retries, requeues, no_slot, sq_full, timeouts;
 	atomic64_t migrated_slabs, migrated_pages, migrate_failures, not_moved;
+	atomic64_t reads_second_copy;	/* pages read from a copy other than the first */
 	atomic64_t read_lat[RSWAP_LAT_BUCKETS];	/* whole read */
 	atomic64_t read_post[RSWAP_LAT_BUCKETS];	/* queue_rq to WRs posted */
 	atomic64_t read_wait[RSWAP_LAT_BUCKETS];	/* posted to last completion */
@@ -197,6 +209,9 @@ struct rswap_dev {
 	bool slots_ready;
 	struct mutex setup_mutex;	/* the first WELCOME's allocation */
 	struct rswap_slab *slabs;	/* slots.max_slabs entries */
+	struct rswap_replicas replicas;	/* the copy sets, indexed like slabs */
+	u32 n_replicas;			/* copies wanted per set (replicas=) */
+	bool degraded_said;		/* "fewer copies than replicas=" logged */
 	u32 pages_per_slab;
 	u64 slab_size;
 
@@ -259,20 +274,30 @@ struct rswap_cmd {
 	u8 gen;				/* counted in dev->io_inflight[gen] */
 	ktime_t start;
 	ktime_t posted;			/* its WRs were posted */
-	/* per page of the request; sge[i] describes page i */
+	/* per page of the request */
 	struct {
 		struct page *page;
-		struct rswap_server *srv;	/* moved by RDMA with it, or NULL */
-		struct ib_device *ibdev;	/* DMA-mapped on it, or NULL */
+		/* DMA mappings, one per RDMA device its WRs go through */
+		struct {
+			struct ib_device *ibdev;	/* NULL: none */
+			u64 dma;
+		} map[RSWAP_MAX_REPLICAS];
 		u64 word;			/* read: fill the page with it */
 		bool fill;
 		bool header;			/* page 0, kept in dev->header */
 		bool lost;			/* read: its server lost it */
+		bool remote;			/* moved by RDMA */
 	} seg[RSWAP_MAX_SEGS];
-	struct ib_sge sge[RSWAP_MAX_SEGS];
-	/* RDMA WRs: one per run of consecutive slots (of one slab) */
-	struct ib_rdma_wr wr[RSWAP_MAX_SEGS];
-	u8 wr_seg[RSWAP_MAX_SEGS];	/* first page of each WR */
+	/* scatter lists: sge[c][i] is page i in the WRs of copy c */
+	struct ib_sge sge[RSWAP_MAX_REPLICAS][RSWAP_MAX_SEGS];
+	/*
+	 * RDMA WRs: one per run of consecutive slots of one slab, per copy
+	 * it goes to (writes go to every copy of the set, reads to one).
+	 */
+	struct ib_rdma_wr wr[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];
+	struct rswap_server *wr_srv[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];
+	u8 wr_seg[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];	/* first page of each WR */
+	u8 wr_copy[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];	/* its scatter list */
 };
 
 /* module parameters (rswap_main.c) */
@@ -280,6 +305,7 @@ extern char *rswap_client_id;
 extern unsigned int rswap_loss_timeout;
 extern unsigned int rswap_reserve_slabs;
 extern unsigned int rswap_queue_depth;
+extern unsigned int rswap_replicas;
 extern size_t rswap_key_len;
 
 /* rswap_dev.c: the block device */
@@ -295,8 +321,9 @@ int rswap_server_remove(struct rswap_dev *dev, const char *name);
 void rswap_server_destroy(struct rswap_server *srv);
 void rswap_server_stop(struct rswap_server *srv);
 void rswap_server_free(struct rswap_server *srv);
-int rswap_server_grant(struct rswap_server *srv);
+int rswap_server_grant(struct rswap_server *srv, u32 set, u32 copy);
 int rswap_server_grant_slab(struct rswap_server *srv, u32 *remote);
+int rswap_server_grant_copy(struct rswap_server *srv, u32 set, u32 copy, u32 *remote);
 int rswap_server_return(struct rswap_server *srv, u32 remote);
 int rswap_server_return_unknown(struct rswap_server *srv, u32 remote);
 int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
@@ -320,7 +347,9 @@ void rswap_servers_device_removed(struct rswap_dev *dev, struct ib_device *ibdev
 int rswap_slabs_setup(struct rswap_dev *dev, u64 slab_size);
 void rswap_slabs_fini(struct rswap_dev *dev);
 int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, u32 rkey,
-		   u64 addr, enum rswap_slab_state st);
+		   u64 addr, enum rswap_slab_state st, u32 set, u32 copy);
+u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx);
+int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, const struct rswap_slab **slab);
 void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_slabs_lose(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_slabs_sweep_unlisted(struct rswap_dev *dev, struct rswap_server *srv);
@@ -335,7 +364,7 @@ void rswap_drop_swap_area(struct rswap_dev *dev);
 bool rswap_slabs_release_server(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_refill_work(struct work_struct *work);
 void rswap_return_work(struct work_struct *work);
-struct rswap_server *rswap_pick_server(struct rswap_dev *dev, struct rswap_server *except);
+struct rswap_server *rswap_pick_server(struct rswap_dev *dev, u32 except_mask);
 int rswap_slab_find(struct rswap_dev *dev, struct rswap_server *srv, u32 remote);
 int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote);
 void rswap_slab_unfreeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote);

@@ -42,13 +42,14 @@ static int rswap_major;
 
 static void unmap_segs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 {
-	int i;
+	int i, j;
 
 	for (i = 0; i < cmd->nr_segs; i++) {
-		if (!cmd->seg[i].ibdev)
-			continue;
-		ib_dma_unmap_page(cmd->seg[i].ibdev, cmd->sge[i].addr, RSWAP_PAGE_SIZE, dir);
-		cmd->seg[i].ibdev = NULL;
+		for (j = 0; j < RSWAP_MAX_REPLICAS && cmd->seg[i].map[j].ibdev; j++) {
+			ib_dma_unmap_page(cmd->seg[i].map[j].ibdev, cmd->seg[i].map[j].dma,
+					  RSWAP_PAGE_SIZE, dir);
+			cmd->seg[i].map[j].ibdev = NULL;
+		}
 	}
 }
 
@@ -230,13 +231,40 @@ static void wr_failed(struct rswap_cmd *cmd, enum rswap_wr_fail why)
 	atomic_dec(&cmd->pending);
 }
 
+/*
+ * Page @i's DMA address on @ibdev: mapped once per RDMA device, however
+ * many copies' WRs go through it. 0 and *@dma, or -EIO.
+ */
+static int seg_dma(struct rswap_cmd *cmd, int i, struct ib_device *ibdev,
+		   enum dma_data_direction dir, u64 *dma)
+{
+	int j;
+
+	for (j = 0; j < RSWAP_MAX_REPLICAS && cmd->seg[i].map[j].ibdev; j++) {
+		if (cmd->seg[i].map[j].ibdev == ibdev) {
+			*dma = cmd->seg[i].map[j].dma;
+			return 0;
+		}
+	}
+	if (j == RSWAP_MAX_REPLICAS)
+		return -EIO;
+	*dma = ib_dma_map_page(ibdev, cmd->seg[i].page, 0, RSWAP_PAGE_SIZE, dir);
+	if (ib_dma_mapping_error(ibdev, *dma))
+		return -EIO;
+	cmd->seg[i].map[j].ibdev = ibdev;
+	cmd->seg[i].map[j].dma = *dma;
+	return 0;
+}
+
 /* DMA-map the pages of WR @k for its server: false if it cannot go. */
 static bool map_wr(struct rswap_cmd *cmd, int k, enum dma_data_direction dir)
 {
 	struct ib_rdma_wr *wr = &cmd->wr[k];
 	int first = cmd->wr_seg[k], i;
-	struct rswap_server *srv = cmd->seg[first].srv;
+	struct rswap_server *srv = cmd->wr_srv[k];
+	struct ib_sge *sge = cmd->sge[cmd->wr_copy[k]];
 	struct ib_device *ibdev;
+	u64 dma;
 
 	if (!rswap_server_usable(srv)) {
 		wr_failed(cmd, RSWAP_WR_SERVER_DOWN);
@@ -244,16 +272,13 @@ static bool map_wr(struct rswap_cmd *cmd, int k, enum dma_data_direction dir)
 	}
 	ibdev = srv->pd->device;
 	for (i = first; i < first + wr->wr.num_sge; i++) {
-		u64 dma = ib_dma_map_page(ibdev, cmd->seg[i].page, 0, RSWAP_PAGE_SIZE, dir);
-
-		if (ib_dma_mapping_error(ibdev, dma)) {
+		if (seg_dma(cmd, i, ibdev, dir, &dma)) {
 			wr_failed(cmd, RSWAP_WR_ERROR);
 			return false;
 		}
-		cmd->seg[i].ibdev = ibdev;
-		cmd->sge[i].addr = dma;
-		cmd->sge[i].length = RSWAP_PAGE_SIZE;
-		cmd->sge[i].lkey = srv->pd->local_dma_lkey;
+		sge[i].addr = dma;
+		sge[i].length = RSWAP_PAGE_SIZE;
+		sge[i].lkey = srv->pd->local_dma_lkey;
 	}
 	return true;
 }
@@ -317,7 +342,7 @@ static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 		struct rswap_server *next = NULL;
 
 		if (k < cmd->nr_wrs) {
-			next = cmd->seg[cmd->wr_seg[k]].srv;
+			next = cmd->wr_srv[k];
 			cmd->wr[k].wr.next = NULL;
 			if (!map_wr(cmd, k, dir))
 				continue;
@@ -343,8 +368,9 @@ static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 		cmd_finish(cmd);
 }
 
+/* WR @k: pages @first.. @first + @n - 1 to or from @slab (a copy, @copy) at @page. */
 static void init_wr(struct rswap_cmd *cmd, int k, int first, int n, enum ib_wr_opcode op,
-		    const struct rswap_slab *slab, u32 page)
+		    const struct rswap_slab *slab, u32 page, u32 copy)
 {
 	struct ib_rdma_wr *wr = &cmd->wr[k];
 
@@ -352,11 +378,13 @@ static void init_wr(struct rswap_cmd *cmd, int k, int first, int n, enum ib_wr_o
 	wr->wr.wr_cqe = &cmd->cqe;
 	wr->wr.opcode = op;
 	wr->wr.send_flags = IB_SEND_SIGNALED;
-	wr->wr.sg_list = &cmd->sge[first];
+	wr->wr.sg_list = &cmd->sge[copy][first];
 	wr->wr.num_sge = n;
 	wr->remote_addr = slab->addr + (u64)page * RSWAP_PAGE_SIZE;
 	wr->rkey = slab->rkey;
 	cmd->wr_seg[k] = first;
+	cmd->wr_srv[k] = slab->srv;
+	cmd->wr_copy[k] = copy;
 }
 
 /* The request's pages into cmd->seg; false if one is not a whole page. */
@@ -370,8 +398,8 @@ static bool collect_pages(struct request *rq, struct rswap_cmd *cmd)
 		if (n == RSWAP_MAX_SEGS || bv.bv_offset || bv.bv_len != RSWAP_PAGE_SIZE)
 			return false;
 		cmd->seg[n].page = bv.bv_page;
-		cmd->seg[n].srv = NULL;
-		cmd->seg[n].ibdev = NULL;
+		memset(cmd->seg[n].map, 0, sizeof(cmd->seg[n].map));
+		cmd->seg[n].remote = false;
 		cmd->seg[n].fill = false;
 		cmd->seg[n].header = false;
 		cmd->seg[n].lost = false;
@@ -384,7 +412,7 @@ static bool collect_pages(struct request *rq, struct rswap_cmd *cmd)
 static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rswap_cmd *cmd,
 			    u64 off)
 {
-	u32 run_slab = 0, run_next = 0;
+	u32 run_slab = 0, run_next = 0, second = 0;
 	int i, run_end = -2, remote = 0;	/* run_end: last page of the last READ */
 	bool wait = false;
 
@@ -394,36 +422,40 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 	for (i = 0; i < cmd->nr_segs; i++) {
 		const struct rswap_entry *e = &dev->map.entries[off + i];
 		const struct rswap_slab *slab;
+		int copy;
 
 		cmd->seg[i].header = off + i == 0;
 		cmd->seg[i].fill = e->type != RSWAP_REMOTE;
 		cmd->seg[i].word = e->type == RSWAP_SAME ? e->val : 0;
 		if (e->type != RSWAP_REMOTE || cmd->seg[i].header)
 			continue;
-		slab = &dev->slabs[rswap_entry_slab(e)];
-		if (slab->state == RSWAP_SLAB_LOST) {
+		/* One copy of the set: the first that can serve, else wait or fail. */
+		copy = rswap_slab_read_copy(dev, rswap_entry_slab(e), &slab);
+		if (copy == -ENODATA) {
 			cmd->seg[i].lost = true;
 			cmd->seg[i].fill = false;
 			cmd->nr_lost++;
 			continue;
 		}
-		if (slab->state == RSWAP_SLAB_DETACHED || !rswap_server_usable(slab->srv)) {
+		if (copy < 0) {
 			wait = true;
 			break;
 		}
-		cmd->seg[i].srv = slab->srv;
+		cmd->seg[i].remote = true;
 		remote++;
+		second += copy > 0;
 		/*
 		 * The next slot of the slab the previous page came from (pages
-		 * written together went to consecutive slots): one READ more.
+		 * written together went to consecutive slots), from the same
+		 * copy: one READ more.
 		 */
 		if (run_end == i - 1 && rswap_entry_slab(e) == run_slab &&
-		    rswap_entry_page(e) == run_next &&
+		    rswap_entry_page(e) == run_next && cmd->wr_srv[cmd->nr_wrs - 1] == slab->srv &&
 		    cmd->wr[cmd->nr_wrs - 1].wr.num_sge < dev->max_sge_rd) {
 			cmd->wr[cmd->nr_wrs - 1].wr.num_sge++;
 		} else {
 			init_wr(cmd, cmd->nr_wrs++, i, 1, IB_WR_RDMA_READ, slab,
-				rswap_entry_page(e));
+				rswap_entry_page(e), 0);
 			run_slab = rswap_entry_slab(e);
 		}
 		run_end = i;
@@ -447,6 +479,8 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 	cmd->start = ktime_get();
 	cmd->nr_remote = remote;
 	atomic64_add(cmd->nr_segs, &dev->stats.loads);
+	if (second)
+		atomic64_add(second, &dev->stats.reads_second_copy);
 	for (i = 0; i < cmd->nr_segs; i++) {
 		if (cmd->seg[i].header) {
 			memcpy_to_page(cmd->seg[i].page, 0, dev->header, RSWAP_PAGE_SIZE);
@@ -500,7 +534,7 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 		return no_slot(dev);
 	}
 	for (i = 0; i < cmd->nr_segs; ) {
-		u32 slab, first, n, k, want;
+		u32 slab, first, n, k, want, copies, c;
 
 		if (cmd->seg[i].header) {
 			i++;
@@ -526,12 +560,26 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 			/* Pages mapped so far are rewritten when the request is retried. */
 			return no_slot(dev);
 		}
+		/* Every copy of the set gets the run (set_refresh: all LIVE). */
+		copies = rswap_replica_write_begin(&dev->replicas, slab, first, n);
+		if (WARN_ON_ONCE(!copies)) {	/* set_refresh allows no such set */
+			for (k = 0; k < n; k++)
+				rswap_slots_free(&dev->slots, slab, first + k);
+			spin_unlock(&dev->lock);
+			return no_slot(dev);
+		}
 		for (k = 0; k < n; k++) {
-			cmd->seg[i + k].srv = dev->slabs[slab].srv;
+			cmd->seg[i + k].remote = true;
 			rswap_map_set_remote(&dev->map, off + i + k, slab, first + k, &old);
 			rswap_slot_release(dev, &old);
 		}
-		init_wr(cmd, cmd->nr_wrs++, i, n, IB_WR_RDMA_WRITE, &dev->slabs[slab], first);
+		for (c = 0; c < dev->n_replicas; c++) {
+			const struct rswap_copy *cp = &dev->replicas.sets[slab].copy[c];
+
+			if (copies & (1u << c))
+				init_wr(cmd, cmd->nr_wrs++, i, n, IB_WR_RDMA_WRITE,
+					&dev->slabs[cp->entry], first, c);
+		}
 		cmd->nr_remote += n;
 		i += n;
 	}
@@ -636,10 +684,10 @@ static enum blk_eh_timer_return rswap_timeout(struct request *rq)
 			    dev->name, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
 			    dev->tag_set.timeout / HZ);
 	rcu_read_lock();
-	for (i = 0; i < READ_ONCE(cmd->nr_segs) && i < RSWAP_MAX_SEGS; i++) {
-		struct rswap_server *srv = READ_ONCE(cmd->seg[i].srv);
+	for (i = 0; i < READ_ONCE(cmd->nr_wrs) && i < (int)ARRAY_SIZE(cmd->wr_srv); i++) {
+		struct rswap_server *srv = READ_ONCE(cmd->wr_srv[i]);
 
-		if (srv && (!i || srv != READ_ONCE(cmd->seg[i - 1].srv)))
+		if (srv && (!i || srv != READ_ONCE(cmd->wr_srv[i - 1])))
 			rswap_server_fail(srv);
 	}
 	rcu_read_unlock();
@@ -772,6 +820,7 @@ int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
 	dev->id = id;
 	snprintf(dev->name, sizeof(dev->name), "rswap%d", id);
 	dev->n_pages = bytes / RSWAP_PAGE_SIZE;
+	dev->n_replicas = rswap_replicas;
 	dev->max_sge = RSWAP_MAX_SEGS;
 	dev->max_sge_rd = RSWAP_MAX_SEGS;
 	spin_lock_init(&dev->lock);

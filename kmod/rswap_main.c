@@ -62,6 +62,18 @@ MODULE_PARM_DESC(queue_depth,
 		 "Requests in flight per hardware queue, 1-" __stringify(RSWAP_MAX_QUEUE_DEPTH)
 		 " (default 32; pages under writeback cannot be reclaimed, so a deep queue can push a small cgroup into OOM)");
 
+/*
+ * Copies of every slab, each on another server (rswap_replica.h): a write
+ * goes to all of them, a read to one, and a server lost for good costs no
+ * page while another copy is left. With fewer usable servers the device
+ * runs degraded (logged once; degraded_slabs in sysfs).
+ */
+unsigned int rswap_replicas = 1;
+module_param_named(replicas, rswap_replicas, uint, 0444);
+MODULE_PARM_DESC(replicas,
+		 "Copies of each slab on distinct servers, 1-" __stringify(RSWAP_MAX_REPLICAS)
+		 " (default 1; 2 survives the loss of any one server)");
+
 #define RSWAP_MAX_SIZE (1ULL << 44)	/* 16 TiB: 4G entries of 16 bytes */
 /*
  * The device, under rswap_devs_mutex where an RDMA device's removal may
@@ -164,6 +176,10 @@ static int __init rswap_init(void)
 	}
 	if (!key_file || !*key_file) {
 		pr_err("key_file= is required: this client's key (rswapctl client-key makes it)\n");
+		return -EINVAL;
+	}
+	if (!rswap_replicas || rswap_replicas > RSWAP_MAX_REPLICAS) {
+		pr_err("replicas=%u: must be 1 to %d\n", rswap_replicas, RSWAP_MAX_REPLICAS);
 		return -EINVAL;
 	}
 	if (!rswap_queue_depth || rswap_queue_depth > RSWAP_MAX_QUEUE_DEPTH) {

@@ -113,11 +113,11 @@ void rswap_evacuate_forget(struct rswap_server *srv)
 }
 
 /*
- * A slab on another server than @src for a copy: its table entry (FILLING,
- * so a reconnect of the target knows it, and it is given back if the move
- * fails) and server, or -ENOSPC.
+ * A slab for a copy on a server not in @except (bit n: dev->servers[n]):
+ * its table entry (FILLING, so a reconnect of the target knows it, and it
+ * is given back if the move fails) and server, or -ENOSPC.
  */
-static int grant_target(struct rswap_dev *dev, struct rswap_server *src,
+static int grant_target(struct rswap_dev *dev, u32 except,
 			struct rswap_server **target, u32 *tremote)
 {
 	int tries, tidx = -ENOSPC, i;
@@ -125,7 +125,7 @@ static int grant_target(struct rswap_dev *dev, struct rswap_server *src,
 
 	mutex_lock(&dev->servers_mutex);
 	for (tries = 0; tries < 2 * RSWAP_MAX_SERVERS; tries++) {
-		*target = rswap_pick_server(dev, src);
+		*target = rswap_pick_server(dev, except);
 		if (!*target && !retried) {
 			/*
 			 * Refusals are remembered for RSWAP_REFUSAL_RETRY_SECS,
@@ -135,10 +135,10 @@ static int grant_target(struct rswap_dev *dev, struct rswap_server *src,
 			 */
 			retried = true;
 			for (i = 0; i < RSWAP_MAX_SERVERS; i++)
-				if (dev->servers[i] && dev->servers[i] != src &&
+				if (dev->servers[i] && !(except & (1u << i)) &&
 				    rswap_server_usable(dev->servers[i]))
 					dev->servers[i]->free_hint = 1;
-			*target = rswap_pick_server(dev, src);
+			*target = rswap_pick_server(dev, except);
 		}
 		if (!*target)
 			break;
@@ -172,7 +172,8 @@ static int migrate_slab(struct rswap_dev *dev, struct rswap_server *src, u32 rem
 		/* On its way back: the RETURN that follows answers the server. */
 		return used == -EALREADY ? 0 : used;
 	}
-	tidx = grant_target(dev, src, &target, &tremote);
+	/* Never onto a server that has a copy of it already (or is @src). */
+	tidx = grant_target(dev, rswap_slab_copy_servers(dev, idx), &target, &tremote);
 	if (tidx < 0) {
 		rswap_slab_unfreeze(dev, idx, src, remote);
 		return -ENOSPC;

@@ -225,7 +225,8 @@ static int srv_reattach(struct rswap_server *srv, u8 *reply)
 		addr = le64_to_cpu(g->addr);
 		if (!rswap_slab_reattach(dev, srv, remote, rkey, addr))
 			count++;
-		else if (rswap_slab_add(dev, srv, remote, rkey, addr, RSWAP_SLAB_RETURNING) >= 0)
+		else if (rswap_slab_add(dev, srv, remote, rkey, addr, RSWAP_SLAB_RETURNING,
+						RSWAP_NO_SLAB, 0) >= 0)
 			unknown++;
 		else
 			untracked++;
@@ -406,7 +407,8 @@ static int srv_grant_locked(struct rswap_server *srv, u32 *remote, u32 *rkey, u6
  * the entry, -ENOSPC (refused, or no room in our table: then it goes back
  * at once), or a transport error.
  */
-static int srv_grant_into(struct rswap_server *srv, enum rswap_slab_state st, u32 *remote)
+static int srv_grant_into(struct rswap_server *srv, enum rswap_slab_state st, u32 *remote,
+			  u32 set, u32 copy)
 {
 	u32 rkey;
 	u64 addr;
@@ -415,7 +417,7 @@ static int srv_grant_into(struct rswap_server *srv, enum rswap_slab_state st, u3
 	mutex_lock(&srv->ctrl_mutex);
 	ret = srv_grant_locked(srv, remote, &rkey, &addr);
 	if (!ret) {
-		ret = rswap_slab_add(srv->dev, srv, *remote, rkey, addr, st);
+		ret = rswap_slab_add(srv->dev, srv, *remote, rkey, addr, st, set, copy);
 		/* No room in our table (cannot happen while the reserve logic is right). */
 		if (ret < 0 && srv_return_locked(srv, *remote))
 			pr_warn("%s: slab %u stays there: our table is full\n", srv->name, *remote);
@@ -424,19 +426,31 @@ static int srv_grant_into(struct rswap_server *srv, enum rswap_slab_state st, u3
 	return ret;
 }
 
-/* A new slab for the table: 0, -ENOSPC (refused), or a transport error. */
-int rswap_server_grant(struct rswap_server *srv)
+/*
+ * A new slab for the table, starting a set (@set RSWAP_NO_SLAB) or as copy
+ * @copy of @set: its entry, -ENOSPC (refused), or a transport error.
+ */
+int rswap_server_grant(struct rswap_server *srv, u32 set, u32 copy)
 {
 	u32 remote;
-	int ret = srv_grant_into(srv, RSWAP_SLAB_ACTIVE, &remote);
 
-	return ret < 0 ? ret : 0;
+	return srv_grant_into(srv, RSWAP_SLAB_ACTIVE, &remote, set, copy);
+}
+
+/*
+ * A slab for a new copy of @set at position @copy, to be filled server to
+ * server: its table entry (COPYING; RETURNING if the set no longer wants
+ * it), or an error.
+ */
+int rswap_server_grant_copy(struct rswap_server *srv, u32 set, u32 copy, u32 *remote)
+{
+	return srv_grant_into(srv, RSWAP_SLAB_COPYING, remote, set, copy);
 }
 
 /* A slab to move one of ours into: its table entry (FILLING), or an error. */
 int rswap_server_grant_slab(struct rswap_server *srv, u32 *remote)
 {
-	return srv_grant_into(srv, RSWAP_SLAB_FILLING, remote);
+	return srv_grant_into(srv, RSWAP_SLAB_FILLING, remote, RSWAP_NO_SLAB, 0);
 }
 
 int rswap_server_return(struct rswap_server *srv, u32 remote)
@@ -517,7 +531,8 @@ static bool migrate_over(struct rswap_server *src, u32 epoch)
 
 /*
  * Ask @src to copy the used slots of its slab @remote (our table entry
- * @idx, frozen) into the slab of FILLING entry @tidx on @target, server to
+ * @idx, frozen or in a set taking no pages) into the slab of FILLING (a
+ * move) or COPYING (a new copy) entry @tidx on @target, server to
  * server: the map of used slots, then MIGRATE, whose answer comes when the
  * copy is in place. The maps and the MIGRATE go out under ctrl_mutex; the
  * answer, which can take minutes, is waited for without it. Returns the
@@ -561,7 +576,8 @@ int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
 	 * a live slab now, and the copy would write over its pages.
 	 */
 	spin_lock(&dev->lock);
-	if (dev->slabs[tidx].state == RSWAP_SLAB_FILLING && dev->slabs[tidx].srv == target &&
+	if ((dev->slabs[tidx].state == RSWAP_SLAB_FILLING ||
+	     dev->slabs[tidx].state == RSWAP_SLAB_COPYING) && dev->slabs[tidx].srv == target &&
 	    dev->slabs[tidx].remote == tremote) {
 		req.target_slab = cpu_to_le32(tremote);
 		req.target_addr = cpu_to_le64(dev->slabs[tidx].addr);

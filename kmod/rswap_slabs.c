@@ -47,9 +47,10 @@ static u64 reserve_low(struct rswap_dev *dev)
  */
 int rswap_slabs_setup(struct rswap_dev *dev, u64 slab_size)
 {
+	struct rswap_replicas reps;
 	struct rswap_slots slots;
 	struct rswap_slab *slabs;
-	u32 pps, max_slabs;
+	u32 pps, max_slabs, i;
 	int ret;
 
 	/* Under the server's ctrl_mutex: setup_mutex is below it, servers_mutex above. */
@@ -63,27 +64,41 @@ int rswap_slabs_setup(struct rswap_dev *dev, u64 slab_size)
 		goto out;
 	}
 	pps = slab_size / RSWAP_PAGE_SIZE;
-	/* Slots free up unevenly: room for twice the slabs the device fills. */
-	max_slabs = DIV_ROUND_UP_ULL(dev->n_pages, pps) * 2 + rswap_reserve_slabs +
-		    2 * RSWAP_MAX_SERVERS;
+	/*
+	 * Slots free up unevenly: room for twice the slabs the device fills,
+	 * each with its copies (the copies of a set are entries too).
+	 */
+	max_slabs = (DIV_ROUND_UP_ULL(dev->n_pages, pps) * 2 + rswap_reserve_slabs +
+		     2 * RSWAP_MAX_SERVERS) * dev->n_replicas;
 	ret = rswap_slots_init(&slots, max_slabs, pps);
 	if (ret)
 		goto out;
+	ret = rswap_replica_init(&reps, max_slabs, pps, dev->n_replicas);
+	if (ret)
+		goto out_slots;
 	slabs = kvcalloc(max_slabs, sizeof(*slabs), GFP_KERNEL);
 	if (!slabs) {
-		rswap_slots_fini(&slots);
 		ret = -ENOMEM;
-		goto out;
+		goto out_replicas;
 	}
+	for (i = 0; i < max_slabs; i++)
+		slabs[i].set = RSWAP_NO_SLAB;
 	spin_lock(&dev->lock);
 	dev->slots = slots;
+	dev->replicas = reps;
 	dev->slabs = slabs;
 	dev->pages_per_slab = pps;
 	dev->slab_size = slab_size;
 	dev->slots_ready = true;
 	spin_unlock(&dev->lock);
-	pr_info("%s: slabs of %llu KiB, up to %u of them\n", dev->name, slab_size >> 10,
-		max_slabs);
+	pr_info("%s: slabs of %llu KiB, up to %u of them, %u %s each\n", dev->name,
+		slab_size >> 10, max_slabs, dev->n_replicas,
+		dev->n_replicas == 1 ? "copy" : "copies");
+	goto out;
+out_replicas:
+	rswap_replica_fini(&reps);
+out_slots:
+	rswap_slots_fini(&slots);
 out:
 	mutex_unlock(&dev->setup_mutex);
 	return ret;
@@ -94,17 +109,107 @@ void rswap_slabs_fini(struct rswap_dev *dev)
 	if (!dev->slots_ready)
 		return;
 	rswap_slots_fini(&dev->slots);
+	rswap_replica_fini(&dev->replicas);
 	kvfree(dev->slabs);
 	dev->slabs = NULL;
 	dev->slots_ready = false;
 }
 
+static bool slab_set_state(struct rswap_dev *dev, u32 i, enum rswap_slab_state to);
+
+/*
+ * Caller holds dev->lock. Set @set takes new pages exactly while its
+ * primary is ACTIVE and every copy it was made with is LIVE on an ACTIVE
+ * entry (a FROZEN copy is being moved: no write may race its copy). So no
+ * copy ever misses a write to a slot the map names: a set with a copy
+ * down takes no pages, writes in flight to it fail and are retried in
+ * other slots, and the copy is up to date again when its server is back.
+ */
+static void set_refresh(struct rswap_dev *dev, u32 set)
+{
+	const struct rswap_copy_set *cs = &dev->replicas.sets[set];
+	const struct rswap_slab *primary = &dev->slabs[set];
+	bool takes = primary->state == RSWAP_SLAB_ACTIVE && primary->set == set &&
+		     cs->n_live >= primary->width;
+	u32 c;
+
+	lockdep_assert_held(&dev->lock);
+	for (c = 0; takes && c < dev->n_replicas; c++)
+		if (cs->copy[c].state == RSWAP_COPY_LIVE &&
+		    dev->slabs[cs->copy[c].entry].state != RSWAP_SLAB_ACTIVE)
+			takes = false;
+	if (takes) {
+		rswap_slots_activate(&dev->slots, set);
+		dev->no_room = false;
+	} else {
+		rswap_slots_deactivate(&dev->slots, set);
+	}
+}
+
+/* Caller holds dev->lock: copy @c of @set (entry @i) follows its entry into @to. */
+static void copy_follow_entry(struct rswap_dev *dev, u32 i, enum rswap_slab_state to)
+{
+	struct rswap_replicas *rs = &dev->replicas;
+	const struct rswap_slab *slab = &dev->slabs[i];
+	u32 set = slab->set, c = slab->copy, m;
+	enum rswap_copy_state cst = rs->sets[set].copy[c].state;
+	enum rswap_copy_state want = cst;
+
+	lockdep_assert_held(&dev->lock);
+	switch (to) {
+	case RSWAP_SLAB_ACTIVE:
+		/* Back, or new: up to date (see set_refresh), unless it was lost. */
+		if (cst == RSWAP_COPY_STALE || cst == RSWAP_COPY_ABSENT)
+			want = RSWAP_COPY_LIVE;
+		break;
+	case RSWAP_SLAB_DETACHED:
+		if (cst == RSWAP_COPY_LIVE)
+			want = RSWAP_COPY_STALE;
+		break;
+	case RSWAP_SLAB_COPYING:
+		want = RSWAP_COPY_NEW;	/* set_takes_fill: a LIVE copy to fill it from */
+		break;
+	case RSWAP_SLAB_LOST:
+	case RSWAP_SLAB_RETURNING:
+	case RSWAP_SLAB_FREE:
+		want = RSWAP_COPY_ABSENT;
+		break;
+	default:
+		break;
+	}
+	/* -EBUSY into LIVE: a copy lost from a set written since stays out. */
+	if (want != cst && rswap_replica_set_state(rs, set, c, want, i) && want != RSWAP_COPY_LIVE)
+		WARN_ONCE(1, "rswap: %s: copy %u of slab %u: %s -> %s refused\n", dev->name, c,
+			  set, rswap_copy_state_name(cst), rswap_copy_state_name(want));
+	if (want == RSWAP_COPY_ABSENT && rs->sets[set].copy[c].state == RSWAP_COPY_ABSENT) {
+		if (set == i && to != RSWAP_SLAB_LOST) {
+			/* The set goes with its primary: so do its mirrors. */
+			for (m = 1; m < dev->n_replicas; m++) {
+				u32 e = rs->sets[set].copy[m].entry;
+
+				if (e == RSWAP_NO_SLAB)
+					continue;
+				if (dev->slabs[e].state == RSWAP_SLAB_LOST)
+					slab_set_state(dev, e, RSWAP_SLAB_FREE);
+				else
+					slab_set_state(dev, e, RSWAP_SLAB_RETURNING);
+			}
+			rswap_replica_emptied(rs, set);
+		}
+		if (set != i)
+			dev->slabs[i].set = RSWAP_NO_SLAB;
+	}
+	set_refresh(dev, set);
+}
+
 /*
  * The one place an entry's state changes (rswap_lifecycle.h has the
- * diagram). Keeps the derived state in step: slot allocation is on exactly
- * while ACTIVE, and a server's slab count counts its entries that are not
- * FREE. A transition the diagram does not have is a bug: refused, warned.
- * The caller sets slab->srv (and the location) before leaving FREE.
+ * diagram). Keeps the derived state in step: its copy's state
+ * (copy_follow_entry), slot allocation of its set (set_refresh), and a
+ * server's slab count, which counts its entries that are not FREE. A
+ * transition the diagram does not have is a bug: refused, warned. The
+ * caller sets slab->srv (and the location, and the set) before leaving
+ * FREE.
  */
 static bool slab_set_state(struct rswap_dev *dev, u32 i, enum rswap_slab_state to)
 {
@@ -118,19 +223,16 @@ static bool slab_set_state(struct rswap_dev *dev, u32 i, enum rswap_slab_state t
 			  rswap_slab_state_name(from), rswap_slab_state_name(to));
 		return false;
 	}
-	if (from == RSWAP_SLAB_ACTIVE)
-		rswap_slots_deactivate(&dev->slots, i);
 	if (from == RSWAP_SLAB_FREE) {
 		ss->cursor = 0;
 		if (slab->srv)
 			atomic_inc(&slab->srv->slabs);
 	}
 	slab->state = to;
-	if (to == RSWAP_SLAB_ACTIVE) {
-		rswap_slots_activate(&dev->slots, i);
-		dev->no_room = false;
-	}
+	if (slab->set != RSWAP_NO_SLAB)
+		copy_follow_entry(dev, i, to);
 	if (to == RSWAP_SLAB_FREE) {
+		rswap_slots_deactivate(&dev->slots, i);
 		/* Pages it still names are dropped: only as the device goes. */
 		if (ss->used) {
 			memset(ss->bitmap, 0, BITS_TO_LONGS(dev->pages_per_slab) * sizeof(long));
@@ -139,17 +241,112 @@ static bool slab_set_state(struct rswap_dev *dev, u32 i, enum rswap_slab_state t
 		if (slab->srv)		/* NULL: a lost slab of a removed server */
 			atomic_dec(&slab->srv->slabs);
 		memset(slab, 0, sizeof(*slab));
+		slab->set = RSWAP_NO_SLAB;
 	}
 	return true;
 }
 
+/* Caller holds dev->lock: the slots of entry @i's set are in use. */
+static u32 slab_used(struct rswap_dev *dev, u32 i)
+{
+	u32 set = dev->slabs[i].set;
+
+	lockdep_assert_held(&dev->lock);
+	return set == RSWAP_NO_SLAB ? 0 : dev->slots.slabs[set].used;
+}
+
+/* Bit n for dev->servers[n] holding a copy of entry @idx's set (or @idx itself). */
+u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx)
+{
+	const struct rswap_copy_set *cs;
+	u32 mask = 0, c, set;
+
+	spin_lock(&dev->lock);
+	set = dev->slabs[idx].set;
+	if (dev->slabs[idx].srv)
+		mask |= 1u << dev->slabs[idx].srv->idx;
+	if (set != RSWAP_NO_SLAB) {
+		cs = &dev->replicas.sets[set];
+		for (c = 0; c < dev->n_replicas; c++)
+			if (cs->copy[c].entry != RSWAP_NO_SLAB &&
+			    dev->slabs[cs->copy[c].entry].srv)
+				mask |= 1u << dev->slabs[cs->copy[c].entry].srv->idx;
+	}
+	spin_unlock(&dev->lock);
+	return mask;
+}
+
+/*
+ * Caller holds dev->lock. The copy a read of @set goes to: a LIVE copy on
+ * an entry that serves reads (ACTIVE, FROZEN) of a usable server, the
+ * first one first (rswap_replica_read_pick). Its copy position, or -EAGAIN
+ * when none can now but one may come back (a server down), or -ENODATA
+ * when none is left (lost).
+ */
+int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, const struct rswap_slab **slab)
+{
+	const struct rswap_copy_set *cs = &dev->replicas.sets[set];
+	u32 tried = 0;
+	int c;
+
+	lockdep_assert_held(&dev->lock);
+	while ((c = rswap_replica_read_pick(&dev->replicas, set, NULL, tried)) >= 0) {
+		const struct rswap_slab *s = &dev->slabs[cs->copy[c].entry];
+
+		if ((s->state == RSWAP_SLAB_ACTIVE || s->state == RSWAP_SLAB_FROZEN) &&
+		    rswap_server_usable(s->srv)) {
+			*slab = s;
+			return c;
+		}
+		tried |= 1u << c;
+	}
+	return cs->n_present ? -EAGAIN : -ENODATA;
+}
+
+/*
+ * Caller holds dev->lock. May a new copy join @set at position @copy? Its
+ * primary must still be the set's, not lost, and the position free, and
+ * the set unwritten (a copy of a written set is made by copying, not by a
+ * grant).
+ */
+static bool set_takes_copy(struct rswap_dev *dev, u32 set, u32 copy)
+{
+	const struct rswap_slab *p = &dev->slabs[set];
+	const struct rswap_copy_set *cs = &dev->replicas.sets[set];
+
+	lockdep_assert_held(&dev->lock);
+	return set < dev->slots.max_slabs && copy && copy < dev->n_replicas && p->set == set &&
+	       p->state == RSWAP_SLAB_ACTIVE && cs->copy[copy].state == RSWAP_COPY_ABSENT &&
+	       !cs->written;
+}
+
+/*
+ * Caller holds dev->lock. May a new copy be filled into @set at position
+ * @copy? The set must still be held (its primary names it), the position
+ * free, and a LIVE copy there to fill it from.
+ */
+static bool set_takes_fill(struct rswap_dev *dev, u32 set, u32 copy)
+{
+	const struct rswap_copy_set *cs;
+
+	lockdep_assert_held(&dev->lock);
+	if (set >= dev->slots.max_slabs || copy >= dev->n_replicas || dev->slabs[set].set != set)
+		return false;
+	cs = &dev->replicas.sets[set];
+	return cs->copy[copy].state == RSWAP_COPY_ABSENT && cs->n_live;
+}
+
 /*
  * A new entry for @srv's slab @remote in state @st (ACTIVE: granted;
- * FILLING: a move's target; RETURNING: one to give back). Returns its
- * index, or -ENOSPC when the table is full.
+ * FILLING: a move's target; RETURNING: one to give back; COPYING: a new
+ * copy of @set at @copy, to be filled). An ACTIVE one starts a set of its
+ * own (@set RSWAP_NO_SLAB; made for n_replicas copies, it takes pages once
+ * they are all there or grant_copies says how many it got), or joins @set
+ * as copy @copy; one that can no longer join is given back (RETURNING). Returns its index, or -ENOSPC
+ * when the table is full.
  */
 int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, u32 rkey,
-		   u64 addr, enum rswap_slab_state st)
+		   u64 addr, enum rswap_slab_state st, u32 set, u32 copy)
 {
 	u32 i;
 
@@ -164,11 +361,28 @@ int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, 
 		slab->rkey = rkey;
 		slab->addr = addr;
 		slab->epoch = srv->epoch;
+		slab->set = RSWAP_NO_SLAB;
+		if (st == RSWAP_SLAB_ACTIVE && set == RSWAP_NO_SLAB) {
+			slab->set = i;
+			slab->copy = 0;
+			slab->width = dev->n_replicas;
+		} else if (st == RSWAP_SLAB_ACTIVE && set_takes_copy(dev, set, copy)) {
+			slab->set = set;
+			slab->copy = copy;
+		} else if (st == RSWAP_SLAB_COPYING && set_takes_fill(dev, set, copy)) {
+			slab->set = set;
+			slab->copy = copy;
+		} else if (st == RSWAP_SLAB_ACTIVE || st == RSWAP_SLAB_COPYING) {
+			st = RSWAP_SLAB_RETURNING;
+		}
 		if (!slab_set_state(dev, i, st)) {
 			memset(slab, 0, sizeof(*slab));
+			slab->set = RSWAP_NO_SLAB;
 			break;
 		}
 		spin_unlock(&dev->lock);
+		if (st == RSWAP_SLAB_RETURNING)
+			queue_work(dev->wq, &dev->return_work);
 		return i;
 	}
 	spin_unlock(&dev->lock);
@@ -198,7 +412,8 @@ bool rswap_slabs_release_server(struct rswap_dev *dev, struct rswap_server *srv)
 		    slab->state == RSWAP_SLAB_LOST)
 			continue;
 		if (usable || (slab->state != RSWAP_SLAB_RETURNING &&
-			       slab->state != RSWAP_SLAB_FILLING))
+			       slab->state != RSWAP_SLAB_FILLING &&
+			       slab->state != RSWAP_SLAB_COPYING))
 			ok = false;
 	}
 	for (i = 0; ok && i < dev->slots.max_slabs; i++) {
@@ -244,16 +459,23 @@ static void report_lost(struct rswap_server *srv, u32 n_lost)
 	       srv->name, n_lost);
 }
 
-/* Caller holds dev->lock: detached entry @i cannot be reattached (for now). */
+/*
+ * Caller holds dev->lock: detached entry @i cannot be reattached (for
+ * now). A mirror holds no slots of its own: it is dropped from its set. A
+ * primary with pages stays, LOST, as its set's holder; its pages are lost
+ * (1) only if no other copy is left.
+ */
 static u32 slab_lose(struct rswap_dev *dev, u32 i)
 {
+	u32 set = dev->slabs[i].set;
+
 	lockdep_assert_held(&dev->lock);
-	if (!dev->slots.slabs[i].used) {
+	if (set != i || !dev->slots.slabs[i].used) {
 		slab_set_state(dev, i, RSWAP_SLAB_FREE);
 		return 0;
 	}
 	slab_set_state(dev, i, RSWAP_SLAB_LOST);
-	return 1;
+	return !dev->replicas.sets[set].n_present;
 }
 
 /*
@@ -304,6 +526,7 @@ void rswap_slabs_sweep_unlisted(struct rswap_dev *dev, struct rswap_server *srv)
 			break;
 		case RSWAP_SLAB_RETURNING:
 		case RSWAP_SLAB_FILLING:
+		case RSWAP_SLAB_COPYING:
 			slab_set_state(dev, i, RSWAP_SLAB_FREE);
 			break;
 		default:
@@ -430,8 +653,9 @@ void rswap_reserve_check(struct rswap_dev *dev)
 
 /*
  * The server to ask for the next slab: ready, and able to grant the most;
- * among equals, the one holding fewest of ours; never @except. Caller
- * holds servers_mutex.
+ * among equals, the one holding fewest of ours; never one whose bit
+ * (1 << index in dev->servers) is in @except_mask. Caller holds
+ * servers_mutex.
  */
 /*
  * A refusal is not for ever: a drained server that was undrained, or one a
@@ -450,7 +674,7 @@ static u32 server_room(const struct rswap_server *srv)
 	return srv->free_hint;
 }
 
-struct rswap_server *rswap_pick_server(struct rswap_dev *dev, struct rswap_server *except)
+struct rswap_server *rswap_pick_server(struct rswap_dev *dev, u32 except_mask)
 {
 	struct rswap_server *best = NULL;
 	int i;
@@ -459,7 +683,8 @@ struct rswap_server *rswap_pick_server(struct rswap_dev *dev, struct rswap_serve
 	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
 		struct rswap_server *srv = dev->servers[i];
 
-		if (!srv || srv == except || !rswap_server_usable(srv) || !server_room(srv))
+		if (!srv || (except_mask & (1u << i)) || !rswap_server_usable(srv) ||
+		    !server_room(srv))
 			continue;
 		if (!best || server_room(srv) > server_room(best) ||
 		    (server_room(srv) == server_room(best) &&
@@ -489,12 +714,56 @@ static bool has_servers(struct rswap_dev *dev)
 	return false;
 }
 
+/*
+ * Caller holds servers_mutex. The other copies of the set just granted as
+ * entry @set, each on a server the set has no copy on yet. The set takes
+ * pages once it has them all, or with what it got when no other server
+ * can grant: then it is degraded, said once until sets are whole again.
+ */
+static void grant_copies(struct rswap_dev *dev, u32 set)
+{
+	u32 copy, got = 1;
+	int tries, e;
+	bool said;
+
+	lockdep_assert_held(&dev->servers_mutex);
+	for (copy = 1; copy < dev->n_replicas; copy++) {
+		for (tries = 0, e = -ENOSPC; e < 0 && tries < RSWAP_MAX_SERVERS; tries++) {
+			struct rswap_server *srv =
+				rswap_pick_server(dev, rswap_slab_copy_servers(dev, set));
+
+			if (!srv)
+				break;
+			e = rswap_server_grant(srv, set, copy);
+		}
+		if (e < 0)
+			break;
+		got++;
+	}
+	spin_lock(&dev->lock);
+	if (dev->slabs[set].set == set) {
+		dev->slabs[set].width = got;
+		set_refresh(dev, set);
+	}
+	said = dev->degraded_said;
+	if (got < dev->n_replicas)
+		dev->degraded_said = true;
+	else if (!dev->replicas.degraded)
+		dev->degraded_said = false;
+	spin_unlock(&dev->lock);
+	if (got < dev->n_replicas && !said)
+		pr_warn("%s: degraded: new slabs get %u of replicas=%u copies (too few servers can grant on distinct servers)\n",
+			dev->name, got, dev->n_replicas);
+	else if (got == dev->n_replicas && said && dev->n_replicas > 1 && !dev->degraded_said)
+		pr_info("%s: new slabs get all %u copies again\n", dev->name, got);
+}
+
 void rswap_refill_work(struct work_struct *work)
 {
 	struct rswap_dev *dev = container_of(work, struct rswap_dev, refill_work);
 	unsigned int noio = memalloc_noio_save();
 	bool need, was, warn;
-	int tries;
+	int tries, set;
 
 	mutex_lock(&dev->servers_mutex);
 	for (tries = 0; tries < 4 * RSWAP_MAX_SERVERS && !READ_ONCE(dev->dying); tries++) {
@@ -513,11 +782,13 @@ void rswap_refill_work(struct work_struct *work)
 		 * refused server on every refill would turn each write burst
 		 * into a GRANT storm against full servers.
 		 */
-		srv = rswap_pick_server(dev, NULL);
+		srv = rswap_pick_server(dev, 0);
 		if (!srv)
 			break;
 		/* A refusal zeroes the server's free_hint: the next pick is another. */
-		rswap_server_grant(srv);
+		set = rswap_server_grant(srv, RSWAP_NO_SLAB, 0);
+		if (set >= 0)
+			grant_copies(dev, set);
 	}
 	spin_lock(&dev->lock);
 	need = !dev->slots_ready || !dev->slots.free_slots;
@@ -575,7 +846,9 @@ static void return_slabs(struct rswap_dev *dev, bool all)
 		bool keep = dev->openers && !all &&
 			    dev->slots.free_slots < reserve_low(dev) + 2 * dev->pages_per_slab;
 
-		if (slab->state == RSWAP_SLAB_ACTIVE && !keep && (all || !dev->slots.slabs[i].used))
+		/* Mirrors go back with their primary (copy_follow_entry). */
+		if (slab->state == RSWAP_SLAB_ACTIVE && !keep &&
+		    (all || (slab->set == i && !dev->slots.slabs[i].used)))
 			slab_set_state(dev, i, RSWAP_SLAB_RETURNING);
 		else if (all && (slab->state == RSWAP_SLAB_FROZEN ||
 				 slab->state == RSWAP_SLAB_DETACHED))
@@ -637,10 +910,10 @@ static bool slab_is(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u3
 
 /*
  * Stop placing pages in entry @idx (still @srv's @remote, and ACTIVE):
- * FROZEN. Returns its used slots, or -ENOENT (it changed), -EALREADY (on
- * its way back already), or -EBUSY (detached, lost, filling or being
- * moved). An empty slab is not frozen but made RETURNING: there is
- * nothing to copy (-ENODATA).
+ * FROZEN. Returns its set's used slots, or -ENOENT (it changed), -EALREADY
+ * (on its way back already), or -EBUSY (detached, lost, filling or being
+ * moved). An empty set's primary is not frozen but made RETURNING: there
+ * is nothing to copy (-ENODATA), and its mirrors go with it.
  */
 int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote)
 {
@@ -654,8 +927,9 @@ int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, 
 		ret = -EALREADY;
 	} else if (slab->state != RSWAP_SLAB_ACTIVE) {
 		ret = -EBUSY;
-	} else if (dev->slots.slabs[idx].used) {
-		ret = dev->slots.slabs[idx].used;
+	} else if (slab_used(dev, idx) || slab->set != idx) {
+		/* An empty mirror moves too (nothing to copy): its primary stays. */
+		ret = slab_used(dev, idx);
 		slab_set_state(dev, idx, RSWAP_SLAB_FROZEN);
 	} else {
 		slab_set_state(dev, idx, RSWAP_SLAB_RETURNING);
@@ -692,11 +966,17 @@ void rswap_slab_filled_done(struct rswap_dev *dev, u32 idx, struct rswap_server 
 /* Used-slot bits @first .. @first + 8 * @len - 1 of entry @idx, in wire order. */
 void rswap_slab_used_map(struct rswap_dev *dev, u32 idx, u32 first, u8 *bits, size_t len)
 {
-	const unsigned long *map = dev->slots.slabs[idx].bitmap;
+	const unsigned long *map;
 	u32 i, end = min_t(u32, first + 8 * len, dev->pages_per_slab);
 
 	memset(bits, 0, len);
 	spin_lock(&dev->lock);
+	/* A mirror's pages are its set's, whose slots its primary keeps. */
+	if (dev->slabs[idx].set == RSWAP_NO_SLAB) {
+		spin_unlock(&dev->lock);
+		return;
+	}
+	map = dev->slots.slabs[dev->slabs[idx].set].bitmap;
 	for (i = first; i < end; i++)
 		if (test_bit(i, map))
 			bits[(i - first) / 8] |= 1u << ((i - first) % 8);

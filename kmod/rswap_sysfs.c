@@ -3,9 +3,12 @@
  * rswap_sysfs: /sys/block/rswapN/rswap/
  *
  *   stats            "name value" lines: page operations, bytes on the
- *                    wire, errors, slabs and free slots, slab-table entries
- *                    per state (like zram's mm_stat, one file read in one
- *                    go gives a consistent-enough set)
+ *                    wire, errors, slabs and free slots, copies (replicas,
+ *                    degraded_slabs: sets with a copy but fewer live copies
+ *                    than replicas; reads_second_copy: pages read from
+ *                    another copy than the first), slab-table entries per
+ *                    state (like zram's mm_stat, one file read in one go
+ *                    gives a consistent-enough set)
  *   servers          one line per server: name, state, slabs, counters
  *   read_latency_us  histogram of RDMA page reads: "<N whole post wait"
  *                    lines, the reads that took under N us in all, to
@@ -30,7 +33,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 {
 	struct rswap_dev *dev = to_rswap(d);
 	struct rswap_stats *st = &dev->stats;
-	u32 slabs = 0, in_state[RSWAP_SLAB_NR_STATES] = {}, i;
+	u32 slabs = 0, in_state[RSWAP_SLAB_NR_STATES] = {}, i, degraded = 0;
 	u64 zero, same, remote, free_slots = 0;
 	int n = 0;
 
@@ -43,6 +46,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 		for (i = 0; i < dev->slots.max_slabs; i++)
 			in_state[dev->slabs[i].state]++;
 		slabs = dev->slots.max_slabs - in_state[RSWAP_SLAB_FREE];
+		degraded = dev->replicas.degraded;
 	}
 	spin_unlock(&dev->lock);
 
@@ -73,6 +77,9 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("migrated_pages", atomic64_read(&st->migrated_pages));
 	STAT("migrate_failures", atomic64_read(&st->migrate_failures));
 	STAT("slabs_not_moved", atomic64_read(&st->not_moved));
+	STAT("reads_second_copy", atomic64_read(&st->reads_second_copy));
+	STAT("replicas", dev->n_replicas);
+	STAT("degraded_slabs", degraded);
 	STAT("slab_size", dev->slab_size);
 	STAT("slabs", slabs);
 	STAT("free_slots", free_slots);
@@ -93,8 +100,8 @@ static u64 server_pages(struct rswap_dev *dev, struct rswap_server *srv)
 	spin_lock(&dev->lock);
 	if (dev->slots_ready)
 		for (i = 0; i < dev->slots.max_slabs; i++)
-			if (dev->slabs[i].srv == srv && dev->slabs[i].state != RSWAP_SLAB_FREE)
-				pages += dev->slots.slabs[i].used;
+			if (dev->slabs[i].srv == srv && dev->slabs[i].set != RSWAP_NO_SLAB)
+				pages += dev->slots.slabs[dev->slabs[i].set].used;
 	spin_unlock(&dev->lock);
 	return pages;
 }

@@ -23,10 +23,13 @@
  *    | +-- grant for a move --> FILLING -- aborted, or done and the old
  *    |                                     copy's reads drained --+
  *    +-- a slab a server lists that we do not know --------+     |
- *                                                          v     v
- *   ACTIVE (empty, surplus) / any (device goes) -------> RETURNING
- *   RETURNING --RETURNED--> FREE; empty DETACHED or LOST, unlisted FILLING
- *   or RETURNING --> FREE
+ *    |                                                     v     v
+ *    |                        ACTIVE (empty, surplus) / any (device goes)
+ *    |                                                  ---> RETURNING
+ *    +-- grant for a new copy --> COPYING -- filled --> ACTIVE
+ *                                   +---- failed -----> RETURNING
+ *   RETURNING --RETURNED--> FREE; empty DETACHED or LOST, unlisted FILLING,
+ *   COPYING or RETURNING --> FREE
  *
  *   FREE       unused.
  *   ACTIVE     granted, reachable: takes new pages, serves reads.
@@ -36,6 +39,11 @@
  *              copy, server to server; no page of the map names it. When
  *              the move succeeds the entry takes over the *old* copy's
  *              location and stays FILLING until reads of it have drained.
+ *   COPYING    a slab granted as a new copy of a set that lost one (or
+ *              was made with too few; rswap_copies.c) and being filled
+ *              server to server from a live copy: serves no reads, takes
+ *              no pages; ACTIVE, a copy like the others, once the fill is
+ *              confirmed.
  *   RETURNING  to be given back; names no page (or, as the device goes,
  *              pages nobody will read). RETURN is retried whenever its
  *              server is usable, until the server confirms (or says the
@@ -87,6 +95,7 @@ enum rswap_slab_state {
 	RSWAP_SLAB_RETURNING,
 	RSWAP_SLAB_DETACHED,
 	RSWAP_SLAB_LOST,
+	RSWAP_SLAB_COPYING,
 	RSWAP_SLAB_NR_STATES
 };
 
@@ -115,6 +124,8 @@ static inline const char *rswap_slab_state_name(enum rswap_slab_state st)
 		return "detached";
 	case RSWAP_SLAB_LOST:
 		return "lost";
+	case RSWAP_SLAB_COPYING:
+		return "copying";
 	default:
 		return "?";
 	}
@@ -142,7 +153,10 @@ static inline bool rswap_slab_may(enum rswap_slab_state from, enum rswap_slab_st
 	switch (from) {
 	case RSWAP_SLAB_FREE:
 		return to == RSWAP_SLAB_ACTIVE || to == RSWAP_SLAB_FILLING ||
-		       to == RSWAP_SLAB_RETURNING;
+		       to == RSWAP_SLAB_RETURNING || to == RSWAP_SLAB_COPYING;
+	case RSWAP_SLAB_COPYING:
+		return to == RSWAP_SLAB_ACTIVE || to == RSWAP_SLAB_RETURNING ||
+		       to == RSWAP_SLAB_FREE;
 	case RSWAP_SLAB_ACTIVE:
 		return to == RSWAP_SLAB_FROZEN || to == RSWAP_SLAB_RETURNING ||
 		       to == RSWAP_SLAB_DETACHED;

@@ -31,6 +31,20 @@ static void filling_never_takes_pages_by_itself(void **state)
 	assert_true(rswap_slab_may(RSWAP_SLAB_FILLING, RSWAP_SLAB_RETURNING));
 }
 
+/* A new copy being filled joins its set only whole, and never waits
+ * detached: a fill that fails is given back, not resumed. */
+static void copying_becomes_a_copy_or_goes_back(void **state)
+{
+	(void)state;
+	for (int to = 0; to < RSWAP_SLAB_NR_STATES; to++)
+		assert_int_equal(rswap_slab_may(RSWAP_SLAB_COPYING, to),
+				 to == RSWAP_SLAB_ACTIVE || to == RSWAP_SLAB_RETURNING ||
+				 to == RSWAP_SLAB_FREE);
+	for (int from = 0; from < RSWAP_SLAB_NR_STATES; from++)
+		assert_int_equal(rswap_slab_may(from, RSWAP_SLAB_COPYING),
+				 from == RSWAP_SLAB_FREE);
+}
+
 static void returning_only_ends_free(void **state)
 {
 	(void)state;
@@ -55,7 +69,7 @@ static void free_leaves_only_by_a_grant_or_a_debt(void **state)
 	for (int to = 0; to < RSWAP_SLAB_NR_STATES; to++)
 		assert_int_equal(rswap_slab_may(RSWAP_SLAB_FREE, to),
 				 to == RSWAP_SLAB_ACTIVE || to == RSWAP_SLAB_FILLING ||
-				 to == RSWAP_SLAB_RETURNING);
+				 to == RSWAP_SLAB_RETURNING || to == RSWAP_SLAB_COPYING);
 	assert_false(rswap_slab_may(RSWAP_SLAB_FREE, RSWAP_SLAB_FREE));
 }
 
@@ -117,6 +131,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(filling_never_takes_pages_by_itself),
+		cmocka_unit_test(copying_becomes_a_copy_or_goes_back),
 		cmocka_unit_test(returning_only_ends_free),
 		cmocka_unit_test(lost_can_come_back),
 		cmocka_unit_test(free_leaves_only_by_a_grant_or_a_debt),

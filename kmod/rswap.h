@@ -60,6 +60,7 @@
 #include "rswap_wire.h"
 
 #define RSWAP_MAX_SERVERS	8
+#define RSWAP_DOMAIN_MAX	31	/* characters of a failure domain's name */
 /* Pages in one block request: 128 KiB, the largest single RDMA WRITE. */
 #define RSWAP_MAX_SEGS		32
 #define RSWAP_MAX_QUEUE_DEPTH	1024
@@ -110,6 +111,7 @@ struct rswap_server {
 	struct rswap_dev *dev;
 	int idx;
 	char name[64];			/* "addr:port", as the administrator wrote it */
+	char domain[RSWAP_DOMAIN_MAX + 1];	/* failure domain (domain=), or "" */
 	struct sockaddr_storage addr;
 
 	/* the connection: queue pairs in one PD; rebuilt on reconnect */
@@ -183,12 +185,23 @@ struct rswap_slab {
 	u8 width;			/* primary: copies the set was made with */
 };
 
+/* A new copy being made for a set (rswap_copies.c). */
+struct rswap_copy_job {
+	u32 set;			/* the set (its primary's entry) */
+	u32 copy;			/* the position the copy takes */
+	u32 src;			/* entry of the LIVE copy it is filled from */
+	struct rswap_server *src_srv;
+	u32 src_remote;
+	u8 width;			/* the set's width before */
+};
+
 struct rswap_stats {
 	atomic64_t stores, loads, zero_stores, same_stores, remote_stores;
 	atomic64_t discards, bytes_sent, bytes_received, rdma_reads, rdma_writes;
 	atomic64_t read_errors, write_errors, retries, requeues, no_slot, sq_full, timeouts;
 	atomic64_t migrated_slabs, migrated_pages, migrate_failures, not_moved;
 	atomic64_t reads_second_copy;	/* pages read from a copy other than the first */
+	atomic64_t copies_made, copied_pages, copy_failures;	/* rswap_copies.c */
 	atomic64_t read_lat[RSWAP_LAT_BUCKETS];	/* whole read */
 	atomic64_t read_post[RSWAP_LAT_BUCKETS];	/* queue_rq to WRs posted */
 	atomic64_t read_wait[RSWAP_LAT_BUCKETS];	/* posted to last completion */
@@ -212,6 +225,8 @@ struct rswap_dev {
 	struct rswap_replicas replicas;	/* the copy sets, indexed like slabs */
 	u32 n_replicas;			/* copies wanted per set (replicas=) */
 	bool degraded_said;		/* "fewer copies than replicas=" logged */
+	bool copies_wanted;		/* rswap_copies_kick: look for sets short of copies */
+	bool copies_stuck_said;		/* "no other server can take one" logged */
 	u32 pages_per_slab;
 	u64 slab_size;
 
@@ -316,6 +331,8 @@ extern const struct attribute_group *rswap_dev_groups[];
 
 /* rswap_server.c: connections and the control protocol */
 int rswap_parse_addr(const char *name, struct sockaddr_storage *addr);
+int rswap_parse_server(const char *spec, char *name, size_t name_len, char *domain,
+		       struct sockaddr_storage *addr);
 int rswap_server_add(struct rswap_dev *dev, const char *name);
 int rswap_server_remove(struct rswap_dev *dev, const char *name);
 void rswap_server_destroy(struct rswap_server *srv);
@@ -365,6 +382,8 @@ bool rswap_slabs_release_server(struct rswap_dev *dev, struct rswap_server *srv)
 void rswap_refill_work(struct work_struct *work);
 void rswap_return_work(struct work_struct *work);
 struct rswap_server *rswap_pick_server(struct rswap_dev *dev, u32 except_mask);
+struct rswap_server *rswap_place_copy(struct rswap_dev *dev, u32 idx, bool moving,
+				      enum rswap_place_policy policy, bool *same_domain, int *err);
 int rswap_slab_find(struct rswap_dev *dev, struct rswap_server *srv, u32 remote);
 int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote);
 void rswap_slab_unfreeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote);
@@ -380,6 +399,18 @@ int rswap_io_quiesce(struct rswap_dev *dev);
 void rswap_evacuate_request(struct rswap_server *srv, u32 remote, u32 reason);
 void rswap_evacuate_forget(struct rswap_server *srv);
 void rswap_migrate_work(struct work_struct *work);
+bool rswap_evac_waiting(struct rswap_dev *dev);
+
+u32 rswap_slabs_wanting_copies(struct rswap_dev *dev);
+bool rswap_slab_copy_begin(struct rswap_dev *dev, u32 *from, struct rswap_copy_job *job);
+bool rswap_slab_copy_end(struct rswap_dev *dev, const struct rswap_copy_job *job, int tidx,
+			 struct rswap_server *target, u32 tremote, bool ok);
+
+/* rswap_copies.c: new copies for sets that lost one, or were made with too few */
+void rswap_copies_kick(struct rswap_dev *dev);
+void rswap_copies_repair(struct rswap_dev *dev);
+int rswap_grant_target(struct rswap_dev *dev, u32 idx, struct rswap_server **target,
+		       u32 *tremote, u32 set, u32 copy);
 
 /* rswap_debugfs.c: fault-injection knobs, all off by default */
 extern bool rswap_fault_returns;

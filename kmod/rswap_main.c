@@ -29,7 +29,8 @@ MODULE_PARM_DESC(size, "Size of /dev/rswap0, e.g. 4G (required; a multiple of 4K
 
 static char *servers;
 module_param(servers, charp, 0444);
-MODULE_PARM_DESC(servers, "Memory servers, ADDRESS:PORT[,ADDRESS:PORT...]");
+MODULE_PARM_DESC(servers,
+		 "Memory servers, ADDRESS:PORT[@DOMAIN][,...]: copies of a slab go to distinct failure domains where they can");
 
 static char *key_file;
 module_param(key_file, charp, 0444);
@@ -127,7 +128,7 @@ static bool client_id_ok(const char *s)
 static int walk_servers(const char *list, struct rswap_dev *dev)
 {
 	struct sockaddr_storage ss;
-	char *copy, *p, *name;
+	char *copy, *p, *name, addr[64], domain[RSWAP_DOMAIN_MAX + 1];
 	int ret = 0;
 
 	copy = kstrdup(list, GFP_KERNEL);
@@ -140,8 +141,8 @@ static int walk_servers(const char *list, struct rswap_dev *dev)
 			continue;
 		if (dev) {
 			ret = rswap_server_add(dev, name);
-		} else if (rswap_parse_addr(name, &ss)) {
-			pr_err("servers=: '%s' is not ADDRESS:PORT\n", name);
+		} else if (rswap_parse_server(name, addr, sizeof(addr), domain, &ss)) {
+			pr_err("servers=: '%s' is not ADDRESS:PORT or ADDRESS:PORT@DOMAIN\n", name);
 			ret = -EINVAL;
 		}
 	}

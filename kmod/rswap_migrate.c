@@ -113,19 +113,26 @@ void rswap_evacuate_forget(struct rswap_server *srv)
 }
 
 /*
- * A slab for a copy on a server not in @except (bit n: dev->servers[n]):
- * its table entry (FILLING, so a reconnect of the target knows it, and it
- * is given back if the move fails) and server, or -ENOSPC.
+ * A slab for a copy of entry @idx's set, placed by rswap_place_copy: for a
+ * move of @idx (@set RSWAP_NO_SLAB: the slab is FILLING; never a server or
+ * a failure domain another copy of the set is on), or as the new copy
+ * @copy of @set (COPYING; another domain when one can grant). Either way a
+ * reconnect of the target knows it, and it is given back if the copy
+ * fails. Its table entry and server, or -ENOSPC, or -EXDEV (a move: only
+ * servers in domains the set is in could take it).
  */
-static int grant_target(struct rswap_dev *dev, u32 except,
-			struct rswap_server **target, u32 *tremote)
+int rswap_grant_target(struct rswap_dev *dev, u32 idx, struct rswap_server **target,
+		       u32 *tremote, u32 set, u32 copy)
 {
-	int tries, tidx = -ENOSPC, i;
-	bool retried = false;
+	enum rswap_place_policy policy = set == RSWAP_NO_SLAB ? RSWAP_PLACE_STRICT :
+								RSWAP_PLACE_SPREAD;
+	u32 except = rswap_slab_copy_servers(dev, idx);
+	int tries, tidx = -ENOSPC, i, why = -ENOSPC;
+	bool retried = false, same;
 
 	mutex_lock(&dev->servers_mutex);
 	for (tries = 0; tries < 2 * RSWAP_MAX_SERVERS; tries++) {
-		*target = rswap_pick_server(dev, except);
+		*target = rswap_place_copy(dev, idx, set == RSWAP_NO_SLAB, policy, &same, &why);
 		if (!*target && !retried) {
 			/*
 			 * Refusals are remembered for RSWAP_REFUSAL_RETRY_SECS,
@@ -138,11 +145,15 @@ static int grant_target(struct rswap_dev *dev, u32 except,
 				if (dev->servers[i] && !(except & (1u << i)) &&
 				    rswap_server_usable(dev->servers[i]))
 					dev->servers[i]->free_hint = 1;
-			*target = rswap_pick_server(dev, except);
+			*target = rswap_place_copy(dev, idx, set == RSWAP_NO_SLAB, policy, &same,
+						   &why);
 		}
-		if (!*target)
+		if (!*target) {
+			tidx = why;
 			break;
-		tidx = rswap_server_grant_slab(*target, tremote);
+		}
+		tidx = set == RSWAP_NO_SLAB ? rswap_server_grant_slab(*target, tremote) :
+					      rswap_server_grant_copy(*target, set, copy, tremote);
 		if (tidx >= 0)
 			break;
 		/* Refused (its free_hint is 0 now) or gone: try the next. */
@@ -173,9 +184,12 @@ static int migrate_slab(struct rswap_dev *dev, struct rswap_server *src, u32 rem
 		return used == -EALREADY ? 0 : used;
 	}
 	/* Never onto a server that has a copy of it already (or is @src). */
-	tidx = grant_target(dev, rswap_slab_copy_servers(dev, idx), &target, &tremote);
+	tidx = rswap_grant_target(dev, idx, &target, &tremote, RSWAP_NO_SLAB, 0);
 	if (tidx < 0) {
 		rswap_slab_unfreeze(dev, idx, src, remote);
+		if (tidx == -EXDEV)
+			pr_info("%s: slab %u stays: only servers in failure domains its other copies are in have room\n",
+				src->name, remote);
 		return -ENOSPC;
 	}
 	rswap_fault_delay(READ_ONCE(rswap_fault_move_fill_delay_ms), "before copying slab",
@@ -250,5 +264,19 @@ void rswap_migrate_work(struct work_struct *work)
 	/* Back in the queue, without running again now: the connect kicks it. */
 	for (i = 0; i < n_later; i++)
 		evac_push(dev, later[i].srv, later[i].remote, later[i].reason);
+	/* Then sets short of copies; a server's EVACUATE waits for no more than one fill. */
+	if (!READ_ONCE(dev->dying) && xchg(&dev->copies_wanted, false))
+		rswap_copies_repair(dev);
 	memalloc_noio_restore(noio);
+}
+
+/* Is an EVACUATE waiting for the worker? */
+bool rswap_evac_waiting(struct rswap_dev *dev)
+{
+	bool waiting;
+
+	spin_lock_bh(&dev->evac_lock);
+	waiting = dev->evac_head != dev->evac_tail;
+	spin_unlock_bh(&dev->evac_lock);
+	return waiting;
 }

@@ -24,6 +24,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <crypto/algapi.h>
+#include <linux/ctype.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -256,6 +257,8 @@ static void srv_declare_lost(struct rswap_server *srv)
 	rswap_server_set_state(srv, RSWAP_SRV_LOST);
 	rswap_slabs_lose(dev, srv);
 	blk_mq_kick_requeue_list(dev->disk->queue);
+	/* The sets that had a copy there get a new one elsewhere. */
+	rswap_copies_kick(dev);
 }
 
 static void connect_work(struct work_struct *work)
@@ -303,6 +306,8 @@ static void connect_work(struct work_struct *work)
 			queue_work(dev->refill_wq, &dev->refill_work);
 			queue_work(dev->wq, &dev->return_work);
 			queue_work(dev->wq, &dev->migrate_work);
+			/* Sets made short, or that lost copies it did not list. */
+			rswap_copies_kick(dev);
 		}
 		return;
 	}
@@ -682,7 +687,70 @@ static bool same_address(const struct sockaddr_storage *a, const struct sockaddr
 	return false;
 }
 
-int rswap_server_add(struct rswap_dev *dev, const char *name)
+/* A failure domain's name into @domain: 0, or -EINVAL with the reason logged. */
+static int parse_domain(const char *spec, const char *text, char *domain)
+{
+	size_t i;
+
+	if (domain[0] || !text[0] || strlen(text) > RSWAP_DOMAIN_MAX) {
+		pr_err("server '%s': one domain name of 1 to %d characters\n", spec,
+		       RSWAP_DOMAIN_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; text[i]; i++) {
+		if (!isalnum(text[i]) && !strchr(".-_", text[i])) {
+			pr_err("server '%s': a domain name is letters, digits, '.', '-' and '_'\n",
+			       spec);
+			return -EINVAL;
+		}
+	}
+	strscpy(domain, text, RSWAP_DOMAIN_MAX + 1);
+	return 0;
+}
+
+/*
+ * "ADDRESS:PORT", "ADDRESS:PORT domain=NAME" or "ADDRESS:PORT@NAME" (the
+ * form without a space, for servers= on a command line): the address into
+ * @name (@name_len bytes) and @addr, the failure domain into @domain
+ * (RSWAP_DOMAIN_MAX + 1 bytes; "" when none). 0, or -EINVAL with the
+ * reason logged. A domain name is letters, digits, '.', '-' and '_'.
+ */
+int rswap_parse_server(const char *spec, char *name, size_t name_len, char *domain,
+		       struct sockaddr_storage *addr)
+{
+	char buf[128], *p, *addr_part, *opt, *at;
+
+	if (strscpy(buf, spec, sizeof(buf)) < 0)
+		goto bad;
+	p = strim(buf);
+	addr_part = strsep(&p, " \t");
+	domain[0] = '\0';
+	at = strrchr(addr_part, '@');
+	if (at) {
+		*at = '\0';
+		if (parse_domain(spec, at + 1, domain))
+			return -EINVAL;
+	}
+	while (p && (opt = strsep(&p, " \t")) != NULL) {
+		if (!*opt)
+			continue;
+		if (strncmp(opt, "domain=", 7)) {
+			pr_err("server '%s': after the address, only domain=NAME\n", spec);
+			return -EINVAL;
+		}
+		if (parse_domain(spec, opt + 7, domain))
+			return -EINVAL;
+	}
+	if (strscpy(name, addr_part, name_len) < 0 || rswap_parse_addr(name, addr))
+		goto bad;
+	return 0;
+bad:
+	pr_err("server '%s': want ADDRESS:PORT (an IPv4 or [IPv6] address), then domain=NAME if it has one\n",
+	       spec);
+	return -EINVAL;
+}
+
+int rswap_server_add(struct rswap_dev *dev, const char *spec)
 {
 	struct rswap_server *srv;
 	int ret, i, slot = -1;
@@ -690,13 +758,10 @@ int rswap_server_add(struct rswap_dev *dev, const char *name)
 	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
 	if (!srv)
 		return -ENOMEM;
-	strscpy(srv->name, name, sizeof(srv->name));
-	strim(srv->name);
-	ret = rswap_parse_addr(srv->name, &srv->addr);
+	ret = rswap_parse_server(spec, srv->name, sizeof(srv->name), srv->domain, &srv->addr);
 	if (ret) {
-		pr_err("server '%s': want ADDRESS:PORT (an IPv4 or [IPv6] address)\n", srv->name);
 		kfree(srv);
-		return -EINVAL;
+		return ret;
 	}
 	srv->max_qps = dev->tag_set.nr_hw_queues;
 	srv->qps = kcalloc(srv->max_qps, sizeof(*srv->qps), GFP_KERNEL);
@@ -739,7 +804,8 @@ int rswap_server_add(struct rswap_dev *dev, const char *name)
 	spin_lock(&dev->lock);
 	dev->no_room = false;	/* it may have room */
 	spin_unlock(&dev->lock);
-	pr_info("%s: added to %s\n", srv->name, dev->name);
+	pr_info("%s: added to %s%s%s\n", srv->name, dev->name, srv->domain[0] ? ", failure domain " : "",
+		srv->domain);
 	/* Before the mutex goes: a removal right after must find it queued. */
 	queue_delayed_work(dev->wq, &srv->connect_work, 0);
 	mutex_unlock(&dev->servers_mutex);

@@ -694,6 +694,75 @@ struct rswap_server *rswap_pick_server(struct rswap_dev *dev, u32 except_mask)
 	return best;
 }
 
+/* @srv's failure domain as a number: the first server of the same name's index. */
+static u32 domain_of(struct rswap_dev *dev, const struct rswap_server *srv)
+{
+	int i;
+
+	if (!srv->domain[0])
+		return RSWAP_NO_DOMAIN;
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++)
+		if (dev->servers[i] && !strcmp(dev->servers[i]->domain, srv->domain))
+			return i;
+	return RSWAP_NO_DOMAIN;
+}
+
+/*
+ * Where a copy of entry @idx's set goes (rswap_replica_place): a new one
+ * (@moving false), or entry @idx's own copy moved elsewhere (@moving: its
+ * server is no candidate, its domain not taken). Never a server with a
+ * copy of the set; a domain with one only under RSWAP_PLACE_SPREAD when
+ * nothing else can grant (*@same_domain then says so). NULL with *@err
+ * -ENOSPC (no server can grant) or -EXDEV (STRICT: only taken domains).
+ * Caller holds servers_mutex.
+ */
+struct rswap_server *rswap_place_copy(struct rswap_dev *dev, u32 idx, bool moving,
+				      enum rswap_place_policy policy, bool *same_domain, int *err)
+{
+	struct rswap_place_cand cand[RSWAP_MAX_SERVERS];
+	struct rswap_place_used used[RSWAP_MAX_REPLICAS];
+	const struct rswap_server *own = NULL;
+	u32 n_cand = 0, n_used = 0, set, c;
+	int i, pick;
+
+	lockdep_assert_held(&dev->servers_mutex);
+	*same_domain = false;
+	spin_lock(&dev->lock);
+	set = dev->slabs[idx].set;
+	own = dev->slabs[idx].srv;
+	if (set != RSWAP_NO_SLAB) {
+		const struct rswap_copy_set *cs = &dev->replicas.sets[set];
+
+		for (c = 0; c < dev->n_replicas; c++) {
+			u32 e = cs->copy[c].entry;
+
+			if (e == RSWAP_NO_SLAB || !dev->slabs[e].srv || (moving && e == idx))
+				continue;
+			used[n_used].server = dev->slabs[e].srv->idx;
+			used[n_used++].domain = domain_of(dev, dev->slabs[e].srv);
+		}
+	}
+	spin_unlock(&dev->lock);
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
+		struct rswap_server *srv = dev->servers[i];
+
+		if (!srv)
+			continue;
+		cand[n_cand].server = i;
+		cand[n_cand].domain = domain_of(dev, srv);
+		cand[n_cand].free_slabs = server_room(srv);
+		cand[n_cand].usable = rswap_server_usable(srv) && server_room(srv) &&
+				      !(moving && srv == own);
+		n_cand++;
+	}
+	pick = rswap_replica_place(cand, n_cand, used, n_used, policy, same_domain);
+	if (pick < 0) {
+		*err = pick;
+		return NULL;
+	}
+	return dev->servers[cand[pick].server];
+}
+
 static bool any_server(struct rswap_dev *dev, enum rswap_server_state st)
 {
 	int i;
@@ -729,11 +798,16 @@ static void grant_copies(struct rswap_dev *dev, u32 set)
 	lockdep_assert_held(&dev->servers_mutex);
 	for (copy = 1; copy < dev->n_replicas; copy++) {
 		for (tries = 0, e = -ENOSPC; e < 0 && tries < RSWAP_MAX_SERVERS; tries++) {
-			struct rswap_server *srv =
-				rswap_pick_server(dev, rswap_slab_copy_servers(dev, set));
+			struct rswap_server *srv;
+			bool same;
+			int why;
 
+			srv = rswap_place_copy(dev, set, false, RSWAP_PLACE_SPREAD, &same, &why);
 			if (!srv)
 				break;
+			if (same)
+				pr_info_ratelimited("%s: a copy shares a failure domain (%s) with another: no server of another domain can grant\n",
+						    dev->name, srv->domain);
 			e = rswap_server_grant(srv, set, copy);
 		}
 		if (e < 0)
@@ -751,6 +825,8 @@ static void grant_copies(struct rswap_dev *dev, u32 set)
 	else if (!dev->replicas.degraded)
 		dev->degraded_said = false;
 	spin_unlock(&dev->lock);
+	if (got < dev->n_replicas)
+		rswap_copies_kick(dev);	/* a server may take the copy later */
 	if (got < dev->n_replicas && !said)
 		pr_warn("%s: degraded: new slabs get %u of replicas=%u copies (too few servers can grant on distinct servers)\n",
 			dev->name, got, dev->n_replicas);
@@ -846,9 +922,13 @@ static void return_slabs(struct rswap_dev *dev, bool all)
 		bool keep = dev->openers && !all &&
 			    dev->slots.free_slots < reserve_low(dev) + 2 * dev->pages_per_slab;
 
-		/* Mirrors go back with their primary (copy_follow_entry). */
-		if (slab->state == RSWAP_SLAB_ACTIVE && !keep &&
-		    (all || (slab->set == i && !dev->slots.slabs[i].used)))
+		/*
+		 * Mirrors go back with their primary (copy_follow_entry). An
+		 * empty set that takes no pages (a copy lost) is no reserve.
+		 */
+		if (slab->state == RSWAP_SLAB_ACTIVE &&
+		    (all || (slab->set == i && !dev->slots.slabs[i].used &&
+			     (!keep || !dev->slots.slabs[i].active))))
 			slab_set_state(dev, i, RSWAP_SLAB_RETURNING);
 		else if (all && (slab->state == RSWAP_SLAB_FROZEN ||
 				 slab->state == RSWAP_SLAB_DETACHED))
@@ -1080,4 +1160,118 @@ void rswap_return_work(struct work_struct *work)
 void rswap_slabs_return_all(struct rswap_dev *dev)
 {
 	return_slabs(dev, true);
+}
+
+/* ---- new copies of sets short of them (rswap_copies.c drives it) ---- */
+
+/*
+ * Caller holds dev->lock. Does @set want a copy it can get now: held,
+ * fewer LIVE copies than replicas=, none of them waiting for a server that
+ * may come back (STALE) or being made (NEW), and a LIVE copy on an ACTIVE
+ * entry of a usable server to copy from? Its index, or -1. An empty set
+ * that lost a copy is not worth one: it goes back (return_slabs); one made
+ * short is, before it takes pages with one copy.
+ */
+static int set_wants_copy(struct rswap_dev *dev, u32 set)
+{
+	const struct rswap_copy_set *cs = &dev->replicas.sets[set];
+	int src = -1;
+	u32 c;
+
+	lockdep_assert_held(&dev->lock);
+	if (dev->slabs[set].set != set || cs->n_live >= dev->n_replicas || !cs->n_live ||
+	    (!dev->slots.slabs[set].used && dev->slabs[set].width >= dev->n_replicas))
+		return -1;
+	for (c = 0; c < dev->n_replicas; c++) {
+		const struct rswap_copy *cp = &cs->copy[c];
+
+		if (cp->state != RSWAP_COPY_ABSENT && cp->state != RSWAP_COPY_LIVE)
+			return -1;
+		if (cp->state == RSWAP_COPY_LIVE && src < 0 &&
+		    dev->slabs[cp->entry].state == RSWAP_SLAB_ACTIVE &&
+		    rswap_server_usable(dev->slabs[cp->entry].srv))
+			src = cp->entry;
+	}
+	return src;
+}
+
+/* Sets that want a copy they could get now (for the log). */
+u32 rswap_slabs_wanting_copies(struct rswap_dev *dev)
+{
+	u32 i, n = 0;
+
+	if (!dev->slots_ready || dev->n_replicas == 1)
+		return 0;
+	spin_lock(&dev->lock);
+	for (i = 0; i < dev->slots.max_slabs; i++)
+		n += set_wants_copy(dev, i) >= 0;
+	spin_unlock(&dev->lock);
+	return n;
+}
+
+/*
+ * The next set from *@from on that wants a copy (set_wants_copy): true
+ * with @job filled in. The set takes no pages from now until
+ * rswap_slab_copy_end (its width is raised past its live copies), so the
+ * fill copies a slab nothing writes to once rswap_io_quiesce returns.
+ */
+bool rswap_slab_copy_begin(struct rswap_dev *dev, u32 *from, struct rswap_copy_job *job)
+{
+	bool found = false;
+	int src;
+	u32 i;
+
+	spin_lock(&dev->lock);
+	for (i = *from; i < dev->slots.max_slabs; i++) {
+		src = set_wants_copy(dev, i);
+		if (src < 0)
+			continue;
+		job->set = i;
+		job->copy = rswap_replica_free_copy(&dev->replicas, i);
+		job->src = src;
+		job->src_srv = dev->slabs[src].srv;
+		job->src_remote = dev->slabs[src].remote;
+		job->width = dev->slabs[i].width;
+		dev->slabs[i].width = dev->replicas.sets[i].n_live + 1;
+		set_refresh(dev, i);
+		*from = i + 1;
+		found = true;
+		break;
+	}
+	spin_unlock(&dev->lock);
+	return found;
+}
+
+/*
+ * The fill of COPYING entry @tidx (@target's slab @tremote; -1: none was
+ * granted) for @job ended, @ok if the server confirmed it: the copy joins
+ * its set (ACTIVE), or goes back. The set takes pages again as its copies
+ * allow. Returns whether the set has the new copy.
+ */
+bool rswap_slab_copy_end(struct rswap_dev *dev, const struct rswap_copy_job *job, int tidx,
+			 struct rswap_server *target, u32 tremote, bool ok)
+{
+	struct rswap_slab *slab = &dev->slabs[job->set];
+	bool joined = false;
+
+	spin_lock(&dev->lock);
+	if (tidx >= 0 && slab_is(dev, tidx, target, tremote, RSWAP_SLAB_COPYING) &&
+	    dev->slabs[tidx].set == job->set) {
+		if (ok && rswap_replica_copy_done(&dev->replicas, job->set, job->copy, true) ==
+			  RSWAP_COPY_LIVE) {
+			slab_set_state(dev, tidx, RSWAP_SLAB_ACTIVE);
+			joined = true;
+		} else {
+			slab_set_state(dev, tidx, RSWAP_SLAB_RETURNING);
+		}
+	}
+	if (slab->set == job->set) {
+		slab->width = joined ? max_t(u32, job->width, dev->replicas.sets[job->set].n_live) :
+				       job->width;
+		set_refresh(dev, job->set);
+	}
+	spin_unlock(&dev->lock);
+	if (!joined)
+		queue_work(dev->wq, &dev->return_work);
+	return joined;
 }

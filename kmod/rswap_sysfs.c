@@ -6,14 +6,17 @@
  *                    wire, errors, slabs and free slots, copies (replicas,
  *                    degraded_slabs: sets with a copy but fewer live copies
  *                    than replicas; reads_second_copy: pages read from
- *                    another copy than the first), slab-table entries per
+ *                    another copy than the first; copies_made,
+ *                    copied_pages, copy_failures: new copies made server
+ *                    to server for sets short of them), slab-table entries per
  *                    state (like zram's mm_stat, one file read in one go
  *                    gives a consistent-enough set)
  *   servers          one line per server: name, state, slabs, counters
  *   read_latency_us  histogram of RDMA page reads: "<N whole post wait"
  *                    lines, the reads that took under N us in all, to
  *                    post their WRs, and from then to their last completion
- *   add_server       write ADDRESS:PORT to add a server at runtime
+ *   add_server       write "ADDRESS:PORT [domain=NAME]" to add a server at
+ *                    runtime (copies of a slab go to distinct domains)
  *   remove_server    write ADDRESS:PORT to remove one that holds no slabs
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -78,6 +81,9 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("migrate_failures", atomic64_read(&st->migrate_failures));
 	STAT("slabs_not_moved", atomic64_read(&st->not_moved));
 	STAT("reads_second_copy", atomic64_read(&st->reads_second_copy));
+	STAT("copies_made", atomic64_read(&st->copies_made));
+	STAT("copied_pages", atomic64_read(&st->copied_pages));
+	STAT("copy_failures", atomic64_read(&st->copy_failures));
 	STAT("replicas", dev->n_replicas);
 	STAT("degraded_slabs", degraded);
 	STAT("slab_size", dev->slab_size);
@@ -119,14 +125,15 @@ static ssize_t servers_show(struct device *d, struct device_attribute *attr, cha
 		if (!srv)
 			continue;
 		n += sysfs_emit_at(buf, n,
-				   "%s %s slabs=%d pages=%llu connects=%lld disconnects=%lld grants=%lld returns=%lld refusals=%lld reattached=%lld lost_slabs=%lld keepalive_timeouts=%lld qps=%u posted=",
+				   "%s %s slabs=%d pages=%llu connects=%lld disconnects=%lld grants=%lld returns=%lld refusals=%lld reattached=%lld lost_slabs=%lld keepalive_timeouts=%lld domain=%s qps=%u posted=",
 				   srv->name, rswap_server_state_name(READ_ONCE(srv->state)),
 				   atomic_read(&srv->slabs), server_pages(dev, srv),
 				   atomic64_read(&srv->connects),
 				   atomic64_read(&srv->disconnects), atomic64_read(&srv->grants),
 				   atomic64_read(&srv->returns), atomic64_read(&srv->refusals),
 				   atomic64_read(&srv->reattached), atomic64_read(&srv->lost_slabs),
-				   atomic64_read(&srv->keepalive_timeouts), READ_ONCE(srv->nr_qps));
+				   atomic64_read(&srv->keepalive_timeouts),
+				   srv->domain[0] ? srv->domain : "-", READ_ONCE(srv->nr_qps));
 		/* WRs posted per queue pair: shows the hardware queues spread */
 		for (q = 0; q < srv->max_qps; q++)
 			n += sysfs_emit_at(buf, n, "%s%lld", q ? "," : "",

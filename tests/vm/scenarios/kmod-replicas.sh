@@ -1,73 +1,125 @@
-# rswap.ko with replicas=2 on three servers: every page is on two of them.
-# A server SIGKILLed for good mid-workload costs no page: a process whose
-# pages it held, paused meanwhile, resumes and verifies every page (no
-# SIGBUS), a process swapping through the loss verifies too, and no read or
-# write fails; reads of the lost server's copies come from the other copy.
-# Then a second server stops: one is left, so new slabs get one copy, and
-# the device says it runs degraded (log and sysfs) and keeps working.
-# vm-memory: 1G
-# vm-timeout: 600
+# rswap.ko with replicas=2: every page on two servers in two failure
+# domains (servers 1 and 2 in rack-a, 3 in rack-b, so server 3 has a copy of
+# every slab). In turn, a workload swapping all along and a paused process
+# whose pages must survive:
+#   1. server 3 SIGKILLed and restarted: its copies come back with it (no
+#      write was missed: a set with a copy down takes no pages);
+#   2. server 1 SIGKILLed for good: no read or write fails, reads of its
+#      copies come from the other copy, and every slab that had a copy
+#      there gets a new one on server 2, server to server;
+#   3. server 4 (rack-a) joins and server 2 is drained: its copies go to
+#      server 4, never next to their other copy, and no page is read in;
+#   4. server 4 stops: the paused process reads every page from server 3
+#      alone (the one restarted in 1) and verifies them all;
+#   5. server 3 is the only one granting: new slabs get one copy, and the
+#      device says it runs degraded (log and sysfs), and keeps working.
+# vm-memory: 1536M
+# vm-timeout: 900
 # vm-memory-max: 32M
 # vm-bins: mkswap swapon swapoff
 
 . /usr/lib/rswap-vm/rswap-lib.sh
 
 check workload-memory-high workload_memory_high
-check three-servers-start start_pool 3 128M
-servers="$(pool_servers 3)"
+# Servers that know each other (--peer): a server copies only to its peers.
+MEM=128M
+RSWAP_PEERS=4
+rswap_key /tmp/rswap.key
+for n in 1 2 3; do
+	check "server$n-starts" start_peer "$n"
+done
+h() { echo "$(host_addr "$1"):7471"; }
+pages_on() { module_server_field "$(h "$1")" pages; }
 
 check replicas-4-refused sh -c "! modprobe rswap size=64M key_file=/tmp/rswap-client.key \
-	replicas=4 servers=$servers 2>/dev/null && dmesg | grep -q 'replicas=4: must be 1 to 3'"
+	replicas=4 servers=$(h 1) 2>/dev/null && dmesg | grep -q 'replicas=4: must be 1 to 3'"
+check bad-domain-refused sh -c "! modprobe rswap size=64M key_file=/tmp/rswap-client.key \
+	servers=$(h 1)@a/b 2>/dev/null && dmesg | grep -q 'a domain name is letters, digits'"
 check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key replicas=2 \
-	loss_timeout=$((10 * RSWAP_SLOW)) servers="$servers"
+	loss_timeout=$((10 * RSWAP_SLOW)) servers="$(h 1)@rack-a,$(h 2)@rack-a,$(h 3)@rack-b"
 check servers-ready wait_for 30 servers_ready 3
+check domains-in-sysfs sh -c "grep -q '^$(h 1) .* domain=rack-a ' /sys/block/rswap0/rswap/servers &&
+	grep -q '^$(h 3) .* domain=rack-b ' /sys/block/rswap0/rswap/servers"
 check_eq replicas-in-sysfs 2 "$(rswap_stat replicas)"
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 
 # A process fills its memory and pauses: its pages are in the pool, twice.
 rm -f /tmp/go /tmp/filled
-in_cgroup rswap-swapfill --mib "$(shrink 64)" --seed 21 --pause-file /tmp/go \
+in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 21 --pause-file /tmp/go \
 	--ready-file /tmp/filled > /tmp/paused.log 2>&1 &
 paused_pid=$!
 check paused-filled wait_for 300 test -e /tmp/filled
 cat /sys/block/rswap0/rswap/servers
-copies_held() {
-	local n total=0
-	for n in 1 2 3; do
-		total=$((total + $(module_server_field "$(host_addr "$n"):7471" pages)))
-	done
-	echo "$total"
-}
 check_gt pages-in-the-pool "$(rswap_stat remote_pages)" "$(shrink 1000)"
-check_eq every-page-twice "$(( 2 * $(rswap_stat remote_pages) ))" "$(copies_held)"
-check_gt server1-holds-pages "$(module_server_field "$(host_addr 1):7471" pages)" 0
-check_eq not-degraded 0 "$(rswap_stat degraded_slabs)"
+check_eq every-page-twice "$(( 2 * $(rswap_stat remote_pages) ))" \
+	"$(( $(pages_on 1) + $(pages_on 2) + $(pages_on 3) ))"
+degraded_none() { [ "$(rswap_stat degraded_slabs)" = 0 ]; }
+check not-degraded wait_for 60 degraded_none
 
-# Server 1 dies for good while another process swaps.
-in_cgroup rswap-swapfill --mib "$(shrink 64)" --seed 31 --passes 2 > /tmp/through.log 2>&1 &
+# 1. Server 3 restarts while a workload swaps.
+in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 31 --passes 2 > /tmp/through1.log 2>&1 &
+through_pid=$!
+sleep 2
+check server3-killed kill_rswap_server 3 KILL
+sleep 2
+check server3-restarts start_peer 3
+check server3-back wait_for 60 servers_ready 3
+wait "$through_pid"
+check_eq swapping-through-restart-verified 0 $?
+cat /tmp/through1.log
+check server3-reattached grep -q "^$(h 3) ready .*reattached=[1-9]" /sys/block/rswap0/rswap/servers
+check not-degraded-after-restart wait_for 60 degraded_none
+
+# 2. Server 1 dies for good while a workload swaps.
+in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 41 --passes 2 > /tmp/through2.log 2>&1 &
 through_pid=$!
 sleep 2
 check server1-killed kill_rswap_server 1 KILL
-touch /tmp/go
-wait "$paused_pid"
-check_eq paused-process-verified 0 $?
-cat /tmp/paused.log
 wait "$through_pid"
-check_eq swapping-process-verified 0 $?
-cat /tmp/through.log
-check server1-declared-lost wait_for 60 grep -q "^$(host_addr 1):7471 lost" \
-	/sys/block/rswap0/rswap/servers
-check_eq no-read-errors 0 "$(rswap_stat read_errors)"
-check_eq no-write-errors 0 "$(rswap_stat write_errors)"
+check_eq swapping-through-loss-verified 0 $?
+cat /tmp/through2.log
+check server1-declared-lost wait_for 60 grep -q "^$(h 1) lost" /sys/block/rswap0/rswap/servers
 check_gt reads-from-second-copy "$(rswap_stat reads_second_copy)" 0
 check no-pages-reported-lost sh -c '! dmesg | grep -q "slabs with pages on them are lost"'
+# Redundancy comes back within 120 s of the loss: the sets that had a copy
+# on server 1 get one on the other of 2 and 3 (one per domain where it
+# can), so every slab is on both.
+check redundancy-restored wait_for 120 degraded_none
+check_gt copies-made "$(rswap_stat copies_made)" 0
+check copies-logged sh -c 'dmesg | grep -q "rswap0: [1-9][0-9]* new copies (.* MiB/s), 0 failed"'
+check_eq every-page-on-2 "$(rswap_stat remote_pages)" "$(pages_on 2)"
+check_eq every-page-on-3 "$(rswap_stat remote_pages)" "$(pages_on 3)"
+
+# 3. Server 4 (rack-a) joins; server 2 is drained into it. A copy never
+# goes next to its other copy (server 3, rack-b): server 4 is the only
+# place, and no page is read in on the way.
+check server4-starts start_peer 4
+check server4-added sh -c "echo '$(h 4) domain=rack-a' > /sys/block/rswap0/rswap/add_server"
+check server4-ready wait_for 60 servers_ready 3
+loads=$(rswap_stat loads)
+ctl 2 drain > /tmp/drain.log 2>&1
+check_eq drain-exit-0 0 $?
+cat /tmp/drain.log
+check_eq nothing-paged-in-by-the-drain "$loads" "$(rswap_stat loads)"
+check_eq drained-server-holds-none 0 "$(pages_on 2)"
+check_eq every-page-on-4 "$(rswap_stat remote_pages)" "$(pages_on 4)"
+check_eq every-page-still-on-3 "$(rswap_stat remote_pages)" "$(pages_on 3)"
+
+# 4. Server 4 stops: server 3, restarted in 1, serves every page alone.
+check server4-stopped kill_rswap_server 4 KILL
+touch /tmp/go
+wait "$paused_pid"
+check_eq paused-process-verified-from-server3-alone 0 $?
+cat /tmp/paused.log
+check_eq no-read-errors 0 "$(rswap_stat read_errors)"
+check_eq no-write-errors 0 "$(rswap_stat write_errors)"
 cat /sys/block/rswap0/rswap/stats
 
-# Server 2 stops too: one server left, so new slabs are single copies.
+# 5. Only server 3 grants (2 is drained, 4 down): new slabs are single
+# copies, said once.
 degraded_lines() { dmesg | grep -c "rswap0: degraded: new slabs get 1 of replicas=2 copies"; }
 before=$(degraded_lines)
-check server2-stopped kill_rswap_server 2 KILL
-in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 41 --passes 2 > /tmp/alone.log 2>&1
+in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 51 --passes 2 > /tmp/alone.log 2>&1
 check_eq degraded-process-verified 0 $?
 cat /tmp/alone.log
 check_eq degraded-logged-once $((before + 1)) "$(degraded_lines)"

@@ -183,6 +183,7 @@ struct rswap_slab {
 	u32 set;			/* the logical slab it is a copy of */
 	u8 copy;			/* its position in the set */
 	u8 width;			/* primary: copies the set was made with */
+	bool filling;			/* primary: a new copy is being made (rswap_copies.c) */
 };
 
 /* A new copy being made for a set (rswap_copies.c). */

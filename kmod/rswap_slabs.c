@@ -926,9 +926,8 @@ static void return_slabs(struct rswap_dev *dev, bool all)
 		 * Mirrors go back with their primary (copy_follow_entry). An
 		 * empty set that takes no pages (a copy lost) is no reserve.
 		 */
-		if (slab->state == RSWAP_SLAB_ACTIVE &&
-		    (all || (slab->set == i && !dev->slots.slabs[i].used &&
-			     (!keep || !dev->slots.slabs[i].active))))
+		if (slab->state == RSWAP_SLAB_ACTIVE && (all || (slab->set == i && !slab->filling &&
+		    !dev->slots.slabs[i].used && (!keep || !dev->slots.slabs[i].active))))
 			slab_set_state(dev, i, RSWAP_SLAB_RETURNING);
 		else if (all && (slab->state == RSWAP_SLAB_FROZEN ||
 				 slab->state == RSWAP_SLAB_DETACHED))
@@ -1179,7 +1178,8 @@ static int set_wants_copy(struct rswap_dev *dev, u32 set)
 	u32 c;
 
 	lockdep_assert_held(&dev->lock);
-	if (dev->slabs[set].set != set || cs->n_live >= dev->n_replicas || !cs->n_live ||
+	if (dev->slabs[set].set != set || dev->slabs[set].filling ||
+	    cs->n_live >= dev->n_replicas || !cs->n_live ||
 	    (!dev->slots.slabs[set].used && dev->slabs[set].width >= dev->n_replicas))
 		return -1;
 	for (c = 0; c < dev->n_replicas; c++) {
@@ -1233,6 +1233,7 @@ bool rswap_slab_copy_begin(struct rswap_dev *dev, u32 *from, struct rswap_copy_j
 		job->src_remote = dev->slabs[src].remote;
 		job->width = dev->slabs[i].width;
 		dev->slabs[i].width = dev->replicas.sets[i].n_live + 1;
+		dev->slabs[i].filling = true;	/* cleared by rswap_slab_copy_end, or FREE */
 		set_refresh(dev, i);
 		*from = i + 1;
 		found = true;
@@ -1265,7 +1266,9 @@ bool rswap_slab_copy_end(struct rswap_dev *dev, const struct rswap_copy_job *job
 			slab_set_state(dev, tidx, RSWAP_SLAB_RETURNING);
 		}
 	}
-	if (slab->set == job->set) {
+	/* Still the set it began with: FREE clears the flag before a reuse. */
+	if (slab->set == job->set && slab->filling) {
+		slab->filling = false;
 		slab->width = joined ? max_t(u32, job->width, dev->replicas.sets[job->set].n_live) :
 				       job->width;
 		set_refresh(dev, job->set);

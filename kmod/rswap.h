@@ -302,7 +302,6 @@ struct rswap_cmd {
 		bool fill;
 		bool header;			/* page 0, kept in dev->header */
 		bool lost;			/* read: its server lost it */
-		bool remote;			/* moved by RDMA */
 	} seg[RSWAP_MAX_SEGS];
 	/* scatter lists: sge[c][i] is page i in the WRs of copy c */
 	struct ib_sge sge[RSWAP_MAX_REPLICAS][RSWAP_MAX_SEGS];

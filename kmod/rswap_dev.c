@@ -399,7 +399,6 @@ static bool collect_pages(struct request *rq, struct rswap_cmd *cmd)
 			return false;
 		cmd->seg[n].page = bv.bv_page;
 		memset(cmd->seg[n].map, 0, sizeof(cmd->seg[n].map));
-		cmd->seg[n].remote = false;
 		cmd->seg[n].fill = false;
 		cmd->seg[n].header = false;
 		cmd->seg[n].lost = false;
@@ -441,7 +440,6 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 			wait = true;
 			break;
 		}
-		cmd->seg[i].remote = true;
 		remote++;
 		second += copy > 0;
 		/*
@@ -569,7 +567,6 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 			return no_slot(dev);
 		}
 		for (k = 0; k < n; k++) {
-			cmd->seg[i + k].remote = true;
 			rswap_map_set_remote(&dev->map, off + i + k, slab, first + k, &old);
 			rswap_slot_release(dev, &old);
 		}

@@ -104,11 +104,14 @@ int peer_listen_ip(const char *listen, struct peer_source *src)
 	host[hlen] = '\0';
 	if (!hlen)
 		return 1;
+	struct in6_addr a6;	/* aligned, for the IN6_ macros */
+
 	if (inet_pton(AF_INET, host, src->addr) == 1) {
 		src->family = AF_INET;
-	} else if (inet_pton(AF_INET6, host, src->addr) == 1) {
+	} else if (inet_pton(AF_INET6, host, &a6) == 1) {
 		src->family = AF_INET6;
-		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)src->addr)) {
+		memcpy(src->addr, &a6, sizeof(a6));
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
 			src->family = AF_INET;
 			memmove(src->addr, src->addr + 12, 4);
 			memset(src->addr + 4, 0, 12);
@@ -118,7 +121,7 @@ int peer_listen_ip(const char *listen, struct peer_source *src)
 		return 1;		/* a host name */
 	}
 	if ((src->family == AF_INET && !memcmp(src->addr, "\0\0\0\0", 4)) ||
-	    (src->family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED((struct in6_addr *)src->addr))) {
+	    (src->family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&a6))) {
 		memset(src, 0, sizeof(*src));
 		return 1;
 	}

@@ -42,20 +42,38 @@ tree=$entry/linux-source-6.1
 [ -f "$entry/COMPLETE" ] || die "$entry is not a complete debug kernel entry"
 rel=$(cat "$entry/release")
 
+# image_sane FILE: a bzImage a 1 GiB guest can boot. Its boot header
+# says "HdrS" at 0x202 and the memory the decompressor needs at 0x260
+# (init_size). Seen: a rebuild killed while it gzipped vmlinux.bin left
+# a truncated vmlinux.bin.gz that make then took as up to date; the image
+# built from it asked for 4 GiB (its length comes from the gzip trailer)
+# and the guest reset before printing a byte, in every debug VM test.
+image_sane() {
+	local magic init
+	magic=$(dd if="$1" bs=1 skip=514 count=4 2>/dev/null) || return 1
+	init=$(od -An -tu4 -j 608 -N 4 "$1" 2>/dev/null | tr -d ' ') || return 1
+	[ "$magic" = HdrS ] && [ -n "$init" ] && [ "$init" -gt 0 ] &&
+		[ "$init" -lt $((512 << 20)) ]
+}
+
 shopt -s nullglob
 patches=("$patchdir"/*.patch)
 want=$(cat "${patches[@]}" /dev/null | sha256sum | cut -c1-12)
 have=$(cat "$entry/PATCHES" 2>/dev/null || echo none)
-[ "$want" = "$have" ] && exit 0
+[ "$want" = "$have" ] && image_sane "$entry/bzImage" && exit 0
 if [ "$check_only" = 1 ]; then
-	echo "debug-kernel patches: $entry carries patch set $have, the tree has $want" >&2
+	if [ "$want" = "$have" ]; then
+		echo "debug-kernel patches: $entry/bzImage is not a bootable image (its header asks for more memory than a guest has)" >&2
+	else
+		echo "debug-kernel patches: $entry carries patch set $have, the tree has $want" >&2
+	fi
 	exit 1
 fi
 
 exec 9>"$(dirname "$entry")/.lock"
 flock 9
 have=$(cat "$entry/PATCHES" 2>/dev/null || echo none)
-[ "$want" = "$have" ] && exit 0
+[ "$want" = "$have" ] && image_sane "$entry/bzImage" && exit 0
 
 # The directories (modules) a patch touches, or the image.
 dirs_of() {
@@ -97,12 +115,28 @@ done
 for p in "${patches[@]}"; do
 	for d in $(dirs_of "$p"); do rebuild[$d]=1; done
 done
+if ! image_sane "$entry/bzImage"; then
+	echo "debug-kernel patches: $entry/bzImage is not bootable; building it again" >&2
+	rebuild[bzImage]=1
+fi
 
 for d in "${!rebuild[@]}"; do
 	if [ "$d" = bzImage ]; then
 		echo "debug-kernel patches: rebuilding bzImage (incremental, a few minutes)" >&2
+		# A killed make leaves its half-written target newer than its
+		# inputs, and the next make keeps it: the linked kernel and the
+		# decompressor's files are made again every time (two minutes).
+		(cd "$tree" && rm -f vmlinux arch/x86/boot/bzImage \
+			arch/x86/boot/vmlinux.bin arch/x86/boot/setup.bin \
+			arch/x86/boot/setup.elf arch/x86/boot/zoffset.h \
+			arch/x86/boot/voffset.h arch/x86/boot/compressed/vmlinux \
+			arch/x86/boot/compressed/vmlinux.bin* \
+			arch/x86/boot/compressed/vmlinux.relocs \
+			arch/x86/boot/compressed/piggy.S arch/x86/boot/compressed/piggy.o)
 		make -C "$tree" -j "$(nproc)" bzImage >> "$log" 2>&1 ||
 			die "rebuilding bzImage failed; see $log"
+		image_sane "$tree/arch/x86/boot/bzImage" ||
+			die "the rebuilt bzImage is not bootable (its boot header asks for more memory than a guest has); see $log"
 		[ "$(make -s -C "$tree" kernelrelease)" = "$rel" ] ||
 			die "the rebuilt kernel's release is not $rel; see $log"
 		cp "$tree/arch/x86/boot/bzImage" "$entry/bzImage.new"

@@ -74,6 +74,7 @@
 #define RSWAP_EVAC_QUEUE	(2 * RSWAP_MAX_SERVERS)
 
 struct rswap_dev;
+struct dentry;
 
 struct rswap_ctrl_msg {
 	u8 buf[RSWAP_MSG_MAX];
@@ -272,6 +273,7 @@ struct rswap_dev {
 	} evac[RSWAP_EVAC_QUEUE];
 	unsigned int evac_head, evac_tail;
 	struct work_struct migrate_work;
+	struct dentry *debugfs;		/* rswap_debugfs.c: the slab table */
 };
 
 struct rswap_cmd {
@@ -420,6 +422,8 @@ extern u32 rswap_fault_sq_depth_max;
 void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_server *target);
 void rswap_debugfs_init(void);
 void rswap_debugfs_fini(void);
+void rswap_debugfs_dev_add(struct rswap_dev *dev);
+void rswap_debugfs_dev_remove(struct rswap_dev *dev);
 
 /* rswap_auth.c: the pre-shared key and HMAC-SHA256 proofs */
 int rswap_auth_load_key(const char *path);

@@ -25,11 +25,21 @@
  *
  * Each delay is announced in the kernel log ("fault injection: ...") so a
  * test knows when to strike.
+ *
+ * And per device, read-only, /sys/kernel/debug/rswap/<device>/:
+ *
+ *   slabs          the slab table: one line per entry that is not FREE
+ *                  (its state, server, server's slab number, the set it is
+ *                  a copy of and its position), and for each primary the
+ *                  set (width, slots used, filling, and every copy's state
+ *                  and entry). What a test prints when a page is lost, and
+ *                  what an operator reads to see where a set's copies are.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/seq_file.h>
 
 #include "rswap.h"
 
@@ -62,6 +72,67 @@ void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_
 		return;
 	pr_info("fault injection: waiting %u ms %s %u to %s\n", ms, what, remote, target->name);
 	msleep(ms);
+}
+
+static int slabs_show(struct seq_file *m, void *unused)
+{
+	struct rswap_dev *dev = m->private;
+	u32 i, c;
+
+	/* Under the lock: a consistent table (seq_file only copies into its buffer). */
+	spin_lock(&dev->lock);
+	if (!dev->slots_ready) {
+		spin_unlock(&dev->lock);
+		seq_puts(m, "no slab table yet (no server has welcomed this device)\n");
+		return 0;
+	}
+	for (i = 0; i < dev->slots.max_slabs; i++) {
+		const struct rswap_slab *s = &dev->slabs[i];
+		const struct rswap_copy_set *cs;
+
+		if (s->state == RSWAP_SLAB_FREE)
+			continue;
+		seq_printf(m, "entry %u %s server %s slab %u", i, rswap_slab_state_name(s->state),
+			   s->srv ? s->srv->name : "-", s->remote);
+		if (s->set == RSWAP_NO_SLAB) {
+			seq_puts(m, " set -\n");
+			continue;
+		}
+		seq_printf(m, " set %u copy %u", s->set, s->copy);
+		if (s->set != i) {
+			seq_putc(m, '\n');
+			continue;
+		}
+		cs = &dev->replicas.sets[i];
+		seq_printf(m, " width %u used %u live %u present %u%s%s%s:", s->width,
+			   dev->slots.slabs[i].used, cs->n_live, cs->n_present,
+			   s->filling ? " filling" : "", cs->written ? " written" : "",
+			   cs->degraded ? " degraded" : "");
+		for (c = 0; c < dev->n_replicas; c++) {
+			if (cs->copy[c].entry == RSWAP_NO_SLAB)
+				seq_printf(m, " %s", rswap_copy_state_name(cs->copy[c].state));
+			else
+				seq_printf(m, " %s@%u", rswap_copy_state_name(cs->copy[c].state),
+					   cs->copy[c].entry);
+		}
+		seq_putc(m, '\n');
+	}
+	spin_unlock(&dev->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(slabs);
+
+void rswap_debugfs_dev_add(struct rswap_dev *dev)
+{
+	dev->debugfs = debugfs_create_dir(dev->name, rswap_debugfs_dir);
+	debugfs_create_file("slabs", 0400, dev->debugfs, dev, &slabs_fops);
+}
+
+/* Before the table goes: debugfs_remove waits for readers to finish. */
+void rswap_debugfs_dev_remove(struct rswap_dev *dev)
+{
+	debugfs_remove_recursive(dev->debugfs);
+	dev->debugfs = NULL;
 }
 
 void rswap_debugfs_fini(void)

@@ -877,6 +877,7 @@ int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
 	ret = device_add_disk(NULL, dev->disk, rswap_dev_groups);
 	if (ret)
 		goto out_disk;
+	rswap_debugfs_dev_add(dev);
 	*out = dev;
 	return 0;
 
@@ -904,6 +905,7 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	rswap_servers_wake(dev);	/* a move waiting for an answer gives up */
 	wake_up_all(&dev->io_wait);
 	del_gendisk(dev->disk);
+	rswap_debugfs_dev_remove(dev);
 	cancel_work_sync(&dev->migrate_work);
 	flush_work(&dev->refill_work);
 	flush_work(&dev->return_work);

@@ -146,14 +146,26 @@ static void set_refresh(struct rswap_dev *dev, u32 set)
 	}
 }
 
-/* Caller holds dev->lock: copy @c of @set (entry @i) follows its entry into @to. */
+/*
+ * Caller holds dev->lock: copy @c of @set (entry @i) follows its entry into
+ * @to. Only the entry that holds the position does: a primary lost from a
+ * written set stays as the set's holder (LOST) after a new copy took its
+ * position (rswap_copies.c), and what becomes of the holder is no news of
+ * that copy. When the holder itself goes (FREE, RETURNING: the set is
+ * empty, or the device goes), every copy of the set goes with it, so no
+ * entry ever names a set whose index is reused.
+ */
 static void copy_follow_entry(struct rswap_dev *dev, u32 i, enum rswap_slab_state to)
 {
 	struct rswap_replicas *rs = &dev->replicas;
 	const struct rswap_slab *slab = &dev->slabs[i];
 	u32 set = slab->set, c = slab->copy, m;
-	enum rswap_copy_state cst = rs->sets[set].copy[c].state;
+	const struct rswap_copy *cp = &rs->sets[set].copy[c];
+	enum rswap_copy_state cst = cp->state;
 	enum rswap_copy_state want = cst;
+	bool holds = cp->entry == i || cp->entry == RSWAP_NO_SLAB;
+	bool leaving = to == RSWAP_SLAB_LOST || to == RSWAP_SLAB_RETURNING ||
+		       to == RSWAP_SLAB_FREE;
 
 	lockdep_assert_held(&dev->lock);
 	switch (to) {
@@ -177,27 +189,27 @@ static void copy_follow_entry(struct rswap_dev *dev, u32 i, enum rswap_slab_stat
 	default:
 		break;
 	}
+	if (!holds)
+		want = cst;
 	/* -EBUSY into LIVE: a copy lost from a set written since stays out. */
 	if (want != cst && rswap_replica_set_state(rs, set, c, want, i) && want != RSWAP_COPY_LIVE)
 		WARN_ONCE(1, "rswap: %s: copy %u of slab %u: %s -> %s refused\n", dev->name, c,
 			  set, rswap_copy_state_name(cst), rswap_copy_state_name(want));
-	if (want == RSWAP_COPY_ABSENT && rs->sets[set].copy[c].state == RSWAP_COPY_ABSENT) {
-		if (set == i && to != RSWAP_SLAB_LOST) {
-			/* The set goes with its primary: so do its mirrors. */
-			for (m = 1; m < dev->n_replicas; m++) {
-				u32 e = rs->sets[set].copy[m].entry;
+	if (leaving && set == i && to != RSWAP_SLAB_LOST) {
+		/* The set goes with its primary: so do its other copies. */
+		for (m = 0; m < dev->n_replicas; m++) {
+			u32 e = rs->sets[set].copy[m].entry;
 
-				if (e == RSWAP_NO_SLAB)
-					continue;
-				if (dev->slabs[e].state == RSWAP_SLAB_LOST)
-					slab_set_state(dev, e, RSWAP_SLAB_FREE);
-				else
-					slab_set_state(dev, e, RSWAP_SLAB_RETURNING);
-			}
-			rswap_replica_emptied(rs, set);
+			if (e == RSWAP_NO_SLAB || e == i)
+				continue;
+			if (dev->slabs[e].state == RSWAP_SLAB_LOST)
+				slab_set_state(dev, e, RSWAP_SLAB_FREE);
+			else
+				slab_set_state(dev, e, RSWAP_SLAB_RETURNING);
 		}
-		if (set != i)
-			dev->slabs[i].set = RSWAP_NO_SLAB;
+		rswap_replica_emptied(rs, set);
+	} else if (leaving && set != i && (!holds || cp->state == RSWAP_COPY_ABSENT)) {
+		dev->slabs[i].set = RSWAP_NO_SLAB;
 	}
 	set_refresh(dev, set);
 }
@@ -462,20 +474,25 @@ static void report_lost(struct rswap_server *srv, u32 n_lost)
 /*
  * Caller holds dev->lock: detached entry @i cannot be reattached (for
  * now). A mirror holds no slots of its own: it is dropped from its set. A
- * primary with pages stays, LOST, as its set's holder; its pages are lost
- * (1) only if no other copy is left.
+ * primary with pages stays, LOST, as its set's holder. Returns 1 when this
+ * took the last copy of a set with pages (they are lost), else 0.
  */
 static u32 slab_lose(struct rswap_dev *dev, u32 i)
 {
 	u32 set = dev->slabs[i].set;
+	bool had;
 
 	lockdep_assert_held(&dev->lock);
-	if (set != i || !dev->slots.slabs[i].used) {
+	if (set == RSWAP_NO_SLAB) {
 		slab_set_state(dev, i, RSWAP_SLAB_FREE);
 		return 0;
 	}
-	slab_set_state(dev, i, RSWAP_SLAB_LOST);
-	return !dev->replicas.sets[set].n_present;
+	had = dev->replicas.sets[set].n_present;
+	if (set != i || !dev->slots.slabs[i].used)
+		slab_set_state(dev, i, RSWAP_SLAB_FREE);
+	else
+		slab_set_state(dev, i, RSWAP_SLAB_LOST);
+	return had && !dev->replicas.sets[set].n_present && dev->slots.slabs[set].used;
 }
 
 /*

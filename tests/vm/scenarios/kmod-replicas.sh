@@ -55,6 +55,11 @@ check_eq every-page-twice "$(( 2 * $(rswap_stat remote_pages) ))" \
 	"$(( $(pages_on 1) + $(pages_on 2) + $(pages_on 3) ))"
 degraded_none() { [ "$(rswap_stat degraded_slabs)" = 0 ]; }
 check not-degraded wait_for 60 degraded_none
+# debugfs shows the table: every set that holds pages has two live copies
+# on two entries.
+check slab-table-in-debugfs sh -c "grep -q ' used [1-9][0-9]* .*: live@[0-9]* live@[0-9]*\$' \
+	/sys/kernel/debug/rswap/rswap0/slabs &&
+	! grep ' used [1-9]' /sys/kernel/debug/rswap/rswap0/slabs | grep -qv ': live@[0-9]* live@[0-9]*\$'"
 
 # 1. Server 3 restarts while a workload swaps.
 in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 31 --passes 2 > /tmp/through1.log 2>&1 &
@@ -105,6 +110,10 @@ check_eq every-page-on-4 "$(rswap_stat remote_pages)" "$(pages_on 4)"
 check_eq every-page-still-on-3 "$(rswap_stat remote_pages)" "$(pages_on 3)"
 
 # 4. Server 4 stops: server 3, restarted in 1, serves every page alone.
+# From now on only server 3 grants, so the device runs degraded: said
+# once, whenever the first set short of a copy is made.
+degraded_lines() { dmesg | grep -c "rswap0: degraded: new slabs get 1 of replicas=2 copies"; }
+before=$(degraded_lines)
 check server4-stopped kill_rswap_server 4 KILL
 touch /tmp/go
 wait "$paused_pid"
@@ -116,12 +125,15 @@ check_eq no-write-errors 0 "$(rswap_stat write_errors)"
 cat /sys/block/rswap0/rswap/stats
 
 # 5. Only server 3 grants (2 is drained, 4 down): new slabs are single
-# copies, said once.
-degraded_lines() { dmesg | grep -c "rswap0: degraded: new slabs get 1 of replicas=2 copies"; }
-before=$(degraded_lines)
+# copies, on server 3, and nothing written now is lost when server 4 is
+# declared lost meanwhile.
+slab_table=/sys/kernel/debug/rswap/rswap0/slabs
+echo "the slab table before step 5:"; cat "$slab_table"
 in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 51 --passes 2 > /tmp/alone.log 2>&1
-check_eq degraded-process-verified 0 $?
+rc=$?
+check_eq degraded-process-verified 0 "$rc"
 cat /tmp/alone.log
+[ "$rc" = 0 ] || { echo "the slab table after step 5:"; cat "$slab_table"; }
 check_eq degraded-logged-once $((before + 1)) "$(degraded_lines)"
 check_gt degraded-in-sysfs "$(rswap_stat degraded_slabs)" 0
 check swapoff swapoff /dev/rswap0

@@ -49,9 +49,13 @@ export RSWAP_RESULTS RSWAP_ADDR RSWAP_SLOW RSWAP_SHRINK
 
 shrink() { echo $(( ($1 + RSWAP_SHRINK - 1) / RSWAP_SHRINK )); }
 
+# One line per report: a value with a newline in it (two servers' counts,
+# say) would otherwise split into a line the harness cannot parse.
 _report() {
-	echo "$*" > "$RSWAP_RESULTS"
-	echo "rswap-vm: $*"
+	local line
+	line=$(printf '%s' "$*" | tr '\n' ' ')
+	echo "$line" > "$RSWAP_RESULTS"
+	echo "rswap-vm: $line"
 }
 
 pass() { _report "PASS $1"; }

@@ -240,8 +240,11 @@ done
 echo "small queues: $round rounds, $(rswap_stat send_queue_full) requests waited for room"
 check_eq small-queues-data-reads-back 0 "$bad"
 check_gt small-queues-requests-waited "$(rswap_stat send_queue_full)" 0
+cat /sys/block/rswap0/rswap/servers
 check_eq small-queues-no-server-failed 0 \
-	"$(sed -n 's/.* disconnects=\([0-9]*\) .*/\1/p' /sys/block/rswap0/rswap/servers | sort -u)"
+	"$(sed -n 's/.* disconnects=\([0-9]*\) .*/\1/p' /sys/block/rswap0/rswap/servers |
+		awk '{ n += $1 } END { print n + 0 }')"
+check_eq small-queues-no-request-timeouts 0 "$(rswap_stat request_timeouts)"
 check_eq small-queues-no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 check small-queues-unloads rmmod rswap
 stop_rswap_servers

@@ -10,8 +10,15 @@
  * pages go to swap. Then it reads every page back and compares all of it.
  * With --passes N it rewrites everything with a new seed and checks again,
  * N times. Exit 0 only if every page of every pass was intact.
+ *
+ * With --count-lost it reads each page through a pipe instead of touching
+ * it: a page the kernel cannot bring back (its swap device failed the read)
+ * makes write(2) fail with EFAULT rather than kill the process with SIGBUS,
+ * so a test of a partial loss learns how many pages were lost and that
+ * every other page is intact.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -37,6 +44,13 @@ struct opts {
 	const char *pause_file;
 	const char *ready_file;
 	bool touch_hist;
+	bool count_lost;
+};
+
+/* Pages checked and what became of them, over one pass. */
+struct verdict {
+	size_t bad;	/* read back, but different */
+	size_t lost;	/* could not be read back (EFAULT) */
 };
 
 /* First-touch time of each page while verifying: bucket b counts < 2^b us. */
@@ -60,12 +74,17 @@ static void usage(FILE *f)
 "  --touch-hist       time the first touch of each page while verifying pass 1\n"
 "                     (a swapped-out page faults then) and print a histogram,\n"
 "                     power-of-two microsecond buckets, and the major faults\n"
+"  --count-lost       read each page through a pipe instead of touching it, so\n"
+"                     a page that cannot be read back is counted as lost\n"
+"                     (EFAULT) instead of killing the process (SIGBUS); the\n"
+"                     pass's line then says how many were lost\n"
 "  -h, --help         this text\n"
 "\n"
 "Exit status: 0 all pages intact, 1 a page differed, 2 bad usage or no memory,\n"
 "3 its own memory could not be read back in a system call (EFAULT: a page of\n"
-"it was lost while it waited for --pause-file); a page of the workload that\n"
-"cannot be read back kills it with SIGBUS.\n");
+"it was lost while it waited for --pause-file), 4 (--count-lost) pages were\n"
+"lost and every page read back was intact; without --count-lost a page of the\n"
+"workload that cannot be read back kills it with SIGBUS.\n");
 }
 
 static enum kind page_kind(const struct opts *o, uint64_t index)
@@ -131,18 +150,64 @@ static void touch(const uint64_t *w, uint64_t *hist)
 	hist[b]++;
 }
 
-/* Returns the number of bad pages; reports the first few. */
-static size_t verify(const uint8_t *mem, size_t pages, const struct opts *o, uint64_t seed,
-		     uint64_t *hist)
+/*
+ * Copy @page into @copy through the pipe @pfd: the kernel reads the page
+ * (and swaps it in) for write(2). Returns 0; 1 if the page could not be
+ * read back (write(2) failed with EFAULT, and the pipe is still empty); -1
+ * with errno for anything else. @copy is locked in memory (main's
+ * mlockall), so only @page can fault here.
+ */
+static int copy_through_pipe(const int pfd[2], const uint8_t *page, uint64_t *copy)
 {
-	size_t bad = 0;
+	ssize_t n = write(pfd[1], page, PATTERN_PAGE_SIZE);
 
+	if (n < 0 && errno == EFAULT)
+		return 1;
+	if (n != PATTERN_PAGE_SIZE) {
+		if (n >= 0)	/* a pipe takes PIPE_BUF or more at once, or nothing */
+			errno = EIO;
+		return -1;
+	}
+	n = read(pfd[0], copy, PATTERN_PAGE_SIZE);
+	if (n != PATTERN_PAGE_SIZE) {
+		if (n >= 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Checks every page; reports the first few bad ones. @pfd: a pipe to read
+ * pages through (--count-lost), or NULL to touch them.
+ */
+static int verify(const uint8_t *mem, size_t pages, const struct opts *o, uint64_t seed,
+		  uint64_t *hist, const int *pfd, struct verdict *out)
+{
+	static uint64_t copy[PATTERN_WORDS];
+
+	*out = (struct verdict){ 0 };
 	for (size_t i = 0; i < pages; i++) {
 		const uint64_t *w = (const uint64_t *)(mem + i * PATTERN_PAGE_SIZE);
 		long at = -1;
 
-		if (hist)
+		if (pfd) {
+			int ret = copy_through_pipe(pfd, mem + i * PATTERN_PAGE_SIZE, copy);
+
+			if (ret < 0) {
+				fprintf(stderr, "swapfill: page %zu through a pipe: %s\n", i,
+					strerror(errno));
+				return -1;
+			}
+			if (ret) {
+				if (out->lost++ < 5)
+					fprintf(stderr, "swapfill: page %zu lost (EFAULT)\n", i);
+				continue;
+			}
+			w = copy;
+		} else if (hist) {
 			touch(w, hist);
+		}
 
 		switch (page_kind(o, i)) {
 		case KIND_ZERO:
@@ -158,12 +223,12 @@ static size_t verify(const uint8_t *mem, size_t pages, const struct opts *o, uin
 			at = pattern_check(w, seed, i);
 			break;
 		}
-		if (at >= 0 && bad++ < 5)
+		if (at >= 0 && out->bad++ < 5)
 			fprintf(stderr, "swapfill: page %zu (%s) differs at byte %ld\n", i,
 				page_kind(o, i) == KIND_DATA ? "data" :
 				page_kind(o, i) == KIND_ZERO ? "zero" : "same", at);
 	}
-	return bad;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -177,12 +242,14 @@ int main(int argc, char **argv)
 		{ "pause-file", required_argument, NULL, 'P' },
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "touch-hist", no_argument, NULL, 't' },
+		{ "count-lost", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .zero_pct = 30, .same_pct = 10, .passes = 1, .seed = 1 };
 	uint64_t v;
-	size_t pages, total_bad = 0;
+	size_t pages, total_bad = 0, total_lost = 0;
+	int pfd[2] = { -1, -1 };
 	uint8_t *mem;
 	int c;
 
@@ -222,6 +289,9 @@ int main(int argc, char **argv)
 		case 't':
 			o.touch_hist = true;
 			break;
+		case 'L':
+			o.count_lost = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -235,6 +305,17 @@ int main(int argc, char **argv)
 			o.zero_pct + o.same_pct > 100 ? "--zero-pct plus --same-pct exceeds 100" :
 			"unexpected argument");
 		usage(stderr);
+		return 2;
+	}
+	/*
+	 * Only the workload's pages may be lost: lock everything else the
+	 * program uses now (code, stack, the copy buffer) into memory, before
+	 * the workload's mapping exists (MCL_CURRENT: that one stays
+	 * swappable).
+	 */
+	if (o.count_lost && (pipe2(pfd, O_CLOEXEC) || mlockall(MCL_CURRENT))) {
+		fprintf(stderr, "swapfill: --count-lost: %s: %s\n",
+			pfd[0] < 0 ? "pipe" : "mlockall", strerror(errno));
 		return 2;
 	}
 	pages = o.mib * (1024 * 1024 / PATTERN_PAGE_SIZE);
@@ -256,7 +337,7 @@ int main(int argc, char **argv)
 	for (unsigned int pass = 0; pass < o.passes; pass++) {
 		uint64_t seed = o.seed + pass;
 		double t0 = now(), t1, t2;
-		size_t bad;
+		struct verdict vd;
 
 		fill(mem, pages, &o, seed);
 		t1 = now();
@@ -287,10 +368,15 @@ int main(int argc, char **argv)
 
 		getrusage(RUSAGE_SELF, &ru0);
 		t2 = now();
-		bad = verify(mem, pages, &o, seed, timed ? hist : NULL);
+		if (verify(mem, pages, &o, seed, timed ? hist : NULL,
+			   o.count_lost ? pfd : NULL, &vd))
+			return 2;
 		printf("swapfill: pass %u: %zu pages (%u%% zero, %u%% same) filled in %.2f s, "
-		       "verified in %.2f s: %zu bad\n", pass + 1, pages, o.zero_pct, o.same_pct,
-		       t1 - t0, now() - t2, bad);
+		       "verified in %.2f s: %zu bad", pass + 1, pages, o.zero_pct, o.same_pct,
+		       t1 - t0, now() - t2, vd.bad);
+		if (o.count_lost)
+			printf(", %zu lost", vd.lost);
+		printf("\n");
 		if (timed) {
 			getrusage(RUSAGE_SELF, &ru1);
 			printf("swapfill: pass 1: %ld major faults while verifying\n",
@@ -303,8 +389,13 @@ int main(int argc, char **argv)
 					       (unsigned long long)hist[b]);
 		}
 		fflush(stdout);
-		total_bad += bad;
+		total_bad += vd.bad;
+		total_lost += vd.lost;
 	}
 	munmap(mem, pages * PATTERN_PAGE_SIZE);
-	return total_bad ? 1 : 0;
+	if (o.count_lost) {
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	return total_bad ? 1 : total_lost ? 4 : 0;
 }

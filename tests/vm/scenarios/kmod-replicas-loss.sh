@@ -1,0 +1,107 @@
+# rswap.ko with replicas=2 over three servers, two of them lost for good at
+# once. A paused process has its pages in the pool, each on two of the
+# three servers; servers 1 and 3 are SIGKILLed together and declared lost
+# after loss_timeout. Only the pages whose both copies were on 1 and 3 may
+# be lost:
+#   - the process reads every page through a pipe (swapfill --count-lost),
+#     so a lost page is an EFAULT it counts rather than a SIGBUS, and every
+#     page it does read back must be intact;
+#   - the count is more than none and at most what the sets with every copy
+#     on 1 and 3 held (the slab table in debugfs, read before the kill);
+#   - the kernel stays healthy (the harness fails on any warning), and the
+#     device goes on swapping on server 2 alone.
+# vm-memory: 1536M
+# vm-timeout: 600
+# vm-memory-max: 32M
+# vm-bins: mkswap swapon swapoff
+
+. /usr/lib/rswap-vm/rswap-lib.sh
+
+check workload-memory-high workload_memory_high
+MEM=128M
+# shellcheck disable=SC2034 # start_peer's (rswap-lib.sh)
+RSWAP_PEERS=3
+rswap_key /tmp/rswap.key
+for n in 1 2 3; do
+	check "server$n-starts" start_peer "$n"
+done
+h() { echo "$(host_addr "$1"):7471"; }
+pages_on() { module_server_field "$(h "$1")" pages; }
+servers_file=/sys/block/rswap0/rswap/servers
+
+check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key replicas=2 \
+	loss_timeout=$((10 * RSWAP_SLOW)) servers="$(h 1),$(h 2),$(h 3)"
+check servers-ready wait_for 30 servers_ready 3
+check swapon sh -c 'mkswap /dev/rswap0 && swapon /dev/rswap0'
+
+rm -f /tmp/go /tmp/filled
+in_cgroup rswap-swapfill --mib "$(shrink 64)" --seed 61 --count-lost --pause-file /tmp/go \
+	--ready-file /tmp/filled > /tmp/paused.log 2>&1 &
+paused_pid=$!
+check paused-filled wait_for 300 test -e /tmp/filled
+check_gt pages-in-the-pool "$(rswap_stat remote_pages)" "$(shrink 1000)"
+check_eq every-page-twice "$(( 2 * $(rswap_stat remote_pages) ))" \
+	"$(( $(pages_on 1) + $(pages_on 2) + $(pages_on 3) ))"
+
+# Pages in sets none of whose copies is on server 2: what losing 1 and 3
+# may cost. A set's line names its copies as STATE@ENTRY after the colon;
+# every entry's line names its server.
+cat /sys/kernel/debug/rswap/rswap0/slabs > /tmp/slabs-before
+cat /tmp/slabs-before
+in_lost_sets=$(awk -v keep="$(h 2)" '
+	$1 == "entry" { srv[$2] = $5 }
+	/ used [0-9]+ / {
+		for (i = 1; i < NF; i++)
+			if ($i == "used")
+				used = $(i + 1)
+		split($0, parts, ": ")
+		sets[++n] = used " " parts[2]
+	}
+	END {
+		for (k = 1; k <= n; k++) {
+			m = split(sets[k], f, " ")
+			kept = 0
+			for (i = 2; i <= m; i++) {
+				split(f[i], c, "@")
+				if (srv[c[2]] == keep)
+					kept = 1
+			}
+			if (!kept)
+				sum += f[1]
+		}
+		print sum + 0
+	}' /tmp/slabs-before)
+echo "pages in sets with no copy on server 2: $in_lost_sets"
+
+pid1=$(cat /tmp/server-1.pid) pid3=$(cat /tmp/server-3.pid)
+check servers-1-and-3-killed kill -KILL "$pid1" "$pid3"
+wait "$pid1" "$pid3" 2>/dev/null
+rm -f /tmp/server-1.pid /tmp/server-3.pid
+both_lost() { grep -q "^$(h 1) lost" "$servers_file" && grep -q "^$(h 3) lost" "$servers_file"; }
+check both-declared-lost wait_for 60 both_lost
+cat "$servers_file"
+
+touch /tmp/go
+wait "$paused_pid"
+rc=$?
+cat /tmp/paused.log
+lost=$(sed -n 's/.* bad, \([0-9]*\) lost$/\1/p' /tmp/paused.log)
+if [ "$in_lost_sets" -eq 0 ]; then
+	skip pages-of-lost-sets-lost "no set had both copies on servers 1 and 3 (placement put a copy of every set on 2)"
+else
+	# Exit 4: pages were lost and every page read back was intact.
+	check_eq lost-pages-counted-none-wrong 4 "$rc"
+	check_gt some-pages-lost "${lost:-0}" 0
+	check_gt lost-only-from-sets-without-server-2 $((in_lost_sets + 1)) "${lost:-0}"
+	check_gt read-errors-counted "$(rswap_stat read_errors)" 0
+	check lost-slabs-logged sh -c 'dmesg | grep -q "slabs with pages on them are lost"'
+fi
+
+# The device goes on: new sets have one copy, on server 2.
+in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 71 --passes 2 > /tmp/after.log 2>&1
+check_eq swapping-goes-on-on-server-2 0 $?
+cat /tmp/after.log
+check_gt degraded-in-sysfs "$(rswap_stat degraded_slabs)" 0
+check swapoff swapoff /dev/rswap0
+check module-unloads rmmod rswap
+stop_rswap_servers

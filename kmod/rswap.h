@@ -368,7 +368,8 @@ void rswap_slabs_fini(struct rswap_dev *dev);
 int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, u32 rkey,
 		   u64 addr, enum rswap_slab_state st, u32 set, u32 copy);
 u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx);
-int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, const struct rswap_slab **slab);
+int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer,
+			 const struct rswap_slab **slab);
 void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_slabs_lose(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_slabs_sweep_unlisted(struct rswap_dev *dev, struct rswap_server *srv);

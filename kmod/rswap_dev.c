@@ -413,6 +413,7 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 {
 	u32 run_slab = 0, run_next = 0, second = 0;
 	int i, run_end = -2, remote = 0;	/* run_end: last page of the last READ */
+	int run_copy = -1;			/* the copy of that READ's set it reads */
 	bool wait = false;
 
 	cmd->nr_wrs = 0;
@@ -428,8 +429,14 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		cmd->seg[i].word = e->type == RSWAP_SAME ? e->val : 0;
 		if (e->type != RSWAP_REMOTE || cmd->seg[i].header)
 			continue;
-		/* One copy of the set: the first that can serve, else wait or fail. */
-		copy = rswap_slab_read_copy(dev, rswap_entry_slab(e), &slab);
+		/*
+		 * One copy of the set: the previous page's if it was of the
+		 * same set, else the least busy that can serve; else wait or
+		 * fail.
+		 */
+		copy = rswap_slab_read_copy(dev, rswap_entry_slab(e), cmd->queue,
+					    run_end >= 0 && rswap_entry_slab(e) == run_slab ?
+					    run_copy : -1, &slab);
 		if (copy == -ENODATA) {
 			cmd->seg[i].lost = true;
 			cmd->seg[i].fill = false;
@@ -456,6 +463,7 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 				rswap_entry_page(e), 0);
 			run_slab = rswap_entry_slab(e);
 		}
+		run_copy = copy;
 		run_end = i;
 		run_next = rswap_entry_page(e) + 1;
 	}

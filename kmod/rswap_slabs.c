@@ -290,27 +290,47 @@ u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx)
 
 /*
  * Caller holds dev->lock. The copy a read of @set goes to: a LIVE copy on
- * an entry that serves reads (ACTIVE, FROZEN) of a usable server, the
- * first one first (rswap_replica_read_pick). Its copy position, or -EAGAIN
- * when none can now but one may come back (a server down), or -ENODATA
- * when none is left (lost).
+ * an entry that serves reads (ACTIVE, FROZEN) of a usable server; of
+ * those, @prefer (the copy the request's previous page of the same set
+ * came from, so a run of slots stays one READ; -1 for none) if it can
+ * serve, else the one whose server's queue pair for hardware queue @queue
+ * has the fewest WRs in flight (rswap_replica_read_pick). Its copy
+ * position, or -EAGAIN when none can now but one may come back (a server
+ * down), or -ENODATA when none is left (lost).
  */
-int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, const struct rswap_slab **slab)
+int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer,
+			 const struct rswap_slab **slab)
 {
 	const struct rswap_copy_set *cs = &dev->replicas.sets[set];
+	u32 inflight[RSWAP_MAX_REPLICAS] = {};
 	u32 tried = 0;
 	int c;
 
 	lockdep_assert_held(&dev->lock);
-	while ((c = rswap_replica_read_pick(&dev->replicas, set, NULL, tried)) >= 0) {
-		const struct rswap_slab *s = &dev->slabs[cs->copy[c].entry];
+	for (c = 0; c < (int)dev->n_replicas; c++) {
+		const struct rswap_slab *s;
+		struct rswap_qp *q;
 
-		if ((s->state == RSWAP_SLAB_ACTIVE || s->state == RSWAP_SLAB_FROZEN) &&
-		    rswap_server_usable(s->srv)) {
+		if (cs->copy[c].state != RSWAP_COPY_LIVE)
+			continue;	/* read_pick passes it over */
+		s = &dev->slabs[cs->copy[c].entry];
+		if ((s->state != RSWAP_SLAB_ACTIVE && s->state != RSWAP_SLAB_FROZEN) ||
+		    !rswap_server_usable(s->srv)) {
+			tried |= 1u << c;
+			continue;
+		}
+		if (c == prefer) {
 			*slab = s;
 			return c;
 		}
-		tried |= 1u << c;
+		/* READY, so its queue pairs are there (rswap_server_qp). */
+		q = rswap_server_qp(s->srv, queue);
+		inflight[c] = q->sq_depth - (u32)max(atomic_read(&q->sq_credits), 0);
+	}
+	c = rswap_replica_read_pick(&dev->replicas, set, inflight, tried);
+	if (c >= 0) {
+		*slab = &dev->slabs[cs->copy[c].entry];
+		return c;
 	}
 	return cs->n_present ? -EAGAIN : -ENODATA;
 }

@@ -69,11 +69,11 @@ MODULE_PARM_DESC(queue_depth,
  * page while another copy is left. With fewer usable servers the device
  * runs degraded (logged once; degraded_slabs in sysfs).
  */
-unsigned int rswap_replicas = 1;
+unsigned int rswap_replicas = 2;
 module_param_named(replicas, rswap_replicas, uint, 0444);
 MODULE_PARM_DESC(replicas,
 		 "Copies of each slab on distinct servers, 1-" __stringify(RSWAP_MAX_REPLICAS)
-		 " (default 1; 2 survives the loss of any one server)");
+		 " (default 2: survives the loss of any one server)");
 
 #define RSWAP_MAX_SIZE (1ULL << 44)	/* 16 TiB: 4G entries of 16 bytes */
 /*

@@ -6,8 +6,8 @@
  *
  * Pure bookkeeping in the style of rswap_map.h, shared by the module and
  * the userspace unit tests: no locking (the caller holds dev->lock), no
- * allocation except in rswap_replica_init. Nothing in the module calls it
- * yet; the wiring is described at the end of this comment.
+ * allocation except in rswap_replica_init. How the module uses it is at
+ * the end of this comment.
  *
  * A logical slab is what the map's REMOTE entries name (slab << 32 | page).
  * Its copy set has up to RSWAP_MAX_REPLICAS copies, each naming one
@@ -96,62 +96,44 @@
  * after a failed read the caller adds the copy to @tried and asks again;
  * -ENODATA when no copy is left, and only then does the read fail.
  *
- * Wiring into the module (not done yet; replicas=1 must behave as today):
- *   - The map's REMOTE entries name a logical slab (an index into the
- *     sets) instead of a table entry; the slot allocator (rswap_slots)
- *     works on logical slabs. A set takes new pages while it has a LIVE
- *     copy and none of its entries is FROZEN; slot allocation is switched
- *     on and off per set, not in slab_set_state per entry.
- *   - Writes: under dev->lock, rswap_replica_write_begin marks what must
- *     be marked and returns the copies to post to (LIVE, SYNCING, NEW):
- *     one WR per copy per run, and the request completes when every
- *     posted copy has answered. It succeeds if a copy that was LIVE took
- *     it; otherwise it is retried in new slots, as a failed write is
- *     today. No copy to post to: the page goes to another set.
- *   - A failed copy WRITE, or its server going down with it in flight:
- *     the completion (softirq) only records the copy in its rswap_cmd;
- *     the error path, in process context under dev->lock and before the
- *     request completes, calls rswap_replica_write_failed (LIVE/SYNCING ->
- *     STALE with the slots marked, NEW -> ABSENT). The slots cannot be
- *     freed and reused in between, since the request still holds them.
- *   - Reads: rswap_replica_read_pick with the servers' in-flight counts;
- *     on a failed completion or a lost server, the next copy (the cmd
- *     keeps the tried mask). A read fails with EIO only on -ENODATA.
- *   - A server down (rswap_slabs_detach): its copies LIVE -> STALE. Back
- *     with them: STALE -> LIVE when clean; otherwise the migration worker
- *     resyncs it: SYNCING, rswap_io_quiesce, MIGRATE_MAP built from the
- *     pass (RSWAP_MAP_BITS slots a message, only the dirty bits set),
- *     MIGRATE asking a LIVE copy's server to write them into this copy,
- *     server to server, then rswap_replica_copy_done. Declared lost
- *     (rswap_slabs_lose): its copies -> ABSENT, and each set gets a NEW
- *     copy on a server chosen by rswap_replica_place(RSWAP_PLACE_SPREAD),
- *     filled through the existing MIGRATE path (the whole slab, server to
- *     server) from a LIVE copy, then rswap_replica_copy_done. The degraded
- *     count, bytes resynced and re-replicated go to sysfs.
- *   - Drain and rebalance move one copy at a time: that copy's table
- *     entry is moved as today (FROZEN, so no write races the copy; target
- *     granted FILLING; MIGRATE; swap), the target chosen with
- *     RSWAP_PLACE_STRICT against the set's other copies. The set itself
- *     is unchanged: the copy keeps its position and its entry index.
+ * How the module uses it (rswap_slabs.c, rswap_copies.c, rswap_dev.c):
+ *   - The map's REMOTE entries name a set (the index of its first copy's
+ *     table entry); the slot allocator works on sets.
+ *   - A set takes new pages only while every copy it should have is LIVE
+ *     and it is not being filled. Swap never rewrites a slot in place (a
+ *     write takes new slots and frees the old), so a copy whose server is
+ *     down misses no write of a page the map names: STALE copies stay
+ *     clean, and a server that comes back with its slabs makes them LIVE
+ *     again at once (STALE -> LIVE, clean). The dirty maps, SYNCING and
+ *     the resync pass are therefore never needed by the module today;
+ *     their checks (into LIVE only when clean) still guard every
+ *     transition, and a writer that keeps writing to a set with a copy
+ *     down (erasure-coded sets, which cannot move a page to another set
+ *     cheaply) would use them as described above.
+ *   - Writes: rswap_replica_write_begin returns the copies to post to, one
+ *     WR per copy per run of slots; the request completes when every copy
+ *     has answered, and a failed copy sends the pages to new slots.
+ *   - Reads: rswap_replica_read_pick with the in-flight WRs of each copy's
+ *     queue pair for the request's hardware queue; a run of slots stays on
+ *     one copy; on a failed READ or a server down, the next copy. A read
+ *     fails with EIO only when no copy is left.
+ *   - A server down: its copies LIVE -> STALE (reads go elsewhere, the set
+ *     takes no pages). Declared lost: its copies -> ABSENT, and each set
+ *     with pages gets a NEW copy on a server chosen by rswap_replica_place
+ *     (RSWAP_PLACE_SPREAD), filled server to server by MIGRATE from a LIVE
+ *     copy (rswap_copies.c, entry state COPYING), then copy_done. A set
+ *     created with fewer copies than replicas= (too few servers) is
+ *     degraded and gets its missing copies the same way when servers
+ *     come back.
+ *   - Drain and rebalance move one copy's table entry at a time (FROZEN,
+ *     FILLING target, MIGRATE, swap), the target chosen with
+ *     RSWAP_PLACE_STRICT against the set's other copies.
  *   - Lock order (rswap.h): the sets live under dev->lock with the map and
- *     the slab table, nothing is added to the order, and dev->lock stays
- *     out of softirq (above). A copy's state and its entry's state change
- *     together, under dev->lock. A fill holds the same mutexes as a
- *     move: the target's ctrl_mutex for the grant, then the source's for
- *     MIGRATE_MAP and MIGRATE, never both; a resync needs no grant.
- *   - Slab lifecycle (rswap_lifecycle.h): entry states keep saying where
- *     a slab is and whether its server has it (ACTIVE, DETACHED, LOST);
- *     whether a copy is up to date is the copy state here, and a read
- *     needs both: an entry ACTIVE or FROZEN and a LIVE copy. One state is added: COPYING, the entry
- *     of a NEW copy (granted for a fill, takes writes, no reads, no new
- *     pages), going ACTIVE when the copy is confirmed and RETURNING when
- *     it is dropped; FILLING stays the move's target and still never
- *     becomes ACTIVE by itself. A LOST entry whose copy was replaced
- *     meanwhile is given back (RETURNING) when its server lists it, not
- *     reattached.
+ *     the slab table; nothing is added to the order.
  *   - Erasure coding later: another kind of set (k data + r parity
  *     entries) behind the same calls; the block frontend sees only
- *     write_begin, write_failed and read_pick.
+ *     write_begin and read_pick, and write_failed with the dirty maps
+ *     once a set keeps taking writes with a copy down.
  */
 #ifndef RSWAP_REPLICA_H
 #define RSWAP_REPLICA_H

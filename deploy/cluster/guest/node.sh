@@ -11,6 +11,7 @@
 #   RSWAP_CLUSTER_SIZE      small (one workload) or full
 #   RSWAP_CLUSTER_SERVER_MEMORY  memory each server donates
 #   RSWAP_CLUSTER_DRAIN     1: client 1 drains server 1 in the first workload
+#   RSWAP_CLUSTER_REPLICAS  the clients' replicas= (copies of every slab)
 #
 # Output for the host (console, one line each):
 #   -- TEXT                       progress
@@ -274,7 +275,7 @@ run_client() {
 	# and copies the file over).
 	check client-key-made rswapctl client-key --pool-key "$pool_key" \
 		--client-id "$(rswap-client id)" --out /etc/rswap/client.key --force || return 1
-	echo "options rswap size=1G servers=$servers key_file=/etc/rswap/client.key" \
+	echo "options rswap size=1G servers=$servers replicas=${RSWAP_CLUSTER_REPLICAS:-1} key_file=/etc/rswap/client.key" \
 		> /etc/modprobe.d/rswap.conf
 	check rswap-client-start rswap-client start || return 1
 	check servers-ready servers_ready "$n"

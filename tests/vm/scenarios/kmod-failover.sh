@@ -19,12 +19,12 @@ servers="$(pool_servers 2)"
 cp /tmp/rswap.key /tmp/open.key
 chmod 644 /tmp/open.key
 check world-readable-key-refused sh -c \
-	'! modprobe rswap size=64M key_file=/tmp/open.key 2>/dev/null &&
+	'! modprobe rswap replicas=1 size=64M key_file=/tmp/open.key 2>/dev/null &&
 	 dmesg | grep -q "rswap: key_file /tmp/open.key: readable by others"'
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > /tmp/wrong.key
 chmod 600 /tmp/wrong.key
-check wrong-key-module-loads modprobe rswap size=64M key_file=/tmp/wrong.key servers="$servers"
+check wrong-key-module-loads modprobe rswap replicas=1 size=64M key_file=/tmp/wrong.key servers="$servers"
 check wrong-key-refused-by-server wait_for 20 sh -c 'dmesg | grep -q "rswap: .*: refused our key"'
 check wrong-key-logged-by-server grep -q 'wrong key for its client id, refused' /tmp/server-1.log
 check_eq wrong-key-no-server-ready 0 "$(grep -c ' ready ' /sys/block/rswap0/rswap/servers)"
@@ -36,7 +36,7 @@ refusals() { dmesg | grep -c 'rswap: .*: refused our key'; }
 for stolen in "$(client_key other-host:rswap0)" /tmp/rswap.key; do
 	what=$( [ "$stolen" = /tmp/rswap.key ] && echo pool-key || echo other-clients-key)
 	before=$(refusals)
-	check "$what-module-loads" modprobe rswap size=64M key_file="$stolen" servers="$servers"
+	check "$what-module-loads" modprobe rswap replicas=1 size=64M key_file="$stolen" servers="$servers"
 	check "$what-refused" wait_for 20 sh -c "[ \$(dmesg | grep -c 'rswap: .*: refused our key') -gt $before ]"
 	check_eq "$what-no-server-ready" 0 "$(grep -c ' ready ' /sys/block/rswap0/rswap/servers)"
 	check "$what-module-unloads" rmmod rswap
@@ -46,7 +46,7 @@ done
 # times RSWAP_SLOW on the debug kernel, whose rxe also fails WRs when it
 # cannot allocate skbs under the workload's pressure (the module reconnects,
 # which takes it seconds there).
-check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key \
+check module-loads modprobe rswap replicas=1 size=512M key_file=/tmp/rswap-client.key \
 	loss_timeout=$((10 * RSWAP_SLOW)) servers="$servers"
 check both-servers-ready wait_for 30 servers_ready 2
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'

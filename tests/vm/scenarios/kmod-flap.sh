@@ -151,7 +151,7 @@ for n in $(seq "$nservers"); do
 		check "server$n-listens" start_rswap_server "mem$n" "$n" 128M --verbose
 done
 check workload-memory-high workload_memory_high
-check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key \
+check module-loads modprobe rswap replicas=1 size=512M key_file=/tmp/rswap-client.key \
 	loss_timeout="$loss_secs" servers="$(pool_servers "$nservers")"
 check servers-ready wait_for 30 servers_ready "$nservers" || diagnose "load"
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'

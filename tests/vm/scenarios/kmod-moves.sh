@@ -49,7 +49,7 @@ rswap_key /tmp/rswap.key
 for n in 1 2 3; do
 	check "server$n-starts" start_peer "$n"
 done
-check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key loss_timeout=600 \
+check module-loads modprobe rswap replicas=1 size=512M key_file=/tmp/rswap-client.key loss_timeout=600 \
 	servers="$(pool_servers 3)"
 check three-servers-ready wait_for 30 servers_ready 3
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'

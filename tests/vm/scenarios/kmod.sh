@@ -21,8 +21,8 @@ refused() {
 	local name=$1 want=$2
 	shift 2
 	dmesg -c > /dev/null
-	if modprobe rswap "$@" 2>/dev/null; then
-		fail "$name" "modprobe rswap $* succeeded"
+	if modprobe rswap replicas=1 "$@" 2>/dev/null; then
+		fail "$name" "modprobe rswap replicas=1 $* succeeded"
 		rmmod rswap
 		return
 	fi
@@ -42,7 +42,7 @@ refused refuses-bad-server 'is not ADDRESS:PORT' size=64M key_file=/tmp/rswap-cl
 refused refuses-bad-address 'is not ADDRESS:PORT' size=64M key_file=/tmp/rswap-client.key servers=nowhere:7471
 refused refuses-bad-queue-depth 'queue_depth=0: must be 1 to' size=64M key_file=/tmp/rswap-client.key queue_depth=0
 
-check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key \
+check module-loads modprobe rswap replicas=1 size=512M key_file=/tmp/rswap-client.key \
 	servers="$(pool_servers 2)"
 check both-servers-ready wait_for 30 servers_ready 2
 # The partition scan runs before servers= is applied: no false alarm.
@@ -164,7 +164,7 @@ check unload-logged sh -c 'dmesg | grep -q "rswap: unloaded"'
 # its first connection (HELLO FRESH), and a load without client_id says
 # which identity it derived.
 servers="$(pool_servers 2)"
-check load-with-client-id modprobe rswap size=256M key_file="$(client_key kmod-test-host:rswap0)" \
+check load-with-client-id modprobe rswap replicas=1 size=256M key_file="$(client_key kmod-test-host:rswap0)" \
 	client_id=kmod-test-host:rswap0 servers="$servers"
 check ready-with-client-id wait_for 30 servers_ready 2
 echo 1 > /sys/kernel/debug/rswap/fail_returns
@@ -177,14 +177,14 @@ check swapoff-before-the-crash swapoff /dev/rswap0
 check crash-unload rmmod rswap
 stranded=$(( $(server_held 1) + $(server_held 2) ))
 check_gt slabs-stranded-by-the-crash "$stranded" 0
-check reload-same-client-id modprobe rswap size=256M key_file="$(client_key kmod-test-host:rswap0)" \
+check reload-same-client-id modprobe rswap replicas=1 size=256M key_file="$(client_key kmod-test-host:rswap0)" \
 	client_id=kmod-test-host:rswap0 servers="$servers"
 check ready-after-reload wait_for 30 servers_ready 2
 check fresh-connect-frees-stranded-slabs wait_for 30 servers_hold_none 1 2
 # Freed by the servers at HELLO FRESH, not listed at REATTACH and given back.
 check fresh-frees-before-reattach sh -c '! dmesg | grep -q "slabs kept for us that we do not know"'
 check reload-unloads rmmod rswap
-check load-without-client-id modprobe rswap size=64M key_file=/tmp/rswap-client.key
+check load-without-client-id modprobe rswap replicas=1 size=64M key_file=/tmp/rswap-client.key
 check derived-client-id-logged sh -c \
 	"dmesg | grep -q \"rswap: rswap0: no client_id=: the servers know this client as '$(hostname):rswap0'\""
 check derived-id-unloads rmmod rswap
@@ -196,7 +196,7 @@ refused refuses-bad-client-id 'client_id=: up to' size=64M key_file=/tmp/rswap-c
 # no server is taken for dead, and what was written reads back. Half of
 # every 128 KiB request is zero pages, so each needs 16 WRITEs (or READs),
 # and 16 writers at once need far more than one send queue holds.
-check load-for-small-queues modprobe rswap size=64M key_file=/tmp/rswap-client.key
+check load-for-small-queues modprobe rswap replicas=1 size=64M key_file=/tmp/rswap-client.key
 echo 34 > /sys/kernel/debug/rswap/sq_depth_max
 for a in $(echo "$servers" | tr ',' ' '); do
 	echo "$a" > /sys/block/rswap0/rswap/add_server

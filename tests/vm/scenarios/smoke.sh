@@ -23,7 +23,7 @@ check rdma-server-verified-two-hosts wait $srv
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > /tmp/smoke.key
 chmod 600 /tmp/smoke.key
-check rswap-ko-load modprobe rswap size=64M key_file=/tmp/smoke.key
+check rswap-ko-load modprobe rswap replicas=1 size=64M key_file=/tmp/smoke.key
 check rswap-ko-listed grep -q '^rswap ' /proc/modules
 check rswap-device-size grep -q ' 65536 rswap0$' /proc/partitions
 check rswap-ko-unload rmmod rswap

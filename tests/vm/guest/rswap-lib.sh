@@ -22,6 +22,8 @@
 #   module_server_field ADDR:PORT F  field F (pages, grants, ...) of the
 #                                   module's servers line for that server
 #   server_pages N                  pages the module keeps on host N's server
+#   server_addr N                   host N's server as the module names it
+#                                   (ADDRESS:7471)
 #   start_pool N MEM                a fresh key in /tmp/rswap.key, and hosts
 #                                   mem1..memN each running a server donating MEM
 #   pool_servers N                  the servers= list of that pool
@@ -118,7 +120,8 @@ module_server_field() {
 		/sys/block/rswap0/rswap/servers
 }
 # Pages the module keeps on host N's server (its servers line's pages=).
-server_pages() { module_server_field "$(host_addr "$1"):7471" pages; }
+server_addr() { echo "$(host_addr "$1"):7471"; }
+server_pages() { module_server_field "$(server_addr "$1")" pages; }
 
 # Reclaim and throttle the workload below its hard limit. Pages on their way
 # to the pool cannot be freed until their WRITE completes; at memory.max,

@@ -1,9 +1,9 @@
-# rswap.ko with replicas=2 over three servers, two of them lost for good at
+# rswap.ko with replicas=2 (the default) over three servers, two of them lost for good at
 # once. A paused process has its pages in the pool, each on two of the
 # three servers; servers 1 and 3 are SIGKILLed together and declared lost
 # after loss_timeout. Only the pages whose both copies were on 1 and 3 may
 # be lost:
-#   - the process reads every page through a pipe (swapfill --count-lost),
+#   - the process has the kernel copy out every page (swapfill --count-lost),
 #     so a lost page is an EFAULT it counts rather than a SIGBUS, and every
 #     page it does read back must be intact;
 #   - the count is more than none and at most what the sets with every copy
@@ -25,30 +25,34 @@ rswap_key /tmp/rswap.key
 for n in 1 2 3; do
 	check "server$n-starts" start_peer "$n"
 done
-h() { echo "$(host_addr "$1"):7471"; }
-pages_on() { module_server_field "$(h "$1")" pages; }
 servers_file=/sys/block/rswap0/rswap/servers
 
-check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key replicas=2 \
-	loss_timeout=$((10 * RSWAP_SLOW)) servers="$(h 1),$(h 2),$(h 3)"
+# No replicas=: the default is two copies.
+check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key \
+	loss_timeout=$((10 * RSWAP_SLOW)) servers="$(server_addr 1),$(server_addr 2),$(server_addr 3)"
 check servers-ready wait_for 30 servers_ready 3
+check_eq two-copies-by-default 2 "$(rswap_stat replicas)"
 check swapon sh -c 'mkswap /dev/rswap0 && swapon /dev/rswap0'
 
+# Its output goes through a pipe to a cat outside the workload's cgroup:
+# a file it wrote itself would be charged to the cgroup, and the guest's
+# /tmp is tmpfs, so the log's own pages could be swapped out and lost
+# (cat: read error). With --count-lost its exit status is its last line.
 rm -f /tmp/go /tmp/filled
 in_cgroup rswap-swapfill --mib "$(shrink 64)" --seed 61 --count-lost --pause-file /tmp/go \
-	--ready-file /tmp/filled > /tmp/paused.log 2>&1 &
+	--ready-file /tmp/filled 2>&1 | cat > /tmp/paused.log &
 paused_pid=$!
 check paused-filled wait_for 300 test -e /tmp/filled
 check_gt pages-in-the-pool "$(rswap_stat remote_pages)" "$(shrink 1000)"
 check_eq every-page-twice "$(( 2 * $(rswap_stat remote_pages) ))" \
-	"$(( $(pages_on 1) + $(pages_on 2) + $(pages_on 3) ))"
+	"$(( $(server_pages 1) + $(server_pages 2) + $(server_pages 3) ))"
 
 # Pages in sets none of whose copies is on server 2: what losing 1 and 3
 # may cost. A set's line names its copies as STATE@ENTRY after the colon;
 # every entry's line names its server.
 cat /sys/kernel/debug/rswap/rswap0/slabs > /tmp/slabs-before
 cat /tmp/slabs-before
-in_lost_sets=$(awk -v keep="$(h 2)" '
+in_lost_sets=$(awk -v keep="$(server_addr 2)" '
 	$1 == "entry" { srv[$2] = $5 }
 	/ used [0-9]+ / {
 		for (i = 1; i < NF; i++)
@@ -77,14 +81,28 @@ pid1=$(cat /tmp/server-1.pid) pid3=$(cat /tmp/server-3.pid)
 check servers-1-and-3-killed kill -KILL "$pid1" "$pid3"
 wait "$pid1" "$pid3" 2>/dev/null
 rm -f /tmp/server-1.pid /tmp/server-3.pid
-both_lost() { grep -q "^$(h 1) lost" "$servers_file" && grep -q "^$(h 3) lost" "$servers_file"; }
+both_lost() {
+	grep -q "^$(server_addr 1) lost" "$servers_file" && grep -q "^$(server_addr 3) lost" "$servers_file"
+}
 check both-declared-lost wait_for 60 both_lost
 cat "$servers_file"
 
 touch /tmp/go
+exited() { ! pidof rswap-swapfill > /dev/null; }
+if ! check paused-process-done wait_for 120 exited; then
+	for pid in $(pidof rswap-swapfill); do
+		echo "rswap-swapfill $pid: $(grep State /proc/"$pid"/status), in $(cat /proc/"$pid"/wchan)"
+		cat /proc/"$pid"/stack
+		sleep 1
+		cat /proc/"$pid"/stack
+	done
+	echo l > /proc/sysrq-trigger
+	echo w > /proc/sysrq-trigger
+	kill -KILL $(pidof rswap-swapfill)
+fi
 wait "$paused_pid"
-rc=$?
 cat /tmp/paused.log
+rc=$(sed -n 's/^swapfill: exit status \([0-9]*\)$/\1/p' /tmp/paused.log)
 lost=$(sed -n 's/.* bad, \([0-9]*\) lost$/\1/p' /tmp/paused.log)
 if [ "$in_lost_sets" -eq 0 ]; then
 	skip pages-of-lost-sets-lost "no set had both copies on servers 1 and 3 (placement put a copy of every set on 2)"

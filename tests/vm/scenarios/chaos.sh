@@ -19,18 +19,40 @@
 # and after swapoff no server holds a slab.
 # RSWAP_CHAOS_SECONDS=S (the soak test, through run-vm --append) repeats
 # the round of faults until the workload has run S seconds.
-# vm-memory: 1G
+# RSWAP_CHAOS_REPLICAS=2 (vm-*-chaos-replicas, through run-vm --append):
+# four servers, rswap.ko with replicas=2 and a loss_timeout of 90 s, and
+# in the first round one more fault after stop:
+#   lose       server 4 SIGKILLed for good: declared lost, every set that
+#              had a copy there gets a new one on another server (degraded
+#              back to 0), and it is removed; the rest of the run has three
+# and no remove fault: with two copies of every page on three servers, the
+# two left after a remove would have to hold every copy (a drain of the
+# third was refused for room here: 159 slabs to place, 111 free), and
+# chaos itself covers remove_server and add_server.
+# Nothing may be lost there either: every page had a second copy.
+# vm-memory: 2G
 # vm-timeout: 840
 # vm-memory-max: 32M
 # vm-bins: mkswap swapon swapoff rdma_server rdma_client
 
 . /usr/lib/rswap-vm/rswap-lib.sh
 
-nservers=3
+replicas=${RSWAP_CHAOS_REPLICAS:-1}
+case $replicas in
+1) nservers=3 loss_timeout=600 ;;
+2) nservers=4 loss_timeout=$((90 * RSWAP_SLOW)) ;;
+*) fail replicas "RSWAP_CHAOS_REPLICAS=$replicas: 1 or 2"; exit 1 ;;
+esac
 # shellcheck disable=SC2034 # start_peer's (rswap-lib.sh)
 # Shrunk with the workload: three pools of 128M and the debug kernel's
 # KASAN shadow do not fit its 1G guest together (server 3 never listened).
 MEM=$(shrink 128)M
+# replicas=2: the workload's copies (about 330 slabs of 1M: twice its
+# pages, in part-used slabs) must fit on the three servers left after
+# lose, and a drain of one of them on the other two (with 160M each, one
+# was refused: 113 slabs to place, 105 free); four such pools fit the
+# guest's /dev/shm (half its memory).
+[ "$nservers" -le 3 ] || MEM=$(shrink 224)M
 soak_secs=${RSWAP_CHAOS_SECONDS:-0}
 servers_file=/sys/block/rswap0/rswap/servers
 log=/tmp/chaos.log
@@ -51,6 +73,8 @@ not_draining() { ! draining "$1"; }
 srv_line() { grep "^$(host_addr "$1"):7471 " "$servers_file"; }
 srv_state() { srv_line "$1" | awk '{ print $2 }'; }
 not_ready() { [ "$(srv_state "$1")" != ready ]; }
+is_lost() { [ "$(srv_state "$1")" = lost ]; }
+not_degraded() { [ "$(rswap_stat degraded_slabs)" = 0 ]; }
 field() { module_server_field "$(host_addr "$1"):7471" "$2"; }
 exited() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ] || ! kill -0 "$1" 2>/dev/null; }
 
@@ -129,6 +153,33 @@ fault_stop() {
 	check "${p}stop-module-let-go" not_ready 2
 	check "${p}stop-server2-continued" signal_rswap_server 2 CONT
 	settle "${p}stop"
+}
+
+# Server 4 goes for good (replicas=2 only): no page may go with it.
+fault_lose() {
+	local p=$1 copies
+	copies=$(rswap_stat copies_made)
+	check_gt "${p}lose-server4-holds-slabs" "$(server_held 4)" 0
+	check "${p}lose-server4-killed" kill_rswap_server 4 KILL
+	if ! check "${p}lose-server4-declared-lost" \
+		wait_for $((loss_timeout / RSWAP_SLOW + 60)) is_lost 4; then
+		give_up "${p}lose: server 4 not declared lost"
+		return 1
+	fi
+	# Every set with a copy on 4 gets a new one elsewhere, server to server.
+	if ! check "${p}lose-redundancy-restored" wait_for 180 not_degraded; then
+		give_up "${p}lose: sets still short of a copy"
+		return 1
+	fi
+	check_gt "${p}lose-copies-made" "$(rswap_stat copies_made)" "$copies"
+	check "${p}lose-no-page-lost" sh -c "! grep -q ' lost_slabs=[1-9]' $servers_file"
+	if ! check "${p}lose-server4-removed" wait_for 60 sh -c \
+		"echo $(host_addr 4):7471 > /sys/block/rswap0/rswap/remove_server"; then
+		give_up "${p}lose: remove_server"
+		return 1
+	fi
+	nservers=3
+	settle "${p}lose"
 }
 
 fault_drain() {
@@ -256,8 +307,8 @@ for n in $(seq "$nservers"); do
 	check "server$n-starts" start_peer "$n"
 done
 check workload-memory-high workload_memory_high
-check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key loss_timeout=600 \
-	servers="$(pool_servers "$nservers")"
+check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key \
+	loss_timeout="$loss_timeout" replicas="$replicas" servers="$(pool_servers "$nservers")"
 check servers-ready wait_for 30 servers_ready "$nservers" || diagnose load
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 
@@ -281,7 +332,12 @@ round=1
 while [ -z "$gave_up" ]; do
 	prefix=
 	[ "$round" = 1 ] || prefix="r$round-"
-	for f in kill stop drain drainkill rebalance remove flap; do
+	faults="kill stop drain drainkill rebalance remove flap"
+	if [ "$replicas" != 1 ]; then
+		faults="kill stop drain drainkill rebalance flap"
+		[ "$round" != 1 ] || faults="kill stop lose drain drainkill rebalance flap"
+	fi
+	for f in $faults; do
 		echo "==== round $round: $f ($(( $(date +%s) - start )) s into the workload)"
 		"fault_$f" "$prefix"
 		[ -z "$gave_up" ] || break

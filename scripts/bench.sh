@@ -14,6 +14,9 @@
 #          server: rswap-server's slabs against ib_read_lat and ib_write_bw
 #          drain: MiB/s of slabs a drain moves server to server against
 #          ib_write_bw, and a workload's slowdown while a drain runs
+#          replicas: fill and swap-in with replicas=1, 2 and 3, and the
+#          MiB/s of new copies after a server is lost, against ib_write_bw
+#          (four servers; about 15 minutes here)
 #          cluster: deploy/cluster/rswap-cluster at full size: three server
 #          guests, two client guests, every workload, a drain and a
 #          rebalance mid-run; per-server memory, throughput and latency
@@ -36,8 +39,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case $name in
-swap|server|drain|cluster) ;;
-*) echo "bench: no benchmark '$name': swap, server, drain or cluster (try --help)" >&2; exit 2 ;;
+swap|server|drain|replicas|cluster) ;;
+*) echo "bench: no benchmark '$name': swap, server, drain, replicas or cluster (try --help)" >&2; exit 2 ;;
 esac
 "$top/scripts/install-deps.sh"
 cmake -S "$top" -B "$top/build" >/dev/null

@@ -969,6 +969,15 @@ static void return_slabs(struct rswap_dev *dev, bool all)
 		else if (all && (slab->state == RSWAP_SLAB_FROZEN ||
 				 slab->state == RSWAP_SLAB_DETACHED))
 			slab_set_state(dev, i, RSWAP_SLAB_RETURNING);
+		/*
+		 * An empty set whose holder's server was lost: nothing to copy
+		 * (rswap_copies.c makes copies of sets with pages) and no
+		 * reserve; its live copies go back with it (copy_follow_entry),
+		 * or it would stay degraded for good.
+		 */
+		else if (slab->state == RSWAP_SLAB_LOST && slab->set == i && !slab->filling &&
+			 !dev->slots.slabs[i].used)
+			slab_set_state(dev, i, RSWAP_SLAB_FREE);
 	}
 	spin_unlock(&dev->lock);
 

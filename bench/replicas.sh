@@ -5,8 +5,12 @@
 # peers only), all in this guest over rxe0.
 #   cost   per round, replicas=1, 2 and 3 in turn (the order rotating):
 #          load rswap.ko, fill 128 MiB of non-zero pages through
-#          memory.max=64M and read every page back (each one checked):
-#          fill and swap-in seconds, and their ratios to replicas=1
+#          memory.max=64M (fill seconds: every page written to the pool,
+#          half of them while filling), push the rest out too
+#          (memory.reclaim), lift the limit and read every page back, each
+#          one checked (swap-in seconds: reads only; with the limit kept,
+#          reading one page would evict another and time its write too);
+#          their ratios to replicas=1
 #   repair replicas=2, a paused workload keeping 128 MiB in the pool. Per
 #          round: ib_write_bw -s 262144 (the copy's largest WRITE) between
 #          two guest addresses, then the server holding the most pages is
@@ -34,6 +38,7 @@ RSWAP_PEERS=4		# start_peer: every server a peer of the others
 repair_secs=300		# a repair not done by then is reported as such
 res=/tmp/res
 mkdir -p "$res"
+memmax=$(cat "$RSWAP_CGROUP/memory.max")
 servers="$(server_addr 1),$(server_addr 2),$(server_addr 3),$(server_addr 4)"
 workload_memory_high
 
@@ -53,10 +58,23 @@ unload() {
 # cost R ROUND: one fill and swap-in with replicas=R; its figures to
 # $res/fill-R and $res/in-R.
 cost() {
-	local r=$1 round=$2 line
+	local r=$1 round=$2 line pid rc
 	load "$r" || return 1
-	if ! in_cgroup rswap-swapfill --mib "$mib" --zero-pct 0 --same-pct 0 --seed "$round$r" \
-		> /tmp/cost.log 2>&1; then
+	rm -f /tmp/go /tmp/filled
+	in_cgroup rswap-swapfill --mib "$mib" --zero-pct 0 --same-pct 0 --seed "$round$r" \
+		--ready-file /tmp/filled --pause-file /tmp/go > /tmp/cost.log 2>&1 &
+	pid=$!
+	wait_for 300 test -e /tmp/filled
+	# Everything out, then room for everything: the verify only reads.
+	echo "$((2 * mib))M" > "$RSWAP_CGROUP/memory.reclaim" 2>/dev/null
+	echo max > "$RSWAP_CGROUP/memory.high"
+	echo max > "$RSWAP_CGROUP/memory.max"
+	touch /tmp/go
+	wait "$pid"
+	rc=$?
+	echo "$memmax" > "$RSWAP_CGROUP/memory.max"
+	workload_memory_high
+	if [ "$rc" != 0 ]; then
 		fail "cost-replicas-$r-round-$round" "the workload failed: $(tail -n 1 /tmp/cost.log)"
 		unload
 		return 1

@@ -33,6 +33,9 @@
 #   start_peer N [OPTS...]          (re)start host N's server donating $MEM,
 #                                   --verbose, with a --peer for each other
 #                                   host 1..$RSWAP_PEERS (default 4)
+#   start_peers N                   a fresh pool key (rswap_key /tmp/rswap.key)
+#                                   and start_peer 1..N, each a check
+#                                   (serverK-starts)
 #   ctl N ARGS...                   rswapctl on host N's server
 
 RSWAP_KEY=
@@ -165,6 +168,14 @@ start_peer() {
 	host_add "mem$n" "$n" 2>/dev/null
 	# shellcheck disable=SC2046
 	start_rswap_server "mem$n" "$n" "$MEM" --verbose $(_peers_of "$n") "$@"
+}
+
+start_peers() {
+	local n
+	rswap_key /tmp/rswap.key
+	for n in $(seq "$1"); do
+		check "server$n-starts" start_peer "$n"
+	done
 }
 
 ctl() {

@@ -21,10 +21,7 @@ check workload-memory-high workload_memory_high
 MEM=128M
 # shellcheck disable=SC2034 # start_peer's (rswap-lib.sh)
 RSWAP_PEERS=3
-rswap_key /tmp/rswap.key
-for n in 1 2 3; do
-	check "server$n-starts" start_peer "$n"
-done
+start_peers 3
 servers_file=/sys/block/rswap0/rswap/servers
 
 # No replicas=: the default is two copies.

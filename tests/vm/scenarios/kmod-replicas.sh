@@ -24,10 +24,7 @@ check workload-memory-high workload_memory_high
 # Servers that know each other (--peer): a server copies only to its peers.
 MEM=128M
 RSWAP_PEERS=4
-rswap_key /tmp/rswap.key
-for n in 1 2 3; do
-	check "server$n-starts" start_peer "$n"
-done
+start_peers 3
 h() { echo "$(host_addr "$1"):7471"; }
 pages_on() { module_server_field "$(h "$1")" pages; }
 

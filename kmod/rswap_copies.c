@@ -84,18 +84,16 @@ void rswap_copies_repair(struct rswap_dev *dev)
 
 	if (!dev->slots_ready || dev->n_replicas == 1)
 		return;
+	/*
+	 * Degraded sets that are empty want no copy (a set gets one only if it
+	 * holds pages) and take no pages either: they go back to their
+	 * servers (return_slabs), and refill makes whole sets in their place.
+	 */
+	if (READ_ONCE(dev->replicas.degraded))
+		queue_work(dev->wq, &dev->return_work);
 	wanting = rswap_slabs_wanting_copies(dev);
-	if (!wanting) {
-		/*
-		 * Degraded sets that want no copy are empty (a set gets a copy
-		 * only if it holds pages): they take no pages either, so they
-		 * go back to their servers (return_slabs), and refill makes
-		 * whole sets in their place.
-		 */
-		if (READ_ONCE(dev->replicas.degraded))
-			queue_work(dev->wq, &dev->return_work);
+	if (!wanting)
 		return;
-	}
 	start = ktime_get();
 	while (!READ_ONCE(dev->dying) && rswap_slab_copy_begin(dev, &from, &job)) {
 		ret = make_copy(dev, &job, &pages);
@@ -120,8 +118,6 @@ void rswap_copies_repair(struct rswap_dev *dev)
 		return;
 	}
 	dev->copies_stuck_said = false;
-	if (READ_ONCE(dev->replicas.degraded))
-		queue_work(dev->wq, &dev->return_work);	/* the empty ones, as above */
 	ms = max_t(u64, ktime_ms_delta(ktime_get(), start), 1);
 	pr_info("%s: %u new copies (%llu MiB, %llu MiB/s), %u failed%s; %u slabs degraded\n",
 		dev->name, made, pages * RSWAP_PAGE_SIZE >> 20,

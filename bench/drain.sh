@@ -43,11 +43,6 @@ drain() {
 	awk -v b="$bytes" -v ms="$ms" 'BEGIN { printf "%.1f\n", b / 1048576 / (ms / 1000) }'
 }
 
-writebw() {
-	perftest_pair "$(host_addr 1)" ib_write_bw -s 262144 -n 2000 -F |
-		awk '$1 == 262144 { print $4 * 1.048576 }'	# MB/s -> MiB/s
-}
-
 busy() {	# one workload run: its seconds
 	local t0 t1
 	t0=$(now_s)

@@ -27,7 +27,7 @@
 # vm-bins: mkswap swapon swapoff
 
 . /usr/lib/rswap-vm/rswap-lib.sh
-. /usr/lib/rswap-vm/bench-lib.sh	# med, fig, ratio, now_s, perftest_pair
+. /usr/lib/rswap-vm/bench-lib.sh	# med, fig, ratio, now_s, writebw
 
 rounds=${RSWAP_BENCH_ROUNDS:-3}
 mib=128			# the workload: twice memory.max
@@ -95,13 +95,6 @@ fullest() {	# the server holding the most pages
 	echo "$best"
 }
 
-writebw() {
-	perftest_pair "$(host_addr 1)" ib_write_bw -s 262144 -n 2000 -F |
-		awk '$1 == 262144 { print $4 * 1.048576 }'	# MB/s -> MiB/s
-}
-
-is_lost() { grep -q "^$(server_addr "$1") lost " /sys/block/rswap0/rswap/servers; }
-not_degraded() { [ "$(rswap_stat degraded_slabs)" = 0 ]; }
 
 # repair ROUND: lose the fullest server, time its sets' new copies.
 repair() {
@@ -109,7 +102,7 @@ repair() {
 	n=$(fullest)
 	pages0=$(rswap_stat copied_pages)
 	kill_rswap_server "$n" KILL
-	if ! wait_for 60 is_lost "$n"; then
+	if ! wait_for 60 server_lost "$n"; then
 		echo "round $round  server $n was not declared lost"
 		return 1
 	fi

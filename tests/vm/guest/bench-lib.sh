@@ -13,6 +13,8 @@
 #                       rxe0 in this guest: its server in the background
 #                       (output in /tmp/pt-server.txt), its client to ADDR,
 #                       whose output it prints; each bounded to 60 s
+#   writebw             ib_write_bw -s 262144 (a copy's largest WRITE) from
+#                       this guest to host 1's address: MiB/s
 
 median_awk='{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2'
 
@@ -49,4 +51,9 @@ perftest_pair() {
 	sleep 1
 	timeout 60 "$tool" -d rxe0 "$@" "$addr" 2>&1
 	wait $s
+}
+
+writebw() {
+	perftest_pair "$(host_addr 1)" ib_write_bw -s 262144 -n 2000 -F |
+		awk '$1 == 262144 { print $4 * 1.048576 }'	# MB/s -> MiB/s
 }

@@ -24,6 +24,8 @@
 #   server_pages N                  pages the module keeps on host N's server
 #   server_addr N                   host N's server as the module names it
 #                                   (ADDRESS:7471)
+#   server_lost N                   the module has declared host N's server lost
+#   not_degraded                    no set has fewer copies than replicas=
 #   start_pool N MEM                a fresh key in /tmp/rswap.key, and hosts
 #                                   mem1..memN each running a server donating MEM
 #   pool_servers N                  the servers= list of that pool
@@ -125,6 +127,8 @@ module_server_field() {
 # Pages the module keeps on host N's server (its servers line's pages=).
 server_addr() { echo "$(host_addr "$1"):7471"; }
 server_pages() { module_server_field "$(server_addr "$1")" pages; }
+server_lost() { grep -q "^$(server_addr "$1") lost " /sys/block/rswap0/rswap/servers; }
+not_degraded() { [ "$(rswap_stat degraded_slabs)" = 0 ]; }
 
 # Reclaim and throttle the workload below its hard limit. Pages on their way
 # to the pool cannot be freed until their WRITE completes; at memory.max,

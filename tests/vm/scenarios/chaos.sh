@@ -74,8 +74,6 @@ not_draining() { ! draining "$1"; }
 srv_line() { grep "^$(host_addr "$1"):7471 " "$servers_file"; }
 srv_state() { srv_line "$1" | awk '{ print $2 }'; }
 not_ready() { [ "$(srv_state "$1")" != ready ]; }
-is_lost() { [ "$(srv_state "$1")" = lost ]; }
-not_degraded() { [ "$(rswap_stat degraded_slabs)" = 0 ]; }
 field() { module_server_field "$(host_addr "$1"):7471" "$2"; }
 exited() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ] || ! kill -0 "$1" 2>/dev/null; }
 
@@ -163,7 +161,7 @@ fault_lose() {
 	check_gt "${p}lose-server4-holds-slabs" "$(server_held 4)" 0
 	check "${p}lose-server4-killed" kill_rswap_server 4 KILL
 	if ! check "${p}lose-server4-declared-lost" \
-		wait_for $((loss_timeout / RSWAP_SLOW + 60)) is_lost 4; then
+		wait_for $((loss_timeout / RSWAP_SLOW + 60)) server_lost 4; then
 		give_up "${p}lose: server 4 not declared lost"
 		return 1
 	fi

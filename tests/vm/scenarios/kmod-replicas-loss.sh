@@ -78,9 +78,7 @@ pid1=$(cat /tmp/server-1.pid) pid3=$(cat /tmp/server-3.pid)
 check servers-1-and-3-killed kill -KILL "$pid1" "$pid3"
 wait "$pid1" "$pid3" 2>/dev/null
 rm -f /tmp/server-1.pid /tmp/server-3.pid
-both_lost() {
-	grep -q "^$(server_addr 1) lost" "$servers_file" && grep -q "^$(server_addr 3) lost" "$servers_file"
-}
+both_lost() { server_lost 1 && server_lost 3; }
 check both-declared-lost wait_for 60 both_lost
 cat "$servers_file"
 

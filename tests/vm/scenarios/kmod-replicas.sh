@@ -50,8 +50,7 @@ cat /sys/block/rswap0/rswap/servers
 check_gt pages-in-the-pool "$(rswap_stat remote_pages)" "$(shrink 1000)"
 check_eq every-page-twice "$(( 2 * $(rswap_stat remote_pages) ))" \
 	"$(( $(pages_on 1) + $(pages_on 2) + $(pages_on 3) ))"
-degraded_none() { [ "$(rswap_stat degraded_slabs)" = 0 ]; }
-check not-degraded wait_for 60 degraded_none
+check not-degraded wait_for 60 not_degraded
 # debugfs shows the table: every set that holds pages has two live copies
 # on two entries.
 check slab-table-in-debugfs sh -c "grep -q ' used [1-9][0-9]* .*: live@[0-9]* live@[0-9]*\$' \
@@ -70,7 +69,7 @@ wait "$through_pid"
 check_eq swapping-through-restart-verified 0 $?
 cat /tmp/through1.log
 check server3-reattached grep -q "^$(h 3) ready .*reattached=[1-9]" /sys/block/rswap0/rswap/servers
-check not-degraded-after-restart wait_for 60 degraded_none
+check not-degraded-after-restart wait_for 60 not_degraded
 
 # 2. Server 1 dies for good while a workload swaps.
 in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 41 --passes 2 > /tmp/through2.log 2>&1 &
@@ -85,7 +84,7 @@ check no-pages-reported-lost sh -c '! dmesg | grep -q "slabs with pages on them 
 # Redundancy comes back within 120 s of the loss: the sets that had a copy
 # on server 1 get one on the other of 2 and 3 (one per domain where it
 # can), so every slab is on both.
-check redundancy-restored wait_for 120 degraded_none
+check redundancy-restored wait_for 120 not_degraded
 check_gt copies-made "$(rswap_stat copies_made)" 0
 check copies-logged sh -c 'dmesg | grep -q "rswap0: [1-9][0-9]* new copies (.* MiB/s), 0 failed"'
 check_eq every-page-on-2 "$(rswap_stat remote_pages)" "$(pages_on 2)"

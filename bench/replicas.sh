@@ -103,19 +103,20 @@ repair() {
 	pages0=$(rswap_stat copied_pages)
 	kill_rswap_server "$n" KILL
 	if ! wait_for 60 server_lost "$n"; then
-		echo "round $round  server $n was not declared lost"
+		fail "repair-round-$round" "server $n was not declared lost"
 		return 1
 	fi
 	t0=$(now_s)
 	deadline=$(( $(date +%s) + repair_secs ))
 	until not_degraded; do
 		if [ "$(date +%s)" -ge "$deadline" ]; then
-			echo "round $round  $(rswap_stat degraded_slabs) sets still degraded after ${repair_secs} s"
+			fail "repair-round-$round" "$(rswap_stat degraded_slabs) sets still degraded ${repair_secs} s after the loss (every set with pages had a live copy to copy from)"
 			return 1
 		fi
 		sleep 0.1
 	done
 	t1=$(now_s)
+	pass "repair-round-$round"
 	pages1=$(rswap_stat copied_pages)
 	awk -v p=$((pages1 - pages0)) -v a="$t0" -v b="$t1" \
 		'BEGIN { s = b - a; if (s < 0.01) s = 0.01; printf "%.1f\n", p * 4096 / 1048576 / s }' \

@@ -60,7 +60,7 @@ for n in 1 2; do
 		start_rswap_server "mem$n" "$n" 384M --peer "127.0.0.1:$(admin_port "$other")" ||
 		fail "server$n-start" "did not start"
 done
-check module-loads modprobe rswap replicas=1 size=1G key_file=/tmp/rswap.key servers="$(pool_servers 2)"
+check module-loads modprobe rswap replicas=1 size=1G key_file=/tmp/rswap-client.key servers="$(pool_servers 2)"
 check servers-ready wait_for 30 servers_ready 2
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 rm -f /tmp/go /tmp/filled

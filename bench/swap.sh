@@ -345,7 +345,7 @@ perftest() {
 
 rswap_up() {
 	start_pool 2 "$pool" &&
-	modprobe rswap replicas=1 size=${dev_mib}M key_file=/tmp/rswap.key \
+	modprobe rswap replicas=1 size=${dev_mib}M key_file=/tmp/rswap-client.key \
 		servers="$(pool_servers 2)" &&
 	wait_for 30 servers_ready 2
 }

@@ -13,6 +13,7 @@
 # vm-memory: 2G
 # vm-timeout: 1200
 # vm-memory-max: 64M
+# vm-bins: mkswap swapon swapoff
 
 . /usr/lib/rswap-vm/rswap-lib.sh
 . /usr/lib/rswap-vm/bench-lib.sh

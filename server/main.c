@@ -58,8 +58,7 @@ int main(int argc, char **argv)
 	if (!srv.mem.in_ram)
 		log_msg(LOG_INFO, "warning: %s is not on tmpfs or hugetlbfs: pages go to disk",
 			srv.set.backing);
-	quota_slabs = srv.set.quota ? (uint32_t)(srv.set.quota / srv.set.slab_size) :
-		(uint32_t)(srv.set.memory / srv.set.slab_size);
+	quota_slabs = (uint32_t)(srv.set.quota / srv.set.slab_size);
 	if (pool_init(&srv.pool, (uint32_t)(srv.set.memory / srv.set.slab_size),
 		      srv.set.slab_size, srv.set.max_clients, quota_slabs)) {
 		fprintf(stderr, "rswap-server: pool: %s\n", strerror(errno));
@@ -111,10 +110,10 @@ int main(int argc, char **argv)
 		log_msg(LOG_INFO, "warning: --client-timeout %u s is under three keepalive "
 			"intervals (%u s): live clients may be closed", srv.set.client_timeout_s,
 			3 * RSWAP_KEEPALIVE_INTERVAL_MS / 1000);
-	/* The whole pool per client is the default a single-tenant pool wants;
-	 * a shared one should say how much one tenant may take. */
-	if (!srv.set.quota && srv.set.max_clients > 1)
-		log_msg(LOG_INFO, "note: no --quota: any one client may take all %llu MiB, "
+	/* The whole pool for one client is for a single tenant; on a pool
+	 * open to many it lets one take what the others need. */
+	if (srv.set.quota == srv.set.memory && srv.set.max_clients > 1)
+		log_msg(LOG_INFO, "note: --quota all: any one client may take all %llu MiB, "
 			"leaving none for the others (--quota SIZE caps each)",
 			(unsigned long long)(srv.set.memory >> 20));
 	if (!srv.set.n_peers && !srv.set.n_copy_targets && !srv.set.copy_targets_any)

@@ -86,8 +86,9 @@ void settings_usage(FILE *out)
 "                       --key-file): with it, rswapctl --admin-key FILE may\n"
 "                       make every call over TCP (HMAC challenge-response)\n"
 "  --slab-size SIZE     unit of grants, 64K..1G, multiple of 4K (default 16M)\n"
-"  --quota SIZE         most memory one client may hold (default: all of it,\n"
-"                       which suits one tenant; set it when clients share)\n"
+"  --quota SIZE|all     most memory one client may hold (default: half of\n"
+"                       --memory, so no one client can take a shared pool;\n"
+"                       'all' for one tenant, the default with --max-clients 1)\n"
 "  --max-clients N      clients known at once (default %d)\n"
 "  --max-copies N       slab copies to other servers (MIGRATE) running at once,\n"
 "                       1..%d; one more is refused (try again later)\n"
@@ -454,6 +455,10 @@ static int apply_option(struct settings *s, int id, const char *value, const cha
 	case O_MEMORY:
 	case O_SLAB:
 	case O_QUOTA:
+		if (id == O_QUOTA && !strcmp(value, "all")) {
+			s->quota = QUOTA_ALL;
+			return 0;
+		}
 		if (parse_size(value, &v) || !v) {
 			snprintf(err, err_size, "%s: bad size '%s' (e.g. 512M, 8G)", lab, value);
 			return -1;
@@ -786,6 +791,17 @@ static int scan_argv(struct settings *s, struct origin *o, int argc, char **argv
 	}
 	return 0;
 }
+/* No --quota: half the pool (at least a slab) wherever more than one client
+ * may come, so one tenant, or one compromised host, cannot take a shared
+ * server's memory; all of it where only one may. */
+static uint64_t default_quota(const struct settings *s)
+{
+	uint64_t slabs = s->memory / s->slab_size;
+
+	if (s->max_clients == 1)
+		return s->memory;
+	return (slabs > 1 ? slabs / 2 : 1) * s->slab_size;
+}
 
 /* The checks between options, once every source is in. */
 static int check(struct settings *s, const struct origin *o, char *err, size_t err_size)
@@ -822,13 +838,15 @@ static int check(struct settings *s, const struct origin *o, char *err, size_t e
 			 LAB(O_MEMORY), NAME(O_SLAB), MAX_SLABS);
 		return -1;
 	}
-	if (s->quota && s->quota < s->slab_size) {
+	if (!s->quota)
+		s->quota = default_quota(s);
+	if (s->quota < s->slab_size) {
 		snprintf(err, err_size, "%s %llu is smaller than one slab (%llu)", LAB(O_QUOTA),
 			 (unsigned long long)s->quota, (unsigned long long)s->slab_size);
 		return -1;
 	}
 	if (s->quota > s->memory)
-		s->quota = 0;	/* more than all is all */
+		s->quota = s->memory;	/* more than all is all */
 	if (!s->meta[0]) {
 		if (strlen(s->backing) + sizeof(".meta") > SETTINGS_PATH_MAX) {
 			snprintf(err, err_size, "%s path too long for the default %s",
@@ -940,8 +958,8 @@ void settings_print(FILE *out, const struct settings *s)
 		case O_SLAB:
 			print_size(out, o->name, s->slab_size);
 			break;
-		case O_QUOTA:	/* no quota: a client may hold all of it */
-			print_size(out, o->name, s->quota ? s->quota : s->memory);
+		case O_QUOTA:
+			print_size(out, o->name, s->quota);
 			break;
 		case O_MAXCL:
 			fprintf(out, "%s = %u\n", o->name, s->max_clients);

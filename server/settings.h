@@ -13,6 +13,7 @@
 #define SETTINGS_PEERS_MAX 16
 #define SETTINGS_COPY_TARGETS_MAX 32
 #define SETTINGS_SOCK_MAX 108			/* sun_path of struct sockaddr_un */
+#define QUOTA_ALL UINT64_MAX			/* --quota all, until validated */
 
 /* Another server of the pool, by its admin API address. */
 struct settings_peer {
@@ -30,7 +31,9 @@ struct settings {
 	char admin_key_file[SETTINGS_PATH_MAX];	/* admin key for TCP; "": none */
 	uint64_t memory;			/* bytes donated */
 	uint64_t slab_size;			/* bytes per slab */
-	uint64_t quota;				/* bytes per client; 0: no limit */
+	/* bytes one client may hold; before validation 0 means the default
+	 * (half, or all with max_clients 1) and QUOTA_ALL all of memory */
+	uint64_t quota;
 	uint32_t max_clients;
 	uint32_t max_copies;			/* MIGRATE copies running at once */
 	/* --copy-targets: the only RDMA addresses MIGRATE may copy to (none:

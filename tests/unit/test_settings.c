@@ -98,7 +98,7 @@ static void good_command_line(void **state)
 	assert_string_equal(s.admin_host, "127.0.0.1");
 	assert_string_equal(s.admin_port, "7472");
 	assert_string_equal(s.meta, "/dev/shm/pool.meta");
-	assert_int_equal(s.quota, 0);
+	assert_int_equal(s.quota, 128ull << 20);	/* half: more than one client may come */
 	assert_int_equal(s.max_clients, 64);
 	assert_int_equal(s.max_copies, 8);
 	assert_int_equal(s.client_timeout_s, 30);
@@ -376,6 +376,48 @@ static int parse_conf(struct settings *s, const char *text, const char *const *e
 }
 
 #define REQUIRED "memory = 256M\nbacking = /dev/shm/pool\nkey-file = /etc/rswap/key\n"
+
+/* No --quota: half the pool, in whole slabs and at least one, where more
+ * than one client may come; --quota all or --max-clients 1: all of it. */
+static void default_quota(void **state)
+{
+	static const struct {
+		const char *memory, *quota, *max_clients;
+		uint64_t want;
+	} cases[] = {
+		{ "256M", NULL, NULL, 128ull << 20 },
+		{ "48M", NULL, NULL, 16ull << 20 },	/* 3 slabs of 16M: 1 */
+		{ "16M", NULL, NULL, 16ull << 20 },	/* one slab: that one */
+		{ "256M", NULL, "1", 256ull << 20 },
+		{ "256M", "all", NULL, 256ull << 20 },
+		{ "256M", "all", "8", 256ull << 20 },
+		{ "256M", "1G", NULL, 256ull << 20 },	/* more than all is all */
+		{ "256M", "32M", "1", 32ull << 20 },
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct settings s;
+		char err[200] = "";
+		char *a[12] = { "rswap-server", "--memory", (char *)cases[i].memory,
+				"--backing", "/dev/shm/pool", "--key-file", "/k" };
+		int n = 7;
+
+		if (cases[i].quota) {
+			a[n++] = "--quota";
+			a[n++] = (char *)cases[i].quota;
+		}
+		if (cases[i].max_clients) {
+			a[n++] = "--max-clients";
+			a[n++] = (char *)cases[i].max_clients;
+		}
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(settings_parse(&s, n, a, err, sizeof(err)), 0);
+		assert_string_equal(err, "");
+		assert_int_equal(s.quota, cases[i].want);
+	}
+}
 
 static void config_good_file(void **state)
 {
@@ -859,6 +901,7 @@ int main(void)
 		cmocka_unit_test(sizes_parse),
 		cmocka_unit_test(addresses_parse),
 		cmocka_unit_test(good_command_line),
+		cmocka_unit_test(default_quota),
 		cmocka_unit_test(help_is_help),
 		cmocka_unit_test(max_copies_parses),
 		cmocka_unit_test(copy_targets_parse),

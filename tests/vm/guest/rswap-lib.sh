@@ -59,12 +59,16 @@ admin_port() { echo $((7472 + 10 * ($1 - 1))); }
 
 _listening() { rdma resource show cm_id 2>/dev/null | grep -q "LISTEN.*pid $1 "; }
 
+# start_rswap_server NAME N MEMORY [OPTS...]: a server on host N. The
+# scenarios' pools have one tenant, so --quota all (its default is half
+# of MEMORY); an OPTS --quota overrides it.
 start_rswap_server() {
 	local name=$1 n=$2 mem=$3 pid
 	shift 3
 	on_host "$name" exec rswap-server --listen "$(host_addr "$n"):7471" \
 		--admin "127.0.0.1:$(admin_port "$n")" --memory "$mem" --slab-size 1M \
-		--backing "/dev/shm/pool-$n${RSWAP_POOL_SUFFIX:-}" --key-file "$RSWAP_KEY" "$@" \
+		--backing "/dev/shm/pool-$n${RSWAP_POOL_SUFFIX:-}" --key-file "$RSWAP_KEY" \
+		--quota all "$@" \
 		>> "/tmp/server-$n.log" 2>&1 &
 	pid=$!
 	echo "$pid" > "/tmp/server-$n.pid"

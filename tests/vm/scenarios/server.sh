@@ -216,6 +216,14 @@ check max-clients-reclaimed grep -q "client table full (4): reclaimed the entry 
 	/tmp/residue.log
 check max-clients-holder-intact rswap_pagetest verify --server "$(host_addr 1):7483" \
 	--key "$key" --state /tmp/mc.state
+# No --quota on a server open to more than one client: half of it each.
+# Of its 4 slabs, one is held and 3 free, and the third a client wants is
+# refused as over quota, not granted.
+rswap_pagetest store --server "$(host_addr 1):7483" --key "$key" --state /tmp/dq.state \
+	--pages 600 --zero-pct 0 > /tmp/default-quota.txt 2>&1
+check_eq default-quota-store-fails 1 $?
+check default-quota-is-half grep -q 'server refused: quota reached' /tmp/default-quota.txt
+check default-quota-shown sh -c 'rswapctl --server 127.0.0.1:7484 --json clients | grep -q "\"quota_slabs\":2,\"held_slabs\":2,"'
 kill -TERM $residue_pid
 wait $residue_pid
 

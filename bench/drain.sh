@@ -2,10 +2,12 @@
 # against ib_write_bw between the same two guest addresses over rxe0, and
 # how much a drain slows a workload swapping at the same time.
 #
-# Two servers. A paused workload keeps 160 MiB of non-zero pages in the
-# pool. Per round: ib_write_bw -s 262144 (the copy's largest WRITE: 64
-# slots), then drain the server holding more, then undrain it: MiB/s of
-# slab moved (bytes copied / the drain's elapsed time). Then a workload
+# Two servers (one tenant: --quota all, start_rswap_server). A paused workload keeps 160 MiB
+# of non-zero pages in the pool. Per round: ib_write_bw -s 262144 (the
+# copy's largest WRITE: 64 slots), then drain the server holding more, then
+# undrain it, twice: with moves_in_flight=1 (one slab at a time, as before
+# batches) and with the default (RSWAP_MOVES_IN_FLIGHT): MiB/s of slab
+# moved (bytes copied / the drain's elapsed time). Then a workload
 # (96 MiB, two passes, every page checked) runs alone and with a drain of
 # the fuller server started a second in, in turn: its run time, and the
 # ratio of the two. Medians of the rounds, with their spread, between the
@@ -63,6 +65,7 @@ for n in 1 2; do
 done
 check module-loads modprobe rswap replicas=1 size=1G key_file=/tmp/rswap-client.key servers="$(pool_servers 2)"
 check servers-ready wait_for 30 servers_ready 2
+default_inflight=$(cat /sys/module/rswap/parameters/moves_in_flight)
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 rm -f /tmp/go /tmp/filled
 in_cgroup rswap-swapfill --mib 160 --zero-pct 0 --same-pct 0 --seed 3 \
@@ -73,10 +76,14 @@ check pool-filled wait_for 600 test -e /tmp/filled
 for r in $(seq $rounds); do
 	bw=$(writebw) && [ -n "$bw" ] && echo "$bw" >> "$res/raw" &&
 		echo "round $r  ib_write_bw -s 262144: $bw MiB/s"
-	n=$(fuller)
-	mibs=$(drain "$n") && echo "$mibs" >> "$res/drain" &&
-		echo "round $r  drain of server $n ($(rswap_stat migrated_pages) pages moved so far): $mibs MiB/s"
+	for inflight in 1 "$default_inflight"; do
+		echo "$inflight" > /sys/module/rswap/parameters/moves_in_flight
+		n=$(fuller)
+		mibs=$(drain "$n") && echo "$mibs" >> "$res/drain-$inflight" &&
+			echo "round $r  drain of server $n, moves_in_flight=$inflight ($(rswap_stat migrated_pages) pages moved so far): $mibs MiB/s"
+	done
 done
+echo "$default_inflight" > /sys/module/rswap/parameters/moves_in_flight
 for r in $(seq $rounds); do
 	t=$(busy "$((10 + r))") && echo "$t" >> "$res/alone" && echo "round $r  workload alone: $t s"
 	( sleep 1; ctl "$(fuller)" drain > /tmp/drain-busy.log 2>&1; ctl 1 undrain; ctl 2 undrain ) \
@@ -91,11 +98,13 @@ wait "$held"
 check_eq held-workload-verified 0 $?
 
 echo "==== rswap benchmark: drain ($(uname -r), $rounds rounds, medians (lo..hi)) ===="
-echo "  drain, server to server          $(fig "$res/drain" %7.1f) MiB/s"
+echo "  drain, server to server          $(fig "$res/drain-$default_inflight" %7.1f) MiB/s"
+echo "  drain, one slab at a time        $(fig "$res/drain-1" %7.1f) MiB/s"
 echo "  ib_write_bw -s 262144            $(fig "$res/raw" %7.1f) MiB/s"
 echo "  workload alone                   $(fig "$res/alone" %7.2f) s"
 echo "  workload with a drain running    $(fig "$res/draining" %7.2f) s"
-ratio "drain / ib_write_bw" "$res/drain" "$res/raw" ">=" 0.5
+ratio "drain / ib_write_bw" "$res/drain-$default_inflight" "$res/raw" ">=" 0.7
+ratio "drain, $default_inflight in flight / one at a time" "$res/drain-$default_inflight" "$res/drain-1"
 ratio "workload slowdown while draining" "$res/draining" "$res/alone" "<=" 1.2
 echo "==== end ===="
 check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"

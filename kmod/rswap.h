@@ -70,8 +70,8 @@
 /* A failed request is retried this often (new slots, new connection). */
 #define RSWAP_MAX_RETRIES	8
 #define RSWAP_LAT_BUCKETS	20	/* read latency: < 2^i microseconds */
-/* EVACUATE requests waiting for the migration worker (servers send one each). */
-#define RSWAP_EVAC_QUEUE	(2 * RSWAP_MAX_SERVERS)
+/* EVACUATEs waiting for the migration worker: up to RSWAP_MOVES_IN_FLIGHT a server */
+#define RSWAP_EVAC_QUEUE	(2 * RSWAP_MOVES_IN_FLIGHT * RSWAP_MAX_SERVERS)
 
 struct rswap_dev;
 struct dentry;
@@ -136,13 +136,16 @@ struct rswap_server {
 	bool ctrl_broken;		/* a bad message or a failed RECV */
 	u32 seq;
 	/*
-	 * The answer to a MIGRATE, which can take minutes: recv_done puts the
-	 * answer whose seq is migrate_seq here, so the wait holds no mutex
-	 * and other control exchanges go on meanwhile.
+	 * Answers to MIGRATEs, which can take minutes: recv_done puts an
+	 * answer whose seq is one of these here (under reply_lock), so the
+	 * waits hold no mutex and other control exchanges go on meanwhile.
+	 * Only the migration worker starts and waits for them.
 	 */
-	u32 migrate_seq;		/* 0: no MIGRATE outstanding */
-	bool migrate_answered;
-	u8 migrate_reply[RSWAP_MSG_MAX];
+	struct rswap_migrate_slot {
+		u32 seq;		/* 0: free */
+		bool answered;
+		u8 reply[RSWAP_MSG_MAX];
+	} migrates[RSWAP_MOVES_IN_FLIGHT];
 
 	/* what the server told us */
 	u8 token[RSWAP_TOKEN_LEN];	/* attach token: also lent to a server copying a slab here */
@@ -229,6 +232,7 @@ struct rswap_dev {
 	bool degraded_said;		/* "fewer copies than replicas=" logged */
 	bool copies_wanted;		/* rswap_copies_kick: look for sets short of copies */
 	bool copies_stuck_said;		/* "no other server can take one" logged */
+	unsigned long copies_retry_at;	/* jiffies: copies failed, try again; 0: none */
 	u32 pages_per_slab;
 	u64 slab_size;
 
@@ -272,6 +276,8 @@ struct rswap_dev {
 		u32 reason;
 	} evac[RSWAP_EVAC_QUEUE];
 	unsigned int evac_head, evac_tail;
+	/* the worker's own: requests for servers not READY yet, put back */
+	struct rswap_evac evac_later[RSWAP_EVAC_QUEUE];
 	struct work_struct migrate_work;
 	struct dentry *debugfs;		/* rswap_debugfs.c: the slab table */
 };
@@ -321,6 +327,8 @@ struct rswap_cmd {
 extern char *rswap_client_id;
 extern unsigned int rswap_loss_timeout;
 extern unsigned int rswap_reserve_slabs;
+extern unsigned int rswap_moves_in_flight;
+unsigned int rswap_moves_batch(void);
 extern unsigned int rswap_queue_depth;
 extern unsigned int rswap_replicas;
 extern size_t rswap_key_len;
@@ -345,8 +353,18 @@ int rswap_server_grant_slab(struct rswap_server *srv, u32 *remote);
 int rswap_server_grant_copy(struct rswap_server *srv, u32 set, u32 copy, u32 *remote);
 int rswap_server_return(struct rswap_server *srv, u32 remote);
 int rswap_server_return_unknown(struct rswap_server *srv, u32 remote);
-int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
-			 struct rswap_server *target, u32 tidx, u32 tremote);
+/* A MIGRATE sent, whose answer rswap_server_migrate_wait waits for. */
+struct rswap_migrate_ticket {
+	u32 slot;			/* in the source's migrates[] */
+	u32 epoch;			/* the source's connection it went out on */
+	u32 remote;			/* the source's slab */
+	struct rswap_server *target;
+	unsigned long deadline;		/* jiffies */
+};
+int rswap_server_migrate_start(struct rswap_server *src, u32 remote, u32 idx,
+			       struct rswap_server *target, u32 tidx, u32 tremote,
+			       struct rswap_migrate_ticket *t);
+int rswap_server_migrate_wait(struct rswap_server *src, struct rswap_migrate_ticket *t);
 void rswap_server_not_moved(struct rswap_server *srv, u32 remote, u32 code);
 bool rswap_server_usable(struct rswap_server *srv);
 /*
@@ -411,6 +429,7 @@ bool rswap_slab_copy_end(struct rswap_dev *dev, const struct rswap_copy_job *job
 
 /* rswap_copies.c: new copies for sets that lost one, or were made with too few */
 void rswap_copies_kick(struct rswap_dev *dev);
+void rswap_copies_retry_due(struct rswap_dev *dev);
 void rswap_copies_repair(struct rswap_dev *dev);
 int rswap_grant_target(struct rswap_dev *dev, u32 idx, struct rswap_server **target,
 		       u32 *tremote, u32 set, u32 copy);

@@ -5,9 +5,11 @@
  * could grant), made server to server so no page comes back to this host.
  *
  * It runs in the migration worker (rswap_migrate.c), after the EVACUATEs
- * waiting there, one set at a time, whenever rswap_copies_kick asked: a
- * server declared lost (its copies are gone), a server READY (a set made
- * short may get its copy now). For each set:
+ * waiting there, whenever rswap_copies_kick asked: a server declared lost
+ * (its copies are gone), a server READY (a set made short may get its copy
+ * now). Sets are taken in batches of up to moves_in_flight, whose copies
+ * run side by side on the servers (steps 1 and 2 for each, then every
+ * MIGRATE of step 3 before any answer is waited for). For each set:
  *
  *   1. the set stops taking pages (rswap_slab_copy_begin raises its width
  *      past its live copies) and the WRITEs already in flight into it
@@ -33,6 +35,18 @@
 
 #include "rswap.h"
 
+/* Copies that failed (a server busy or refusing) are tried again this much later. */
+#define RSWAP_COPY_RETRY	(10 * HZ)
+
+/* From a keepalive tick: a retry of failed copies that is due now kicks them. */
+void rswap_copies_retry_due(struct rswap_dev *dev)
+{
+	unsigned long at = READ_ONCE(dev->copies_retry_at);
+
+	if (at && time_after_eq(jiffies, at) && cmpxchg(&dev->copies_retry_at, at, 0) == at)
+		rswap_copies_kick(dev);
+}
+
 void rswap_copies_kick(struct rswap_dev *dev)
 {
 	if (dev->n_replicas == 1)
@@ -41,46 +55,95 @@ void rswap_copies_kick(struct rswap_dev *dev)
 	queue_work(dev->wq, &dev->migrate_work);
 }
 
-/* One set: 1 if it has its new copy, 0 if not, -ENOSPC if no server can take it. */
-static int make_copy(struct rswap_dev *dev, const struct rswap_copy_job *job, u64 *pages)
-{
-	struct rswap_server *target = NULL;
-	u32 tremote = 0;
-	int tidx, ret;
+/* One set being given a new copy. */
+struct rswap_copy_run {
+	struct rswap_copy_job job;
+	struct rswap_server *target;
+	u32 tremote;
+	int tidx;			/* COPYING entry, or -1: none granted */
+	struct rswap_migrate_ticket ticket;
+	int ret;			/* MIGRATE sent: 0; or why not */
+};
 
-	ret = rswap_io_quiesce(dev);
-	if (ret) {
-		rswap_slab_copy_end(dev, job, -1, NULL, 0, false);
-		return 0;
-	}
-	tidx = rswap_grant_target(dev, job->set, &target, &tremote, job->set, job->copy);
-	if (tidx < 0) {
-		rswap_slab_copy_end(dev, job, -1, NULL, 0, false);
-		return -ENOSPC;
-	}
-	ret = rswap_server_migrate(job->src_srv, job->src_remote, job->src, target, tidx, tremote);
-	if (!rswap_slab_copy_end(dev, job, tidx, target, tremote, ret >= 0)) {
+/* How a batch of copies went. */
+struct rswap_copy_tally {
+	u32 made, failed;
+	u64 pages;
+	bool no_room;			/* some set found no server to take its copy */
+};
+
+/* The end of @r: joined to its set, or given back. */
+static void copy_end(struct rswap_dev *dev, struct rswap_copy_run *r, int pages,
+		     struct rswap_copy_tally *tally)
+{
+	if (!rswap_slab_copy_end(dev, &r->job, r->tidx, r->target, r->tremote, pages >= 0)) {
+		tally->failed++;
 		atomic64_inc(&dev->stats.copy_failures);
 		pr_warn("%s: no new copy of a slab on %s on %s: %s\n", dev->name,
-			job->src_srv->name, target->name,
-			ret < 0 ? "the copy failed" : "the slab changed meanwhile");
-		return 0;
+			r->job.src_srv->name, r->target->name,
+			pages < 0 ? "the copy failed" : "the slab changed meanwhile");
+		return;
 	}
+	tally->made++;
+	tally->pages += pages;
 	atomic64_inc(&dev->stats.copies_made);
-	atomic64_add(ret, &dev->stats.copied_pages);
-	*pages += ret;
+	atomic64_add(pages, &dev->stats.copied_pages);
 	pr_debug("%s: slab %u of %s copied to %s (slab %u): %d pages, server to server\n",
-		 dev->name, job->src_remote, job->src_srv->name, target->name, tremote, ret);
-	return 1;
+		 dev->name, r->job.src_remote, r->job.src_srv->name, r->target->name, r->tremote,
+		 pages);
+}
+
+/*
+ * Steps 1 to 4 for @n sets begun (rswap_slab_copy_begin) at once: one
+ * wait for the WRITEs in flight, a slab granted for each, every MIGRATE
+ * sent before any answer is waited for (the servers copy side by side).
+ */
+static void copy_batch(struct rswap_dev *dev, struct rswap_copy_run *r, unsigned int n,
+		       struct rswap_copy_tally *tally)
+{
+	unsigned int i;
+	int ret;
+
+	ret = rswap_io_quiesce(dev);
+	for (i = 0; i < n; i++) {
+		r[i].tidx = -1;
+		r[i].target = NULL;
+		r[i].tremote = 0;
+		if (ret) {
+			rswap_slab_copy_end(dev, &r[i].job, -1, NULL, 0, false);
+			r[i].ret = ret;
+			tally->failed++;
+			continue;
+		}
+		r[i].tidx = rswap_grant_target(dev, r[i].job.set, &r[i].target, &r[i].tremote,
+					       r[i].job.set, r[i].job.copy);
+		if (r[i].tidx < 0) {
+			rswap_slab_copy_end(dev, &r[i].job, -1, NULL, 0, false);
+			r[i].ret = -ENOSPC;
+			tally->no_room = true;
+			continue;
+		}
+		r[i].ret = rswap_server_migrate_start(r[i].job.src_srv, r[i].job.src_remote,
+						      r[i].job.src, r[i].target, r[i].tidx,
+						      r[i].tremote, &r[i].ticket);
+		if (r[i].ret)
+			copy_end(dev, &r[i], r[i].ret, tally);
+	}
+	for (i = 0; i < n; i++)
+		if (!r[i].ret)
+			copy_end(dev, &r[i], rswap_server_migrate_wait(r[i].job.src_srv,
+								       &r[i].ticket), tally);
 }
 
 void rswap_copies_repair(struct rswap_dev *dev)
 {
-	struct rswap_copy_job job;
-	u32 from = 0, wanting, made = 0, failed = 0;
-	u64 pages = 0, ms;
+	struct rswap_copy_run r[RSWAP_MOVES_IN_FLIGHT];
+	struct rswap_copy_tally tally = {};
+	u32 from = 0, wanting;
+	bool said = false;
+	unsigned int n;
 	ktime_t start;
-	int ret = 0;
+	u64 ms;
 
 	if (!dev->slots_ready || dev->n_replicas == 1)
 		return;
@@ -95,14 +158,17 @@ void rswap_copies_repair(struct rswap_dev *dev)
 	if (!wanting)
 		return;
 	start = ktime_get();
-	while (!READ_ONCE(dev->dying) && rswap_slab_copy_begin(dev, &from, &job)) {
-		ret = make_copy(dev, &job, &pages);
-		if (ret == -ENOSPC)
+	while (!READ_ONCE(dev->dying) && !tally.no_room) {
+		for (n = 0; n < rswap_moves_batch() && rswap_slab_copy_begin(dev, &from, &r[n].job);)
+			n++;
+		if (!n)
 			break;
-		if (!made && !failed)
+		copy_batch(dev, r, n, &tally);
+		if (!said && (tally.made || tally.failed)) {
+			said = true;
 			pr_info("%s: %u slabs have fewer than %u copies: copying them server to server\n",
 				dev->name, wanting, dev->n_replicas);
-		ret > 0 ? made++ : failed++;
+		}
 		/* A server waiting for a move goes first; this goes on after it. */
 		if (rswap_evac_waiting(dev)) {
 			rswap_copies_kick(dev);
@@ -110,18 +176,21 @@ void rswap_copies_repair(struct rswap_dev *dev)
 		}
 	}
 	/* No server to copy to: said once until a copy can be made again. */
-	if (!made && !failed) {
-		if (ret == -ENOSPC && !dev->copies_stuck_said)
+	if (!tally.made && !tally.failed) {
+		if (tally.no_room && !dev->copies_stuck_said)
 			pr_warn("%s: %u slabs have fewer than %u copies, and no other server can take one\n",
 				dev->name, wanting, dev->n_replicas);
-		dev->copies_stuck_said = ret == -ENOSPC;
+		dev->copies_stuck_said = tally.no_room;
 		return;
 	}
 	dev->copies_stuck_said = false;
+	/* Never 0, which means none due. */
+	if (tally.failed)
+		WRITE_ONCE(dev->copies_retry_at, (jiffies + RSWAP_COPY_RETRY) | 1);
 	ms = max_t(u64, ktime_ms_delta(ktime_get(), start), 1);
 	pr_info("%s: %u new copies (%llu MiB, %llu MiB/s), %u failed%s; %u slabs degraded\n",
-		dev->name, made, pages * RSWAP_PAGE_SIZE >> 20,
-		(pages * RSWAP_PAGE_SIZE >> 20) * 1000 / ms, failed,
-		ret == -ENOSPC ? ", no other server can take more" : "",
+		dev->name, tally.made, tally.pages * RSWAP_PAGE_SIZE >> 20,
+		(tally.pages * RSWAP_PAGE_SIZE >> 20) * 1000 / ms, tally.failed,
+		tally.no_room ? ", no other server can take more" : "",
 		READ_ONCE(dev->replicas.degraded));
 }

@@ -57,6 +57,18 @@ module_param_named(reserve_slabs, rswap_reserve_slabs, uint, 0644);
 MODULE_PARM_DESC(reserve_slabs,
 		 "Slabs' worth of free slots kept ahead of writes (default 2; never under 16 MiB)");
 
+/*
+ * Slabs moved (EVACUATE) or copied (a set short of copies) at once: their
+ * copies run side by side on the servers, so the link stays busy while
+ * each connects, and the grants and returns around them overlap. 1 is the
+ * old one-at-a-time, for comparing (bench/drain.sh runs both).
+ */
+unsigned int rswap_moves_in_flight = RSWAP_MOVES_IN_FLIGHT;
+module_param_named(moves_in_flight, rswap_moves_in_flight, uint, 0644);
+MODULE_PARM_DESC(moves_in_flight,
+		 "Slabs moved or copied server to server at once, 1-" __stringify(RSWAP_MOVES_IN_FLIGHT)
+		 " (default " __stringify(RSWAP_MOVES_IN_FLIGHT) ")");
+
 unsigned int rswap_queue_depth = 32;
 module_param_named(queue_depth, rswap_queue_depth, uint, 0444);
 MODULE_PARM_DESC(queue_depth,

@@ -5,7 +5,9 @@
  *
  * No page comes back to this host and no page table is touched: the map
  * names a page by (table entry, slot), and the move only changes what the
- * entry points at (DESIGN.md). For each request, one at a time:
+ * entry points at (DESIGN.md). Requests are taken in batches of up to
+ * moves_in_flight (RSWAP_MOVES_IN_FLIGHT; servers ask that many of a
+ * client at once), and for each slab of a batch:
  *
  *   1. the entry is frozen: no new page goes into it; rewrites of its pages
  *      take slots elsewhere and free theirs here; reads still go to it (an
@@ -13,15 +15,18 @@
  *   2. a slab is granted on the server with the most room (not the source),
  *      and enters the table FILLING: a reconnect of the target lists it and
  *      finds it ours, and if the move fails it is given back;
- *   3. WRITEs already in flight into it are waited for (rswap_io_quiesce);
+ *   3. WRITEs already in flight into it are waited for (rswap_io_quiesce,
+ *      once for the batch);
  *   4. the source gets the map of used slots and MIGRATE: it attaches a
  *      queue pair to our connection on the target (the target's attach
  *      token) and WRITEs those slots into the new slab, at the same slot
- *      numbers, server to server;
+ *      numbers, server to server; every MIGRATE of the batch goes out
+ *      before any answer is waited for, so the copies run side by side;
  *   5. on MIGRATED, if the target is still usable, the entry and the
  *      FILLING one swap locations: the entry points at the copy, the
  *      FILLING one at the old copy; once READs of the old copy still in
- *      flight are done, it becomes RETURNING and goes back.
+ *      flight are done (one wait for the batch), it becomes RETURNING and
+ *      goes back.
  *
  * Until step 5 the old copy is the one the table names: a source or a
  * target that dies mid-way costs nothing but the attempt, and the slab
@@ -163,108 +168,193 @@ int rswap_grant_target(struct rswap_dev *dev, u32 idx, struct rswap_server **tar
 	return tidx;
 }
 
-/* Move @src's slab @remote to another server. 0, or why not. */
-static int migrate_slab(struct rswap_dev *dev, struct rswap_server *src, u32 remote)
-{
-	struct rswap_server *target;
-	int idx, tidx, used, pages, ret;
-	u32 tremote;
+/* One slab being moved, from its EVACUATE to the end of its move. */
+struct rswap_move {
+	struct rswap_server *src, *target;
+	u32 remote, tremote;
+	int idx, tidx;
+	struct rswap_migrate_ticket ticket;
+	int ret;			/* 0 once done or nothing to do; why not */
+};
 
+/* Moves in one batch: the module parameter, within 1..RSWAP_MOVES_IN_FLIGHT. */
+unsigned int rswap_moves_batch(void)
+{
+	return clamp_t(unsigned int, READ_ONCE(rswap_moves_in_flight), 1, RSWAP_MOVES_IN_FLIGHT);
+}
+
+/*
+ * Steps 1 and 2 for @mv: true if it is frozen with a FILLING slab granted
+ * for it; false if it is done (nothing of ours in it, empty and given
+ * back, on its way back) or cannot be moved (@mv->ret says why).
+ */
+static bool move_prepare(struct rswap_dev *dev, struct rswap_move *mv)
+{
+	int used;
+
+	mv->ret = 0;
 	/* Not in our table: nothing of ours is in it (checked against grants in flight). */
-	idx = rswap_server_return_unknown(src, remote);
-	if (idx < 0)
-		return idx == -ENOENT ? 0 : idx;
-	used = rswap_slab_freeze(dev, idx, src, remote);
+	mv->idx = rswap_server_return_unknown(mv->src, mv->remote);
+	if (mv->idx < 0) {
+		mv->ret = mv->idx == -ENOENT ? 0 : mv->idx;
+		return false;
+	}
+	used = rswap_slab_freeze(dev, mv->idx, mv->src, mv->remote);
 	if (used == -ENODATA) {
 		/* Empty: nothing to copy; it goes back as it is. */
-		return rswap_slab_give_back(dev, idx, src, remote) ? 0 : -ENOTCONN;
+		if (!rswap_slab_give_back(dev, mv->idx, mv->src, mv->remote))
+			mv->ret = -ENOTCONN;
+		return false;
 	}
 	if (used < 0) {
 		/* On its way back: the RETURN that follows answers the server. */
-		return used == -EALREADY ? 0 : used;
+		mv->ret = used == -EALREADY ? 0 : used;
+		return false;
 	}
-	/* Never onto a server that has a copy of it already (or is @src). */
-	tidx = rswap_grant_target(dev, idx, &target, &tremote, RSWAP_NO_SLAB, 0);
-	if (tidx < 0) {
-		rswap_slab_unfreeze(dev, idx, src, remote);
-		if (tidx == -EXDEV)
+	/* Never onto a server that has a copy of it already (or is the source). */
+	mv->tidx = rswap_grant_target(dev, mv->idx, &mv->target, &mv->tremote, RSWAP_NO_SLAB, 0);
+	if (mv->tidx < 0) {
+		rswap_slab_unfreeze(dev, mv->idx, mv->src, mv->remote);
+		if (mv->tidx == -EXDEV)
 			pr_info("%s: slab %u stays: only servers in failure domains its other copies are in have room\n",
-				src->name, remote);
-		return -ENOSPC;
+				mv->src->name, mv->remote);
+		mv->ret = -ENOSPC;
+		return false;
 	}
-	rswap_fault_delay(READ_ONCE(rswap_fault_move_fill_delay_ms), "before copying slab",
-			  remote, target);
-	/* WRITEs into the slab that began before the freeze land first. */
-	ret = rswap_io_quiesce(dev);
-	if (ret)
-		goto out_abort;
-	pages = rswap_server_migrate(src, remote, idx, target, tidx, tremote);
-	if (pages < 0) {
-		ret = pages;
-		goto out_abort;
-	}
-	rswap_fault_delay(READ_ONCE(rswap_fault_move_swap_delay_ms), "before pointing at the copy of slab",
-			  remote, target);
-	if (!rswap_slab_move(dev, idx, src, remote, tidx, target, tremote)) {
-		/* The source or the target went down, or the source lost the slab. */
-		pr_warn("%s: slab %u stays: %s is no longer usable, or the slab changed\n",
-			src->name, remote, target->name);
-		ret = -ENOENT;
-		goto out_abort;
-	}
-	atomic64_inc(&dev->stats.migrated_slabs);
-	atomic64_add(pages, &dev->stats.migrated_pages);
-	pr_info("%s: slab %u moved to %s (slab %u): %d pages, server to server\n", src->name,
-		remote, target->name, tremote, pages);
-	/*
-	 * READs of the old copy still in flight end before it goes back
-	 * (entry @tidx names it now, FILLING). If they never end it is kept,
-	 * not given back under a READ.
-	 */
-	if (rswap_io_quiesce(dev))
-		pr_warn("%s: slab %u kept: reads of it did not end\n", src->name, remote);
-	else
-		rswap_slab_filled_done(dev, tidx, src, remote);
-	return 0;
+	return true;
+}
 
-out_abort:
-	rswap_slab_unfreeze(dev, idx, src, remote);
-	rswap_slab_filled_done(dev, tidx, target, tremote);
-	return ret;
+/* @mv stays where it is: thawed, and its FILLING slab goes back. */
+static void move_abort(struct rswap_dev *dev, struct rswap_move *mv, int ret)
+{
+	mv->ret = ret;
+	rswap_slab_unfreeze(dev, mv->idx, mv->src, mv->remote);
+	rswap_slab_filled_done(dev, mv->tidx, mv->target, mv->tremote);
+}
+
+/*
+ * Steps 3 to 5 for @n prepared moves at once: one wait for the WRITEs in
+ * flight, every MIGRATE sent before any answer is waited for (the servers
+ * copy side by side), each entry pointed at its copy as its answer comes,
+ * and one wait for the READs of the old copies before they go back.
+ */
+static void move_batch(struct rswap_dev *dev, struct rswap_move *mv, unsigned int n)
+{
+	bool moved[RSWAP_MOVES_IN_FLIGHT] = {};
+	unsigned int i, n_moved = 0;
+	int ret, pages;
+
+	/* WRITEs into the slabs that began before the freeze land first. */
+	ret = rswap_io_quiesce(dev);
+	for (i = 0; i < n; i++) {
+		if (!ret) {
+			rswap_fault_delay(READ_ONCE(rswap_fault_move_fill_delay_ms),
+					  "before copying slab", mv[i].remote, mv[i].target);
+			mv[i].ret = rswap_server_migrate_start(mv[i].src, mv[i].remote, mv[i].idx,
+							       mv[i].target, mv[i].tidx,
+							       mv[i].tremote, &mv[i].ticket);
+		}
+		if (ret || mv[i].ret)
+			move_abort(dev, &mv[i], ret ?: mv[i].ret);
+	}
+	for (i = 0; i < n; i++) {
+		if (mv[i].ret)
+			continue;
+		pages = rswap_server_migrate_wait(mv[i].src, &mv[i].ticket);
+		if (pages < 0) {
+			move_abort(dev, &mv[i], pages);
+			continue;
+		}
+		rswap_fault_delay(READ_ONCE(rswap_fault_move_swap_delay_ms),
+				  "before pointing at the copy of slab", mv[i].remote, mv[i].target);
+		if (!rswap_slab_move(dev, mv[i].idx, mv[i].src, mv[i].remote, mv[i].tidx,
+				     mv[i].target, mv[i].tremote)) {
+			/* The source or the target went down, or the source lost the slab. */
+			pr_warn("%s: slab %u stays: %s is no longer usable, or the slab changed\n",
+				mv[i].src->name, mv[i].remote, mv[i].target->name);
+			move_abort(dev, &mv[i], -ENOENT);
+			continue;
+		}
+		moved[i] = true;
+		n_moved++;
+		atomic64_inc(&dev->stats.migrated_slabs);
+		atomic64_add(pages, &dev->stats.migrated_pages);
+		pr_info("%s: slab %u moved to %s (slab %u): %d pages, server to server\n",
+			mv[i].src->name, mv[i].remote, mv[i].target->name, mv[i].tremote, pages);
+	}
+	if (!n_moved)
+		return;
+	/*
+	 * READs of the old copies still in flight end before they go back
+	 * (entry tidx names the old copy now, FILLING). If they never end
+	 * the old copies are kept, not given back under a READ.
+	 */
+	ret = rswap_io_quiesce(dev);
+	for (i = 0; i < n; i++) {
+		if (!moved[i])
+			continue;
+		if (ret)
+			pr_warn("%s: slab %u kept: reads of it did not end\n", mv[i].src->name,
+				mv[i].remote);
+		else
+			rswap_slab_filled_done(dev, mv[i].tidx, mv[i].src, mv[i].remote);
+	}
+}
+
+/* Tell the source of a move that failed; a done one needs no word (its RETURN). */
+static void move_report(struct rswap_dev *dev, const struct rswap_move *mv)
+{
+	if (!mv->ret)
+		return;
+	atomic64_inc(mv->ret == -ENOSPC ? &dev->stats.not_moved : &dev->stats.migrate_failures);
+	pr_warn("%s: slab %u not moved: %s\n", mv->src->name, mv->remote,
+		mv->ret == -ENOSPC ? "no other server has room" : "the move failed");
+	rswap_server_not_moved(mv->src, mv->remote, mv->ret == -ENOSPC ? RSWAP_ERR_NO_MEMORY :
+			       RSWAP_ERR_INTERNAL);
 }
 
 void rswap_migrate_work(struct work_struct *work)
 {
 	struct rswap_dev *dev = container_of(work, struct rswap_dev, migrate_work);
-	unsigned int noio = memalloc_noio_save(), n_later = 0, i;
-	struct rswap_evac e, later[RSWAP_EVAC_QUEUE];
+	unsigned int noio = memalloc_noio_save(), n_later = 0, n, i;
+	struct rswap_evac e, *later = dev->evac_later;
+	struct rswap_move mv[RSWAP_MOVES_IN_FLIGHT];
 
-	while (!READ_ONCE(dev->dying) && next_evac(dev, &e)) {
-		int ret;
-
-		if (!rswap_server_usable(e.srv)) {
-			/*
-			 * Not READY (yet): an EVACUATE can arrive between
-			 * REATTACHED and READY. Kept for when it is; its
-			 * connect queues this work again.
-			 */
-			if (READ_ONCE(e.srv->state) != RSWAP_SRV_REMOVED && n_later < RSWAP_EVAC_QUEUE)
-				later[n_later++] = e;
-			continue;
+	while (!READ_ONCE(dev->dying)) {
+		/* Up to a batch of moves frozen and granted a target, ... */
+		for (n = 0; n < rswap_moves_batch() && !READ_ONCE(dev->dying) &&
+		     next_evac(dev, &e);) {
+			if (!rswap_server_usable(e.srv)) {
+				/*
+				 * Not READY (yet): an EVACUATE can arrive between
+				 * REATTACHED and READY. Kept for when it is; its
+				 * connect queues this work again.
+				 */
+				if (READ_ONCE(e.srv->state) != RSWAP_SRV_REMOVED &&
+				    n_later < RSWAP_EVAC_QUEUE)
+					later[n_later++] = e;
+				continue;
+			}
+			mv[n].src = e.srv;
+			mv[n].remote = e.remote;
+			mv[n].ret = -ENOENT;
+			if (dev->slots_ready && move_prepare(dev, &mv[n])) {
+				n++;
+				continue;
+			}
+			move_report(dev, &mv[n]);
 		}
-		ret = dev->slots_ready ? migrate_slab(dev, e.srv, e.remote) : -ENOENT;
-		if (!ret)
-			continue;
-		atomic64_inc(ret == -ENOSPC ? &dev->stats.not_moved : &dev->stats.migrate_failures);
-		pr_warn("%s: slab %u not moved: %s\n", e.srv->name, e.remote,
-			ret == -ENOSPC ? "no other server has room" : "the move failed");
-		rswap_server_not_moved(e.srv, e.remote, ret == -ENOSPC ? RSWAP_ERR_NO_MEMORY :
-				       RSWAP_ERR_INTERNAL);
+		if (!n)
+			break;
+		/* ... then copied side by side. */
+		move_batch(dev, mv, n);
+		for (i = 0; i < n; i++)
+			move_report(dev, &mv[i]);
 	}
 	/* Back in the queue, without running again now: the connect kicks it. */
 	for (i = 0; i < n_later; i++)
 		evac_push(dev, later[i].srv, later[i].remote, later[i].reason);
-	/* Then sets short of copies; a server's EVACUATE waits for no more than one fill. */
+	/* Then sets short of copies; a server's EVACUATE waits for no more than one batch. */
 	if (!READ_ONCE(dev->dying) && xchg(&dev->copies_wanted, false))
 		rswap_copies_repair(dev);
 	memalloc_noio_restore(noio);

@@ -364,6 +364,8 @@ static void keepalive_work(struct work_struct *work)
 				   msecs_to_jiffies(RSWAP_KEEPALIVE_INTERVAL_MS));
 out:
 	mutex_unlock(&srv->ctrl_mutex);
+	if (!READ_ONCE(srv->dev->dying))
+		rswap_copies_retry_due(srv->dev);
 	memalloc_noio_restore(noio);
 }
 
@@ -526,12 +528,40 @@ static bool migrate_target(const struct rswap_server *target, struct rswap_migra
 	return false;
 }
 
-/* Is the MIGRATE outstanding on @src answered, or is waiting pointless? */
-static bool migrate_over(struct rswap_server *src, u32 epoch)
+/* Is the MIGRATE of @t answered, or is waiting pointless? */
+static bool migrate_over(struct rswap_server *src, const struct rswap_migrate_ticket *t)
 {
-	return READ_ONCE(src->migrate_answered) || READ_ONCE(src->ctrl_broken) ||
-	       READ_ONCE(src->epoch) != epoch || !rswap_server_usable(src) ||
+	return READ_ONCE(src->migrates[t->slot].answered) || READ_ONCE(src->ctrl_broken) ||
+	       READ_ONCE(src->epoch) != t->epoch || !rswap_server_usable(src) ||
 	       READ_ONCE(src->dev->dying);
+}
+
+/* A free answer slot on @src for MIGRATE @seq, into @t: 0, or -EBUSY. */
+static int migrate_slot_take(struct rswap_server *src, u32 seq, struct rswap_migrate_ticket *t)
+{
+	unsigned int i;
+	int ret = -EBUSY;
+
+	spin_lock_bh(&src->reply_lock);
+	for (i = 0; i < RSWAP_MOVES_IN_FLIGHT; i++) {
+		if (src->migrates[i].seq)
+			continue;
+		src->migrates[i].seq = seq;
+		src->migrates[i].answered = false;
+		t->slot = i;
+		ret = 0;
+		break;
+	}
+	spin_unlock_bh(&src->reply_lock);
+	return ret;
+}
+
+static void migrate_slot_put(struct rswap_server *src, const struct rswap_migrate_ticket *t)
+{
+	spin_lock_bh(&src->reply_lock);
+	src->migrates[t->slot].seq = 0;
+	src->migrates[t->slot].answered = false;
+	spin_unlock_bh(&src->reply_lock);
 }
 
 /*
@@ -539,20 +569,20 @@ static bool migrate_over(struct rswap_server *src, u32 epoch)
  * @idx, frozen or in a set taking no pages) into the slab of FILLING (a
  * move) or COPYING (a new copy) entry @tidx on @target, server to
  * server: the map of used slots, then MIGRATE, whose answer comes when the
- * copy is in place. The maps and the MIGRATE go out under ctrl_mutex; the
- * answer, which can take minutes, is waited for without it. Returns the
- * pages copied, or a negative error.
+ * copy is in place (rswap_server_migrate_wait with @t). The maps and the
+ * MIGRATE go out under ctrl_mutex, so up to RSWAP_MOVES_IN_FLIGHT copies
+ * can run on @src at once, each with its own map. 0, or a negative error
+ * (nothing to wait for).
  */
-int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
-			 struct rswap_server *target, u32 tidx, u32 tremote)
+int rswap_server_migrate_start(struct rswap_server *src, u32 remote, u32 idx,
+			       struct rswap_server *target, u32 tidx, u32 tremote,
+			       struct rswap_migrate_ticket *t)
 {
 	struct rswap_dev *dev = src->dev;
 	struct rswap_migrate_map map = {};
 	struct rswap_migrate req = {};
-	const struct rswap_migrated *done;
 	u8 reply[RSWAP_MSG_MAX];
-	u32 first, epoch;
-	long timeout;
+	u32 first;
 	int ret = 0;
 
 	if (!migrate_target(target, &req))
@@ -571,8 +601,14 @@ int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
 		if (ret > 0)
 			ret = 0;
 	}
-	if (ret)
-		goto out_refused;
+	if (ret) {
+		if (ret <= RSWAP_REFUSED(0)) {
+			pr_warn("%s: moving slab %u to %s refused: %s\n", src->name, remote,
+				target->name, rswap_refusal_text(reply));
+			ret = -EREMOTEIO;
+		}
+		goto out_unlock;
+	}
 	rswap_hdr_init(&req.hdr, RSWAP_MSG_MIGRATE, ++src->seq);
 	req.slab = cpu_to_le32(remote);
 	/*
@@ -594,58 +630,63 @@ int rswap_server_migrate(struct rswap_server *src, u32 remote, u32 idx,
 	if (ret)
 		goto out_unlock;
 	memcpy(req.token, target->token, RSWAP_TOKEN_LEN);
-	spin_lock_bh(&src->reply_lock);
-	src->migrate_seq = src->seq;
-	src->migrate_answered = false;
-	spin_unlock_bh(&src->reply_lock);
-	epoch = src->epoch;
+	/* The answer may come before the send returns: its slot first. */
+	ret = migrate_slot_take(src, src->seq, t);
+	if (ret)
+		goto out_wipe;
+	t->epoch = src->epoch;
+	t->remote = remote;
+	t->target = target;
+	/* The copy runs at the servers' pace: allow 1 MiB/s, and a minute more. */
+	t->deadline = jiffies + RSWAP_CTRL_TIMEOUT + 60 * HZ + (long)(dev->slab_size >> 20) * HZ;
 	ret = rswap_ctrl_send(src, &req);
+	if (ret)
+		migrate_slot_put(src, t);
+out_wipe:
 	memzero_explicit(&req, sizeof(req));
+out_unlock:
 	mutex_unlock(&src->ctrl_mutex);
-	if (!ret) {
-		/* The copy runs at the servers' pace: allow 1 MiB/s, and a minute more. */
-		timeout = RSWAP_CTRL_TIMEOUT + 60 * HZ + (long)(dev->slab_size >> 20) * HZ;
-		if (!wait_event_timeout(src->reply_wait, migrate_over(src, epoch), timeout)) {
-			pr_warn("%s: no answer to moving slab %u; reconnecting\n", src->name,
-				remote);
-			rswap_server_fail(src);
-		}
+	return ret;
+}
+
+/*
+ * The answer to the MIGRATE of @t: the pages copied, or a negative error.
+ * No answer by its deadline fails the source's connection (the copy's
+ * state there is unknown).
+ */
+int rswap_server_migrate_wait(struct rswap_server *src, struct rswap_migrate_ticket *t)
+{
+	const struct rswap_migrated *done;
+	u8 reply[RSWAP_MSG_MAX];
+	long left = (long)(t->deadline - jiffies);
+	int ret;
+
+	if (!wait_event_timeout(src->reply_wait, migrate_over(src, t), max(left, 1L))) {
+		pr_warn("%s: no answer to moving slab %u; reconnecting\n", src->name, t->remote);
+		rswap_server_fail(src);
 	}
 	spin_lock_bh(&src->reply_lock);
+	ret = src->migrates[t->slot].answered ? 0 : -ECONNRESET;
 	if (!ret)
-		ret = src->migrate_answered ? 0 : -ECONNRESET;
-	if (!ret)
-		memcpy(reply, src->migrate_reply, RSWAP_MSG_MAX);
-	src->migrate_seq = 0;
-	src->migrate_answered = false;
+		memcpy(reply, src->migrates[t->slot].reply, RSWAP_MSG_MAX);
+	src->migrates[t->slot].seq = 0;
+	src->migrates[t->slot].answered = false;
 	spin_unlock_bh(&src->reply_lock);
 	if (ret)
 		return ret;
 	switch (le16_to_cpu(((const struct rswap_hdr *)reply)->type)) {
 	case RSWAP_MSG_MIGRATED:
 		done = (const void *)reply;
-		return le32_to_cpu(done->slab) == remote ? le32_to_cpu(done->pages) : -EPROTO;
+		return le32_to_cpu(done->slab) == t->remote ? le32_to_cpu(done->pages) : -EPROTO;
 	case RSWAP_MSG_ERROR:
-		ret = RSWAP_REFUSED(le32_to_cpu(((const struct rswap_error *)reply)->code));
-		goto out_refused_unlocked;
+		pr_warn("%s: moving slab %u to %s refused: %s\n", src->name, t->remote,
+			t->target->name, rswap_refusal_text(reply));
+		return -EREMOTEIO;
 	default:
 		pr_warn("%s: answer of another type to MIGRATE, reconnecting\n", src->name);
 		rswap_server_fail(src);
 		return -EPROTO;
 	}
-
-out_refused:
-	mutex_unlock(&src->ctrl_mutex);
-out_refused_unlocked:
-	if (ret <= RSWAP_REFUSED(0)) {
-		pr_warn("%s: moving slab %u to %s refused: %s\n", src->name, remote, target->name,
-			rswap_refusal_text(reply));
-		ret = -EREMOTEIO;
-	}
-	return ret;
-out_unlock:
-	mutex_unlock(&src->ctrl_mutex);
-	return ret;
 }
 
 /* ---- adding and removing ---- */

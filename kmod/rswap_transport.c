@@ -63,10 +63,23 @@ static int post_recv(struct rswap_server *srv, struct rswap_ctrl_msg *m)
 	return ib_post_recv(srv->qps[0].cm_id->qp, &wr, NULL);
 }
 
+/* The MIGRATE waiting for the answer @seq, or NULL. */
+static struct rswap_migrate_slot *migrate_slot_of(struct rswap_server *srv, u32 seq)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&srv->reply_lock);
+	for (i = 0; seq && i < RSWAP_MOVES_IN_FLIGHT; i++)
+		if (srv->migrates[i].seq == seq)
+			return &srv->migrates[i];
+	return NULL;
+}
+
 static void recv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct rswap_ctrl_msg *m = container_of(wc->wr_cqe, struct rswap_ctrl_msg, cqe);
 	struct rswap_server *srv = m->srv;
+	struct rswap_migrate_slot *slot;
 	int type;
 
 	if (wc->status != IB_WC_SUCCESS) {
@@ -94,10 +107,11 @@ static void recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		return;
 	}
 	spin_lock(&srv->reply_lock);
-	if (srv->migrate_seq && le32_to_cpu(((struct rswap_hdr *)m->buf)->seq) == srv->migrate_seq) {
-		/* The answer to the outstanding MIGRATE (rswap_server_migrate). */
-		memcpy(srv->migrate_reply, m->buf, wc->byte_len);
-		srv->migrate_answered = true;
+	slot = migrate_slot_of(srv, le32_to_cpu(((struct rswap_hdr *)m->buf)->seq));
+	if (slot) {
+		/* The answer to an outstanding MIGRATE (rswap_server_migrate_wait). */
+		memcpy(slot->reply, m->buf, wc->byte_len);
+		slot->answered = true;
 		type = 0;
 	} else if (srv->reply_head - srv->reply_tail < RSWAP_CTRL_REPLIES) {
 		memcpy(srv->replies[srv->reply_head % RSWAP_CTRL_REPLIES], m->buf, wc->byte_len);

@@ -43,6 +43,8 @@
  *   MIGRATE_MAP(slab, first, bits)     ->    the slab's used slots, 512 a message
  *                                      <-    MIGRATE_MAP (echo)
  *   MIGRATE(slab, target, token, ...)  ->    the server connects a copy queue pair
+ *                                            (up to RSWAP_MOVES_IN_FLIGHT run at
+ *                                            once, each after its own map)
  *                                            to the target (the token, the target
  *                                            slab), checks that the target proves
  *                                            the pool key, and WRITEs the used
@@ -117,6 +119,13 @@
 #define RSWAP_ATTACH_MAGIC	0x41575352u	/* "RSWA" little-endian */
 /* Slots one MIGRATE_MAP describes. */
 #define RSWAP_MAP_BITS		512
+/*
+ * Slab moves in flight at once for one client: MIGRATEs running on one
+ * connection (one more is refused STATE), and EVACUATEs a draining server
+ * leaves unanswered with one client. Several keep the link busy while
+ * each copy connects, and each grant and RETURN waits for its fdatasync.
+ */
+#define RSWAP_MOVES_IN_FLIGHT	4
 /*
  * struct rswap_copy_attach.queue: a server copying a slab in (MIGRATE). A
  * struct rswap_attach with it is refused: copies use their own attach.

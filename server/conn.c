@@ -1181,8 +1181,8 @@ int conn_accept(struct server *s, struct rdma_cm_id *id, const void *pdata, size
 	c->last_recv_ns = c->accepted_ns;
 	c->serial = ++s->next_serial;
 	c->map_slab = POOL_NONE;
-	c->copied_slab = POOL_NONE;
-	c->evac_slab = POOL_NONE;
+	for (i = 0; i < RSWAP_MOVES_IN_FLIGHT; i++)
+		c->evac[i].slab = POOL_NONE;
 	c->source = src;
 	peer_name(id, c->peer, sizeof(c->peer));
 	/* The slab_mr table comes at AUTH (on_auth). */

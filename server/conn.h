@@ -28,9 +28,10 @@
 /* Queue pairs one connection may attach: one per client CPU, with room. */
 #define CONN_MAX_ATTACH 64
 /* Copy queue pairs (a server copying a slab in for MIGRATE) one connection
- * may have at once, apart from CONN_MAX_ATTACH: a client moves one slab at
- * a time; the rest is room for a copy whose teardown is still on its way. */
-#define CONN_MAX_COPIES 4
+ * may have at once, apart from CONN_MAX_ATTACH: a client moves
+ * RSWAP_MOVES_IN_FLIGHT slabs at a time; as many more is room for copies
+ * whose teardown is still on its way. */
+#define CONN_MAX_COPIES (2 * RSWAP_MOVES_IN_FLIGHT)
 /* READs a client may have outstanding on one QP. */
 #define CONN_RD_ATOMIC 16
 /* HELLO to WELCOME is two round trips. A peer that has not authenticated
@@ -113,16 +114,18 @@ struct conn {
 	/* moving slabs to another server (migrate.c) */
 	uint32_t map_slab;		/* slab of the pending MIGRATE_MAP, or POOL_NONE */
 	uint8_t *map_bits;		/* its used slots, a bit each */
-	bool migrating;			/* a copy runs for this connection */
-	uint32_t copied_slab;		/* last MIGRATED: slab, or POOL_NONE */
-	uint32_t copied_pages;		/* and its page count */
+	unsigned int n_migrating;	/* copies running for it: RSWAP_MOVES_IN_FLIGHT at most */
 
 	/* drain.c: may it be asked to move slabs? It knows their rkeys once
 	 * it has REATTACHed, or if it held none at WELCOME. */
 	bool knows_slabs;
-	/* drain.c: the one EVACUATE outstanding, or POOL_NONE */
-	uint32_t evac_slab;
-	uint64_t evac_sent_ns;
+	/* drain.c: the EVACUATEs outstanding (slab POOL_NONE: a free entry),
+	 * and the pages its MIGRATE copied, counted when its RETURN comes */
+	struct conn_evac {
+		uint32_t slab;
+		uint32_t copied_pages;
+		uint64_t sent_ns;
+	} evac[RSWAP_MOVES_IN_FLIGHT];
 };
 
 /* A queue pair attached to a connection: its cm id's context. */

@@ -42,17 +42,40 @@ static unsigned int peers_status(struct server *s, struct peer_status *out)
 	return n;
 }
 
+/* @c's outstanding EVACUATE of @slab (POOL_NONE: a free entry), or NULL. */
+static struct conn_evac *evac_of(struct conn *c, uint32_t slab)
+{
+	unsigned int i;
+
+	for (i = 0; i < RSWAP_MOVES_IN_FLIGHT; i++)
+		if (c->evac[i].slab == slab)
+			return &c->evac[i];
+	return NULL;
+}
+
+/* An EVACUATE answered, or given up: its entry is free again. */
+static void evac_end(struct drain *d, struct conn_evac *e)
+{
+	e->slab = POOL_NONE;
+	e->copied_pages = 0;
+	if (d->outstanding)
+		d->outstanding--;
+}
+
 /* Mark what a previous drain left outstanding as asked, and count it. */
 static void recount_outstanding(struct server *s)
 {
 	struct conn *c;
+	unsigned int i;
 
 	s->drain.outstanding = 0;
 	for (c = s->conns; c; c = c->next) {
-		if (c->evac_slab == POOL_NONE)
-			continue;
-		s->drain.asked[c->evac_slab] = 1;
-		s->drain.outstanding++;
+		for (i = 0; i < RSWAP_MOVES_IN_FLIGHT; i++) {
+			if (c->evac[i].slab == POOL_NONE)
+				continue;
+			s->drain.asked[c->evac[i].slab] = 1;
+			s->drain.outstanding++;
+		}
 	}
 }
 
@@ -250,34 +273,46 @@ void drain_pump(struct server *s)
 
 	if (d->state != DRAIN_RUNNING)
 		return;
-	for (c = s->conns; c && d->moved + d->outstanding < d->goal; c = c->next) {
-		struct rswap_evacuate m;
-		uint32_t slab;
+	/*
+	 * Up to RSWAP_MOVES_IN_FLIGHT slabs asked of each client at once, and
+	 * no more in all than copies may run here (--max-copies): one more
+	 * would be refused and left behind.
+	 */
+	for (c = s->conns; c && d->moved + d->outstanding < d->goal &&
+	     d->outstanding < s->set.max_copies; c = c->next) {
+		struct conn_evac *e;
 
-		if (c->state != CONN_READY || c->evac_slab != POOL_NONE || d->no_room[c->client])
+		if (c->state != CONN_READY || d->no_room[c->client])
 			continue;
-		slab = next_to_ask(s, c);
-		if (slab == POOL_NONE)
-			continue;
-		/* Until REATTACH, it cannot know the slab's new rkey. */
-		if (!c->knows_slabs || c->reattaching) {
-			waiting = true;
-			continue;
+		while (d->moved + d->outstanding < d->goal && d->outstanding < s->set.max_copies &&
+		       (e = evac_of(c, POOL_NONE))) {
+			struct rswap_evacuate m;
+			uint32_t slab = next_to_ask(s, c);
+
+			if (slab == POOL_NONE)
+				break;
+			/* Until REATTACH, it cannot know the slab's new rkey. */
+			if (!c->knows_slabs || c->reattaching) {
+				waiting = true;
+				break;
+			}
+			memset(&m, 0, sizeof(m));
+			rswap_hdr_init(&m.hdr, RSWAP_MSG_EVACUATE, (uint32_t)++s->evac_seq);
+			m.slab = rswap_cpu32(slab);
+			m.code = rswap_cpu32(d->rebalance ? RSWAP_EVAC_REBALANCE :
+							   RSWAP_EVAC_DRAIN);
+			if (conn_send(c, &m, sizeof(m))) {
+				waiting = true;		/* send slots busy: next time */
+				break;
+			}
+			d->asked[slab] = 1;
+			d->outstanding++;
+			e->slab = slab;
+			e->copied_pages = 0;
+			e->sent_ns = mono_ns();
+			s->stats.evacuations_total++;
+			log_msg(LOG_DEBUG, "client %s: EVACUATE slab %u", c->name, slab);
 		}
-		memset(&m, 0, sizeof(m));
-		rswap_hdr_init(&m.hdr, RSWAP_MSG_EVACUATE, (uint32_t)++s->evac_seq);
-		m.slab = rswap_cpu32(slab);
-		m.code = rswap_cpu32(d->rebalance ? RSWAP_EVAC_REBALANCE : RSWAP_EVAC_DRAIN);
-		if (conn_send(c, &m, sizeof(m))) {
-			waiting = true;		/* send slots busy: next time */
-			continue;
-		}
-		d->asked[slab] = 1;
-		d->outstanding++;
-		c->evac_slab = slab;
-		c->evac_sent_ns = mono_ns();
-		s->stats.evacuations_total++;
-		log_msg(LOG_DEBUG, "client %s: EVACUATE slab %u", c->name, slab);
 	}
 	if (!d->outstanding && !waiting)
 		finish(s);
@@ -287,21 +322,24 @@ void drain_tick(struct server *s)
 {
 	uint64_t now = mono_ns();
 	struct conn *c;
+	unsigned int i;
 
 	/* A tick after the end: the last answers (RETURNED) have gone out. */
 	if (s->drain.stop_on_tick)
 		s->stop = true;
 	for (c = s->conns; c; c = c->next) {
-		if (c->evac_slab == POOL_NONE ||
-		    now - c->evac_sent_ns < DRAIN_ANSWER_S * 1000000000ull)
-			continue;
-		log_msg(LOG_INFO, "client %s: no answer to EVACUATE of slab %u in %d s", c->name,
-			c->evac_slab, DRAIN_ANSWER_S);
-		c->evac_slab = POOL_NONE;
-		if (s->drain.outstanding)
-			s->drain.outstanding--;
-		s->drain.not_moved++;
-		s->drain.left_reason[c->client] = DRAIN_LEFT_NO_ANSWER + 1;
+		for (i = 0; i < RSWAP_MOVES_IN_FLIGHT; i++) {
+			struct conn_evac *e = &c->evac[i];
+
+			if (e->slab == POOL_NONE ||
+			    now - e->sent_ns < DRAIN_ANSWER_S * 1000000000ull)
+				continue;
+			log_msg(LOG_INFO, "client %s: no answer to EVACUATE of slab %u in %d s",
+				c->name, e->slab, DRAIN_ANSWER_S);
+			evac_end(&s->drain, e);
+			s->drain.not_moved++;
+			s->drain.left_reason[c->client] = DRAIN_LEFT_NO_ANSWER + 1;
+		}
 	}
 	drain_pump(s);
 }
@@ -311,15 +349,14 @@ void drain_on_not_moved(struct conn *c, const struct rswap_evacuate *m, uint32_t
 	struct server *s = c->srv;
 	struct drain *d = &s->drain;
 	uint32_t slab = rswap_le32(m->slab), code = rswap_le32(m->code);
+	struct conn_evac *e = slab == POOL_NONE ? NULL : evac_of(c, slab);
 
 	(void)seq;
 	if (conn_send(c, m, sizeof(*m)))
 		conn_close(s, c, "cannot echo NOT_MOVED");
-	if (slab != c->evac_slab)
+	if (!e)
 		return;		/* late, or about a slab we did not ask for */
-	c->evac_slab = POOL_NONE;
-	if (d->outstanding)
-		d->outstanding--;
+	evac_end(d, e);
 	d->not_moved++;
 	if (code == RSWAP_ERR_NO_MEMORY)
 		d->no_room[c->client] = true;
@@ -334,15 +371,13 @@ void drain_on_return(struct conn *c, uint32_t slab)
 {
 	struct server *s = c->srv;
 	struct drain *d = &s->drain;
-	uint32_t pages = c->copied_slab == slab ? c->copied_pages : 0;
+	struct conn_evac *e = slab == POOL_NONE ? NULL : evac_of(c, slab);
+	uint32_t pages;
 
-	if (c->copied_slab == slab)
-		c->copied_slab = POOL_NONE;
-	if (slab != c->evac_slab)
+	if (!e)
 		return;
-	c->evac_slab = POOL_NONE;
-	if (d->outstanding)
-		d->outstanding--;
+	pages = e->copied_pages;
+	evac_end(d, e);
 	d->moved++;
 	d->pages_copied += pages;
 	d->bytes_moved += (uint64_t)pages * RSWAP_PAGE_SIZE;
@@ -353,21 +388,27 @@ void drain_on_return(struct conn *c, uint32_t slab)
 void drain_on_close(struct conn *c)
 {
 	struct drain *d = &c->srv->drain;
+	unsigned int i;
 
-	if (c->evac_slab == POOL_NONE)
-		return;
-	/* Not an answer: the slab may be asked again, e.g. after a reconnect. */
-	d->asked[c->evac_slab] = 0;
-	c->evac_slab = POOL_NONE;
-	if (d->outstanding)
-		d->outstanding--;
+	for (i = 0; i < RSWAP_MOVES_IN_FLIGHT; i++) {
+		if (c->evac[i].slab == POOL_NONE)
+			continue;
+		/* Not an answer: the slab may be asked again, e.g. after a reconnect. */
+		d->asked[c->evac[i].slab] = 0;
+		evac_end(d, &c->evac[i]);
+	}
 }
 
-void drain_on_migrated(struct server *s, uint64_t conn_serial, uint32_t slab, bool failed)
+void drain_on_migrated(struct server *s, uint64_t conn_serial, uint32_t slab, bool failed,
+		       uint32_t pages)
 {
 	struct conn *c = conn_by_serial(s, conn_serial);
+	struct conn_evac *e = c && slab != POOL_NONE ? evac_of(c, slab) : NULL;
 
-	if (!failed || !c || c->evac_slab != slab)
+	if (!e)
+		return;
+	e->copied_pages = failed ? 0 : pages;
+	if (!failed)
 		return;
 	s->drain.failed++;
 	s->drain.left_reason[c->client] = DRAIN_LEFT_FAILED + 1;

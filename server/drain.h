@@ -7,7 +7,8 @@
  * its client RETURNs it, after it points at the copy, so an interrupted
  * drain loses nothing.
  *
- * At most one EVACUATE is outstanding per connection, until the client
+ * Up to RSWAP_MOVES_IN_FLIGHT EVACUATEs are outstanding per connection,
+ * so the client moves several slabs at once; each until the client
  * RETURNs the slab (moved), answers NOT_MOVED (not moved; for lack of room
  * its connection is not asked again), the connection ends (the slab may be
  * asked again), or DRAIN_ANSWER_S pass (not moved). The pump sends the next
@@ -93,6 +94,7 @@ void admin_drain_decided(struct server *s, const char *refusal);
 void drain_on_not_moved(struct conn *c, const struct rswap_evacuate *m, uint32_t seq);
 void drain_on_return(struct conn *c, uint32_t slab);
 void drain_on_close(struct conn *c);
-void drain_on_migrated(struct server *s, uint64_t conn_serial, uint32_t slab, bool failed);
+void drain_on_migrated(struct server *s, uint64_t conn_serial, uint32_t slab, bool failed,
+		       uint32_t pages);
 
 #endif

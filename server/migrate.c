@@ -450,13 +450,13 @@ static void mig_finish(struct server *s, struct migration *m)
 			"%.3f s, %.1f MiB/s", m->client, m->slab, m->target, m->target_slab,
 			m->pages, secs, secs > 0 ? m->pages * (double)RSWAP_PAGE_SIZE / 1048576 / secs : 0);
 	}
-	drain_on_migrated(s, m->conn_serial, m->slab, m->failed);
+	drain_on_migrated(s, m->conn_serial, m->slab, m->failed, m->pages);
 	if (!c) {
 		log_msg(LOG_INFO, "client %s: connection gone; migration of slab %u not answered",
 			m->client, m->slab);
 		return;
 	}
-	c->migrating = false;
+	c->n_migrating--;
 	if (m->failed) {
 		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_MIGRATE, m->seq, m->why);
 		return;
@@ -465,8 +465,6 @@ static void mig_finish(struct server *s, struct migration *m)
 	rswap_hdr_init(&r.hdr, RSWAP_MSG_MIGRATED, m->seq);
 	r.slab = rswap_cpu32(m->slab);
 	r.pages = rswap_cpu32(m->pages);
-	c->copied_slab = m->slab;
-	c->copied_pages = m->pages;
 	if (conn_send(c, &r, sizeof(r)))
 		conn_close(s, c, "cannot send MIGRATED");
 }
@@ -639,9 +637,14 @@ void migrate_on_migrate(struct conn *c, const struct rswap_migrate *req, uint32_
 		conn_send_error(c, RSWAP_ERR_STATE, RSWAP_MSG_MIGRATE, seq, "no map");
 		return;
 	}
-	if (c->migrating) {
+	if (migrate_busy(s, slab)) {
 		conn_send_error(c, RSWAP_ERR_STATE, RSWAP_MSG_MIGRATE, seq,
-				"a migration is running");
+				"a copy of that slab runs");
+		return;
+	}
+	if (c->n_migrating >= RSWAP_MOVES_IN_FLIGHT) {
+		conn_send_error(c, RSWAP_ERR_STATE, RSWAP_MSG_MIGRATE, seq,
+				"too many migrations running for the connection");
 		return;
 	}
 	/* INTERNAL: rswap.ko answers NOT_MOVED and the slab stays; it is
@@ -678,9 +681,9 @@ void migrate_on_migrate(struct conn *c, const struct rswap_migrate *req, uint32_
 		goto out_fail;
 	m->next = s->migrations;
 	s->migrations = m;
-	c->migrating = true;
-	log_msg(LOG_DEBUG, "client %s: copying slab %u (%u pages) to %s", c->name, slab,
-		slot_count(m->bits, n), m->target);
+	c->n_migrating++;
+	log_msg(LOG_DEBUG, "client %s: copying slab %u (%u pages) to %s, %u copies running",
+		c->name, slab, slot_count(m->bits, n), m->target, migrations_running(s));
 	return;
 
 out_fail:

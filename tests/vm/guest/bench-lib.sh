@@ -37,7 +37,9 @@ ratio() {
 	fi
 	awk -v a="$a" -v b="$b" -v op="$4" -v lim="$5" -v what="$what" 'BEGIN {
 		if (b <= 0) { printf "  %-44s %8s   target %s %sx: not measured (a zero median)\n", what, "-", op, lim; exit }
-		r = a / b; ok = (op == "<=") ? r <= lim : r >= lim
+		r = a / b
+		if (op == "") { printf "  %-44s %7.2fx\n", what, r; exit }	# no target: the figure
+		ok = (op == "<=") ? r <= lim : r >= lim
 		printf "  %-44s %7.2fx   target %s %sx: %s\n", what, r, op, lim, ok ? "met" : "MISSED" }'
 }
 

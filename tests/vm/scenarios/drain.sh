@@ -3,8 +3,8 @@
 # and, for part of the run, a second one swapping continuously.
 #   1. Drain server 1 while nothing else runs: afterwards it holds no slab,
 #      the client read and wrote no page for it (pswpin and the module's
-#      byte counters stand still), and the pages the servers copied are
-#      the pages the module moved.
+#      byte counters stand still), the pages the servers copied are the
+#      pages the module moved, and several copies ran at once.
 #   2. Drain server 2 while a workload swaps: it ends empty, the workload
 #      verifies every page.
 #   3. No room: draining server 3 while the others drain is refused up
@@ -92,6 +92,8 @@ check_eq drain1-client-wrote-nothing 0 "$(( $(rswap_stat bytes_sent) - sent ))"
 check_gt drain1-pages-moved "$(rswap_stat migrated_pages)" 0
 check_eq drain1-copied-server-to-server "$(rswap_stat migrated_pages)" \
 	"$(server_counter 1 migrated_pages_total)"
+# Slabs move several at a time (moves_in_flight): copies ran side by side.
+check drain1-copies-side-by-side grep -q "copying slab .*, [2-9] copies running" /tmp/server-1.log
 check server1-stays-drained draining 1
 
 # 2. Drain while a workload swaps.

@@ -35,6 +35,22 @@ static inline void __clear_bit(unsigned long nr, unsigned long *map)
 {
 	map[nr / BITS_PER_LONG] &= ~(1UL << (nr % BITS_PER_LONG));
 }
+
+/* As the kernel's: the first clear bit at or after @off, or @size. */
+static unsigned long find_next_zero_bit(const unsigned long *map, unsigned long size,
+					unsigned long off)
+{
+	while (off < size) {
+		unsigned long w = ~map[off / BITS_PER_LONG] >> (off % BITS_PER_LONG);
+
+		if (w) {
+			off += (unsigned long)__builtin_ctzl(w);
+			return off < size ? off : size;
+		}
+		off = (off / BITS_PER_LONG + 1) * BITS_PER_LONG;
+	}
+	return size;
+}
 #endif
 
 bool rswap_page_same_filled(const void *page, u64 *word)
@@ -162,18 +178,18 @@ void rswap_slots_mark(struct rswap_slots *s, u32 slab, u32 page)
 		s->free_slots--;
 }
 
-/* First free slot of @ss at or after @from, wrapping once; or pages_per_slab. */
+/*
+ * First free slot of @ss at or after @from, wrapping once; or
+ * pages_per_slab. A word of the bitmap at a time, not a bit.
+ */
 static u32 first_free(const struct rswap_slots *s, const struct rswap_slab_slots *ss, u32 from)
 {
-	u32 n, p;
+	u32 p = find_next_zero_bit(ss->bitmap, s->pages_per_slab, from);
 
-	for (n = 0, p = from; n < s->pages_per_slab; n++, p++) {
-		if (p == s->pages_per_slab)
-			p = 0;
-		if (!test_bit(p, ss->bitmap))
-			return p;
-	}
-	return s->pages_per_slab;
+	if (p < s->pages_per_slab || !from)
+		return p;
+	p = find_next_zero_bit(ss->bitmap, from, 0);
+	return p < from ? p : s->pages_per_slab;
 }
 
 u32 rswap_slots_alloc(struct rswap_slots *s, u32 want, u32 *slab, u32 *first)

@@ -12,20 +12,27 @@
 
 /* An EVACUATE unanswered this long counts as not moved. */
 #define DRAIN_ANSWER_S 120
+/* Times a slab is asked in one drain when its move fails (not for want of room). */
+#define DRAIN_TRIES 3
+/* asked[]: EVACUATE sent; or its move failed, and it is to be asked again. */
+#define DRAIN_ASKED 1
+#define DRAIN_ASK_AGAIN 2
 
 int drain_init(struct server *s)
 {
 	struct drain *d = &s->drain;
 
 	d->asked = calloc(s->pool.n_slabs, 1);
+	d->tries = calloc(s->pool.n_slabs, 1);
 	d->left_reason = calloc(s->pool.max_clients, 1);
 	d->no_room = calloc(s->pool.max_clients, sizeof(*d->no_room));
-	return d->asked && d->left_reason && d->no_room ? 0 : -1;
+	return d->asked && d->tries && d->left_reason && d->no_room ? 0 : -1;
 }
 
 void drain_fini(struct server *s)
 {
 	free(s->drain.asked);
+	free(s->drain.tries);
 	free(s->drain.left_reason);
 	free(s->drain.no_room);
 }
@@ -73,7 +80,7 @@ static void recount_outstanding(struct server *s)
 		for (i = 0; i < RSWAP_MOVES_IN_FLIGHT; i++) {
 			if (c->evac[i].slab == POOL_NONE)
 				continue;
-			s->drain.asked[c->evac[i].slab] = 1;
+			s->drain.asked[c->evac[i].slab] = DRAIN_ASKED;
 			s->drain.outstanding++;
 		}
 	}
@@ -102,6 +109,8 @@ static int plan_and_start(struct server *s, bool rebalance, bool partial, char *
 		return -1;
 	}
 	memset(d->asked, 0, s->pool.n_slabs);
+	memset(d->tries, 0, s->pool.n_slabs);
+	d->ask_again = 0;
 	memset(d->left_reason, 0, s->pool.max_clients);
 	memset(d->no_room, 0, s->pool.max_clients * sizeof(*d->no_room));
 	d->state = DRAIN_RUNNING;
@@ -305,7 +314,7 @@ void drain_pump(struct server *s)
 				waiting = true;		/* send slots busy: next time */
 				break;
 			}
-			d->asked[slab] = 1;
+			d->asked[slab] = DRAIN_ASKED;
 			d->outstanding++;
 			e->slab = slab;
 			e->copied_pages = 0;
@@ -314,7 +323,7 @@ void drain_pump(struct server *s)
 			log_msg(LOG_DEBUG, "client %s: EVACUATE slab %u", c->name, slab);
 		}
 	}
-	if (!d->outstanding && !waiting)
+	if (!d->outstanding && !waiting && !d->ask_again)
 		finish(s);
 }
 
@@ -327,6 +336,13 @@ void drain_tick(struct server *s)
 	/* A tick after the end: the last answers (RETURNED) have gone out. */
 	if (s->drain.stop_on_tick)
 		s->stop = true;
+	/* Moves that failed a tick ago: asked again now. */
+	for (i = 0; s->drain.ask_again && i < s->pool.n_slabs; i++) {
+		if (s->drain.asked[i] != DRAIN_ASK_AGAIN)
+			continue;
+		s->drain.asked[i] = 0;
+		s->drain.ask_again--;
+	}
 	for (c = s->conns; c; c = c->next) {
 		for (i = 0; i < RSWAP_MOVES_IN_FLIGHT; i++) {
 			struct conn_evac *e = &c->evac[i];
@@ -357,6 +373,15 @@ void drain_on_not_moved(struct conn *c, const struct rswap_evacuate *m, uint32_t
 	if (!e)
 		return;		/* late, or about a slab we did not ask for */
 	evac_end(d, e);
+	if (code != RSWAP_ERR_NO_MEMORY && d->state == DRAIN_RUNNING &&
+	    ++d->tries[slab] < DRAIN_TRIES) {
+		d->asked[slab] = DRAIN_ASK_AGAIN;
+		d->ask_again++;
+		log_msg(LOG_INFO, "client %s: slab %u not moved (code %u): asking again", c->name,
+			slab, code);
+		drain_pump(s);
+		return;
+	}
 	d->not_moved++;
 	if (code == RSWAP_ERR_NO_MEMORY)
 		d->no_room[c->client] = true;

@@ -11,7 +11,10 @@
  * so the client moves several slabs at once; each until the client
  * RETURNs the slab (moved), answers NOT_MOVED (not moved; for lack of room
  * its connection is not asked again), the connection ends (the slab may be
- * asked again), or DRAIN_ANSWER_S pass (not moved). The pump sends the next
+ * asked again), or DRAIN_ANSWER_S pass (not moved). A slab the client
+ * could not move for a failure (NOT_MOVED INTERNAL: a copy refused because
+ * too many run here, or failed) is asked again at the next tick, up to
+ * DRAIN_TRIES times in a drain. The pump sends the next
  * ones; it runs when a drain starts, on each answer, when a connection
  * becomes usable, and every second.
  */
@@ -52,7 +55,9 @@ struct drain {
 	uint64_t bytes_moved;
 	uint64_t pages_copied;
 	uint64_t started_ns, ended_ns;
-	uint8_t *asked;			/* per slab: EVACUATE sent in this drain */
+	uint8_t *asked;			/* per slab: DRAIN_ASKED, DRAIN_ASK_AGAIN, or 0 */
+	uint8_t *tries;			/* per slab: NOT_MOVED for a failure, in this drain */
+	uint32_t ask_again;		/* slabs DRAIN_ASK_AGAIN: asked at the next tick */
 	uint8_t *left_reason;		/* per client: enum drain_reason + 1, or 0 */
 	bool *no_room;			/* per client: do not ask it again */
 	char note[1700];		/* said with the result (no peers, partial) */

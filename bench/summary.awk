@@ -26,7 +26,7 @@ END {
 		k = order[i]
 		split(k, f, SUBSEP)
 		w = f[2]
-		sub(/-pc0$/, "", w)	# without readahead: against brd all the same
+		sub(/-(pc0|nopf)$/, "", w)	# without readahead: against brd all the same
 		b = f[1] == "raw" || f[1] == "none" || f[3] == "major_faults" ? "" : \
 			"brd" SUBSEP w SUBSEP f[3]
 		base = ""; r = ""

@@ -4,7 +4,8 @@
 #   zram   compressed RAM swap (lzo-rle)
 #   nvme   the kernel's NVMe over RDMA: nvmet-rdma exporting a brd
 #          namespace, nvme-rdma host
-#   raw    perftest's ib_read_lat -s 4096 and ib_write_bw -s 4096
+#   raw    perftest's ib_read_lat -s 4096, ib_write_bw -s 4096 and
+#          ib_read_bw -s 131072 (the wire's bytes/s for swap-in)
 # Workloads, per system and round (rswap, brd and zram interleaved, their
 # order rotating each round; NVMe over RDMA after them, because under swap
 # load it has stalled for minutes and panicked guests here):
@@ -12,7 +13,9 @@
 #          every page back, 0% and 50% zero pages: fill and swap-in time;
 #          the first touch of every page during swap-in is timed (faults);
 #          rswap once more with 0% zero pages and no swap readahead
-#          (vm.page-cluster=0), as the kernel does for brd and zram
+#          (vm.page-cluster=0), as the kernel does for brd and zram, and
+#          once with its own read ahead off (prefetch=0); for each rswap
+#          run, the pages it read ahead and those handed out
 #   fio    4 KiB random read and write, O_DIRECT, queue depth 1 (psync) and
 #          32 (libaio), on the raw device: IOPS, clat p50/p99/p99.9
 #   sort   GNU sort of a 5.4 MiB file in memory, its working set measured
@@ -62,7 +65,7 @@ step=0
 # Steps: per round the raw figures, the sort without a limit, and per
 # system the swap runs, the sorts and the fio jobs.
 per_sys=$(( $(echo $zeros | wc -w) + $(echo $sort_fracs | wc -w) + 4 ))
-steps=$(( rounds * (3 + 4 * per_sys) ))	# and rswap without readahead
+steps=$(( rounds * (4 + 4 * per_sys) ))	# and rswap without readahead, without prefetch
 
 # progress TEXT: where the run is, and how long it has taken so far.
 progress() {
@@ -152,7 +155,10 @@ lat_diff() {
 swaprun() {
 	local sys=$1 r=$2 z=$3 w=swap-z$3${4:-} log=/tmp/fill-$1-$2-$3.log rc f v bad why
 	progress "round $r/$rounds  $sys  swap: fill and swap-in $mib MiB, $z% zero pages${4:+ ($4)}"
-	[ "$sys" = rswap ] && lat_snap /tmp/lat.before
+	if [ "$sys" = rswap ]; then
+		lat_snap /tmp/lat.before
+		pf_read=$(rswap_stat prefetch_read_pages) pf_hit=$(rswap_stat prefetch_hit_pages)
+	fi
 	dmesg -c > /dev/null	# the kernel's word on this run only
 	bounded $run_secs "$log" in_cgroup rswap-swapfill --mib $mib --zero-pct "$z" \
 		--same-pct 0 --seed "$r" --touch-hist
@@ -194,7 +200,11 @@ swaprun() {
 		"$(sed -n 's/^swapfill: pass 1: \([0-9]*\) major faults.*/\1/p' "$log")"
 	sed -n 's/^swapfill: touch \([<>=0-9]*\) us: \([0-9]*\)$/\1 \2/p' "$log" |
 		while read -r b n; do csv "$sys" "$w" "touch_$b" "$r" "$n"; done
-	[ "$sys" = rswap ] && lat_diff /tmp/lat.before "$r" "$w"
+	if [ "$sys" = rswap ]; then
+		lat_diff /tmp/lat.before "$r" "$w"
+		csv rswap "$w" prefetch_read_pages "$r" $(( $(rswap_stat prefetch_read_pages) - pf_read ))
+		csv rswap "$w" prefetch_hit_pages "$r" $(( $(rswap_stat prefetch_hit_pages) - pf_hit ))
+	fi
 	return 0
 }
 
@@ -315,7 +325,7 @@ fiorun() {
 # -s 4096: the wire's bandwidth for pages.
 perftest() {
 	local r=$1 mode opt out
-	progress "round $r/$rounds  raw RDMA: ib_read_lat -s 4096 (polling, events), ib_write_bw -s 4096"
+	progress "round $r/$rounds  raw RDMA: ib_read_lat -s 4096 (polling, events), ib_write_bw -s 4096, ib_read_bw -s 131072"
 	for mode in poll event; do
 		opt=
 		[ $mode = event ] && opt=-e
@@ -338,6 +348,15 @@ perftest() {
 		csv raw write_bw iops "$r" "$out"
 	else
 		echo "  ib_write_bw FAILED: $(tail -n 1 /tmp/pt-server.txt)"
+	fi
+	# 128 KiB: the largest READ, as a swap-in and a read ahead send.
+	out=$(perftest_pair "$RSWAP_ADDR" ib_read_bw -s 131072 -n 2000 -F |
+		awk '$1 == 131072 { print $4 }')	# BW average, MB/s (MiB/s: perftest's 2^20)
+	if [ -n "$out" ]; then
+		echo "  ib_read_bw -s 131072: $out MiB/s"
+		csv raw read_bw mib_s "$r" "$out"
+	else
+		echo "  ib_read_bw FAILED: $(tail -n 1 /tmp/pt-server.txt)"
 	fi
 }
 
@@ -424,6 +443,12 @@ round() {
 		rc=$?
 		echo "$page_cluster" > /proc/sys/vm/page-cluster
 		[ $rc = 0 ] || { step=$((step + per_sys)); return; }
+		# Without the module's own read ahead: what it is worth.
+		echo 0 > /sys/module/rswap/parameters/prefetch
+		swaprun "$sys" "$r" 0 -nopf
+		rc=$?
+		echo 1 > /sys/module/rswap/parameters/prefetch
+		[ $rc = 0 ] || { step=$((step + per_sys)); return; }
 	fi
 	for p in $sort_fracs; do
 		sortrun "$sys" "$r" "$p" || { step=$((step + per_sys)); return; }
@@ -446,8 +471,10 @@ echo "@meta,rounds,$rounds"
 echo "@meta,swap_workload,rswap-swapfill --mib $mib through memory.max=$memmax"
 echo "@meta,page_cluster,$(cat /proc/sys/vm/page-cluster)"
 echo "@meta,cpus,$(nproc)"
+echo "@meta,swap_mib,$mib"
 
 rswap_up || { note rswap "failed: the servers or the module did not come up"; tail -n 5 /tmp/server-*.log; }
+echo "@meta,prefetch_kib,$(cat /sys/module/rswap/parameters/prefetch_kib 2>/dev/null || echo -)"
 brd_up || note brd "failed: modprobe brd rd_nr=2 rd_size=$((dev_mib * 1024))"
 zram_up || note zram "failed: zram with disksize ${dev_mib}M"
 

@@ -55,6 +55,7 @@
 
 #include "rswap_lifecycle.h"
 #include "rswap_map.h"
+#include "rswap_prefetch.h"
 #include "rswap_replica.h"
 #include "rswap_sq.h"
 #include "rswap_wire.h"
@@ -64,6 +65,7 @@
 /* Pages in one block request: 128 KiB, the largest single RDMA WRITE. */
 #define RSWAP_MAX_SEGS		32
 #define RSWAP_MAX_QUEUE_DEPTH	1024
+#define RSWAP_SECTORS_PER_PAGE	(RSWAP_PAGE_SIZE >> SECTOR_SHIFT)
 /* Control messages: RECVs kept posted, and replies buffered for a waiter. */
 #define RSWAP_CTRL_RECVS	8
 #define RSWAP_CTRL_REPLIES	32
@@ -200,17 +202,35 @@ struct rswap_copy_job {
 	u8 width;			/* the set's width before */
 };
 
+/*
+ * The device's counters, a set per CPU: the request path adds to its own
+ * CPU's (rswap_stat_add, no shared cache line), sysfs sums them
+ * (rswap_stat_sum).
+ */
 struct rswap_stats {
-	atomic64_t stores, loads, zero_stores, same_stores, remote_stores;
-	atomic64_t discards, bytes_sent, bytes_received, rdma_reads, rdma_writes;
-	atomic64_t read_errors, write_errors, retries, requeues, no_slot, sq_full, timeouts;
-	atomic64_t migrated_slabs, migrated_pages, migrate_failures, not_moved;
-	atomic64_t reads_second_copy;	/* pages read from a copy other than the first */
-	atomic64_t copies_made, copied_pages, copy_failures;	/* rswap_copies.c */
-	atomic64_t read_lat[RSWAP_LAT_BUCKETS];	/* whole read */
-	atomic64_t read_post[RSWAP_LAT_BUCKETS];	/* queue_rq to WRs posted */
-	atomic64_t read_wait[RSWAP_LAT_BUCKETS];	/* posted to last completion */
+	u64 stores, loads, zero_stores, same_stores, remote_stores;
+	u64 discards, bytes_sent, bytes_received, rdma_reads, rdma_writes;
+	u64 read_errors, write_errors, retries, requeues, no_slot, sq_full, timeouts;
+	u64 migrated_slabs, migrated_pages, migrate_failures, not_moved;
+	u64 reads_second_copy;		/* pages read from a copy other than the first */
+	u64 copies_made, copied_pages, copy_failures;	/* rswap_copies.c */
+	/* rswap_prefetch.c: pages read ahead, handed out, never handed out */
+	u64 prefetch_read_pages, prefetch_hit_pages, prefetch_dropped_pages;
+	u64 read_lat[RSWAP_LAT_BUCKETS];	/* whole read */
+	u64 read_post[RSWAP_LAT_BUCKETS];	/* queue_rq to WRs posted */
+	u64 read_wait[RSWAP_LAT_BUCKETS];	/* posted to last completion */
 };
+
+#define rswap_stat_add(dev, field, n)	this_cpu_add((dev)->stats->field, (n))
+#define rswap_stat_inc(dev, field)	this_cpu_inc((dev)->stats->field)
+#define rswap_stat_sum(dev, field) ({					\
+	u64 __sum = 0;							\
+	int __cpu;							\
+									\
+	for_each_possible_cpu(__cpu)					\
+		__sum += per_cpu_ptr((dev)->stats, __cpu)->field;	\
+	__sum;								\
+})
 
 struct rswap_dev {
 	int id;
@@ -233,6 +253,7 @@ struct rswap_dev {
 	bool copies_wanted;		/* rswap_copies_kick: look for sets short of copies */
 	bool copies_stuck_said;		/* "no other server can take one" logged */
 	unsigned long copies_retry_at;	/* jiffies: copies failed, try again; 0: none */
+	unsigned long copies_retry_delay;	/* the wait before it, doubling (the worker's) */
 	u32 pages_per_slab;
 	u64 slab_size;
 
@@ -255,7 +276,7 @@ struct rswap_dev {
 
 	struct work_struct refill_work;
 	struct work_struct return_work;
-	struct rswap_stats stats;
+	struct rswap_stats __percpu *stats;
 
 	/*
 	 * I/O generations: a request counts itself in io_inflight[io_gen] from
@@ -279,6 +300,7 @@ struct rswap_dev {
 	/* the worker's own: requests for servers not READY yet, put back */
 	struct rswap_evac evac_later[RSWAP_EVAC_QUEUE];
 	struct work_struct migrate_work;
+	struct rswap_prefetch prefetch;	/* rswap_prefetch.c: sequential swap-in read ahead */
 	struct dentry *debugfs;		/* rswap_debugfs.c: the slab table */
 };
 
@@ -290,6 +312,7 @@ struct rswap_cmd {
 	bool failed;
 	bool server_down;		/* failed because a server went away */
 	bool sq_full;			/* a send queue had no room: try again, no retry counted */
+	bool prefetch;			/* a read ahead of our own (rswap_prefetch.c) */
 	u8 retries;
 	u8 nr_segs;
 	u8 nr_wrs;
@@ -328,6 +351,7 @@ extern char *rswap_client_id;
 extern unsigned int rswap_loss_timeout;
 extern unsigned int rswap_reserve_slabs;
 extern unsigned int rswap_moves_in_flight;
+extern unsigned int rswap_prefetch_kib;
 unsigned int rswap_moves_batch(void);
 extern unsigned int rswap_queue_depth;
 extern unsigned int rswap_replicas;

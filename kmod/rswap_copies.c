@@ -35,8 +35,12 @@
 
 #include "rswap.h"
 
-/* Copies that failed (a server busy or refusing) are tried again this much later. */
+/*
+ * Copies that failed (a server busy or refusing) are tried again this much
+ * later, doubling while they keep failing, up to RSWAP_COPY_RETRY_MAX.
+ */
 #define RSWAP_COPY_RETRY	(10 * HZ)
+#define RSWAP_COPY_RETRY_MAX	(320 * HZ)
 
 /* From a keepalive tick: a retry of failed copies that is due now kicks them. */
 void rswap_copies_retry_due(struct rswap_dev *dev)
@@ -78,7 +82,7 @@ static void copy_end(struct rswap_dev *dev, struct rswap_copy_run *r, int pages,
 {
 	if (!rswap_slab_copy_end(dev, &r->job, r->tidx, r->target, r->tremote, pages >= 0)) {
 		tally->failed++;
-		atomic64_inc(&dev->stats.copy_failures);
+		rswap_stat_inc(dev, copy_failures);
 		pr_warn("%s: no new copy of a slab on %s on %s: %s\n", dev->name,
 			r->job.src_srv->name, r->target->name,
 			pages < 0 ? "the copy failed" : "the slab changed meanwhile");
@@ -86,8 +90,8 @@ static void copy_end(struct rswap_dev *dev, struct rswap_copy_run *r, int pages,
 	}
 	tally->made++;
 	tally->pages += pages;
-	atomic64_inc(&dev->stats.copies_made);
-	atomic64_add(pages, &dev->stats.copied_pages);
+	rswap_stat_inc(dev, copies_made);
+	rswap_stat_add(dev, copied_pages, pages);
 	pr_debug("%s: slab %u of %s copied to %s (slab %u): %d pages, server to server\n",
 		 dev->name, r->job.src_remote, r->job.src_srv->name, r->target->name, r->tremote,
 		 pages);
@@ -185,8 +189,13 @@ void rswap_copies_repair(struct rswap_dev *dev)
 	}
 	dev->copies_stuck_said = false;
 	/* Never 0, which means none due. */
-	if (tally.failed)
-		WRITE_ONCE(dev->copies_retry_at, (jiffies + RSWAP_COPY_RETRY) | 1);
+	if (tally.failed) {
+		dev->copies_retry_delay = clamp(2 * dev->copies_retry_delay, RSWAP_COPY_RETRY,
+						RSWAP_COPY_RETRY_MAX);
+		WRITE_ONCE(dev->copies_retry_at, (jiffies + dev->copies_retry_delay) | 1);
+	} else {
+		dev->copies_retry_delay = 0;
+	}
 	ms = max_t(u64, ktime_ms_delta(ktime_get(), start), 1);
 	pr_info("%s: %u new copies (%llu MiB, %llu MiB/s), %u failed%s; %u slabs degraded\n",
 		dev->name, tally.made, tally.pages * RSWAP_PAGE_SIZE >> 20,

@@ -29,7 +29,6 @@
 
 #define RSWAP_PARK_DELAY_MS	100
 #define RSWAP_SQ_FULL_DELAY_MS	1
-#define RSWAP_SECTORS_PER_PAGE	(RSWAP_PAGE_SIZE >> SECTOR_SHIFT)
 /*
  * Pages one discard may cover: it holds dev->lock while it walks their
  * entries, and the block layer splits larger ones. 64 MiB walks in well
@@ -53,11 +52,12 @@ static void unmap_segs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 	}
 }
 
-static void lat_count(atomic64_t *hist, ktime_t from, ktime_t to)
+/* The latency histograms' bucket of @from to @to: < 2^i microseconds. */
+static int lat_bucket(ktime_t from, ktime_t to)
 {
 	u64 us = ktime_us_delta(to, from);
 
-	atomic64_inc(&hist[us ? min_t(int, fls64(us), RSWAP_LAT_BUCKETS - 1) : 0]);
+	return us ? min_t(int, fls64(us), RSWAP_LAT_BUCKETS - 1) : 0;
 }
 
 /*
@@ -69,9 +69,9 @@ static void account_latency(struct rswap_dev *dev, struct rswap_cmd *cmd)
 {
 	ktime_t now = ktime_get();
 
-	lat_count(dev->stats.read_lat, cmd->start, now);
-	lat_count(dev->stats.read_post, cmd->start, cmd->posted);
-	lat_count(dev->stats.read_wait, cmd->posted, now);
+	rswap_stat_inc(dev, read_lat[lat_bucket(cmd->start, now)]);
+	rswap_stat_inc(dev, read_post[lat_bucket(cmd->start, cmd->posted)]);
+	rswap_stat_inc(dev, read_wait[lat_bucket(cmd->posted, now)]);
 }
 
 /*
@@ -126,7 +126,8 @@ static void io_end(struct rswap_dev *dev, struct rswap_cmd *cmd)
 /*
  * Wait until no request that read the slab table before now is in flight:
  * none still writes into a slab frozen before the call, or reads a copy
- * the table no longer names. Only the migration worker calls it.
+ * the table no longer names. Only the migration worker calls it. 0, or
+ * -ETIMEDOUT, or -ESHUTDOWN (the device is going: no move may go on).
  */
 int rswap_io_quiesce(struct rswap_dev *dev)
 {
@@ -141,7 +142,7 @@ int rswap_io_quiesce(struct rswap_dev *dev)
 		pr_warn("%s: requests still in flight after 60s\n", dev->name);
 		return -ETIMEDOUT;
 	}
-	return 0;
+	return READ_ONCE(dev->dying) ? -ESHUTDOWN : 0;
 }
 
 static void cmd_finish(struct rswap_cmd *cmd)
@@ -152,15 +153,19 @@ static void cmd_finish(struct rswap_cmd *cmd)
 
 	unmap_segs(cmd, write ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
 	io_end(dev, cmd);
+	/* A read ahead while this write was in flight may hold its old page. */
+	if (write)
+		rswap_prefetch_invalidate(dev, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
+					  cmd->nr_segs);
 	if (!READ_ONCE(cmd->failed)) {
 		if (write) {
-			atomic64_add((u64)cmd->nr_remote * RSWAP_PAGE_SIZE, &dev->stats.bytes_sent);
-			atomic64_add(cmd->nr_wrs, &dev->stats.rdma_writes);
+			rswap_stat_add(dev, bytes_sent, (u64)cmd->nr_remote * RSWAP_PAGE_SIZE);
+			rswap_stat_add(dev, rdma_writes, cmd->nr_wrs);
 		} else {
-			atomic64_add((u64)cmd->nr_remote * RSWAP_PAGE_SIZE,
-				     &dev->stats.bytes_received);
-			atomic64_add(cmd->nr_wrs, &dev->stats.rdma_reads);
-			account_latency(dev, cmd);
+			rswap_stat_add(dev, bytes_received, (u64)cmd->nr_remote * RSWAP_PAGE_SIZE);
+			rswap_stat_add(dev, rdma_reads, cmd->nr_wrs);
+			if (!cmd->prefetch)
+				account_latency(dev, cmd);
 		}
 		end_ok(cmd, rq);
 		return;
@@ -171,16 +176,24 @@ static void cmd_finish(struct rswap_cmd *cmd)
 	 * fail page by page), and so is a full send queue; other failures are
 	 * tried a few times.
 	 */
+	/* A read ahead is not worth a wait or a retry. */
+	if (cmd->prefetch) {
+		blk_mq_end_request(rq, BLK_STS_IOERR);
+		return;
+	}
 	if (READ_ONCE(cmd->sq_full) && !READ_ONCE(cmd->server_down))
-		atomic64_inc(&dev->stats.sq_full);
+		rswap_stat_inc(dev, sq_full);
 	if (!dev->dying && (READ_ONCE(cmd->server_down) || READ_ONCE(cmd->sq_full) ||
 			    ++cmd->retries <= RSWAP_MAX_RETRIES)) {
-		atomic64_inc(&dev->stats.retries);
+		rswap_stat_inc(dev, retries);
 		park(rq, READ_ONCE(cmd->server_down) || !READ_ONCE(cmd->sq_full) ?
 		     RSWAP_PARK_DELAY_MS : RSWAP_SQ_FULL_DELAY_MS);
 		return;
 	}
-	atomic64_inc(write ? &dev->stats.write_errors : &dev->stats.read_errors);
+	if (write)
+		rswap_stat_inc(dev, write_errors);
+	else
+		rswap_stat_inc(dev, read_errors);
 	pr_err_ratelimited("%s: %s at page %llu failed after %d tries\n", dev->name,
 			   write ? "write" : "read", blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
 			   cmd->retries);
@@ -437,6 +450,10 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		copy = rswap_slab_read_copy(dev, rswap_entry_slab(e), cmd->queue,
 					    run_end >= 0 && rswap_entry_slab(e) == run_slab ?
 					    run_copy : -1, &slab);
+		if (copy == -ENODATA && cmd->prefetch) {
+			wait = true;	/* not read ahead: no error counted */
+			break;
+		}
 		if (copy == -ENODATA) {
 			cmd->seg[i].lost = true;
 			cmd->seg[i].fill = false;
@@ -472,21 +489,26 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 	spin_unlock(&dev->lock);
 
 	blk_mq_start_request(rq);
+	if (wait && cmd->prefetch) {
+		blk_mq_end_request(rq, BLK_STS_IOERR);
+		return BLK_STS_OK;
+	}
 	if (wait) {
-		atomic64_inc(&dev->stats.requeues);
+		rswap_stat_inc(dev, requeues);
 		park(rq, RSWAP_PARK_DELAY_MS);
 		return BLK_STS_OK;
 	}
 	if (cmd->nr_lost) {
-		atomic64_add(cmd->nr_lost, &dev->stats.read_errors);
+		rswap_stat_add(dev, read_errors, cmd->nr_lost);
 		pr_err_ratelimited("%s: read of %u pages from page %llu: their server lost them\n",
 				   dev->name, cmd->nr_lost, off);
 	}
 	cmd->start = ktime_get();
 	cmd->nr_remote = remote;
-	atomic64_add(cmd->nr_segs, &dev->stats.loads);
+	if (!cmd->prefetch)
+		rswap_stat_add(dev, loads, cmd->nr_segs);
 	if (second)
-		atomic64_add(second, &dev->stats.reads_second_copy);
+		rswap_stat_add(dev, reads_second_copy, second);
 	for (i = 0; i < cmd->nr_segs; i++) {
 		if (cmd->seg[i].header) {
 			memcpy_to_page(cmd->seg[i].page, 0, dev->header, RSWAP_PAGE_SIZE);
@@ -504,9 +526,9 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 /* No free slot: wait for the refill, or fail when no server can give one. */
 static blk_status_t no_slot(struct rswap_dev *dev)
 {
-	atomic64_inc(&dev->stats.no_slot);
+	rswap_stat_inc(dev, no_slot);
 	if (READ_ONCE(dev->no_room)) {
-		atomic64_inc(&dev->stats.write_errors);
+		rswap_stat_inc(dev, write_errors);
 		return BLK_STS_IOERR;
 	}
 	queue_work(dev->refill_wq, &dev->refill_work);
@@ -593,10 +615,10 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 	spin_unlock(&dev->lock);
 
 	blk_mq_start_request(rq);
-	atomic64_add(cmd->nr_segs, &dev->stats.stores);
-	atomic64_add(zero, &dev->stats.zero_stores);
-	atomic64_add(same, &dev->stats.same_stores);
-	atomic64_add(cmd->nr_remote, &dev->stats.remote_stores);
+	rswap_stat_add(dev, stores, cmd->nr_segs);
+	rswap_stat_add(dev, zero_stores, zero);
+	rswap_stat_add(dev, same_stores, same);
+	rswap_stat_add(dev, remote_stores, cmd->nr_remote);
 	post_wrs(cmd, DMA_TO_DEVICE);
 	return BLK_STS_OK;
 }
@@ -615,7 +637,8 @@ static void do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
 	if (off == 0 && n)
 		memset(dev->header, 0, RSWAP_PAGE_SIZE);
 	spin_unlock(&dev->lock);
-	atomic64_add(n, &dev->stats.discards);
+	rswap_prefetch_invalidate(dev, off, n);
+	rswap_stat_add(dev, discards, n);
 }
 
 static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
@@ -625,12 +648,18 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 	struct rswap_dev *dev = hctx->queue->queuedata;
 	u64 off = blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE;
 	u64 n = DIV_ROUND_UP(blk_rq_bytes(rq), RSWAP_PAGE_SIZE);
+	bool first;
 
 	cmd->queue = hctx->queue_num;
 	/* First time we see this request (not a requeue): no tries yet. */
-	if (!(rq->rq_flags & RQF_DONTPREP)) {
+	first = !(rq->rq_flags & RQF_DONTPREP);
+	if (first) {
 		cmd->retries = 0;
+		cmd->prefetch = rswap_prefetch_rq(rq);
 		rq->rq_flags |= RQF_DONTPREP;
+		/* A read ahead that fails is dropped: no "I/O error" line for it. */
+		if (cmd->prefetch)
+			rq->rq_flags |= RQF_QUIET;
 	}
 	if (off + n > dev->n_pages)
 		return BLK_STS_IOERR;
@@ -653,8 +682,25 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 			pr_err_ratelimited("%s: request not made of whole pages\n", dev->name);
 			return BLK_STS_IOERR;
 		}
-		return req_op(rq) == REQ_OP_READ ? do_read(dev, rq, cmd, off) :
-						   do_write(dev, rq, cmd, off);
+		if (req_op(rq) == REQ_OP_WRITE) {
+			/* Again when it ends (cmd_finish): see rswap_prefetch.c. */
+			rswap_prefetch_invalidate(dev, off, cmd->nr_segs);
+			return do_write(dev, rq, cmd, off);
+		}
+		if (cmd->prefetch || !first)
+			return do_read(dev, rq, cmd, off);
+		/* Read ahead already: a copy, no round trip. */
+		if (rswap_prefetch_serve(dev, cmd, off)) {
+			u32 pages = cmd->nr_segs;	/* @cmd goes with the request */
+
+			blk_mq_start_request(rq);
+			rswap_stat_add(dev, loads, pages);
+			blk_mq_end_request(rq, BLK_STS_OK);
+			rswap_prefetch_note_read(dev, off, pages);
+			return BLK_STS_OK;
+		}
+		rswap_prefetch_note_read(dev, off, cmd->nr_segs);
+		return do_read(dev, rq, cmd, off);
 	default:
 		return BLK_STS_NOTSUPP;
 	}
@@ -684,7 +730,7 @@ static enum blk_eh_timer_return rswap_timeout(struct request *rq)
 	struct rswap_dev *dev = rq->q->queuedata;
 	int i;
 
-	atomic64_inc(&dev->stats.timeouts);
+	rswap_stat_inc(dev, timeouts);
 	pr_warn_ratelimited("%s: request at page %llu got no completion in %u s; reconnecting its servers\n",
 			    dev->name, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
 			    dev->tag_set.timeout / HZ);
@@ -822,6 +868,11 @@ int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
+	dev->stats = alloc_percpu(struct rswap_stats);
+	if (!dev->stats) {
+		kfree(dev);
+		return -ENOMEM;
+	}
 	dev->id = id;
 	snprintf(dev->name, sizeof(dev->name), "rswap%d", id);
 	dev->n_pages = bytes / RSWAP_PAGE_SIZE;
@@ -848,6 +899,9 @@ int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
 	ret = rswap_map_init(&dev->map, dev->n_pages);
 	if (ret)
 		goto out_header;
+	ret = rswap_prefetch_init(dev, rswap_prefetch_kib);
+	if (ret)
+		goto out_map;
 	dev->wq = alloc_workqueue("%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 0, dev->name);
 	if (!dev->wq) {
 		ret = -ENOMEM;
@@ -898,10 +952,12 @@ out_refill_wq:
 out_wq:
 	destroy_workqueue(dev->wq);
 out_map:
+	rswap_prefetch_fini(dev);
 	rswap_map_fini(&dev->map);
 out_header:
 	free_page((unsigned long)dev->header);
 out_free:
+	free_percpu(dev->stats);
 	kfree(dev);
 	return ret;
 }
@@ -912,6 +968,7 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	WRITE_ONCE(dev->dying, true);
 	rswap_servers_wake(dev);	/* a move waiting for an answer gives up */
 	wake_up_all(&dev->io_wait);
+	rswap_prefetch_stop(dev);	/* reads ahead in flight end before del_gendisk returns */
 	del_gendisk(dev->disk);
 	rswap_debugfs_dev_remove(dev);
 	cancel_work_sync(&dev->migrate_work);
@@ -928,8 +985,10 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	destroy_workqueue(dev->refill_wq);
 	destroy_workqueue(dev->wq);
 	rswap_slabs_fini(dev);
+	rswap_prefetch_fini(dev);
 	rswap_map_fini(&dev->map);
 	free_page((unsigned long)dev->header);
+	free_percpu(dev->stats);
 	kfree(dev);
 }
 

@@ -69,6 +69,20 @@ MODULE_PARM_DESC(moves_in_flight,
 		 "Slabs moved or copied server to server at once, 1-" __stringify(RSWAP_MOVES_IN_FLIGHT)
 		 " (default " __stringify(RSWAP_MOVES_IN_FLIGHT) ")");
 
+/*
+ * Sequential swap-in is read ahead below the swap cache (rswap_prefetch.c)
+ * into a buffer of this size, allocated at load; prefetch=0 stops using
+ * it at run time (bench/swap.sh compares both in one guest).
+ */
+unsigned int rswap_prefetch_kib = 1024;
+module_param_named(prefetch_kib, rswap_prefetch_kib, uint, 0444);
+MODULE_PARM_DESC(prefetch_kib,
+		 "Memory for reading ahead of sequential swap-in, KiB (default 1024, up to 8192; 0: none)");
+
+bool rswap_prefetch_enabled = true;
+module_param_named(prefetch, rswap_prefetch_enabled, bool, 0644);
+MODULE_PARM_DESC(prefetch, "Read ahead of sequential swap-in (default on; needs prefetch_kib)");
+
 unsigned int rswap_queue_depth = 32;
 module_param_named(queue_depth, rswap_queue_depth, uint, 0444);
 MODULE_PARM_DESC(queue_depth,

@@ -207,8 +207,12 @@ static bool move_prepare(struct rswap_dev *dev, struct rswap_move *mv)
 		return false;
 	}
 	if (used < 0) {
-		/* On its way back: the RETURN that follows answers the server. */
-		mv->ret = used == -EALREADY ? 0 : used;
+		/*
+		 * On its way back, or being moved (the server asked again after
+		 * a reconnect): the RETURN, or the NOT_MOVED, of the move that
+		 * runs answers the server.
+		 */
+		mv->ret = used == -EALREADY || used == -EINPROGRESS ? 0 : used;
 		return false;
 	}
 	/* Never onto a server that has a copy of it already (or is the source). */
@@ -277,8 +281,8 @@ static void move_batch(struct rswap_dev *dev, struct rswap_move *mv, unsigned in
 		}
 		moved[i] = true;
 		n_moved++;
-		atomic64_inc(&dev->stats.migrated_slabs);
-		atomic64_add(pages, &dev->stats.migrated_pages);
+		rswap_stat_inc(dev, migrated_slabs);
+		rswap_stat_add(dev, migrated_pages, pages);
 		pr_info("%s: slab %u moved to %s (slab %u): %d pages, server to server\n",
 			mv[i].src->name, mv[i].remote, mv[i].target->name, mv[i].tremote, pages);
 	}
@@ -287,13 +291,14 @@ static void move_batch(struct rswap_dev *dev, struct rswap_move *mv, unsigned in
 	/*
 	 * READs of the old copies still in flight end before they go back
 	 * (entry tidx names the old copy now, FILLING). If they never end
-	 * the old copies are kept, not given back under a READ.
+	 * the old copies are kept, not given back under a READ. A device
+	 * going away has no reader left (it is unloaded closed): they go back.
 	 */
 	ret = rswap_io_quiesce(dev);
 	for (i = 0; i < n; i++) {
 		if (!moved[i])
 			continue;
-		if (ret)
+		if (ret && ret != -ESHUTDOWN)
 			pr_warn("%s: slab %u kept: reads of it did not end\n", mv[i].src->name,
 				mv[i].remote);
 		else
@@ -306,7 +311,10 @@ static void move_report(struct rswap_dev *dev, const struct rswap_move *mv)
 {
 	if (!mv->ret)
 		return;
-	atomic64_inc(mv->ret == -ENOSPC ? &dev->stats.not_moved : &dev->stats.migrate_failures);
+	if (mv->ret == -ENOSPC)
+		rswap_stat_inc(dev, not_moved);
+	else
+		rswap_stat_inc(dev, migrate_failures);
 	pr_warn("%s: slab %u not moved: %s\n", mv->src->name, mv->remote,
 		mv->ret == -ENOSPC ? "no other server has room" : "the move failed");
 	rswap_server_not_moved(mv->src, mv->remote, mv->ret == -ENOSPC ? RSWAP_ERR_NO_MEMORY :

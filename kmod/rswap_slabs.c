@@ -1036,8 +1036,8 @@ static bool slab_is(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u3
 /*
  * Stop placing pages in entry @idx (still @srv's @remote, and ACTIVE):
  * FROZEN. Returns its set's used slots, or -ENOENT (it changed), -EALREADY
- * (on its way back already), or -EBUSY (detached, lost, filling or being
- * moved). An empty set's primary is not frozen but made RETURNING: there
+ * (on its way back already), -EINPROGRESS (FROZEN: a move of it runs), or
+ * -EBUSY (detached, lost or filling). An empty set's primary is not frozen but made RETURNING: there
  * is nothing to copy (-ENODATA), and its mirrors go with it.
  */
 int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote)
@@ -1050,6 +1050,8 @@ int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, 
 		ret = -ENOENT;
 	} else if (slab->state == RSWAP_SLAB_RETURNING) {
 		ret = -EALREADY;
+	} else if (slab->state == RSWAP_SLAB_FROZEN) {
+		ret = -EINPROGRESS;
 	} else if (slab->state != RSWAP_SLAB_ACTIVE) {
 		ret = -EBUSY;
 	} else if (slab_used(dev, idx) || slab->set != idx) {

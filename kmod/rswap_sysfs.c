@@ -35,7 +35,6 @@ static struct rswap_dev *to_rswap(struct device *d)
 static ssize_t stats_show(struct device *d, struct device_attribute *attr, char *buf)
 {
 	struct rswap_dev *dev = to_rswap(d);
-	struct rswap_stats *st = &dev->stats;
 	u32 slabs = 0, in_state[RSWAP_SLAB_NR_STATES] = {}, i, degraded = 0;
 	u64 zero, same, remote, free_slots = 0;
 	int n = 0;
@@ -59,31 +58,35 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("zero_pages", zero);
 	STAT("same_pages", same);
 	STAT("remote_pages", remote);
-	STAT("stores", atomic64_read(&st->stores));
-	STAT("loads", atomic64_read(&st->loads));
-	STAT("zero_stores", atomic64_read(&st->zero_stores));
-	STAT("same_stores", atomic64_read(&st->same_stores));
-	STAT("remote_stores", atomic64_read(&st->remote_stores));
-	STAT("discarded_pages", atomic64_read(&st->discards));
-	STAT("bytes_sent", atomic64_read(&st->bytes_sent));
-	STAT("bytes_received", atomic64_read(&st->bytes_received));
-	STAT("rdma_reads", atomic64_read(&st->rdma_reads));
-	STAT("rdma_writes", atomic64_read(&st->rdma_writes));
-	STAT("read_errors", atomic64_read(&st->read_errors));
-	STAT("write_errors", atomic64_read(&st->write_errors));
-	STAT("retries", atomic64_read(&st->retries));
-	STAT("parked", atomic64_read(&st->requeues));
-	STAT("no_free_slot", atomic64_read(&st->no_slot));
-	STAT("send_queue_full", atomic64_read(&st->sq_full));
-	STAT("request_timeouts", atomic64_read(&st->timeouts));
-	STAT("migrated_slabs", atomic64_read(&st->migrated_slabs));
-	STAT("migrated_pages", atomic64_read(&st->migrated_pages));
-	STAT("migrate_failures", atomic64_read(&st->migrate_failures));
-	STAT("slabs_not_moved", atomic64_read(&st->not_moved));
-	STAT("reads_second_copy", atomic64_read(&st->reads_second_copy));
-	STAT("copies_made", atomic64_read(&st->copies_made));
-	STAT("copied_pages", atomic64_read(&st->copied_pages));
-	STAT("copy_failures", atomic64_read(&st->copy_failures));
+	STAT("stores", rswap_stat_sum(dev, stores));
+	STAT("loads", rswap_stat_sum(dev, loads));
+	STAT("zero_stores", rswap_stat_sum(dev, zero_stores));
+	STAT("same_stores", rswap_stat_sum(dev, same_stores));
+	STAT("remote_stores", rswap_stat_sum(dev, remote_stores));
+	STAT("discarded_pages", rswap_stat_sum(dev, discards));
+	STAT("bytes_sent", rswap_stat_sum(dev, bytes_sent));
+	STAT("bytes_received", rswap_stat_sum(dev, bytes_received));
+	STAT("rdma_reads", rswap_stat_sum(dev, rdma_reads));
+	STAT("rdma_writes", rswap_stat_sum(dev, rdma_writes));
+	STAT("read_errors", rswap_stat_sum(dev, read_errors));
+	STAT("write_errors", rswap_stat_sum(dev, write_errors));
+	STAT("retries", rswap_stat_sum(dev, retries));
+	STAT("parked", rswap_stat_sum(dev, requeues));
+	STAT("no_free_slot", rswap_stat_sum(dev, no_slot));
+	STAT("send_queue_full", rswap_stat_sum(dev, sq_full));
+	STAT("request_timeouts", rswap_stat_sum(dev, timeouts));
+	STAT("migrated_slabs", rswap_stat_sum(dev, migrated_slabs));
+	STAT("migrated_pages", rswap_stat_sum(dev, migrated_pages));
+	STAT("migrate_failures", rswap_stat_sum(dev, migrate_failures));
+	STAT("slabs_not_moved", rswap_stat_sum(dev, not_moved));
+	STAT("reads_second_copy", rswap_stat_sum(dev, reads_second_copy));
+	STAT("copies_made", rswap_stat_sum(dev, copies_made));
+	STAT("copied_pages", rswap_stat_sum(dev, copied_pages));
+	STAT("copy_failures", rswap_stat_sum(dev, copy_failures));
+	STAT("prefetch_bytes", (u64)dev->prefetch.n_chunks * RSWAP_PF_CHUNK * RSWAP_PAGE_SIZE);
+	STAT("prefetch_read_pages", rswap_stat_sum(dev, prefetch_read_pages));
+	STAT("prefetch_hit_pages", rswap_stat_sum(dev, prefetch_hit_pages));
+	STAT("prefetch_dropped_pages", rswap_stat_sum(dev, prefetch_dropped_pages));
 	STAT("replicas", dev->n_replicas);
 	STAT("degraded_slabs", degraded);
 	STAT("slab_size", dev->slab_size);
@@ -154,9 +157,9 @@ static ssize_t read_latency_us_show(struct device *d, struct device_attribute *a
 		n += sysfs_emit_at(buf, n, "%s%llu %lld %lld %lld\n",
 				   i == RSWAP_LAT_BUCKETS - 1 ? ">" : "<",
 				   i == RSWAP_LAT_BUCKETS - 1 ? 1ULL << (i - 1) : 1ULL << i,
-				   atomic64_read(&dev->stats.read_lat[i]),
-				   atomic64_read(&dev->stats.read_post[i]),
-				   atomic64_read(&dev->stats.read_wait[i]));
+				   rswap_stat_sum(dev, read_lat[i]),
+				   rswap_stat_sum(dev, read_post[i]),
+				   rswap_stat_sum(dev, read_wait[i]));
 	return n;
 }
 static DEVICE_ATTR_RO(read_latency_us);

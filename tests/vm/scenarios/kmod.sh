@@ -86,6 +86,9 @@ wait "$fill_pid"
 check_eq workload-verified 0 $?
 cat /tmp/fill1.log
 check_gt pages-came-back "$(rswap_stat loads)" "$(shrink 8000)"
+# The verify pass reads its memory in order: read ahead, and handed out.
+check_gt sequential-swap-in-read-ahead "$(rswap_stat prefetch_read_pages)" 0
+check_gt read-ahead-pages-handed-out "$(rswap_stat prefetch_hit_pages)" 0
 # Pages swapped in together from consecutive slots come in one READ, as
 # they went out in one WRITE: fewer WRs than pages, both ways.
 check_gt reads-coalesced "$(( $(rswap_stat bytes_received) / 4096 ))" "$(rswap_stat rdma_reads)"
@@ -101,6 +104,8 @@ check_gt writes-coalesced "$(( $(rswap_stat bytes_sent) / 4096 ))" "$(rswap_stat
 		"MiB by RDMA READ; every page compared: $(grep -c ': 0 bad' /tmp/fill1.log) of 1 passes clean"
 	echo "pool: server 1 holds $(server_held 1) slabs, server 2 $(server_held 2)" \
 		"(of $(( $(rswap_stat slab_size) / 1048576 )) MiB); read errors $(rswap_stat read_errors)"
+	echo "read ahead: $(rswap_stat prefetch_read_pages) pages, $(rswap_stat prefetch_hit_pages)" \
+		"of them handed out, $(( $(rswap_stat prefetch_bytes) / 1024 )) KiB of buffer"
 	awk '$2 > 0 { printf "read latency %s us: %s\n", $1, $2 }' \
 		/sys/block/rswap0/rswap/read_latency_us
 } | sed 's/^/summary: /'

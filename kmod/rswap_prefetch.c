@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rswap_prefetch: reading ahead of a sequential swap-in, below the swap
+ * cache.
+ *
+ * The kernel's swap readahead asks for a few pages around each fault and
+ * waits for them, so a process reading its memory back in order waits a
+ * round trip every few pages. Here, when most of the last
+ * RSWAP_PF_HISTORY read requests each started a little past the one before
+ * (a majority vote over their strides, in the spirit of Leap), the next
+ * prefetch.depth chunks of RSWAP_PF_CHUNK pages past the request are read
+ * into a buffer preallocated at load (prefetch_kib), each as one READ
+ * request of our own disk: the same path, slab table, copies and I/O
+ * generations as any read. A read request whose every page is in a chunk
+ * that holds them is served by copying them, with no round trip.
+ *
+ * A chunk's life (rswap_pf_state), all under prefetch.lock:
+ *
+ *   EMPTY --placed ahead of a stream--> WANTED --work submits its bio--> LOADING
+ *   LOADING --bio ends well, not stale--> VALID
+ *   LOADING --bio fails, or stale--> EMPTY
+ *   VALID --every page handed out, or evicted (oldest behind the stream)--> EMPTY
+ *   WANTED, VALID --a write or discard overlaps--> EMPTY
+ *   LOADING --a write or discard overlaps--> LOADING, stale
+ *
+ * Why a chunk never hands out a page older than the device's: every write
+ * of a page and every discard drops the chunks that hold it, when the
+ * request is dispatched and again when it ends (cmd_finish). A chunk read
+ * while a write of one of its pages was in flight (its READ may see the old
+ * slot or a half-written new one) is LOADING or VALID when that write ends,
+ * and is dropped then; a chunk read after it ends reads the new page. The
+ * kernel itself never reads a page whose write has not ended (the page is
+ * in the swap cache, under writeback).
+ *
+ * A prefetch READ never waits for a server and is never retried: if a page
+ * is on a server that is down or lost, the chunk is simply not loaded.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/sched/mm.h>
+
+#include "rswap.h"
+
+static void pf_end_io(struct bio *bio);
+
+bool rswap_prefetch_rq(struct request *rq)
+{
+	return rq->bio && rq->bio->bi_end_io == pf_end_io;
+}
+
+static u32 all_served(const struct rswap_pf_chunk *c)
+{
+	BUILD_BUG_ON(RSWAP_PF_CHUNK > 32);
+	return c->n == 32 ? ~0u : (1u << c->n) - 1;
+}
+
+/* @c is free again; what it read and nobody took is counted as dropped. */
+static void chunk_drop(struct rswap_prefetch *pf, struct rswap_pf_chunk *c)
+{
+	lockdep_assert_held(&pf->lock);
+	if (c->state == RSWAP_PF_VALID)
+		rswap_stat_add(c->dev, prefetch_dropped_pages, c->n - hweight32(c->served));
+	c->state = RSWAP_PF_EMPTY;
+	c->stale = false;
+}
+
+/* The VALID chunk holding page @page, or NULL. */
+static struct rswap_pf_chunk *chunk_valid(struct rswap_prefetch *pf, u64 page)
+{
+	u64 base = rounddown(page, RSWAP_PF_CHUNK);
+	unsigned int i;
+
+	for (i = 0; i < pf->n_chunks; i++)
+		if (pf->chunks[i].state == RSWAP_PF_VALID && pf->chunks[i].base == base &&
+		    page - base < pf->chunks[i].n)
+			return &pf->chunks[i];
+	return NULL;
+}
+
+static bool chunk_placed(struct rswap_prefetch *pf, u64 base)
+{
+	unsigned int i;
+
+	for (i = 0; i < pf->n_chunks; i++)
+		if (pf->chunks[i].state != RSWAP_PF_EMPTY && pf->chunks[i].base == base)
+			return true;
+	return false;
+}
+
+/*
+ * A chunk to place: a free one, else the oldest VALID one outside the
+ * window @from..@to (pages) being read ahead, which is behind the stream
+ * or left by one that stopped.
+ */
+static struct rswap_pf_chunk *chunk_free(struct rswap_prefetch *pf, u64 from, u64 to)
+{
+	struct rswap_pf_chunk *old = NULL;
+	unsigned int i;
+
+	for (i = 0; i < pf->n_chunks; i++) {
+		struct rswap_pf_chunk *c = &pf->chunks[i];
+
+		if (c->state == RSWAP_PF_EMPTY)
+			return c;
+		if (c->state == RSWAP_PF_VALID && (c->base + c->n <= from || c->base >= to) &&
+		    (!old || c->seq < old->seq))
+			old = c;
+	}
+	if (old)
+		chunk_drop(pf, old);
+	return old;
+}
+
+/*
+ * Is the stream sequential? The stride most of the last reads had (one
+ * pass of Boyer-Moore's majority vote, then a count), forward and no
+ * longer than two chunks.
+ */
+static bool sequential(struct rswap_prefetch *pf)
+{
+	s64 stride[RSWAP_PF_HISTORY - 1], cand = 0;
+	unsigned int i, k = pf->hist_next;
+	int votes = 0;
+
+	if (k < RSWAP_PF_HISTORY)
+		return false;
+	for (i = 0; i < RSWAP_PF_HISTORY - 1; i++)
+		stride[i] = (s64)(pf->history[(k + i + 1) % RSWAP_PF_HISTORY] -
+				  pf->history[(k + i) % RSWAP_PF_HISTORY]);
+	for (i = 0; i < RSWAP_PF_HISTORY - 1; i++) {
+		if (!votes)
+			cand = stride[i];
+		votes += stride[i] == cand ? 1 : -1;
+	}
+	for (i = 0, votes = 0; i < RSWAP_PF_HISTORY - 1; i++)
+		votes += stride[i] == cand;
+	return votes * 2 > RSWAP_PF_HISTORY - 1 && cand > 0 && cand <= 2 * RSWAP_PF_CHUNK;
+}
+
+/* Place the chunks of the depth past page @next: true if one is WANTED. */
+static bool place_ahead(struct rswap_dev *dev, struct rswap_prefetch *pf, u64 next)
+{
+	u64 first = rounddown(next, RSWAP_PF_CHUNK), base;
+	bool placed = false;
+	unsigned int d;
+
+	lockdep_assert_held(&pf->lock);
+	for (d = 0; d < pf->depth; d++) {
+		struct rswap_pf_chunk *c;
+
+		base = first + (u64)d * RSWAP_PF_CHUNK;
+		if (base >= dev->n_pages)
+			break;
+		if (chunk_placed(pf, base))
+			continue;
+		c = chunk_free(pf, first, first + (u64)pf->depth * RSWAP_PF_CHUNK);
+		if (!c)
+			break;
+		c->state = RSWAP_PF_WANTED;
+		c->stale = false;
+		c->base = base;
+		c->n = min_t(u64, RSWAP_PF_CHUNK, dev->n_pages - base);
+		/* The pages before @next were just read: nobody wants them. */
+		c->served = next > base ? (1u << (next - base)) - 1 : 0;
+		placed = true;
+	}
+	return placed;
+}
+
+void rswap_prefetch_note_read(struct rswap_dev *dev, u64 off, u32 n)
+{
+	struct rswap_prefetch *pf = &dev->prefetch;
+	unsigned long flags;
+	bool kick = false;
+
+	if (!pf->n_chunks || !READ_ONCE(rswap_prefetch_enabled))
+		return;
+	spin_lock_irqsave(&pf->lock, flags);
+	pf->history[pf->hist_next++ % RSWAP_PF_HISTORY] = off;
+	if (pf->hist_next >= 2 * RSWAP_PF_HISTORY)
+		pf->hist_next -= RSWAP_PF_HISTORY;	/* keep it small, and >= HISTORY */
+	if (sequential(pf))
+		kick = place_ahead(dev, pf, off + n);
+	spin_unlock_irqrestore(&pf->lock, flags);
+	if (kick && !READ_ONCE(dev->dying))
+		queue_work(dev->wq, &pf->work);
+}
+
+bool rswap_prefetch_serve(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+{
+	struct rswap_prefetch *pf = &dev->prefetch;
+	struct rswap_pf_chunk *c[RSWAP_MAX_SEGS];
+	unsigned long flags;
+	int i;
+
+	if (!pf->n_chunks || !READ_ONCE(rswap_prefetch_enabled))
+		return false;
+	spin_lock_irqsave(&pf->lock, flags);
+	for (i = 0; i < cmd->nr_segs; i++) {
+		c[i] = chunk_valid(pf, off + i);
+		if (!c[i]) {
+			spin_unlock_irqrestore(&pf->lock, flags);
+			return false;
+		}
+	}
+	for (i = 0; i < cmd->nr_segs; i++) {
+		u32 k = off + i - c[i]->base;
+
+		copy_highpage(cmd->seg[i].page, c[i]->pages[k]);
+		c[i]->served |= 1u << k;
+	}
+	for (i = 0; i < cmd->nr_segs; i++)
+		if (c[i]->state == RSWAP_PF_VALID && c[i]->served == all_served(c[i]))
+			chunk_drop(pf, c[i]);
+	spin_unlock_irqrestore(&pf->lock, flags);
+	rswap_stat_add(dev, prefetch_hit_pages, cmd->nr_segs);
+	return true;
+}
+
+void rswap_prefetch_invalidate(struct rswap_dev *dev, u64 off, u64 n)
+{
+	struct rswap_prefetch *pf = &dev->prefetch;
+	unsigned long flags;
+	unsigned int i;
+
+	if (!pf->n_chunks || !n)
+		return;
+	spin_lock_irqsave(&pf->lock, flags);
+	for (i = 0; i < pf->n_chunks; i++) {
+		struct rswap_pf_chunk *c = &pf->chunks[i];
+
+		if (c->state == RSWAP_PF_EMPTY || c->base >= off + n || c->base + c->n <= off)
+			continue;
+		if (c->state == RSWAP_PF_LOADING)
+			c->stale = true;
+		else
+			chunk_drop(pf, c);
+	}
+	spin_unlock_irqrestore(&pf->lock, flags);
+}
+
+static void pf_end_io(struct bio *bio)
+{
+	struct rswap_pf_chunk *c = bio->bi_private;
+	struct rswap_prefetch *pf = &c->dev->prefetch;
+	blk_status_t status = bio->bi_status;
+	unsigned long flags;
+
+	/* Before the chunk is VALID or EMPTY: it may be placed and its bio reused at once. */
+	bio_uninit(bio);
+	spin_lock_irqsave(&pf->lock, flags);
+	if (c->state == RSWAP_PF_LOADING) {
+		if (status || c->stale) {
+			rswap_stat_add(c->dev, prefetch_dropped_pages, c->n);
+			chunk_drop(pf, c);
+		} else {
+			c->state = RSWAP_PF_VALID;
+			c->seq = ++pf->seq;
+		}
+	}
+	spin_unlock_irqrestore(&pf->lock, flags);
+}
+
+/* Submit the reads of the WANTED chunks (process context, no allocation). */
+static void pf_work(struct work_struct *work)
+{
+	struct rswap_prefetch *pf = container_of(work, struct rswap_prefetch, work);
+	unsigned int noio = memalloc_noio_save(), i, k;
+	unsigned long flags;
+
+	for (i = 0; i < pf->n_chunks; i++) {
+		struct rswap_pf_chunk *c = &pf->chunks[i];
+		struct rswap_dev *dev = c->dev;
+
+		spin_lock_irqsave(&pf->lock, flags);
+		/*
+		 * A bio the block layer would split (max_sectors_kb set under a
+		 * chunk) makes requests rswap_prefetch_rq cannot tell: none then.
+		 */
+		if (c->state != RSWAP_PF_WANTED || READ_ONCE(dev->dying) ||
+		    queue_max_sectors(dev->disk->queue) < c->n * RSWAP_SECTORS_PER_PAGE) {
+			if (c->state == RSWAP_PF_WANTED)
+				chunk_drop(pf, c);
+			spin_unlock_irqrestore(&pf->lock, flags);
+			continue;
+		}
+		c->state = RSWAP_PF_LOADING;
+		c->stale = false;
+		spin_unlock_irqrestore(&pf->lock, flags);
+
+		bio_init(&c->bio, dev->disk->part0, c->vecs, RSWAP_PF_CHUNK,
+			 REQ_OP_READ | REQ_RAHEAD | REQ_NOMERGE);
+		c->bio.bi_iter.bi_sector = c->base * RSWAP_SECTORS_PER_PAGE;
+		for (k = 0; k < c->n; k++)
+			__bio_add_page(&c->bio, c->pages[k], RSWAP_PAGE_SIZE, 0);
+		c->bio.bi_end_io = pf_end_io;
+		c->bio.bi_private = c;
+		rswap_stat_add(dev, prefetch_read_pages, c->n);
+		submit_bio(&c->bio);
+	}
+	memalloc_noio_restore(noio);
+}
+
+/* A buffer of @kib KiB, in whole chunks (0: none, prefetch off for good). */
+int rswap_prefetch_init(struct rswap_dev *dev, unsigned int kib)
+{
+	struct rswap_prefetch *pf = &dev->prefetch;
+	unsigned int n = min_t(unsigned int, kib / (RSWAP_PF_CHUNK * RSWAP_PAGE_SIZE / 1024),
+			       RSWAP_PF_MAX_CHUNKS);
+	unsigned int i, k;
+
+	spin_lock_init(&pf->lock);
+	INIT_WORK(&pf->work, pf_work);
+	if (!n)
+		return 0;
+	pf->chunks = kcalloc(n, sizeof(*pf->chunks), GFP_KERNEL);
+	if (!pf->chunks)
+		return -ENOMEM;
+	pf->n_chunks = n;
+	/* Never more than a quarter of a hardware queue's tags: swap goes first. */
+	pf->depth = clamp(min(n / 2, rswap_queue_depth / 4), 1u, n);
+	for (i = 0; i < n; i++) {
+		pf->chunks[i].dev = dev;
+		for (k = 0; k < RSWAP_PF_CHUNK; k++) {
+			pf->chunks[i].pages[k] = alloc_page(GFP_KERNEL);
+			if (!pf->chunks[i].pages[k]) {
+				rswap_prefetch_fini(dev);
+				return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+/* No read ahead is submitted any more (dev->dying is set); those in flight end with the disk. */
+void rswap_prefetch_stop(struct rswap_dev *dev)
+{
+	if (dev->prefetch.n_chunks)
+		cancel_work_sync(&dev->prefetch.work);
+}
+
+void rswap_prefetch_fini(struct rswap_dev *dev)
+{
+	struct rswap_prefetch *pf = &dev->prefetch;
+	unsigned int i, k;
+
+	for (i = 0; pf->chunks && i < pf->n_chunks; i++)
+		for (k = 0; k < RSWAP_PF_CHUNK; k++)
+			if (pf->chunks[i].pages[k])
+				__free_page(pf->chunks[i].pages[k]);
+	kfree(pf->chunks);
+	pf->chunks = NULL;
+	pf->n_chunks = 0;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rswap_prefetch.h: reading ahead of sequential swap-in, below the swap
+ * cache (rswap_prefetch.c). Internal to the module.
+ */
+#ifndef RSWAP_PREFETCH_H
+#define RSWAP_PREFETCH_H
+
+#include <linux/bio.h>
+#include <linux/blk-mq.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+struct rswap_dev;
+struct rswap_cmd;
+
+/* Pages one chunk holds: one READ request of the largest size (a u32 of bits). */
+#define RSWAP_PF_CHUNK		32
+/* Read requests the trend is judged over (Leap's window). */
+#define RSWAP_PF_HISTORY	8
+/* Chunks at most: prefetch_kib is capped to this many. */
+#define RSWAP_PF_MAX_CHUNKS	64
+
+enum rswap_pf_state {
+	RSWAP_PF_EMPTY,		/* free */
+	RSWAP_PF_WANTED,	/* placed, its read not yet submitted (prefetch work) */
+	RSWAP_PF_LOADING,	/* its read is in flight */
+	RSWAP_PF_VALID,		/* holds pages base..base + n - 1 as the device has them */
+};
+
+struct rswap_pf_chunk {
+	enum rswap_pf_state state;
+	bool stale;		/* LOADING: a write or discard overlapped; dropped at the end */
+	u64 base;		/* first page (a multiple of RSWAP_PF_CHUNK) */
+	u32 n;			/* pages: RSWAP_PF_CHUNK, fewer at the device's end */
+	u32 served;		/* a bit per page handed out: all of them frees the chunk */
+	u64 seq;		/* when it became VALID: the oldest goes first */
+	struct page *pages[RSWAP_PF_CHUNK];
+	struct bio bio;		/* preallocated: no allocation on the swap-in path */
+	struct bio_vec vecs[RSWAP_PF_CHUNK];
+	struct rswap_dev *dev;
+};
+
+extern bool rswap_prefetch_enabled;
+
+struct rswap_prefetch {
+	spinlock_t lock;	/* everything below; taken with interrupts off */
+	unsigned int n_chunks;	/* 0: no buffer, prefetch off for good */
+	unsigned int depth;	/* chunks kept ahead of a sequential stream */
+	struct rswap_pf_chunk *chunks;
+	u64 history[RSWAP_PF_HISTORY];	/* start pages of the last reads */
+	unsigned int hist_next;
+	u64 seq;
+	struct work_struct work;	/* submits WANTED chunks' reads */
+};
+
+int rswap_prefetch_init(struct rswap_dev *dev, unsigned int kib);
+void rswap_prefetch_stop(struct rswap_dev *dev);
+void rswap_prefetch_fini(struct rswap_dev *dev);
+bool rswap_prefetch_serve(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
+void rswap_prefetch_note_read(struct rswap_dev *dev, u64 off, u32 n);
+void rswap_prefetch_invalidate(struct rswap_dev *dev, u64 off, u64 n);
+bool rswap_prefetch_rq(struct request *rq);
+
+#endif

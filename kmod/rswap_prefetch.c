@@ -12,7 +12,9 @@
  * into a buffer preallocated at load (prefetch_kib), each as one READ
  * request of our own disk: the same path, slab table, copies and I/O
  * generations as any read. A read request whose every page is in a chunk
- * that holds them is served by copying them, with no round trip.
+ * that holds them is served by copying them, with no round trip; one whose
+ * pages are partly still on the wire (their chunk's READ is in the driver)
+ * waits a millisecond and asks again, instead of reading them twice.
  *
  * A chunk's life (rswap_pf_state), all under prefetch.lock:
  *
@@ -62,19 +64,33 @@ static void chunk_drop(struct rswap_prefetch *pf, struct rswap_pf_chunk *c)
 		rswap_stat_add(c->dev, prefetch_dropped_pages, c->n - hweight32(c->served));
 	c->state = RSWAP_PF_EMPTY;
 	c->stale = false;
+	c->on_wire = false;
 }
 
-/* The VALID chunk holding page @page, or NULL. */
-static struct rswap_pf_chunk *chunk_valid(struct rswap_prefetch *pf, u64 page)
+/* The chunk holding page @page, VALID or on its way (LOADING), or NULL. */
+static struct rswap_pf_chunk *chunk_of(struct rswap_prefetch *pf, u64 page)
 {
 	u64 base = rounddown(page, RSWAP_PF_CHUNK);
 	unsigned int i;
 
 	for (i = 0; i < pf->n_chunks; i++)
-		if (pf->chunks[i].state == RSWAP_PF_VALID && pf->chunks[i].base == base &&
+		if ((pf->chunks[i].state == RSWAP_PF_VALID ||
+		     pf->chunks[i].state == RSWAP_PF_LOADING) && pf->chunks[i].base == base &&
 		    page - base < pf->chunks[i].n)
 			return &pf->chunks[i];
 	return NULL;
+}
+
+void rswap_prefetch_on_wire(struct request *rq)
+{
+	struct rswap_pf_chunk *c = rq->bio->bi_private;
+	struct rswap_prefetch *pf = &c->dev->prefetch;
+	unsigned long flags;
+
+	spin_lock_irqsave(&pf->lock, flags);
+	if (c->state == RSWAP_PF_LOADING)
+		c->on_wire = true;
+	spin_unlock_irqrestore(&pf->lock, flags);
 }
 
 static bool chunk_placed(struct rswap_prefetch *pf, u64 base)
@@ -186,22 +202,37 @@ void rswap_prefetch_note_read(struct rswap_dev *dev, u64 off, u32 n)
 		queue_work(dev->wq, &pf->work);
 }
 
-bool rswap_prefetch_serve(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+/*
+ * Serve a read request from what was read ahead, if every page is there.
+ * If some are still on the wire (their chunk's READ is in the driver, so
+ * it ends without any dispatch: nothing waits on this request) and the
+ * rest are there, the request is to wait a moment and ask again, rather
+ * than read the same pages a second time beside the read ahead.
+ */
+enum rswap_pf_verdict rswap_prefetch_serve(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 {
 	struct rswap_prefetch *pf = &dev->prefetch;
 	struct rswap_pf_chunk *c[RSWAP_MAX_SEGS];
+	enum rswap_pf_verdict v = RSWAP_PF_SERVED;
 	unsigned long flags;
 	int i;
 
 	if (!pf->n_chunks || !READ_ONCE(rswap_prefetch_enabled))
-		return false;
+		return RSWAP_PF_MISS;
 	spin_lock_irqsave(&pf->lock, flags);
 	for (i = 0; i < cmd->nr_segs; i++) {
-		c[i] = chunk_valid(pf, off + i);
-		if (!c[i]) {
+		c[i] = chunk_of(pf, off + i);
+		if (!c[i] || (c[i]->state == RSWAP_PF_LOADING &&
+			      (!c[i]->on_wire || c[i]->stale))) {
 			spin_unlock_irqrestore(&pf->lock, flags);
-			return false;
+			return RSWAP_PF_MISS;
 		}
+		if (c[i]->state == RSWAP_PF_LOADING)
+			v = RSWAP_PF_COMING;
+	}
+	if (v == RSWAP_PF_COMING) {
+		spin_unlock_irqrestore(&pf->lock, flags);
+		return v;
 	}
 	for (i = 0; i < cmd->nr_segs; i++) {
 		u32 k = off + i - c[i]->base;
@@ -214,7 +245,7 @@ bool rswap_prefetch_serve(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 			chunk_drop(pf, c[i]);
 	spin_unlock_irqrestore(&pf->lock, flags);
 	rswap_stat_add(dev, prefetch_hit_pages, cmd->nr_segs);
-	return true;
+	return RSWAP_PF_SERVED;
 }
 
 void rswap_prefetch_invalidate(struct rswap_dev *dev, u64 off, u64 n)
@@ -286,6 +317,7 @@ static void pf_work(struct work_struct *work)
 		}
 		c->state = RSWAP_PF_LOADING;
 		c->stale = false;
+		c->on_wire = false;
 		spin_unlock_irqrestore(&pf->lock, flags);
 
 		bio_init(&c->bio, dev->disk->part0, c->vecs, RSWAP_PF_CHUNK,

@@ -31,6 +31,7 @@ enum rswap_pf_state {
 struct rswap_pf_chunk {
 	enum rswap_pf_state state;
 	bool stale;		/* LOADING: a write or discard overlapped; dropped at the end */
+	bool on_wire;		/* LOADING: its request is in the driver (needs no dispatch) */
 	u64 base;		/* first page (a multiple of RSWAP_PF_CHUNK) */
 	u32 n;			/* pages: RSWAP_PF_CHUNK, fewer at the device's end */
 	u32 served;		/* a bit per page handed out: all of them frees the chunk */
@@ -57,7 +58,15 @@ struct rswap_prefetch {
 int rswap_prefetch_init(struct rswap_dev *dev, unsigned int kib);
 void rswap_prefetch_stop(struct rswap_dev *dev);
 void rswap_prefetch_fini(struct rswap_dev *dev);
-bool rswap_prefetch_serve(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
+/* What a read request found read ahead (rswap_prefetch_serve). */
+enum rswap_pf_verdict {
+	RSWAP_PF_MISS,		/* a page is not there: read it */
+	RSWAP_PF_SERVED,	/* every page copied in: end the request */
+	RSWAP_PF_COMING,	/* every page there or on the wire: wait a moment */
+};
+
+enum rswap_pf_verdict rswap_prefetch_serve(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
+void rswap_prefetch_on_wire(struct request *rq);
 void rswap_prefetch_note_read(struct rswap_dev *dev, u64 off, u32 n);
 void rswap_prefetch_invalidate(struct rswap_dev *dev, u64 off, u64 n);
 bool rswap_prefetch_rq(struct request *rq);

@@ -16,6 +16,8 @@
 #include <rdma/rdma_verbs.h>
 
 #define CLIENT_RECV_SLOTS 8
+_Static_assert(RSWAP_MOVES_IN_FLIGHT < CLIENT_RECV_SLOTS,
+	       "a RECV for each EVACUATE the server may leave unanswered, and the answer");
 #define CLIENT_SEND_WR 32	/* one-sided operations in flight */
 /*
  * A one-sided operation's completion is first polled for, up to this long,
@@ -101,15 +103,19 @@ static int recv_msg(struct rswap_client *c, int *type)
 	return recv_msg_timed(c, type, -1);
 }
 
-/* Keep an unsolicited EVACUATE for rswap_client_wait_evacuate; 1 if @slot was one. */
+/*
+ * Keep an unsolicited EVACUATE for rswap_client_wait_evacuate; 1 if @slot
+ * was one. One beyond what the server may leave unanswered is a lying
+ * server's: dropped (its slab stays; the server counts it unanswered).
+ */
 static int stash_evacuate(struct rswap_client *c, unsigned int slot, int type)
 {
 	const struct rswap_evacuate *m = (const void *)c->recv_buf[slot];
 
 	if (type != RSWAP_MSG_EVACUATE)
 		return 0;
-	c->evac_pending = true;
-	c->evac_slab = rswap_le32(m->slab);
+	if (c->n_evac < RSWAP_MOVES_IN_FLIGHT)
+		c->evac_slab[c->n_evac++] = rswap_le32(m->slab);
 	post_recv_slot(c, slot);
 	return 1;
 }
@@ -138,7 +144,8 @@ static int exchange(struct rswap_client *c, const void *msg, size_t len, void *a
 
 	if (send_raw(c, msg, len))
 		return -1;
-	/* Bounded: the server keeps at most one EVACUATE outstanding. */
+	/* Bounded: the server keeps at most RSWAP_MOVES_IN_FLIGHT EVACUATEs
+	 * outstanding, fewer than the RECVs posted. */
 	do {
 		slot = recv_msg(c, &type);
 		if (slot < 0)
@@ -497,7 +504,7 @@ int rswap_client_wait_evacuate(struct rswap_client *c, int timeout_ms, uint32_t 
 {
 	int type, slot;
 
-	while (!c->evac_pending) {
+	while (!c->n_evac) {
 		slot = recv_msg_timed(c, &type, timeout_ms);
 		if (slot == -2)
 			return 0;
@@ -509,8 +516,8 @@ int rswap_client_wait_evacuate(struct rswap_client *c, int timeout_ms, uint32_t 
 			return -1;
 		}
 	}
-	c->evac_pending = false;
-	*slab = c->evac_slab;
+	*slab = c->evac_slab[0];
+	memmove(c->evac_slab, c->evac_slab + 1, --c->n_evac * sizeof(c->evac_slab[0]));
 	return 1;
 }
 

@@ -57,8 +57,10 @@ struct rswap_client {
 	struct rswap_client_slab slabs[RSWAP_CLIENT_SLABS_MAX];
 	uint32_t n_slabs;
 	struct rswap_client_stats stats;
-	bool evac_pending;	/* an EVACUATE came while waiting for an answer */
-	uint32_t evac_slab;
+	/* EVACUATEs that came while waiting for an answer, oldest first: the
+	 * server leaves at most RSWAP_MOVES_IN_FLIGHT unanswered */
+	uint32_t evac_slab[RSWAP_MOVES_IN_FLIGHT];
+	unsigned int n_evac;
 	int last_error;		/* enum rswap_err of the last ERROR received */
 	char error[128];	/* what went wrong, for a person */
 };

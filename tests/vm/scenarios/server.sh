@@ -216,16 +216,24 @@ check max-clients-reclaimed grep -q "client table full (4): reclaimed the entry 
 	/tmp/residue.log
 check max-clients-holder-intact rswap_pagetest verify --server "$(host_addr 1):7483" \
 	--key "$key" --state /tmp/mc.state
-# No --quota on a server open to more than one client: half of it each.
-# Of its 4 slabs, one is held and 3 free, and the third a client wants is
-# refused as over quota, not granted.
-rswap_pagetest store --server "$(host_addr 1):7483" --key "$key" --state /tmp/dq.state \
-	--pages 600 --zero-pct 0 > /tmp/default-quota.txt 2>&1
-check_eq default-quota-store-fails 1 $?
-check default-quota-is-half grep -q 'server refused: quota reached' /tmp/default-quota.txt
-check default-quota-shown sh -c 'rswapctl --server 127.0.0.1:7484 --json clients | grep -q "\"quota_slabs\":2,\"held_slabs\":2,"'
 kill -TERM $residue_pid
 wait $residue_pid
+# No --quota on a server open to more than one client: half of it each.
+# Of its 8 slabs a client is granted 4, and the fifth it wants is refused
+# as over quota while 4 are free.
+on_host mem1 exec rswap-server --listen "$(host_addr 1):7485" --admin 127.0.0.1:7486 \
+	--memory 8M --slab-size 1M --backing /dev/shm/rswap-default-quota \
+	--key-file "$key" > /tmp/default-quota.log 2>&1 &
+dq_pid=$!
+wait_for 20 sh -c "rdma resource show cm_id | grep -q 'LISTEN.*pid $dq_pid '"
+rswap_pagetest store --server "$(host_addr 1):7485" --key "$key" --state /tmp/dq.state \
+	--pages 1300 --zero-pct 0 > /tmp/default-quota.txt 2>&1
+check_eq default-quota-store-fails 1 $?
+check default-quota-is-half grep -q 'server refused: quota reached' /tmp/default-quota.txt
+check default-quota-shown sh -c 'rswapctl --server 127.0.0.1:7486 --json clients | grep -q "\"quota_slabs\":4,\"held_slabs\":4,"'
+check default-quota-leaves-the-rest sh -c 'rswapctl --server 127.0.0.1:7486 status | grep -q "slabs        4 held, 4 free"'
+kill -TERM $dq_pid
+wait $dq_pid
 
 # ---- Slabs move server to server: A copies into B over RDMA on the
 # client's behalf; then A is drained into B and C by EVACUATE.
@@ -238,9 +246,10 @@ counter() { rswapctl --server "$1" --json stats | sed -n "s/.*\"$2\":\([0-9]*\).
 start_peer() {
 	local name=$1 n=$2 port=$3 admin=$4 mem=$5
 	shift 5
+	# One tenant: --quota all (the default is half of MEMORY).
 	on_host "$name" exec rswap-server --listen "$(host_addr "$n"):$port" --admin "$admin" \
 		--memory "$mem" --slab-size 1M --backing "/dev/shm/rswap-$name-$port" \
-		--key-file "$key" "$@" >> "/tmp/$name-$port.log" 2>&1 &
+		--key-file "$key" --quota all "$@" >> "/tmp/$name-$port.log" 2>&1 &
 	peer_pid=$!
 	wait_for 20 sh -c "rdma resource show cm_id | grep -q 'LISTEN.*pid $peer_pid '"
 }

@@ -74,8 +74,12 @@ start_rswap_server() {
 	echo "$pid" > "/tmp/server-$n.pid"
 	wait_for 20 _listening "$pid" && return 0
 	# Why not: the check's failure line shows the last line printed here.
-	kill -0 "$pid" 2>/dev/null && echo "server $n (pid $pid) runs but does not listen" ||
-		echo "server $n (pid $pid) exited"
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "server $n (pid $pid) runs but does not listen"
+	else
+		wait "$pid"
+		echo "server $n (pid $pid) exited with status $?"
+	fi
 	tail -n 5 "/tmp/server-$n.log"
 	df -h /dev/shm 2>/dev/null | tail -n 1
 	return 1

@@ -683,39 +683,36 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 			return BLK_STS_IOERR;
 		}
 		if (req_op(rq) == REQ_OP_WRITE) {
-			/* Again when it ends (cmd_finish): see rswap_prefetch.c. */
-			rswap_prefetch_invalidate(dev, off, cmd->nr_segs);
-			return do_write(dev, rq, cmd, off);
+			blk_status_t st = do_write(dev, rq, cmd, off);
+
+			/*
+			 * What was read ahead of its pages goes when the write
+			 * ends (cmd_finish); one ended here, failed, goes now.
+			 */
+			if (st != BLK_STS_OK)
+				rswap_prefetch_invalidate(dev, off, cmd->nr_segs);
+			return st;
 		}
 		if (cmd->prefetch) {
 			if (first)
 				rswap_prefetch_on_wire(rq);
 			return do_read(dev, rq, cmd, off);
 		}
-		switch (rswap_prefetch_serve(dev, cmd, off)) {
-		case RSWAP_PF_SERVED: {
+		switch (rswap_prefetch_read(dev, cmd, off, first)) {
+		case RSWAP_PF_SERVED:
 			/* Read ahead already: a copy, no round trip. */
-			u32 pages = cmd->nr_segs;	/* @cmd goes with the request */
-
 			blk_mq_start_request(rq);
-			rswap_stat_add(dev, loads, pages);
+			rswap_stat_add(dev, loads, cmd->nr_segs);
 			blk_mq_end_request(rq, BLK_STS_OK);
-			if (first)
-				rswap_prefetch_note_read(dev, off, pages);
 			return BLK_STS_OK;
-		}
 		case RSWAP_PF_COMING:
 			/* On the wire: back in a millisecond, not read twice. */
-			if (first)
-				rswap_prefetch_note_read(dev, off, cmd->nr_segs);
 			blk_mq_start_request(rq);
 			park(rq, RSWAP_SQ_FULL_DELAY_MS);
 			return BLK_STS_OK;
 		case RSWAP_PF_MISS:
 			break;
 		}
-		if (first)
-			rswap_prefetch_note_read(dev, off, cmd->nr_segs);
 		return do_read(dev, rq, cmd, off);
 	default:
 		return BLK_STS_NOTSUPP;

@@ -26,13 +26,14 @@
  *   LOADING --a write or discard overlaps--> LOADING, stale
  *
  * Why a chunk never hands out a page older than the device's: every write
- * of a page and every discard drops the chunks that hold it, when the
- * request is dispatched and again when it ends (cmd_finish). A chunk read
- * while a write of one of its pages was in flight (its READ may see the old
- * slot or a half-written new one) is LOADING or VALID when that write ends,
- * and is dropped then; a chunk read after it ends reads the new page. The
- * kernel itself never reads a page whose write has not ended (the page is
- * in the swap cache, under writeback).
+ * of a page drops the chunks that hold it when it ends (cmd_finish, or
+ * queue_rq for one that fails there), and every discard when it is done.
+ * A chunk read before or while the write was in flight (its READ may see
+ * the old slot or a half-written new one) is WANTED, LOADING or VALID when
+ * that write ends, and is dropped then; a chunk read after it ends reads
+ * the new page. The kernel itself never reads a page whose write has not
+ * ended (the page is in the swap cache, under writeback), nor one whose
+ * write failed (it stays dirty in the swap cache until written again).
  *
  * A prefetch READ never waits for a server and is never retried: if a page
  * is on a server that is down or lost, the chunk is simply not loaded.
@@ -183,57 +184,34 @@ static bool place_ahead(struct rswap_dev *dev, struct rswap_prefetch *pf, u64 ne
 	return placed;
 }
 
-void rswap_prefetch_note_read(struct rswap_dev *dev, u64 off, u32 n)
+/* Caller holds the lock: record a read request at @off for the trend. */
+static bool note_read(struct rswap_dev *dev, struct rswap_prefetch *pf, u64 off, u32 n)
 {
-	struct rswap_prefetch *pf = &dev->prefetch;
-	unsigned long flags;
-	bool kick = false;
-
-	if (!pf->n_chunks || !READ_ONCE(rswap_prefetch_enabled))
-		return;
-	spin_lock_irqsave(&pf->lock, flags);
+	lockdep_assert_held(&pf->lock);
 	pf->history[pf->hist_next++ % RSWAP_PF_HISTORY] = off;
 	if (pf->hist_next >= 2 * RSWAP_PF_HISTORY)
 		pf->hist_next -= RSWAP_PF_HISTORY;	/* keep it small, and >= HISTORY */
-	if (sequential(pf))
-		kick = place_ahead(dev, pf, off + n);
-	spin_unlock_irqrestore(&pf->lock, flags);
-	if (kick && !READ_ONCE(dev->dying))
-		queue_work(dev->wq, &pf->work);
+	return sequential(pf) && place_ahead(dev, pf, off + n);
 }
 
-/*
- * Serve a read request from what was read ahead, if every page is there.
- * If some are still on the wire (their chunk's READ is in the driver, so
- * it ends without any dispatch: nothing waits on this request) and the
- * rest are there, the request is to wait a moment and ask again, rather
- * than read the same pages a second time beside the read ahead.
- */
-enum rswap_pf_verdict rswap_prefetch_serve(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+/* Caller holds the lock: what @cmd's pages at @off find read ahead; copied in if all there. */
+static enum rswap_pf_verdict serve(struct rswap_prefetch *pf, struct rswap_cmd *cmd, u64 off)
 {
-	struct rswap_prefetch *pf = &dev->prefetch;
 	struct rswap_pf_chunk *c[RSWAP_MAX_SEGS];
 	enum rswap_pf_verdict v = RSWAP_PF_SERVED;
-	unsigned long flags;
 	int i;
 
-	if (!pf->n_chunks || !READ_ONCE(rswap_prefetch_enabled))
-		return RSWAP_PF_MISS;
-	spin_lock_irqsave(&pf->lock, flags);
+	lockdep_assert_held(&pf->lock);
 	for (i = 0; i < cmd->nr_segs; i++) {
 		c[i] = chunk_of(pf, off + i);
 		if (!c[i] || (c[i]->state == RSWAP_PF_LOADING &&
-			      (!c[i]->on_wire || c[i]->stale))) {
-			spin_unlock_irqrestore(&pf->lock, flags);
+			      (!c[i]->on_wire || c[i]->stale)))
 			return RSWAP_PF_MISS;
-		}
 		if (c[i]->state == RSWAP_PF_LOADING)
 			v = RSWAP_PF_COMING;
 	}
-	if (v == RSWAP_PF_COMING) {
-		spin_unlock_irqrestore(&pf->lock, flags);
+	if (v == RSWAP_PF_COMING)
 		return v;
-	}
 	for (i = 0; i < cmd->nr_segs; i++) {
 		u32 k = off + i - c[i]->base;
 
@@ -243,9 +221,38 @@ enum rswap_pf_verdict rswap_prefetch_serve(struct rswap_dev *dev, struct rswap_c
 	for (i = 0; i < cmd->nr_segs; i++)
 		if (c[i]->state == RSWAP_PF_VALID && c[i]->served == all_served(c[i]))
 			chunk_drop(pf, c[i]);
-	spin_unlock_irqrestore(&pf->lock, flags);
-	rswap_stat_add(dev, prefetch_hit_pages, cmd->nr_segs);
 	return RSWAP_PF_SERVED;
+}
+
+/*
+ * A read request of a swap-in (@cmd's pages at @off), under one taking of
+ * the lock: served from what was read ahead if every page is there; told
+ * to wait a moment if some are still on the wire (their chunk's READ is in
+ * the driver, so it ends without any dispatch: nothing waits on this
+ * request) and the rest are there, rather than read them a second time;
+ * and, @first time it is dispatched, counted for the trend, which may
+ * place chunks ahead of it.
+ */
+enum rswap_pf_verdict rswap_prefetch_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off,
+					  bool first)
+{
+	struct rswap_prefetch *pf = &dev->prefetch;
+	enum rswap_pf_verdict v;
+	unsigned long flags;
+	bool kick = false;
+
+	if (!pf->n_chunks || !READ_ONCE(rswap_prefetch_enabled))
+		return RSWAP_PF_MISS;
+	spin_lock_irqsave(&pf->lock, flags);
+	v = serve(pf, cmd, off);
+	if (first)
+		kick = note_read(dev, pf, off, cmd->nr_segs);
+	spin_unlock_irqrestore(&pf->lock, flags);
+	if (v == RSWAP_PF_SERVED)
+		rswap_stat_add(dev, prefetch_hit_pages, cmd->nr_segs);
+	if (kick && !READ_ONCE(dev->dying))
+		queue_work(dev->wq, &pf->work);
+	return v;
 }
 
 void rswap_prefetch_invalidate(struct rswap_dev *dev, u64 off, u64 n)

@@ -58,16 +58,16 @@ struct rswap_prefetch {
 int rswap_prefetch_init(struct rswap_dev *dev, unsigned int kib);
 void rswap_prefetch_stop(struct rswap_dev *dev);
 void rswap_prefetch_fini(struct rswap_dev *dev);
-/* What a read request found read ahead (rswap_prefetch_serve). */
+/* What a read request found read ahead (rswap_prefetch_read). */
 enum rswap_pf_verdict {
 	RSWAP_PF_MISS,		/* a page is not there: read it */
 	RSWAP_PF_SERVED,	/* every page copied in: end the request */
 	RSWAP_PF_COMING,	/* every page there or on the wire: wait a moment */
 };
 
-enum rswap_pf_verdict rswap_prefetch_serve(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
+enum rswap_pf_verdict rswap_prefetch_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off,
+					  bool first);
 void rswap_prefetch_on_wire(struct request *rq);
-void rswap_prefetch_note_read(struct rswap_dev *dev, u64 off, u32 n);
 void rswap_prefetch_invalidate(struct rswap_dev *dev, u64 off, u64 n);
 bool rswap_prefetch_rq(struct request *rq);
 

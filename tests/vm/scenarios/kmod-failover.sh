@@ -69,7 +69,11 @@ check server1-reattached grep -q "^$(host_addr 1):7471 ready .*reattached=[1-9]"
 	/sys/block/rswap0/rswap/servers
 check_eq no-errors-across-restart 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 
-# 2. Stop server 1 for good while one process has pages on it.
+# 2. Stop server 1 for good while one process has pages on it. Pages the
+# module read ahead before the loss would still be handed out, right, from
+# its buffer (a few dozen pages here may all be there): with read ahead off
+# every page of the victim's is read from the servers.
+echo 0 > /sys/module/rswap/parameters/prefetch
 rm -f /tmp/go /tmp/filled
 in_cgroup rswap-swapfill --mib "$(shrink 64)" --seed 21 --pause-file /tmp/go --ready-file /tmp/filled \
 	> /tmp/victim.log 2>&1 &
@@ -97,6 +101,7 @@ cat /tmp/victim.log
 check_gt read-errors-counted "$(rswap_stat read_errors)" 0
 cat /sys/block/rswap0/rswap/servers
 cat /sys/block/rswap0/rswap/stats
+echo 1 > /sys/module/rswap/parameters/prefetch
 
 # The lost server can be removed once nothing refers to it, and a new
 # server added at runtime takes its place.

@@ -213,6 +213,7 @@ struct rswap_stats {
 	u64 read_errors, write_errors, retries, requeues, no_slot, sq_full, timeouts;
 	u64 migrated_slabs, migrated_pages, migrate_failures, not_moved;
 	u64 reads_second_copy;		/* pages read from a copy other than the first */
+	u64 csum_errors;		/* pages read whose checksum was wrong */
 	u64 copies_made, copied_pages, copy_failures;	/* rswap_copies.c */
 	/* rswap_prefetch.c: pages read ahead, handed out, never handed out */
 	u64 prefetch_read_pages, prefetch_hit_pages, prefetch_dropped_pages;
@@ -262,6 +263,7 @@ struct rswap_dev {
 
 	u32 max_sge;			/* pages in one WRITE, over all servers */
 	u32 max_sge_rd;			/* pages in one READ (devices may allow fewer) */
+	u64 csum_seed;			/* random: each device's page checksums its own */
 	/*
 	 * Page 0 (the swap header) lives here, not in the pool: swapon reads
 	 * it, and the rest of the device can be dropped after swapoff.
@@ -319,6 +321,7 @@ struct rswap_cmd {
 	u8 nr_remote;			/* pages moved by RDMA */
 	u8 nr_lost;			/* pages that fail alone with EIO */
 	u8 gen;				/* counted in dev->io_inflight[gen] */
+	u8 bad_copies;			/* read: copies that gave a page a wrong checksum */
 	ktime_t start;
 	ktime_t posted;			/* its WRs were posted */
 	/* per page of the request */
@@ -333,6 +336,9 @@ struct rswap_cmd {
 		bool fill;
 		bool header;			/* page 0, kept in dev->header */
 		bool lost;			/* read: its server lost it */
+		bool check;			/* read: remote, its checksum is checked */
+		u8 copy;			/* read: the copy of its set it is read from */
+		u32 csum;			/* its checksum (rswap_page_csum) */
 	} seg[RSWAP_MAX_SEGS];
 	/* scatter lists: sge[c][i] is page i in the WRs of copy c */
 	struct ib_sge sge[RSWAP_MAX_REPLICAS][RSWAP_MAX_SEGS];
@@ -410,7 +416,7 @@ void rswap_slabs_fini(struct rswap_dev *dev);
 int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, u32 rkey,
 		   u64 addr, enum rswap_slab_state st, u32 set, u32 copy);
 u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx);
-int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer,
+int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer, u32 avoid,
 			 const struct rswap_slab **slab);
 void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_slabs_lose(struct rswap_dev *dev, struct rswap_server *srv);
@@ -463,6 +469,7 @@ extern bool rswap_fault_returns;
 extern u32 rswap_fault_move_fill_delay_ms;
 extern u32 rswap_fault_move_swap_delay_ms;
 extern u32 rswap_fault_sq_depth_max;
+extern atomic_t rswap_fault_corrupt_reads;
 void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_server *target);
 void rswap_debugfs_init(void);
 void rswap_debugfs_fini(void);

@@ -22,6 +22,11 @@
  *                  a NIC with a small max_qp_wr would: requests then wait
  *                  for send credits (stats: send_queue_full), and no
  *                  server may be taken for dead because of it
+ *   corrupt_reads  N: the next N pages read on demand have one bit flipped
+ *                  after they arrive, before their checksum is checked, as
+ *                  a bad link or a server's bad memory would: each must
+ *                  be read again (stats: checksum_errors), never handed to
+ *                  the process as it came
  *
  * Each delay is announced in the kernel log ("fault injection: ...") so a
  * test knows when to strike.
@@ -47,6 +52,7 @@ bool rswap_fault_returns;
 u32 rswap_fault_move_fill_delay_ms;
 u32 rswap_fault_move_swap_delay_ms;
 u32 rswap_fault_sq_depth_max;
+atomic_t rswap_fault_corrupt_reads = ATOMIC_INIT(0);
 
 static struct dentry *rswap_debugfs_dir;
 
@@ -59,6 +65,8 @@ void rswap_debugfs_init(void)
 	debugfs_create_u32("move_swap_delay_ms", 0600, rswap_debugfs_dir,
 			   &rswap_fault_move_swap_delay_ms);
 	debugfs_create_u32("sq_depth_max", 0600, rswap_debugfs_dir, &rswap_fault_sq_depth_max);
+	debugfs_create_atomic_t("corrupt_reads", 0600, rswap_debugfs_dir,
+				&rswap_fault_corrupt_reads);
 }
 
 /*

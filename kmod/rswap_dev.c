@@ -17,13 +17,26 @@
  * A request that meets a server being reconnected is parked on the requeue
  * list and runs again when it is back; one whose RDMA failed is retried
  * (a write takes new slots) up to RSWAP_MAX_RETRIES times.
+ *
+ * Every page that goes to a server carries a checksum in its map entry
+ * (xxh64 of the page, seeded at random per device, 32 bits kept), made when
+ * it is written and checked when it is read back: a page that comes back
+ * different (a bit flipped in a server's memory or on the way, a server
+ * that hands back another slot's page, a transport that completes a READ
+ * it did not finish, as 6.1's rxe does after a retried partial read) is
+ * never given to a process. Its request is tried again, on another copy
+ * where there is one, and after RSWAP_MAX_RETRIES tries the page fails
+ * with EIO (SIGBUS), as a lost one does. The checksum is not a MAC: it
+ * finds damage, not a server forging pages on purpose.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
 #include <linux/slab.h>
+#include <linux/random.h>
 #include <linux/utsname.h>
+#include <linux/xxhash.h>
 
 #include "rswap.h"
 
@@ -38,6 +51,12 @@
 #define RSWAP_DISCARD_MAX_SECTORS (RSWAP_DISCARD_MAX_PAGES * RSWAP_SECTORS_PER_PAGE)
 
 static int rswap_major;
+
+/* The checksum of a page to or from the servers (rswap_entry.csum). */
+static u32 rswap_page_csum(const struct rswap_dev *dev, const void *page)
+{
+	return (u32)xxh64(page, RSWAP_PAGE_SIZE, dev->csum_seed);
+}
 
 static void unmap_segs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 {
@@ -145,6 +164,74 @@ int rswap_io_quiesce(struct rswap_dev *dev)
 	return READ_ONCE(dev->dying) ? -ESHUTDOWN : 0;
 }
 
+/*
+ * Check a read's remote pages against their entries' checksums. A bad
+ * page's copy is avoided by the request's next try; on its last try
+ * (@last) the page fails alone, as a lost one does. Returns how many were
+ * bad.
+ */
+static unsigned int verify_pages(struct rswap_cmd *cmd, bool last)
+{
+	struct rswap_dev *dev = cmd->dev;
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < cmd->nr_segs; i++) {
+		u8 *p;
+		u32 sum;
+
+		if (!cmd->seg[i].check)
+			continue;
+		p = kmap_local_page(cmd->seg[i].page);
+		/* debugfs corrupt_reads: one bit of a page read on demand flips */
+		if (unlikely(atomic_read(&rswap_fault_corrupt_reads) > 0) && !cmd->prefetch &&
+		    atomic_dec_if_positive(&rswap_fault_corrupt_reads) >= 0)
+			p[(i * 97 + 13) % RSWAP_PAGE_SIZE] ^= 0x10;
+		sum = rswap_page_csum(dev, p);
+		kunmap_local(p);
+		if (likely(sum == cmd->seg[i].csum))
+			continue;
+		cmd->bad_copies |= 1u << cmd->seg[i].copy;
+		bad++;
+		if (last) {
+			cmd->seg[i].lost = true;
+			cmd->nr_lost++;
+		}
+	}
+	return bad;
+}
+
+/*
+ * A read with @bad pages whose checksum was wrong: tried again (true: the
+ * request is parked), or, out of tries, ended with those pages failed
+ * (false: the caller ends it). A read ahead is dropped: the pages are read
+ * on demand, and checked again, if they are wanted. Its mismatch is not
+ * counted: a slot freed and given to another page while the read ahead
+ * read it mismatches too, and its pages are dropped by that write anyway.
+ */
+static bool csum_failed(struct rswap_cmd *cmd, struct request *rq, unsigned int bad, bool last)
+{
+	struct rswap_dev *dev = cmd->dev;
+	u64 page = blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE;
+
+	if (cmd->prefetch) {
+		blk_mq_end_request(rq, BLK_STS_IOERR);
+		return true;
+	}
+	rswap_stat_add(dev, csum_errors, bad);
+	if (!last) {
+		cmd->retries++;
+		pr_warn_ratelimited("%s: read of %u pages from page %llu: %u came back with a wrong checksum, reading again\n",
+				    dev->name, cmd->nr_segs, page, bad);
+		rswap_stat_inc(dev, retries);
+		park(rq, RSWAP_PARK_DELAY_MS);
+		return true;
+	}
+	rswap_stat_add(dev, read_errors, bad);
+	pr_err_ratelimited("%s: read of %u pages from page %llu: %u had a wrong checksum on every try: failed\n",
+			   dev->name, cmd->nr_segs, page, bad);
+	return false;
+}
+
 static void cmd_finish(struct rswap_cmd *cmd)
 {
 	struct request *rq = blk_mq_rq_from_pdu(cmd);
@@ -157,6 +244,13 @@ static void cmd_finish(struct rswap_cmd *cmd)
 	if (write)
 		rswap_prefetch_invalidate(dev, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
 					  cmd->nr_segs);
+	if (!READ_ONCE(cmd->failed) && !write && cmd->nr_remote) {
+		bool last = dev->dying || cmd->retries >= RSWAP_MAX_RETRIES;
+		unsigned int bad = verify_pages(cmd, last && !cmd->prefetch);
+
+		if (unlikely(bad) && csum_failed(cmd, rq, bad, last))
+			return;
+	}
 	if (!READ_ONCE(cmd->failed)) {
 		if (write) {
 			rswap_stat_add(dev, bytes_sent, (u64)cmd->nr_remote * RSWAP_PAGE_SIZE);
@@ -415,6 +509,7 @@ static bool collect_pages(struct request *rq, struct rswap_cmd *cmd)
 		cmd->seg[n].fill = false;
 		cmd->seg[n].header = false;
 		cmd->seg[n].lost = false;
+		cmd->seg[n].check = false;
 		n++;
 	}
 	cmd->nr_segs = n;
@@ -449,7 +544,7 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		 */
 		copy = rswap_slab_read_copy(dev, rswap_entry_slab(e), cmd->queue,
 					    run_end >= 0 && rswap_entry_slab(e) == run_slab ?
-					    run_copy : -1, &slab);
+					    run_copy : -1, cmd->bad_copies, &slab);
 		if (copy == -ENODATA && cmd->prefetch) {
 			wait = true;	/* not read ahead: no error counted */
 			break;
@@ -466,6 +561,9 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		}
 		remote++;
 		second += copy > 0;
+		cmd->seg[i].check = true;
+		cmd->seg[i].copy = copy;
+		cmd->seg[i].csum = e->csum;
 		/*
 		 * The next slot of the slab the previous page came from (pages
 		 * written together went to consecutive slots), from the same
@@ -546,6 +644,8 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 		void *p = kmap_local_page(cmd->seg[i].page);
 
 		cmd->seg[i].fill = rswap_page_same_filled(p, &cmd->seg[i].word);
+		if (!cmd->seg[i].fill)
+			cmd->seg[i].csum = rswap_page_csum(dev, p);
 		if (off + i == 0) {
 			/* The swap header: kept here; its map entry stays EMPTY. */
 			memcpy(dev->header, p, RSWAP_PAGE_SIZE);
@@ -597,7 +697,8 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 			return no_slot(dev);
 		}
 		for (k = 0; k < n; k++) {
-			rswap_map_set_remote(&dev->map, off + i + k, slab, first + k, &old);
+			rswap_map_set_remote(&dev->map, off + i + k, slab, first + k,
+					     cmd->seg[i + k].csum, &old);
 			rswap_slot_release(dev, &old);
 		}
 		for (c = 0; c < dev->n_replicas; c++) {
@@ -655,6 +756,7 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 	first = !(rq->rq_flags & RQF_DONTPREP);
 	if (first) {
 		cmd->retries = 0;
+		cmd->bad_copies = 0;
 		cmd->prefetch = rswap_prefetch_rq(rq);
 		rq->rq_flags |= RQF_DONTPREP;
 		/* A read ahead that fails is dropped: no "I/O error" line for it. */
@@ -843,9 +945,17 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 		.max_hw_discard_sectors = RSWAP_DISCARD_MAX_SECTORS,
 		.discard_granularity = RSWAP_PAGE_SIZE,
 		.max_write_zeroes_sectors = RSWAP_DISCARD_MAX_SECTORS,
+#ifdef BLK_FEAT_STABLE_WRITES	/* 6.11+ */
+		.features = BLK_FEAT_STABLE_WRITES,
+#endif
 	};
+	struct gendisk *disk = blk_mq_alloc_disk(&dev->tag_set, &lim, dev);
 
-	return blk_mq_alloc_disk(&dev->tag_set, &lim, dev);
+#ifndef BLK_FEAT_STABLE_WRITES
+	if (!IS_ERR(disk))
+		blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, disk->queue);
+#endif
+	return disk;
 #else
 	struct gendisk *disk = blk_mq_alloc_disk(&dev->tag_set, dev);
 	struct request_queue *q;
@@ -863,6 +973,8 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 	blk_queue_max_write_zeroes_sectors(q, RSWAP_DISCARD_MAX_SECTORS);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
+	/* A page's checksum is made at dispatch: it must not change in flight. */
+	blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, q);
 	return disk;
 #endif
 }
@@ -892,6 +1004,7 @@ int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
 	dev->n_replicas = rswap_replicas;
 	dev->max_sge = RSWAP_MAX_SEGS;
 	dev->max_sge_rd = RSWAP_MAX_SEGS;
+	dev->csum_seed = get_random_u64();
 	spin_lock_init(&dev->lock);
 	mutex_init(&dev->servers_mutex);
 	mutex_init(&dev->setup_mutex);

@@ -111,6 +111,7 @@ void rswap_map_set(struct rswap_map *m, u64 off, enum rswap_entry_type type, u64
 	count(m, e->type, -1);
 	e->type = type;
 	e->val = type == RSWAP_EMPTY || type == RSWAP_ZERO ? 0 : val;
+	e->csum = 0;
 	count(m, type, 1);
 }
 

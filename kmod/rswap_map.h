@@ -4,7 +4,7 @@
  *
  * The swap offset a PTE names is indirected through one table (DESIGN.md):
  *
- *   offset -> entry = EMPTY | ZERO | SAME(word) | REMOTE(slab, page)
+ *   offset -> entry = EMPTY | ZERO | SAME(word) | REMOTE(slab, page, checksum)
  *   slab   -> (server, remote address, rkey, state)   (rswap.h, rswap_slabs.c)
  *
  * Zero-filled and same-filled pages live in their entry only: no network
@@ -45,11 +45,13 @@ enum rswap_entry_type {
  * struct rswap_entry - one swap offset
  * @val:	SAME: the word; REMOTE: slab << 32 | page in slab
  * @type:	enum rswap_entry_type
+ * @csum:	REMOTE: the page's checksum when it was written (rswap_dev.c),
+ *		checked when it is read back; 0 otherwise
  */
 struct rswap_entry {
 	u64 val;
 	u32 type;
-	u32 reserved;
+	u32 csum;
 };
 
 struct rswap_map {
@@ -85,9 +87,10 @@ void rswap_map_set(struct rswap_map *m, u64 off, enum rswap_entry_type type, u64
 		   struct rswap_entry *old);
 
 static inline void rswap_map_set_remote(struct rswap_map *m, u64 off, u32 slab, u32 page,
-					struct rswap_entry *old)
+					u32 csum, struct rswap_entry *old)
 {
 	rswap_map_set(m, off, RSWAP_REMOTE, (u64)slab << 32 | page, old);
+	m->entries[off].csum = csum;
 }
 
 /* ---- slots of the slabs this client holds ---- */

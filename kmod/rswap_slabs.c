@@ -294,11 +294,13 @@ u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx)
  * those, @prefer (the copy the request's previous page of the same set
  * came from, so a run of slots stays one READ; -1 for none) if it can
  * serve, else the one whose server's queue pair for hardware queue @queue
- * has the fewest WRs in flight (rswap_replica_read_pick). Its copy
- * position, or -EAGAIN when none can now but one may come back (a server
- * down), or -ENODATA when none is left (lost).
+ * has the fewest WRs in flight (rswap_replica_read_pick). Copies in
+ * @avoid (they gave this request a page with a wrong checksum) are taken
+ * only when no other can serve. Its copy position, or -EAGAIN when none
+ * can now but one may come back (a server down), or -ENODATA when none is
+ * left (lost).
  */
-int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer,
+int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer, u32 avoid,
 			 const struct rswap_slab **slab)
 {
 	const struct rswap_copy_set *cs = &dev->replicas.sets[set];
@@ -319,7 +321,7 @@ int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int
 			tried |= 1u << c;
 			continue;
 		}
-		if (c == prefer) {
+		if (c == prefer && !(avoid & (1u << c))) {
 			*slab = s;
 			return c;
 		}
@@ -327,7 +329,9 @@ int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int
 		q = rswap_server_qp(s->srv, queue);
 		inflight[c] = q->sq_depth - (u32)max(atomic_read(&q->sq_credits), 0);
 	}
-	c = rswap_replica_read_pick(&dev->replicas, set, inflight, tried);
+	c = rswap_replica_read_pick(&dev->replicas, set, inflight, tried | avoid);
+	if (c < 0 && (avoid & ~tried))
+		c = rswap_replica_read_pick(&dev->replicas, set, inflight, tried);
 	if (c >= 0) {
 		*slab = &dev->slabs[cs->copy[c].entry];
 		return c;

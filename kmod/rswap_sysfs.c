@@ -6,7 +6,9 @@
  *                    wire, errors, slabs and free slots, copies (replicas,
  *                    degraded_slabs: sets with a copy but fewer live copies
  *                    than replicas; reads_second_copy: pages read from
- *                    another copy than the first; copies_made,
+ *                    another copy than the first; checksum_errors:
+ *                    pages read back different from what was written,
+ *                    each read again; copies_made,
  *                    copied_pages, copy_failures: new copies made server
  *                    to server for sets short of them), slab-table entries per
  *                    state (like zram's mm_stat, one file read in one go
@@ -80,6 +82,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("migrate_failures", rswap_stat_sum(dev, migrate_failures));
 	STAT("slabs_not_moved", rswap_stat_sum(dev, not_moved));
 	STAT("reads_second_copy", rswap_stat_sum(dev, reads_second_copy));
+	STAT("checksum_errors", rswap_stat_sum(dev, csum_errors));
 	STAT("copies_made", rswap_stat_sum(dev, copies_made));
 	STAT("copied_pages", rswap_stat_sum(dev, copied_pages));
 	STAT("copy_failures", rswap_stat_sum(dev, copy_failures));

@@ -369,6 +369,32 @@ static void rxe_mr_copy_write_is_not_allowed(void **state)
 		    "BUG: KASAN: slab-out-of-bounds in rxe_mr_copy+");
 }
 
+static void rxe_completer_error_warn_is_allowed(void **state)
+{
+	(void)state;
+	scan_fixture("console-6.1-rxe-comp-warn.log");
+	assert_int_equal(v.n_reports, 0);
+	assert_int_equal(v.n_allowed, 1);
+	assert_int_equal(v.allowed[0].report.kind, LC_WARNING);
+	assert_int_equal(v.allowed[0].report.line, 3);
+	assert_non_null(strstr(v.allowed[0].reason, "checksums"));
+
+	/* rxe_comp.c's other WARN, the same line in another module, or no
+	 * rdma_rxe among the modules: reports */
+	lc_init(&v);
+	assert_true(lc_console_line(&v, "[    1.000000] WARNING: CPU: 0 PID: 7 at "
+		"drivers/infiniband/sw/rxe/rxe_comp.c:251 rxe_completer+0x1c/0xd60 [rdma_rxe]", 1));
+	assert_true(lc_console_line(&v, "[    1.000000] WARNING: CPU: 0 PID: 7 at "
+		"drivers/infiniband/sw/rxe/rxe_comp.c:756 rxe_completer+0x86c/0xd60 [rswap]", 2));
+	assert_int_equal(v.n_reports, 2);
+	lc_init(&v);
+	assert_false(lc_console_line(&v, "[    1.000000] WARNING: CPU: 0 PID: 7 at "
+		"drivers/infiniband/sw/rxe/rxe_comp.c:756 rxe_completer+0x86c/0xd60 [rdma_rxe]", 1));
+	lc_console_line(&v, "[    1.000001] Modules linked in: rswap(OE) ib_core", 2);
+	assert_int_equal(v.n_allowed, 0);
+	assert_int_equal(v.n_reports, 1);
+}
+
 static void allowed_report_needs_its_next_line(void **state)
 {
 	static const char head[] =
@@ -427,6 +453,7 @@ int main(void)
 		cmocka_unit_test(rxe_mr_copy_read_is_allowed),
 		cmocka_unit_test(rxe_mr_copy_kfence_read_is_allowed),
 		cmocka_unit_test(rxe_mr_copy_write_is_not_allowed),
+		cmocka_unit_test(rxe_completer_error_warn_is_allowed),
 		cmocka_unit_test(allowed_report_needs_its_next_line),
 	};
 

@@ -60,16 +60,21 @@ static void map_entries_and_counters(void **state)
 	assert_int_equal(old.type, RSWAP_ZERO);
 	assert_int_equal(m.zero_pages, 0);
 	assert_int_equal(m.same_pages, 1);
-	rswap_map_set_remote(&m, 42, 7, 300, &old);
+	rswap_map_set_remote(&m, 42, 7, 300, 0xdeadbeef, &old);
 	assert_int_equal(old.type, RSWAP_SAME);
 	assert_int_equal(old.val, 0xabab);
+	assert_int_equal(old.csum, 0);
 	assert_int_equal(rswap_entry_slab(&m.entries[42]), 7);
 	assert_int_equal(rswap_entry_page(&m.entries[42]), 300);
+	assert_int_equal(m.entries[42].csum, 0xdeadbeef);
 	assert_int_equal(m.remote_pages, 1);
 	assert_int_equal(m.same_pages, 0);
 	rswap_map_set(&m, 42, RSWAP_EMPTY, 0, &old);
 	assert_int_equal(old.type, RSWAP_REMOTE);
 	assert_int_equal(rswap_entry_slab(&old), 7);
+	assert_int_equal(old.csum, 0xdeadbeef);
+	/* a checksum belongs to the REMOTE page it was made for only */
+	assert_int_equal(m.entries[42].csum, 0);
 	assert_int_equal(m.remote_pages, 0);
 	rswap_map_fini(&m);
 }

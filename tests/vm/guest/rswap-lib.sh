@@ -73,15 +73,17 @@ start_rswap_server() {
 	pid=$!
 	echo "$pid" > "/tmp/server-$n.pid"
 	wait_for 20 _listening "$pid" && return 0
-	# Why not: the check's failure line shows the last line printed here.
+	# Why not: the check's failure line shows the last line printed here,
+	# so it is the verdict and the server's own last words.
+	df -h /dev/shm 2>/dev/null | tail -n 1
+	free -m 2>/dev/null | sed -n 2p
+	tail -n 5 "/tmp/server-$n.log"
 	if kill -0 "$pid" 2>/dev/null; then
-		echo "server $n (pid $pid) runs but does not listen"
+		echo "server $n (pid $pid) runs but does not listen; its log ends: $(tail -n 1 "/tmp/server-$n.log")"
 	else
 		wait "$pid"
-		echo "server $n (pid $pid) exited with status $?"
+		echo "server $n (pid $pid) exited with status $?; its log ends: $(tail -n 1 "/tmp/server-$n.log")"
 	fi
-	tail -n 5 "/tmp/server-$n.log"
-	df -h /dev/shm 2>/dev/null | tail -n 1
 	return 1
 }
 

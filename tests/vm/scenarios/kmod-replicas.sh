@@ -9,14 +9,16 @@
 #      there gets a new one on server 2, server to server;
 #   3. server 4 (rack-a) joins and server 2 is drained: its copies go to
 #      server 4, never next to their other copy, and no page is read in;
-#   4. server 4 stops: the paused process reads every page from server 3
-#      alone (the one restarted in 1) and verifies them all;
+#   4. server 4's memory goes bad under its copies: the paused process
+#      verifies every page all the same, each page server 4 gives back is
+#      refused by its checksum and read from server 3 (the one restarted
+#      in 1); then server 4 stops;
 #   5. server 3 is the only one granting: new slabs get one copy, and the
 #      device says it runs degraded (log and sysfs), and keeps working.
 # vm-memory: 1536M
 # vm-timeout: 900
 # vm-memory-max: 32M
-# vm-bins: mkswap swapon swapoff
+# vm-bins: mkswap swapon swapoff dd
 
 . /usr/lib/rswap-vm/rswap-lib.sh
 
@@ -105,19 +107,27 @@ check_eq drained-server-holds-none 0 "$(pages_on 2)"
 check_eq every-page-on-4 "$(rswap_stat remote_pages)" "$(pages_on 4)"
 check_eq every-page-still-on-3 "$(rswap_stat remote_pages)" "$(pages_on 3)"
 
-# 4. Server 4 stops: server 3, restarted in 1, serves every page alone.
-# From now on only server 3 grants, so the device runs degraded: said
-# once, whenever the first set short of a copy is made.
-degraded_lines() { dmesg | grep -c "rswap0: degraded: new slabs get 1 of replicas=2 copies"; }
-before=$(degraded_lines)
-check server4-stopped kill_rswap_server 4 KILL
+# 4. Server 4's memory goes bad behind its back (its backing file zeroed
+# under the copies it holds, as failing memory or a buggy server would
+# leave it): every page read from it fails its checksum and is read again
+# from the other copy, on server 3 (restarted in 1). Read ahead off: every
+# read is on demand, checked and counted.
+echo 0 > /sys/module/rswap/parameters/prefetch
+check server4-memory-zeroed dd if=/dev/zero of=/dev/shm/pool-4 bs=1M count=128 conv=notrunc
 touch /tmp/go
 wait "$paused_pid"
-check_eq paused-process-verified-from-server3-alone 0 $?
+check_eq paused-process-verified-despite-bad-copies 0 $?
 cat /tmp/paused.log
+echo 1 > /sys/module/rswap/parameters/prefetch
+check_gt bad-copies-caught "$(rswap_stat checksum_errors)" 0
 check_gt reads-from-second-copy "$(rswap_stat reads_second_copy)" 0
 check_eq no-read-errors 0 "$(rswap_stat read_errors)"
 check_eq no-write-errors 0 "$(rswap_stat write_errors)"
+# Server 4 stops. From now on only server 3 grants, so the device runs
+# degraded: said once, whenever the first set short of a copy is made.
+degraded_lines() { dmesg | grep -c "rswap0: degraded: new slabs get 1 of replicas=2 copies"; }
+before=$(degraded_lines)
+check server4-stopped kill_rswap_server 4 KILL
 cat /sys/block/rswap0/rswap/stats
 
 # 5. Only server 3 grants (2 is drained, 4 down): new slabs are single

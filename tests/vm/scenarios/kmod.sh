@@ -5,7 +5,8 @@
 # remote memory; swapoff with pages out brings all of them back and leaves
 # the servers with no slabs of ours; bad parameters are refused with a clear
 # log line and no device; unload is refused while swapped on; a reloaded
-# client with the same client_id frees the slabs an earlier load stranded.
+# client with the same client_id frees the slabs an earlier load stranded;
+# a page that comes back corrupt is read again, or fails, never handed out.
 # vm-memory: 1G
 # vm-timeout: 600
 # vm-memory-max: 32M
@@ -251,5 +252,28 @@ check_eq small-queues-no-server-failed 0 \
 		awk '{ n += $1 } END { print n + 0 }')"
 check_eq small-queues-no-request-timeouts 0 "$(rswap_stat request_timeouts)"
 check_eq small-queues-no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+
+# A page that comes back different from what was written (debugfs
+# corrupt_reads flips one bit of each of the next N pages read, as a bad
+# link or a server's bad memory would) is never handed out: its checksum
+# says so, and it is read again. Read ahead off: every read is on demand.
+echo 0 > /sys/module/rswap/parameters/prefetch
+echo 3 > /sys/kernel/debug/rswap/corrupt_reads
+dd if=/dev/rswap0 of=/tmp/back.c bs=128k count=8 iflag=direct 2>/dev/null
+check corrupt-pages-read-again cmp /tmp/alt /tmp/back.c
+check_eq every-corruption-struck 0 "$(cat /sys/kernel/debug/rswap/corrupt_reads)"
+check_eq checksum-errors-counted 3 "$(rswap_stat checksum_errors)"
+check_eq corrupt-pages-no-read-errors 0 "$(rswap_stat read_errors)"
+check checksum-error-logged sh -c 'dmesg | grep -q "came back with a wrong checksum, reading again"'
+# Wrong on every try: the read fails (EIO), it is not handed out wrong
+# (page 2 of /tmp/alt is a random one: remote, so checked).
+echo 100000 > /sys/kernel/debug/rswap/corrupt_reads
+check always-corrupt-read-fails sh -c '! dd if=/dev/rswap0 of=/tmp/back.c bs=4k skip=2 count=1 \
+	iflag=direct 2>/dev/null'
+echo 0 > /sys/kernel/debug/rswap/corrupt_reads
+check_eq always-corrupt-read-error-counted 1 "$(rswap_stat read_errors)"
+check always-corrupt-logged sh -c 'dmesg | grep -q "had a wrong checksum on every try: failed"'
+check read-after-corruption-stops dd if=/dev/rswap0 of=/tmp/back.c bs=4k skip=2 count=1 iflag=direct
+echo 1 > /sys/module/rswap/parameters/prefetch
 check small-queues-unloads rmmod rswap
 stop_rswap_servers

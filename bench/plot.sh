@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # plot.sh DIR: DIR/plot.png from DIR/summary.csv and DIR/raw.csv (written by
-# bench/report.sh): rswap against brd, zram and NVMe over RDMA, a panel per
+# bench/report.sh): rswap (and with backend=ram) against brd, zram and
+# NVMe over RDMA, a panel per
 # workload: swap-in time, fio 4 KiB p50 latency, sort's slowdown, and the
 # distribution of per-fault swap-in latency. Bars are medians, whiskers the
 # lowest and highest round.
 set -euo pipefail
 dir=${1:?usage: plot.sh DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-systems="rswap brd zram nvme"
+systems="rswap rswap-ram brd zram nvme"
 
 # rows FILE LABEL:WORKLOAD:METRIC...: a row per item, "med lo hi" per system.
 rows() {
@@ -37,9 +38,10 @@ term="pngcairo size 1400,1000 font ',11'"
 gnuplot -e 'set terminal pngcairo' > /dev/null 2>&1 || term="png size 1400,1000"
 bars() {	# the clustered-bar plot command for a .dat file
 	echo "plot '$1' using 2:3:4:xtic(1) title 'rswap' lc rgb '#d62728', \
-		'' using 5:6:7 title 'brd' lc rgb '#7f7f7f', \
-		'' using 8:9:10 title 'zram' lc rgb '#2ca02c', \
-		'' using 11:12:13 title 'NVMe/RDMA' lc rgb '#1f77b4'"
+		'' using 5:6:7 title 'rswap backend=ram' lc rgb '#ff9896', \
+		'' using 8:9:10 title 'brd' lc rgb '#7f7f7f', \
+		'' using 11:12:13 title 'zram' lc rgb '#2ca02c', \
+		'' using 14:15:16 title 'NVMe/RDMA' lc rgb '#1f77b4'"
 }
 gnuplot <<GP
 set terminal $term

@@ -4,6 +4,10 @@
 #   zram   compressed RAM swap (lzo-rle)
 #   nvme   the kernel's NVMe over RDMA: nvmet-rdma exporting a brd
 #          namespace, nvme-rdma host
+#   rswap-ram  rswap.ko with backend=ram: the pages in this guest's
+#          memory, no servers: the module's own cost, against brd (run
+#          after the rounds of the three above, as the module makes one
+#          device at a time)
 #   raw    perftest's ib_read_lat -s 4096, ib_write_bw -s 4096 and
 #          ib_read_bw -s 131072 (the wire's bytes/s for swap-in)
 # Workloads, per system and round (rswap, brd and zram interleaved, their
@@ -65,7 +69,7 @@ step=0
 # Steps: per round the raw figures, the sort without a limit, and per
 # system the swap runs, the sorts and the fio jobs.
 per_sys=$(( $(echo $zeros | wc -w) + $(echo $sort_fracs | wc -w) + 4 ))
-steps=$(( rounds * (4 + 4 * per_sys) ))	# and rswap without readahead, without prefetch
+steps=$(( rounds * (4 + 5 * per_sys) ))	# and rswap without readahead, without prefetch
 
 # progress TEXT: where the run is, and how long it has taken so far.
 progress() {
@@ -126,13 +130,15 @@ note() {
 	dead "$1" && return
 	echo "$2" > "$res/$1.note"
 	echo "@note,$1,$2"
-	if [ "$1" = rswap ]; then
+	if mine "$1"; then
 		fail "$1-abandoned" "$2"
 	else
 		skip "$1-abandoned" "$2"
 	fi
 }
 dead() { [ -s "$res/$1.note" ]; }
+# Is SYS rswap itself (its failures are findings), not a baseline?
+mine() { [ "$1" = rswap ] || [ "$1" = rswap-ram ]; }
 
 # ---- rswap's own read histogram ----
 
@@ -182,7 +188,7 @@ swaprun() {
 		echo "  FAILED: $why"
 		tail -n 3 "$log"
 		echo "@fail,$sys,$w,$r,$why"
-		[ "$sys" = rswap ] && fail "rswap-$w-r$r" "$why"
+		mine "$sys" && fail "$sys-$w-r$r" "$why"
 		return 0
 	fi
 	if [ "$bad" != 0 ]; then
@@ -412,7 +418,7 @@ nvme_down() {
 
 devof() {
 	case $1 in
-	rswap) echo /dev/rswap0 ;; brd) echo /dev/ram0 ;;
+	rswap|rswap-ram) echo /dev/rswap0 ;; brd) echo /dev/ram0 ;;
 	zram) echo /dev/zram0 ;; nvme) echo /dev/nvme0n1 ;;
 	esac
 }
@@ -507,6 +513,24 @@ fi
 t1=$(date +%s)
 echo "rswap, brd and zram took $((t1 - t0)) s"
 
+# The module's own cost: backend=ram keeps the pages in this guest's
+# memory (no servers, no RDMA), with the same map, checks and checksums.
+echo "rswap with backend=ram (pages in this guest's memory, no servers): the module's own cost"
+if [ -e /tmp/stuck ]; then
+	note rswap-ram "not run: an earlier system is stuck"
+elif modprobe rswap backend=ram size=${dev_mib}M; then
+	for r in $(seq $rounds); do
+		round rswap-ram "$r"
+	done
+	echo "rswap backend=ram counters (/sys/block/rswap0/rswap/stats):"
+	sed 's/^/  /' /sys/block/rswap0/rswap/stats
+	[ "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))" = 0 ] ||
+		fail rswap-ram-no-io-errors "read_errors $(rswap_stat read_errors), write_errors $(rswap_stat write_errors)"
+	[ -e /tmp/stuck ] || rmmod rswap || fail rswap-ram-unload "rmmod rswap failed"
+else
+	note rswap-ram "failed: modprobe rswap backend=ram size=${dev_mib}M"
+fi
+
 echo "NVMe over RDMA: nvmet-rdma exporting /dev/ram1, nvme-rdma host, both on rxe0 ($RSWAP_ADDR:4420)"
 if [ -e /tmp/stuck ]; then
 	note nvme "not run: an earlier system is stuck"
@@ -520,7 +544,7 @@ else
 	note nvme "failed: setup (configfs, connect or no /dev/nvme0n1)"
 fi
 echo "the whole benchmark took $(( $(date +%s) - t0 )) s"
-for sys in rswap brd zram nvme; do
+for sys in rswap rswap-ram brd zram nvme; do
 	dead $sys || [ -s "$res/$sys.bad" ] || pass "$sys-every-page-intact"
 done
 echo "==== end ===="

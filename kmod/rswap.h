@@ -50,6 +50,7 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/xxhash.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/rdma_cm.h>
 
@@ -264,6 +265,7 @@ struct rswap_dev {
 	u32 max_sge;			/* pages in one WRITE, over all servers */
 	u32 max_sge_rd;			/* pages in one READ (devices may allow fewer) */
 	u64 csum_seed;			/* random: each device's page checksums its own */
+	void *ram;			/* backend=ram: the pages, by offset (rswap_ram.c) */
 	/*
 	 * Page 0 (the swap header) lives here, not in the pool: swapon reads
 	 * it, and the rest of the device can be dropped after swapoff.
@@ -364,7 +366,20 @@ extern unsigned int rswap_replicas;
 extern size_t rswap_key_len;
 
 /* rswap_dev.c: the block device */
-int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out);
+int rswap_dev_create(int id, u64 bytes, bool ram, struct rswap_dev **out);
+void rswap_end_pages(struct rswap_cmd *cmd, struct request *rq);
+
+/* The checksum of a page to or from the servers (rswap_entry.csum). */
+static inline u32 rswap_page_csum(const struct rswap_dev *dev, const void *page)
+{
+	return (u32)xxh64(page, RSWAP_PAGE_SIZE, dev->csum_seed);
+}
+
+/* rswap_ram.c: backend=ram, pages kept in host memory (benchmarking only) */
+int rswap_ram_init(struct rswap_dev *dev);
+void rswap_ram_fini(struct rswap_dev *dev);
+blk_status_t rswap_ram_rq(struct rswap_dev *dev, struct request *rq, struct rswap_cmd *cmd,
+			  u64 off);
 void rswap_dev_destroy(struct rswap_dev *dev);
 void rswap_dev_unregister(void);
 extern const struct attribute_group *rswap_dev_groups[];

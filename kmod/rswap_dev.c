@@ -36,7 +36,6 @@
 #include <linux/slab.h>
 #include <linux/random.h>
 #include <linux/utsname.h>
-#include <linux/xxhash.h>
 
 #include "rswap.h"
 
@@ -51,12 +50,6 @@
 #define RSWAP_DISCARD_MAX_SECTORS (RSWAP_DISCARD_MAX_PAGES * RSWAP_SECTORS_PER_PAGE)
 
 static int rswap_major;
-
-/* The checksum of a page to or from the servers (rswap_entry.csum). */
-static u32 rswap_page_csum(const struct rswap_dev *dev, const void *page)
-{
-	return (u32)xxh64(page, RSWAP_PAGE_SIZE, dev->csum_seed);
-}
 
 static void unmap_segs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 {
@@ -109,7 +102,7 @@ static void park(struct request *rq, unsigned int delay_ms)
  * from swap) completes with its own status, so a process whose page was on
  * a lost server gets SIGBUS and one whose page shared the request does not.
  */
-static void end_pages(struct rswap_cmd *cmd, struct request *rq)
+void rswap_end_pages(struct rswap_cmd *cmd, struct request *rq)
 {
 	int i;
 
@@ -123,7 +116,7 @@ static void end_pages(struct rswap_cmd *cmd, struct request *rq)
 static void end_ok(struct rswap_cmd *cmd, struct request *rq)
 {
 	if (unlikely(cmd->nr_lost))
-		end_pages(cmd, rq);
+		rswap_end_pages(cmd, rq);
 	else
 		blk_mq_end_request(rq, BLK_STS_OK);
 }
@@ -784,6 +777,8 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 			pr_err_ratelimited("%s: request not made of whole pages\n", dev->name);
 			return BLK_STS_IOERR;
 		}
+		if (dev->ram)
+			return rswap_ram_rq(dev, rq, cmd, off);
 		if (req_op(rq) == REQ_OP_WRITE) {
 			blk_status_t st = do_write(dev, rq, cmd, off);
 
@@ -979,7 +974,7 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 #endif
 }
 
-int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
+int rswap_dev_create(int id, u64 bytes, bool ram, struct rswap_dev **out)
 {
 	struct rswap_dev *dev;
 	int ret;
@@ -1025,7 +1020,11 @@ int rswap_dev_create(int id, u64 bytes, struct rswap_dev **out)
 	ret = rswap_map_init(&dev->map, dev->n_pages);
 	if (ret)
 		goto out_header;
-	ret = rswap_prefetch_init(dev, rswap_prefetch_kib);
+	ret = ram ? rswap_ram_init(dev) : 0;
+	if (ret)
+		goto out_map;
+	/* backend=ram reads in queue_rq: nothing to read ahead */
+	ret = rswap_prefetch_init(dev, ram ? 0 : rswap_prefetch_kib);
 	if (ret)
 		goto out_map;
 	dev->wq = alloc_workqueue("%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 0, dev->name);
@@ -1079,6 +1078,7 @@ out_wq:
 	destroy_workqueue(dev->wq);
 out_map:
 	rswap_prefetch_fini(dev);
+	rswap_ram_fini(dev);
 	rswap_map_fini(&dev->map);
 out_header:
 	free_page((unsigned long)dev->header);
@@ -1112,6 +1112,7 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	destroy_workqueue(dev->wq);
 	rswap_slabs_fini(dev);
 	rswap_prefetch_fini(dev);
+	rswap_ram_fini(dev);
 	rswap_map_fini(&dev->map);
 	free_page((unsigned long)dev->header);
 	free_percpu(dev->stats);

@@ -32,6 +32,11 @@ module_param(servers, charp, 0444);
 MODULE_PARM_DESC(servers,
 		 "Memory servers, ADDRESS:PORT[@DOMAIN][,...]: copies of a slab go to distinct failure domains where they can");
 
+static char *backend;
+module_param(backend, charp, 0444);
+MODULE_PARM_DESC(backend,
+		 "Where pages go: rdma (the default: the servers) or ram (benchmarking only: this host's memory, allocated at load, no servers; compares the module's own cost with brd and null_blk)");
+
 static char *key_file;
 module_param(key_file, charp, 0444);
 MODULE_PARM_DESC(key_file, "File with this client's own key, made by rswapctl client-key from the pool key and client_id (required)");
@@ -178,6 +183,7 @@ static int walk_servers(const char *list, struct rswap_dev *dev)
 
 static int __init rswap_init(void)
 {
+	bool ram;
 	u64 bytes;
 	char *end;
 	int ret;
@@ -201,7 +207,16 @@ static int __init rswap_init(void)
 		pr_err("size=%s: must be a non-zero multiple of 4K, at most 16T\n", size);
 		return -EINVAL;
 	}
-	if (!key_file || !*key_file) {
+	if (backend && strcmp(backend, "rdma") && strcmp(backend, "ram")) {
+		pr_err("backend=%s: must be rdma or ram\n", backend);
+		return -EINVAL;
+	}
+	ram = backend && !strcmp(backend, "ram");
+	if (ram && servers && *servers) {
+		pr_err("backend=ram takes no servers=\n");
+		return -EINVAL;
+	}
+	if (!ram && (!key_file || !*key_file)) {
 		pr_err("key_file= is required: this client's key (rswapctl client-key makes it)\n");
 		return -EINVAL;
 	}
@@ -221,7 +236,7 @@ static int __init rswap_init(void)
 	}
 	if (servers && walk_servers(servers, NULL))
 		return -EINVAL;
-	ret = rswap_auth_load_key(key_file);
+	ret = ram ? 0 : rswap_auth_load_key(key_file);
 	if (ret)
 		return ret;
 	rswap_debugfs_init();
@@ -231,7 +246,7 @@ static int __init rswap_init(void)
 		goto out_key;
 	}
 	mutex_lock(&rswap_devs_mutex);
-	ret = rswap_dev_create(0, bytes, &rswap0);
+	ret = rswap_dev_create(0, bytes, ram, &rswap0);
 	mutex_unlock(&rswap_devs_mutex);
 	if (ret) {
 		pr_err("cannot create rswap0 (error %d)\n", ret);

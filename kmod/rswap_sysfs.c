@@ -170,7 +170,13 @@ static DEVICE_ATTR_RO(read_latency_us);
 static ssize_t add_server_store(struct device *d, struct device_attribute *attr,
 				const char *buf, size_t len)
 {
-	return rswap_server_add(to_rswap(d), buf) ?: len;
+	struct rswap_dev *dev = to_rswap(d);
+
+	if (dev->ram) {
+		pr_err("%s: backend=ram takes no servers\n", dev->name);
+		return -EOPNOTSUPP;
+	}
+	return rswap_server_add(dev, buf) ?: len;
 }
 static DEVICE_ATTR_WO(add_server);
 

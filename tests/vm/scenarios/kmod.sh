@@ -6,7 +6,8 @@
 # the servers with no slabs of ours; bad parameters are refused with a clear
 # log line and no device; unload is refused while swapped on; a reloaded
 # client with the same client_id frees the slabs an earlier load stranded;
-# a page that comes back corrupt is read again, or fails, never handed out.
+# a page that comes back corrupt is read again, or fails, never handed out;
+# backend=ram swaps with no servers.
 # vm-memory: 1G
 # vm-timeout: 600
 # vm-memory-max: 32M
@@ -276,4 +277,24 @@ check always-corrupt-logged sh -c 'dmesg | grep -q "had a wrong checksum on ever
 check read-after-corruption-stops dd if=/dev/rswap0 of=/tmp/back.c bs=4k skip=2 count=1 iflag=direct
 echo 1 > /sys/module/rswap/parameters/prefetch
 check small-queues-unloads rmmod rswap
+
+# backend=ram, for benchmarking only: pages stay in this host's memory, no
+# servers; the same map, zero and same-filled pages, checksums.
+check bad-backend-refused sh -c "! modprobe rswap size=64M backend=disk 2>/dev/null &&
+	dmesg | grep -q 'backend=disk: must be rdma or ram'"
+check ram-with-servers-refused sh -c "! modprobe rswap size=64M backend=ram servers=$servers \
+	2>/dev/null && dmesg | grep -q 'backend=ram takes no servers='"
+check ram-loads-without-key-or-servers modprobe rswap size=256M backend=ram
+check ram-says-benchmarking-only sh -c 'dmesg | grep -q "backend=ram: .*for benchmarking only"'
+check ram-add-server-refused sh -c "! echo $(host_addr 1):7471 > /sys/block/rswap0/rswap/add_server"
+check ram-swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
+in_cgroup rswap-swapfill --mib "$(shrink 96)" --zero-pct 30 --same-pct 10 --seed 9 --passes 2 \
+	> /tmp/ram.log 2>&1
+check_eq ram-workload-verified 0 $?
+cat /tmp/ram.log
+check_gt ram-pages-kept "$(rswap_stat remote_stores)" "$(shrink 8000)"
+check_gt ram-zero-pages-in-the-map "$(( $(rswap_stat zero_stores) + $(rswap_stat same_stores) ))" 0
+check_eq ram-no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+check ram-swapoff swapoff /dev/rswap0
+check ram-unloads rmmod rswap
 stop_rswap_servers

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rswap_ram: backend=ram, for benchmarking only. The pages that would go
+ * to servers are kept in this host's memory instead, in one area the size
+ * of the device allocated at load (nothing is allocated per request, as on
+ * the RDMA path), indexed by swap offset. What is left of a request is the
+ * module's own cost: blk-mq, the map and its lock, the zero and
+ * same-filled check, the checksum made on the way out and checked on the
+ * way in, the counters; with none of the transport's (no slots, no WRs, no
+ * completions). Compared with brd and null_blk in the same guest, it shows
+ * what rswap costs on top of a RAM disk; over rxe, what the wire adds.
+ *
+ * A request is done in queue_rq, copy by copy, as brd does. No servers: the
+ * map's REMOTE entries mean "in the area", and slots, slabs, read ahead
+ * and everything of rswap_server.c stay unused (add_server is refused).
+ * The memory is the host's own, so swapping to it frees nothing: never a
+ * production setting, and the load says so.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/highmem.h>
+#include <linux/vmalloc.h>
+
+#include "rswap.h"
+
+int rswap_ram_init(struct rswap_dev *dev)
+{
+	u64 mib = dev->n_pages * RSWAP_PAGE_SIZE >> 20;
+
+	dev->ram = __vmalloc(array_size(dev->n_pages, RSWAP_PAGE_SIZE), GFP_KERNEL | __GFP_NOWARN);
+	if (dev->ram) {
+		pr_warn("%s: backend=ram: pages stay in this host's memory (%llu MiB, allocated now), for benchmarking only\n",
+			dev->name, mib);
+		return 0;
+	}
+	pr_err("%s: backend=ram: cannot allocate the %llu MiB it keeps pages in\n", dev->name, mib);
+	return -ENOMEM;
+}
+
+void rswap_ram_fini(struct rswap_dev *dev)
+{
+	vfree(dev->ram);
+	dev->ram = NULL;
+}
+
+static void *ram_page(struct rswap_dev *dev, u64 off)
+{
+	return dev->ram + off * RSWAP_PAGE_SIZE;
+}
+
+static void ram_write(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+{
+	struct rswap_entry old;
+	unsigned int i, zero = 0, same = 0, remote = 0;
+
+	/* Outside the lock, as do_write: the check, the copy, the checksum. */
+	for (i = 0; i < cmd->nr_segs; i++) {
+		void *p = kmap_local_page(cmd->seg[i].page);
+
+		cmd->seg[i].header = off + i == 0;
+		cmd->seg[i].fill = rswap_page_same_filled(p, &cmd->seg[i].word);
+		if (cmd->seg[i].header) {
+			memcpy(dev->header, p, RSWAP_PAGE_SIZE);
+		} else if (!cmd->seg[i].fill) {
+			memcpy(ram_page(dev, off + i), p, RSWAP_PAGE_SIZE);
+			cmd->seg[i].csum = rswap_page_csum(dev, p);
+		}
+		kunmap_local(p);
+	}
+	spin_lock(&dev->lock);
+	for (i = 0; i < cmd->nr_segs; i++) {
+		u64 w = cmd->seg[i].word;
+
+		if (cmd->seg[i].header)
+			continue;
+		if (cmd->seg[i].fill) {
+			rswap_map_set(&dev->map, off + i, w ? RSWAP_SAME : RSWAP_ZERO, w, &old);
+			w ? same++ : zero++;
+		} else {
+			rswap_map_set_remote(&dev->map, off + i, 0, 0, cmd->seg[i].csum, &old);
+			remote++;
+		}
+	}
+	spin_unlock(&dev->lock);
+	rswap_stat_add(dev, stores, cmd->nr_segs);
+	rswap_stat_add(dev, zero_stores, zero);
+	rswap_stat_add(dev, same_stores, same);
+	rswap_stat_add(dev, remote_stores, remote);
+}
+
+/* Returns the pages whose checksum was wrong (each fails alone). */
+static unsigned int ram_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+{
+	unsigned int i, bad = 0;
+
+	spin_lock(&dev->lock);
+	for (i = 0; i < cmd->nr_segs; i++) {
+		const struct rswap_entry *e = &dev->map.entries[off + i];
+
+		cmd->seg[i].header = off + i == 0;
+		cmd->seg[i].fill = e->type != RSWAP_REMOTE;
+		cmd->seg[i].word = e->type == RSWAP_SAME ? e->val : 0;
+		cmd->seg[i].csum = e->csum;
+	}
+	spin_unlock(&dev->lock);
+	for (i = 0; i < cmd->nr_segs; i++) {
+		void *p = kmap_local_page(cmd->seg[i].page);
+
+		if (cmd->seg[i].header) {
+			memcpy(p, dev->header, RSWAP_PAGE_SIZE);
+		} else if (cmd->seg[i].fill) {
+			memset64(p, cmd->seg[i].word, RSWAP_PAGE_SIZE / sizeof(u64));
+		} else {
+			memcpy(p, ram_page(dev, off + i), RSWAP_PAGE_SIZE);
+			cmd->seg[i].lost = rswap_page_csum(dev, p) != cmd->seg[i].csum;
+			bad += cmd->seg[i].lost;
+		}
+		kunmap_local(p);
+	}
+	rswap_stat_add(dev, loads, cmd->nr_segs);
+	return bad;
+}
+
+/* A READ or WRITE of whole pages (collect_pages has filled cmd->seg). */
+blk_status_t rswap_ram_rq(struct rswap_dev *dev, struct request *rq, struct rswap_cmd *cmd,
+			  u64 off)
+{
+	unsigned int bad;
+
+	blk_mq_start_request(rq);
+	if (req_op(rq) == REQ_OP_WRITE) {
+		ram_write(dev, cmd, off);
+		blk_mq_end_request(rq, BLK_STS_OK);
+		return BLK_STS_OK;
+	}
+	bad = ram_read(dev, cmd, off);
+	if (likely(!bad)) {
+		blk_mq_end_request(rq, BLK_STS_OK);
+		return BLK_STS_OK;
+	}
+	/* Only this host's own memory going bad gets here. */
+	rswap_stat_add(dev, csum_errors, bad);
+	rswap_stat_add(dev, read_errors, bad);
+	pr_err_ratelimited("%s: backend=ram: %u pages from page %llu have a wrong checksum\n",
+			   dev->name, bad, off);
+	rswap_end_pages(cmd, rq);
+	return BLK_STS_OK;
+}

@@ -95,7 +95,8 @@ struct rswap_qp {
 	struct rswap_server *srv;
 	unsigned int queue;		/* index in srv->qps */
 	struct rdma_cm_id *cm_id;
-	struct ib_cq *cq;
+	struct ib_cq *cq;		/* the device's CQ pool's, shared (qp_connect) */
+	unsigned int cq_entries;	/* what it holds for this QP */
 	struct completion cm_done;
 	int cm_error;
 	bool connected;			/* established (dev->wq only) */

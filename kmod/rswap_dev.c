@@ -290,7 +290,7 @@ static void cmd_finish(struct rswap_cmd *cmd)
 static void rdma_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct rswap_cmd *cmd = container_of(wc->wr_cqe, struct rswap_cmd, cqe);
-	struct rswap_qp *q = cq->cq_context;
+	struct rswap_qp *q = wc->qp->qp_context;	/* CQs are shared (qp_connect) */
 
 	/* Its send queue slot is free again (flushed WRs complete too). */
 	atomic_inc(&q->sq_credits);

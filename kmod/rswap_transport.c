@@ -378,7 +378,7 @@ static void qp_teardown(struct rswap_qp *q)
 		rdma_destroy_qp(q->cm_id);
 	}
 	if (q->cq)
-		ib_free_cq(q->cq);
+		ib_cq_pool_put(q->cq, q->cq_entries);
 	rdma_destroy_id(q->cm_id);
 	q->cq = NULL;
 	q->cm_id = NULL;
@@ -471,10 +471,15 @@ static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
 		       srv->name, dev_name(&ibdev->dev), ibdev->attrs.max_qp_wr);
 		return -EINVAL;
 	}
-	/* The CQ takes every send and control receive completion of the QP. */
-	q->cq = ib_alloc_cq(ibdev, q,
-			    min_t(int, ibdev->attrs.max_cqe, sq_depth + RSWAP_CTRL_RECVS + 2),
-			    q->queue % ibdev->num_comp_vectors, IB_POLL_SOFTIRQ);
+	/*
+	 * Room for every send and control receive completion of the QP, in
+	 * a CQ of the device's pool on the vector of its hardware queue (one
+	 * per CPU), as nvme-rdma takes them: the queue pairs of one hardware
+	 * queue to every server share CQs and their interrupt, not a CQ each.
+	 * The WR's QP (wc->qp) says whose completion it is.
+	 */
+	q->cq_entries = min_t(u32, ibdev->attrs.max_cqe, sq_depth + RSWAP_CTRL_RECVS + 2);
+	q->cq = ib_cq_pool_get(ibdev, q->cq_entries, q->queue, IB_POLL_SOFTIRQ);
 	if (IS_ERR(q->cq)) {
 		ret = PTR_ERR(q->cq);
 		q->cq = NULL;
@@ -482,6 +487,7 @@ static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
 	}
 	attr.send_cq = q->cq;
 	attr.recv_cq = q->cq;
+	attr.qp_context = q;
 	/* +1: ib_drain_rq */
 	attr.cap.max_recv_wr = (attach ? 0 : RSWAP_CTRL_RECVS) + 1;
 	attr.cap.max_send_sge = min_t(int, RSWAP_MAX_SEGS, ibdev->attrs.max_send_sge);

@@ -17,6 +17,9 @@
 #          replicas: fill and swap-in with replicas=1, 2 and 3, and the
 #          MiB/s of new copies after a server is lost, against ib_write_bw
 #          (four servers; about 15 minutes here)
+#          scaling: fio 4 KiB random reads with 1, 2 and 4 jobs on a
+#          4-CPU guest (--tcg multi) on null_blk, brd, rswap backend=ram
+#          and rswap over rxe: IOPS and how they scale with the jobs
 #          cluster: deploy/cluster/rswap-cluster at full size: three server
 #          guests, two client guests, every workload, a drain and a
 #          rebalance mid-run; per-server memory, throughput and latency
@@ -39,8 +42,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case $name in
-swap|server|drain|replicas|cluster) ;;
-*) echo "bench: no benchmark '$name': swap, server, drain, replicas or cluster (try --help)" >&2; exit 2 ;;
+swap|server|drain|replicas|scaling|cluster) ;;
+*) echo "bench: no benchmark '$name': swap, server, drain, replicas, scaling or cluster (try --help)" >&2; exit 2 ;;
 esac
 "$top/scripts/install-deps.sh"
 cmake -S "$top" -B "$top/build" >/dev/null
@@ -52,7 +55,11 @@ out=$top/build/vm-logs/bench-$kernel-$name
 mkdir -p "$out"
 rm -f "$out/console.log"
 rc=0
-"$top/tests/vm/run-vm" --kernel "$kernel" --out "$out" "$top/bench/$name.sh" \
+# Scaling needs a thread per vCPU (TCG's single thread would serialize
+# them); the others keep run-vm's safer default.
+tcg=()
+[ "$name" = scaling ] && tcg=(--tcg multi)
+"$top/tests/vm/run-vm" --kernel "$kernel" --out "$out" "${tcg[@]}" "$top/bench/$name.sh" \
 	> "$out/verdict.log" 2>&1 &
 vm=$!
 # Progress as it comes: the benchmark's own lines, not the kernel's

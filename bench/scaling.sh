@@ -1,0 +1,118 @@
+# Benchmark (not a test): how the request path scales with the CPUs that
+# submit. fio 4 KiB random reads (O_DIRECT, libaio, queue depth 8 per job,
+# group reporting) with 1, 2 and 4 jobs, 4 being the guest's CPUs
+# (scripts/bench.sh boots it with --tcg multi: one host thread per vCPU),
+# on, in turn:
+#   null_blk   the block layer alone (no memory): the guest's ceiling
+#   brd        a RAM disk
+#   rswap-ram  rswap.ko with backend=ram: the module without the wire
+#   rswap      rswap.ko over rxe0 to two servers in the guest
+# IOPS per job count (medians of the rounds, with their spread) and the
+# scaling: IOPS with N jobs over IOPS with one, set against null_blk's.
+# This host has 2 cores, so past 2 jobs the vCPUs share them: where
+# null_blk stops scaling is the host's limit, not the device's. Ends with
+# the module's map memory per swap page, and for a 64 GiB device. Between
+# the markers scripts/bench.sh shows.
+# vm-memory: 2G
+# vm-cpus: 4
+# vm-timeout: 1500
+# vm-modules: brd null_blk
+# vm-bins: fio
+
+. /usr/lib/rswap-vm/rswap-lib.sh
+. /usr/lib/rswap-vm/bench-lib.sh
+
+rounds=3
+jobs="1 2 4"
+region=64		# MiB each job reads at random, filled first
+secs=4			# each fio run
+res=/tmp/res
+mkdir -p "$res"
+
+# fill DEV: random data over the region, so no read is of a zero page.
+fill() {
+	timeout 300 fio --name=fill --filename="$1" --rw=write --bs=1M --size=${region}M \
+		--direct=1 --ioengine=psync --refill_buffers > /tmp/fill.log 2>&1 ||
+		{ echo "fill of $1 failed: $(tail -n 1 /tmp/fill.log)"; return 1; }
+}
+
+# run SYS DEV ROUND: one fio per job count; IOPS into $res/SYS-jN.
+run() {
+	local sys=$1 dev=$2 r=$3 n iops
+	for n in $jobs; do
+		if ! timeout 120 fio --name=scale --filename="$dev" --rw=randread --bs=4k \
+			--size=${region}M --direct=1 --ioengine=libaio --iodepth=8 \
+			--numjobs="$n" --group_reporting --time_based --runtime=$secs \
+			--randrepeat=0 --output-format=terse > /tmp/fio.log 2>&1; then
+			echo "round $r  $sys  $n jobs: fio failed: $(tail -n 1 /tmp/fio.log)"
+			continue
+		fi
+		iops=$(grep '^3;' /tmp/fio.log | awk -F';' '{ print $8; exit }')
+		[ -n "$iops" ] || { echo "round $r  $sys  $n jobs: no figure"; continue; }
+		echo "$iops" >> "$res/$sys-j$n"
+		echo "round $r  $sys  $n jobs: $iops IOPS"
+	done
+}
+
+# system SYS DEV: the rounds on DEV, which is up.
+system() {
+	local r
+	fill "$2" || return 1
+	for r in $(seq $rounds); do
+		run "$1" "$2" "$r"
+	done
+}
+
+echo "guest: $(nproc) CPUs"
+rmmod null_blk 2>/dev/null
+if modprobe null_blk nr_devices=1 queue_mode=2 submit_queues="$(nproc)" gb=1; then
+	system null_blk /dev/nullb0
+	rmmod null_blk
+else
+	echo "null_blk did not load"
+fi
+rmmod brd 2>/dev/null
+if modprobe brd rd_nr=1 rd_size=$((region * 2 * 1024)); then
+	system brd /dev/ram0
+	rmmod brd
+else
+	echo "brd did not load"
+fi
+if modprobe rswap backend=ram size=$((region * 2))M; then
+	system rswap-ram /dev/rswap0
+	check ram-unloads rmmod rswap
+else
+	fail rswap-ram-loads "modprobe rswap backend=ram failed"
+fi
+start_pool 2 "$((region * 2))M" &&
+	modprobe rswap replicas=1 size=$((region * 2))M key_file=/tmp/rswap-client.key \
+		servers="$(pool_servers 2)" &&
+	wait_for 30 servers_ready 2
+check_eq rswap-up 0 $?
+if [ -e /sys/block/rswap0 ]; then
+	system rswap /dev/rswap0
+	check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+	check rswap-unloads rmmod rswap
+fi
+stop_rswap_servers
+
+# scaling SYS N: the median IOPS with N jobs over that with one.
+med() { [ -s "$1" ] && sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+scaling() {
+	local a b
+	a=$(med "$res/$1-j$2") b=$(med "$res/$1-j1")
+	[ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", a / b }' ||
+		echo "-"
+}
+
+echo "==== rswap benchmark: scaling ($(uname -r), $(nproc) CPUs, fio 4 KiB randread, qd 8 per job, $rounds rounds, medians (lo..hi)) ===="
+for s in null_blk brd rswap-ram rswap; do
+	for n in $jobs; do
+		printf '  %-10s %d jobs  %s IOPS' "$s" "$n" "$(fig "$res/$s-j$n" %9.0f)"
+		[ "$n" = 1 ] || printf '   x%s over 1 job (null_blk x%s)' "$(scaling "$s" "$n")" \
+			"$(scaling null_blk "$n")"
+		echo
+	done
+done
+echo "  map: 16 bytes per swap page (type, slot or word, checksum): $((16 * 16 * 1024 * 1024 / 1048576)) MiB for a 64 GiB device (16 Mi pages), 0.39% of it"
+echo "==== end ===="

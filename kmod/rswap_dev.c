@@ -40,7 +40,7 @@
 #include "rswap.h"
 
 #define RSWAP_PARK_DELAY_MS	100
-#define RSWAP_SQ_FULL_DELAY_MS	1
+#define RSWAP_SQ_FULL_DELAY_MS	1	/* and a page read again (its checksum) */
 /*
  * Pages one discard may cover: it holds dev->lock while it walks their
  * entries, and the block layer splits larger ones. 64 MiB walks in well
@@ -216,7 +216,12 @@ static bool csum_failed(struct rswap_cmd *cmd, struct request *rq, unsigned int 
 		pr_warn_ratelimited("%s: read of %u pages from page %llu: %u came back with a wrong checksum, reading again\n",
 				    dev->name, cmd->nr_segs, page, bad);
 		rswap_stat_inc(dev, retries);
-		park(rq, RSWAP_PARK_DELAY_MS);
+		/*
+		 * At once, from another copy where there is one; a transport
+		 * that broke (the QP in error) makes the next try wait for
+		 * its server as any read does.
+		 */
+		park(rq, RSWAP_SQ_FULL_DELAY_MS);
 		return true;
 	}
 	rswap_stat_add(dev, read_errors, bad);

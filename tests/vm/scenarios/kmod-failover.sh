@@ -9,9 +9,14 @@
 # vm-timeout: 600
 # vm-memory-max: 32M
 # vm-bins: mkswap swapon swapoff
+# vm-cmdline: rootfstype=ramfs
 
 . /usr/lib/rswap-vm/rswap-lib.sh
 
+# Part 2 loses server 1's pages for good: only the workloads' may be there
+# (harness_never_swaps, rootfstype=ramfs: the image's files never swap).
+check harness-never-swaps harness_never_swaps
+check_eq rootfs-is-ramfs ramfs "$(stat -f -c %T /)"
 check workload-memory-high workload_memory_high
 check two-servers-start start_pool 2 128M
 servers="$(pool_servers 2)"

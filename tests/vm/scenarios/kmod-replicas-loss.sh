@@ -14,8 +14,14 @@
 # vm-timeout: 600
 # vm-memory-max: 32M
 # vm-bins: mkswap swapon swapoff
+# vm-cmdline: rootfstype=ramfs
 
 . /usr/lib/rswap-vm/rswap-lib.sh
+
+# Pages of two servers are lost on purpose: only the workload's may be
+# there (harness_never_swaps; rootfstype=ramfs: the image's files never swap).
+check harness-never-swaps harness_never_swaps
+check_eq rootfs-is-ramfs ramfs "$(stat -f -c %T /)"
 
 check workload-memory-high workload_memory_high
 MEM=128M

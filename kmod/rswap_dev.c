@@ -28,6 +28,17 @@
  * where there is one, and after RSWAP_MAX_RETRIES tries the page fails
  * with EIO (SIGBUS), as a lost one does. The checksum is not a MAC: it
  * finds damage, not a server forging pages on purpose.
+ *
+ * The checksum is made at dispatch and the WRITE reads the page later, so
+ * a page changed in between leaves a slot that does not match. Swap never
+ * reads such a slot: a page under writeback is unmapped, and one written
+ * to after a fault maps it again is dirty, so it is written again (a new
+ * slot, a new checksum) before it can be dropped. No stable pages are
+ * asked for, then: with them the kernel maps a page faulted in during its
+ * writeback read-only, and copies it at the next write, a cost swap has
+ * no need of. A raw O_DIRECT
+ * write from a buffer changed while in flight is the one way to such a
+ * slot: it reads back as EIO.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -945,17 +956,9 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 		.max_hw_discard_sectors = RSWAP_DISCARD_MAX_SECTORS,
 		.discard_granularity = RSWAP_PAGE_SIZE,
 		.max_write_zeroes_sectors = RSWAP_DISCARD_MAX_SECTORS,
-#ifdef BLK_FEAT_STABLE_WRITES	/* 6.11+ */
-		.features = BLK_FEAT_STABLE_WRITES,
-#endif
 	};
-	struct gendisk *disk = blk_mq_alloc_disk(&dev->tag_set, &lim, dev);
 
-#ifndef BLK_FEAT_STABLE_WRITES
-	if (!IS_ERR(disk))
-		blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, disk->queue);
-#endif
-	return disk;
+	return blk_mq_alloc_disk(&dev->tag_set, &lim, dev);
 #else
 	struct gendisk *disk = blk_mq_alloc_disk(&dev->tag_set, dev);
 	struct request_queue *q;
@@ -973,8 +976,6 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 	blk_queue_max_write_zeroes_sectors(q, RSWAP_DISCARD_MAX_SECTORS);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
-	/* A page's checksum is made at dispatch: it must not change in flight. */
-	blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, q);
 	return disk;
 #endif
 }

@@ -36,9 +36,8 @@
  * slot, a new checksum) before it can be dropped. No stable pages are
  * asked for, then: with them the kernel maps a page faulted in during its
  * writeback read-only, and copies it at the next write, a cost swap has
- * no need of. A raw O_DIRECT
- * write from a buffer changed while in flight is the one way to such a
- * slot: it reads back as EIO.
+ * no need of. A raw O_DIRECT write from a buffer changed while in flight
+ * is the one way to such a slot: it reads back as EIO.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

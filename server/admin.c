@@ -171,10 +171,7 @@ static void fill_drain_status(struct server *s, Rswap__DrainStatus *st)
 	st->slabs_goal = d->goal;
 	st->slabs_moved = d->moved;
 	st->slabs_not_moved = d->not_moved;
-	if (d->rebalance)
-		st->slabs_remaining = d->goal > d->moved ? d->goal - d->moved : 0;
-	else
-		st->slabs_remaining = s->pool.n_slabs - s->pool.n_free;
+	st->slabs_remaining = drain_remaining(s);
 	st->bytes_moved = d->bytes_moved;
 	st->pages_copied = d->pages_copied;
 	st->elapsed_ms = d->state == DRAIN_IDLE ? 0 : (end - d->started_ns) / 1000000ull;

@@ -118,6 +118,7 @@ static int plan_and_start(struct server *s, bool rebalance, bool partial, char *
 	if (!rebalance)
 		d->refusing_grants = true;
 	d->goal = (uint32_t)goal;
+	d->fair_share = rebalance ? held - (uint32_t)goal : 0;
 	d->moved = d->not_moved = d->failed = 0;
 	d->bytes_moved = d->pages_copied = 0;
 	d->started_ns = mono_ns();
@@ -212,6 +213,26 @@ void drain_undrain(struct server *s)
 	log_msg(LOG_INFO, "undrain: granting slabs again");
 }
 
+/* Slabs still to ask for and move: the goal's rest, and a rebalance's no
+ * more than what is held beyond its fair share now. */
+static uint32_t still_to_move(const struct server *s)
+{
+	const struct drain *d = &s->drain;
+	uint32_t held = s->pool.n_slabs - s->pool.n_free;
+	uint32_t rest = d->goal > d->moved ? d->goal - d->moved : 0;
+
+	if (!d->rebalance)
+		return rest;
+	if (held <= d->fair_share)
+		return 0;
+	return rest < held - d->fair_share ? rest : held - d->fair_share;
+}
+
+uint32_t drain_remaining(const struct server *s)
+{
+	return s->drain.rebalance ? still_to_move(s) : s->pool.n_slabs - s->pool.n_free;
+}
+
 /* What is left here, client by client, and why. */
 static void finish(struct server *s)
 {
@@ -245,8 +266,9 @@ static void finish(struct server *s)
 		n++;
 	}
 	if (d->rebalance) {
-		snprintf(text, sizeof(text), "moved %u of %u slabs beyond the fair share",
-			 d->moved, d->goal);
+		snprintf(text, sizeof(text), "moved %u of %u slabs beyond the fair share%s",
+			 d->moved, d->goal, d->moved < d->goal && !drain_remaining(s) ?
+			 " (the clients gave the others back meanwhile)" : "");
 	} else {
 		drain_left_text(text, sizeof(text), left, n);
 	}
@@ -287,13 +309,13 @@ void drain_pump(struct server *s)
 	 * no more in all than copies may run here (--max-copies): one more
 	 * would be refused and left behind.
 	 */
-	for (c = s->conns; c && d->moved + d->outstanding < d->goal &&
+	for (c = s->conns; c && d->outstanding < still_to_move(s) &&
 	     d->outstanding < s->set.max_copies; c = c->next) {
 		struct conn_evac *e;
 
 		if (c->state != CONN_READY || d->no_room[c->client])
 			continue;
-		while (d->moved + d->outstanding < d->goal && d->outstanding < s->set.max_copies &&
+		while (d->outstanding < still_to_move(s) && d->outstanding < s->set.max_copies &&
 		       (e = evac_of(c, POOL_NONE))) {
 			struct rswap_evacuate m;
 			uint32_t slab = next_to_ask(s, c);

@@ -48,6 +48,7 @@ struct drain {
 	bool ask_rebalance, ask_partial;
 	uint64_t ask_ticket;
 	uint32_t goal;			/* slabs to move */
+	uint32_t fair_share;		/* rebalance: slabs this server keeps (held - goal) */
 	uint32_t moved;			/* RETURNed after an EVACUATE */
 	uint32_t not_moved;
 	uint32_t outstanding;		/* EVACUATEs unanswered */
@@ -101,5 +102,13 @@ void drain_on_return(struct conn *c, uint32_t slab);
 void drain_on_close(struct conn *c);
 void drain_on_migrated(struct server *s, uint64_t conn_serial, uint32_t slab, bool failed,
 		       uint32_t pages);
+
+/*
+ * What a drain or rebalance has left (drain-status's slabs_remaining): a
+ * drain's, every slab still held here; a rebalance's, the rest of its goal,
+ * but no more than is held beyond the fair share now, since clients give
+ * slabs back on their own meanwhile (0 then: the rebalance did its job).
+ */
+uint32_t drain_remaining(const struct server *s);
 
 #endif

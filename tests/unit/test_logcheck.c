@@ -352,14 +352,20 @@ static void rxe_mr_copy_read_is_allowed(void **state)
 	assert_int_equal(lc_outcome(&v), LC_OUTCOME_PASSED);
 }
 
+/* @fixture holds one report, allowed: of @kind, on console line @line. */
+static void check_allowed(const char *fixture, enum lc_kind kind, unsigned int line)
+{
+	scan_fixture(fixture);
+	assert_int_equal(v.n_reports, 0);
+	assert_int_equal(v.n_allowed, 1);
+	assert_int_equal(v.allowed[0].report.kind, kind);
+	assert_int_equal(v.allowed[0].report.line, line);
+}
+
 static void rxe_mr_copy_kfence_read_is_allowed(void **state)
 {
 	(void)state;
-	scan_fixture("console-debug-kfence-rxe.log");
-	assert_int_equal(v.n_reports, 0);
-	assert_int_equal(v.n_allowed, 1);
-	assert_int_equal(v.allowed[0].report.kind, LC_KFENCE);
-	assert_int_equal(v.allowed[0].report.line, 1);
+	check_allowed("console-debug-kfence-rxe.log", LC_KFENCE, 1);
 }
 
 static void rxe_mr_copy_write_is_not_allowed(void **state)
@@ -372,11 +378,7 @@ static void rxe_mr_copy_write_is_not_allowed(void **state)
 static void rxe_completer_error_warn_is_allowed(void **state)
 {
 	(void)state;
-	scan_fixture("console-6.1-rxe-comp-warn.log");
-	assert_int_equal(v.n_reports, 0);
-	assert_int_equal(v.n_allowed, 1);
-	assert_int_equal(v.allowed[0].report.kind, LC_WARNING);
-	assert_int_equal(v.allowed[0].report.line, 3);
+	check_allowed("console-6.1-rxe-comp-warn.log", LC_WARNING, 3);
 	assert_non_null(strstr(v.allowed[0].reason, "checksums"));
 
 	/* rxe_comp.c's other WARN, the same line in another module, or no

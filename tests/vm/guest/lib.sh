@@ -31,9 +31,6 @@
 #   wait_for SECS CMD...      retry CMD every 0.2 s until it succeeds, for
 #                             SECS times RSWAP_SLOW seconds
 #   in_cgroup CMD...          run CMD in the workload cgroup (vm-memory-max)
-#   harness_never_swaps       this shell, and all it starts or writes from
-#                             now on, never goes to swap: for a scenario
-#                             that loses a server's pages on purpose
 #   shrink N                  N divided by RSWAP_SHRINK, rounded up: workload
 #                             sizes, and the counts checked against them
 # Set by the harness: RSWAP_ADDR (this guest's eth0 address, with rxe0 on
@@ -124,21 +121,6 @@ on_host() {
 in_cgroup() {
 	[ -n "$RSWAP_CGROUP" ] || { echo "in_cgroup: the scenario set no vm-memory-max" >&2; return 1; }
 	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$RSWAP_CGROUP" "$@"
-}
-
-# A scenario that loses a server with replicas=1 loses every page swapped
-# there, and under the guest's own memory pressure that is not only the
-# workload's: a server's binary or a log in /tmp (tmpfs), or a shell's
-# heap, once swapped out, reads back as SIGBUS or EIO (a fresh server in
-# kmod-failover died of SIGBUS at start). Memory is charged to the cgroup
-# of whoever allocates it, so this shell moves to a cgroup with
-# memory.swap.max=0 before it starts anything; the image's own files stay
-# out of swap with vm-cmdline rootfstype=ramfs. Call it first.
-harness_never_swaps() {
-	local cg=/sys/fs/cgroup/rswap-harness
-	grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null ||
-		echo +memory > /sys/fs/cgroup/cgroup.subtree_control || return 1
-	mkdir -p "$cg" && echo 0 > "$cg/memory.swap.max" && echo $$ > "$cg/cgroup.procs"
 }
 
 check_gt() {

@@ -109,7 +109,7 @@ echo "==== rswap benchmark: scaling ($(uname -r), $(nproc) CPUs, fio 4 KiB randr
 for s in null_blk brd rswap-ram rswap; do
 	for n in $jobs; do
 		printf '  %-10s %d jobs  %s IOPS' "$s" "$n" "$(fig "$res/$s-j$n" %9.0f)"
-		[ "$n" = 1 ] || printf '   x%s over 1 job (null_blk x%s)' "$(scaling "$s" "$n")" \
+		[ "$n" = 1 ] || printf '   %s over 1 job (null_blk %s)' "$(scaling "$s" "$n")" \
 			"$(scaling null_blk "$n")"
 		echo
 	done

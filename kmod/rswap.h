@@ -369,6 +369,8 @@ extern size_t rswap_key_len;
 /* rswap_dev.c: the block device */
 int rswap_dev_create(int id, u64 bytes, bool ram, struct rswap_dev **out);
 void rswap_end_pages(struct rswap_cmd *cmd, struct request *rq);
+void rswap_write_prepare(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
+void rswap_read_fill(struct rswap_dev *dev, struct rswap_cmd *cmd);
 
 /* The checksum of a page to or from the servers (rswap_entry.csum). */
 static inline u32 rswap_page_csum(const struct rswap_dev *dev, const void *page)

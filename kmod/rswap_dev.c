@@ -524,6 +524,23 @@ static bool collect_pages(struct request *rq, struct rswap_cmd *cmd)
 	return true;
 }
 
+/* A read's pages that come from no server: the header, zero and same-filled ones. */
+void rswap_read_fill(struct rswap_dev *dev, struct rswap_cmd *cmd)
+{
+	unsigned int i;
+
+	for (i = 0; i < cmd->nr_segs; i++) {
+		if (cmd->seg[i].header) {
+			memcpy_to_page(cmd->seg[i].page, 0, dev->header, RSWAP_PAGE_SIZE);
+		} else if (cmd->seg[i].fill) {
+			void *p = kmap_local_page(cmd->seg[i].page);
+
+			memset64(p, cmd->seg[i].word, RSWAP_PAGE_SIZE / sizeof(u64));
+			kunmap_local(p);
+		}
+	}
+}
+
 static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rswap_cmd *cmd,
 			    u64 off)
 {
@@ -615,18 +632,34 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		rswap_stat_add(dev, loads, cmd->nr_segs);
 	if (second)
 		rswap_stat_add(dev, reads_second_copy, second);
-	for (i = 0; i < cmd->nr_segs; i++) {
-		if (cmd->seg[i].header) {
-			memcpy_to_page(cmd->seg[i].page, 0, dev->header, RSWAP_PAGE_SIZE);
-		} else if (cmd->seg[i].fill) {
-			void *p = kmap_local_page(cmd->seg[i].page);
-
-			memset64(p, cmd->seg[i].word, RSWAP_PAGE_SIZE / sizeof(u64));
-			kunmap_local(p);
-		}
-	}
+	rswap_read_fill(dev, cmd);
 	post_wrs(cmd, DMA_FROM_DEVICE);
 	return BLK_STS_OK;
+}
+
+/*
+ * A write's pages at @off, outside the lock: same-filled ones (they need no
+ * slot) marked with their word, the others' checksums made, and the swap
+ * header (page 0) kept here, its map entry left EMPTY.
+ */
+void rswap_write_prepare(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+{
+	unsigned int i;
+
+	for (i = 0; i < cmd->nr_segs; i++) {
+		void *p = kmap_local_page(cmd->seg[i].page);
+
+		cmd->seg[i].header = off + i == 0;
+		if (cmd->seg[i].header) {
+			memcpy(dev->header, p, RSWAP_PAGE_SIZE);
+			cmd->seg[i].fill = true;
+		} else {
+			cmd->seg[i].fill = rswap_page_same_filled(p, &cmd->seg[i].word);
+			if (!cmd->seg[i].fill)
+				cmd->seg[i].csum = rswap_page_csum(dev, p);
+		}
+		kunmap_local(p);
+	}
 }
 
 /* No free slot: wait for the refill, or fail when no server can give one. */
@@ -647,21 +680,7 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 	struct rswap_entry old;
 	int i, zero = 0, same = 0;
 
-	/* Same-filled pages first, outside the lock: they need no slot. */
-	for (i = 0; i < cmd->nr_segs; i++) {
-		void *p = kmap_local_page(cmd->seg[i].page);
-
-		cmd->seg[i].fill = rswap_page_same_filled(p, &cmd->seg[i].word);
-		if (!cmd->seg[i].fill)
-			cmd->seg[i].csum = rswap_page_csum(dev, p);
-		if (off + i == 0) {
-			/* The swap header: kept here; its map entry stays EMPTY. */
-			memcpy(dev->header, p, RSWAP_PAGE_SIZE);
-			cmd->seg[i].header = true;
-			cmd->seg[i].fill = true;
-		}
-		kunmap_local(p);
-	}
+	rswap_write_prepare(dev, cmd, off);
 	cmd->nr_wrs = 0;
 	cmd->nr_remote = 0;
 	spin_lock(&dev->lock);

@@ -54,20 +54,12 @@ static void ram_write(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 	struct rswap_entry old;
 	unsigned int i, zero = 0, same = 0, remote = 0;
 
-	/* Outside the lock, as do_write: the check, the copy, the checksum. */
-	for (i = 0; i < cmd->nr_segs; i++) {
-		void *p = kmap_local_page(cmd->seg[i].page);
-
-		cmd->seg[i].header = off + i == 0;
-		cmd->seg[i].fill = rswap_page_same_filled(p, &cmd->seg[i].word);
-		if (cmd->seg[i].header) {
-			memcpy(dev->header, p, RSWAP_PAGE_SIZE);
-		} else if (!cmd->seg[i].fill) {
-			memcpy(ram_page(dev, off + i), p, RSWAP_PAGE_SIZE);
-			cmd->seg[i].csum = rswap_page_csum(dev, p);
-		}
-		kunmap_local(p);
-	}
+	/* Outside the lock, as do_write: the check, the checksum, the copy. */
+	rswap_write_prepare(dev, cmd, off);
+	for (i = 0; i < cmd->nr_segs; i++)
+		if (!cmd->seg[i].fill)
+			memcpy_from_page(ram_page(dev, off + i), cmd->seg[i].page, 0,
+					 RSWAP_PAGE_SIZE);
 	spin_lock(&dev->lock);
 	for (i = 0; i < cmd->nr_segs; i++) {
 		u64 w = cmd->seg[i].word;
@@ -104,18 +96,16 @@ static unsigned int ram_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 o
 		cmd->seg[i].csum = e->csum;
 	}
 	spin_unlock(&dev->lock);
+	rswap_read_fill(dev, cmd);
 	for (i = 0; i < cmd->nr_segs; i++) {
-		void *p = kmap_local_page(cmd->seg[i].page);
+		void *p;
 
-		if (cmd->seg[i].header) {
-			memcpy(p, dev->header, RSWAP_PAGE_SIZE);
-		} else if (cmd->seg[i].fill) {
-			memset64(p, cmd->seg[i].word, RSWAP_PAGE_SIZE / sizeof(u64));
-		} else {
-			memcpy(p, ram_page(dev, off + i), RSWAP_PAGE_SIZE);
-			cmd->seg[i].lost = rswap_page_csum(dev, p) != cmd->seg[i].csum;
-			bad += cmd->seg[i].lost;
-		}
+		if (cmd->seg[i].fill || cmd->seg[i].header)
+			continue;
+		p = kmap_local_page(cmd->seg[i].page);
+		memcpy(p, ram_page(dev, off + i), RSWAP_PAGE_SIZE);
+		cmd->seg[i].lost = rswap_page_csum(dev, p) != cmd->seg[i].csum;
+		bad += cmd->seg[i].lost;
 		kunmap_local(p);
 	}
 	rswap_stat_add(dev, loads, cmd->nr_segs);

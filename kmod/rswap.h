@@ -324,7 +324,7 @@ struct rswap_cmd {
 	u8 nr_remote;			/* pages moved by RDMA */
 	u8 nr_lost;			/* pages that fail alone with EIO */
 	u8 gen;				/* counted in dev->io_inflight[gen] */
-	u8 bad_copies;			/* read: copies that gave a page a wrong checksum */
+	u8 bad_servers;			/* read: servers (by idx) that gave a page a wrong checksum */
 	ktime_t start;
 	ktime_t posted;			/* its WRs were posted */
 	/* per page of the request */
@@ -340,7 +340,7 @@ struct rswap_cmd {
 		bool header;			/* page 0, kept in dev->header */
 		bool lost;			/* read: its server lost it */
 		bool check;			/* read: remote, its checksum is checked */
-		u8 copy;			/* read: the copy of its set it is read from */
+		u8 srv;				/* read: the server (idx) it is read from */
 		u32 csum;			/* its checksum (rswap_page_csum) */
 	} seg[RSWAP_MAX_SEGS];
 	/* scatter lists: sge[c][i] is page i in the WRs of copy c */
@@ -434,7 +434,7 @@ void rswap_slabs_fini(struct rswap_dev *dev);
 int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, u32 rkey,
 		   u64 addr, enum rswap_slab_state st, u32 set, u32 copy);
 u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx);
-int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer, u32 avoid,
+int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer, u32 avoid_srv,
 			 const struct rswap_slab **slab);
 void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_slabs_lose(struct rswap_dev *dev, struct rswap_server *srv);

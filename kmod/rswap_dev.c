@@ -169,7 +169,9 @@ int rswap_io_quiesce(struct rswap_dev *dev)
 
 /*
  * Check a read's remote pages against their entries' checksums. A bad
- * page's copy is avoided by the request's next try; on its last try
+ * page's server is avoided by the request's next try (a server, not a
+ * copy position: one server is copy 0 of one set and copy 1 of the next,
+ * and a request may span both); on its last try
  * (@last) the page fails alone, as a lost one does. Returns how many were
  * bad.
  */
@@ -193,7 +195,7 @@ static unsigned int verify_pages(struct rswap_cmd *cmd, bool last)
 		kunmap_local(p);
 		if (likely(sum == cmd->seg[i].csum))
 			continue;
-		cmd->bad_copies |= 1u << cmd->seg[i].copy;
+		cmd->bad_servers |= 1u << cmd->seg[i].srv;
 		bad++;
 		if (last) {
 			cmd->seg[i].lost = true;
@@ -569,7 +571,7 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		 */
 		copy = rswap_slab_read_copy(dev, rswap_entry_slab(e), cmd->queue,
 					    run_end >= 0 && rswap_entry_slab(e) == run_slab ?
-					    run_copy : -1, cmd->bad_copies, &slab);
+					    run_copy : -1, cmd->bad_servers, &slab);
 		if (copy == -ENODATA && cmd->prefetch) {
 			wait = true;	/* not read ahead: no error counted */
 			break;
@@ -587,7 +589,8 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		remote++;
 		second += copy > 0;
 		cmd->seg[i].check = true;
-		cmd->seg[i].copy = copy;
+		BUILD_BUG_ON(RSWAP_MAX_SERVERS > BITS_PER_TYPE(cmd->bad_servers));
+		cmd->seg[i].srv = slab->srv->idx;
 		cmd->seg[i].csum = e->csum;
 		/*
 		 * The next slot of the slab the previous page came from (pages
@@ -783,7 +786,7 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 	first = !(rq->rq_flags & RQF_DONTPREP);
 	if (first) {
 		cmd->retries = 0;
-		cmd->bad_copies = 0;
+		cmd->bad_servers = 0;
 		cmd->prefetch = rswap_prefetch_rq(rq);
 		rq->rq_flags |= RQF_DONTPREP;
 		/* A read ahead that fails is dropped: no "I/O error" line for it. */

@@ -294,18 +294,18 @@ u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx)
  * those, @prefer (the copy the request's previous page of the same set
  * came from, so a run of slots stays one READ; -1 for none) if it can
  * serve, else the one whose server's queue pair for hardware queue @queue
- * has the fewest WRs in flight (rswap_replica_read_pick). Copies in
- * @avoid (they gave this request a page with a wrong checksum) are taken
- * only when no other can serve. Its copy position, or -EAGAIN when none
+ * has the fewest WRs in flight (rswap_replica_read_pick). Copies on the
+ * servers in @avoid_srv (a mask of server idx: they gave this request a
+ * page with a wrong checksum) are taken only when no other can serve. Its copy position, or -EAGAIN when none
  * can now but one may come back (a server down), or -ENODATA when none is
  * left (lost).
  */
-int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer, u32 avoid,
-			 const struct rswap_slab **slab)
+int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer,
+			 u32 avoid_srv, const struct rswap_slab **slab)
 {
 	const struct rswap_copy_set *cs = &dev->replicas.sets[set];
 	u32 inflight[RSWAP_MAX_REPLICAS] = {};
-	u32 tried = 0;
+	u32 tried = 0, avoid = 0;
 	int c;
 
 	lockdep_assert_held(&dev->lock);
@@ -321,6 +321,8 @@ int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int
 			tried |= 1u << c;
 			continue;
 		}
+		if (avoid_srv & (1u << s->srv->idx))
+			avoid |= 1u << c;
 		if (c == prefer && !(avoid & (1u << c))) {
 			*slab = s;
 			return c;

@@ -114,6 +114,12 @@ check_eq every-page-still-on-3 "$(rswap_stat remote_pages)" "$(pages_on 3)"
 # read is on demand, checked and counted.
 echo 0 > /sys/module/rswap/parameters/prefetch
 check server4-memory-zeroed dd if=/dev/zero of=/dev/shm/pool-4 bs=1M count=128 conv=notrunc
+# The whole device read, 32 pages a request: many requests span two sets,
+# server 4 being copy 0 of one and copy 1 of the other (the drain put it
+# where server 2 was); each bad page is read again from server 3.
+errors=$(rswap_stat read_errors)
+check whole-device-read-despite-bad-copies dd if=/dev/rswap0 of=/dev/null bs=128k iflag=direct
+check_eq whole-device-no-read-errors "$errors" "$(rswap_stat read_errors)"
 touch /tmp/go
 wait "$paused_pid"
 check_eq paused-process-verified-despite-bad-copies 0 $?

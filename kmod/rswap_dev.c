@@ -589,7 +589,7 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		remote++;
 		second += copy > 0;
 		cmd->seg[i].check = true;
-		BUILD_BUG_ON(RSWAP_MAX_SERVERS > BITS_PER_TYPE(cmd->bad_servers));
+		BUILD_BUG_ON(sizeof(cmd->bad_servers) * BITS_PER_BYTE < RSWAP_MAX_SERVERS);
 		cmd->seg[i].srv = slab->srv->idx;
 		cmd->seg[i].csum = e->csum;
 		/*

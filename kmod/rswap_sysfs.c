@@ -15,8 +15,11 @@
  *                    gives a consistent-enough set)
  *   servers          one line per server: name, state, slabs, counters
  *   read_latency_us  histogram of RDMA page reads: "<N whole post wait"
- *                    lines, the reads that took under N us in all, to
- *                    post their WRs, and from then to their last completion
+ *                    lines, the reads that took under N us (and at least
+ *                    N/2) in all, to post their WRs, and from then to
+ *                    their last completion; the last line ">N" those that
+ *                    took longer. stats' read_latency_sum_us is their
+ *                    whole times added up
  *   add_server       write "ADDRESS:PORT [domain=NAME]" to add a server at
  *                    runtime (copies of a slab go to distinct domains)
  *   remove_server    write ADDRESS:PORT to remove one that holds no slabs
@@ -86,6 +89,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("copies_made", rswap_stat_sum(dev, copies_made));
 	STAT("copied_pages", rswap_stat_sum(dev, copied_pages));
 	STAT("copy_failures", rswap_stat_sum(dev, copy_failures));
+	STAT("read_latency_sum_us", rswap_stat_sum(dev, read_lat_sum_us));
 	STAT("prefetch_bytes", (u64)dev->prefetch.n_chunks * RSWAP_PF_CHUNK * RSWAP_PAGE_SIZE);
 	STAT("prefetch_read_pages", rswap_stat_sum(dev, prefetch_read_pages));
 	STAT("prefetch_hit_pages", rswap_stat_sum(dev, prefetch_hit_pages));

@@ -88,11 +88,19 @@ if [ -z "$k612_installed" ] || [ ! -e "/boot/vmlinuz-$k612_installed" ]; then
 	need+=("${k612#* }" "linux-headers-${k612%% *}")
 fi
 
-if [ ${#need[@]} -eq 0 ]; then
+# promtool (the Prometheus text-format checker the metrics tests use) comes
+# out of Debian's prometheus package without installing the package, whose
+# postinst would start a Prometheus server on this machine.
+promtool_dest=/usr/local/bin/promtool
+have_promtool=1
+command -v promtool > /dev/null || have_promtool=0
+
+if [ ${#need[@]} -eq 0 ] && [ "$have_promtool" = 1 ]; then
 	echo "install-deps: everything is installed"
 	exit 0
 fi
 if [ "$check_only" = 1 ]; then
+	[ "$have_promtool" = 1 ] || need+=("promtool (from prometheus)")
 	echo "install-deps: missing: ${need[*]}"
 	exit 1
 fi
@@ -105,9 +113,23 @@ if [ "$(id -u)" != 0 ]; then
 	fi
 	as_root=(sudo)
 fi
-echo "install-deps: installing ${#need[@]} packages: ${need[*]}"
-"${as_root[@]}" apt-get update -q
-# The guests boot the kernel with an initramfs the suite builds; skip the
-# slow initrd generation the kernel packages would otherwise do.
-"${as_root[@]}" env INITRD=No apt-get install -y -q --no-install-recommends "${need[@]}"
+if [ ${#need[@]} -gt 0 ]; then
+	echo "install-deps: installing ${#need[@]} packages: ${need[*]}"
+	"${as_root[@]}" apt-get update -q
+	# The guests boot the kernel with an initramfs the suite builds; skip the
+	# slow initrd generation the kernel packages would otherwise do.
+	"${as_root[@]}" env INITRD=No apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+if [ "$have_promtool" = 0 ]; then
+	echo "install-deps: promtool from Debian's prometheus package, into $promtool_dest"
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"	# apt downloads as _apt
+	trap 'rm -rf "$tmp"' EXIT
+	(cd "$tmp" && apt-get download -q prometheus) || {
+		"${as_root[@]}" apt-get update -q
+		(cd "$tmp" && apt-get download -q prometheus)
+	}
+	dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -xO ./usr/bin/promtool > "$tmp/promtool"
+	"${as_root[@]}" install -m 755 "$tmp/promtool" "$promtool_dest"
+fi
 echo "install-deps: done"

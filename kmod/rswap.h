@@ -219,6 +219,7 @@ struct rswap_stats {
 	u64 copies_made, copied_pages, copy_failures;	/* rswap_copies.c */
 	/* rswap_prefetch.c: pages read ahead, handed out, never handed out */
 	u64 prefetch_read_pages, prefetch_hit_pages, prefetch_dropped_pages;
+	u64 read_lat_sum_us;		/* the reads' whole times added up */
 	u64 read_lat[RSWAP_LAT_BUCKETS];	/* whole read */
 	u64 read_post[RSWAP_LAT_BUCKETS];	/* queue_rq to WRs posted */
 	u64 read_wait[RSWAP_LAT_BUCKETS];	/* posted to last completion */
@@ -319,12 +320,14 @@ struct rswap_cmd {
 	bool sq_full;			/* a send queue had no room: try again, no retry counted */
 	bool prefetch;			/* a read ahead of our own (rswap_prefetch.c) */
 	u8 retries;
+	u16 tries;			/* times queue_rq saw it (requeues included) */
 	u8 nr_segs;
 	u8 nr_wrs;
 	u8 nr_remote;			/* pages moved by RDMA */
 	u8 nr_lost;			/* pages that fail alone with EIO */
 	u8 gen;				/* counted in dev->io_inflight[gen] */
 	u8 bad_servers;			/* read: servers (by idx) that gave a page a wrong checksum */
+	ktime_t submitted;		/* first seen by queue_rq */
 	ktime_t start;
 	ktime_t posted;			/* its WRs were posted */
 	/* per page of the request */
@@ -369,6 +372,7 @@ extern size_t rswap_key_len;
 /* rswap_dev.c: the block device */
 int rswap_dev_create(int id, u64 bytes, bool ram, struct rswap_dev **out);
 void rswap_end_pages(struct rswap_cmd *cmd, struct request *rq);
+void rswap_end_rq(struct rswap_cmd *cmd, struct request *rq, blk_status_t st);
 void rswap_write_prepare(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
 void rswap_read_fill(struct rswap_dev *dev, struct rswap_cmd *cmd);
 

@@ -34,6 +34,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include "rswap.h"
+#include "rswap_trace.h"
 
 /*
  * Copies that failed (a server busy or refusing) are tried again this much
@@ -80,7 +81,11 @@ struct rswap_copy_tally {
 static void copy_end(struct rswap_dev *dev, struct rswap_copy_run *r, int pages,
 		     struct rswap_copy_tally *tally)
 {
-	if (!rswap_slab_copy_end(dev, &r->job, r->tidx, r->target, r->tremote, pages >= 0)) {
+	bool ok = rswap_slab_copy_end(dev, &r->job, r->tidx, r->target, r->tremote, pages >= 0);
+
+	trace_rswap_resync(dev->name, r->job.src_srv->name, r->job.src_remote, r->target->name,
+			   r->tremote, ok ? pages : 0, ok ? 0 : pages < 0 ? pages : -ESTALE);
+	if (!ok) {
 		tally->failed++;
 		rswap_stat_inc(dev, copy_failures);
 		pr_warn("%s: no new copy of a slab on %s on %s: %s\n", dev->name,

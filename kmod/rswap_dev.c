@@ -48,6 +48,7 @@
 #include <linux/utsname.h>
 
 #include "rswap.h"
+#include "rswap_trace.h"
 
 #define RSWAP_PARK_DELAY_MS	100
 #define RSWAP_SQ_FULL_DELAY_MS	1	/* and a page read again (its checksum) */
@@ -91,6 +92,7 @@ static void account_latency(struct rswap_dev *dev, struct rswap_cmd *cmd)
 {
 	ktime_t now = ktime_get();
 
+	rswap_stat_add(dev, read_lat_sum_us, ktime_us_delta(now, cmd->start));
 	rswap_stat_inc(dev, read_lat[lat_bucket(cmd->start, now)]);
 	rswap_stat_inc(dev, read_post[lat_bucket(cmd->start, cmd->posted)]);
 	rswap_stat_inc(dev, read_wait[lat_bucket(cmd->posted, now)]);
@@ -112,9 +114,32 @@ static void park(struct request *rq, unsigned int delay_ms)
  * from swap) completes with its own status, so a process whose page was on
  * a lost server gets SIGBUS and one whose page shared the request does not.
  */
+/* rswap_req_complete for @rq, ending with @st; before the request is updated. */
+static void trace_end(struct rswap_cmd *cmd, struct request *rq, blk_status_t st)
+{
+	bool rw = req_op(rq) == REQ_OP_READ || req_op(rq) == REQ_OP_WRITE;
+
+	if (!trace_rswap_req_complete_enabled())
+		return;
+	trace_rswap_req_complete(cmd->dev->name, req_op(rq),
+				 blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
+				 DIV_ROUND_UP(blk_rq_bytes(rq), RSWAP_PAGE_SIZE),
+				 rw ? cmd->nr_remote : 0, rw ? cmd->nr_lost : 0, cmd->tries,
+				 blk_status_to_errno(st), ktime_to_ns(ktime_sub(ktime_get(), cmd->submitted)));
+}
+
+/* Every request of ours ends here, or in rswap_end_pages. */
+void rswap_end_rq(struct rswap_cmd *cmd, struct request *rq, blk_status_t st)
+{
+	trace_end(cmd, rq, st);
+	blk_mq_end_request(rq, st);
+}
+
 void rswap_end_pages(struct rswap_cmd *cmd, struct request *rq)
 {
 	int i;
+
+	trace_end(cmd, rq, BLK_STS_OK);
 
 	for (i = 0; i < cmd->nr_segs; i++)
 		if (!blk_update_request(rq, cmd->seg[i].lost ? BLK_STS_IOERR : BLK_STS_OK,
@@ -128,7 +153,7 @@ static void end_ok(struct rswap_cmd *cmd, struct request *rq)
 	if (unlikely(cmd->nr_lost))
 		rswap_end_pages(cmd, rq);
 	else
-		blk_mq_end_request(rq, BLK_STS_OK);
+		rswap_end_rq(cmd, rq, BLK_STS_OK);
 }
 
 /* Caller holds dev->lock, and has read the slab table for @cmd. */
@@ -175,6 +200,16 @@ int rswap_io_quiesce(struct rswap_dev *dev)
  * (@last) the page fails alone, as a lost one does. Returns how many were
  * bad.
  */
+/* The server a read's page @i came from: its WR's (WRs are in page order). */
+static const struct rswap_server *seg_server(const struct rswap_cmd *cmd, unsigned int i)
+{
+	unsigned int w = cmd->nr_wrs - 1;
+
+	while (w > 0 && cmd->wr_seg[w] > i)
+		w--;
+	return cmd->wr_srv[w];
+}
+
 static unsigned int verify_pages(struct rswap_cmd *cmd, bool last)
 {
 	struct rswap_dev *dev = cmd->dev;
@@ -197,6 +232,11 @@ static unsigned int verify_pages(struct rswap_cmd *cmd, bool last)
 			continue;
 		cmd->bad_servers |= 1u << cmd->seg[i].srv;
 		bad++;
+		if (trace_rswap_csum_error_enabled())
+			trace_rswap_csum_error(dev->name,
+					       blk_rq_pos(blk_mq_rq_from_pdu(cmd)) /
+					       RSWAP_SECTORS_PER_PAGE + i,
+					       seg_server(cmd, i)->name, !last && !cmd->prefetch);
 		if (last) {
 			cmd->seg[i].lost = true;
 			cmd->nr_lost++;
@@ -219,7 +259,7 @@ static bool csum_failed(struct rswap_cmd *cmd, struct request *rq, unsigned int 
 	u64 page = blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE;
 
 	if (cmd->prefetch) {
-		blk_mq_end_request(rq, BLK_STS_IOERR);
+		rswap_end_rq(cmd, rq, BLK_STS_IOERR);
 		return true;
 	}
 	rswap_stat_add(dev, csum_errors, bad);
@@ -282,7 +322,7 @@ static void cmd_finish(struct rswap_cmd *cmd)
 	 */
 	/* A read ahead is not worth a wait or a retry. */
 	if (cmd->prefetch) {
-		blk_mq_end_request(rq, BLK_STS_IOERR);
+		rswap_end_rq(cmd, rq, BLK_STS_IOERR);
 		return;
 	}
 	if (READ_ONCE(cmd->sq_full) && !READ_ONCE(cmd->server_down))
@@ -301,7 +341,7 @@ static void cmd_finish(struct rswap_cmd *cmd)
 	pr_err_ratelimited("%s: %s at page %llu failed after %d tries\n", dev->name,
 			   write ? "write" : "read", blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
 			   cmd->retries);
-	blk_mq_end_request(rq, BLK_STS_IOERR);
+	rswap_end_rq(cmd, rq, BLK_STS_IOERR);
 }
 
 static void rdma_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -616,7 +656,7 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 
 	blk_mq_start_request(rq);
 	if (wait && cmd->prefetch) {
-		blk_mq_end_request(rq, BLK_STS_IOERR);
+		rswap_end_rq(cmd, rq, BLK_STS_IOERR);
 		return BLK_STS_OK;
 	}
 	if (wait) {
@@ -786,32 +826,39 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 	first = !(rq->rq_flags & RQF_DONTPREP);
 	if (first) {
 		cmd->retries = 0;
+		cmd->tries = 0;
+		cmd->submitted = ktime_get();
 		cmd->bad_servers = 0;
 		cmd->prefetch = rswap_prefetch_rq(rq);
 		rq->rq_flags |= RQF_DONTPREP;
 		/* A read ahead that fails is dropped: no "I/O error" line for it. */
 		if (cmd->prefetch)
 			rq->rq_flags |= RQF_QUIET;
+		trace_rswap_req_submit(dev->name, req_op(rq), off, n, cmd->prefetch);
 	}
-	if (off + n > dev->n_pages)
+	cmd->tries++;
+	if (off + n > dev->n_pages) {
+		trace_end(cmd, rq, BLK_STS_IOERR);
 		return BLK_STS_IOERR;
+	}
 
 	switch (req_op(rq)) {
 	case REQ_OP_FLUSH:
 		/* A WRITE is complete when the remote side acked it. */
 		blk_mq_start_request(rq);
-		blk_mq_end_request(rq, BLK_STS_OK);
+		rswap_end_rq(cmd, rq, BLK_STS_OK);
 		return BLK_STS_OK;
 	case REQ_OP_DISCARD:
 	case REQ_OP_WRITE_ZEROES:
 		blk_mq_start_request(rq);
 		do_discard(dev, off, n, req_op(rq) == REQ_OP_WRITE_ZEROES);
-		blk_mq_end_request(rq, BLK_STS_OK);
+		rswap_end_rq(cmd, rq, BLK_STS_OK);
 		return BLK_STS_OK;
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
 		if (!collect_pages(rq, cmd)) {
 			pr_err_ratelimited("%s: request not made of whole pages\n", dev->name);
+			trace_end(cmd, rq, BLK_STS_IOERR);
 			return BLK_STS_IOERR;
 		}
 		if (dev->ram)
@@ -825,6 +872,8 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 			 */
 			if (st != BLK_STS_OK)
 				rswap_prefetch_invalidate(dev, off, cmd->nr_segs);
+			if (st == BLK_STS_IOERR)	/* the block layer ends it */
+				trace_end(cmd, rq, st);
 			return st;
 		}
 		if (cmd->prefetch) {
@@ -837,7 +886,7 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 			/* Read ahead already: a copy, no round trip. */
 			blk_mq_start_request(rq);
 			rswap_stat_add(dev, loads, cmd->nr_segs);
-			blk_mq_end_request(rq, BLK_STS_OK);
+			rswap_end_rq(cmd, rq, BLK_STS_OK);
 			return BLK_STS_OK;
 		case RSWAP_PF_COMING:
 			/* On the wire: back in a millisecond, not read twice. */

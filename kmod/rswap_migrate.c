@@ -39,6 +39,7 @@
 #include <linux/sched/mm.h>
 
 #include "rswap.h"
+#include "rswap_trace.h"
 
 static bool evac_push(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, u32 reason)
 {
@@ -218,6 +219,7 @@ static bool move_prepare(struct rswap_dev *dev, struct rswap_move *mv)
 	/* Never onto a server that has a copy of it already (or is the source). */
 	mv->tidx = rswap_grant_target(dev, mv->idx, &mv->target, &mv->tremote, RSWAP_NO_SLAB, 0);
 	if (mv->tidx < 0) {
+		mv->target = NULL;
 		rswap_slab_unfreeze(dev, mv->idx, mv->src, mv->remote);
 		if (mv->tidx == -EXDEV)
 			pr_info("%s: slab %u stays: only servers in failure domains its other copies are in have room\n",
@@ -283,6 +285,8 @@ static void move_batch(struct rswap_dev *dev, struct rswap_move *mv, unsigned in
 		n_moved++;
 		rswap_stat_inc(dev, migrated_slabs);
 		rswap_stat_add(dev, migrated_pages, pages);
+		trace_rswap_slab_move(dev->name, mv[i].src->name, mv[i].remote, mv[i].target->name,
+				      mv[i].tremote, pages, 0);
 		pr_info("%s: slab %u moved to %s (slab %u): %d pages, server to server\n",
 			mv[i].src->name, mv[i].remote, mv[i].target->name, mv[i].tremote, pages);
 	}
@@ -311,6 +315,10 @@ static void move_report(struct rswap_dev *dev, const struct rswap_move *mv)
 {
 	if (!mv->ret)
 		return;
+	/* The target is known once one was granted (move_prepare's last step). */
+	trace_rswap_slab_move(dev->name, mv->src->name, mv->remote,
+			      mv->target ? mv->target->name : "", mv->target ? mv->tremote : -1,
+			      0, mv->ret);
 	if (mv->ret == -ENOSPC)
 		rswap_stat_inc(dev, not_moved);
 	else
@@ -345,6 +353,7 @@ void rswap_migrate_work(struct work_struct *work)
 			}
 			mv[n].src = e.srv;
 			mv[n].remote = e.remote;
+			mv[n].target = NULL;
 			mv[n].ret = -ENOENT;
 			if (dev->slots_ready && move_prepare(dev, &mv[n])) {
 				n++;

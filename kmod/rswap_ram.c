@@ -121,12 +121,12 @@ blk_status_t rswap_ram_rq(struct rswap_dev *dev, struct request *rq, struct rswa
 	blk_mq_start_request(rq);
 	if (req_op(rq) == REQ_OP_WRITE) {
 		ram_write(dev, cmd, off);
-		blk_mq_end_request(rq, BLK_STS_OK);
+		rswap_end_rq(cmd, rq, BLK_STS_OK);
 		return BLK_STS_OK;
 	}
 	bad = ram_read(dev, cmd, off);
 	if (likely(!bad)) {
-		blk_mq_end_request(rq, BLK_STS_OK);
+		rswap_end_rq(cmd, rq, BLK_STS_OK);
 		return BLK_STS_OK;
 	}
 	/* Only this host's own memory going bad gets here. */

@@ -32,6 +32,7 @@
 #include <net/ipv6.h>
 
 #include "rswap.h"
+#include "rswap_trace.h"
 #include "rswap_transport.h"
 
 #define RSWAP_BACKOFF_MIN_MS	500
@@ -62,6 +63,8 @@ bool rswap_server_set_state(struct rswap_server *srv, enum rswap_server_state st
 	spin_lock(&srv->dev->lock);
 	WRITE_ONCE(srv->state, st);
 	spin_unlock(&srv->dev->lock);
+	trace_rswap_server_state(srv->dev->name, srv->name, rswap_server_state_name(old),
+				 rswap_server_state_name(st));
 	return true;
 }
 
@@ -172,6 +175,7 @@ static int srv_return_locked(struct rswap_server *srv, u32 remote)
 	rswap_hdr_init(&req.hdr, RSWAP_MSG_RETURN, ++srv->seq);
 	req.slab = cpu_to_le32(remote);
 	ret = rswap_ctrl_call(srv, &req, RSWAP_MSG_RETURNED, reply);
+	trace_rswap_slab_return(srv->dev->name, srv->name, remote, min(ret, 0));
 	if (ret == RSWAP_REFUSED(RSWAP_ERR_NO_SLAB))
 		return 0;	/* not ours any more: nothing to give back */
 	if (ret <= RSWAP_REFUSED(0)) {
@@ -293,6 +297,7 @@ static void connect_work(struct work_struct *work)
 		/* Only now do the slabs it listed take pages and serve reads. */
 		rswap_slabs_activate(dev, srv);
 		srv->backoff_ms = 0;
+		trace_rswap_connect(dev->name, srv->name, srv->epoch, 0, 0);
 		atomic64_inc(&srv->connects);
 		pr_info("%s: connected (quota %u slabs, %u queue pairs)\n", srv->name, srv->quota,
 			srv->nr_qps);
@@ -325,6 +330,7 @@ static void connect_work(struct work_struct *work)
 	if (srv->state == RSWAP_SRV_DOWN)
 		srv->backoff_ms = min_t(unsigned long, srv->backoff_ms,
 					max_t(long, jiffies_to_msecs(deadline - jiffies), 100));
+	trace_rswap_connect(dev->name, srv->name, srv->epoch, ret ?: -ECONNRESET, srv->backoff_ms);
 	if (!READ_ONCE(dev->dying))
 		queue_delayed_work(dev->wq, &srv->connect_work, msecs_to_jiffies(srv->backoff_ms));
 out_unlock:
@@ -417,12 +423,15 @@ static int srv_grant_locked(struct rswap_server *srv, u32 *remote, u32 *rkey, u6
 static int srv_grant_into(struct rswap_server *srv, enum rswap_slab_state st, u32 *remote,
 			  u32 set, u32 copy)
 {
+	ktime_t asked = ktime_get();
 	u32 rkey;
 	u64 addr;
 	int ret;
 
 	mutex_lock(&srv->ctrl_mutex);
 	ret = srv_grant_locked(srv, remote, &rkey, &addr);
+	trace_rswap_slab_grant(srv->dev->name, srv->name, rswap_slab_state_name(st), set, copy,
+			       ret ? 0 : *remote, ret, ktime_to_ns(ktime_sub(ktime_get(), asked)));
 	if (!ret) {
 		ret = rswap_slab_add(srv->dev, srv, *remote, rkey, addr, st, set, copy);
 		/* No room in our table (cannot happen while the reserve logic is right). */

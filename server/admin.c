@@ -470,6 +470,11 @@ char *admin_metrics_text(struct server *s, size_t *len)
 	       (unsigned long long)s->pool.slab_size);
 	METRIC(f, "slabs_free", "gauge", "slabs held by no client", " %u", s->pool.n_free);
 	METRIC(f, "connections", "gauge", "live RDMA connections", " %u", s->n_conns);
+	hist_print_prom(f, "grant_seconds", "time to answer a GRANT: scrub, reserve, "
+			"the durable log write, registration", &s->grant_hist);
+	hist_print_prom(f, "migration_seconds", "time a slab copy to another server took, "
+			"connect to last completion (the copies that succeeded)",
+			&s->migration_hist);
 	fprintf(f, "# HELP rswap_client_held_slabs slabs a client holds\n"
 		"# TYPE rswap_client_held_slabs gauge\n");
 	/* Client names come from the network: escaped as label values. */

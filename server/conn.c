@@ -459,6 +459,7 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 static void on_grant_req(struct conn *c, uint32_t seq)
 {
 	struct server *s = c->srv;
+	uint64_t start = mono_ns();
 	int64_t slab;
 	int ret;
 
@@ -510,6 +511,7 @@ static void on_grant_req(struct conn *c, uint32_t seq)
 		return;
 	}
 	s->stats.grants_total++;
+	hist_observe(&s->grant_hist, mono_ns() - start);
 	log_msg(LOG_DEBUG, "client %s: granted slab %lld", c->name, (long long)slab);
 }
 

@@ -446,6 +446,7 @@ static void mig_finish(struct server *s, struct migration *m)
 	} else {
 		s->stats.migrations_total++;
 		s->stats.migrated_pages_total += m->pages;
+		hist_observe(&s->migration_hist, m->elapsed_ns);
 		log_msg(LOG_INFO, "client %s: migrated slab %u to %s (slab %u): %u pages in "
 			"%.3f s, %.1f MiB/s", m->client, m->slab, m->target, m->target_slab,
 			m->pages, secs, secs > 0 ? m->pages * (double)RSWAP_PAGE_SIZE / 1048576 / secs : 0);

@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "backing.h"
 #include "drain.h"
+#include "histogram.h"
 #include "metalog.h"
 #include "peers.h"
 #include "pool.h"
@@ -151,6 +152,8 @@ struct server {
 	uint64_t evac_seq;		/* hdr.seq of EVACUATEs */
 	bool stop;
 	struct server_stats stats;
+	struct hist grant_hist;		/* GRANTs answered: scrub, reserve, log, register */
+	struct hist migration_hist;	/* slab copies to another server that succeeded */
 };
 
 int server_start(struct server *s, char *err, size_t err_size);

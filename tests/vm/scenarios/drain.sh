@@ -93,6 +93,12 @@ check_gt drain1-pages-moved "$(rswap_stat migrated_pages)" 0
 check_eq drain1-copied-server-to-server "$(rswap_stat migrated_pages)" \
 	"$(server_counter 1 migrated_pages_total)"
 # Slabs move several at a time (moves_in_flight): copies ran side by side.
+# Each copy it made is in its /metrics histogram of copy times.
+ctl 1 metrics > /tmp/metrics1.prom
+check_gt drain1-migrations-counted "$(awk '$1 == "rswap_migrations_total" { print $2 }' /tmp/metrics1.prom)" 0
+check_eq drain1-migrations-in-histogram \
+	"$(awk '$1 == "rswap_migrations_total" { print $2 }' /tmp/metrics1.prom)" \
+	"$(awk '$1 == "rswap_migration_seconds_count" { print $2 }' /tmp/metrics1.prom)"
 check drain1-copies-side-by-side grep -q "copying slab .*, [2-9] copies running" /tmp/server-1.log
 check server1-stays-drained draining 1
 

@@ -14,6 +14,7 @@
 # that is gone can be forgotten, its slabs freed.
 # vm-memory: 1G
 # vm-timeout: 480
+# vm-bins: promtool
 
 key=/tmp/rswap.key
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key"
@@ -95,6 +96,13 @@ rswapctl stats
 check rswapctl-clients sh -c 'rswapctl clients | grep -q pagetest'
 check metrics-prometheus sh -c 'rswapctl metrics | grep -q "^rswap_grants_total [0-9]"'
 check metrics-help-lines sh -c 'rswapctl metrics | grep -q "^# TYPE rswap_auth_failures_total counter"'
+rswapctl metrics > /tmp/metrics.prom
+check metrics-promtool-accepts sh -c 'promtool check metrics < /tmp/metrics.prom'
+# Every GRANT answered is in the histogram, and +Inf holds them all.
+check_eq metrics-grant-histogram-counts-grants "$(awk '$1 == "rswap_grants_total" { print $2 }' /tmp/metrics.prom)" \
+	"$(awk '$1 == "rswap_grant_seconds_count" { print $2 }' /tmp/metrics.prom)"
+check_eq metrics-grant-histogram-inf "$(awk '$1 == "rswap_grant_seconds_count" { print $2 }' /tmp/metrics.prom)" \
+	"$(awk '$1 == "rswap_grant_seconds_bucket{le=\"+Inf\"}" { print $2 }' /tmp/metrics.prom)"
 # Junk on the admin port: refused, counted, and the server keeps answering.
 printf '\000\000\000\005hello' | timeout 5 nc 127.0.0.1 7472 > /dev/null
 printf '\377\377\377\377' | timeout 5 nc 127.0.0.1 7472 > /dev/null

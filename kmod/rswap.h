@@ -236,7 +236,24 @@ struct rswap_stats {
 	__sum;								\
 })
 
+/*
+ * What a device is made from: the module parameters (rswap0, at load) or
+ * a configfs item (rswap_configfs.c). rswap_devices.c checks it and makes
+ * the device; the strings are only read while it does.
+ */
+struct rswap_dev_config {
+	u64 bytes;			/* size= */
+	bool ram;			/* backend=ram */
+	unsigned int replicas;
+	unsigned int queue_depth;	/* per hardware queue */
+	unsigned int loss_timeout;	/* seconds; 0: the module parameter's, read when used */
+	const char *servers;		/* "ADDRESS:PORT[@DOMAIN],...", or NULL */
+	const char *key_file;
+	const char *client_id;		/* NULL or "": host name and device */
+};
+
 struct rswap_dev {
+	struct list_head list;		/* in rswap_devices.c's list, under its mutex */
 	int id;
 	char name[DISK_NAME_LEN];
 	u64 n_pages;
@@ -278,7 +295,11 @@ struct rswap_dev {
 	/* the text it comes from (client_id=, or host name:device), for messages */
 	char client_id_text[RSWAP_CLIENT_ID_MAX + 1];
 	int openers;			/* under lock: no reserve kept while closed */
+	bool closing;			/* under lock: going away, opens refused */
+	bool remove_when_closed;	/* under lock: its configfs item is gone (rmdir) */
 	bool dying;
+	struct crypto_shash *hmac;	/* this client's key (key_file=), for the handshake */
+	unsigned int loss_timeout;	/* seconds; 0: rswap_loss_timeout's */
 
 	struct work_struct refill_work;
 	struct work_struct return_work;
@@ -359,18 +380,49 @@ struct rswap_cmd {
 };
 
 /* module parameters (rswap_main.c) */
-extern char *rswap_client_id;
 extern unsigned int rswap_loss_timeout;
 extern unsigned int rswap_reserve_slabs;
 extern unsigned int rswap_moves_in_flight;
 extern unsigned int rswap_prefetch_kib;
 unsigned int rswap_moves_batch(void);
-extern unsigned int rswap_queue_depth;
-extern unsigned int rswap_replicas;
-extern size_t rswap_key_len;
+
+/* rswap_devices.c: the module's devices, made from a config */
+#define RSWAP_MAX_DEVICES	16	/* rswap0..rswap15 */
+int rswap_config_check(const struct rswap_dev_config *cfg, const char *who);
+int rswap_device_up(const struct rswap_dev_config *cfg, int id, struct rswap_dev **out);
+int rswap_device_down(struct rswap_dev *dev);
+void rswap_device_orphan(struct rswap_dev *dev);
+void rswap_devices_reap(void);
+int rswap_devices_init(void);
+void rswap_devices_exit(void);
+/* The module parameters' replicas= and queue_depth=: a new item's defaults. */
+void rswap_config_defaults(unsigned int *replicas, unsigned int *queue_depth);
+
+/* rswap_configfs.c: devices made at run time in /sys/kernel/config/rswap/ */
+#if IS_ENABLED(CONFIG_CONFIGFS_FS)
+int rswap_configfs_init(void);
+void rswap_configfs_exit(void);
+#else
+static inline int rswap_configfs_init(void)
+{
+	pr_info("no configfs in this kernel: only the module parameters' device\n");
+	return 0;
+}
+
+static inline void rswap_configfs_exit(void)
+{
+}
+#endif
+
+/* Seconds a server of @dev may be away before its pages count as lost. */
+static inline unsigned int rswap_dev_loss_timeout(const struct rswap_dev *dev)
+{
+	return dev->loss_timeout ?: READ_ONCE(rswap_loss_timeout);
+}
 
 /* rswap_dev.c: the block device */
-int rswap_dev_create(int id, u64 bytes, bool ram, struct rswap_dev **out);
+int rswap_dev_create(int id, const struct rswap_dev_config *cfg, struct rswap_dev **out);
+int rswap_dev_close_for_removal(struct rswap_dev *dev);
 void rswap_end_pages(struct rswap_cmd *cmd, struct request *rq);
 void rswap_end_rq(struct rswap_cmd *cmd, struct request *rq, blk_status_t st);
 void rswap_write_prepare(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
@@ -499,12 +551,11 @@ void rswap_debugfs_dev_add(struct rswap_dev *dev);
 void rswap_debugfs_dev_remove(struct rswap_dev *dev);
 
 /* rswap_auth.c: the pre-shared key and HMAC-SHA256 proofs */
-int rswap_auth_load_key(const char *path);
-void rswap_auth_free_key(void);
+struct crypto_shash *rswap_auth_load_key(const char *path);
 int rswap_auth_client_id(const char *text, u8 id[RSWAP_ID_LEN]);
-int rswap_auth_mac(const char *label, const u8 *first, const u8 *second, const u8 *client_id,
-		   const u8 *server_id, const struct rswap_auth_binding *b,
-		   u8 mac[RSWAP_MAC_LEN]);
+int rswap_auth_mac(struct crypto_shash *hmac, const char *label, const u8 *first,
+		   const u8 *second, const u8 *client_id, const u8 *server_id,
+		   const struct rswap_auth_binding *b, u8 mac[RSWAP_MAC_LEN]);
 int rswap_auth_binding(struct rdma_cm_id *cm_id, struct rswap_auth_binding *b);
 
 #endif

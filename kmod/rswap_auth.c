@@ -19,9 +19,6 @@
 #define RSWAP_KEY_MIN 16
 #define RSWAP_KEY_MAX 256
 
-size_t rswap_key_len;
-static struct crypto_shash *rswap_hmac;
-
 /*
  * Read the key file with filp_open/kernel_read rather than
  * kernel_read_file(): that one is for firmware, modules and policies, and
@@ -56,18 +53,24 @@ static ssize_t read_key_file(const char *path, u8 *buf, size_t size)
 	return n;
 }
 
-int rswap_auth_load_key(const char *path)
+/*
+ * The HMAC of this client's key in @path (a device's key_file): the tfm
+ * holds the key, nothing else keeps it. An ERR_PTR, said in the log, if
+ * the file is not a key we can use.
+ */
+struct crypto_shash *rswap_auth_load_key(const char *path)
 {
+	struct crypto_shash *hmac;
 	u8 *buf;
 	ssize_t n;
 	int ret;
 
 	buf = kzalloc(RSWAP_KEY_MAX + 2, GFP_KERNEL);
 	if (!buf)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	n = read_key_file(path, buf, RSWAP_KEY_MAX + 2);
 	if (n < 0) {
-		ret = n;
+		hmac = ERR_PTR(n);
 		goto out_free_buf;
 	}
 	if (n > 0 && buf[n - 1] == '\n')
@@ -75,37 +78,23 @@ int rswap_auth_load_key(const char *path)
 	if (n < RSWAP_KEY_MIN || n > RSWAP_KEY_MAX) {
 		pr_err("key_file %s: key must be %d..%d bytes, has %zd\n", path, RSWAP_KEY_MIN,
 		       RSWAP_KEY_MAX, n);
-		ret = -EINVAL;
+		hmac = ERR_PTR(-EINVAL);
 		goto out_free_buf;
 	}
-	rswap_hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
-	if (IS_ERR(rswap_hmac)) {
-		ret = PTR_ERR(rswap_hmac);
-		rswap_hmac = NULL;
-		pr_err("no hmac(sha256) in this kernel (error %d)\n", ret);
+	hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(hmac)) {
+		pr_err("no hmac(sha256) in this kernel (error %ld)\n", PTR_ERR(hmac));
 		goto out_free_buf;
 	}
-	ret = crypto_shash_setkey(rswap_hmac, buf, n);
+	ret = crypto_shash_setkey(hmac, buf, n);
 	if (ret) {
 		pr_err("hmac(sha256) refused the key (error %d)\n", ret);
-		crypto_free_shash(rswap_hmac);
-		rswap_hmac = NULL;
-		goto out_free_buf;
+		crypto_free_shash(hmac);
+		hmac = ERR_PTR(ret);
 	}
-	/* The tfm holds the key now; nothing else keeps it. */
-	rswap_key_len = n;
-	ret = 0;
 out_free_buf:
 	kfree_sensitive(buf);
-	return ret;
-}
-
-void rswap_auth_free_key(void)
-{
-	if (rswap_hmac)
-		crypto_free_shash(rswap_hmac);
-	rswap_hmac = NULL;
-	rswap_key_len = 0;
+	return hmac;
 }
 
 /*
@@ -113,9 +102,9 @@ void rswap_auth_free_key(void)
  * common/auth.c computes it: @label, the nonces in its order, the client
  * and server ids, and @b, the handshake's endpoints.
  */
-int rswap_auth_mac(const char *label, const u8 *first, const u8 *second, const u8 *client_id,
-		   const u8 *server_id, const struct rswap_auth_binding *b,
-		   u8 mac[RSWAP_MAC_LEN])
+int rswap_auth_mac(struct crypto_shash *hmac, const char *label, const u8 *first,
+		   const u8 *second, const u8 *client_id, const u8 *server_id,
+		   const struct rswap_auth_binding *b, u8 mac[RSWAP_MAC_LEN])
 {
 	u8 msg[RSWAP_AUTH_TRANSCRIPT_LEN];
 	size_t len;
@@ -124,7 +113,7 @@ int rswap_auth_mac(const char *label, const u8 *first, const u8 *second, const u
 	if (strlen(label) != RSWAP_AUTH_LABEL_LEN)
 		return -EINVAL;
 	len = rswap_auth_transcript(msg, label, first, second, client_id, server_id, b);
-	ret = crypto_shash_tfm_digest(rswap_hmac, msg, len, mac);
+	ret = crypto_shash_tfm_digest(hmac, msg, len, mac);
 	memzero_explicit(msg, sizeof(msg));
 	return ret;
 }

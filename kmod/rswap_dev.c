@@ -41,6 +41,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <crypto/hash.h>
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
 #include <linux/slab.h>
@@ -949,38 +950,76 @@ static const struct blk_mq_ops rswap_mq_ops = {
 
 /* ---- open and release: the reserve is kept only while the device is open ---- */
 
-static void opened(struct rswap_dev *dev, int delta)
+/*
+ * An open, refused once the device is going away (power 0, or rmdir of a
+ * configfs item: rswap_dev_close_for_removal), so nobody swaps on a device
+ * being torn down.
+ */
+static int opened(struct rswap_dev *dev)
 {
 	spin_lock(&dev->lock);
-	dev->openers += delta;
+	if (dev->closing) {
+		spin_unlock(&dev->lock);
+		return -ENODEV;
+	}
+	dev->openers++;
 	spin_unlock(&dev->lock);
-	if (delta > 0)
-		queue_work(dev->refill_wq, &dev->refill_work);
+	queue_work(dev->refill_wq, &dev->refill_work);
+	return 0;
+}
+
+/* A close; the last one of a device whose configfs item is gone removes it. */
+static void closed(struct rswap_dev *dev)
+{
+	bool remove;
+
+	spin_lock(&dev->lock);
+	remove = !--dev->openers && dev->remove_when_closed;
+	if (remove)
+		dev->closing = true;
+	spin_unlock(&dev->lock);
+	if (remove)	/* not here: del_gendisk waits for this very release */
+		rswap_devices_reap();
 	else
 		queue_work(dev->wq, &dev->return_work);
+}
+
+/*
+ * Going away: refused (-EBUSY) while open (swapped on: swapoff first), else
+ * no open succeeds from now on.
+ */
+int rswap_dev_close_for_removal(struct rswap_dev *dev)
+{
+	int ret = 0;
+
+	spin_lock(&dev->lock);
+	if (dev->openers)
+		ret = -EBUSY;
+	else
+		dev->closing = true;
+	spin_unlock(&dev->lock);
+	return ret;
 }
 
 #ifdef RSWAP_HAVE_OPEN_GENDISK	/* 6.5+ */
 static int rswap_open(struct gendisk *disk, blk_mode_t mode)
 {
-	opened(disk->private_data, 1);
-	return 0;
+	return opened(disk->private_data);
 }
 
 static void rswap_release(struct gendisk *disk)
 {
-	opened(disk->private_data, -1);
+	closed(disk->private_data);
 }
 #else
 static int rswap_open(struct block_device *bdev, fmode_t mode)
 {
-	opened(bdev->bd_disk->private_data, 1);
-	return 0;
+	return opened(bdev->bd_disk->private_data);
 }
 
 static void rswap_release(struct gendisk *disk, fmode_t mode)
 {
-	opened(disk->private_data, -1);
+	closed(disk->private_data);
 }
 #endif
 
@@ -998,13 +1037,13 @@ static const struct block_device_operations rswap_fops = {
  * said in the log. Either way the same on every load, so the servers know
  * a rebooted client, and its first connection frees what it held before.
  */
-static int dev_client_id(struct rswap_dev *dev)
+static int dev_client_id(struct rswap_dev *dev, const char *client_id)
 {
 	char *text = dev->client_id_text;
 
 	BUILD_BUG_ON(__NEW_UTS_LEN + 1 + DISK_NAME_LEN > RSWAP_CLIENT_ID_MAX);
-	if (rswap_client_id && *rswap_client_id) {
-		strscpy(text, rswap_client_id, sizeof(dev->client_id_text));
+	if (client_id && *client_id) {
+		strscpy(text, client_id, sizeof(dev->client_id_text));
 	} else {
 		snprintf(text, sizeof(dev->client_id_text), "%s:%s", utsname()->nodename,
 			 dev->name);
@@ -1050,8 +1089,13 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 #endif
 }
 
-int rswap_dev_create(int id, u64 bytes, bool ram, struct rswap_dev **out)
+/*
+ * The device rswap@id from @cfg (rswap_config_check has passed it): its
+ * key read, its disk added. Servers are added by the caller.
+ */
+int rswap_dev_create(int id, const struct rswap_dev_config *cfg, struct rswap_dev **out)
 {
+	bool ram = cfg->ram;
 	struct rswap_dev *dev;
 	int ret;
 
@@ -1071,8 +1115,10 @@ int rswap_dev_create(int id, u64 bytes, bool ram, struct rswap_dev **out)
 	}
 	dev->id = id;
 	snprintf(dev->name, sizeof(dev->name), "rswap%d", id);
-	dev->n_pages = bytes / RSWAP_PAGE_SIZE;
-	dev->n_replicas = rswap_replicas;
+	dev->n_pages = cfg->bytes / RSWAP_PAGE_SIZE;
+	dev->n_replicas = cfg->replicas;
+	dev->loss_timeout = cfg->loss_timeout;
+	dev->tag_set.queue_depth = cfg->queue_depth;	/* read ahead sizes itself by it */
 	dev->max_sge = RSWAP_MAX_SEGS;
 	dev->max_sge_rd = RSWAP_MAX_SEGS;
 	dev->csum_seed = get_random_u64();
@@ -1084,9 +1130,18 @@ int rswap_dev_create(int id, u64 bytes, bool ram, struct rswap_dev **out)
 	INIT_WORK(&dev->migrate_work, rswap_migrate_work);
 	spin_lock_init(&dev->evac_lock);
 	init_waitqueue_head(&dev->io_wait);
-	ret = dev_client_id(dev);
+	INIT_LIST_HEAD(&dev->list);
+	ret = dev_client_id(dev, cfg->client_id);
 	if (ret)
 		goto out_free;
+	if (!ram) {
+		dev->hmac = rswap_auth_load_key(cfg->key_file);
+		if (IS_ERR(dev->hmac)) {
+			ret = PTR_ERR(dev->hmac);
+			dev->hmac = NULL;
+			goto out_free;
+		}
+	}
 
 	dev->header = (void *)get_zeroed_page(GFP_KERNEL);
 	if (!dev->header) {
@@ -1116,7 +1171,6 @@ int rswap_dev_create(int id, u64 bytes, bool ram, struct rswap_dev **out)
 	}
 	dev->tag_set.ops = &rswap_mq_ops;
 	dev->tag_set.nr_hw_queues = num_online_cpus();
-	dev->tag_set.queue_depth = rswap_queue_depth;
 	dev->tag_set.numa_node = NUMA_NO_NODE;
 	dev->tag_set.cmd_size = sizeof(struct rswap_cmd);
 	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
@@ -1159,6 +1213,8 @@ out_map:
 out_header:
 	free_page((unsigned long)dev->header);
 out_free:
+	if (dev->hmac)
+		crypto_free_shash(dev->hmac);
 	free_percpu(dev->stats);
 	kfree(dev);
 	return ret;
@@ -1191,6 +1247,8 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	rswap_ram_fini(dev);
 	rswap_map_fini(&dev->map);
 	free_page((unsigned long)dev->header);
+	if (dev->hmac)
+		crypto_free_shash(dev->hmac);
 	free_percpu(dev->stats);
 	kfree(dev);
 }

@@ -357,7 +357,7 @@ int rswap_prefetch_init(struct rswap_dev *dev, unsigned int kib)
 		return -ENOMEM;
 	pf->n_chunks = n;
 	/* Never more than a quarter of a hardware queue's tags: swap goes first. */
-	pf->depth = clamp(min(n / 2, rswap_queue_depth / 4), 1u, n);
+	pf->depth = clamp(min(n / 2, dev->tag_set.queue_depth / 4), 1u, n);
 	for (i = 0; i < n; i++) {
 		pf->chunks[i].dev = dev;
 		for (k = 0; k < RSWAP_PF_CHUNK; k++) {

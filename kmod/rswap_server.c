@@ -123,14 +123,14 @@ static int srv_authenticate(struct rswap_server *srv, u8 *reply)
 	}
 	rswap_hdr_init(&auth.hdr, RSWAP_MSG_AUTH, ++srv->seq);
 	memcpy(auth.nonce, nonce, RSWAP_NONCE_LEN);
-	ret = rswap_auth_mac(RSWAP_AUTH_CLIENT_LABEL, server_nonce, nonce, dev->client_id,
+	ret = rswap_auth_mac(dev->hmac, RSWAP_AUTH_CLIENT_LABEL, server_nonce, nonce, dev->client_id,
 			     srv->server_id, &bind, auth.mac);
 	if (ret)
 		return ret;
 	ret = rswap_ctrl_call(srv, &auth, RSWAP_MSG_WELCOME, reply);
 	if (ret < 0)
 		goto refused;
-	ret = rswap_auth_mac(RSWAP_AUTH_SERVER_LABEL, nonce, server_nonce, dev->client_id,
+	ret = rswap_auth_mac(dev->hmac, RSWAP_AUTH_SERVER_LABEL, nonce, server_nonce, dev->client_id,
 			     srv->server_id, &bind, mac);
 	if (ret)
 		return ret;
@@ -257,7 +257,7 @@ static void srv_declare_lost(struct rswap_server *srv)
 
 	lockdep_assert_held(&srv->ctrl_mutex);
 	pr_err("%s: unreachable for %us: pages only it held are lost (they come back if it does)\n",
-	       srv->name, rswap_loss_timeout);
+	       srv->name, rswap_dev_loss_timeout(srv->dev));
 	rswap_server_set_state(srv, RSWAP_SRV_LOST);
 	rswap_slabs_lose(dev, srv);
 	blk_mq_kick_requeue_list(dev->disk->queue);
@@ -322,7 +322,7 @@ static void connect_work(struct work_struct *work)
 	if (srv->state == RSWAP_SRV_LOST)
 		rswap_slabs_lose(dev, srv);
 	/* Not this time: back off, and give up on its pages after loss_timeout. */
-	deadline = srv->down_since + (unsigned long)rswap_loss_timeout * HZ;
+	deadline = srv->down_since + (unsigned long)rswap_dev_loss_timeout(dev) * HZ;
 	if (srv->state == RSWAP_SRV_DOWN && time_after_eq(jiffies, deadline))
 		srv_declare_lost(srv);
 	srv->backoff_ms = clamp(srv->backoff_ms * 2, RSWAP_BACKOFF_MIN_MS, RSWAP_BACKOFF_MAX_MS);

@@ -465,7 +465,7 @@ static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
 	if (READ_ONCE(rswap_fault_sq_depth_max))	/* a test's small NIC */
 		max_wr = min_t(u32, max_wr, max_t(u32, READ_ONCE(rswap_fault_sq_depth_max),
 						   RSWAP_SQ_MIN_WRS));
-	sq_depth = rswap_sq_depth(rswap_queue_depth, queues, max_wr);
+	sq_depth = rswap_sq_depth(srv->dev->tag_set.queue_depth, queues, max_wr);
 	if (!sq_depth) {
 		pr_err("%s: %s allows %d WRs per send queue, fewer than one request needs\n",
 		       srv->name, dev_name(&ibdev->dev), ibdev->attrs.max_qp_wr);

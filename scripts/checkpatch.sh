@@ -27,8 +27,18 @@ if [ ! -x "$cp_pl" ]; then
 fi
 
 cd "$top"
-files=$(ls kmod/*.c kmod/*.h proto/*.h tests/vm/testmod/*.c 2>/dev/null || true)
+# rswap_configfs.c makes its attributes from one table, an X-macro list
+# (RSWAP_CFG_ATTRS) whose entries expand to functions and a configfs
+# attribute each: checkpatch.pl takes any such list for a "complex value",
+# and the per-entry definition for a macro with a trailing semicolon. Those
+# two checks only are off for that file; every other one stays.
+xmacro_files=kmod/rswap_configfs.c
+files=$(ls kmod/*.c kmod/*.h proto/*.h tests/vm/testmod/*.c 2>/dev/null | grep -vxF "$xmacro_files" || true)
 [ -n "$files" ] || { echo "checkpatch: no kernel sources found"; exit 1; }
 # --no-tree: we are not inside a kernel tree. Every WARNING and ERROR counts.
+rc=0
 # shellcheck disable=SC2086
-"$cp_pl" --no-tree --show-types --terse --max-line-length=100 -f $files
+"$cp_pl" --no-tree --show-types --terse --max-line-length=100 -f $files || rc=1
+"$cp_pl" --no-tree --show-types --terse --max-line-length=100 \
+	--ignore COMPLEX_MACRO,TRAILING_SEMICOLON -f $xmacro_files || rc=1
+exit $rc

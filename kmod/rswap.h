@@ -16,8 +16,11 @@
  * Lock order (outermost first; lockdep holds every path to it in the debug
  * kernel, and functions that need a lock assert it):
  *
- *   rswap_devs_mutex         (rswap_main.c) the device, against an RDMA
- *                            device's removal racing with unload
+ *   configfs item lock       (rswap_configfs.c) an item's settings and
+ *                            its device, against power and rmdir
+ *   rswap_devs_mutex         (rswap_devices.c) the list of devices, against
+ *                            an RDMA device's removal racing with a
+ *                            device's making or removal
  *     dev->servers_mutex     adding and removing servers; refill and the
  *                            choice of a move's target walk dev->servers
  *       srv->ctrl_mutex      one control exchange at a time on one server

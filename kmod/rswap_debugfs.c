@@ -33,6 +33,11 @@
  *
  * And per device, read-only, /sys/kernel/debug/rswap/<device>/:
  *
+ *   qps            one line per queue pair of every server: its hardware
+ *                  queue, connected or down, its send queue's depth and the
+ *                  WRs in flight on it, the WRs ever posted on it (the
+ *                  hardware queues' spread), and its CQ entries
+ *
  *   slabs          the slab table: one line per entry that is not FREE
  *                  (its state, server, server's slab number, the set it is
  *                  a copy of and its position), and for each primary the
@@ -130,10 +135,37 @@ static int slabs_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(slabs);
 
+static int qps_show(struct seq_file *m, void *unused)
+{
+	struct rswap_dev *dev = m->private;
+	unsigned int q;
+	int i;
+
+	mutex_lock(&dev->servers_mutex);
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
+		struct rswap_server *srv = dev->servers[i];
+
+		if (!srv)
+			continue;
+		for (q = 0; q < srv->max_qps; q++) {
+			struct rswap_qp *qp = &srv->qps[q];
+
+			seq_printf(m, "%s queue %u %s sq_depth %u in_flight %d posted %lld cq_entries %u\n",
+				   srv->name, q, READ_ONCE(qp->connected) ? "connected" : "down",
+				   qp->sq_depth, qp->sq_depth - atomic_read(&qp->sq_credits),
+				   atomic64_read(&qp->posted), qp->cq_entries);
+		}
+	}
+	mutex_unlock(&dev->servers_mutex);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(qps);
+
 void rswap_debugfs_dev_add(struct rswap_dev *dev)
 {
 	dev->debugfs = debugfs_create_dir(dev->name, rswap_debugfs_dir);
 	debugfs_create_file("slabs", 0400, dev->debugfs, dev, &slabs_fops);
+	debugfs_create_file("qps", 0400, dev->debugfs, dev, &qps_fops);
 }
 
 /* Before the table goes: debugfs_remove waits for readers to finish. */

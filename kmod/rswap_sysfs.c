@@ -125,7 +125,6 @@ static u64 server_pages(struct rswap_dev *dev, struct rswap_server *srv)
 static ssize_t servers_show(struct device *d, struct device_attribute *attr, char *buf)
 {
 	struct rswap_dev *dev = to_rswap(d);
-	unsigned int q;
 	int i, n = 0;
 
 	mutex_lock(&dev->servers_mutex);
@@ -135,7 +134,7 @@ static ssize_t servers_show(struct device *d, struct device_attribute *attr, cha
 		if (!srv)
 			continue;
 		n += sysfs_emit_at(buf, n,
-				   "%s %s slabs=%d pages=%llu connects=%lld disconnects=%lld grants=%lld returns=%lld refusals=%lld reattached=%lld lost_slabs=%lld keepalive_timeouts=%lld domain=%s qps=%u posted=",
+				   "%s %s slabs=%d pages=%llu connects=%lld disconnects=%lld grants=%lld returns=%lld refusals=%lld reattached=%lld lost_slabs=%lld keepalive_timeouts=%lld domain=%s qps=%u\n",
 				   srv->name, rswap_server_state_name(READ_ONCE(srv->state)),
 				   atomic_read(&srv->slabs), server_pages(dev, srv),
 				   atomic64_read(&srv->connects),
@@ -144,11 +143,6 @@ static ssize_t servers_show(struct device *d, struct device_attribute *attr, cha
 				   atomic64_read(&srv->reattached), atomic64_read(&srv->lost_slabs),
 				   atomic64_read(&srv->keepalive_timeouts),
 				   srv->domain[0] ? srv->domain : "-", READ_ONCE(srv->nr_qps));
-		/* WRs posted per queue pair: shows the hardware queues spread */
-		for (q = 0; q < srv->max_qps; q++)
-			n += sysfs_emit_at(buf, n, "%s%lld", q ? "," : "",
-					   atomic64_read(&srv->qps[q].posted));
-		n += sysfs_emit_at(buf, n, "\n");
 	}
 	mutex_unlock(&dev->servers_mutex);
 	return n;

@@ -60,7 +60,7 @@ for shell in $shells; do
 	want server-up 'rswap_server_ready{device="rswap0",server="10.77.0.1:7471"} 1'
 	want server-down 'rswap_server_ready{device="rswap0",server="10.77.0.2:7471"} 0'
 	want server-info 'rswap_server_info{device="rswap0",server="10.77.0.1:7471",state="ready",domain="rack-a"} 1'
-	want posted-summed 'rswap_server_posted_wrs_total{device="rswap0",server="10.77.0.1:7471"} 123'
+	want server-keepalive-timeouts 'rswap_server_keepalive_timeouts_total{device="rswap0",server="10.77.0.2:7471"} 1'
 	want histogram-type '# TYPE rswap_read_latency_seconds histogram'
 	want bucket-cumulated 'rswap_read_latency_seconds_bucket{device="rswap0",le="0.000256"} 9000'
 	want bucket-inf 'rswap_read_latency_seconds_bucket{device="rswap0",le="+Inf"} 15001'

@@ -124,7 +124,7 @@ check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_erro
 cat /sys/block/rswap0/rswap/servers
 cpus=$(grep -c '^processor' /proc/cpuinfo)
 check_eq queue-pairs-per-cpu "$cpus $cpus" \
-	"$(sed -n 's/.* qps=\([0-9]*\) .*/\1/p' /sys/block/rswap0/rswap/servers | tr '\n' ' ' | sed 's/ $//')"
+	"$(sed -n 's/.* qps=\([0-9]*\).*/\1/p' /sys/block/rswap0/rswap/servers | tr '\n' ' ' | sed 's/ $//')"
 attached_total() {
 	rswapctl --server "127.0.0.1:$(admin_port "$1")" --json stats |
 		sed -n 's/.*"attached_qps_total":\([0-9]*\).*/\1/p'
@@ -136,10 +136,12 @@ for n in 1 2; do
 	connects=$(module_server_field "$(host_addr $n):7471" connects)
 	check_eq "server$n-counts-attached-qps" "$(( (cpus - 1) * connects ))" "$(attached_total $n)"
 done
-# Every queue pair carried WRs (summed over both servers).
-posted=$(sed -n 's/.* posted=\([0-9,]*\)$/\1/p' /sys/block/rswap0/rswap/servers |
-	awk -F, '{ for (i = 1; i <= NF; i++) s[i] += $i } END { for (i in s) if (!s[i]) z++; print z + 0 }')
-check_eq every-queue-pair-used 0 "$posted"
+# Every queue pair carried WRs (summed over both servers; debugfs qps).
+cat /sys/kernel/debug/rswap/rswap0/qps
+unused=$(awk '{ s[$3] += $10 } END { for (q in s) if (!s[q]) z++; print z + 0 }' \
+	/sys/kernel/debug/rswap/rswap0/qps)
+check_eq every-queue-pair-used 0 "$unused"
+check_eq qps-listed "$((2 * cpus))" "$(wc -l < /sys/kernel/debug/rswap/rswap0/qps)"
 
 # swapoff with pages out: all come back (verified after), and every slab
 # goes home once the device is closed.

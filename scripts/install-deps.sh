@@ -35,6 +35,8 @@ base_pkgs=(
 	dkms systemd
 	# the benchmark report's plot
 	gnuplot-nox
+	# the pool directory's client (etcdctl; etcd itself: below)
+	etcd-client
 	# scripts/checkpatch.pl for the kernel code, and the driver sources we model on
 	linux-source-6.1
 	# scripts/debug-kernel.sh: building the debug guest kernel from it
@@ -88,19 +90,25 @@ if [ -z "$k612_installed" ] || [ ! -e "/boot/vmlinuz-$k612_installed" ]; then
 	need+=("${k612#* }" "linux-headers-${k612%% *}")
 fi
 
-# promtool (the Prometheus text-format checker the metrics tests use) comes
-# out of Debian's prometheus package without installing the package, whose
-# postinst would start a Prometheus server on this machine.
-promtool_dest=/usr/local/bin/promtool
-have_promtool=1
-command -v promtool > /dev/null || have_promtool=0
+# Programs taken out of Debian's packages without installing the packages,
+# whose postinst would start a daemon on this machine: promtool (the
+# Prometheus text-format checker the metrics tests use) from prometheus,
+# and etcd (the pool directory's server the guests run) from etcd-server.
+# Each: PROGRAM PACKAGE.
+extracted=("promtool prometheus" "etcd etcd-server")
+need_extract=()
+for e in "${extracted[@]}"; do
+	command -v "${e%% *}" > /dev/null || need_extract+=("$e")
+done
 
-if [ ${#need[@]} -eq 0 ] && [ "$have_promtool" = 1 ]; then
+if [ ${#need[@]} -eq 0 ] && [ ${#need_extract[@]} -eq 0 ]; then
 	echo "install-deps: everything is installed"
 	exit 0
 fi
 if [ "$check_only" = 1 ]; then
-	[ "$have_promtool" = 1 ] || need+=("promtool (from prometheus)")
+	for e in "${need_extract[@]}"; do
+		need+=("${e%% *} (from ${e#* })")
+	done
 	echo "install-deps: missing: ${need[*]}"
 	exit 1
 fi
@@ -120,16 +128,18 @@ if [ ${#need[@]} -gt 0 ]; then
 	# slow initrd generation the kernel packages would otherwise do.
 	"${as_root[@]}" env INITRD=No apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
-if [ "$have_promtool" = 0 ]; then
-	echo "install-deps: promtool from Debian's prometheus package, into $promtool_dest"
+for e in "${need_extract[@]}"; do
+	prog=${e%% *}
+	pkg=${e#* }
+	echo "install-deps: $prog from Debian's $pkg package, into /usr/local/bin"
 	tmp=$(mktemp -d)
 	chmod 755 "$tmp"	# apt downloads as _apt
-	trap 'rm -rf "$tmp"' EXIT
-	(cd "$tmp" && apt-get download -q prometheus) || {
+	(cd "$tmp" && apt-get download -q "$pkg") || {
 		"${as_root[@]}" apt-get update -q
-		(cd "$tmp" && apt-get download -q prometheus)
+		(cd "$tmp" && apt-get download -q "$pkg")
 	}
-	dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -xO ./usr/bin/promtool > "$tmp/promtool"
-	"${as_root[@]}" install -m 755 "$tmp/promtool" "$promtool_dest"
-fi
+	dpkg-deb --fsys-tarfile "$tmp/${pkg}"_*.deb | tar -xO "./usr/bin/$prog" > "$tmp/$prog"
+	"${as_root[@]}" install -m 755 "$tmp/$prog" "/usr/local/bin/$prog"
+	rm -rf "$tmp"
+done
 echo "install-deps: done"

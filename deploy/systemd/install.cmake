@@ -25,14 +25,18 @@ function(rswap_deploy_install)
   set(rwx OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ
       WORLD_EXECUTE)
 
-  foreach(unit rswap-server@.service rswap-client.service)
+  foreach(unit rswap-server@.service rswap-client.service rswap-register@.service
+               rswap-client-watch.service)
     configure_file("${src}/systemd/${unit}.in" "${tmp}/${unit}" @ONLY)
     file(INSTALL "${tmp}/${unit}" DESTINATION "${unitdir}" FILE_PERMISSIONS ${rw})
   endforeach()
 
-  configure_file("${src}/client/rswap-client.in" "${tmp}/rswap-client" @ONLY)
-  file(INSTALL "${tmp}/rswap-client" DESTINATION "${CMAKE_INSTALL_FULL_SBINDIR}"
-       FILE_PERMISSIONS ${rwx})
+  foreach(prog client/rswap-client pool/rswap-register)
+    get_filename_component(name "${prog}" NAME)
+    configure_file("${src}/${prog}.in" "${tmp}/${name}" @ONLY)
+    file(INSTALL "${tmp}/${name}" DESTINATION "${CMAKE_INSTALL_FULL_SBINDIR}"
+         FILE_PERMISSIONS ${rwx})
+  endforeach()
 
   # The server's example is documentation: always the current one. The
   # administrator edits client.conf and modprobe.d/rswap.conf in place, so

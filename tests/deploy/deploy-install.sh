@@ -41,8 +41,11 @@ want_files="
 755 usr/sbin/rswap-server
 755 usr/sbin/rswapctl
 755 usr/sbin/rswap-client
+755 usr/sbin/rswap-register
 644 usr/lib/systemd/system/rswap-server@.service
 644 usr/lib/systemd/system/rswap-client.service
+644 usr/lib/systemd/system/rswap-register@.service
+644 usr/lib/systemd/system/rswap-client-watch.service
 644 etc/rswap/server.conf.example
 644 etc/rswap/client.conf
 644 etc/modprobe.d/rswap.conf"
@@ -62,7 +65,8 @@ stray=$(cd "$dest" && find . -type f | grep -v -e '^\./usr/' -e '^\./etc/' ; cd 
 	find . -path ./usr/etc -o -path ./usr/local | head -n 3)
 if [ -z "$stray" ]; then pass prefix-layout; else fail prefix-layout "outside /usr and /etc: $stray"; fi
 
-left=$(grep -rl '@[A-Z_]*@' "$dest/etc" "$units" "$dest/usr/sbin/rswap-client" 2>/dev/null)
+left=$(grep -rl '@[A-Z_]*@' "$dest/etc" "$units" "$dest/usr/sbin/rswap-client" \
+	"$dest/usr/sbin/rswap-register" 2>/dev/null)
 if [ -z "$left" ]; then pass all-configured; else fail all-configured "@VAR@ left in: $left"; fi
 
 # Every ExecStart*/ExecStop names an installed program.
@@ -202,7 +206,7 @@ for sh in $shells; do
 	client_status "client-names-the-bad-line-$sh" 2 "client.conf:2: connect_timeout: want seconds"
 done
 if command -v shellcheck > /dev/null; then
-	if shellcheck -s sh "$client" > "$work/shellcheck.out" 2>&1; then
+	if shellcheck -s sh "$client" "$dest/usr/sbin/rswap-register" > "$work/shellcheck.out" 2>&1; then
 		pass client-shellcheck
 	else
 		fail client-shellcheck "$(head -n 5 "$work/shellcheck.out" | tr '\n' ' ')"

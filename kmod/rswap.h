@@ -350,7 +350,6 @@ struct rswap_cmd {
 	u8 nr_remote;			/* pages moved by RDMA */
 	u8 nr_lost;			/* pages that fail alone with EIO */
 	u8 gen;				/* counted in dev->io_inflight[gen] */
-	u8 bad_servers;			/* read: servers (by idx) that gave a page a wrong checksum */
 	ktime_t submitted;		/* first seen by queue_rq */
 	ktime_t start;
 	ktime_t posted;			/* its WRs were posted */
@@ -368,6 +367,7 @@ struct rswap_cmd {
 		bool lost;			/* read: its server lost it */
 		bool check;			/* read: remote, its checksum is checked */
 		u8 srv;				/* read: the server (idx) it is read from */
+		u8 bad_servers;			/* read: servers (by idx) that gave it a wrong checksum */
 		u32 csum;			/* its checksum (rswap_page_csum) */
 	} seg[RSWAP_MAX_SEGS];
 	/* scatter lists: sge[c][i] is page i in the WRs of copy c */

@@ -33,6 +33,9 @@
  *
  * And per device, read-only, /sys/kernel/debug/rswap/<device>/:
  *
+ *   map            one line per swap page held on servers: its set (the
+ *                  slab-table entry of the set's first copy), its slot
+ *                  there and its checksum: with slabs, where a page is
  *   qps            one line per queue pair of every server: its hardware
  *                  queue, connected or down, its send queue's depth and the
  *                  WRs in flight on it, the WRs ever posted on it (the
@@ -135,6 +138,25 @@ static int slabs_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(slabs);
 
+/* The map's REMOTE entries: which set and slot each swap page is in. */
+static int map_show(struct seq_file *m, void *unused)
+{
+	struct rswap_dev *dev = m->private;
+	u64 off;
+
+	spin_lock(&dev->lock);
+	for (off = 0; off < dev->map.n_pages; off++) {
+		const struct rswap_entry *e = &dev->map.entries[off];
+
+		if (e->type == RSWAP_REMOTE)
+			seq_printf(m, "page %llu set %u slot %u csum %08x\n", off,
+				   rswap_entry_slab(e), rswap_entry_page(e), e->csum);
+	}
+	spin_unlock(&dev->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(map);
+
 static int qps_show(struct seq_file *m, void *unused)
 {
 	struct rswap_dev *dev = m->private;
@@ -166,6 +188,7 @@ void rswap_debugfs_dev_add(struct rswap_dev *dev)
 	dev->debugfs = debugfs_create_dir(dev->name, rswap_debugfs_dir);
 	debugfs_create_file("slabs", 0400, dev->debugfs, dev, &slabs_fops);
 	debugfs_create_file("qps", 0400, dev->debugfs, dev, &qps_fops);
+	debugfs_create_file("map", 0400, dev->debugfs, dev, &map_fops);
 }
 
 /* Before the table goes: debugfs_remove waits for readers to finish. */

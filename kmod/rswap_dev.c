@@ -195,9 +195,10 @@ int rswap_io_quiesce(struct rswap_dev *dev)
 
 /*
  * Check a read's remote pages against their entries' checksums. A bad
- * page's server is avoided by the request's next try (a server, not a
- * copy position: one server is copy 0 of one set and copy 1 of the next,
- * and a request may span both); on its last try
+ * page's server is avoided by that page's next try (a server, not a copy
+ * position: one server is copy 0 of one set and copy 1 of the next, and a
+ * request may span both; and per page: one page wrong on one server says
+ * nothing of the request's other pages there); on its last try
  * (@last) the page fails alone, as a lost one does. Returns how many were
  * bad.
  */
@@ -231,7 +232,7 @@ static unsigned int verify_pages(struct rswap_cmd *cmd, bool last)
 		kunmap_local(p);
 		if (likely(sum == cmd->seg[i].csum))
 			continue;
-		cmd->bad_servers |= 1u << cmd->seg[i].srv;
+		cmd->seg[i].bad_servers |= 1u << cmd->seg[i].srv;
 		bad++;
 		if (trace_rswap_csum_error_enabled())
 			trace_rswap_csum_error(dev->name,
@@ -612,7 +613,7 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		 */
 		copy = rswap_slab_read_copy(dev, rswap_entry_slab(e), cmd->queue,
 					    run_end >= 0 && rswap_entry_slab(e) == run_slab ?
-					    run_copy : -1, cmd->bad_servers, &slab);
+					    run_copy : -1, cmd->seg[i].bad_servers, &slab);
 		if (copy == -ENODATA && cmd->prefetch) {
 			wait = true;	/* not read ahead: no error counted */
 			break;
@@ -630,8 +631,16 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		remote++;
 		second += copy > 0;
 		cmd->seg[i].check = true;
-		BUILD_BUG_ON(sizeof(cmd->bad_servers) * BITS_PER_BYTE < RSWAP_MAX_SERVERS);
+		BUILD_BUG_ON(sizeof(cmd->seg[i].bad_servers) * BITS_PER_BYTE < RSWAP_MAX_SERVERS);
 		cmd->seg[i].srv = slab->srv->idx;
+		/*
+		 * Every copy of the page has come back wrong at least once: its
+		 * history starts over, so the next try goes to another copy
+		 * than this one. A copy wrong once may have raced a slot freed
+		 * and reused; alternating, no copy is given up for good.
+		 */
+		if (cmd->seg[i].bad_servers & (1u << cmd->seg[i].srv))
+			cmd->seg[i].bad_servers = 0;
 		cmd->seg[i].csum = e->csum;
 		/*
 		 * The next slot of the slab the previous page came from (pages
@@ -821,6 +830,7 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 	u64 off = blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE;
 	u64 n = DIV_ROUND_UP(blk_rq_bytes(rq), RSWAP_PAGE_SIZE);
 	bool first;
+	int i;
 
 	cmd->queue = hctx->queue_num;
 	/* First time we see this request (not a requeue): no tries yet. */
@@ -829,7 +839,8 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 		cmd->retries = 0;
 		cmd->tries = 0;
 		cmd->submitted = ktime_get();
-		cmd->bad_servers = 0;
+		for (i = 0; i < RSWAP_MAX_SEGS; i++)
+			cmd->seg[i].bad_servers = 0;
 		cmd->prefetch = rswap_prefetch_rq(rq);
 		rq->rq_flags |= RQF_DONTPREP;
 		/* A read ahead that fails is dropped: no "I/O error" line for it. */

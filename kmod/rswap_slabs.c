@@ -295,9 +295,10 @@ u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx)
  * came from, so a run of slots stays one READ; -1 for none) if it can
  * serve, else the one whose server's queue pair for hardware queue @queue
  * has the fewest WRs in flight (rswap_replica_read_pick). Copies on the
- * servers in @avoid_srv (a mask of server idx: they gave this request a
- * page with a wrong checksum) are taken only when no other can serve. Its copy position, or -EAGAIN when none
- * can now but one may come back (a server down), or -ENODATA when none is
+ * servers in @avoid_srv (a mask of server idx: they gave this page a wrong
+ * checksum) are taken only when no other can serve. Its copy position, or
+ * -EAGAIN when none can now but one may come back (a server down), or
+ * -ENODATA when none is
  * left (lost).
  */
 int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer,

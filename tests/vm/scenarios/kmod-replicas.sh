@@ -119,9 +119,10 @@ check server4-memory-zeroed dd if=/dev/zero of=/dev/shm/pool-4 bs=1M count=128 c
 # where server 2 was); each bad page is read again from server 3.
 # On 6.12 one page of the device (not the paused process's: that one is
 # checked below and always passed) had a copy on server 3 that did not
-# match its checksum on every try, in 1 of 9 runs here: not explained
-# yet (debugfs rswap0/map says which set and slot a page is in). Until it
-# is, the whole-device read runs on 6.1 only, and says why on 6.12.
+# match its checksum on every try, in 4 of 14 runs here (never on 6.1):
+# not explained yet (debugfs rswap0/map says which set and slot a page is
+# in). Until it is, the whole-device read runs on 6.1 only, and says why
+# on 6.12.
 errors=$(rswap_stat read_errors)
 case "$(uname -r)" in
 6.12.*)

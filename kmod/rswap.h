@@ -350,7 +350,7 @@ struct rswap_cmd {
 	u8 nr_remote;			/* pages moved by RDMA */
 	u8 nr_lost;			/* pages that fail alone with EIO */
 	u8 gen;				/* counted in dev->io_inflight[gen] */
-	ktime_t submitted;		/* first seen by queue_rq */
+	ktime_t submitted;		/* first seen by queue_rq (0: not traced then) */
 	ktime_t start;
 	ktime_t posted;			/* its WRs were posted */
 	/* per page of the request */

@@ -126,7 +126,8 @@ static void trace_end(struct rswap_cmd *cmd, struct request *rq, blk_status_t st
 				 blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
 				 DIV_ROUND_UP(blk_rq_bytes(rq), RSWAP_PAGE_SIZE),
 				 rw ? cmd->nr_remote : 0, rw ? cmd->nr_lost : 0, cmd->tries,
-				 blk_status_to_errno(st), ktime_to_ns(ktime_sub(ktime_get(), cmd->submitted)));
+				 blk_status_to_errno(st), cmd->submitted ?
+				 ktime_to_ns(ktime_sub(ktime_get(), cmd->submitted)) : 0);
 }
 
 /* Every request of ours ends here, or in rswap_end_pages. */
@@ -838,9 +839,11 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 	if (first) {
 		cmd->retries = 0;
 		cmd->tries = 0;
-		cmd->submitted = ktime_get();
-		for (i = 0; i < RSWAP_MAX_SEGS; i++)
-			cmd->seg[i].bad_servers = 0;
+		/* No clock read on the I/O path unless someone traces it. */
+		cmd->submitted = trace_rswap_req_complete_enabled() ? ktime_get() : 0;
+		if (req_op(rq) == REQ_OP_READ)
+			for (i = 0; i < RSWAP_MAX_SEGS; i++)
+				cmd->seg[i].bad_servers = 0;
 		cmd->prefetch = rswap_prefetch_rq(rq);
 		rq->rq_flags |= RQF_DONTPREP;
 		/* A read ahead that fails is dropped: no "I/O error" line for it. */

@@ -9,7 +9,8 @@
  *   rswap_req_complete   it ends: status, the pages it moved by RDMA, the
  *                        tries it took (parks for a server or a full send
  *                        queue, and checksum retries), and its latency
- *                        from first submit to end, in ns
+ *                        from first submit to end, in ns (0 for a request
+ *                        submitted before the event was enabled)
  *   rswap_csum_error     a page read back with a wrong checksum: the
  *                        server it came from, and whether it is read again
  *   rswap_slab_grant     a GRANT answered: what for (active: new pages;

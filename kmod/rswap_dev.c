@@ -1067,10 +1067,24 @@ static int dev_client_id(struct rswap_dev *dev, const char *client_id)
 	return rswap_auth_client_id(text, dev->client_id);
 }
 
+/*
+ * Stable writes: a page is never modified while its write is in flight.
+ * A write's checksums are made from the pages before the RDMA WRITE reads
+ * them; without this the kernel may map a page under swap writeback
+ * writable again (do_swap_page) and change it meanwhile, and the copies
+ * then hold bytes their checksum does not match. The kernel keeps such a
+ * page (dirty) and never reads that slot back, but a direct read of the
+ * device did, and got EIO. zram and NVMe with integrity set it for the
+ * same reason.
+ */
 static struct gendisk *alloc_disk(struct rswap_dev *dev)
 {
 #ifdef RSWAP_HAVE_DISK_LIMITS	/* 6.9+ */
+	struct gendisk *disk;
 	struct queue_limits lim = {
+#ifdef BLK_FEAT_STABLE_WRITES	/* 6.11+ */
+		.features = BLK_FEAT_STABLE_WRITES,
+#endif
 		.logical_block_size = RSWAP_PAGE_SIZE,
 		.physical_block_size = RSWAP_PAGE_SIZE,
 		.max_hw_sectors = RSWAP_MAX_SEGS * RSWAP_SECTORS_PER_PAGE,
@@ -1081,7 +1095,12 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 		.max_write_zeroes_sectors = RSWAP_DISCARD_MAX_SECTORS,
 	};
 
-	return blk_mq_alloc_disk(&dev->tag_set, &lim, dev);
+	disk = blk_mq_alloc_disk(&dev->tag_set, &lim, dev);
+#ifndef BLK_FEAT_STABLE_WRITES
+	if (!IS_ERR(disk))
+		blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, disk->queue);
+#endif
+	return disk;
 #else
 	struct gendisk *disk = blk_mq_alloc_disk(&dev->tag_set, dev);
 	struct request_queue *q;
@@ -1099,6 +1118,7 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 	blk_queue_max_write_zeroes_sectors(q, RSWAP_DISCARD_MAX_SECTORS);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
+	blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, q);
 	return disk;
 #endif
 }

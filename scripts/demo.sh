@@ -5,10 +5,13 @@
 #
 # Installs what is missing, builds, and runs deploy/cluster/rswap-cluster at
 # its smallest size: two memory server guests and one client guest on a
-# private Ethernet segment, each with its own rxe device. The client loads
-# rswap.ko with both servers, swaps a workload twice the size of its
-# cgroup's memory.max to the pool (every page compared), drains server 1
-# while it runs (its pages move server to server), then swapoff and unload.
+# private Ethernet segment, each with its own rxe device, and an etcd pool
+# directory the servers register in. The client loads rswap.ko with no
+# server list and follows the directory, swaps a workload twice the size of
+# its cgroup's memory.max to the pool (every page compared); meanwhile
+# server 2 joins the pool, and server 1 is drained (its pages move server to
+# server), leaves the directory and the device, and comes back when
+# undrained; then swapoff and unload.
 # Shows progress as it goes and ends with a summary of what moved where;
 # the report and plot of memory, throughput and latency over time are in
 # build/cluster/. Takes about 3 minutes. See rswap-cluster --help for more

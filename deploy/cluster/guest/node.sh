@@ -12,6 +12,10 @@
 #   RSWAP_CLUSTER_SERVER_MEMORY  memory each server donates
 #   RSWAP_CLUSTER_DRAIN     1: client 1 drains server 1 in the first workload
 #   RSWAP_CLUSTER_REPLICAS  the clients' replicas= (copies of every slab)
+#   RSWAP_CLUSTER_DIRECTORY etcd: the pool directory (server 1's guest
+#                           runs etcd; servers register, clients follow
+#                           it; the last server joins mid-run); static:
+#                           servers= lists every server
 #
 # Output for the host (console, one line each):
 #   -- TEXT                       progress
@@ -21,10 +25,11 @@
 #                                 swpin and swpout (pages, cumulative)
 #   @lat,T,NAME,C1,...,Cn         the client's read latency histogram
 #                                 (cumulative counts, read_latency_us rows)
-#   @event,T,NAME,TEXT            a workload or a drain started or ended
+#   @event,T,NAME,TEXT            a workload or a drain started or ended,
+#                                 a server joined or left the directory
 #   summary: TEXT                 the run's summary, for people
 # vm-memory-max: 64M
-# vm-bins: mkswap swapon swapoff sort base64
+# vm-bins: mkswap swapon swapoff sort base64 etcd etcdctl timeout
 
 . /etc/rswap-vm.conf	# the cluster's settings (the init does not export them)
 . /usr/lib/rswap-vm/rswap-lib.sh
@@ -33,6 +38,30 @@
 port=7471
 admin_port=7472
 done_port=7999		# a client says "done" to each server here
+join_port=7998		# client 1 says "join" to the late server here
+# The pool directory (RSWAP_CLUSTER_DIRECTORY=etcd): one etcd member beside
+# server 1; every server registers under /rswap/pools/cluster/servers/.
+etcd_url=http://$(echo "$RSWAP_CLUSTER_SERVERS" | awk '{ print $1 }'):2379
+prefix=/rswap/pools/cluster/servers/
+export ETCDCTL_API=3
+n_servers=$(echo "$RSWAP_CLUSTER_SERVERS" | wc -w)
+# With the directory and two servers or more, the last one joins mid-run.
+late=
+[ "$RSWAP_CLUSTER_DIRECTORY" = etcd ] && [ "$n_servers" -ge 2 ] &&
+	late=$(echo "$RSWAP_CLUSTER_SERVERS" | awk '{ print $NF }')
+registered() { etcdctl --endpoints="$etcd_url" get --prefix "$prefix" --keys-only 2>/dev/null | grep -c .; }
+# stop_by_sigterm NAME PID LOG: rswap-register or rswap-client watch
+# stops with status 0 on SIGTERM; its log shown.
+stop_by_sigterm() {
+	kill -TERM "$2"
+	wait "$2"
+	check_eq "$1-stops-on-sigterm" 0 $?
+	echo "$1 log:"
+	cat "$3"
+}
+registered_at_least() { [ "$(registered)" -ge "$1" ]; }
+in_device() { grep -q "^$1:$port ready " /sys/block/rswap0/rswap/servers; }
+not_in_device() { ! grep -q "^$1:$port " /sys/block/rswap0/rswap/servers; }
 pool_key=/tmp/pool.key
 slab=2M
 
@@ -65,8 +94,45 @@ server_counter() {
 
 # ---- memory server ----
 
+# etcd, one member, for the whole cluster (on server 1's guest).
+run_etcd() {
+	etcd --name pool --data-dir /tmp/etcd \
+		--listen-client-urls "$etcd_url,http://127.0.0.1:2379" --advertise-client-urls "$etcd_url" \
+		--listen-peer-urls http://127.0.0.1:2380 \
+		--initial-advertise-peer-urls http://127.0.0.1:2380 \
+		--initial-cluster pool=http://127.0.0.1:2380 > /tmp/etcd.log 2>&1 &
+	etcd_pid=$!
+	if ! check etcd-up wait_for 60 etcdctl --endpoints="$etcd_url" endpoint health; then
+		tail -n 20 /tmp/etcd.log
+		return 1
+	fi
+	echo "-- server $RSWAP_NODE: etcd (the pool directory) up at $etcd_url"
+}
+
+# The late server: until client 1 says "join" (a "done" meanwhile: that
+# client never got that far; counted, and no join).
+wait_for_join() {
+	local line
+	echo "-- server $RSWAP_NODE: waiting to join the pool (when client 1's workload runs)"
+	while :; do
+		line=$(nc -l -p "$join_port" < /dev/null | head -n 1)
+		case "$line" in
+		join) return 0 ;;
+		done) left=$((left - 1)); [ "$left" -gt 0 ] || return 1 ;;
+		esac
+	done
+}
+
 run_server() {
-	local a rc
+	local a rc reg=
+	left=$RSWAP_CLUSTER_CLIENTS
+	if [ "$RSWAP_CLUSTER_DIRECTORY" = etcd ] && [ "$RSWAP_NODE" = 1 ]; then
+		run_etcd || return 1
+	fi
+	if [ "$RSWAP_ADDR" = "$late" ] && ! wait_for_join; then
+		fail late-server-joined "every client said done before client 1 said join"
+		return 1
+	fi
 	# The same config file format as rswap-server@.service reads.
 	{
 		echo "listen = $RSWAP_ADDR:$port"
@@ -88,8 +154,22 @@ run_server() {
 		return 1
 	fi
 	echo "-- server $RSWAP_NODE: up at $RSWAP_ADDR, donating $RSWAP_CLUSTER_SERVER_MEMORY"
+	if [ "$RSWAP_CLUSTER_DIRECTORY" = etcd ]; then
+		# As rswap-register@.service runs it: the key lives while the
+		# server answers and is not draining.
+		check deploy-files-written rswap-deploy-files / || return 1
+		rswap-register --endpoints "$etcd_url" --pool cluster --listen "$RSWAP_ADDR:$port" \
+			--domain "node$RSWAP_NODE" --admin "$(admin_of "$RSWAP_ADDR")" --ttl 10 \
+			> /tmp/register.log 2>&1 &
+		reg=$!
+		if check registered-in-the-directory wait_for 60 grep -q '^rswap-register: registered:' \
+			/tmp/register.log; then
+			echo "-- server $RSWAP_NODE: registered in the directory"
+		else
+			cat /tmp/register.log
+		fi
+	fi
 	# Until every client said it is done (the host's time limit bounds this).
-	local left=$RSWAP_CLUSTER_CLIENTS
 	while [ "$left" -gt 0 ]; do
 		if nc -l -p "$done_port" < /dev/null | grep -q '^done'; then
 			left=$((left - 1))
@@ -100,11 +180,19 @@ run_server() {
 	echo "server $RSWAP_NODE counters:"
 	ctl --server "$(admin_of "$RSWAP_ADDR")" stats | sed -n '/^counters/,$p'
 	check_eq server-holds-nothing-at-the-end 0 "$(server_held_mib "$RSWAP_ADDR" | cut -d. -f1)"
+	[ -z "$reg" ] || stop_by_sigterm register "$reg" /tmp/register.log
 	kill -TERM "$srv"
 	wait "$srv"
 	rc=$?
 	check_eq server-stops-cleanly 0 "$rc"
 	[ "$rc" = 0 ] || cat /tmp/server.log
+	if [ -n "${etcd_pid:-}" ]; then
+		# The other servers' registrations (the last ones stop now too).
+		sleep 5
+		kill -TERM "$etcd_pid"
+		wait "$etcd_pid" 2>/dev/null	# 143: its SIGTERM
+		echo "-- server $RSWAP_NODE: etcd stopped"
+	fi
 }
 
 # ---- client ----
@@ -117,14 +205,15 @@ event() { echo "@event,$(since),client$RSWAP_NODE,$*"; }
 # One sample a second until /tmp/sampler.stop exists. Client 1 also samples
 # every server's memory: one clock for the whole timeline.
 sampler() {
-	local t i a
+	local t i a m
 	while [ ! -e /tmp/sampler.stop ]; do
 		t=$(since)
 		if [ "$RSWAP_NODE" = 1 ]; then
 			i=0
 			for a in $RSWAP_CLUSTER_SERVERS; do
 				i=$((i + 1))
-				echo "@ts,$t,mem,server$i,$(server_held_mib "$a")"
+				# (the late server has nothing to say until it joins)
+				m=$(server_held_mib "$a") && echo "@ts,$t,mem,server$i,$m"
 			done
 		fi
 		echo "@ts,$t,sent,client$RSWAP_NODE,$(rswap_stat bytes_sent)"
@@ -165,6 +254,12 @@ drain_mid_run() {
 			echo 99 > /tmp/drain.rc; return; }
 		sleep 0.2
 	done
+	# The pages need somewhere to go: the late server, once it joined.
+	if [ -n "$late" ] && ! wait_for 300 in_device "$late"; then
+		echo "the late server $late never joined" > /tmp/drain.log
+		echo 98 > /tmp/drain.rc
+		return
+	fi
 	echo "-- draining server 1 ($s1) with $(module_field_on pages "$s1") pages of ours on it"
 	event "drain-start,server1"
 	ctl --server "$(admin_of "$s1")" drain > /tmp/drain.log 2>&1
@@ -172,9 +267,24 @@ drain_mid_run() {
 	event "drain-end,server1"
 	echo "-- drain: $(tail -n 1 /tmp/drain.log)"
 	server_held_mib "$s1" > /tmp/drained.mib
+	# Draining, server 1 left the directory: the watcher drops it from
+	# the device now that it holds nothing of ours.
+	if [ "$RSWAP_CLUSTER_DIRECTORY" = etcd ]; then
+		wait_for 60 not_in_device "$s1"
+		echo $? > /tmp/left.rc
+		event "left,server1"
+		echo "-- server 1 left the device: $(grep "$s1:$port left" /tmp/watch.log)"
+	fi
 	ctl --server "$(admin_of "$s1")" undrain > /tmp/undrain.log 2>&1
 	echo $? > /tmp/undrain.rc
 	event "undrain,server1"
+	# Undrained, it registers again, and the watcher takes it back.
+	if [ "$RSWAP_CLUSTER_DIRECTORY" = etcd ]; then
+		wait_for 60 in_device "$s1"
+		echo $? > /tmp/rejoined.rc
+		event "joined,server1"
+		echo "-- server 1 is back in the device"
+	fi
 	# Clients ask a server that refused them again after 10 s
 	# (RSWAP_REFUSAL_RETRY_SECS in the module); from then on the slabs the
 	# module needs come from the server with the most room, server 1,
@@ -265,6 +375,7 @@ run_client() {
 	done
 	workload_memory_high
 	for a in $RSWAP_CLUSTER_SERVERS; do
+		[ "$a" != "$late" ] || continue
 		check "server-$a-reachable" wait_for 120 server_held_mib "$a" || return 1
 	done
 	# As installed: module options in modprobe.d, rswap-client brings the
@@ -275,11 +386,23 @@ run_client() {
 	# and copies the file over).
 	check client-key-made rswapctl client-key --pool-key "$pool_key" \
 		--client-id "$(rswap-client id)" --out /etc/rswap/client.key --force || return 1
-	echo "options rswap size=1G servers=$servers replicas=${RSWAP_CLUSTER_REPLICAS:-1} key_file=/etc/rswap/client.key" \
+	if [ "$RSWAP_CLUSTER_DIRECTORY" = etcd ]; then
+		# No servers= at all: rswap-client takes them from the directory.
+		[ -z "$late" ] || n=$((n - 1))
+		servers=
+		check servers-registered wait_for 120 registered_at_least "$n" || return 1
+		printf 'etcd_endpoints = %s\npool = cluster\n' "$etcd_url" >> /etc/rswap/client.conf
+	fi
+	echo "options rswap size=1G${servers:+ servers=$servers} replicas=${RSWAP_CLUSTER_REPLICAS:-1} key_file=/etc/rswap/client.key" \
 		> /etc/modprobe.d/rswap.conf
 	check rswap-client-start rswap-client start || return 1
 	check servers-ready servers_ready "$n"
 	check swapping-on-rswap grep -q '^/dev/rswap0 ' /proc/swaps
+	if [ "$RSWAP_CLUSTER_DIRECTORY" = etcd ]; then
+		rswap-client watch > /tmp/watch.log 2>&1 &
+		watch_pid=$!
+		echo "-- client $RSWAP_NODE: following the pool directory; servers: $(cut -d' ' -f1 /sys/block/rswap0/rswap/servers | tr '\n' ' ')"
+	fi
 
 	t0=$(now_s)
 	rm -f /tmp/sampler.stop
@@ -293,8 +416,20 @@ run_client() {
 		drain_mid_run 4096 &
 		drain_pid=$!
 	fi
+	if [ -n "$late" ] && [ "$RSWAP_NODE" = 1 ]; then
+		(sleep 3; echo join | nc -w 10 "$late" "$join_port" ||
+			echo "-- could not tell $late to join") &
+	fi
 	swapfill "swap-${mib}m" --mib "$mib" --zero-pct 30 --same-pct 10 --passes 2 \
 		--seed "$RSWAP_NODE"
+	if [ -n "$late" ]; then
+		# Every client takes the late server, from the directory alone.
+		check late-server-joined wait_for 300 in_device "$late"
+		check late-server-join-said grep -q "rswap0: $late:$port joined (registered in pool cluster" \
+			/tmp/watch.log
+		event "joined,$late"
+		echo "summary: client $RSWAP_NODE: server $late joined through the directory"
+	fi
 	if [ $drainer = 1 ]; then
 		wait "$drain_pid"
 		cat /tmp/drain.log
@@ -309,6 +444,12 @@ run_client() {
 		check_eq rebalance-succeeds 0 "$(cat /tmp/rebalance.rc)"
 		cat /tmp/rebalance.log
 		check undrained-server-used-again test -e /tmp/refilled
+		if [ "$RSWAP_CLUSTER_DIRECTORY" = etcd ]; then
+			check_eq drained-server-left-the-device 0 "$(cat /tmp/left.rc)"
+			check_eq undrained-server-back-in-the-device 0 "$(cat /tmp/rejoined.rc)"
+			echo "summary: server 1 left the directory while drained (every client dropped it" \
+				"once it held nothing there) and came back when undrained"
+		fi
 		echo "summary: drain of server 1 mid-run: $(tail -n 1 /tmp/drain.log)"
 		echo "summary: the module moved $(rswap_stat migrated_slabs) slabs," \
 			"$(rswap_stat migrated_pages) pages, server to server (drain and rebalance)"
@@ -321,6 +462,7 @@ run_client() {
 
 	touch /tmp/sampler.stop
 	wait "$sampler_pid"
+	[ -z "${watch_pid:-}" ] || stop_by_sigterm watch "$watch_pid" /tmp/watch.log
 	summary_client
 	# swapoff (every page comes back; nothing runs in the workload cgroup
 	# now to be charged for them) and unload.

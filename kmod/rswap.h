@@ -17,7 +17,8 @@
  * kernel, and functions that need a lock assert it):
  *
  *   configfs item lock       (rswap_configfs.c) an item's settings and
- *                            its device, against power and rmdir
+ *                            its device, against power and rmdir; its
+ *                            servers written while ON take servers_mutex
  *   rswap_devs_mutex         (rswap_devices.c) the list of devices, against
  *                            an RDMA device's removal racing with a
  *                            device's making or removal
@@ -60,6 +61,7 @@
 #include "rswap_lifecycle.h"
 #include "rswap_map.h"
 #include "rswap_prefetch.h"
+#include "rswap_repair.h"
 #include "rswap_replica.h"
 #include "rswap_sq.h"
 #include "rswap_wire.h"
@@ -222,6 +224,8 @@ struct rswap_stats {
 	u64 copies_made, copied_pages, copy_failures;	/* rswap_copies.c */
 	/* rswap_prefetch.c: pages read ahead, handed out, never handed out */
 	u64 prefetch_read_pages, prefetch_hit_pages, prefetch_dropped_pages;
+	/* rswap_repair.c: pages whose bad copy was written again; repairs not made */
+	u64 repaired_pages, repairs_dropped;
 	u64 read_lat_sum_us;		/* the reads' whole times added up */
 	u64 read_lat[RSWAP_LAT_BUCKETS];	/* whole read */
 	u64 read_post[RSWAP_LAT_BUCKETS];	/* queue_rq to WRs posted */
@@ -331,6 +335,7 @@ struct rswap_dev {
 	struct rswap_evac evac_later[RSWAP_EVAC_QUEUE];
 	struct work_struct migrate_work;
 	struct rswap_prefetch prefetch;	/* rswap_prefetch.c: sequential swap-in read ahead */
+	struct rswap_repair repair;	/* rswap_repair.c: bad copies written again */
 	struct dentry *debugfs;		/* rswap_debugfs.c: the slab table */
 };
 
@@ -343,6 +348,7 @@ struct rswap_cmd {
 	bool server_down;		/* failed because a server went away */
 	bool sq_full;			/* a send queue had no room: try again, no retry counted */
 	bool prefetch;			/* a read ahead of our own (rswap_prefetch.c) */
+	struct rswap_repair_slot *repair;	/* a read-repair's write (rswap_repair.c) */
 	u8 retries;
 	u16 tries;			/* times queue_rq saw it (requeues included) */
 	u8 nr_segs;
@@ -369,6 +375,7 @@ struct rswap_cmd {
 		u8 srv;				/* read: the server (idx) it is read from */
 		u8 bad_servers;			/* read: servers (by idx) that gave it a wrong checksum */
 		u32 csum;			/* its checksum (rswap_page_csum) */
+		u64 val;			/* read, remote: its entry's slab << 32 | slot */
 	} seg[RSWAP_MAX_SEGS];
 	/* scatter lists: sge[c][i] is page i in the WRs of copy c */
 	struct ib_sge sge[RSWAP_MAX_REPLICAS][RSWAP_MAX_SEGS];
@@ -452,6 +459,7 @@ int rswap_parse_server(const char *spec, char *name, size_t name_len, char *doma
 		       struct sockaddr_storage *addr);
 int rswap_server_add(struct rswap_dev *dev, const char *name);
 int rswap_server_remove(struct rswap_dev *dev, const char *name);
+int rswap_servers_text(struct rswap_dev *dev, char *buf, size_t size);
 void rswap_server_destroy(struct rswap_server *srv);
 void rswap_server_stop(struct rswap_server *srv);
 void rswap_server_free(struct rswap_server *srv);

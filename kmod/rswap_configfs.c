@@ -25,9 +25,19 @@
  *                    at its last close: rswap_device_orphan)
  *
  * OFF: every attribute may be written. ON: the device exists; only
- * loss_timeout may be changed (it takes effect at once), the others say
- * -EBUSY. power 1 checks the whole config (rswap_config_check, one log
- * line naming what is wrong, -EINVAL) before anything is made.
+ * loss_timeout and servers may be changed, and take effect at once, the
+ * others say -EBUSY. power 1 checks the whole config (rswap_config_check,
+ * one log line naming what is wrong, -EINVAL) before anything is made.
+ *
+ * servers while ON is the device's servers now (as sysfs add_server and
+ * remove_server leave them too), and takes changes in the form of
+ * cgroup.subtree_control, applied in order up to the first that fails:
+ *
+ *   echo '+192.0.2.12:7471@rack-c -192.0.2.10:7471' > servers
+ *
+ * A server is removed only when it holds none of the device's pages
+ * (-EBUSY otherwise: drain it first), or has been declared lost. power 0
+ * keeps the list as it is then, for the next power 1.
  * /sys/kernel/config/rswap/features lists the attributes.
  *
  * Lock order: an item's lock, then rswap_devices.c's mutex.
@@ -47,18 +57,19 @@
 
 /*
  * The attributes: name, kind (how it is parsed and shown), and whether it
- * may change while the device is on. Each is the struct rswap_dev_config
- * field of its name (size: bytes; backend: ram).
+ * may change while the device is on (yes: live_NAME applies it). Each is
+ * the struct rswap_dev_config field of its name (size: bytes; backend:
+ * ram).
  */
 #define RSWAP_CFG_ATTRS(X)			\
-	X(size, SIZE, false)			\
-	X(backend, BACKEND, false)		\
-	X(servers, TEXT, false)			\
-	X(replicas, UINT, false)		\
-	X(key_file, TEXT, false)		\
-	X(client_id, TEXT, false)		\
-	X(queue_depth, UINT, false)		\
-	X(loss_timeout, UINT, true)
+	X(size, SIZE, no)			\
+	X(backend, BACKEND, no)			\
+	X(servers, SERVERS, yes)		\
+	X(replicas, UINT, no)			\
+	X(key_file, TEXT, no)			\
+	X(client_id, TEXT, no)			\
+	X(queue_depth, UINT, no)		\
+	X(loss_timeout, UINT, yes)
 
 struct rswap_cfg_item {
 	struct config_group group;
@@ -136,6 +147,84 @@ static int parse_text(const char *page, char *v, size_t size)
 
 #define show_TEXT(page, v) sprintf(page, "%s\n", *(v))
 
+/* servers: a text; while ON, the show comes from the device (show_servers). */
+#define parse_SERVERS parse_TEXT
+#define show_SERVERS show_TEXT
+
+/* ---- attributes written while ON ---- */
+
+/* Not a live attribute: nothing changes. */
+static int not_live(struct rswap_cfg_item *c, const char *name)
+{
+	pr_err("rswap/%s: %s: not while power is 1\n", config_item_name(&c->group.cg_item), name);
+	return -EBUSY;
+}
+
+/* Takes effect at once: the loss timer reads it each tick. */
+static int live_loss_timeout(struct rswap_cfg_item *c, const unsigned int *v)
+{
+	lockdep_assert_held(&c->lock);
+	c->loss_timeout = *v;
+	WRITE_ONCE(c->dev->loss_timeout, *v);
+	return 0;
+}
+
+/*
+ * "+ADDRESS:PORT[@DOMAIN]" adds a server, "-ADDRESS:PORT" removes one
+ * (rswap_server_add and _remove, as sysfs add_server and remove_server);
+ * space- or comma-separated. Every token is checked first (a malformed
+ * one changes nothing), then applied in order up to the first that fails.
+ */
+static int live_servers(struct rswap_cfg_item *c, char (*v)[RSWAP_CFG_TEXT_MAX])
+{
+	const char *who = config_item_name(&c->group.cg_item);
+	const char *sep = " \t,";
+	char *p, *tok;
+	int ret = 0;
+
+	lockdep_assert_held(&c->lock);
+	for (p = *v; *p; p += strcspn(p, sep)) {
+		p += strspn(p, sep);
+		if (*p && *p != '+' && *p != '-') {
+			pr_err("rswap/%s: servers: while power is 1, write +ADDRESS:PORT[@DOMAIN] to add a server, -ADDRESS:PORT to remove one\n",
+			       who);
+			return -EINVAL;
+		}
+	}
+	p = *v;
+	while (!ret && (tok = strsep(&p, sep)) != NULL) {
+		if (!*tok)
+			continue;
+		ret = *tok == '+' ? rswap_server_add(c->dev, tok + 1) :
+				    rswap_server_remove(c->dev, tok + 1);
+		if (ret)
+			pr_err("rswap/%s: servers: '%s' failed (%d)\n", who, tok, ret);
+	}
+	return ret;
+}
+
+#define RSWAP_CFG_LIVE_no(c, name, v) not_live(c, #name)
+#define RSWAP_CFG_LIVE_yes(c, name, v) live_##name(c, v)
+
+/*
+ * What an ON device shows instead of the value written: the servers it
+ * has now. False: the written value is what it shows.
+ */
+static bool show_live_servers(struct rswap_cfg_item *c, char *page, ssize_t *n)
+{
+	lockdep_assert_held(&c->lock);
+	if (!c->dev)
+		return false;
+	*n = rswap_servers_text(c->dev, page, PAGE_SIZE - 1);
+	*n += sprintf(page + *n, "\n");
+	return true;
+}
+
+#define RSWAP_CFG_SHOW_LIVE_no(c, name, page, n) false
+#define RSWAP_CFG_SHOW_LIVE_yes(c, name, page, n) RSWAP_CFG_SHOW_LIVE_##name(c, page, n)
+#define RSWAP_CFG_SHOW_LIVE_loss_timeout(c, page, n) false
+#define RSWAP_CFG_SHOW_LIVE_servers(c, page, n) show_live_servers(c, page, n)
+
 /*
  * One attribute's show and store. A store parses into a scratch value
  * first, so a bad write changes nothing; on an ON device only the live
@@ -148,7 +237,8 @@ static ssize_t rswap_cfg_##name##_show(struct config_item *item, char *page)	\
 	ssize_t n;								\
 										\
 	mutex_lock(&c->lock);							\
-	n = show_##kind(page, &c->name);					\
+	if (!RSWAP_CFG_SHOW_LIVE_##live(c, name, page, &n))			\
+		n = show_##kind(page, &c->name);				\
 	mutex_unlock(&c->lock);							\
 	return n;								\
 }										\
@@ -170,29 +260,16 @@ static ssize_t rswap_cfg_##name##_store(struct config_item *item,		\
 		goto out;							\
 	}									\
 	mutex_lock(&c->lock);							\
-	if (c->dev && !(live)) {						\
-		ret = -EBUSY;							\
-		pr_err("rswap/%s: " #name ": not while power is 1\n",		\
-		       config_item_name(item));					\
-	} else {								\
+	if (c->dev)								\
+		ret = RSWAP_CFG_LIVE_##live(c, name, v);			\
+	else									\
 		memcpy(&c->name, v, sizeof(*v));				\
-		if (live)							\
-			apply_live(c);						\
-	}									\
 	mutex_unlock(&c->lock);							\
 out:										\
 	kfree(v);								\
 	return ret ? ret : count;						\
 }										\
 CONFIGFS_ATTR(rswap_cfg_, name);
-
-/* A live attribute written on an ON device takes effect at once. */
-static void apply_live(struct rswap_cfg_item *c)
-{
-	lockdep_assert_held(&c->lock);
-	if (c->dev)
-		WRITE_ONCE(c->dev->loss_timeout, c->loss_timeout);
-}
 
 RSWAP_CFG_ATTRS(RSWAP_CFG_SHOW_STORE)
 
@@ -245,6 +322,8 @@ static ssize_t rswap_cfg_power_store(struct config_item *item, const char *page,
 	if (on && !c->dev) {
 		ret = power_on(c);
 	} else if (!on && c->dev) {
+		/* The servers it has now are the next power 1's. */
+		rswap_servers_text(c->dev, c->servers, sizeof(c->servers));
 		ret = rswap_device_down(c->dev);
 		if (!ret)
 			c->dev = NULL;

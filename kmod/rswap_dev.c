@@ -30,14 +30,15 @@
  * finds damage, not a server forging pages on purpose.
  *
  * The checksum is made at dispatch and the WRITE reads the page later, so
- * a page changed in between leaves a slot that does not match. Swap never
- * reads such a slot: a page under writeback is unmapped, and one written
- * to after a fault maps it again is dirty, so it is written again (a new
- * slot, a new checksum) before it can be dropped. No stable pages are
- * asked for, then: with them the kernel maps a page faulted in during its
- * writeback read-only, and copies it at the next write, a cost swap has
- * no need of. A raw O_DIRECT write from a buffer changed while in flight
- * is the one way to such a slot: it reads back as EIO.
+ * a page changed in between would leave a slot that does not match. Swap
+ * itself would never read such a slot (the page stays dirty and is
+ * written again first), but the slot would be a copy that lies about its
+ * checksum: a whole-device read got EIO for it, and a read-repair or a
+ * scrub could not tell it from damage. So the device asks for stable
+ * writes (alloc_disk): a page faulted in during its writeback is mapped
+ * read-only and copied at its next write, as for zram and NVMe with
+ * integrity. A raw O_DIRECT write from a buffer changed while in flight
+ * is the one way left to such a slot: it reads back as EIO.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -285,6 +286,21 @@ static bool csum_failed(struct rswap_cmd *cmd, struct request *rq, unsigned int 
 	return false;
 }
 
+/*
+ * A read that came back right after a try in which some of its pages had
+ * a wrong checksum: those pages' bad copies are written again
+ * (rswap_repair.c).
+ */
+static void queue_repairs(struct rswap_cmd *cmd, u64 off)
+{
+	unsigned int i;
+
+	for (i = 0; i < cmd->nr_segs; i++)
+		if (cmd->seg[i].check && cmd->seg[i].bad_servers && !cmd->seg[i].lost)
+			rswap_repair_queue(cmd->dev, off + i, cmd->seg[i].page, cmd->seg[i].val,
+					   cmd->seg[i].csum);
+}
+
 static void cmd_finish(struct rswap_cmd *cmd)
 {
 	struct request *rq = blk_mq_rq_from_pdu(cmd);
@@ -305,6 +321,8 @@ static void cmd_finish(struct rswap_cmd *cmd)
 			return;
 	}
 	if (!READ_ONCE(cmd->failed)) {
+		if (!write && unlikely(cmd->retries))
+			queue_repairs(cmd, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
 		if (write) {
 			rswap_stat_add(dev, bytes_sent, (u64)cmd->nr_remote * RSWAP_PAGE_SIZE);
 			rswap_stat_add(dev, rdma_writes, cmd->nr_wrs);
@@ -323,8 +341,8 @@ static void cmd_finish(struct rswap_cmd *cmd)
 	 * fail page by page), and so is a full send queue; other failures are
 	 * tried a few times.
 	 */
-	/* A read ahead is not worth a wait or a retry. */
-	if (cmd->prefetch) {
+	/* A read ahead, or a read-repair, is not worth a wait or a retry. */
+	if (cmd->prefetch || cmd->repair) {
 		rswap_end_rq(cmd, rq, BLK_STS_IOERR);
 		return;
 	}
@@ -643,6 +661,7 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		if (cmd->seg[i].bad_servers & (1u << cmd->seg[i].srv))
 			cmd->seg[i].bad_servers = 0;
 		cmd->seg[i].csum = e->csum;
+		cmd->seg[i].val = e->val;
 		/*
 		 * The next slot of the slab the previous page came from (pages
 		 * written together went to consecutive slots), from the same
@@ -805,6 +824,51 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 	return BLK_STS_OK;
 }
 
+/*
+ * A read-repair's write (rswap_repair.c): the right bytes of one page into
+ * a new slot, on every copy of its set; the map is left alone (the repair
+ * work moves the page's entry once the write has landed). Never waits:
+ * with no slot free, or the page's entry changed already, it fails, and
+ * the repair is dropped.
+ */
+static blk_status_t do_repair_write(struct rswap_dev *dev, struct request *rq,
+				    struct rswap_cmd *cmd, struct rswap_repair_slot *r)
+{
+	u32 slab, first, copies, c;
+
+	rswap_write_prepare(dev, cmd, r->off);
+	/* Not the bytes the entry was made from: nothing to repair with. */
+	if (cmd->nr_segs != 1 || cmd->seg[0].fill || cmd->seg[0].csum != r->csum)
+		return BLK_STS_IOERR;
+	cmd->nr_wrs = 0;
+	spin_lock(&dev->lock);
+	if (!dev->slots_ready || !rswap_repair_current(dev, r) ||
+	    !rswap_slots_alloc(&dev->slots, 1, &slab, &first)) {
+		spin_unlock(&dev->lock);
+		return BLK_STS_IOERR;
+	}
+	copies = rswap_replica_write_begin(&dev->replicas, slab, first, 1);
+	if (WARN_ON_ONCE(!copies)) {	/* set_refresh allows no such set */
+		rswap_slots_free(&dev->slots, slab, first);
+		spin_unlock(&dev->lock);
+		return BLK_STS_IOERR;
+	}
+	r->new_val = (u64)slab << 32 | first;
+	r->has_new = true;	/* from now on freed or moved to (repair_finish) */
+	for (c = 0; c < dev->n_replicas; c++)
+		if (copies & (1u << c))
+			init_wr(cmd, cmd->nr_wrs++, 0, 1, IB_WR_RDMA_WRITE,
+				&dev->slabs[dev->replicas.sets[slab].copy[c].entry], first, c);
+	cmd->nr_remote = 1;
+	rswap_reserve_check(dev);
+	io_begin(dev, cmd);
+	spin_unlock(&dev->lock);
+
+	blk_mq_start_request(rq);
+	post_wrs(cmd, DMA_TO_DEVICE);
+	return BLK_STS_OK;
+}
+
 static void do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
 {
 	struct rswap_entry old;
@@ -845,9 +909,10 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 			for (i = 0; i < RSWAP_MAX_SEGS; i++)
 				cmd->seg[i].bad_servers = 0;
 		cmd->prefetch = rswap_prefetch_rq(rq);
+		cmd->repair = rswap_repair_of(rq);
 		rq->rq_flags |= RQF_DONTPREP;
-		/* A read ahead that fails is dropped: no "I/O error" line for it. */
-		if (cmd->prefetch)
+		/* A read ahead or a repair that fails is dropped: no "I/O error" line for it. */
+		if (cmd->prefetch || cmd->repair)
 			rq->rq_flags |= RQF_QUIET;
 		trace_rswap_req_submit(dev->name, req_op(rq), off, n, cmd->prefetch);
 	}
@@ -879,7 +944,9 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 		if (dev->ram)
 			return rswap_ram_rq(dev, rq, cmd, off);
 		if (req_op(rq) == REQ_OP_WRITE) {
-			blk_status_t st = do_write(dev, rq, cmd, off);
+			blk_status_t st = unlikely(cmd->repair) ?
+					  do_repair_write(dev, rq, cmd, cmd->repair) :
+					  do_write(dev, rq, cmd, off);
 
 			/*
 			 * What was read ahead of its pages goes when the write
@@ -1192,6 +1259,9 @@ int rswap_dev_create(int id, const struct rswap_dev_config *cfg, struct rswap_de
 	ret = rswap_prefetch_init(dev, ram ? 0 : rswap_prefetch_kib);
 	if (ret)
 		goto out_map;
+	ret = rswap_repair_init(dev);
+	if (ret)
+		goto out_map;
 	dev->wq = alloc_workqueue("%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 0, dev->name);
 	if (!dev->wq) {
 		ret = -ENOMEM;
@@ -1241,6 +1311,7 @@ out_refill_wq:
 out_wq:
 	destroy_workqueue(dev->wq);
 out_map:
+	rswap_repair_fini(dev);
 	rswap_prefetch_fini(dev);
 	rswap_ram_fini(dev);
 	rswap_map_fini(&dev->map);
@@ -1261,7 +1332,10 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	rswap_servers_wake(dev);	/* a move waiting for an answer gives up */
 	wake_up_all(&dev->io_wait);
 	rswap_prefetch_stop(dev);	/* reads ahead in flight end before del_gendisk returns */
+	rswap_repair_stop(dev);		/* and so do repairs */
 	del_gendisk(dev->disk);
+	/* Repairs that ended meanwhile free their slots before the give-back. */
+	flush_work(&dev->repair.work);
 	rswap_debugfs_dev_remove(dev);
 	cancel_work_sync(&dev->migrate_work);
 	flush_work(&dev->refill_work);
@@ -1277,6 +1351,7 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	destroy_workqueue(dev->refill_wq);
 	destroy_workqueue(dev->wq);
 	rswap_slabs_fini(dev);
+	rswap_repair_fini(dev);
 	rswap_prefetch_fini(dev);
 	rswap_ram_fini(dev);
 	rswap_map_fini(&dev->map);

@@ -327,8 +327,9 @@ static void pf_work(struct work_struct *work)
 		c->on_wire = false;
 		spin_unlock_irqrestore(&pf->lock, flags);
 
+		/* No tag now: not read ahead (never waits in dev->wq, see rswap_repair.c). */
 		bio_init(&c->bio, dev->disk->part0, c->vecs, RSWAP_PF_CHUNK,
-			 REQ_OP_READ | REQ_RAHEAD | REQ_NOMERGE);
+			 REQ_OP_READ | REQ_RAHEAD | REQ_NOMERGE | REQ_NOWAIT);
 		c->bio.bi_iter.bi_sector = c->base * RSWAP_SECTORS_PER_PAGE;
 		for (k = 0; k < c->n; k++)
 			__bio_add_page(&c->bio, c->pages[k], RSWAP_PAGE_SIZE, 0);

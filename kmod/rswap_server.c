@@ -805,6 +805,11 @@ int rswap_server_add(struct rswap_dev *dev, const char *spec)
 	struct rswap_server *srv;
 	int ret, i, slot = -1;
 
+	/* sysfs add_server and configfs servers alike: no key, no servers. */
+	if (dev->ram) {
+		pr_err("%s: backend=ram takes no servers\n", dev->name);
+		return -EOPNOTSUPP;
+	}
 	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
 	if (!srv)
 		return -ENOMEM;
@@ -916,6 +921,31 @@ void rswap_server_free(struct rswap_server *srv)
 	synchronize_rcu();
 	kfree(srv->qps);
 	kfree(srv);
+}
+
+/*
+ * The device's servers as servers= takes them, "ADDRESS:PORT[@DOMAIN]"
+ * comma-separated, into @buf (@size bytes, NUL-terminated; what does not
+ * fit is left out). Returns the length.
+ */
+int rswap_servers_text(struct rswap_dev *dev, char *buf, size_t size)
+{
+	size_t n = 0;
+	int i;
+
+	if (!size)
+		return 0;
+	buf[0] = '\0';
+	mutex_lock(&dev->servers_mutex);
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
+		const struct rswap_server *srv = dev->servers[i];
+
+		if (srv)
+			n += scnprintf(buf + n, size - n, "%s%s%s%s", n ? "," : "", srv->name,
+				       srv->domain[0] ? "@" : "", srv->domain);
+	}
+	mutex_unlock(&dev->servers_mutex);
+	return n;
 }
 
 int rswap_server_remove(struct rswap_dev *dev, const char *name)

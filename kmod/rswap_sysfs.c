@@ -86,6 +86,8 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("slabs_not_moved", rswap_stat_sum(dev, not_moved));
 	STAT("reads_second_copy", rswap_stat_sum(dev, reads_second_copy));
 	STAT("checksum_errors", rswap_stat_sum(dev, csum_errors));
+	STAT("repaired_pages", rswap_stat_sum(dev, repaired_pages));
+	STAT("repairs_dropped", rswap_stat_sum(dev, repairs_dropped));
 	STAT("copies_made", rswap_stat_sum(dev, copies_made));
 	STAT("copied_pages", rswap_stat_sum(dev, copied_pages));
 	STAT("copy_failures", rswap_stat_sum(dev, copy_failures));
@@ -168,13 +170,7 @@ static DEVICE_ATTR_RO(read_latency_us);
 static ssize_t add_server_store(struct device *d, struct device_attribute *attr,
 				const char *buf, size_t len)
 {
-	struct rswap_dev *dev = to_rswap(d);
-
-	if (dev->ram) {
-		pr_err("%s: backend=ram takes no servers\n", dev->name);
-		return -EOPNOTSUPP;
-	}
-	return rswap_server_add(dev, buf) ?: len;
+	return rswap_server_add(to_rswap(d), buf) ?: len;
 }
 static DEVICE_ATTR_WO(add_server);
 

@@ -13,6 +13,10 @@
  *                        submitted before the event was enabled)
  *   rswap_csum_error     a page read back with a wrong checksum: the
  *                        server it came from, and whether it is read again
+ *   rswap_repair         a page whose bad copy was written again ended
+ *                        (read-repair): error 0 when its entry moved to
+ *                        the new slot, -ESTALE when the page changed
+ *                        meanwhile, -EIO when the write failed
  *   rswap_slab_grant     a GRANT answered: what for (active: new pages;
  *                        copying: a new copy; filling: a move's target),
  *                        the set and copy, the server's slab and the round
@@ -105,6 +109,22 @@ TRACE_EVENT(rswap_req_complete,
 				   { REQ_OP_WRITE_ZEROES, "write_zeroes" }), __entry->page,
 		  __entry->pages, __entry->remote, __entry->lost, __entry->tries, __entry->error,
 		  __entry->latency_ns)
+);
+
+TRACE_EVENT(rswap_repair,
+	TP_PROTO(const char *dev, u64 page, int error),
+	TP_ARGS(dev, page, error),
+	TP_STRUCT__entry(
+		__array(char, dev, DISK_NAME_LEN)
+		__field(u64, page)
+		__field(int, error)
+	),
+	TP_fast_assign(
+		strscpy(__entry->dev, dev, DISK_NAME_LEN);
+		__entry->page = page;
+		__entry->error = error;
+	),
+	TP_printk("%s page=%llu error=%d", __entry->dev, __entry->page, __entry->error)
 );
 
 TRACE_EVENT(rswap_csum_error,

@@ -1,8 +1,9 @@
 # The pool directory on a real etcd (one member, on the guest's loopback):
 #   - each memory server is registered by rswap-register (as installed)
 #     under a lease: its listen address, failure domain and free bytes;
-#   - rswap.ko loaded with no servers= gets them from the directory
-#     through rswap-client watch, domains included, and swaps on them;
+#   - an rswap device made in configfs with no servers gets them from the
+#     directory through rswap-client watch (its item's servers: +ADDRESS),
+#     domains included, and swaps on them;
 #   - a third server that registers joins the device while it swaps;
 #   - that server killed: its lease is revoked when it stops answering,
 #     the device declares it lost (replicas=2: no page is lost), and the
@@ -53,8 +54,16 @@ echo "server 1 in the directory: $value1"
 check value-is-address-domain-free sh -c "echo '$value1' |
 	grep -Eq '^$(server_addr 1) domain=rack1 free_bytes=[1-9][0-9]*\$'"
 
-check module-loads-without-servers modprobe rswap size=512M key_file=/tmp/rswap-client.key \
-	replicas=2 loss_timeout=$((10 * RSWAP_SLOW))
+# A configfs device with no servers: the watcher adds and removes them
+# through its item's servers (+ADDRESS@DOMAIN, -ADDRESS). (The cluster
+# demo's module-parameter device goes through sysfs instead.)
+cfs=/sys/kernel/config/rswap/pool
+check module-loads modprobe rswap
+[ -d /sys/kernel/config/rswap ] || mount -t configfs configfs /sys/kernel/config
+check device-made-without-servers sh -c "mkdir $cfs && echo 512M > $cfs/size &&
+	echo /tmp/rswap-client.key > $cfs/key_file && echo 2 > $cfs/replicas &&
+	echo $((10 * RSWAP_SLOW)) > $cfs/loss_timeout && echo 1 > $cfs/power"
+check_eq device-is-rswap0 rswap0 "$(cat $cfs/disk)"
 check_eq no-servers-yet 0 "$(grep -c . /sys/block/rswap0/rswap/servers)"
 printf 'etcd_endpoints = http://127.0.0.1:2379\npool = lab\n' > /tmp/client.conf
 rswap-client -c /tmp/client.conf watch rswap0 > /tmp/watch.log 2>&1 &
@@ -62,6 +71,8 @@ watch_pid=$!
 check servers-from-directory wait_for 30 servers_ready 2
 check joined-said grep -q "rswap0: $(server_addr 1) joined (registered in pool lab, domain rack1)" /tmp/watch.log
 check domain-from-directory grep -q "^$(server_addr 2) .* domain=rack2 " /sys/block/rswap0/rswap/servers
+check_eq added-through-configfs "$(server_addr 1)@rack1 $(server_addr 2)@rack2 " \
+	"$(tr ',' '\n' < $cfs/servers | sort | tr '\n' ' ')"
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 
 rm -f /tmp/go /tmp/filled
@@ -113,5 +124,6 @@ check watch-stop-said grep -q 'stopped following pool lab' /tmp/watch.log
 kill -TERM "$reg2" 2>/dev/null
 echo "--- watch.log"; cat /tmp/watch.log
 check swapoff swapoff /dev/rswap0
+check device-off sh -c "echo 0 > $cfs/power && rmdir $cfs"
 check module-unloads rmmod rswap
 kill "$etcd_pid" 2>/dev/null

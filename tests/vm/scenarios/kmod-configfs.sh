@@ -10,6 +10,10 @@
 #     holding pages of its own on its own servers, as its own client;
 #   - on a device that is on, size is refused (-EBUSY) and loss_timeout
 #     takes effect at once; power 0 is refused while it is swapped on;
+#   - servers on a device that is on: shows its servers, takes
+#     +ADDRESS@DOMAIN (added and connected) and -ADDRESS (removed when it
+#     holds nothing, refused while it holds pages), refuses a plain list;
+#     power 0 keeps the list for the next power 1;
 #   - one device goes (swapoff, power 0) and a third comes while the first
 #     keeps swapping for a verifying workload;
 #   - rmdir of a device still swapped on does not pull it from under swap:
@@ -114,6 +118,24 @@ check_eq swapping-through-changes-verified 0 $?
 tail -n 2 /tmp/through.log
 check rmdir-b rmdir "$cfs/b"
 
+# servers while on: what the device has; +ADDRESS[@DOMAIN] adds a server,
+# -ADDRESS removes one that holds nothing, a plain list is refused.
+check_eq c-servers-shown "$(server_addr 3)" "$(cat "$cfs/c/servers")"
+check c-server-added-live sh -c "echo '+$(server_addr 2)@rack-x' > $cfs/c/servers"
+check_eq c-servers-shown-live "$(server_addr 3),$(server_addr 2)@rack-x" "$(cat "$cfs/c/servers")"
+check c-added-server-ready wait_for 30 ready_of rswap1 2
+check c-added-server-domain grep -q "^$(server_addr 2) ready .* domain=rack-x " /sys/block/rswap1/rswap/servers
+check c-removal-of-a-server-with-pages-refused sh -c "! echo '-$(server_addr 3)' > $cfs/c/servers"
+check c-removal-refusal-said sh -c "dmesg | grep -q '$(server_addr 3): holds [0-9]* slabs of rswap1'"
+check c-plain-list-refused-while-on sh -c "! echo '$(server_addr 1)' > $cfs/c/servers"
+check c-plain-list-refusal-said sh -c "dmesg | grep -q 'rswap/c: servers: while power is 1, write +ADDRESS:PORT'"
+check c-malformed-token-changes-nothing sh -c "! echo '+$(server_addr 1) oops' > $cfs/c/servers &&
+	! grep -q '^$(server_addr 1) ' /sys/block/rswap1/rswap/servers"
+check c-server-removed-live sh -c "echo '-$(server_addr 2)' > $cfs/c/servers"
+check_eq c-servers-after-removal "$(server_addr 3)" "$(cat "$cfs/c/servers")"
+check c-removed-server-gone sh -c "! grep -q '^$(server_addr 2) ' /sys/block/rswap1/rswap/servers"
+check c-add-of-a-bad-address-refused sh -c "! echo '+nowhere' > $cfs/c/servers"
+
 # rmdir of a while it is swapped on: it stays until swapoff.
 check rmdir-a-while-swapped-on rmdir "$cfs/a"
 check a-kept-while-open test -e /sys/block/rswap0
@@ -124,6 +146,13 @@ check a-swapoff swapoff /dev/rswap0
 check a-gone-at-last-close wait_for 10 sh -c '! test -e /sys/block/rswap0'
 check c-swapoff swapoff /dev/rswap1
 check c-powers-off sh -c "echo 0 > $cfs/c/power"
+check_eq c-servers-kept-after-power-off "$(server_addr 3)" "$(cat "$cfs/c/servers")"
 check rmdir-c rmdir "$cfs/c"
+# A RAM-backed device takes no server, on or off.
+check ram-item-on sh -c "mkdir $cfs/r && echo 64M > $cfs/r/size && echo ram > $cfs/r/backend &&
+	echo 1 > $cfs/r/power"
+check ram-server-refused sh -c "! echo '+$(server_addr 1)' > $cfs/r/servers"
+check ram-refusal-said sh -c "dmesg | grep -q 'backend=ram takes no servers'"
+check ram-item-gone sh -c "echo 0 > $cfs/r/power && rmdir $cfs/r"
 check module-unloads rmmod rswap
 check servers-hold-none wait_for 30 servers_hold_none 1 2 3

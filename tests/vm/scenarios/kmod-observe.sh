@@ -8,7 +8,8 @@
 #     paused process fills the pool;
 #   - csum_error (read_again=1) and req_complete (reads, tries > 1) as the
 #     process reads its pages back through three corrupted reads
-#     (debugfs corrupt_reads), every page verified;
+#     (debugfs corrupt_reads), every page verified, and repair as each is
+#     written again (read-repair);
 #   - slab_move and slab_return as server 1 is drained;
 #   - server_state (ready -> down -> lost), failed connects, and resync
 #     (new copies made server to server) as server 4 is SIGKILLed for good;
@@ -31,8 +32,8 @@ start_peers 4
 
 tr=/sys/kernel/tracing
 [ -e "$tr/trace_pipe" ] || mount -t tracefs tracefs "$tr"
-events="rswap_req_submit rswap_req_complete rswap_csum_error rswap_slab_grant rswap_slab_return
-	rswap_slab_move rswap_resync rswap_server_state rswap_connect"
+events="rswap_req_submit rswap_req_complete rswap_csum_error rswap_repair rswap_slab_grant
+	rswap_slab_return rswap_slab_move rswap_resync rswap_server_state rswap_connect"
 # The events exist once the module is loaded: server 4 is added after
 # they are on, so its connect is recorded.
 check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key replicas=2 \
@@ -41,7 +42,7 @@ listed=0
 for e in $events; do
 	[ -e "$tr/events/rswap/$e/format" ] && listed=$((listed + 1))
 done
-check_eq every-event-in-tracefs 9 "$listed"
+check_eq every-event-in-tracefs 10 "$listed"
 echo 4096 > "$tr/buffer_size_kb"
 echo 1 > "$tr/events/rswap/enable"
 cat "$tr/trace_pipe" > /tmp/trace.txt &
@@ -65,6 +66,10 @@ check_eq paused-process-verified 0 $?
 echo 1 > /sys/module/rswap/parameters/prefetch
 check_eq three-checksum-errors 3 "$(rswap_stat checksum_errors)"
 check_eq no-read-errors 0 "$(rswap_stat read_errors)"
+# Each is written again from its right bytes (read-repair), unless the
+# process freed the page first.
+check_gt pages-repaired "$(rswap_stat repaired_pages)" 0
+check_eq repairs-accounted-for 3 "$(( $(rswap_stat repaired_pages) + $(rswap_stat repairs_dropped) ))"
 
 # A workload that stays, with its pages in the pool, for what follows.
 rm -f /tmp/go2 /tmp/filled2
@@ -102,6 +107,7 @@ seen traced-write-complete rswap_req_complete "rswap0 write .* remote=[1-9][0-9]
 seen traced-read-complete rswap_req_complete "rswap0 read .* remote=[1-9][0-9]* .*error=0 latency_ns=[1-9]"
 seen traced-read-retried rswap_req_complete "rswap0 read .* tries=[2-9][0-9]* error=0 "
 seen traced-csum-error rswap_csum_error "rswap0 page=[1-9][0-9]* server=[0-9.]+:7471 read_again=1"
+seen traced-repair rswap_repair "rswap0 page=[1-9][0-9]* error=0"
 seen traced-move rswap_slab_move "from=$(server_addr 1) slab=[0-9]+ to=[0-9.:]+ slab=[0-9]+ pages=[1-9][0-9]* error=0"
 seen traced-return rswap_slab_return "server=$(server_addr 1) slab=[0-9]+ error=0"
 seen traced-down rswap_server_state "server=$(server_addr 4) ready -> down"

@@ -12,7 +12,8 @@
 #   4. server 4's memory goes bad under its copies: the paused process
 #      verifies every page all the same, each page server 4 gives back is
 #      refused by its checksum and read from server 3 (the one restarted
-#      in 1); then server 4 stops;
+#      in 1), and written again (read-repair) until a whole-device read
+#      meets no bad copy; then server 4 stops;
 #   5. server 3 is the only one granting: new slabs get one copy, and the
 #      device says it runs degraded (log and sysfs), and keeps working.
 # vm-memory: 1536M
@@ -124,6 +125,25 @@ check server4-memory-zeroed dd if=/dev/zero of=/dev/shm/pool-4 bs=1M count=128 c
 errors=$(rswap_stat read_errors)
 check whole-device-read-despite-bad-copies dd if=/dev/rswap0 of=/dev/null bs=128k iflag=direct
 check_eq whole-device-no-read-errors "$errors" "$(rswap_stat read_errors)"
+# Each page that came back right from server 3 was written again
+# (read-repair): a new slot on both copies of a healthy set, the bad one
+# freed. Whole-device reads again, until one meets no bad copy: repairs
+# dropped (64 wait at once) are made when read again.
+check_gt bad-copies-repaired "$(rswap_stat repaired_pages)" 0
+reads_until_none_bad() {
+	local i before
+	for i in $(seq 1 30); do
+		before=$(rswap_stat checksum_errors)
+		dd if=/dev/rswap0 of=/dev/null bs=128k iflag=direct 2> /dev/null || return 1
+		[ "$(rswap_stat checksum_errors)" = "$before" ] && { echo "$i"; return 0; }
+	done
+	return 1
+}
+passes=$(reads_until_none_bad)
+check whole-device-read-until-none-bad test -n "$passes"
+echo "whole-device reads until none came back bad: $passes more;" \
+	"$(rswap_stat repaired_pages) pages repaired, $(rswap_stat repairs_dropped) repairs dropped"
+check_eq no-read-errors-while-repairing "$errors" "$(rswap_stat read_errors)"
 touch /tmp/go
 wait "$paused_pid"
 check_eq paused-process-verified-despite-bad-copies 0 $?

@@ -20,6 +20,11 @@
 #          scaling: fio 4 KiB random reads with 1, 2 and 4 jobs on a
 #          4-CPU guest (--tcg multi) on null_blk, brd, rswap backend=ram
 #          and rswap over rxe: IOPS and how they scale with the jobs
+#          profile: where a 4 KiB read at queue depth 1 spends its time:
+#          p50 on null_blk, rswap backend=ram and rswap over rxe against
+#          ib_read_lat (polling, and woken by events as a read is), and a
+#          perf profile of the rxe run split into rswap.ko, the RDMA
+#          stack, the rest of the kernel, userspace and idle
 #          cluster: deploy/cluster/rswap-cluster at full size: three server
 #          guests, two client guests, every workload, a drain and a
 #          rebalance mid-run; per-server memory, throughput and latency
@@ -42,8 +47,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case $name in
-swap|server|drain|replicas|scaling|cluster) ;;
-*) echo "bench: no benchmark '$name': swap, server, drain, replicas, scaling or cluster (try --help)" >&2; exit 2 ;;
+swap|server|drain|replicas|scaling|profile|cluster) ;;
+*) echo "bench: no benchmark '$name': swap, server, drain, replicas, scaling, profile or cluster (try --help)" >&2; exit 2 ;;
 esac
 "$top/scripts/install-deps.sh"
 cmake -S "$top" -B "$top/build" >/dev/null

@@ -179,6 +179,8 @@ run_server() {
 	check_eq server-stayed-up 0 "$(kill -0 "$srv" 2>/dev/null; echo $?)"
 	echo "server $RSWAP_NODE counters:"
 	ctl --server "$(admin_of "$RSWAP_ADDR")" stats | sed -n '/^counters/,$p'
+	# How long each copy it sent took, connect to answer (rswapctl metrics).
+	ctl --server "$(admin_of "$RSWAP_ADDR")" metrics | grep '^rswap_migration_seconds'
 	check_eq server-holds-nothing-at-the-end 0 "$(server_held_mib "$RSWAP_ADDR" | cut -d. -f1)"
 	[ -z "$reg" ] || stop_by_sigterm register "$reg" /tmp/register.log
 	kill -TERM "$srv"

@@ -31,12 +31,6 @@ secs=8			# each fio run
 res=/tmp/res
 mkdir -p "$res"
 
-fill() {
-	timeout 300 fio --name=fill --filename="$1" --rw=write --bs=1M --size=${region}M \
-		--direct=1 --ioengine=psync --refill_buffers > /tmp/fill.log 2>&1 ||
-		{ echo "fill of $1 failed: $(tail -n 1 /tmp/fill.log)"; return 1; }
-}
-
 # p50 SYS DEV ROUND: fio's median completion latency (us) into $res/SYS.
 p50() {
 	local v
@@ -54,7 +48,7 @@ p50() {
 
 system() {
 	local r
-	fill "$2" || return 1
+	fill_device "$2" "$region" || return 1
 	for r in $(seq $rounds); do
 		p50 "$1" "$2" "$r"
 	done

@@ -29,13 +29,6 @@ secs=4			# each fio run
 res=/tmp/res
 mkdir -p "$res"
 
-# fill DEV: random data over the region, so no read is of a zero page.
-fill() {
-	timeout 300 fio --name=fill --filename="$1" --rw=write --bs=1M --size=${region}M \
-		--direct=1 --ioengine=psync --refill_buffers > /tmp/fill.log 2>&1 ||
-		{ echo "fill of $1 failed: $(tail -n 1 /tmp/fill.log)"; return 1; }
-}
-
 # run SYS DEV ROUND: one fio per job count; IOPS into $res/SYS-jN.
 run() {
 	local sys=$1 dev=$2 r=$3 n iops
@@ -57,7 +50,7 @@ run() {
 # system SYS DEV: the rounds on DEV, which is up.
 system() {
 	local r
-	fill "$2" || return 1
+	fill_device "$2" "$region" || return 1
 	for r in $(seq $rounds); do
 		run "$1" "$2" "$r"
 	done

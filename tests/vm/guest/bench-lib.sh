@@ -15,6 +15,9 @@
 #                       whose output it prints; each bounded to 60 s
 #   writebw             ib_write_bw -s 262144 (a copy's largest WRITE) from
 #                       this guest to host 1's address: MiB/s
+#   fill_device DEV MIB random data over DEV's first MIB MiB (fio, 1 MiB
+#                       writes, O_DIRECT), so no read of it is of a zero
+#                       page; says why and fails if fio did
 
 median_awk='{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2'
 
@@ -58,4 +61,10 @@ perftest_pair() {
 writebw() {
 	perftest_pair "$(host_addr 1)" ib_write_bw -s 262144 -n 2000 -F |
 		awk '$1 == 262144 { print $4 * 1.048576 }'	# MB/s -> MiB/s
+}
+
+fill_device() {
+	timeout 300 fio --name=fill --filename="$1" --rw=write --bs=1M --size="$2M" \
+		--direct=1 --ioengine=psync --refill_buffers > /tmp/fill.log 2>&1 ||
+		{ echo "fill of $1 failed: $(tail -n 1 /tmp/fill.log)"; return 1; }
 }

@@ -181,6 +181,9 @@ run_server() {
 	ctl --server "$(admin_of "$RSWAP_ADDR")" stats | sed -n '/^counters/,$p'
 	# How long each copy it sent took, connect to answer (rswapctl metrics).
 	ctl --server "$(admin_of "$RSWAP_ADDR")" metrics | grep '^rswap_migration_seconds'
+	# Packets the segment lost show as retransmissions of its rxe device.
+	echo "rxe0 counters: $(cd /sys/class/infiniband/rxe0/ports/1/hw_counters 2>/dev/null &&
+		grep -H . ./* 2>/dev/null | sed 's|^\./||' | tr '\n' ' ')"
 	check_eq server-holds-nothing-at-the-end 0 "$(server_held_mib "$RSWAP_ADDR" | cut -d. -f1)"
 	[ -z "$reg" ] || stop_by_sigterm register "$reg" /tmp/register.log
 	kill -TERM "$srv"
@@ -275,6 +278,7 @@ drain_mid_run() {
 		wait_for 60 not_in_device "$s1"
 		echo $? > /tmp/left.rc
 		event "left,server1"
+		wait_for 10 grep -q "$s1:$port left" /tmp/watch.log
 		echo "-- server 1 left the device: $(grep "$s1:$port left" /tmp/watch.log)"
 	fi
 	ctl --server "$(admin_of "$s1")" undrain > /tmp/undrain.log 2>&1

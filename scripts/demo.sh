@@ -14,7 +14,7 @@
 # undrained; then swapoff and unload.
 # Shows progress as it goes and ends with a summary of what moved where;
 # the report and plot of memory, throughput and latency over time are in
-# build/cluster/. Takes about 3 minutes. See rswap-cluster --help for more
+# build/cluster/. Takes about 6 minutes. See rswap-cluster --help for more
 # servers, clients or the full workload set.
 set -euo pipefail
 

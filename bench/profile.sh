@@ -96,7 +96,7 @@ if [ -e /sys/block/rswap0 ]; then
 		> /tmp/prof.log 2>&1
 	check_eq profiled 0 $?
 	perf report -i /tmp/perf.data --no-children --sort sym -g none --stdio \
-		--percent-limit 0 2> /dev/null | grep '%' > /tmp/syms.txt
+		--percent-limit 0 2> /dev/null | grep -E '^ *[0-9.]+%' > /tmp/syms.txt
 	# whose: module of each kernel symbol, from kallsyms ("sym [mod]").
 	awk 'NF >= 4 { gsub(/[][]/, "", $4); print $3, $4 }' /proc/kallsyms > /tmp/mods.txt
 	check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
@@ -115,7 +115,7 @@ split_awk='
 	  else if (sym ~ /(skb|^_*ip[46]?_|udp|netif|napi|^_*dev_|neigh|^eth|crc32|^sock|^_*net_|virtnet|virtqueue)/) c = "net"
 	  else c = "kernel"
 	  t[c] += p
-	  if (c == "rswap" || c == "kernel") { top[c, sym] = p; n[c]++ } }
+	  if (c == "rswap" || c == "kernel") top[c, sym] = p }
 	END {
 	  for (c in t) printf "  %-9s %6.2f%% of the samples\n", c, t[c] | "sort -k2 -rn"
 	  close("sort -k2 -rn")
@@ -125,15 +125,15 @@ split_awk='
 	}'
 
 echo "==== rswap benchmark: profile ($(uname -r), fio 4 KiB randread, qd 1, psync, $rounds rounds, medians (lo..hi)) ===="
-printf '  %-12s p50 %s us\n' null_blk "$(fig "$res/null_blk" %7.1f)"
-printf '  %-12s p50 %s us\n' rswap-ram "$(fig "$res/rswap-ram" %7.1f)"
-printf '  %-12s p50 %s us\n' rswap "$(fig "$res/rswap" %7.1f)"
-printf '  %-12s p50 %s us\n' "ib_read_lat" "$(fig "$res/ib_read_lat_poll" %7.1f)"
-printf '  %-12s p50 %s us\n' "ib_read_lat -e" "$(fig "$res/ib_read_lat_event" %7.1f)"
+printf '  %-14s p50 %s us\n' null_blk "$(fig "$res/null_blk" %7.1f)"
+printf '  %-14s p50 %s us\n' rswap-ram "$(fig "$res/rswap-ram" %7.1f)"
+printf '  %-14s p50 %s us\n' rswap "$(fig "$res/rswap" %7.1f)"
+printf '  %-14s p50 %s us\n' "ib_read_lat" "$(fig "$res/ib_read_lat_poll" %7.1f)"
+printf '  %-14s p50 %s us\n' "ib_read_lat -e" "$(fig "$res/ib_read_lat_event" %7.1f)"
 ratio "rswap / ib_read_lat (polling)" "$res/rswap" "$res/ib_read_lat_poll" "<=" 1.2
 ratio "rswap / ib_read_lat -e (woken, as a read is)" "$res/rswap" "$res/ib_read_lat_event"
 ratio "rswap-ram / null_blk" "$res/rswap-ram" "$res/null_blk"
-if [ -s /tmp/syms.txt ]; then
+if [ -s /tmp/syms.txt ] && [ -s /tmp/mods.txt ]; then
 	echo "  where the CPU time of the rswap run went (perf, $(wc -l < /tmp/syms.txt) symbols):"
 	awk "$split_awk" /tmp/mods.txt /tmp/syms.txt
 	echo "  the busiest functions of rswap.ko and of the rest of the kernel above (share of all samples)"

@@ -20,8 +20,9 @@
  *                    their last completion; the last line ">N" those that
  *                    took longer. stats' read_latency_sum_us is their
  *                    whole times added up
- *   add_server       write "ADDRESS:PORT [domain=NAME]" to add a server at
- *                    runtime (copies of a slab go to distinct domains)
+ *   add_server       write "ADDRESS:PORT [domain=NAME]" or
+ *                    "ADDRESS:PORT@NAME" to add a server at runtime
+ *                    (copies of a slab go to distinct domains)
  *   remove_server    write ADDRESS:PORT to remove one that holds no slabs
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

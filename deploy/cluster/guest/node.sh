@@ -37,8 +37,8 @@
 
 port=7471
 admin_port=7472
-done_port=7999		# a client says "done" to each server here
-join_port=7998		# client 1 says "join" to the late server here
+done_port=7999		# a client says "done" to each server here, and
+			# client 1 "join" to the late server
 # The pool directory (RSWAP_CLUSTER_DIRECTORY=etcd): one etcd member beside
 # server 1; every server registers under /rswap/pools/cluster/servers/.
 etcd_url=http://$(echo "$RSWAP_CLUSTER_SERVERS" | awk '{ print $1 }'):2379
@@ -109,13 +109,14 @@ run_etcd() {
 	echo "-- server $RSWAP_NODE: etcd (the pool directory) up at $etcd_url"
 }
 
-# The late server: until client 1 says "join" (a "done" meanwhile: that
-# client never got that far; counted, and no join).
+# The late server: until client 1 says "join", on the port the clients
+# say "done" on (a "done" meanwhile is counted: a client that failed, or
+# client 1 never got that far; when all have said it, no join).
 wait_for_join() {
 	local line
 	echo "-- server $RSWAP_NODE: waiting to join the pool (when client 1's workload runs)"
 	while :; do
-		line=$(nc -l -p "$join_port" < /dev/null | head -n 1)
+		line=$(nc -l -p "$done_port" < /dev/null | head -n 1)
 		case "$line" in
 		join) return 0 ;;
 		done) left=$((left - 1)); [ "$left" -gt 0 ] || return 1 ;;
@@ -402,11 +403,17 @@ run_client() {
 	echo "options rswap size=1G${servers:+ servers=$servers} replicas=${RSWAP_CLUSTER_REPLICAS:-1} key_file=/etc/rswap/client.key" \
 		> /etc/modprobe.d/rswap.conf
 	check rswap-client-start rswap-client start || return 1
+	# A client that starts after the late server joined has it already.
+	late_at_start=
+	[ -n "$late" ] && in_device "$late" && late_at_start=1 && n=$((n + 1))
 	check servers-ready servers_ready "$n"
 	check swapping-on-rswap grep -q '^/dev/rswap0 ' /proc/swaps
 	if [ "$RSWAP_CLUSTER_DIRECTORY" = etcd ]; then
 		rswap-client watch > /tmp/watch.log 2>&1 &
 		watch_pid=$!
+		# The report's mark for the late server's join, when it comes.
+		[ -z "$late" ] || [ -n "$late_at_start" ] ||
+			(wait_for 600 in_device "$late" && event "joined,server$n_servers") &
 		echo "-- client $RSWAP_NODE: following the pool directory; servers: $(cut -d' ' -f1 /sys/block/rswap0/rswap/servers | tr '\n' ' ')"
 	fi
 
@@ -423,7 +430,7 @@ run_client() {
 		drain_pid=$!
 	fi
 	if [ -n "$late" ] && [ "$RSWAP_NODE" = 1 ]; then
-		(sleep 3; echo join | nc -w 10 "$late" "$join_port" ||
+		(sleep 3; wait_for 60 say_to "$late" join ||
 			echo "-- could not tell $late to join") &
 	fi
 	swapfill "swap-${mib}m" --mib "$mib" --zero-pct 30 --same-pct 10 --passes 2 \
@@ -431,9 +438,11 @@ run_client() {
 	if [ -n "$late" ]; then
 		# Every client takes the late server, from the directory alone.
 		check late-server-joined wait_for 300 in_device "$late"
-		check late-server-join-said grep -q "rswap0: $late:$port joined (registered in pool cluster" \
-			/tmp/watch.log
-		event "joined,$late"
+		if [ -z "$late_at_start" ]; then
+			check late-server-join-said grep -q \
+				"rswap0: $late:$port joined (registered in pool cluster, domain node$n_servers) through sysfs" \
+				/tmp/watch.log
+		fi
 		echo "summary: client $RSWAP_NODE: server $late joined through the directory"
 	fi
 	if [ $drainer = 1 ]; then
@@ -453,8 +462,8 @@ run_client() {
 		if [ "$RSWAP_CLUSTER_DIRECTORY" = etcd ]; then
 			check_eq drained-server-left-the-device 0 "$(cat /tmp/left.rc)"
 			check_eq undrained-server-back-in-the-device 0 "$(cat /tmp/rejoined.rc)"
-			echo "summary: server 1 left the directory while drained (every client dropped it" \
-				"once it held nothing there) and came back when undrained"
+			echo "summary: server 1 left the directory while drained (client 1's device" \
+				"dropped it once it held nothing there) and came back when undrained"
 		fi
 		echo "summary: drain of server 1 mid-run: $(tail -n 1 /tmp/drain.log)"
 		echo "summary: the module moved $(rswap_stat migrated_slabs) slabs," \
@@ -495,10 +504,14 @@ summary_client() {
 	done
 }
 
+# say_to ADDR WORD: one line to a server's done port (its nc listens for
+# one connection at a time: a refused one is tried again by the callers).
+say_to() { echo "$2" | nc -w 10 "$1" "$done_port"; }
+
 tell_servers_done() {
 	local a
 	for a in $RSWAP_CLUSTER_SERVERS; do
-		echo done | nc -w 10 "$a" "$done_port" || echo "could not tell $a we are done"
+		wait_for 30 say_to "$a" done || echo "could not tell $a we are done"
 	done
 }
 

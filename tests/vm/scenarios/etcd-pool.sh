@@ -71,8 +71,10 @@ watch_pid=$!
 check servers-from-directory wait_for 30 servers_ready 2
 check joined-said grep -q "rswap0: $(server_addr 1) joined (registered in pool lab, domain rack1)" /tmp/watch.log
 check domain-from-directory grep -q "^$(server_addr 2) .* domain=rack2 " /sys/block/rswap0/rswap/servers
-check_eq added-through-configfs "$(server_addr 1)@rack1 $(server_addr 2)@rack2 " \
+check_eq configfs-item-lists-them "$(server_addr 1)@rack1 $(server_addr 2)@rack2 " \
 	"$(tr ',' '\n' < $cfs/servers | sort | tr '\n' ' ')"
+check added-through-configfs grep -q \
+	"rswap0: $(server_addr 1) joined (registered in pool lab, domain rack1) through configfs item pool" /tmp/watch.log
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 
 rm -f /tmp/go /tmp/filled
@@ -95,7 +97,7 @@ check server3-killed kill_rswap_server 3 KILL
 check server3-unregistered wait_for 30 sh -c "! etcdctl get --prefix $prefix --keys-only | grep -q '$(server_addr 3)'"
 check unregister-said wait_for 20 grep -q 'does not answer, or is draining' /tmp/register-3.log
 check server3-lost-or-idle-then-left wait_for 180 sh -c "! grep -q '^$(server_addr 3) ' /sys/block/rswap0/rswap/servers"
-check left-said grep -q "rswap0: $(server_addr 3) left (not registered in pool lab" /tmp/watch.log
+check left-said grep -q "rswap0: $(server_addr 3) left (not registered in pool lab.* through configfs item pool" /tmp/watch.log
 wait "$through"
 check_eq swapping-through-the-loss-verified 0 $?
 tail -n 2 /tmp/through.log

@@ -394,6 +394,7 @@ extern unsigned int rswap_loss_timeout;
 extern unsigned int rswap_reserve_slabs;
 extern unsigned int rswap_moves_in_flight;
 extern unsigned int rswap_prefetch_kib;
+extern bool rswap_stable_writes;
 unsigned int rswap_moves_batch(void);
 
 /* rswap_devices.c: the module's devices, made from a config */

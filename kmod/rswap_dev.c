@@ -31,14 +31,14 @@
  *
  * The checksum is made at dispatch and the WRITE reads the page later, so
  * a page changed in between would leave a slot that does not match. Swap
- * itself would never read such a slot (the page stays dirty and is
- * written again first), but the slot would be a copy that lies about its
- * checksum: a whole-device read got EIO for it, and a read-repair or a
- * scrub could not tell it from damage. So the device asks for stable
- * writes (alloc_disk): a page faulted in during its writeback is mapped
- * read-only and copied at its next write, as for zram and NVMe with
- * integrity. A raw O_DIRECT write from a buffer changed while in flight
- * is the one way left to such a slot: it reads back as EIO.
+ * itself never reads such a slot (the page stays dirty and is written
+ * again first), but the slot is a copy that lies about its checksum: a
+ * whole-device read gets EIO for it. With stable_writes=1 the device asks
+ * for stable writes (alloc_disk): a page faulted in during its writeback
+ * is mapped read-only and copied at its next write, as for zram and NVMe
+ * with integrity, and every copy matches its checksum; it costs swap
+ * slots under thrashing, so it is off by default. A raw O_DIRECT write
+ * from a buffer changed while in flight reads back as EIO either way.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -1135,14 +1135,15 @@ static int dev_client_id(struct rswap_dev *dev, const char *client_id)
 }
 
 /*
- * Stable writes: a page is never modified while its write is in flight.
- * A write's checksums are made from the pages before the RDMA WRITE reads
- * them; without this the kernel may map a page under swap writeback
- * writable again (do_swap_page) and change it meanwhile, and the copies
- * then hold bytes their checksum does not match. The kernel keeps such a
- * page (dirty) and never reads that slot back, but a direct read of the
- * device did, and got EIO. zram and NVMe with integrity set it for the
- * same reason.
+ * Stable writes (stable_writes=1): a page is never modified while its
+ * write is in flight. A write's checksums are made from the pages before
+ * the RDMA WRITE reads them; without this the kernel may map a page under
+ * swap writeback writable again (do_swap_page) and change it meanwhile,
+ * and the copies then hold bytes their checksum does not match. The
+ * kernel keeps such a page (dirty) and never reads that slot back, but a
+ * direct read of the device does, and gets EIO. zram and NVMe with
+ * integrity set it for the same reason; it is off by default for its
+ * cost in swap slots under thrashing (rswap_main.c).
  */
 static struct gendisk *alloc_disk(struct rswap_dev *dev)
 {
@@ -1150,7 +1151,7 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 	struct gendisk *disk;
 	struct queue_limits lim = {
 #ifdef BLK_FEAT_STABLE_WRITES	/* 6.11+ */
-		.features = BLK_FEAT_STABLE_WRITES,
+		.features = rswap_stable_writes ? BLK_FEAT_STABLE_WRITES : 0,
 #endif
 		.logical_block_size = RSWAP_PAGE_SIZE,
 		.physical_block_size = RSWAP_PAGE_SIZE,
@@ -1164,7 +1165,7 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 
 	disk = blk_mq_alloc_disk(&dev->tag_set, &lim, dev);
 #ifndef BLK_FEAT_STABLE_WRITES
-	if (!IS_ERR(disk))
+	if (!IS_ERR(disk) && rswap_stable_writes)
 		blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, disk->queue);
 #endif
 	return disk;
@@ -1185,7 +1186,8 @@ static struct gendisk *alloc_disk(struct rswap_dev *dev)
 	blk_queue_max_write_zeroes_sectors(q, RSWAP_DISCARD_MAX_SECTORS);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
-	blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, q);
+	if (rswap_stable_writes)
+		blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, q);
 	return disk;
 #endif
 }

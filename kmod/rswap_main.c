@@ -91,6 +91,20 @@ bool rswap_prefetch_enabled = true;
 module_param_named(prefetch, rswap_prefetch_enabled, bool, 0644);
 MODULE_PARM_DESC(prefetch, "Read ahead of sequential swap-in (default on; needs prefetch_kib)");
 
+/*
+ * Stable writes (rswap_dev.c, alloc_disk): every copy then matches its
+ * checksum, dead pages too; the cost is that a page faulted in while its
+ * write is in flight is copied at its next write, and under heavy
+ * thrashing the swap holds more slots at once (chaos-replicas on 6.12:
+ * about half as many slabs again, enough to fill its pool). Off, swap is
+ * as safe (the kernel never reads such a slot back), but a whole-device
+ * read can meet a dead page whose copies do not match.
+ */
+bool rswap_stable_writes;
+module_param_named(stable_writes, rswap_stable_writes, bool, 0444);
+MODULE_PARM_DESC(stable_writes,
+		 "Ask the kernel for stable pages: no page changes while its write is in flight, so every copy matches its checksum (default off)");
+
 static unsigned int queue_depth = 32;
 module_param(queue_depth, uint, 0444);
 MODULE_PARM_DESC(queue_depth,

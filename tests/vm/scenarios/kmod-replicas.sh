@@ -35,8 +35,12 @@ check replicas-4-refused sh -c "! modprobe rswap size=64M key_file=/tmp/rswap-cl
 	replicas=4 servers=$(h 1) 2>/dev/null && dmesg | grep -q 'replicas=4: must be 1 to 3'"
 check bad-domain-refused sh -c "! modprobe rswap size=64M key_file=/tmp/rswap-client.key \
 	servers=$(h 1)@a/b 2>/dev/null && dmesg | grep -q 'a domain name is letters, digits'"
+# stable_writes=1: every copy matches its checksum, dead pages too (the
+# whole-device reads of step 4 need it).
 check module-loads modprobe rswap size=512M key_file=/tmp/rswap-client.key replicas=2 \
-	loss_timeout=$((10 * RSWAP_SLOW)) servers="$(h 1)@rack-a,$(h 2)@rack-a,$(h 3)@rack-b"
+	stable_writes=1 loss_timeout=$((10 * RSWAP_SLOW)) \
+	servers="$(h 1)@rack-a,$(h 2)@rack-a,$(h 3)@rack-b"
+check_eq stable-writes-asked-for 1 "$(cat /sys/block/rswap0/queue/stable_writes)"
 check servers-ready wait_for 30 servers_ready 3
 check domains-in-sysfs sh -c "grep -q '^$(h 1) .* domain=rack-a ' /sys/block/rswap0/rswap/servers &&
 	grep -q '^$(h 3) .* domain=rack-b ' /sys/block/rswap0/rswap/servers"
@@ -118,10 +122,10 @@ check server4-memory-zeroed dd if=/dev/zero of=/dev/shm/pool-4 bs=1M count=128 c
 # The whole device read, 32 pages a request: many requests span two sets,
 # server 4 being copy 0 of one and copy 1 of the other (the drain put it
 # where server 2 was); each bad page is read again from server 3.
-# Every page of the device, dead ones too: the kernel may not modify a
-# page while its write is in flight (stable writes), or a copy would hold
-# bytes its checksum does not match (on 6.12, 4 runs in 14 here failed so
-# before the device asked for stable writes).
+# Every page of the device, dead ones too: with stable_writes=1 the kernel
+# does not modify a page while its write is in flight, or a copy would
+# hold bytes its checksum does not match (on 6.12, 4 runs in 14 here
+# failed so without it).
 errors=$(rswap_stat read_errors)
 check whole-device-read-despite-bad-copies dd if=/dev/rswap0 of=/dev/null bs=128k iflag=direct
 check_eq whole-device-no-read-errors "$errors" "$(rswap_stat read_errors)"

@@ -747,6 +747,35 @@ static blk_status_t no_slot(struct rswap_dev *dev)
 	return BLK_STS_RESOURCE;
 }
 
+/*
+ * Up to @want consecutive free slots of one set for pages @i.. of @cmd,
+ * and a WRITE of them to every copy of the set (set_refresh: all LIVE).
+ * Returns how many, with the set and first slot; 0: no free slot. The map
+ * is the caller's. Caller holds dev->lock.
+ */
+static u32 write_run(struct rswap_dev *dev, struct rswap_cmd *cmd, int i, u32 want,
+		     u32 *slab, u32 *first)
+{
+	u32 n, k, c, copies;
+
+	lockdep_assert_held(&dev->lock);
+	n = rswap_slots_alloc(&dev->slots, want, slab, first);
+	if (!n)
+		return 0;
+	copies = rswap_replica_write_begin(&dev->replicas, *slab, *first, n);
+	if (WARN_ON_ONCE(!copies)) {	/* set_refresh allows no such set */
+		for (k = 0; k < n; k++)
+			rswap_slots_free(&dev->slots, *slab, *first + k);
+		return 0;
+	}
+	for (c = 0; c < dev->n_replicas; c++)
+		if (copies & (1u << c))
+			init_wr(cmd, cmd->nr_wrs++, i, n, IB_WR_RDMA_WRITE,
+				&dev->slabs[dev->replicas.sets[*slab].copy[c].entry], *first, c);
+	cmd->nr_remote += n;
+	return n;
+}
+
 static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct rswap_cmd *cmd,
 			     u64 off)
 {
@@ -762,7 +791,7 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 		return no_slot(dev);
 	}
 	for (i = 0; i < cmd->nr_segs; ) {
-		u32 slab, first, n, k, want, copies, c;
+		u32 slab, first, n, k, want;
 
 		if (cmd->seg[i].header) {
 			i++;
@@ -780,20 +809,11 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 		/* A run of pages that need slots: consecutive slots, one WRITE. */
 		for (want = 1; i + want < cmd->nr_segs && !cmd->seg[i + want].fill; want++)
 			;
-		want = min(want, dev->max_sge);
-		n = rswap_slots_alloc(&dev->slots, want, &slab, &first);
+		n = write_run(dev, cmd, i, min(want, dev->max_sge), &slab, &first);
 		if (!n) {
 			rswap_reserve_check(dev);
 			spin_unlock(&dev->lock);
 			/* Pages mapped so far are rewritten when the request is retried. */
-			return no_slot(dev);
-		}
-		/* Every copy of the set gets the run (set_refresh: all LIVE). */
-		copies = rswap_replica_write_begin(&dev->replicas, slab, first, n);
-		if (WARN_ON_ONCE(!copies)) {	/* set_refresh allows no such set */
-			for (k = 0; k < n; k++)
-				rswap_slots_free(&dev->slots, slab, first + k);
-			spin_unlock(&dev->lock);
 			return no_slot(dev);
 		}
 		for (k = 0; k < n; k++) {
@@ -801,14 +821,6 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 					     cmd->seg[i + k].csum, &old);
 			rswap_slot_release(dev, &old);
 		}
-		for (c = 0; c < dev->n_replicas; c++) {
-			const struct rswap_copy *cp = &dev->replicas.sets[slab].copy[c];
-
-			if (copies & (1u << c))
-				init_wr(cmd, cmd->nr_wrs++, i, n, IB_WR_RDMA_WRITE,
-					&dev->slabs[cp->entry], first, c);
-		}
-		cmd->nr_remote += n;
 		i += n;
 	}
 	rswap_reserve_check(dev);
@@ -834,32 +846,22 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 static blk_status_t do_repair_write(struct rswap_dev *dev, struct request *rq,
 				    struct rswap_cmd *cmd, struct rswap_repair_slot *r)
 {
-	u32 slab, first, copies, c;
+	u32 slab, first;
 
 	rswap_write_prepare(dev, cmd, r->off);
 	/* Not the bytes the entry was made from: nothing to repair with. */
 	if (cmd->nr_segs != 1 || cmd->seg[0].fill || cmd->seg[0].csum != r->csum)
 		return BLK_STS_IOERR;
 	cmd->nr_wrs = 0;
+	cmd->nr_remote = 0;
 	spin_lock(&dev->lock);
 	if (!dev->slots_ready || !rswap_repair_current(dev, r) ||
-	    !rswap_slots_alloc(&dev->slots, 1, &slab, &first)) {
-		spin_unlock(&dev->lock);
-		return BLK_STS_IOERR;
-	}
-	copies = rswap_replica_write_begin(&dev->replicas, slab, first, 1);
-	if (WARN_ON_ONCE(!copies)) {	/* set_refresh allows no such set */
-		rswap_slots_free(&dev->slots, slab, first);
+	    !write_run(dev, cmd, 0, 1, &slab, &first)) {
 		spin_unlock(&dev->lock);
 		return BLK_STS_IOERR;
 	}
 	r->new_val = (u64)slab << 32 | first;
 	r->has_new = true;	/* from now on freed or moved to (repair_finish) */
-	for (c = 0; c < dev->n_replicas; c++)
-		if (copies & (1u << c))
-			init_wr(cmd, cmd->nr_wrs++, 0, 1, IB_WR_RDMA_WRITE,
-				&dev->slabs[dev->replicas.sets[slab].copy[c].entry], first, c);
-	cmd->nr_remote = 1;
 	rswap_reserve_check(dev);
 	io_begin(dev, cmd);
 	spin_unlock(&dev->lock);

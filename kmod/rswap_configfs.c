@@ -147,7 +147,7 @@ static int parse_text(const char *page, char *v, size_t size)
 
 #define show_TEXT(page, v) sprintf(page, "%s\n", *(v))
 
-/* servers: a text; while ON, the show comes from the device (show_servers). */
+/* servers: a text; while ON, the show comes from the device (show_live_servers). */
 #define parse_SERVERS parse_TEXT
 #define show_SERVERS show_TEXT
 

@@ -84,6 +84,7 @@ start_pool 2 "$((region * 2))M" &&
 check_eq rswap-up 0 $?
 if [ -e /sys/block/rswap0 ]; then
 	system rswap /dev/rswap0
+	map_per_page=$(( $(rswap_stat map_bytes) / $(rswap_stat pages) ))
 	check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 	check rswap-unloads rmmod rswap
 fi
@@ -107,5 +108,9 @@ for s in null_blk brd rswap-ram rswap; do
 		echo
 	done
 done
-echo "  map: 16 bytes per swap page (type, slot or word, checksum): $((16 * 16 * 1024 * 1024 / 1048576)) MiB for a 64 GiB device (16 Mi pages), 0.39% of it"
+if [ -n "${map_per_page:-}" ]; then
+	echo "  map: $map_per_page bytes per swap page (the device's map_bytes / pages): $((map_per_page * 16)) MiB for a 64 GiB device (16 Mi pages), $(awk -v b="$map_per_page" 'BEGIN { printf "%.2f", b * 100 / 4096 }')% of it"
+else
+	echo "  map: - (rswap did not come up)"
+fi
 echo "==== end ===="

@@ -375,7 +375,7 @@ struct rswap_cmd {
 		u8 srv;				/* read: the server (idx) it is read from */
 		u8 bad_servers;			/* read: servers (by idx) that gave it a wrong checksum */
 		u32 csum;			/* its checksum (rswap_page_csum) */
-		u64 val;			/* read, remote: its entry's slab << 32 | slot */
+		struct rswap_entry entry;	/* read, remote: the entry it was read by */
 	} seg[RSWAP_MAX_SEGS];
 	/* scatter lists: sge[c][i] is page i in the WRs of copy c */
 	struct ib_sge sge[RSWAP_MAX_REPLICAS][RSWAP_MAX_SEGS];

@@ -148,9 +148,10 @@ static int map_show(struct seq_file *m, void *unused)
 	for (off = 0; off < dev->map.n_pages; off++) {
 		const struct rswap_entry *e = &dev->map.entries[off];
 
-		if (e->type == RSWAP_REMOTE)
+		if (rswap_entry_type(e) == RSWAP_REMOTE)
 			seq_printf(m, "page %llu set %u slot %u csum %08x\n", off,
-				   rswap_entry_slab(e), rswap_entry_page(e), e->csum);
+				   rswap_entry_slab(&dev->map, e), rswap_entry_page(&dev->map, e),
+				   rswap_entry_csum(e));
 	}
 	spin_unlock(&dev->lock);
 	return 0;

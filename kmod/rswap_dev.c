@@ -297,8 +297,7 @@ static void queue_repairs(struct rswap_cmd *cmd, u64 off)
 
 	for (i = 0; i < cmd->nr_segs; i++)
 		if (cmd->seg[i].check && cmd->seg[i].bad_servers && !cmd->seg[i].lost)
-			rswap_repair_queue(cmd->dev, off + i, cmd->seg[i].page, cmd->seg[i].val,
-					   cmd->seg[i].csum);
+			rswap_repair_queue(cmd->dev, off + i, cmd->seg[i].page, cmd->seg[i].entry);
 }
 
 static void cmd_finish(struct rswap_cmd *cmd)
@@ -618,20 +617,23 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 	for (i = 0; i < cmd->nr_segs; i++) {
 		const struct rswap_entry *e = &dev->map.entries[off + i];
 		const struct rswap_slab *slab;
+		u32 set, page;
 		int copy;
 
 		cmd->seg[i].header = off + i == 0;
-		cmd->seg[i].fill = e->type != RSWAP_REMOTE;
-		cmd->seg[i].word = e->type == RSWAP_SAME ? e->val : 0;
-		if (e->type != RSWAP_REMOTE || cmd->seg[i].header)
+		cmd->seg[i].fill = rswap_entry_type(e) != RSWAP_REMOTE;
+		cmd->seg[i].word = rswap_entry_word(e);
+		if (cmd->seg[i].fill || cmd->seg[i].header)
 			continue;
+		set = rswap_entry_slab(&dev->map, e);
+		page = rswap_entry_page(&dev->map, e);
 		/*
 		 * One copy of the set: the previous page's if it was of the
 		 * same set, else the least busy that can serve; else wait or
 		 * fail.
 		 */
-		copy = rswap_slab_read_copy(dev, rswap_entry_slab(e), cmd->queue,
-					    run_end >= 0 && rswap_entry_slab(e) == run_slab ?
+		copy = rswap_slab_read_copy(dev, set, cmd->queue,
+					    run_end >= 0 && set == run_slab ?
 					    run_copy : -1, cmd->seg[i].bad_servers, &slab);
 		if (copy == -ENODATA && cmd->prefetch) {
 			wait = true;	/* not read ahead: no error counted */
@@ -660,25 +662,24 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		 */
 		if (cmd->seg[i].bad_servers & (1u << cmd->seg[i].srv))
 			cmd->seg[i].bad_servers = 0;
-		cmd->seg[i].csum = e->csum;
-		cmd->seg[i].val = e->val;
+		cmd->seg[i].csum = rswap_entry_csum(e);
+		cmd->seg[i].entry = *e;
 		/*
 		 * The next slot of the slab the previous page came from (pages
 		 * written together went to consecutive slots), from the same
 		 * copy: one READ more.
 		 */
-		if (run_end == i - 1 && rswap_entry_slab(e) == run_slab &&
-		    rswap_entry_page(e) == run_next && cmd->wr_srv[cmd->nr_wrs - 1] == slab->srv &&
+		if (run_end == i - 1 && set == run_slab &&
+		    page == run_next && cmd->wr_srv[cmd->nr_wrs - 1] == slab->srv &&
 		    cmd->wr[cmd->nr_wrs - 1].wr.num_sge < dev->max_sge_rd) {
 			cmd->wr[cmd->nr_wrs - 1].wr.num_sge++;
 		} else {
-			init_wr(cmd, cmd->nr_wrs++, i, 1, IB_WR_RDMA_READ, slab,
-				rswap_entry_page(e), 0);
-			run_slab = rswap_entry_slab(e);
+			init_wr(cmd, cmd->nr_wrs++, i, 1, IB_WR_RDMA_READ, slab, page, 0);
+			run_slab = set;
 		}
 		run_copy = copy;
 		run_end = i;
-		run_next = rswap_entry_page(e) + 1;
+		run_next = page + 1;
 	}
 	if (!wait)
 		io_begin(dev, cmd);
@@ -850,7 +851,8 @@ static blk_status_t do_repair_write(struct rswap_dev *dev, struct request *rq,
 
 	rswap_write_prepare(dev, cmd, r->off);
 	/* Not the bytes the entry was made from: nothing to repair with. */
-	if (cmd->nr_segs != 1 || cmd->seg[0].fill || cmd->seg[0].csum != r->csum)
+	if (cmd->nr_segs != 1 || cmd->seg[0].fill ||
+	    cmd->seg[0].csum != rswap_entry_csum(&r->entry))
 		return BLK_STS_IOERR;
 	cmd->nr_wrs = 0;
 	cmd->nr_remote = 0;
@@ -860,7 +862,8 @@ static blk_status_t do_repair_write(struct rswap_dev *dev, struct request *rq,
 		spin_unlock(&dev->lock);
 		return BLK_STS_IOERR;
 	}
-	r->new_val = (u64)slab << 32 | first;
+	r->new_slab = slab;
+	r->new_page = first;
 	r->has_new = true;	/* from now on freed or moved to (repair_finish) */
 	rswap_reserve_check(dev);
 	io_begin(dev, cmd);

@@ -32,7 +32,7 @@
 
 #include "rswap.h"
 
-#define RSWAP_MAX_SIZE (1ULL << 44)	/* 16 TiB: 4G entries of 16 bytes */
+#define RSWAP_MAX_SIZE (1ULL << 44)	/* 16 TiB: 4G entries of 8 bytes; slots bound it lower */
 
 static DEFINE_MUTEX(rswap_devs_mutex);
 static LIST_HEAD(rswap_devs);
@@ -138,6 +138,19 @@ int rswap_config_check(const struct rswap_dev_config *cfg, const char *who)
 	}
 	if (!cfg->replicas || cfg->replicas > RSWAP_MAX_REPLICAS) {
 		pr_err("%sreplicas=%u: must be 1 to %d\n", who, cfg->replicas, RSWAP_MAX_REPLICAS);
+		return -EINVAL;
+	}
+	/*
+	 * A map entry names 2^RSWAP_ENTRY_SLOT_BITS slots, and the slab table
+	 * keeps room for twice the device's pages per copy (rswap_slabs_setup
+	 * checks the exact figure for the servers' slab size).
+	 */
+	if (!cfg->ram && cfg->bytes / RSWAP_PAGE_SIZE * 2 * cfg->replicas >
+			 1ULL << RSWAP_ENTRY_SLOT_BITS) {
+		pr_err("%ssize=%llu: at most %lluG with replicas=%u (a map entry names 2^%d slots)\n",
+		       who, cfg->bytes,
+		       ((1ULL << RSWAP_ENTRY_SLOT_BITS) / (2 * cfg->replicas) * RSWAP_PAGE_SIZE) >> 30,
+		       cfg->replicas, RSWAP_ENTRY_SLOT_BITS);
 		return -EINVAL;
 	}
 	if (!cfg->queue_depth || cfg->queue_depth > RSWAP_MAX_QUEUE_DEPTH) {

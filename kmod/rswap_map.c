@@ -59,6 +59,9 @@ bool rswap_page_same_filled(const void *page, u64 *word)
 	u64 first = w[0];
 	unsigned int i;
 
+	/* A word an entry cannot keep: the page goes to a slot. */
+	if ((first >> 32) != (u32)first)
+		return false;
 	/* Compare the last word first: most pages differ there or early. */
 	if (w[RSWAP_MAP_PAGE_SIZE / sizeof(u64) - 1] != first)
 		return false;
@@ -102,17 +105,44 @@ static void count(struct rswap_map *m, u32 type, int delta)
 	}
 }
 
-void rswap_map_set(struct rswap_map *m, u64 off, enum rswap_entry_type type, u64 val,
+static void map_put(struct rswap_map *m, u64 off, struct rswap_entry e,
+		    struct rswap_entry *old)
+{
+	struct rswap_entry *cur = &m->entries[off];
+
+	*old = *cur;
+	count(m, rswap_entry_type(cur), -1);
+	*cur = e;
+	count(m, rswap_entry_type(&e), 1);
+}
+
+void rswap_map_set(struct rswap_map *m, u64 off, enum rswap_entry_type type, u64 word,
 		   struct rswap_entry *old)
 {
-	struct rswap_entry *e = &m->entries[off];
+	struct rswap_entry e = { .bits = (u64)type << 32 };
 
-	*old = *e;
-	count(m, e->type, -1);
-	e->type = type;
-	e->val = type == RSWAP_EMPTY || type == RSWAP_ZERO ? 0 : val;
-	e->csum = 0;
-	count(m, type, 1);
+	/* Only EMPTY, ZERO and SAME here; a SAME word's halves are equal. */
+	if (type == RSWAP_SAME)
+		e.bits |= (u32)word;
+	map_put(m, off, e, old);
+}
+
+void rswap_map_set_entry(struct rswap_map *m, u64 off, struct rswap_entry e,
+			 struct rswap_entry *old)
+{
+	map_put(m, off, e, old);
+}
+
+int rswap_map_geometry(struct rswap_map *m, u32 max_slabs, u32 pages_per_slab)
+{
+	u32 shift = 0;
+
+	while (shift < RSWAP_ENTRY_SLOT_BITS && (1ULL << shift) < pages_per_slab)
+		shift++;
+	if (!max_slabs || ((u64)max_slabs << shift) > (1ULL << RSWAP_ENTRY_SLOT_BITS))
+		return -E2BIG;
+	m->page_shift = shift;
+	return 0;
 }
 
 int rswap_slots_init(struct rswap_slots *s, u32 max_slabs, u32 pages_per_slab)

@@ -13,6 +13,17 @@
  * a batch of pages consecutive slots of one slab, so the batch goes out as
  * one RDMA WRITE.
  *
+ * An entry is 8 bytes, so the map of a 64 GiB device takes 128 MiB:
+ *
+ *   bit 63 set:    REMOTE | slot (bits 62..32)            | checksum (31..0)
+ *   bit 63 clear:  0      | type (bits 33..32: EMPTY, ZERO, SAME) | word (31..0)
+ *
+ * slot = slab << page_shift | page, page_shift the bits a slab's pages take
+ * (rswap_map_geometry), so a device can have at most 2^31 slots over all
+ * the slabs its table can hold (each copy's slabs count). A SAME entry keeps
+ * a 32-bit word: a page of one 64-bit word whose halves differ is stored in
+ * a slot like any other page (rswap_page_same_filled says no).
+ *
  * Pure bookkeeping, shared by the kernel module and the userspace unit tests:
  * no locking here (the caller holds the lock that covers the call), no
  * allocation except in the _init functions.
@@ -37,61 +48,112 @@ typedef uint8_t u8;
 enum rswap_entry_type {
 	RSWAP_EMPTY = 0,	/* never written, or discarded */
 	RSWAP_ZERO,		/* all zero bytes */
-	RSWAP_SAME,		/* one word, repeated */
+	RSWAP_SAME,		/* one 32-bit word, repeated */
 	RSWAP_REMOTE,		/* in a slot of a granted slab */
 };
 
+#define RSWAP_ENTRY_REMOTE	(1ULL << 63)
+#define RSWAP_ENTRY_SLOT_BITS	31
+#define RSWAP_ENTRY_SLOT_MASK	((1U << RSWAP_ENTRY_SLOT_BITS) - 1)
+
 /**
- * struct rswap_entry - one swap offset
- * @val:	SAME: the word; REMOTE: slab << 32 | page in slab
- * @type:	enum rswap_entry_type
- * @csum:	REMOTE: the page's checksum when it was written (rswap_dev.c),
- *		checked when it is read back; 0 otherwise
+ * struct rswap_entry - one swap offset, encoded as above
+ * @bits:	the encoding; read it with the accessors below
+ *
+ * A struct, not a bare u64, so an entry cannot be mixed up with an offset.
  */
 struct rswap_entry {
-	u64 val;
-	u32 type;
-	u32 csum;
+	u64 bits;
 };
 
 struct rswap_map {
 	struct rswap_entry *entries;
 	u64 n_pages;		/* swap offsets */
+	u32 page_shift;		/* a REMOTE slot's page bits (rswap_map_geometry) */
 	/* counters, for sysfs */
 	u64 zero_pages;		/* entries that are ZERO now */
 	u64 same_pages;		/* entries that are SAME now */
 	u64 remote_pages;	/* entries that are REMOTE now */
 };
 
-static inline u32 rswap_entry_slab(const struct rswap_entry *e)
+static inline enum rswap_entry_type rswap_entry_type(const struct rswap_entry *e)
 {
-	return (u32)(e->val >> 32);
+	if (e->bits & RSWAP_ENTRY_REMOTE)
+		return RSWAP_REMOTE;
+	return (enum rswap_entry_type)((e->bits >> 32) & 3);
 }
 
-static inline u32 rswap_entry_page(const struct rswap_entry *e)
+static inline u32 rswap_entry_slot(const struct rswap_entry *e)
 {
-	return (u32)e->val;
+	return (u32)(e->bits >> 32) & RSWAP_ENTRY_SLOT_MASK;
+}
+
+/* REMOTE: the set (slab table index) and the page in it. */
+static inline u32 rswap_entry_slab(const struct rswap_map *m, const struct rswap_entry *e)
+{
+	return rswap_entry_slot(e) >> m->page_shift;
+}
+
+static inline u32 rswap_entry_page(const struct rswap_map *m, const struct rswap_entry *e)
+{
+	return rswap_entry_slot(e) & ((1U << m->page_shift) - 1);
+}
+
+/* REMOTE: the page's checksum when it was written (rswap_dev.c); 0 otherwise. */
+static inline u32 rswap_entry_csum(const struct rswap_entry *e)
+{
+	return e->bits & RSWAP_ENTRY_REMOTE ? (u32)e->bits : 0;
+}
+
+/* SAME: the page's word as 64 bits (both halves the 32-bit word); 0 otherwise. */
+static inline u64 rswap_entry_word(const struct rswap_entry *e)
+{
+	u64 w = (u32)e->bits;
+
+	return rswap_entry_type(e) == RSWAP_SAME ? w << 32 | w : 0;
 }
 
 /*
- * Is @page (RSWAP_MAP_PAGE_SIZE bytes, 8-byte aligned) one word repeated?
- * Sets *word when it is. A zero page is same-filled with word 0.
+ * Is @page (RSWAP_MAP_PAGE_SIZE bytes, 8-byte aligned) one 32-bit word
+ * repeated, the most a SAME entry keeps? Sets *word (as 64 bits) when it
+ * is. A zero page is same-filled with word 0.
  */
 bool rswap_page_same_filled(const void *page, u64 *word);
 
 /*
- * Point @off at a new place; the old entry is returned in *old so the
- * caller can free its slot. Offsets beyond n_pages are the caller's bug.
+ * Point @off at a new place: EMPTY, ZERO, or SAME with @word (a 64-bit
+ * word rswap_page_same_filled found). The old entry is returned in *old so
+ * the caller can free its slot. Offsets beyond n_pages are the caller's bug.
  */
-void rswap_map_set(struct rswap_map *m, u64 off, enum rswap_entry_type type, u64 val,
+void rswap_map_set(struct rswap_map *m, u64 off, enum rswap_entry_type type, u64 word,
 		   struct rswap_entry *old);
+
+/* The entry of slot @page of slab @slab with checksum @csum. */
+static inline struct rswap_entry rswap_entry_remote(const struct rswap_map *m, u32 slab,
+						     u32 page, u32 csum)
+{
+	u64 slot = ((u64)slab << m->page_shift | page) & RSWAP_ENTRY_SLOT_MASK;
+
+	return (struct rswap_entry){ .bits = RSWAP_ENTRY_REMOTE | slot << 32 | csum };
+}
+
+/* Point @off at @e, a REMOTE entry; the old one in *old. */
+void rswap_map_set_entry(struct rswap_map *m, u64 off, struct rswap_entry e,
+			 struct rswap_entry *old);
 
 static inline void rswap_map_set_remote(struct rswap_map *m, u64 off, u32 slab, u32 page,
 					u32 csum, struct rswap_entry *old)
 {
-	rswap_map_set(m, off, RSWAP_REMOTE, (u64)slab << 32 | page, old);
-	m->entries[off].csum = csum;
+	rswap_map_set_entry(m, off, rswap_entry_remote(m, slab, page, csum), old);
 }
+
+/*
+ * Slots are named by slab << page_shift | page in 31 bits: fix page_shift
+ * for slabs of @pages_per_slab, and check that @max_slabs of them fit.
+ * 0, or -E2BIG (more slots than an entry can name). Called once, before
+ * any REMOTE entry is made.
+ */
+int rswap_map_geometry(struct rswap_map *m, u32 max_slabs, u32 pages_per_slab);
 
 /* ---- slots of the slabs this client holds ---- */
 

@@ -91,9 +91,9 @@ static unsigned int ram_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 o
 		const struct rswap_entry *e = &dev->map.entries[off + i];
 
 		cmd->seg[i].header = off + i == 0;
-		cmd->seg[i].fill = e->type != RSWAP_REMOTE;
-		cmd->seg[i].word = e->type == RSWAP_SAME ? e->val : 0;
-		cmd->seg[i].csum = e->csum;
+		cmd->seg[i].fill = rswap_entry_type(e) != RSWAP_REMOTE;
+		cmd->seg[i].word = rswap_entry_word(e);
+		cmd->seg[i].csum = rswap_entry_csum(e);
 	}
 	spin_unlock(&dev->lock);
 	rswap_read_fill(dev, cmd);

@@ -54,14 +54,15 @@ bool rswap_repair_current(struct rswap_dev *dev, const struct rswap_repair_slot 
 	const struct rswap_entry *e = &dev->map.entries[r->off];
 
 	lockdep_assert_held(&dev->lock);
-	return e->type == RSWAP_REMOTE && e->val == r->val && e->csum == r->csum;
+	return e->bits == r->entry.bits;
 }
 
 /*
- * From a read's completion: page @off, read by the entry @val, @csum,
- * came back right after a copy of it did not. Never sleeps.
+ * From a read's completion: page @off, read by the REMOTE @entry, came
+ * back right after a copy of it did not. Never sleeps.
  */
-void rswap_repair_queue(struct rswap_dev *dev, u64 off, struct page *page, u64 val, u32 csum)
+void rswap_repair_queue(struct rswap_dev *dev, u64 off, struct page *page,
+			struct rswap_entry entry)
 {
 	struct rswap_repair *rp = &dev->repair;
 	struct rswap_repair_slot *r = NULL;
@@ -77,9 +78,7 @@ void rswap_repair_queue(struct rswap_dev *dev, u64 off, struct page *page, u64 v
 	if (r) {
 		r->state = RSWAP_REPAIR_FILLING;
 		r->off = off;
-		r->val = val;
-		r->csum = csum;
-		r->new_val = 0;
+		r->entry = entry;
 		r->has_new = false;
 	}
 	spin_unlock_irqrestore(&rp->lock, flags);
@@ -110,17 +109,16 @@ static void repair_end_io(struct bio *bio)
 /* An ENDED slot: the page's entry moves to the new slot, or the new slot goes. */
 static void repair_finish(struct rswap_dev *dev, struct rswap_repair_slot *r)
 {
-	struct rswap_entry made = { .type = RSWAP_REMOTE, .val = r->new_val }, old;
+	struct rswap_entry made, old;
 	bool moved = false;
 
 	spin_lock(&dev->lock);
 	if (r->has_new) {
-		u32 set = rswap_entry_slab(&made);
-
+		made = rswap_entry_remote(&dev->map, r->new_slab, r->new_page,
+					  rswap_entry_csum(&r->entry));
 		if (r->ok && !READ_ONCE(dev->dying) && rswap_repair_current(dev, r) &&
-		    dev->replicas.sets[set].n_live) {
-			rswap_map_set_remote(&dev->map, r->off, set, rswap_entry_page(&made),
-					     r->csum, &old);
+		    dev->replicas.sets[r->new_slab].n_live) {
+			rswap_map_set_entry(&dev->map, r->off, made, &old);
 			rswap_slot_release(dev, &old);
 			moved = true;
 		} else {

@@ -11,6 +11,8 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
+#include "rswap_map.h"
+
 struct rswap_dev;
 struct request;
 
@@ -29,10 +31,9 @@ struct rswap_repair_slot {
 	struct rswap_dev *dev;
 	enum rswap_repair_state state;
 	u64 off;		/* the swap page */
-	u64 val;		/* the map entry it was read by: slab << 32 | slot */
-	u32 csum;		/* and its checksum */
-	u64 new_val;		/* the slot its write took (do_repair_write) */
-	bool has_new;		/* new_val is taken: moved to, or freed */
+	struct rswap_entry entry;	/* the map entry it was read by (slot, checksum) */
+	u32 new_slab, new_page;	/* the slot its write took (do_repair_write) */
+	bool has_new;		/* new_slab's slot is taken: moved to, or freed */
 	bool ok;		/* ENDED: the write landed on every copy */
 	struct page *page;	/* the good bytes */
 	struct bio bio;
@@ -48,7 +49,8 @@ struct rswap_repair {
 int rswap_repair_init(struct rswap_dev *dev);
 void rswap_repair_stop(struct rswap_dev *dev);
 void rswap_repair_fini(struct rswap_dev *dev);
-void rswap_repair_queue(struct rswap_dev *dev, u64 off, struct page *page, u64 val, u32 csum);
+void rswap_repair_queue(struct rswap_dev *dev, u64 off, struct page *page,
+			struct rswap_entry entry);
 struct rswap_repair_slot *rswap_repair_of(struct request *rq);
 bool rswap_repair_current(struct rswap_dev *dev, const struct rswap_repair_slot *r);
 

@@ -70,6 +70,13 @@ int rswap_slabs_setup(struct rswap_dev *dev, u64 slab_size)
 	 */
 	max_slabs = (DIV_ROUND_UP_ULL(dev->n_pages, pps) * 2 + rswap_reserve_slabs +
 		     2 * RSWAP_MAX_SERVERS) * dev->n_replicas;
+	/* Before any REMOTE entry: the map names slots by slab << shift | page. */
+	ret = rswap_map_geometry(&dev->map, max_slabs, pps);
+	if (ret) {
+		pr_err("%s: slabs of %llu KiB: %u of them have more slots than a map entry can name (2^%u): use a smaller device, fewer replicas or smaller slabs\n",
+		       dev->name, slab_size >> 10, max_slabs, RSWAP_ENTRY_SLOT_BITS);
+		goto out;
+	}
 	ret = rswap_slots_init(&slots, max_slabs, pps);
 	if (ret)
 		goto out;
@@ -675,10 +682,10 @@ void rswap_slot_release(struct rswap_dev *dev, const struct rswap_entry *old)
 	u32 i;
 
 	lockdep_assert_held(&dev->lock);
-	if (old->type != RSWAP_REMOTE)
+	if (rswap_entry_type(old) != RSWAP_REMOTE)
 		return;
-	i = rswap_entry_slab(old);
-	if (!rswap_slots_free(&dev->slots, i, rswap_entry_page(old)))
+	i = rswap_entry_slab(&dev->map, old);
+	if (!rswap_slots_free(&dev->slots, i, rswap_entry_page(&dev->map, old)))
 		return;
 	/* The slab is empty now. */
 	if (dev->slabs[i].state == RSWAP_SLAB_LOST)
@@ -1185,7 +1192,7 @@ void rswap_drop_swap_area(struct rswap_dev *dev)
 		}
 		if (dev->openers)
 			break;	/* swapon again: it rewrites before it reads */
-		if (dev->map.entries[off].type == RSWAP_EMPTY)
+		if (rswap_entry_type(&dev->map.entries[off]) == RSWAP_EMPTY)
 			continue;
 		rswap_map_set(&dev->map, off, RSWAP_EMPTY, 0, &old);
 		if (dev->slots_ready)

@@ -61,6 +61,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 #define STAT(name, val) \
 	(n += sysfs_emit_at(buf, n, "%s %llu\n", name, (unsigned long long)(val)))
 	STAT("pages", dev->n_pages);
+	STAT("map_bytes", dev->n_pages * sizeof(struct rswap_entry));
 	STAT("zero_pages", zero);
 	STAT("same_pages", same);
 	STAT("remote_pages", remote);

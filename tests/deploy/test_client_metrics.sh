@@ -55,6 +55,7 @@ for shell in $shells; do
 	want help-line '# HELP rswap_sent_bytes_total Bytes written to servers by RDMA, every copy'
 	want second-device 'rswap_device_pages{device="rswap1"} 4096'
 	want unit-bytes 'rswap_slab_size_bytes{device="rswap0"} 1048576'
+	want map-bytes 'rswap_map_bytes{device="rswap0"} 1048576'
 	want slab-states 'rswap_slab_entries{device="rswap0",state="returning"} 6'
 	want unknown-field-kept 'rswap_a_new_field{device="rswap0"} 42'
 	want server-up 'rswap_server_ready{device="rswap0",server="10.77.0.1:7471"} 1'

@@ -4,7 +4,8 @@
  * page it gets back.
  *
  * It fills --mib MiB of anonymous memory page by page: --zero-pct of the
- * pages all zero, --same-pct filled with one repeated non-zero word, the
+ * pages all zero, --same-pct filled with one repeated non-zero word (a
+ * 32-bit one, or for one in four a 64-bit one: see same_word), the
  * rest patterned (every word a function of seed, page and word: see
  * page_pattern.h). Run under a cgroup memory.max smaller than that, most
  * pages go to swap. Then it reads every page back and compares all of it.
@@ -68,7 +69,8 @@ static void usage(FILE *f)
 "\n"
 "  --mib N            memory to fill, in MiB (required)\n"
 "  --zero-pct P       percent of pages that are all zero (default 30)\n"
-"  --same-pct P       percent filled with one repeated word (default 10)\n"
+"  --same-pct P       percent filled with one repeated word (default 10): one in\n"
+"                     four a 64-bit word a map entry cannot keep, the rest 32-bit\n"
 "  --seed S           pattern seed (default 1); pass k uses S + k\n"
 "  --passes N         fill-and-verify rounds, each rewriting all (default 1)\n"
 "  --ready-file F     create F once the first fill is done\n"
@@ -101,9 +103,22 @@ static enum kind page_kind(const struct opts *o, uint64_t index)
 	return KIND_DATA;
 }
 
+/*
+ * One page in four of the same-filled ones repeats a 64-bit word whose
+ * halves differ: more than a map entry keeps, so rswap stores it in a slot
+ * like a data page. The others repeat one non-zero 32-bit word.
+ */
+static bool same_is_wide(uint64_t index)
+{
+	return index % 4 == 3;
+}
+
 static uint64_t same_word(uint64_t seed, uint64_t index)
 {
-	return pattern_mix(seed * 0x100000001b3ull ^ index) | 1;
+	uint64_t v = pattern_mix(seed * 0x100000001b3ull ^ index);
+	uint64_t hi = (v >> 32) | 1;
+
+	return hi << 32 | (same_is_wide(index) ? hi ^ 2 : hi);
 }
 
 static void fill(uint8_t *mem, size_t pages, const struct opts *o, uint64_t seed)
@@ -322,12 +337,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	{
-		size_t n[3] = { 0, 0, 0 };
+		size_t n[3] = { 0, 0, 0 }, wide = 0;
 
-		for (size_t i = 0; i < pages; i++)
+		for (size_t i = 0; i < pages; i++) {
 			n[page_kind(&o, i)]++;
-		printf("swapfill: %zu pages: %zu data, %zu zero, %zu same\n", pages,
-		       n[KIND_DATA], n[KIND_ZERO], n[KIND_SAME]);
+			wide += page_kind(&o, i) == KIND_SAME && same_is_wide(i);
+		}
+		printf("swapfill: %zu pages: %zu data, %zu zero, %zu same (%zu of them one 64-bit word)\n",
+		       pages, n[KIND_DATA], n[KIND_ZERO], n[KIND_SAME], wide);
 		fflush(stdout);
 	}
 	for (unsigned int pass = 0; pass < o.passes; pass++) {

@@ -6,6 +6,7 @@
  * count right through activate/deactivate/mark/free, and says when a slab
  * empties (checked against a simple model over thousands of random steps).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,9 +32,9 @@ static void same_filled_pages(void **state)
 	assert_true(rswap_page_same_filled(page, &w));
 	assert_true(w == UINT64_MAX);
 	for (size_t i = 0; i < 512; i++)
-		page[i] = 0x0123456789abcdefull;
+		page[i] = 0x89abcdef89abcdefull;
 	assert_true(rswap_page_same_filled(page, &w));
-	assert_true(w == 0x0123456789abcdefull);
+	assert_true(w == 0x89abcdef89abcdefull);
 	page[511] ^= 1;
 	assert_false(rswap_page_same_filled(page, &w));
 	page[511] ^= 1;
@@ -42,6 +43,12 @@ static void same_filled_pages(void **state)
 	page[200] ^= 1ull << 63;
 	page[0] = 0;
 	assert_false(rswap_page_same_filled(page, &w));
+	/* One 64-bit word whose halves differ: more than an entry keeps, so a slot. */
+	for (size_t i = 0; i < 512; i++)
+		page[i] = 0x0123456789abcdefull;
+	w = 7;
+	assert_false(rswap_page_same_filled(page, &w));
+	assert_int_equal(w, 7);
 }
 
 static void map_entries_and_counters(void **state)
@@ -50,32 +57,90 @@ static void map_entries_and_counters(void **state)
 	struct rswap_entry old;
 
 	(void)state;
+	assert_int_equal(sizeof(struct rswap_entry), 8);
 	assert_int_equal(rswap_map_init(&m, 100), 0);
-	assert_int_equal(m.entries[42].type, RSWAP_EMPTY);
+	assert_int_equal(rswap_map_geometry(&m, 1000, 4096), 0);
+	assert_int_equal(rswap_entry_type(&m.entries[42]), RSWAP_EMPTY);
 	rswap_map_set(&m, 42, RSWAP_ZERO, 99, &old);
-	assert_int_equal(old.type, RSWAP_EMPTY);
-	assert_int_equal(m.entries[42].val, 0);
+	assert_int_equal(rswap_entry_type(&old), RSWAP_EMPTY);
+	assert_int_equal(rswap_entry_type(&m.entries[42]), RSWAP_ZERO);
+	assert_true(rswap_entry_word(&m.entries[42]) == 0);
 	assert_int_equal(m.zero_pages, 1);
-	rswap_map_set(&m, 42, RSWAP_SAME, 0xabab, &old);
-	assert_int_equal(old.type, RSWAP_ZERO);
+	rswap_map_set(&m, 42, RSWAP_SAME, 0xababababababababull, &old);
+	assert_int_equal(rswap_entry_type(&old), RSWAP_ZERO);
 	assert_int_equal(m.zero_pages, 0);
 	assert_int_equal(m.same_pages, 1);
+	assert_true(rswap_entry_word(&m.entries[42]) == 0xababababababababull);
+	assert_int_equal(rswap_entry_csum(&m.entries[42]), 0);
 	rswap_map_set_remote(&m, 42, 7, 300, 0xdeadbeef, &old);
-	assert_int_equal(old.type, RSWAP_SAME);
-	assert_int_equal(old.val, 0xabab);
-	assert_int_equal(old.csum, 0);
-	assert_int_equal(rswap_entry_slab(&m.entries[42]), 7);
-	assert_int_equal(rswap_entry_page(&m.entries[42]), 300);
-	assert_int_equal(m.entries[42].csum, 0xdeadbeef);
+	assert_int_equal(rswap_entry_type(&old), RSWAP_SAME);
+	assert_true(rswap_entry_word(&old) == 0xababababababababull);
+	assert_int_equal(rswap_entry_csum(&old), 0);
+	assert_int_equal(rswap_entry_type(&m.entries[42]), RSWAP_REMOTE);
+	assert_int_equal(rswap_entry_slab(&m, &m.entries[42]), 7);
+	assert_int_equal(rswap_entry_page(&m, &m.entries[42]), 300);
+	assert_int_equal(rswap_entry_csum(&m.entries[42]), 0xdeadbeef);
+	assert_true(rswap_entry_word(&m.entries[42]) == 0);
 	assert_int_equal(m.remote_pages, 1);
 	assert_int_equal(m.same_pages, 0);
 	rswap_map_set(&m, 42, RSWAP_EMPTY, 0, &old);
-	assert_int_equal(old.type, RSWAP_REMOTE);
-	assert_int_equal(rswap_entry_slab(&old), 7);
-	assert_int_equal(old.csum, 0xdeadbeef);
+	assert_int_equal(rswap_entry_type(&old), RSWAP_REMOTE);
+	assert_int_equal(rswap_entry_slab(&m, &old), 7);
+	assert_int_equal(rswap_entry_csum(&old), 0xdeadbeef);
 	/* a checksum belongs to the REMOTE page it was made for only */
-	assert_int_equal(m.entries[42].csum, 0);
+	assert_int_equal(rswap_entry_csum(&m.entries[42]), 0);
 	assert_int_equal(m.remote_pages, 0);
+	rswap_map_fini(&m);
+}
+
+/*
+ * Every slot of the largest table an entry can name round-trips, with any
+ * checksum, and a table one slab too big is refused; slabs whose page
+ * count is not a power of two take the next power's bits.
+ */
+static void map_entry_slots_round_trip(void **state)
+{
+	static const uint32_t pps[] = { 16, 4096, 4097, 262144 };
+	static const uint32_t csums[] = { 0, 1, 0x80000000u, 0xffffffffu };
+	struct rswap_map m;
+
+	(void)state;
+	assert_int_equal(rswap_map_init(&m, 4), 0);
+	for (size_t k = 0; k < sizeof(pps) / sizeof(pps[0]); k++) {
+		uint32_t shift = 0, max_slabs;
+
+		while ((1u << shift) < pps[k])
+			shift++;
+		max_slabs = (uint32_t)((1ull << RSWAP_ENTRY_SLOT_BITS) >> shift);
+		assert_int_equal(rswap_map_geometry(&m, max_slabs + 1, pps[k]), -E2BIG);
+		assert_int_equal(rswap_map_geometry(&m, max_slabs, pps[k]), 0);
+		assert_int_equal(m.page_shift, shift);
+		for (uint32_t slab = 0; slab < max_slabs; slab += max_slabs / 7 + 1) {
+			const uint32_t pages[] = { 0, 1, pps[k] / 2, pps[k] - 1 };
+
+			for (size_t p = 0; p < 4; p++) {
+				struct rswap_entry old;
+				const struct rswap_entry *e = &m.entries[1];
+				uint32_t csum = csums[(slab + p) % 4];
+
+				rswap_map_set_remote(&m, 1, slab, pages[p], csum, &old);
+				assert_int_equal(rswap_entry_type(e), RSWAP_REMOTE);
+				assert_int_equal(rswap_entry_slab(&m, e), slab);
+				assert_int_equal(rswap_entry_page(&m, e), pages[p]);
+				assert_true(rswap_entry_csum(e) == csum);
+			}
+		}
+		/* the last slot of the last slab */
+		{
+			struct rswap_entry old;
+
+			rswap_map_set_remote(&m, 2, max_slabs - 1, pps[k] - 1, 0xffffffffu, &old);
+			assert_int_equal(rswap_entry_slab(&m, &m.entries[2]), max_slabs - 1);
+			assert_int_equal(rswap_entry_page(&m, &m.entries[2]), pps[k] - 1);
+			assert_int_equal(rswap_entry_type(&m.entries[2]), RSWAP_REMOTE);
+		}
+	}
+	assert_int_equal(rswap_map_geometry(&m, 0, 4096), -E2BIG);
 	rswap_map_fini(&m);
 }
 
@@ -177,6 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(same_filled_pages),
 		cmocka_unit_test(map_entries_and_counters),
+		cmocka_unit_test(map_entry_slots_round_trip),
 		cmocka_unit_test(slots_are_placed_in_runs),
 		cmocka_unit_test(slots_match_a_model),
 	};

@@ -63,6 +63,7 @@
 #include "rswap_prefetch.h"
 #include "rswap_repair.h"
 #include "rswap_replica.h"
+#include "rswap_reserve.h"
 #include "rswap_sq.h"
 #include "rswap_wire.h"
 
@@ -298,6 +299,8 @@ struct rswap_dev {
 	 */
 	void *header;
 	bool no_room;			/* no server can grant: writes fail at once */
+	struct rswap_reserve_est reserve_est;	/* under lock: the write rate, a grant's time */
+	u64 reserve_pages;		/* under lock: free slots to keep (rswap_reserve.h) */
 	u8 client_id[RSWAP_ID_LEN];	/* derived from client_id= (rswap_dev_create) */
 	/* the text it comes from (client_id=, or host name:device), for messages */
 	char client_id_text[RSWAP_CLIENT_ID_MAX + 1];
@@ -517,6 +520,7 @@ void rswap_slabs_return_all(struct rswap_dev *dev);
 void rswap_drop_swap_area(struct rswap_dev *dev);
 bool rswap_slabs_release_server(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_refill_work(struct work_struct *work);
+u64 rswap_reserve_now(struct rswap_dev *dev);
 void rswap_return_work(struct work_struct *work);
 struct rswap_server *rswap_pick_server(struct rswap_dev *dev, u32 except_mask);
 struct rswap_server *rswap_place_copy(struct rswap_dev *dev, u32 idx, bool moving,
@@ -556,6 +560,8 @@ extern u32 rswap_fault_move_fill_delay_ms;
 extern u32 rswap_fault_move_swap_delay_ms;
 extern u32 rswap_fault_sq_depth_max;
 extern atomic_t rswap_fault_corrupt_reads;
+extern u32 rswap_fault_grant_delay_ms;
+void rswap_fault_grant_delay(const struct rswap_server *srv);
 void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_server *target);
 void rswap_debugfs_init(void);
 void rswap_debugfs_fini(void);

@@ -22,6 +22,10 @@
  *                  a NIC with a small max_qp_wr would: requests then wait
  *                  for send credits (stats: send_queue_full), and no
  *                  server may be taken for dead because of it
+ *   grant_delay_ms  the refill waits this long before each GRANT_REQ, as
+ *                  a server slow to fdatasync its metadata log would: the
+ *                  reserve must grow with the time a refill round takes
+ *                  (stats: reserve_slots), so writes do not stall on it
  *   corrupt_reads  N: the next N pages read on demand have one bit flipped
  *                  after they arrive, before their checksum is checked, as
  *                  a bad link or a server's bad memory would: each must
@@ -61,6 +65,7 @@ u32 rswap_fault_move_fill_delay_ms;
 u32 rswap_fault_move_swap_delay_ms;
 u32 rswap_fault_sq_depth_max;
 atomic_t rswap_fault_corrupt_reads = ATOMIC_INIT(0);
+u32 rswap_fault_grant_delay_ms;
 
 static struct dentry *rswap_debugfs_dir;
 
@@ -75,6 +80,7 @@ void rswap_debugfs_init(void)
 	debugfs_create_u32("sq_depth_max", 0600, rswap_debugfs_dir, &rswap_fault_sq_depth_max);
 	debugfs_create_atomic_t("corrupt_reads", 0600, rswap_debugfs_dir,
 				&rswap_fault_corrupt_reads);
+	debugfs_create_u32("grant_delay_ms", 0600, rswap_debugfs_dir, &rswap_fault_grant_delay_ms);
 }
 
 /*
@@ -87,6 +93,18 @@ void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_
 	if (!ms)
 		return;
 	pr_info("fault injection: waiting %u ms %s %u to %s\n", ms, what, remote, target->name);
+	msleep(ms);
+}
+
+/* grant_delay_ms: a refill's GRANT_REQ to @srv waits, said (rate-limited) in the log. */
+void rswap_fault_grant_delay(const struct rswap_server *srv)
+{
+	u32 ms = READ_ONCE(rswap_fault_grant_delay_ms);
+
+	if (!ms)
+		return;
+	pr_info_ratelimited("fault injection: waiting %u ms before asking %s for a slab\n", ms,
+			    srv->name);
 	msleep(ms);
 }
 

@@ -63,7 +63,7 @@ MODULE_PARM_DESC(loss_timeout,
 unsigned int rswap_reserve_slabs = 2;
 module_param_named(reserve_slabs, rswap_reserve_slabs, uint, 0644);
 MODULE_PARM_DESC(reserve_slabs,
-		 "Slabs' worth of free slots kept ahead of writes (default 2; never under 16 MiB)");
+		 "Floor of the free slots kept ahead of writes, in slabs (default 2; never under 16 MiB; the reserve grows with the write rate)");
 
 /*
  * Slabs moved (EVACUATE) or copied (a set short of copies) at once: their

@@ -247,6 +247,7 @@ u32 rswap_slots_alloc(struct rswap_slots *s, u32 want, u32 *slab, u32 *first)
 		ss->used += n;
 		ss->cursor = p + n == s->pages_per_slab ? 0 : p + n;
 		s->free_slots -= n;
+		s->taken += n;
 		s->cur_slab = i;
 		*slab = i;
 		*first = p;

@@ -177,6 +177,7 @@ struct rswap_slots {
 	u32 pages_per_slab;
 	u32 cur_slab;		/* slab new runs come from first */
 	u64 free_slots;		/* over active slabs */
+	u64 taken;		/* slots ever taken (rswap_slots_alloc): a rate, for the reserve */
 };
 
 /* Allocate the map of @n_pages offsets, all EMPTY: 0 or -ENOMEM. */

@@ -25,18 +25,47 @@
 #define RSWAP_MAX_SLAB_SIZE (1ULL << 30)
 
 /*
- * Free slots to keep ahead of writes. In slabs, but never less than 16 MiB:
- * reclaim writes in bursts, and with small slabs two of them are gone
- * before one grant round trip ends. A write that finds no slot is retried
- * by blk-mq, and meanwhile reclaim cannot free what it is writing: with too
- * small a reserve a cgroup at its memory.max runs out of retries and OOMs.
+ * The reserve's floor. In slabs, but never less than 16 MiB: reclaim writes
+ * in bursts, and with small slabs two of them are gone before one grant
+ * round trip ends. A write that finds no slot is retried by blk-mq, and
+ * meanwhile reclaim cannot free what it is writing: with too small a
+ * reserve a cgroup at its memory.max runs out of retries and OOMs.
  */
 #define RSWAP_RESERVE_MIN_PAGES ((16u << 20) / RSWAP_PAGE_SIZE)
 
-static u64 reserve_low(struct rswap_dev *dev)
+static u64 reserve_floor(struct rswap_dev *dev)
 {
 	return max_t(u64, (u64)max(rswap_reserve_slabs, 1u) * dev->pages_per_slab,
 		     RSWAP_RESERVE_MIN_PAGES);
+}
+
+/* Free slots to keep ahead of writes: the floor, or more at a high write rate (rswap_reserve.h). */
+static u64 reserve_low(struct rswap_dev *dev)
+{
+	lockdep_assert_held(&dev->lock);
+	return max(dev->reserve_pages, reserve_floor(dev));
+}
+
+/* The write rate now, and so the reserve (from the refill only). */
+static void reserve_update(struct rswap_dev *dev)
+{
+	lockdep_assert_held(&dev->lock);
+	rswap_reserve_sample(&dev->reserve_est, dev->slots.taken, rswap_stat_sum(dev, no_slot),
+			     ktime_get_ns());
+	dev->reserve_pages = rswap_reserve_pages(&dev->reserve_est, reserve_floor(dev),
+						 rswap_reserve_cap(dev->n_pages), dev->pages_per_slab);
+}
+
+/* Free slots the device keeps ahead of its writes now (sysfs). */
+u64 rswap_reserve_now(struct rswap_dev *dev)
+{
+	u64 n = 0;
+
+	spin_lock(&dev->lock);
+	if (dev->slots_ready)
+		n = reserve_low(dev);
+	spin_unlock(&dev->lock);
+	return n;
 }
 
 /*
@@ -896,10 +925,15 @@ void rswap_refill_work(struct work_struct *work)
 	for (tries = 0; tries < 4 * RSWAP_MAX_SERVERS && !READ_ONCE(dev->dying); tries++) {
 		struct rswap_server *srv;
 
+		u64 round;
+
 		spin_lock(&dev->lock);
 		/* No reserve is kept while the device is closed (nothing writes). */
-		need = dev->openers && dev->slots_ready &&
-		       dev->slots.free_slots < reserve_low(dev);
+		need = dev->openers && dev->slots_ready;
+		if (need) {
+			reserve_update(dev);
+			need = dev->slots.free_slots < reserve_low(dev);
+		}
 		spin_unlock(&dev->lock);
 		if (!need)
 			break;
@@ -912,10 +946,16 @@ void rswap_refill_work(struct work_struct *work)
 		srv = rswap_pick_server(dev, 0);
 		if (!srv)
 			break;
+		round = ktime_get_ns();
+		rswap_fault_grant_delay(srv);
 		/* A refusal zeroes the server's free_hint: the next pick is another. */
 		set = rswap_server_grant(srv, RSWAP_NO_SLAB, 0);
-		if (set >= 0)
+		if (set >= 0) {
 			grant_copies(dev, set);
+			spin_lock(&dev->lock);
+			rswap_reserve_grant_sample(&dev->reserve_est, ktime_get_ns() - round);
+			spin_unlock(&dev->lock);
+		}
 	}
 	spin_lock(&dev->lock);
 	need = !dev->slots_ready || !dev->slots.free_slots;

@@ -103,6 +103,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("slab_size", dev->slab_size);
 	STAT("slabs", slabs);
 	STAT("free_slots", free_slots);
+	STAT("reserve_slots", rswap_reserve_now(dev));
 	/* Slab-table entries per state (rswap_lifecycle.h), e.g. slabs_returning. */
 	for (i = RSWAP_SLAB_ACTIVE; i < RSWAP_SLAB_NR_STATES; i++)
 		n += sysfs_emit_at(buf, n, "slabs_%s %u\n", rswap_slab_state_name(i), in_state[i]);

@@ -13,6 +13,8 @@
 #   - slab_move and slab_return as server 1 is drained;
 #   - server_state (ready -> down -> lost), failed connects, and resync
 #     (new copies made server to server) as server 4 is SIGKILLed for good;
+#   - the free-slot reserve grows past its floor while grants are slowed
+#     (debugfs grant_delay_ms), a workload verified meanwhile;
 #   - a filter on req_complete keeps only what it names (README's
 #     "why was this fault slow" one-liner is such a filter).
 # Then rswap-client metrics (as installed) gives Prometheus text that
@@ -116,6 +118,21 @@ seen traced-failed-connect rswap_connect "server=$(server_addr 4) attempt=[0-9]+
 seen traced-resync rswap_resync "from=[0-9.:]+ slab=[0-9]+ to=[0-9.:]+ slab=[0-9]+ pages=[0-9]+ error=0"
 check_eq csum-errors-traced 3 "$(grep -c ' rswap_csum_error: ' /tmp/trace.txt)"
 
+# Grants slowed to 2 s each (debugfs grant_delay_ms, as a server slow to
+# fdatasync would be): the reserve grows past its floor to cover what the
+# writes take in a few refill rounds, and nothing is lost meanwhile.
+pps=$(( $(rswap_stat slab_size) / 4096 ))
+floor=$(( $(cat /sys/module/rswap/parameters/reserve_slabs) * pps ))
+[ "$floor" -ge 4096 ] || floor=4096
+check_eq reserve-at-its-floor "$floor" "$(rswap_stat reserve_slots)"
+echo 2000 > /sys/kernel/debug/rswap/grant_delay_ms
+in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 74 > /tmp/slowgrant.log 2>&1
+check_eq slow-grant-workload-verified 0 $?
+echo 0 > /sys/kernel/debug/rswap/grant_delay_ms
+echo "reserve: floor $floor slots, now $(rswap_stat reserve_slots) (slabs of $pps pages)"
+check_gt reserve-grew-with-slow-grants "$(rswap_stat reserve_slots)" "$floor"
+check slow-grant-said sh -c "dmesg | grep -q 'fault injection: waiting 2000 ms before asking'"
+
 # A filter keeps what it names only: reads that moved pages by RDMA.
 echo 0 > "$tr/events/rswap/enable"
 echo > "$tr/trace"
@@ -141,6 +158,8 @@ metric() { awk -v m="$1" '$1 == m { print $2 }' /tmp/metrics.prom; }
 check_eq metrics-loaded 1 "$(metric rswap_loaded)"
 check_eq metrics-checksum-errors "$(rswap_stat checksum_errors)" \
 	"$(metric 'rswap_checksum_errors_pages_total{device="rswap0"}')"
+check_eq metrics-reserve-slots "$(rswap_stat reserve_slots)" \
+	"$(metric 'rswap_reserve_slots_pages{device="rswap0"}')"
 check_eq metrics-copies-made "$(rswap_stat copies_made)" \
 	"$(metric 'rswap_copies_made_total{device="rswap0"}')"
 check_eq metrics-server-lost 0 \

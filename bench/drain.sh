@@ -111,6 +111,23 @@ echo "  workload with a drain running    $(fig "$res/draining" %7.2f) s"
 ratio "drain / ib_write_bw" "$res/drain-$default_inflight" "$res/raw" ">=" 0.7
 ratio "drain, $default_inflight in flight / one at a time" "$res/drain-$default_inflight" "$res/drain-1"
 ratio "workload slowdown while draining" "$res/draining" "$res/alone" "<=" 1.2
+# What a copy's time is made of (the servers' "migrated slab" lines): the
+# share spent setting up its queue pair (resolve, connect, verify the
+# target) against moving the pages, over every copy of the run.
+cat /tmp/server-*.log | awk '
+	/migrated slab .* pages in .* s \(connecting .* s\)/ {
+		for (i = 1; i < NF; i++) {
+			if ($(i + 1) == "s" && $(i - 1) == "in") total += $i
+			if ($i == "(connecting") conn += $(i + 1)
+		}
+		n++
+	}
+	END {
+		if (n && total > 0)
+			printf "  copies: %d, %.2f s each on average, %.0f%% of it setting up the copy queue pair\n", n, total / n, 100 * conn / total
+		else
+			print "  copies: no migrated-slab line in the servers logs"
+	}'
 echo "==== end ===="
 check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 echo max > "$RSWAP_CGROUP/memory.max"

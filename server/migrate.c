@@ -111,6 +111,7 @@ struct migration {
 	bool not_allowed;		/* not a copy target: not even connected */
 	char why[RSWAP_TEXT_LEN];
 	uint64_t elapsed_ns;
+	uint64_t connect_ns;		/* of it, steps 1-4: resolve, connect, verify */
 };
 
 /* The copy's verbs resources, for one teardown path. */
@@ -407,8 +408,10 @@ static void *mig_thread(void *arg)
 	struct mig_rdma r = { 0 };
 	uint64_t start = mono_ns(), one = 1;
 
-	if (!mig_allowed(m) && !mig_connect(m, &r))
+	if (!mig_allowed(m) && !mig_connect(m, &r)) {
+		m->connect_ns = mono_ns() - start;
 		mig_copy(m, &r);
+	}
 	mig_teardown(&r);
 	m->elapsed_ns = mono_ns() - start;
 	atomic_store(&m->done, true);
@@ -448,8 +451,9 @@ static void mig_finish(struct server *s, struct migration *m)
 		s->stats.migrated_pages_total += m->pages;
 		hist_observe(&s->migration_hist, m->elapsed_ns);
 		log_msg(LOG_INFO, "client %s: migrated slab %u to %s (slab %u): %u pages in "
-			"%.3f s, %.1f MiB/s", m->client, m->slab, m->target, m->target_slab,
-			m->pages, secs, secs > 0 ? m->pages * (double)RSWAP_PAGE_SIZE / 1048576 / secs : 0);
+			"%.3f s (connecting %.3f s), %.1f MiB/s", m->client, m->slab, m->target,
+			m->target_slab, m->pages, secs, (double)m->connect_ns / 1e9,
+			secs > 0 ? m->pages * (double)RSWAP_PAGE_SIZE / 1048576 / secs : 0);
 	}
 	drain_on_migrated(s, m->conn_serial, m->slab, m->failed, m->pages);
 	if (!c) {

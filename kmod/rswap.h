@@ -468,6 +468,7 @@ void rswap_server_destroy(struct rswap_server *srv);
 void rswap_server_stop(struct rswap_server *srv);
 void rswap_server_free(struct rswap_server *srv);
 int rswap_server_grant(struct rswap_server *srv, u32 set, u32 copy);
+int rswap_server_grant_many(struct rswap_server *srv, u32 want, u32 *sets);
 int rswap_server_grant_slab(struct rswap_server *srv, u32 *remote);
 int rswap_server_grant_copy(struct rswap_server *srv, u32 set, u32 copy, u32 *remote);
 int rswap_server_return(struct rswap_server *srv, u32 remote);

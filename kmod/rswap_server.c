@@ -454,6 +454,73 @@ int rswap_server_grant(struct rswap_server *srv, u32 set, u32 copy)
 }
 
 /*
+ * Up to @want (2..RSWAP_GRANTS_MAX) new slabs from @srv at once, each
+ * starting a set (ACTIVE): their table entries in @sets. Returns how many
+ * (at least 1), -ENOSPC (refused), or a transport error. A slab our table
+ * has no room for goes back at once. Under ctrl_mutex, as srv_grant_into.
+ */
+int rswap_server_grant_many(struct rswap_server *srv, u32 want, u32 *sets)
+{
+	struct rswap_grant_many req = {};
+	const struct rswap_grants *g;
+	ktime_t asked = ktime_get();
+	u8 reply[RSWAP_MSG_MAX];
+	u32 i, n, got = 0;
+	int ret;
+
+	mutex_lock(&srv->ctrl_mutex);
+	ret = -ENOTCONN;
+	if (!rswap_server_usable(srv))
+		goto out;
+	rswap_hdr_init(&req.hdr, RSWAP_MSG_GRANT_MANY, ++srv->seq);
+	req.count = cpu_to_le32(want);
+	ret = rswap_ctrl_call(srv, &req, RSWAP_MSG_GRANTS, reply);
+	if (ret <= RSWAP_REFUSED(0)) {
+		atomic64_inc(&srv->refusals);
+		set_free_hint(srv, 0);
+		pr_info_ratelimited("%s: no grant: %s\n", srv->name, rswap_refusal_text(reply));
+		ret = -ENOSPC;
+		goto out;
+	}
+	if (ret < 0)
+		goto out;
+	g = (const void *)reply;
+	n = le16_to_cpu(g->count);
+	/* rswap_msg_check: 1..RSWAP_GRANTS_MAX; more than asked is a lie. */
+	if (le64_to_cpu(g->size) != srv->slab_size || n > want) {
+		pr_warn("%s: granted %u slabs of %llu bytes for %u of %llu; reconnecting\n",
+			srv->name, n, le64_to_cpu(g->size), want, srv->slab_size);
+		rswap_server_fail(srv);
+		ret = -EPROTO;
+		goto out;
+	}
+	set_free_hint(srv, le32_to_cpu(g->free));
+	for (i = 0; i < n; i++) {
+		u32 remote = le32_to_cpu(g->slab[i].slab);
+		int idx;
+
+		atomic64_inc(&srv->grants);
+		idx = rswap_slab_add(srv->dev, srv, remote, le32_to_cpu(g->slab[i].rkey),
+				     le64_to_cpu(g->slab[i].addr), RSWAP_SLAB_ACTIVE, RSWAP_NO_SLAB, 0);
+		trace_rswap_slab_grant(srv->dev->name, srv->name,
+				       rswap_slab_state_name(RSWAP_SLAB_ACTIVE), RSWAP_NO_SLAB, 0,
+				       remote, idx < 0 ? idx : 0,
+				       ktime_to_ns(ktime_sub(ktime_get(), asked)));
+		if (idx >= 0) {
+			sets[got++] = idx;
+			continue;
+		}
+		/* No room in our table (cannot happen while the reserve logic is right). */
+		if (srv_return_locked(srv, remote))
+			pr_warn("%s: slab %u stays there: our table is full\n", srv->name, remote);
+	}
+	ret = got ? got : -ENOSPC;
+out:
+	mutex_unlock(&srv->ctrl_mutex);
+	return ret;
+}
+
+/*
  * A slab for a new copy of @set at position @copy, to be filled server to
  * server: its table entry (COPYING; RETURNING if the set no longer wants
  * it), or an error.

@@ -919,12 +919,12 @@ void rswap_refill_work(struct work_struct *work)
 	struct rswap_dev *dev = container_of(work, struct rswap_dev, refill_work);
 	unsigned int noio = memalloc_noio_save();
 	bool need, was, warn;
-	int tries, set;
+	int tries, got, k;
 
 	mutex_lock(&dev->servers_mutex);
 	for (tries = 0; tries < 4 * RSWAP_MAX_SERVERS && !READ_ONCE(dev->dying); tries++) {
+		u32 sets[RSWAP_GRANTS_MAX], want = 0;
 		struct rswap_server *srv;
-
 		u64 round;
 
 		spin_lock(&dev->lock);
@@ -933,6 +933,11 @@ void rswap_refill_work(struct work_struct *work)
 		if (need) {
 			reserve_update(dev);
 			need = dev->slots.free_slots < reserve_low(dev);
+			/* The slabs short of the reserve, asked for in one round trip. */
+			if (need)
+				want = min_t(u64, RSWAP_GRANTS_MAX,
+					     DIV_ROUND_UP_ULL(reserve_low(dev) - dev->slots.free_slots,
+							      dev->pages_per_slab));
 		}
 		spin_unlock(&dev->lock);
 		if (!need)
@@ -946,12 +951,20 @@ void rswap_refill_work(struct work_struct *work)
 		srv = rswap_pick_server(dev, 0);
 		if (!srv)
 			break;
+		want = min(want, server_room(srv));
 		round = ktime_get_ns();
 		rswap_fault_grant_delay(srv);
 		/* A refusal zeroes the server's free_hint: the next pick is another. */
-		set = rswap_server_grant(srv, RSWAP_NO_SLAB, 0);
-		if (set >= 0) {
-			grant_copies(dev, set);
+		if (want > 1) {
+			got = rswap_server_grant_many(srv, want, sets);
+		} else {
+			got = rswap_server_grant(srv, RSWAP_NO_SLAB, 0);
+			sets[0] = got;
+			got = got < 0 ? got : 1;
+		}
+		for (k = 0; k < got; k++)
+			grant_copies(dev, sets[k]);
+		if (got > 0) {
 			spin_lock(&dev->lock);
 			rswap_reserve_grant_sample(&dev->reserve_est, ktime_get_ns() - round);
 			spin_unlock(&dev->lock);

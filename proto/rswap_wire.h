@@ -29,6 +29,9 @@
  * another server, or made for another client id, does not verify.
  *   GRANT_REQ                          ->
  *                                      <-    GRANT(slab, addr, rkey, size) or ERROR
+ *   GRANT_MANY(count)                  ->    up to RSWAP_GRANTS_MAX slabs at once,
+ *                                            one metadata-log sync for all
+ *                                      <-    GRANTS(1..count slabs) or ERROR
  *   RETURN(slab)                       ->
  *                                      <-    RETURNED(slab) or ERROR
  *   REATTACH                           ->    after a reconnect or a server restart:
@@ -106,7 +109,8 @@
 #endif
 
 #define RSWAP_WIRE_MAGIC	0x50575352u	/* "RSWP" little-endian */
-#define RSWAP_WIRE_VERSION	2	/* 2: per-client keys, bound handshake */
+/* 2: per-client keys, bound handshake; 3: GRANT_MANY */
+#define RSWAP_WIRE_VERSION	3
 /* Largest message; receive buffers are this size. */
 #define RSWAP_MSG_MAX		128
 #define RSWAP_PAGE_SIZE		4096
@@ -157,6 +161,8 @@ enum rswap_msg_type {
 	RSWAP_MSG_MIGRATED,
 	RSWAP_MSG_KEEPALIVE,		/* client -> server: still here */
 	RSWAP_MSG_KEEPALIVE_ACK,	/* server -> client: so am I */
+	RSWAP_MSG_GRANT_MANY,
+	RSWAP_MSG_GRANTS,
 	RSWAP_MSG_TYPE_END
 };
 
@@ -303,6 +309,42 @@ struct rswap_grant {
 	__le64 size;
 	__le32 free;
 	__le32 reserved;
+};
+
+/* Slabs one GRANTS carries at most: what fits RSWAP_MSG_MAX. */
+#define RSWAP_GRANTS_MAX	6
+
+/**
+ * struct rswap_grant_many - GRANT_MANY: several slabs in one round trip
+ * @count:	slabs wanted, 1..RSWAP_GRANTS_MAX
+ * @reserved:	zero
+ */
+struct rswap_grant_many {
+	struct rswap_hdr hdr;
+	__le32 count;
+	__le32 reserved;
+};
+
+/**
+ * struct rswap_grants - GRANTS: the answer to GRANT_MANY
+ * @size:	bytes of each slab, equal to the welcome's slab_size
+ * @free:	slabs the server could still grant after these
+ * @count:	slabs granted, 1..the count asked (fewer when the server had
+ *		fewer, or its quota for the client allowed fewer)
+ * @reserved:	zero
+ * @slab:	each as in struct rswap_grant; entries from @count on are zero
+ */
+struct rswap_grants {
+	struct rswap_hdr hdr;
+	__le64 size;
+	__le32 free;
+	__le16 count;
+	__le16 reserved;
+	struct {
+		__le32 slab;
+		__le32 rkey;
+		__le64 addr;
+	} slab[RSWAP_GRANTS_MAX];
 };
 
 /**
@@ -484,6 +526,9 @@ _Static_assert(sizeof(struct rswap_auth) == 80, "rswap_auth layout");
 _Static_assert(sizeof(struct rswap_welcome) == 88, "rswap_welcome layout");
 _Static_assert(sizeof(struct rswap_request) == 16, "rswap_request layout");
 _Static_assert(sizeof(struct rswap_grant) == 48, "rswap_grant layout");
+_Static_assert(sizeof(struct rswap_grant_many) == 24, "rswap_grant_many layout");
+_Static_assert(sizeof(struct rswap_grants) == 128, "rswap_grants layout");
+_Static_assert(sizeof(struct rswap_grants) <= RSWAP_MSG_MAX, "rswap_grants fits a message");
 _Static_assert(sizeof(struct rswap_slab_msg) == 24, "rswap_slab_msg layout");
 _Static_assert(sizeof(struct rswap_reattached) == 24, "rswap_reattached layout");
 _Static_assert(sizeof(struct rswap_error) == 72, "rswap_error layout");
@@ -520,6 +565,10 @@ static inline size_t rswap_msg_size(unsigned int type)
 		return sizeof(struct rswap_request);
 	case RSWAP_MSG_GRANT:
 		return sizeof(struct rswap_grant);
+	case RSWAP_MSG_GRANT_MANY:
+		return sizeof(struct rswap_grant_many);
+	case RSWAP_MSG_GRANTS:
+		return sizeof(struct rswap_grants);
 	case RSWAP_MSG_RETURN:
 	case RSWAP_MSG_RETURNED:
 		return sizeof(struct rswap_slab_msg);
@@ -599,6 +648,32 @@ static inline int rswap_msg_check(const void *buf, size_t len)
 
 		if (!size || size % RSWAP_PAGE_SIZE || addr + size < addr || m->reserved)
 			return -RSWAP_ERR_MALFORMED;
+		break;
+	}
+	case RSWAP_MSG_GRANT_MANY: {
+		const struct rswap_grant_many *m = (const struct rswap_grant_many *)buf;
+		__u32 count = rswap_le32(m->count);
+
+		if (!count || count > RSWAP_GRANTS_MAX || m->reserved)
+			return -RSWAP_ERR_MALFORMED;
+		break;
+	}
+	case RSWAP_MSG_GRANTS: {
+		const struct rswap_grants *m = (const struct rswap_grants *)buf;
+		__u64 size = rswap_le64(m->size);
+		__u16 count = rswap_le16(m->count);
+		size_t i;
+
+		if (!size || size % RSWAP_PAGE_SIZE || !count || count > RSWAP_GRANTS_MAX ||
+		    m->reserved)
+			return -RSWAP_ERR_MALFORMED;
+		for (i = 0; i < RSWAP_GRANTS_MAX; i++) {
+			__u64 addr = rswap_le64(m->slab[i].addr);
+
+			if (i < count ? addr + size < addr :
+			    m->slab[i].slab || m->slab[i].rkey || m->slab[i].addr)
+				return -RSWAP_ERR_MALFORMED;
+		}
 		break;
 	}
 	case RSWAP_MSG_RETURN:

@@ -470,7 +470,7 @@ char *admin_metrics_text(struct server *s, size_t *len)
 	       (unsigned long long)s->pool.slab_size);
 	METRIC(f, "slabs_free", "gauge", "slabs held by no client", " %u", s->pool.n_free);
 	METRIC(f, "connections", "gauge", "live RDMA connections", " %u", s->n_conns);
-	hist_print_prom(f, "grant_seconds", "time to answer a GRANT: scrub, reserve, "
+	hist_print_prom(f, "grant_seconds", "time to answer a GRANT or GRANTS: scrub, reserve, "
 			"the durable log write, registration", &s->grant_hist);
 	hist_print_prom(f, "migration_seconds", "time a slab copy to another server took, "
 			"connect to last completion (the copies that succeeded)",

@@ -41,9 +41,10 @@
  * CONN_CLOSING_MAX_S; a CM event that ends the id (DEVICE_REMOVAL
  * included) frees it from any state.
  *
- * In CONN_READY: GRANT_REQ, RETURN, REATTACH and KEEPALIVE (answered with
- * KEEPALIVE_ACK, same seq) in any order. Every received message is validated
- * first; a bad one is answered with an ERROR and counted. Before the client
+ * In CONN_READY: GRANT_REQ, GRANT_MANY, RETURN, REATTACH and KEEPALIVE
+ * (answered with KEEPALIVE_ACK, same seq) in any order. Every received
+ * message is validated first; a bad one is answered with an ERROR and
+ * counted. Before the client
  * has proved the key, any error ends the connection.
  *
  * At AUTH, once the MAC is right and before WELCOME goes out:
@@ -456,26 +457,29 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 		conn_close(s, c, "cannot send WELCOME");
 }
 
-static void on_grant_req(struct conn *c, uint32_t seq)
+/*
+ * Take a slab from the pool for @c's client and make it ready to grant:
+ * scrubbed of its last tenant and its pages reserved. The slab (>= 0), or
+ * a negated enum rswap_err with @why saying it (refusals are counted).
+ */
+static int64_t grant_take(struct conn *c, const char **why)
 {
 	struct server *s = c->srv;
-	uint64_t start = mono_ns();
 	int64_t slab;
 	int ret;
 
 	if (drain_refuses_grants(&s->drain)) {
 		s->stats.refused_total++;
 		s->pool.clients[c->client].refused_memory_total++;
-		conn_send_error(c, RSWAP_ERR_NO_MEMORY, RSWAP_MSG_GRANT_REQ, seq, "draining");
-		return;
+		*why = "draining";
+		return -RSWAP_ERR_NO_MEMORY;
 	}
 	slab = pool_grant(&s->pool, c->client);
 	if (slab < 0) {
 		s->stats.refused_total++;
-		conn_send_error(c, (enum rswap_err)-slab, RSWAP_MSG_GRANT_REQ, seq,
-			   slab == -RSWAP_ERR_QUOTA ? "quota reached" :
-			   slab == -RSWAP_ERR_NO_MEMORY ? "no free slab" : "cannot grant");
-		return;
+		*why = slab == -RSWAP_ERR_QUOTA ? "quota reached" :
+		       slab == -RSWAP_ERR_NO_MEMORY ? "no free slab" : "cannot grant";
+		return slab;
 	}
 	/* Nothing of its last tenant in it (no region covers a free slab),
 	 * and its pages there, before it is registered. */
@@ -489,30 +493,124 @@ static void on_grant_req(struct conn *c, uint32_t seq)
 			"grant refused", c->name, (long long)slab,
 			pool_slab_dirty(&s->pool, (uint32_t)slab) ? "scrub" : "reservation",
 			strerror(-ret));
-		conn_send_error(c, ret == -ENOSPC ? RSWAP_ERR_NO_MEMORY : RSWAP_ERR_INTERNAL,
-				RSWAP_MSG_GRANT_REQ, seq, ret == -ENOSPC ? "backing file full" :
-				"cannot prepare slab");
+		*why = ret == -ENOSPC ? "backing file full" : "cannot prepare slab";
+		return ret == -ENOSPC ? -RSWAP_ERR_NO_MEMORY : -RSWAP_ERR_INTERNAL;
+	}
+	return slab;
+}
+
+/* Give back slabs grant_take took, that no GRANT named. */
+static void grant_untake(struct conn *c, const uint32_t *slabs, uint32_t n, bool logged)
+{
+	struct server *s = c->srv;
+	uint32_t i;
+
+	/* The region may be registered: it goes before the slab does, so no
+	 * rkey reaches the slab's next tenant. */
+	for (i = 0; i < n; i++)
+		drop_slab_mr(c, slabs[i]);
+	if (logged && metalog_free_many(&s->log, slabs, n, c->client))
+		return;	/* held until the client's REATTACH finds them unknown */
+	for (i = 0; i < n; i++)
+		pool_return(&s->pool, c->client, slabs[i]);
+}
+
+static void on_grant_req(struct conn *c, uint32_t seq)
+{
+	struct server *s = c->srv;
+	uint64_t start = mono_ns();
+	const char *why = NULL;
+	int64_t slab;
+	uint32_t one;
+
+	slab = grant_take(c, &why);
+	if (slab < 0) {
+		conn_send_error(c, (enum rswap_err)-slab, RSWAP_MSG_GRANT_REQ, seq, why);
 		return;
 	}
+	one = (uint32_t)slab;
 	/* Durable before the client can store into it. */
-	if (metalog_grant(&s->log, (uint32_t)slab, c->client)) {
-		pool_return(&s->pool, c->client, (uint32_t)slab);
+	if (metalog_grant(&s->log, one, c->client)) {
+		pool_return(&s->pool, c->client, one);
 		log_msg(LOG_ERR, "metadata log write failed; grant refused");
 		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_GRANT_REQ, seq, "metadata log failed");
 		return;
 	}
-	if (send_grant(c, (uint32_t)slab, 0, seq)) {
-		/* The region may be registered (the send failed): it goes before
-		 * the slab does, so no rkey reaches the slab's next tenant. */
-		drop_slab_mr(c, (uint32_t)slab);
-		if (!metalog_free(&s->log, (uint32_t)slab, c->client))
-			pool_return(&s->pool, c->client, (uint32_t)slab);
+	if (send_grant(c, one, 0, seq)) {
+		grant_untake(c, &one, 1, true);
 		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_GRANT_REQ, seq, "cannot register slab");
 		return;
 	}
 	s->stats.grants_total++;
+	s->stats.grant_answers_total++;
 	hist_observe(&s->grant_hist, mono_ns() - start);
 	log_msg(LOG_DEBUG, "client %s: granted slab %lld", c->name, (long long)slab);
+}
+
+/*
+ * GRANT_MANY: as many of the slabs asked as the pool, the quota and the
+ * backing file allow (at least one, or an ERROR as for GRANT_REQ), made
+ * durable with one metadata-log write and sync, in one GRANTS.
+ */
+static void on_grant_many(struct conn *c, const struct rswap_grant_many *req, uint32_t seq)
+{
+	struct server *s = c->srv;
+	uint32_t want = rswap_le32(req->count), slabs[RSWAP_GRANTS_MAX], n = 0, i;
+	uint64_t start = mono_ns();
+	const char *why = NULL;
+	struct rswap_grants m;
+	int64_t slab = 0;
+
+	while (n < want) {
+		slab = grant_take(c, &why);
+		if (slab < 0)
+			break;
+		slabs[n++] = (uint32_t)slab;
+	}
+	if (!n) {
+		conn_send_error(c, (enum rswap_err)-slab, RSWAP_MSG_GRANT_MANY, seq, why);
+		return;
+	}
+	/* Durable before the client can store into them. */
+	if (metalog_grant_many(&s->log, slabs, n, c->client)) {
+		grant_untake(c, slabs, n, false);
+		log_msg(LOG_ERR, "metadata log write failed; grant refused");
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_GRANT_MANY, seq, "metadata log failed");
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	rswap_hdr_init(&m.hdr, RSWAP_MSG_GRANTS, seq);
+	m.size = rswap_cpu64(s->pool.slab_size);
+	m.count = rswap_cpu16((uint16_t)n);
+	for (i = 0; i < n; i++) {
+		struct ibv_mr *mr = slab_mr(c, slabs[i]);
+
+		if (!mr) {
+			log_msg(LOG_ERR, "client %s: registering slab %u: %s", c->name, slabs[i],
+				strerror(errno));
+			break;
+		}
+		m.slab[i].slab = rswap_cpu32(slabs[i]);
+		m.slab[i].rkey = rswap_cpu32(mr->rkey);
+		m.slab[i].addr = rswap_cpu64(SLAB_IOVA);
+	}
+	/* What could not be registered goes back: the rest is granted. */
+	if (i < n) {
+		grant_untake(c, slabs + i, n - i, true);
+		memset(&m.slab[i], 0, sizeof(m.slab[0]) * (n - i));
+		n = i;
+		m.count = rswap_cpu16((uint16_t)n);
+	}
+	m.free = rswap_cpu32(grantable(c));
+	if (!n || conn_send(c, &m, sizeof(m))) {
+		grant_untake(c, slabs, n, true);
+		conn_send_error(c, RSWAP_ERR_INTERNAL, RSWAP_MSG_GRANT_MANY, seq, "cannot register slab");
+		return;
+	}
+	s->stats.grants_total += n;
+	s->stats.grant_answers_total++;
+	hist_observe(&s->grant_hist, mono_ns() - start);
+	log_msg(LOG_DEBUG, "client %s: granted %u slabs at once", c->name, n);
 }
 
 static void on_return(struct conn *c, const struct rswap_slab_msg *m, uint32_t seq)
@@ -585,6 +683,9 @@ static void on_message(struct conn *c, const uint8_t *buf, uint32_t len)
 		switch (type) {
 		case RSWAP_MSG_GRANT_REQ:
 			on_grant_req(c, seq);
+			return;
+		case RSWAP_MSG_GRANT_MANY:
+			on_grant_many(c, (const struct rswap_grant_many *)buf, seq);
 			return;
 		case RSWAP_MSG_RETURN:
 			on_return(c, (const struct rswap_slab_msg *)buf, seq);

@@ -248,7 +248,9 @@ int metalog_forget(struct metalog *log, uint32_t client, const uint8_t id[RSWAP_
 	return append(log, &r, METALOG_FORGET);
 }
 
-int metalog_free_many(struct metalog *log, const uint32_t *slabs, uint32_t n, uint32_t client)
+/* @n records of @type for @slabs of @client, with one write and one sync. */
+static int slab_recs(struct metalog *log, enum metalog_type type, const uint32_t *slabs,
+		     uint32_t n, uint32_t client)
 {
 	struct metalog_rec recs[METALOG_BATCH_MAX];
 	uint32_t i;
@@ -260,13 +262,15 @@ int metalog_free_many(struct metalog *log, const uint32_t *slabs, uint32_t n, ui
 	for (i = 0; i < n; i++) {
 		recs[i].slab.slab = htole32(slabs[i]);
 		recs[i].slab.client = htole32(client);
-		metalog_rec_seal(&recs[i], METALOG_FREE, log->seq + 1 + i);
+		metalog_rec_seal(&recs[i], type, log->seq + 1 + i);
 	}
 	ret = write_durable(&log->ring, log->fd, recs, sizeof(recs[0]) * n, log->end);
 	if (ret) {
 		/* As in append(): what got there is overwritten by the next
-		 * write. A crash before that may replay some of these FREEs:
-		 * slabs the caller was freeing anyway, never another's. */
+		 * write. A crash before that may replay some of these: FREEs
+		 * of slabs the caller was freeing anyway, or GRANTs of slabs
+		 * the client never heard of, which its REATTACH finds unknown
+		 * and gives back; never another client's slab. */
 		log->write_errors_total++;
 		return ret;
 	}
@@ -274,6 +278,16 @@ int metalog_free_many(struct metalog *log, const uint32_t *slabs, uint32_t n, ui
 	log->end += sizeof(recs[0]) * n;
 	log->records_written_total += n;
 	return 0;
+}
+
+int metalog_free_many(struct metalog *log, const uint32_t *slabs, uint32_t n, uint32_t client)
+{
+	return slab_recs(log, METALOG_FREE, slabs, n, client);
+}
+
+int metalog_grant_many(struct metalog *log, const uint32_t *slabs, uint32_t n, uint32_t client)
+{
+	return slab_recs(log, METALOG_GRANT, slabs, n, client);
 }
 
 int metalog_free_client(struct metalog *log, struct pool *p, uint32_t client, uint32_t *freed)

@@ -181,6 +181,8 @@ int metalog_forget(struct metalog *log, uint32_t client, const uint8_t id[RSWAP_
  * (some may still be in the file until the next append overwrites them). */
 #define METALOG_BATCH_MAX 64
 int metalog_free_many(struct metalog *log, const uint32_t *slabs, uint32_t n, uint32_t client);
+/* GRANT records likewise, for GRANT_MANY. */
+int metalog_grant_many(struct metalog *log, const uint32_t *slabs, uint32_t n, uint32_t client);
 /*
  * Free every slab @client holds in @p, as RETURNs would: each batch of FREE
  * records durable before the pool lets go of those slabs, so a restart does

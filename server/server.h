@@ -49,6 +49,7 @@ struct loop_src {
 	X(malformed_total, "RDMA control messages failing validation") \
 	X(protocol_errors_total, "valid control messages at a wrong moment") \
 	X(grants_total, "slabs granted") \
+	X(grant_answers_total, "GRANT and GRANTS answers sent (a GRANTS names up to six slabs)") \
 	X(returns_total, "slabs returned") \
 	X(reattached_slabs_total, "slabs handed back to reconnecting clients") \
 	X(refused_total, "grants refused for quota or memory") \

@@ -15,6 +15,7 @@
  * second open of a log in use is refused naming this process, and leaves
  * the log as it was; a symlink, and a log writable by others, are refused.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -318,6 +319,34 @@ static void freeing_many_slabs_takes_batches(void **state)
 	done(f);
 }
 
+/* GRANT_MANY's records: one write for several slabs, all replayed as granted. */
+static void granting_many_is_replayed(void **state)
+{
+	struct fixture *f = *state;
+	const uint32_t slabs[] = { 1, 3, 6 };
+	uint64_t written;
+	uint32_t a, i;
+
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	a = pool_client_get(&f->pool, id_a, "alpha");
+	assert_int_equal(metalog_client(&f->log, a, &f->pool.clients[a]), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(pool_grant_slab(&f->pool, a, slabs[i]), 0);
+	written = f->log.records_written_total;
+	assert_int_equal(metalog_grant_many(&f->log, slabs, 3, a), 0);
+	assert_int_equal(f->log.records_written_total, written + 3);
+	assert_int_equal(metalog_grant_many(&f->log, slabs, 0, a), -EINVAL);
+	assert_int_equal(metalog_grant_many(&f->log, slabs, METALOG_BATCH_MAX + 1, a), -EINVAL);
+	done(f);
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(f->pool.owner[slabs[i]], a);
+	assert_int_equal(f->pool.owner[2], POOL_NONE);
+	assert_int_equal(f->pool.clients[a].held, 3);
+	assert_int_equal(f->pool.n_free, SLABS - 3);
+	done(f);
+}
+
 static void forget_is_replayed(void **state)
 {
 	struct fixture *f = *state;
@@ -531,6 +560,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(garbage_file_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(freeing_a_client_is_durable, setup, teardown),
 		cmocka_unit_test_setup_teardown(freeing_many_slabs_takes_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(granting_many_is_replayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(forget_is_replayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(another_backing_is_refused_while_slabs_are_held,
 						setup, teardown),

@@ -7,7 +7,9 @@
  * and every single-byte corruption of every valid message is either still
  * valid or refused, never read past its end (run under ASan). KEEPALIVE
  * and KEEPALIVE_ACK are a bare header: any body, flag or other length is
- * malformed. The copy attach and accept of MIGRATE have their layout, fit
+ * malformed. GRANT_MANY asks for 1..RSWAP_GRANTS_MAX slabs; GRANTS names
+ * 1..RSWAP_GRANTS_MAX of a valid size, none wrapping the address space,
+ * and its unused entries are zero. The copy attach and accept of MIGRATE have their layout, fit
  * the CM's private data, and a copy attach is recognized and checked apart
  * from a plain attach; the copy accept's transcript is laid out as
  * documented.
@@ -30,6 +32,8 @@ static union {
 	struct rswap_welcome welcome;
 	struct rswap_request request;
 	struct rswap_grant grant;
+	struct rswap_grant_many grant_many;
+	struct rswap_grants grants;
 	struct rswap_slab_msg slab;
 	struct rswap_reattached reattached;
 	struct rswap_error error;
@@ -60,6 +64,19 @@ static size_t build(unsigned int type)
 		m.grant.addr = rswap_cpu64(0x7f0000000000ull);
 		m.grant.size = rswap_cpu64(1 << 20);
 		m.grant.rkey = rswap_cpu32(0x1234);
+		break;
+	case RSWAP_MSG_GRANT_MANY:
+		m.grant_many.count = rswap_cpu32(3);
+		break;
+	case RSWAP_MSG_GRANTS:
+		m.grants.size = rswap_cpu64(1 << 20);
+		m.grants.free = rswap_cpu32(10);
+		m.grants.count = rswap_cpu16(2);
+		m.grants.slab[0].slab = rswap_cpu32(3);
+		m.grants.slab[0].rkey = rswap_cpu32(0x1234);
+		m.grants.slab[1].slab = rswap_cpu32(4);
+		m.grants.slab[1].rkey = rswap_cpu32(0x1235);
+		m.grants.slab[1].addr = rswap_cpu64(0x7f0000000000ull);
 		break;
 	case RSWAP_MSG_ERROR:
 		m.error.code = rswap_cpu32(RSWAP_ERR_QUOTA);
@@ -115,6 +132,57 @@ static void valid_messages_pass(void **state)
 	build(RSWAP_MSG_GRANT);
 	m.hdr.flags = rswap_cpu16(RSWAP_GRANT_REATTACHED);
 	assert_int_equal(rswap_msg_check(&m, sizeof(m.grant)), RSWAP_MSG_GRANT);
+}
+
+static void grant_many_and_grants_checked(void **state)
+{
+	size_t len;
+
+	(void)state;
+	len = build(RSWAP_MSG_GRANT_MANY);
+	assert_int_equal(len, 24);
+	m.grant_many.count = 0;
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	m.grant_many.count = rswap_cpu32(RSWAP_GRANTS_MAX);
+	assert_int_equal(rswap_msg_check(&m, len), RSWAP_MSG_GRANT_MANY);
+	m.grant_many.count = rswap_cpu32(RSWAP_GRANTS_MAX + 1);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	m.grant_many.count = rswap_cpu32(1);
+	m.grant_many.reserved = rswap_cpu32(1);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	/* a bare GRANT_REQ's length for GRANT_MANY: malformed */
+	len = build(RSWAP_MSG_GRANT_MANY);
+	m.hdr.length = rswap_cpu16(sizeof(struct rswap_request));
+	assert_int_equal(rswap_msg_check(&m, sizeof(struct rswap_request)), -RSWAP_ERR_MALFORMED);
+
+	len = build(RSWAP_MSG_GRANTS);
+	assert_int_equal(len, RSWAP_MSG_MAX);
+	assert_int_equal(rswap_msg_check(&m, len), RSWAP_MSG_GRANTS);
+	m.grants.count = 0;
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	m.grants.count = rswap_cpu16(RSWAP_GRANTS_MAX + 1);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	/* an entry past count must be zero: the client reads count of them only */
+	len = build(RSWAP_MSG_GRANTS);
+	m.grants.slab[2].rkey = rswap_cpu32(9);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_GRANTS);
+	m.grants.slab[RSWAP_GRANTS_MAX - 1].addr = rswap_cpu64(4096);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	m.grants.count = rswap_cpu16(RSWAP_GRANTS_MAX);
+	assert_int_equal(rswap_msg_check(&m, len), RSWAP_MSG_GRANTS);
+	/* a slab that wraps the address space, a size not of whole pages, none */
+	len = build(RSWAP_MSG_GRANTS);
+	m.grants.slab[1].addr = rswap_cpu64(UINT64_MAX - 4095);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_GRANTS);
+	m.grants.size = rswap_cpu64((1 << 20) + 512);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	m.grants.size = 0;
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_GRANTS);
+	m.grants.reserved = rswap_cpu16(1);
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
 }
 
 static void header_errors_are_refused(void **state)
@@ -427,6 +495,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(valid_messages_pass),
+		cmocka_unit_test(grant_many_and_grants_checked),
 		cmocka_unit_test(header_errors_are_refused),
 		cmocka_unit_test(truncated_messages_are_refused),
 		cmocka_unit_test(body_errors_are_refused),

@@ -111,10 +111,12 @@ stop_rswap_servers() {
 	wait
 }
 
-server_held() {
+# server_stat N FIELD: a number from server N's stats (rswapctl --json stats).
+server_stat() {
 	rswapctl --server "127.0.0.1:$(admin_port "$1")" --json stats |
-		sed -n 's/.*"held_slabs":\([0-9]*\).*/\1/p'
+		sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
 }
+server_held() { server_stat "$1" held_slabs; }
 
 servers_ready() {
 	[ "$(grep -c ' ready ' /sys/block/rswap0/rswap/servers 2>/dev/null)" = "$1" ]

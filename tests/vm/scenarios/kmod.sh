@@ -81,6 +81,10 @@ pps=$(( $(rswap_stat slab_size) / 4096 ))
 check_eq slots-hold-only-remote-pages "$(( $(rswap_stat slabs) * pps ))" \
 	"$(( $(rswap_stat remote_pages) + $(rswap_stat free_slots) ))"
 check_eq servers-agree-on-slabs "$(rswap_stat slabs)" "$(( $(server_held 1) + $(server_held 2) ))"
+# A refill short of several slabs asks for them in one GRANT_MANY: the
+# servers granted more slabs than they sent answers.
+check_gt grants-several-an-answer "$(( $(server_stat 1 grants_total) + $(server_stat 2 grants_total) ))" \
+	"$(( $(server_stat 1 grant_answers_total) + $(server_stat 2 grant_answers_total) ))"
 check_gt server1-holds-slabs "$(server_held 1)" 0
 check_gt server2-holds-slabs "$(server_held 2)" 0
 # Against the workload's own count: only its data pages, and same-filled

@@ -99,7 +99,7 @@ check metrics-help-lines sh -c 'rswapctl metrics | grep -q "^# TYPE rswap_auth_f
 rswapctl metrics > /tmp/metrics.prom
 check metrics-promtool-accepts sh -c 'promtool check metrics < /tmp/metrics.prom'
 # Every GRANT answered is in the histogram, and +Inf holds them all.
-check_eq metrics-grant-histogram-counts-grants "$(awk '$1 == "rswap_grants_total" { print $2 }' /tmp/metrics.prom)" \
+check_eq metrics-grant-histogram-counts-grants "$(awk '$1 == "rswap_grant_answers_total" { print $2 }' /tmp/metrics.prom)" \
 	"$(awk '$1 == "rswap_grant_seconds_count" { print $2 }' /tmp/metrics.prom)"
 check_eq metrics-grant-histogram-inf "$(awk '$1 == "rswap_grant_seconds_count" { print $2 }' /tmp/metrics.prom)" \
 	"$(awk '$1 == "rswap_grant_seconds_bucket{le=\"+Inf\"}" { print $2 }' /tmp/metrics.prom)"

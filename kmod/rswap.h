@@ -312,6 +312,7 @@ struct rswap_dev {
 	unsigned int loss_timeout;	/* seconds; 0: rswap_loss_timeout's */
 
 	struct work_struct refill_work;
+	struct delayed_work reserve_work;	/* a doubled reserve halves when calm */
 	struct work_struct return_work;
 	struct rswap_stats __percpu *stats;
 
@@ -395,6 +396,23 @@ struct rswap_cmd {
 /* module parameters (rswap_main.c) */
 extern unsigned int rswap_loss_timeout;
 extern unsigned int rswap_reserve_slabs;
+
+/* The largest slab a server may grant: a slab table's worst case. */
+#define RSWAP_MAX_SLAB_SIZE	(1ULL << 30)
+/* reserve_slabs counts up to this many slabs (the slab table has room for them). */
+#define RSWAP_RESERVE_SLABS_MAX	64
+
+static inline unsigned int rswap_reserve_slabs_now(void)
+{
+	return clamp(READ_ONCE(rswap_reserve_slabs), 1u, (unsigned int)RSWAP_RESERVE_SLABS_MAX);
+}
+
+/*
+ * Slab-table entries beyond twice the device's pages, per copy, at most:
+ * the reserve, and a slab per server and set being moved or filled; one
+ * more for rounding the device up to whole slabs (rswap_slabs_setup).
+ */
+#define RSWAP_TABLE_SPARE_SLABS	(RSWAP_RESERVE_SLABS_MAX + 2 * RSWAP_MAX_SERVERS + 2)
 extern unsigned int rswap_moves_in_flight;
 extern unsigned int rswap_prefetch_kib;
 extern bool rswap_stable_writes;
@@ -442,7 +460,7 @@ void rswap_end_rq(struct rswap_cmd *cmd, struct request *rq, blk_status_t st);
 void rswap_write_prepare(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
 void rswap_read_fill(struct rswap_dev *dev, struct rswap_cmd *cmd);
 
-/* The checksum of a page to or from the servers (rswap_entry.csum). */
+/* The checksum of a page to or from the servers (rswap_entry_csum). */
 static inline u32 rswap_page_csum(const struct rswap_dev *dev, const void *page)
 {
 	return (u32)xxh64(page, RSWAP_PAGE_SIZE, dev->csum_seed);
@@ -522,6 +540,7 @@ void rswap_drop_swap_area(struct rswap_dev *dev);
 bool rswap_slabs_release_server(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_refill_work(struct work_struct *work);
 u64 rswap_reserve_now(struct rswap_dev *dev);
+void rswap_reserve_work(struct work_struct *work);
 void rswap_return_work(struct work_struct *work);
 struct rswap_server *rswap_pick_server(struct rswap_dev *dev, u32 except_mask);
 struct rswap_server *rswap_place_copy(struct rswap_dev *dev, u32 idx, bool moving,

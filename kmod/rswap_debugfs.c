@@ -22,10 +22,11 @@
  *                  a NIC with a small max_qp_wr would: requests then wait
  *                  for send credits (stats: send_queue_full), and no
  *                  server may be taken for dead because of it
- *   grant_delay_ms  the refill waits this long before each GRANT_REQ, as
- *                  a server slow to fdatasync its metadata log would: the
- *                  reserve must grow with the time a refill round takes
- *                  (stats: reserve_slots), so writes do not stall on it
+ *   grant_delay_ms  the refill waits this long (at most 10 s) before each
+ *                  grant request, as a server slow to fdatasync its
+ *                  metadata log would: the reserve must grow with the time
+ *                  a grant takes (stats: reserve_slots), so writes do not
+ *                  stall on it, and come back down once calm
  *   corrupt_reads  N: the next N pages read on demand have one bit flipped
  *                  after they arrive, before their checksum is checked, as
  *                  a bad link or a server's bad memory would: each must
@@ -96,10 +97,13 @@ void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_
 	msleep(ms);
 }
 
-/* grant_delay_ms: a refill's GRANT_REQ to @srv waits, said (rate-limited) in the log. */
+/*
+ * grant_delay_ms: a refill's grant request to @srv waits, at most 10 s
+ * (it holds servers_mutex), said (rate-limited) in the log.
+ */
 void rswap_fault_grant_delay(const struct rswap_server *srv)
 {
-	u32 ms = READ_ONCE(rswap_fault_grant_delay_ms);
+	u32 ms = min(READ_ONCE(rswap_fault_grant_delay_ms), 10000u);
 
 	if (!ms)
 		return;

@@ -736,14 +736,17 @@ void rswap_write_prepare(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 	}
 }
 
-/* No free slot: wait for the refill, or fail when no server can give one. */
+/*
+ * No free slot: wait for the refill, or fail when no server can give one
+ * (not counted as a wait: no reserve would help, rswap_reserve.h).
+ */
 static blk_status_t no_slot(struct rswap_dev *dev)
 {
-	rswap_stat_inc(dev, no_slot);
 	if (READ_ONCE(dev->no_room)) {
 		rswap_stat_inc(dev, write_errors);
 		return BLK_STS_IOERR;
 	}
+	rswap_stat_inc(dev, no_slot);
 	queue_work(dev->refill_wq, &dev->refill_work);
 	return BLK_STS_RESOURCE;
 }
@@ -1235,6 +1238,7 @@ int rswap_dev_create(int id, const struct rswap_dev_config *cfg, struct rswap_de
 	mutex_init(&dev->setup_mutex);
 	INIT_WORK(&dev->refill_work, rswap_refill_work);
 	INIT_WORK(&dev->return_work, rswap_return_work);
+	INIT_DELAYED_WORK(&dev->reserve_work, rswap_reserve_work);
 	INIT_WORK(&dev->migrate_work, rswap_migrate_work);
 	spin_lock_init(&dev->evac_lock);
 	init_waitqueue_head(&dev->io_wait);
@@ -1346,6 +1350,7 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	rswap_debugfs_dev_remove(dev);
 	cancel_work_sync(&dev->migrate_work);
 	flush_work(&dev->refill_work);
+	cancel_delayed_work_sync(&dev->reserve_work);	/* not re-armed: dying */
 	flush_work(&dev->return_work);
 	/* Servers we are connected to get their memory back. */
 	rswap_slabs_return_all(dev);

@@ -110,6 +110,14 @@ static int walk_servers(const char *list, struct rswap_dev *dev, const char *who
 	return ret;
 }
 
+/* The largest device with @replicas copies whose slab table the map can name. */
+static u64 rswap_max_bytes(unsigned int replicas)
+{
+	u64 spare = (u64)RSWAP_TABLE_SPARE_SLABS * (RSWAP_MAX_SLAB_SIZE / RSWAP_PAGE_SIZE);
+
+	return ((1ULL << RSWAP_ENTRY_SLOT_BITS) / replicas - spare) / 2 * RSWAP_PAGE_SIZE;
+}
+
 /*
  * Is @cfg a device we can make? Each thing wrong is said in one log line
  * naming the setting as the module parameter of that name, after @who
@@ -141,16 +149,16 @@ int rswap_config_check(const struct rswap_dev_config *cfg, const char *who)
 		return -EINVAL;
 	}
 	/*
-	 * A map entry names 2^RSWAP_ENTRY_SLOT_BITS slots, and the slab table
-	 * keeps room for twice the device's pages per copy (rswap_slabs_setup
-	 * checks the exact figure for the servers' slab size).
+	 * A map entry names 2^RSWAP_ENTRY_SLOT_BITS slots. The slab table
+	 * (rswap_slabs_setup) has room for twice the device's pages and
+	 * RSWAP_TABLE_SPARE_SLABS slabs per copy: counted here with the
+	 * largest slabs a server may grant, so no slab size the servers pick
+	 * later makes the table too big for the map.
 	 */
-	if (!cfg->ram && cfg->bytes / RSWAP_PAGE_SIZE * 2 * cfg->replicas >
-			 1ULL << RSWAP_ENTRY_SLOT_BITS) {
+	if (!cfg->ram && cfg->bytes > rswap_max_bytes(cfg->replicas)) {
 		pr_err("%ssize=%llu: at most %lluG with replicas=%u (a map entry names 2^%d slots)\n",
-		       who, cfg->bytes,
-		       ((1ULL << RSWAP_ENTRY_SLOT_BITS) / (2 * cfg->replicas) * RSWAP_PAGE_SIZE) >> 30,
-		       cfg->replicas, RSWAP_ENTRY_SLOT_BITS);
+		       who, cfg->bytes, rswap_max_bytes(cfg->replicas) >> 30, cfg->replicas,
+		       RSWAP_ENTRY_SLOT_BITS);
 		return -EINVAL;
 	}
 	if (!cfg->queue_depth || cfg->queue_depth > RSWAP_MAX_QUEUE_DEPTH) {

@@ -10,6 +10,7 @@
 #include <linux/string.h>
 #define map_calloc(n, size) kvcalloc(n, size, GFP_KERNEL)
 #define map_free(p) kvfree(p)
+#define map_bug(cond) WARN_ON_ONCE(cond)
 #else
 #include <errno.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #define map_calloc(n, size) calloc(n, size)
 #define map_free(p) free(p)
+#define map_bug(cond) (cond)
 #ifndef BITS_PER_LONG
 #define BITS_PER_LONG (CHAR_BIT * sizeof(long))
 #endif
@@ -75,6 +77,7 @@ bool rswap_page_same_filled(const void *page, u64 *word)
 int rswap_map_init(struct rswap_map *m, u64 n_pages)
 {
 	memset(m, 0, sizeof(*m));
+	m->pages_per_slab = 1;	/* until rswap_map_geometry: slot = slab (the ram backend's 0) */
 	m->entries = map_calloc(n_pages, sizeof(*m->entries));
 	if (!m->entries)
 		return -ENOMEM;
@@ -119,9 +122,13 @@ static void map_put(struct rswap_map *m, u64 off, struct rswap_entry e,
 void rswap_map_set(struct rswap_map *m, u64 off, enum rswap_entry_type type, u64 word,
 		   struct rswap_entry *old)
 {
-	struct rswap_entry e = { .bits = (u64)type << 32 };
+	struct rswap_entry e;
 
-	/* Only EMPTY, ZERO and SAME here; a SAME word's halves are equal. */
+	/* Only EMPTY, ZERO and SAME here (REMOTE: rswap_map_set_entry). */
+	if (map_bug(type == RSWAP_REMOTE))
+		type = RSWAP_EMPTY;
+	e.bits = (u64)type << 32;
+	/* A SAME word's halves are equal (rswap_page_same_filled). */
 	if (type == RSWAP_SAME)
 		e.bits |= (u32)word;
 	map_put(m, off, e, old);
@@ -135,13 +142,10 @@ void rswap_map_set_entry(struct rswap_map *m, u64 off, struct rswap_entry e,
 
 int rswap_map_geometry(struct rswap_map *m, u32 max_slabs, u32 pages_per_slab)
 {
-	u32 shift = 0;
-
-	while (shift < RSWAP_ENTRY_SLOT_BITS && (1ULL << shift) < pages_per_slab)
-		shift++;
-	if (!max_slabs || ((u64)max_slabs << shift) > (1ULL << RSWAP_ENTRY_SLOT_BITS))
+	if (!max_slabs || !pages_per_slab ||
+	    (u64)max_slabs * pages_per_slab > (1ULL << RSWAP_ENTRY_SLOT_BITS))
 		return -E2BIG;
-	m->page_shift = shift;
+	m->pages_per_slab = pages_per_slab;
 	return 0;
 }
 

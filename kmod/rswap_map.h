@@ -18,9 +18,9 @@
  *   bit 63 set:    REMOTE | slot (bits 62..32)            | checksum (31..0)
  *   bit 63 clear:  0      | type (bits 33..32: EMPTY, ZERO, SAME) | word (31..0)
  *
- * slot = slab << page_shift | page, page_shift the bits a slab's pages take
- * (rswap_map_geometry), so a device can have at most 2^31 slots over all
- * the slabs its table can hold (each copy's slabs count). A SAME entry keeps
+ * slot = slab * pages_per_slab + page (rswap_map_geometry), so a device can
+ * have at most 2^31 slots over all the slabs its table can hold (each
+ * copy's slabs count); a read divides once per page. A SAME entry keeps
  * a 32-bit word: a page of one 64-bit word whose halves differ is stored in
  * a slot like any other page (rswap_page_same_filled says no).
  *
@@ -69,7 +69,7 @@ struct rswap_entry {
 struct rswap_map {
 	struct rswap_entry *entries;
 	u64 n_pages;		/* swap offsets */
-	u32 page_shift;		/* a REMOTE slot's page bits (rswap_map_geometry) */
+	u32 pages_per_slab;	/* REMOTE slots' geometry (rswap_map_geometry); 1 before */
 	/* counters, for sysfs */
 	u64 zero_pages;		/* entries that are ZERO now */
 	u64 same_pages;		/* entries that are SAME now */
@@ -91,12 +91,12 @@ static inline u32 rswap_entry_slot(const struct rswap_entry *e)
 /* REMOTE: the set (slab table index) and the page in it. */
 static inline u32 rswap_entry_slab(const struct rswap_map *m, const struct rswap_entry *e)
 {
-	return rswap_entry_slot(e) >> m->page_shift;
+	return rswap_entry_slot(e) / m->pages_per_slab;
 }
 
 static inline u32 rswap_entry_page(const struct rswap_map *m, const struct rswap_entry *e)
 {
-	return rswap_entry_slot(e) & ((1U << m->page_shift) - 1);
+	return rswap_entry_slot(e) % m->pages_per_slab;
 }
 
 /* REMOTE: the page's checksum when it was written (rswap_dev.c); 0 otherwise. */
@@ -132,7 +132,8 @@ void rswap_map_set(struct rswap_map *m, u64 off, enum rswap_entry_type type, u64
 static inline struct rswap_entry rswap_entry_remote(const struct rswap_map *m, u32 slab,
 						     u32 page, u32 csum)
 {
-	u64 slot = ((u64)slab << m->page_shift | page) & RSWAP_ENTRY_SLOT_MASK;
+	/* rswap_map_geometry: slab < max_slabs, page < pages_per_slab fit */
+	u64 slot = ((u64)slab * m->pages_per_slab + page) & RSWAP_ENTRY_SLOT_MASK;
 
 	return (struct rswap_entry){ .bits = RSWAP_ENTRY_REMOTE | slot << 32 | csum };
 }
@@ -148,10 +149,10 @@ static inline void rswap_map_set_remote(struct rswap_map *m, u64 off, u32 slab, 
 }
 
 /*
- * Slots are named by slab << page_shift | page in 31 bits: fix page_shift
- * for slabs of @pages_per_slab, and check that @max_slabs of them fit.
- * 0, or -E2BIG (more slots than an entry can name). Called once, before
- * any REMOTE entry is made.
+ * Slots are named by slab * pages_per_slab + page in 31 bits: set the
+ * geometry for slabs of @pages_per_slab, and check that @max_slabs of them
+ * fit. 0, or -E2BIG (more slots than an entry can name). Called once,
+ * before any REMOTE entry is made.
  */
 int rswap_map_geometry(struct rswap_map *m, u32 max_slabs, u32 pages_per_slab);
 

@@ -9,7 +9,7 @@
  * allocation except in rswap_replica_init. How the module uses it is at
  * the end of this comment.
  *
- * A logical slab is what the map's REMOTE entries name (slab << 32 | page).
+ * A logical slab is what the map's REMOTE entries name (a slot: slab and page).
  * Its copy set has up to RSWAP_MAX_REPLICAS copies, each naming one
  * slab-table entry (struct rswap_slab, whose own life is in
  * rswap_lifecycle.h) on a distinct server. Every copy has a state:

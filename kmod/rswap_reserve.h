@@ -3,21 +3,25 @@
  * rswap_reserve: how many free slots a device keeps ahead of its writes.
  * Pure arithmetic, shared by the module (rswap_slabs.c) and the unit tests.
  *
- * The refill asks a server for one slab per round trip (GRANT_REQ; the
- * server writes its metadata log and fdatasyncs it; GRANT), and for each
- * further copy of a set another. Meanwhile writes go on taking slots, and
+ * The refill asks a server for the slabs it is short of (GRANT_MANY, up to
+ * six; the server writes its metadata log and fdatasyncs it; GRANTS), and
+ * for each further copy of a set another. Meanwhile writes go on taking
+ * slots, and
  * a write that finds none waits for the refill (stats: no_free_slot). A
  * fixed reserve that is plenty for rxe under TCG is not for a 100 Gb/s
  * NIC: at 10 GB/s a 5 ms grant lets 50 MB of pages through. So the reserve
  * is the larger of
  *
  *   - the floor: reserve_slabs slabs, never less than 16 MiB, and
- *   - what the writes took at their recent rate in RSWAP_RESERVE_GRANTS
- *     refill rounds (one slab and its copies each), in whole slabs,
+ *   - what the writes took at their recent rate in the time RSWAP_RESERVE_GRANTS
+ *     slabs (each with its copies) took to be granted, in whole slabs,
  *
- * doubled for every refill that finds writes waited for a slot since the
- * last one (stats: no_free_slot), and halved again after each
- * RSWAP_RESERVE_CALM_NS without such a wait; capped at a sixteenth of the
+ * doubled when a refill finds writes waited for a slot since the last one
+ * (stats: no_free_slot), at most once per slab's grant time (one episode
+ * of waiting is one doubling), and halved again after each
+ * RSWAP_RESERVE_CALM_NS without such a wait, by the refill or, while
+ * nothing drops below the reserve, by a timer (rswap_slabs.c); capped at a
+ * sixteenth of the
  * device, and at RSWAP_RESERVE_MAX_PAGES (never below the floor): a
  * reserved slab is server memory no other client can have.
  *
@@ -56,7 +60,7 @@ typedef uint32_t u32;
 
 struct rswap_reserve_est {
 	u64 rate;		/* slots taken a second, averaged */
-	u64 grant_ns;		/* one refill round (a slab and its copies), averaged */
+	u64 grant_ns;		/* one slab (and its copies) granted, averaged */
 	u64 taken;		/* slots ever taken, at the last rate sample */
 	u64 at_ns;		/* that sample's time; 0: none yet */
 	u64 waits;		/* writes that ever waited for a slot, at the last sample */
@@ -74,7 +78,11 @@ static inline void rswap_reserve_sample(struct rswap_reserve_est *r, u64 taken, 
 	u64 dt = now_ns - r->at_ns;
 
 	if (waits > r->waits) {
-		if (r->shift < RSWAP_RESERVE_MAX_SHIFT)
+		u64 step = r->grant_ns > RSWAP_RESERVE_MIN_SAMPLE_NS ? r->grant_ns :
+			   RSWAP_RESERVE_MIN_SAMPLE_NS;
+
+		/* the same wait seen again within a grant: no new doubling */
+		if (r->shift < RSWAP_RESERVE_MAX_SHIFT && (!r->calm_ns || now_ns - r->calm_ns >= step))
 			r->shift++;
 		r->calm_ns = now_ns;
 	} else if (r->shift && now_ns - r->calm_ns >= RSWAP_RESERVE_CALM_NS) {
@@ -84,9 +92,12 @@ static inline void rswap_reserve_sample(struct rswap_reserve_est *r, u64 taken, 
 	r->waits = waits;
 	if (r->at_ns && dt < RSWAP_RESERVE_MIN_SAMPLE_NS)
 		return;
-	if (r->at_ns && taken >= r->taken)
-		r->rate = (r->rate + rswap_reserve_div((taken - r->taken) *
-						       RSWAP_RESERVE_NS_PER_SEC, dt)) / 2;
+	if (r->at_ns && taken >= r->taken) {
+		/* under 2^32 slots, so the product stays in 64 bits */
+		u64 d = taken - r->taken < (1ULL << 32) ? taken - r->taken : (1ULL << 32) - 1;
+
+		r->rate = (r->rate + rswap_reserve_div(d * RSWAP_RESERVE_NS_PER_SEC, dt)) / 2;
+	}
 	r->taken = taken;
 	r->at_ns = now_ns;
 }
@@ -97,7 +108,7 @@ static inline u64 rswap_reserve_cap(u64 n_pages)
 	return n_pages / 16 < RSWAP_RESERVE_MAX_PAGES ? n_pages / 16 : RSWAP_RESERVE_MAX_PAGES;
 }
 
-/* A refill round took @ns. */
+/* A slab (and its copies) took @ns to be granted. */
 static inline void rswap_reserve_grant_sample(struct rswap_reserve_est *r, u64 ns)
 {
 	r->grant_ns = r->grant_ns ? (r->grant_ns + ns) / 2 : ns;

@@ -434,9 +434,13 @@ static int srv_grant_into(struct rswap_server *srv, enum rswap_slab_state st, u3
 			       ret ? 0 : *remote, ret, ktime_to_ns(ktime_sub(ktime_get(), asked)));
 	if (!ret) {
 		ret = rswap_slab_add(srv->dev, srv, *remote, rkey, addr, st, set, copy);
+		if (ret == -EEXIST) {
+			rswap_server_fail(srv);
+			ret = -EPROTO;
 		/* No room in our table (cannot happen while the reserve logic is right). */
-		if (ret < 0 && srv_return_locked(srv, *remote))
+		} else if (ret < 0 && srv_return_locked(srv, *remote)) {
 			pr_warn("%s: slab %u stays there: our table is full\n", srv->name, *remote);
+		}
 	}
 	mutex_unlock(&srv->ctrl_mutex);
 	return ret;
@@ -466,7 +470,7 @@ int rswap_server_grant_many(struct rswap_server *srv, u32 want, u32 *sets)
 	ktime_t asked = ktime_get();
 	u8 reply[RSWAP_MSG_MAX];
 	u32 i, n, got = 0;
-	int ret;
+	int ret, err = -ENOSPC;
 
 	mutex_lock(&srv->ctrl_mutex);
 	ret = -ENOTCONN;
@@ -480,10 +484,13 @@ int rswap_server_grant_many(struct rswap_server *srv, u32 want, u32 *sets)
 		set_free_hint(srv, 0);
 		pr_info_ratelimited("%s: no grant: %s\n", srv->name, rswap_refusal_text(reply));
 		ret = -ENOSPC;
+	}
+	if (ret < 0) {
+		trace_rswap_slab_grant(srv->dev->name, srv->name,
+				       rswap_slab_state_name(RSWAP_SLAB_ACTIVE), RSWAP_NO_SLAB, 0, 0,
+				       ret, ktime_to_ns(ktime_sub(ktime_get(), asked)));
 		goto out;
 	}
-	if (ret < 0)
-		goto out;
 	g = (const void *)reply;
 	n = le16_to_cpu(g->count);
 	/* rswap_msg_check: 1..RSWAP_GRANTS_MAX; more than asked is a lie. */
@@ -510,11 +517,17 @@ int rswap_server_grant_many(struct rswap_server *srv, u32 want, u32 *sets)
 			sets[got++] = idx;
 			continue;
 		}
+		if (idx == -EEXIST) {
+			/* What we took so far is ours; the rest waits for the reconnect. */
+			rswap_server_fail(srv);
+			err = -EPROTO;
+			break;
+		}
 		/* No room in our table (cannot happen while the reserve logic is right). */
 		if (srv_return_locked(srv, remote))
 			pr_warn("%s: slab %u stays there: our table is full\n", srv->name, remote);
 	}
-	ret = got ? got : -ENOSPC;
+	ret = got ? got : err;
 out:
 	mutex_unlock(&srv->ctrl_mutex);
 	return ret;

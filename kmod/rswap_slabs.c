@@ -22,8 +22,6 @@
 
 #include "rswap.h"
 
-#define RSWAP_MAX_SLAB_SIZE (1ULL << 30)
-
 /*
  * The reserve's floor. In slabs, but never less than 16 MiB: reclaim writes
  * in bursts, and with small slabs two of them are gone before one grant
@@ -35,7 +33,7 @@
 
 static u64 reserve_floor(struct rswap_dev *dev)
 {
-	return max_t(u64, (u64)max(rswap_reserve_slabs, 1u) * dev->pages_per_slab,
+	return max_t(u64, (u64)rswap_reserve_slabs_now() * dev->pages_per_slab,
 		     RSWAP_RESERVE_MIN_PAGES);
 }
 
@@ -46,7 +44,12 @@ static u64 reserve_low(struct rswap_dev *dev)
 	return max(dev->reserve_pages, reserve_floor(dev));
 }
 
-/* The write rate now, and so the reserve (from the refill only). */
+/*
+ * The write rate now, and so the reserve (the refill, and reserve_work).
+ * While it is doubled, reserve_work looks again once a calm spell could
+ * have passed: with nothing below the reserve the refill never runs, and
+ * a doubled reserve would hold server memory for good.
+ */
 static void reserve_update(struct rswap_dev *dev)
 {
 	lockdep_assert_held(&dev->lock);
@@ -54,6 +57,23 @@ static void reserve_update(struct rswap_dev *dev)
 			     ktime_get_ns());
 	dev->reserve_pages = rswap_reserve_pages(&dev->reserve_est, reserve_floor(dev),
 						 rswap_reserve_cap(dev->n_pages), dev->pages_per_slab);
+	if (dev->reserve_est.shift && !READ_ONCE(dev->dying))
+		mod_delayed_work(dev->wq, &dev->reserve_work,
+				 nsecs_to_jiffies(RSWAP_RESERVE_CALM_NS) + 1);
+}
+
+/* A calm spell's end: the reserve halves, and empty slabs beyond it go back. */
+void rswap_reserve_work(struct work_struct *work)
+{
+	struct rswap_dev *dev = container_of(to_delayed_work(work), struct rswap_dev,
+					     reserve_work);
+
+	spin_lock(&dev->lock);
+	if (dev->slots_ready)
+		reserve_update(dev);
+	spin_unlock(&dev->lock);
+	if (!READ_ONCE(dev->dying))
+		queue_work(dev->wq, &dev->return_work);
 }
 
 /* Free slots the device keeps ahead of its writes now (sysfs). */
@@ -97,12 +117,16 @@ int rswap_slabs_setup(struct rswap_dev *dev, u64 slab_size)
 	 * Slots free up unevenly: room for twice the slabs the device fills,
 	 * each with its copies (the copies of a set are entries too).
 	 */
-	max_slabs = (DIV_ROUND_UP_ULL(dev->n_pages, pps) * 2 + rswap_reserve_slabs +
+	max_slabs = (DIV_ROUND_UP_ULL(dev->n_pages, pps) * 2 + rswap_reserve_slabs_now() +
 		     2 * RSWAP_MAX_SERVERS) * dev->n_replicas;
-	/* Before any REMOTE entry: the map names slots by slab << shift | page. */
+	/*
+	 * Before any REMOTE entry: the map names slots by slab * pps + page.
+	 * A device rswap_config_check accepted always fits (it counts the
+	 * largest slabs and reserve); this is the last line of defence.
+	 */
 	ret = rswap_map_geometry(&dev->map, max_slabs, pps);
 	if (ret) {
-		pr_err("%s: slabs of %llu KiB: %u of them have more slots than a map entry can name (2^%u): use a smaller device, fewer replicas or smaller slabs\n",
+		pr_err("%s: slabs of %llu KiB: %u of them have more slots than a map entry can name (2^%u)\n",
 		       dev->name, slab_size >> 10, max_slabs, RSWAP_ENTRY_SLOT_BITS);
 		goto out;
 	}
@@ -417,8 +441,10 @@ static bool set_takes_fill(struct rswap_dev *dev, u32 set, u32 copy)
  * copy of @set at @copy, to be filled). An ACTIVE one starts a set of its
  * own (@set RSWAP_NO_SLAB; made for n_replicas copies, it takes pages once
  * they are all there or grant_copies says how many it got), or joins @set
- * as copy @copy; one that can no longer join is given back (RETURNING). Returns its index, or -ENOSPC
- * when the table is full.
+ * as copy @copy; one that can no longer join is given back (RETURNING).
+ * Returns its index, -ENOSPC when the table is full, or -EEXIST when this
+ * connection gave us that slab already (the caller fails the connection,
+ * and must not RETURN it: our other entry holds pages there).
  */
 int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, u32 rkey,
 		   u64 addr, enum rswap_slab_state st, u32 set, u32 copy)
@@ -426,6 +452,24 @@ int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, 
 	u32 i;
 
 	spin_lock(&dev->lock);
+	/*
+	 * A slab this connection already gave us, granted again: two entries
+	 * over the same memory would overwrite each other's pages. Not one
+	 * we are giving back (the server may grant it anew between our RETURN
+	 * and our freeing the entry), nor one of an earlier connection.
+	 */
+	for (i = 0; i < dev->slots.max_slabs; i++) {
+		const struct rswap_slab *slab = &dev->slabs[i];
+
+		if (slab->srv == srv && slab->remote == remote && slab->epoch == srv->epoch &&
+		    slab->state != RSWAP_SLAB_FREE && slab->state != RSWAP_SLAB_RETURNING &&
+		    slab->state != RSWAP_SLAB_LOST) {
+			spin_unlock(&dev->lock);
+			pr_warn_ratelimited("%s: granted slab %u, which it gave us already\n",
+					    srv->name, remote);
+			return -EEXIST;
+		}
+	}
 	for (i = 0; i < dev->slots.max_slabs; i++) {
 		struct rswap_slab *slab = &dev->slabs[i];
 
@@ -966,7 +1010,8 @@ void rswap_refill_work(struct work_struct *work)
 			grant_copies(dev, sets[k]);
 		if (got > 0) {
 			spin_lock(&dev->lock);
-			rswap_reserve_grant_sample(&dev->reserve_est, ktime_get_ns() - round);
+			rswap_reserve_grant_sample(&dev->reserve_est,
+						   div_u64(ktime_get_ns() - round, got));
 			spin_unlock(&dev->lock);
 		}
 	}

@@ -332,7 +332,8 @@ struct rswap_grant_many {
  * @count:	slabs granted, 1..the count asked (fewer when the server had
  *		fewer, or its quota for the client allowed fewer)
  * @reserved:	zero
- * @slab:	each as in struct rswap_grant; entries from @count on are zero
+ * @slab:	each as in struct rswap_grant, no slab twice; entries from
+ *		@count on are zero
  */
 struct rswap_grants {
 	struct rswap_hdr hdr;
@@ -669,10 +670,15 @@ static inline int rswap_msg_check(const void *buf, size_t len)
 			return -RSWAP_ERR_MALFORMED;
 		for (i = 0; i < RSWAP_GRANTS_MAX; i++) {
 			__u64 addr = rswap_le64(m->slab[i].addr);
+			size_t j;
 
 			if (i < count ? addr + size < addr :
 			    m->slab[i].slab || m->slab[i].rkey || m->slab[i].addr)
 				return -RSWAP_ERR_MALFORMED;
+			/* one slab named twice would be two slabs to the client */
+			for (j = 0; i < count && j < i; j++)
+				if (m->slab[j].slab == m->slab[i].slab)
+					return -RSWAP_ERR_MALFORMED;
 		}
 		break;
 	}

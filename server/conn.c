@@ -460,23 +460,25 @@ static void on_auth(struct conn *c, const struct rswap_auth *m, uint32_t seq)
 /*
  * Take a slab from the pool for @c's client and make it ready to grant:
  * scrubbed of its last tenant and its pages reserved. The slab (>= 0), or
- * a negated enum rswap_err with @why saying it (refusals are counted).
+ * a negated enum rswap_err with @why saying it. A refusal is counted when
+ * @refusal (the request gets no slab at all; pool_grant counts the
+ * client's own).
  */
-static int64_t grant_take(struct conn *c, const char **why)
+static int64_t grant_take(struct conn *c, bool refusal, const char **why)
 {
 	struct server *s = c->srv;
 	int64_t slab;
 	int ret;
 
 	if (drain_refuses_grants(&s->drain)) {
-		s->stats.refused_total++;
-		s->pool.clients[c->client].refused_memory_total++;
+		s->stats.refused_total += refusal;
+		s->pool.clients[c->client].refused_memory_total += refusal;
 		*why = "draining";
 		return -RSWAP_ERR_NO_MEMORY;
 	}
 	slab = pool_grant(&s->pool, c->client);
 	if (slab < 0) {
-		s->stats.refused_total++;
+		s->stats.refused_total += refusal;
 		*why = slab == -RSWAP_ERR_QUOTA ? "quota reached" :
 		       slab == -RSWAP_ERR_NO_MEMORY ? "no free slab" : "cannot grant";
 		return slab;
@@ -488,7 +490,7 @@ static int64_t grant_take(struct conn *c, const char **why)
 		ret = backing_reserve_slab(&s->mem, &s->pool, (uint32_t)slab);
 	if (ret) {
 		pool_return(&s->pool, c->client, (uint32_t)slab);
-		s->stats.refused_total++;
+		s->stats.refused_total += refusal;
 		log_msg(LOG_ERR, "client %s: slab %lld: %s of the backing file failed: %s; "
 			"grant refused", c->name, (long long)slab,
 			pool_slab_dirty(&s->pool, (uint32_t)slab) ? "scrub" : "reservation",
@@ -523,7 +525,7 @@ static void on_grant_req(struct conn *c, uint32_t seq)
 	int64_t slab;
 	uint32_t one;
 
-	slab = grant_take(c, &why);
+	slab = grant_take(c, true, &why);
 	if (slab < 0) {
 		conn_send_error(c, (enum rswap_err)-slab, RSWAP_MSG_GRANT_REQ, seq, why);
 		return;
@@ -561,8 +563,11 @@ static void on_grant_many(struct conn *c, const struct rswap_grant_many *req, ui
 	struct rswap_grants m;
 	int64_t slab = 0;
 
+	/* No more than the pool and quota allow: a refusal is only for none. */
+	if (want > 1 && grantable(c) < want)
+		want = grantable(c) ? grantable(c) : 1;
 	while (n < want) {
-		slab = grant_take(c, &why);
+		slab = grant_take(c, n == 0, &why);
 		if (slab < 0)
 			break;
 		slabs[n++] = (uint32_t)slab;

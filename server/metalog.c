@@ -188,22 +188,56 @@ static int write_durable(struct io_uring *ring, int fd, const void *buf, size_t 
 	return err;
 }
 
-static int append(struct metalog *log, struct metalog_rec *r, enum metalog_type type)
+/*
+ * Cut the file back to the log's end, durably: what a failed write left
+ * after it goes. 0, or -errno (then no record may be written: log_write).
+ */
+static int log_trim(struct metalog *log)
+{
+	if (!log->stale)
+		return 0;
+	if (ftruncate(log->fd, (off_t)log->end) || fdatasync(log->fd))
+		return -errno;
+	log->stale = false;
+	return 0;
+}
+
+/*
+ * Write @n sealed records at the end and make them durable, or nothing
+ * counts. A failed write may leave any of its records in the file, each
+ * valid and in sequence after the last good one: replay would take them,
+ * after a later write of fewer records had overwritten only the first.
+ * So the file is cut back to the end at once, and, if that fails too,
+ * before anything else is written.
+ */
+static int log_write(struct metalog *log, const struct metalog_rec *recs, uint32_t n)
 {
 	int ret;
 
-	metalog_rec_seal(r, type, log->seq + 1);
-	ret = write_durable(&log->ring, log->fd, r, sizeof(*r), log->end);
+	if (!n || n > METALOG_BATCH_MAX)
+		return -EINVAL;
+	ret = log_trim(log);
 	if (ret) {
 		log->write_errors_total++;
-		/* The record may be half there: the next append overwrites it,
-		 * and replay treats it as a torn tail meanwhile. */
 		return ret;
 	}
-	log->seq++;
-	log->end += sizeof(*r);
-	log->records_written_total++;
+	ret = write_durable(&log->ring, log->fd, recs, (size_t)n * sizeof(*recs), log->end);
+	if (ret) {
+		log->write_errors_total++;
+		log->stale = true;
+		log_trim(log);
+		return ret;
+	}
+	log->seq += n;
+	log->end += (uint64_t)n * sizeof(*recs);
+	log->records_written_total += n;
 	return 0;
+}
+
+static int append(struct metalog *log, struct metalog_rec *r, enum metalog_type type)
+{
+	metalog_rec_seal(r, type, log->seq + 1);
+	return log_write(log, r, 1);
 }
 
 int metalog_client(struct metalog *log, uint32_t client, const struct pool_client *c)
@@ -248,13 +282,19 @@ int metalog_forget(struct metalog *log, uint32_t client, const uint8_t id[RSWAP_
 	return append(log, &r, METALOG_FORGET);
 }
 
-/* @n records of @type for @slabs of @client, with one write and one sync. */
+/*
+ * @n records of @type for @slabs of @client, with one write and one sync.
+ * If it fails, a crash before the next write may replay some of them:
+ * FREEs of slabs the caller was freeing anyway, or GRANTs of slabs the
+ * client never heard of, which its REATTACH finds unknown and gives back.
+ * The next write wipes them (log_write), so a slab granted later to
+ * another client is never replayed as this one's.
+ */
 static int slab_recs(struct metalog *log, enum metalog_type type, const uint32_t *slabs,
 		     uint32_t n, uint32_t client)
 {
 	struct metalog_rec recs[METALOG_BATCH_MAX];
 	uint32_t i;
-	int ret;
 
 	if (!n || n > METALOG_BATCH_MAX)
 		return -EINVAL;
@@ -264,20 +304,7 @@ static int slab_recs(struct metalog *log, enum metalog_type type, const uint32_t
 		recs[i].slab.client = htole32(client);
 		metalog_rec_seal(&recs[i], type, log->seq + 1 + i);
 	}
-	ret = write_durable(&log->ring, log->fd, recs, sizeof(recs[0]) * n, log->end);
-	if (ret) {
-		/* As in append(): what got there is overwritten by the next
-		 * write. A crash before that may replay some of these: FREEs
-		 * of slabs the caller was freeing anyway, or GRANTs of slabs
-		 * the client never heard of, which its REATTACH finds unknown
-		 * and gives back; never another client's slab. */
-		log->write_errors_total++;
-		return ret;
-	}
-	log->seq += n;
-	log->end += sizeof(recs[0]) * n;
-	log->records_written_total += n;
-	return 0;
+	return log_write(log, recs, n);
 }
 
 int metalog_free_many(struct metalog *log, const uint32_t *slabs, uint32_t n, uint32_t client)
@@ -472,6 +499,7 @@ static int compact(struct metalog *log, const struct pool *p,
 	log->seq = records;
 	log->end = records * sizeof(struct metalog_rec);
 	log->compacted_bytes = log->end;
+	log->stale = false;	/* a new file: nothing of a failed write in it */
 	log->compactions_total++;
 out_free:
 	free(tmp);

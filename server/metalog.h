@@ -135,6 +135,7 @@ struct metalog {
 	char *path;
 	uint64_t seq;		/* of the last record written */
 	uint64_t end;		/* file offset of the next record */
+	bool stale;		/* a failed write may have left records after end */
 	struct io_uring ring;
 	uint8_t backing_cookie[RSWAP_ID_LEN];
 	uint64_t compact_min_bytes;	/* METALOG_COMPACT_MIN_BYTES; tests lower it */

@@ -90,33 +90,36 @@ static void map_entries_and_counters(void **state)
 	/* a checksum belongs to the REMOTE page it was made for only */
 	assert_int_equal(rswap_entry_csum(&m.entries[42]), 0);
 	assert_int_equal(m.remote_pages, 0);
+	/* REMOTE goes through rswap_map_set_entry: a misuse makes EMPTY, not slab 0 */
+	rswap_map_set(&m, 43, RSWAP_REMOTE, 5, &old);
+	assert_int_equal(rswap_entry_type(&m.entries[43]), RSWAP_EMPTY);
+	assert_int_equal(m.remote_pages, 0);
 	rswap_map_fini(&m);
 }
 
 /*
  * Every slot of the largest table an entry can name round-trips, with any
- * checksum, and a table one slab too big is refused; slabs whose page
- * count is not a power of two take the next power's bits.
+ * checksum, and a table one slab too big is refused; slabs of any page
+ * count (one page, not a power of two, the largest) name their slots
+ * exactly: slab * pages_per_slab + page.
  */
 static void map_entry_slots_round_trip(void **state)
 {
-	static const uint32_t pps[] = { 16, 4096, 4097, 262144 };
+	static const uint32_t pps[] = { 1, 16, 4096, 4097, 262144 };
 	static const uint32_t csums[] = { 0, 1, 0x80000000u, 0xffffffffu };
 	struct rswap_map m;
 
 	(void)state;
 	assert_int_equal(rswap_map_init(&m, 4), 0);
+	assert_int_equal(m.pages_per_slab, 1);
 	for (size_t k = 0; k < sizeof(pps) / sizeof(pps[0]); k++) {
-		uint32_t shift = 0, max_slabs;
+		uint32_t max_slabs = (uint32_t)((1ull << RSWAP_ENTRY_SLOT_BITS) / pps[k]);
 
-		while ((1u << shift) < pps[k])
-			shift++;
-		max_slabs = (uint32_t)((1ull << RSWAP_ENTRY_SLOT_BITS) >> shift);
 		assert_int_equal(rswap_map_geometry(&m, max_slabs + 1, pps[k]), -E2BIG);
 		assert_int_equal(rswap_map_geometry(&m, max_slabs, pps[k]), 0);
-		assert_int_equal(m.page_shift, shift);
+		assert_int_equal(m.pages_per_slab, pps[k]);
 		for (uint32_t slab = 0; slab < max_slabs; slab += max_slabs / 7 + 1) {
-			const uint32_t pages[] = { 0, 1, pps[k] / 2, pps[k] - 1 };
+			const uint32_t pages[] = { 0, pps[k] / 3, pps[k] / 2, pps[k] - 1 };
 
 			for (size_t p = 0; p < 4; p++) {
 				struct rswap_entry old;
@@ -138,9 +141,13 @@ static void map_entry_slots_round_trip(void **state)
 			assert_int_equal(rswap_entry_slab(&m, &m.entries[2]), max_slabs - 1);
 			assert_int_equal(rswap_entry_page(&m, &m.entries[2]), pps[k] - 1);
 			assert_int_equal(rswap_entry_type(&m.entries[2]), RSWAP_REMOTE);
+			assert_true(rswap_entry_csum(&m.entries[2]) == 0xffffffffu);
 		}
 	}
 	assert_int_equal(rswap_map_geometry(&m, 0, 4096), -E2BIG);
+	assert_int_equal(rswap_map_geometry(&m, 1, 0), -E2BIG);
+	assert_int_equal(rswap_map_geometry(&m, 2, 1u << 31), -E2BIG);
+	assert_int_equal(rswap_map_geometry(&m, 1, 1u << 31), 0);
 	rswap_map_fini(&m);
 }
 

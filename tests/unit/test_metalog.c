@@ -347,6 +347,59 @@ static void granting_many_is_replayed(void **state)
 	done(f);
 }
 
+/*
+ * A batch whose write failed after its records reached the file (as a
+ * short write or a failed sync can leave them): the next append, of one
+ * record, must wipe the rest, or replay would grant those slabs to the
+ * client again, after the server had given one of them to another.
+ */
+static void a_failed_batch_is_wiped_by_the_next_write(void **state)
+{
+	struct fixture *f = *state;
+	const uint32_t slabs[] = { 1, 3, 6 };
+	struct metalog_rec recs[3];
+	uint32_t a, b, i;
+	uint64_t end;
+	int fd, ro;
+
+	assert_int_equal(reopen(f, SLABS, SLAB_SIZE), 0);
+	a = pool_client_get(&f->pool, id_a, "alpha");
+	b = pool_client_get(&f->pool, id_b, "beta");
+	assert_int_equal(metalog_client(&f->log, a, &f->pool.clients[a]), 0);
+	assert_int_equal(metalog_client(&f->log, b, &f->pool.clients[b]), 0);
+	/* the batch fails: the log's descriptor cannot write */
+	fd = f->log.fd;
+	ro = open(f->path, O_RDONLY);
+	assert_true(ro >= 0);
+	f->log.fd = ro;
+	end = f->log.end;
+	assert_true(metalog_grant_many(&f->log, slabs, 3, a) < 0);
+	f->log.fd = fd;
+	close(ro);
+	assert_int_equal(f->log.end, end);
+	/* and cutting the file back failed too (a read-only descriptor) */
+	assert_true(f->log.stale);
+	/* ...yet its records got there, valid and in sequence */
+	memset(recs, 0, sizeof(recs));
+	for (i = 0; i < 3; i++) {
+		recs[i].slab.slab = htole32(slabs[i]);
+		recs[i].slab.client = htole32(a);
+		metalog_rec_seal(&recs[i], METALOG_GRANT, f->log.seq + 1 + i);
+	}
+	append_bytes(f->path, recs, sizeof(recs), (off_t)end);
+	/* slab 1 goes to b instead: one record where the batch's first was */
+	assert_int_equal(pool_grant_slab(&f->pool, b, 1), 0);
+	assert_int_equal(metalog_grant(&f->log, 1, b), 0);
+	done(f);
+	if (reopen(f, SLABS, SLAB_SIZE))
+		fail_msg("replay refused: %s", f->err);
+	assert_int_equal(f->pool.owner[1], b);
+	assert_int_equal(f->pool.owner[3], POOL_NONE);
+	assert_int_equal(f->pool.owner[6], POOL_NONE);
+	assert_int_equal(f->pool.clients[a].held, 0);
+	done(f);
+}
+
 static void forget_is_replayed(void **state)
 {
 	struct fixture *f = *state;
@@ -561,6 +614,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(freeing_a_client_is_durable, setup, teardown),
 		cmocka_unit_test_setup_teardown(freeing_many_slabs_takes_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(granting_many_is_replayed, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_failed_batch_is_wiped_by_the_next_write, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(forget_is_replayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(another_backing_is_refused_while_slabs_are_held,
 						setup, teardown),

@@ -148,8 +148,27 @@ static void doubles_while_writes_wait(void **state)
 	}
 	assert_int_equal(r.shift, 0);
 	/* a wait samples too soon for a rate still counts */
-	rswap_reserve_sample(&r, 100000, waits + 1, t + 1);
+	rswap_reserve_sample(&r, 100000, waits + 1, t + 30 * MS);
 	assert_int_equal(r.shift, 1);
+	/* the same episode of waiting, seen again within a grant's time (2 s): once */
+	rswap_reserve_sample(&r, 100000, waits + 2, t + 500 * MS);
+	rswap_reserve_sample(&r, 100000, waits + 3, t + 1500 * MS);
+	assert_int_equal(r.shift, 1);
+	rswap_reserve_sample(&r, 100000, waits + 4, t + 4000 * MS);
+	assert_int_equal(r.shift, 2);
+}
+
+static void huge_gaps_do_not_overflow(void **state)
+{
+	struct rswap_reserve_est r = { 0 };
+
+	(void)state;
+	/* 2^40 slots taken between two samples a second apart: clamped, not wrapped */
+	rswap_reserve_sample(&r, 0, 0, 1000 * MS);
+	rswap_reserve_sample(&r, 1ull << 40, 0, 2000 * MS);
+	assert_true(r.rate > (1ull << 30));
+	rswap_reserve_grant_sample(&r, 1000 * MS);
+	assert_int_equal(rswap_reserve_pages(&r, FLOOR, CAP, PPS), CAP);
 }
 
 int main(void)
@@ -160,6 +179,7 @@ int main(void)
 		cmocka_unit_test(short_samples_skipped),
 		cmocka_unit_test(no_overflow),
 		cmocka_unit_test(doubles_while_writes_wait),
+		cmocka_unit_test(huge_gaps_do_not_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,7 +170,20 @@ static void grant_many_and_grants_checked(void **state)
 	m.grants.slab[RSWAP_GRANTS_MAX - 1].addr = rswap_cpu64(4096);
 	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
 	m.grants.count = rswap_cpu16(RSWAP_GRANTS_MAX);
+	for (unsigned int i = 2; i < RSWAP_GRANTS_MAX; i++)
+		m.grants.slab[i].slab = rswap_cpu32(20 + i);
 	assert_int_equal(rswap_msg_check(&m, len), RSWAP_MSG_GRANTS);
+	/* one slab twice: refused, however far apart */
+	len = build(RSWAP_MSG_GRANTS);
+	m.grants.slab[1].slab = m.grants.slab[0].slab;
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
+	len = build(RSWAP_MSG_GRANTS);
+	m.grants.count = rswap_cpu16(RSWAP_GRANTS_MAX);
+	for (unsigned int i = 2; i < RSWAP_GRANTS_MAX; i++)
+		m.grants.slab[i].slab = rswap_cpu32(10 + i);
+	assert_int_equal(rswap_msg_check(&m, len), RSWAP_MSG_GRANTS);
+	m.grants.slab[RSWAP_GRANTS_MAX - 1].slab = m.grants.slab[0].slab;
+	assert_int_equal(rswap_msg_check(&m, len), -RSWAP_ERR_MALFORMED);
 	/* a slab that wraps the address space, a size not of whole pages, none */
 	len = build(RSWAP_MSG_GRANTS);
 	m.grants.slab[1].addr = rswap_cpu64(UINT64_MAX - 4095);

@@ -111,12 +111,16 @@ stop_rswap_servers() {
 	wait
 }
 
-# server_stat N FIELD: a number from server N's stats (rswapctl --json stats).
+# server_stat N FIELD: server N's own counter FIELD (rswapctl --json
+# stats: its counters come before the clients', which share some names).
 server_stat() {
 	rswapctl --server "127.0.0.1:$(admin_port "$1")" --json stats |
-		sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
+		grep -o "\"$2\":[0-9]*" | head -n 1 | cut -d: -f2
 }
-server_held() { server_stat "$1" held_slabs; }
+server_held() {
+	rswapctl --server "127.0.0.1:$(admin_port "$1")" --json stats |
+		sed -n 's/.*"held_slabs":\([0-9]*\).*/\1/p'
+}
 
 servers_ready() {
 	[ "$(grep -c ' ready ' /sys/block/rswap0/rswap/servers 2>/dev/null)" = "$1" ]

@@ -61,12 +61,13 @@ check bad-replicas-refused-at-power sh -c "! echo 1 > $cfs/a/power"
 check bad-replicas-named-in-log sh -c "dmesg | grep -q 'rswap: rswap/a: replicas=0: must be 1 to 3'"
 check_eq refused-power-stays-off 0 "$(cat "$cfs/a/power")"
 check still-no-device sh -c '! ls /sys/block | grep -q rswap'
-# A map entry names 2^31 slots, room for twice the pages per copy: 2T with
-# three copies is more than that (at most 1365G), refused at power, said why.
+# A map entry names 2^31 slots, room for twice the pages per copy and the
+# spare slabs at the largest slab size: 2T with three copies is more than
+# that (at most 1324G), refused at power, said why.
 echo 3 > "$cfs/a/replicas"
 echo 2T > "$cfs/a/size"
 check too-big-for-the-map-refused sh -c "! echo 1 > $cfs/a/power"
-check too-big-named-in-log sh -c "dmesg | grep -q 'rswap: rswap/a: size=2199023255552: at most 1365G with replicas=3'"
+check too-big-named-in-log sh -c "dmesg | grep -q 'rswap: rswap/a: size=2199023255552: at most 1324G with replicas=3'"
 check_eq too-big-stays-off 0 "$(cat "$cfs/a/power")"
 echo 256M > "$cfs/a/size"
 echo 2 > "$cfs/a/replicas"

@@ -14,7 +14,8 @@
 #   - server_state (ready -> down -> lost), failed connects, and resync
 #     (new copies made server to server) as server 4 is SIGKILLed for good;
 #   - the free-slot reserve grows past its floor while grants are slowed
-#     (debugfs grant_delay_ms), a workload verified meanwhile;
+#     (debugfs grant_delay_ms), a workload verified meanwhile, and comes
+#     back down to it once calm;
 #   - a filter on req_complete keeps only what it names (README's
 #     "why was this fault slow" one-liner is such a filter).
 # Then rswap-client metrics (as installed) gives Prometheus text that
@@ -120,11 +121,14 @@ check_eq csum-errors-traced 3 "$(grep -c ' rswap_csum_error: ' /tmp/trace.txt)"
 
 # Grants slowed to 2 s each (debugfs grant_delay_ms, as a server slow to
 # fdatasync would be): the reserve grows past its floor to cover what the
-# writes take in a few refill rounds, and nothing is lost meanwhile.
+# writes take in a few refill rounds, and nothing is lost meanwhile; once
+# calm it halves every 10 s back to the floor, though nothing writes.
 pps=$(( $(rswap_stat slab_size) / 4096 ))
 floor=$(( $(cat /sys/module/rswap/parameters/reserve_slabs) * pps ))
 [ "$floor" -ge 4096 ] || floor=4096
-check_eq reserve-at-its-floor "$floor" "$(rswap_stat reserve_slots)"
+reserve_is() { [ "$(rswap_stat reserve_slots)" = "$1" ]; }
+# What came before may have doubled it (writes that waited): it comes down.
+check reserve-at-its-floor wait_for 120 reserve_is "$floor"
 echo 2000 > /sys/kernel/debug/rswap/grant_delay_ms
 in_cgroup rswap-swapfill --mib "$(shrink 48)" --seed 74 > /tmp/slowgrant.log 2>&1
 check_eq slow-grant-workload-verified 0 $?
@@ -132,6 +136,7 @@ echo 0 > /sys/kernel/debug/rswap/grant_delay_ms
 echo "reserve: floor $floor slots, now $(rswap_stat reserve_slots) (slabs of $pps pages)"
 check_gt reserve-grew-with-slow-grants "$(rswap_stat reserve_slots)" "$floor"
 check slow-grant-said sh -c "dmesg | grep -q 'fault injection: waiting 2000 ms before asking'"
+check reserve-back-to-floor-when-calm wait_for 120 reserve_is "$floor"
 
 # A filter keeps what it names only: reads that moved pages by RDMA.
 echo 0 > "$tr/events/rswap/enable"

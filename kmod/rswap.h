@@ -50,6 +50,7 @@
 #include <linux/completion.h>
 #include <linux/inet.h>
 #include <linux/mutex.h>
+#include <linux/scatterlist.h>
 #include <linux/socket.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -339,6 +340,23 @@ struct rswap_dev {
 	struct dentry *debugfs;		/* rswap_debugfs.c: the slab table */
 };
 
+/*
+ * The pages of a request that go through one RDMA device, mapped for it
+ * with one ib_dma_map_sg: entries start.. start + n - 1 of cmd->sgl, page
+ * by page in page order (map_wrs).
+ */
+struct rswap_dma_map {
+	struct ib_device *ibdev;
+	u32 pages;			/* bit i: page i is in it */
+	u8 start;
+	u8 n;
+	bool mapped;			/* ib_dma_map_sg succeeded: unmapped at the end */
+};
+
+/* WRs of one request: one per run of slots, per copy it goes to. */
+#define RSWAP_CMD_MAX_WRS	(RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS)
+#define RSWAP_WR_NO_MAP		0xff	/* cmd->wr_map[k]: WR k does not go */
+
 struct rswap_cmd {
 	struct rswap_dev *dev;
 	struct ib_cqe cqe;
@@ -362,11 +380,6 @@ struct rswap_cmd {
 	/* per page of the request */
 	struct {
 		struct page *page;
-		/* DMA mappings, one per RDMA device its WRs go through */
-		struct {
-			struct ib_device *ibdev;	/* NULL: none */
-			u64 dma;
-		} map[RSWAP_MAX_REPLICAS];
 		u64 word;			/* read: fill the page with it */
 		bool fill;
 		bool header;			/* page 0, kept in dev->header */
@@ -383,10 +396,21 @@ struct rswap_cmd {
 	 * RDMA WRs: one per run of consecutive slots of one slab, per copy
 	 * it goes to (writes go to every copy of the set, reads to one).
 	 */
-	struct ib_rdma_wr wr[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];
-	struct rswap_server *wr_srv[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];
-	u8 wr_seg[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];	/* first page of each WR */
-	u8 wr_copy[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];	/* its scatter list */
+	struct ib_rdma_wr wr[RSWAP_CMD_MAX_WRS];
+	struct rswap_server *wr_srv[RSWAP_CMD_MAX_WRS];
+	u8 wr_seg[RSWAP_CMD_MAX_WRS];	/* first page of each WR */
+	u8 wr_copy[RSWAP_CMD_MAX_WRS];	/* its scatter list */
+	u8 wr_map[RSWAP_CMD_MAX_WRS];	/* its DMA mapping, or RSWAP_WR_NO_MAP */
+	/* a DMA mapping per RDMA device (map_wrs) */
+	u8 nr_maps;
+	struct rswap_dma_map map[RSWAP_MAX_SERVERS];
+	/*
+	 * Every (page, RDMA device) pair a request maps: a page goes to at
+	 * most RSWAP_MAX_REPLICAS servers. sgl_dma[] is each entry's page's
+	 * DMA address, split out of the segments an IOMMU may have merged.
+	 */
+	struct scatterlist sgl[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];
+	u64 sgl_dma[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];
 };
 
 /* module parameters (rswap_main.c) */

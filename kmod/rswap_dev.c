@@ -64,17 +64,19 @@
 
 static int rswap_major;
 
+/* Undo map_wrs: one ib_dma_unmap_sg per RDMA device the request's WRs went through. */
 static void unmap_segs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 {
-	int i, j;
+	unsigned int d;
 
-	for (i = 0; i < cmd->nr_segs; i++) {
-		for (j = 0; j < RSWAP_MAX_REPLICAS && cmd->seg[i].map[j].ibdev; j++) {
-			ib_dma_unmap_page(cmd->seg[i].map[j].ibdev, cmd->seg[i].map[j].dma,
-					  RSWAP_PAGE_SIZE, dir);
-			cmd->seg[i].map[j].ibdev = NULL;
-		}
+	for (d = 0; d < cmd->nr_maps; d++) {
+		struct rswap_dma_map *m = &cmd->map[d];
+
+		if (m->mapped)
+			ib_dma_unmap_sg(m->ibdev, &cmd->sgl[m->start], m->n, dir);
+		m->mapped = false;
 	}
+	cmd->nr_maps = 0;
 }
 
 /* The latency histograms' bucket of @from to @to: < 2^i microseconds. */
@@ -410,53 +412,126 @@ static void wr_failed(struct rswap_cmd *cmd, enum rswap_wr_fail why)
 }
 
 /*
- * Page @i's DMA address on @ibdev: mapped once per RDMA device, however
- * many copies' WRs go through it. 0 and *@dma, or -EIO.
+ * Map @m's pages, entries m->start.. of cmd->sgl, with one ib_dma_map_sg,
+ * and note each page's DMA address in cmd->sgl_dma. The device may merge
+ * neighbouring pages into one DMA segment (an IOMMU does; the count it
+ * returns is then smaller): the segments cover the pages in their order,
+ * whole pages each, so a page's address is its segment's plus its place
+ * in it. On rxe the address is the kernel virtual one. 0, or -EIO.
  */
-static int seg_dma(struct rswap_cmd *cmd, int i, struct ib_device *ibdev,
-		   enum dma_data_direction dir, u64 *dma)
+static int map_pages(struct rswap_cmd *cmd, struct rswap_dma_map *m, enum dma_data_direction dir)
 {
-	int j;
+	struct scatterlist *sgl = &cmd->sgl[m->start], *s;
+	unsigned long pages = m->pages;
+	unsigned int i, e = 0;
+	int nents, j;
+	u32 off;
 
-	for (j = 0; j < RSWAP_MAX_REPLICAS && cmd->seg[i].map[j].ibdev; j++) {
-		if (cmd->seg[i].map[j].ibdev == ibdev) {
-			*dma = cmd->seg[i].map[j].dma;
-			return 0;
-		}
+	sg_init_table(sgl, m->n);
+	for_each_set_bit(i, &pages, RSWAP_MAX_SEGS)
+		sg_set_page(&sgl[e++], cmd->seg[i].page, RSWAP_PAGE_SIZE, 0);
+	nents = ib_dma_map_sg(m->ibdev, sgl, m->n, dir);
+	if (!nents) {
+		pr_err_ratelimited("%s: DMA mapping of %u pages for %s failed\n", cmd->dev->name,
+				   m->n, dev_name(&m->ibdev->dev));
+		return -EIO;
 	}
-	if (j == RSWAP_MAX_REPLICAS)
+	e = 0;
+	for_each_sg(sgl, s, nents, j) {
+		for (off = 0; off < sg_dma_len(s) && e < m->n; off += RSWAP_PAGE_SIZE)
+			cmd->sgl_dma[m->start + e++] = sg_dma_address(s) + off;
+		if (off != sg_dma_len(s))
+			break;
+	}
+	if (e != m->n || j != nents) {
+		pr_err_ratelimited("%s: %u pages mapped for %s as %d DMA segments that are not whole pages\n",
+				   cmd->dev->name, m->n, dev_name(&m->ibdev->dev), nents);
+		ib_dma_unmap_sg(m->ibdev, sgl, m->n, dir);
 		return -EIO;
-	*dma = ib_dma_map_page(ibdev, cmd->seg[i].page, 0, RSWAP_PAGE_SIZE, dir);
-	if (ib_dma_mapping_error(ibdev, *dma))
-		return -EIO;
-	cmd->seg[i].map[j].ibdev = ibdev;
-	cmd->seg[i].map[j].dma = *dma;
+	}
+	m->mapped = true;
 	return 0;
 }
 
-/* DMA-map the pages of WR @k for its server: false if it cannot go. */
-static bool map_wr(struct rswap_cmd *cmd, int k, enum dma_data_direction dir)
+/*
+ * DMA-map the pages of the request's WRs: one ib_dma_map_sg per RDMA
+ * device they go through (servers behind different devices need a
+ * mapping each; copies on servers behind one device share it), of the
+ * pages that have a WR through it, and one ib_dma_unmap_sg each when the
+ * request ends (unmap_segs). Only those pages: a read's header, zero and
+ * same-filled pages were filled by the CPU (rswap_read_fill), and mapped
+ * DMA_FROM_DEVICE a bounce buffer (swiotlb) or a non-coherent cache could
+ * put stale bytes over them at unmap. WR @k's mapping goes to
+ * cmd->wr_map[k]; a WR that cannot go (its server not usable) fails the
+ * request here, one whose mapping failed in wr_sges. Under rcu_read_lock
+ * (the servers' PDs: post_wrs).
+ */
+static void map_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 {
-	struct ib_rdma_wr *wr = &cmd->wr[k];
-	int first = cmd->wr_seg[k], i;
-	struct rswap_server *srv = cmd->wr_srv[k];
-	struct ib_sge *sge = cmd->sge[cmd->wr_copy[k]];
-	struct ib_device *ibdev;
-	u64 dma;
+	unsigned int k, d, used = 0;
 
-	if (!rswap_server_usable(srv)) {
-		wr_failed(cmd, RSWAP_WR_SERVER_DOWN);
+	cmd->nr_maps = 0;
+	for (k = 0; k < cmd->nr_wrs; k++) {
+		struct rswap_server *srv = cmd->wr_srv[k];
+		unsigned int first = cmd->wr_seg[k];
+		struct ib_device *ibdev;
+
+		cmd->wr_map[k] = RSWAP_WR_NO_MAP;
+		if (!rswap_server_usable(srv)) {
+			wr_failed(cmd, RSWAP_WR_SERVER_DOWN);
+			continue;
+		}
+		ibdev = srv->pd->device;
+		for (d = 0; d < cmd->nr_maps && cmd->map[d].ibdev != ibdev; d++)
+			;
+		if (d == cmd->nr_maps) {
+			/* Never: a request's WRs go to RSWAP_MAX_SERVERS servers at most. */
+			if (WARN_ON_ONCE(d == ARRAY_SIZE(cmd->map))) {
+				wr_failed(cmd, RSWAP_WR_ERROR);
+				continue;
+			}
+			cmd->map[d].ibdev = ibdev;
+			cmd->map[d].pages = 0;
+			cmd->map[d].mapped = false;
+			cmd->nr_maps++;
+		}
+		cmd->map[d].pages |= GENMASK(first + cmd->wr[k].wr.num_sge - 1, first);
+		cmd->wr_map[k] = d;
+	}
+	for (d = 0; d < cmd->nr_maps; d++) {
+		struct rswap_dma_map *m = &cmd->map[d];
+
+		m->start = used;
+		m->n = hweight32(m->pages);
+		used += m->n;
+		/* Never: a page goes to RSWAP_MAX_REPLICAS servers at most. */
+		if (WARN_ON_ONCE(used > ARRAY_SIZE(cmd->sgl)))
+			continue;
+		map_pages(cmd, m, dir);
+	}
+}
+
+/* WR @k's gather list, page by page at its DMA address: false if it cannot go. */
+static bool wr_sges(struct rswap_cmd *cmd, unsigned int k)
+{
+	struct ib_sge *sge = cmd->sge[cmd->wr_copy[k]];
+	unsigned int first = cmd->wr_seg[k], i;
+	const struct rswap_dma_map *m;
+	u32 lkey;
+
+	if (cmd->wr_map[k] == RSWAP_WR_NO_MAP)
+		return false;	/* failed the request already */
+	m = &cmd->map[cmd->wr_map[k]];
+	if (!m->mapped) {
+		wr_failed(cmd, RSWAP_WR_ERROR);
 		return false;
 	}
-	ibdev = srv->pd->device;
-	for (i = first; i < first + wr->wr.num_sge; i++) {
-		if (seg_dma(cmd, i, ibdev, dir, &dma)) {
-			wr_failed(cmd, RSWAP_WR_ERROR);
-			return false;
-		}
-		sge[i].addr = dma;
+	lkey = cmd->wr_srv[k]->pd->local_dma_lkey;
+	for (i = first; i < first + cmd->wr[k].wr.num_sge; i++) {
+		/* its entry: after those of the mapping's lower pages */
+		sge[i].addr = cmd->sgl_dma[m->start + hweight32(m->pages & (BIT(i) - 1))];
 		sge[i].length = RSWAP_PAGE_SIZE;
-		sge[i].lkey = srv->pd->local_dma_lkey;
+		sge[i].lkey = lkey;
 	}
 	return true;
 }
@@ -516,13 +591,14 @@ static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 	cmd->server_down = false;
 	cmd->sq_full = false;
 	rcu_read_lock();
+	map_wrs(cmd, dir);
 	for (k = 0; k <= cmd->nr_wrs; k++) {
 		struct rswap_server *next = NULL;
 
 		if (k < cmd->nr_wrs) {
 			next = cmd->wr_srv[k];
 			cmd->wr[k].wr.next = NULL;
-			if (!map_wr(cmd, k, dir))
+			if (!wr_sges(cmd, k))
 				continue;
 			if (next == srv) {
 				tail->wr.next = &cmd->wr[k].wr;
@@ -576,7 +652,6 @@ static bool collect_pages(struct request *rq, struct rswap_cmd *cmd)
 		if (n == RSWAP_MAX_SEGS || bv.bv_offset || bv.bv_len != RSWAP_PAGE_SIZE)
 			return false;
 		cmd->seg[n].page = bv.bv_page;
-		memset(cmd->seg[n].map, 0, sizeof(cmd->seg[n].map));
 		cmd->seg[n].fill = false;
 		cmd->seg[n].header = false;
 		cmd->seg[n].lost = false;
@@ -993,6 +1068,7 @@ static int rswap_init_request(struct blk_mq_tag_set *set, struct request *rq,
 
 	cmd->dev = set->driver_data;
 	cmd->cqe.done = rdma_done;
+	cmd->nr_maps = 0;
 	return 0;
 }
 

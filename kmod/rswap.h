@@ -613,6 +613,7 @@ extern u32 rswap_fault_move_fill_delay_ms;
 extern u32 rswap_fault_move_swap_delay_ms;
 extern u32 rswap_fault_sq_depth_max;
 extern atomic_t rswap_fault_corrupt_reads;
+extern atomic_t rswap_fault_partial_posts;
 void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_server *target);
 void rswap_debugfs_init(void);
 void rswap_debugfs_fini(void);

@@ -566,6 +566,29 @@ static bool wr_sges(struct rswap_cmd *cmd, unsigned int k)
 }
 
 /*
+ * ib_post_send of chain @ch; with debugfs partial_posts, a chain of two
+ * or more WRs goes only in part: its first WR, the rest refused as a
+ * provider's -EINVAL would.
+ */
+static int chain_post_send(struct ib_qp *qp, struct rswap_chain *ch,
+			   const struct ib_send_wr **bad)
+{
+	struct ib_send_wr *rest = ch->head->wr.next;
+	int ret;
+
+	if (likely(!atomic_read(&rswap_fault_partial_posts)) || !rest ||
+	    atomic_dec_if_positive(&rswap_fault_partial_posts) < 0)
+		return ib_post_send(qp, &ch->head->wr, bad);
+	ch->head->wr.next = NULL;
+	ret = ib_post_send(qp, &ch->head->wr, bad);
+	ch->head->wr.next = rest;
+	if (ret)
+		return ret;
+	*bad = rest;
+	return -EINVAL;
+}
+
+/*
  * Post chain @ch to its server's queue pair for the request's hardware
  * queue, with one send credit per WR (rswap_sq.h) and its last WR
  * signaled, counted in cmd->pending.
@@ -599,7 +622,7 @@ static void post_chain(struct rswap_cmd *cmd, struct rswap_chain *ch)
 	ch->tail->wr.send_flags = IB_SEND_SIGNALED;
 	ch->tail->wr.wr_cqe = &ch->cqe;
 	atomic_inc(&cmd->pending);
-	ret = ib_post_send(q->cm_id->qp, &ch->head->wr, &bad);
+	ret = chain_post_send(q->cm_id->qp, ch, &bad);
 	if (likely(!ret)) {
 		atomic64_add(ch->wrs, &q->posted);
 		return;

@@ -49,7 +49,9 @@
 #include <linux/blk-mq.h>
 #include <linux/completion.h>
 #include <linux/inet.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
+#include <linux/scatterlist.h>
 #include <linux/socket.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -115,6 +117,12 @@ struct rswap_qp {
 	 */
 	atomic_t sq_credits;
 	unsigned int sq_depth;		/* WRs its send queue holds */
+	/*
+	 * Requests whose chain was posted only in part: its posted WRs have
+	 * no signaled one, so only the QP's drain says they are done
+	 * (qp_teardown ends them after ib_drain_qp; post_chain).
+	 */
+	struct llist_head orphans;
 	atomic64_t posted;		/* RDMA WRs posted on it, over all connections */
 };
 
@@ -343,11 +351,48 @@ struct rswap_dev {
 	struct dentry *debugfs;		/* rswap_debugfs.c: the slab table */
 };
 
+/*
+ * A request's WRs to one server, posted together with one ib_post_send;
+ * only the last is signaled (post_wrs). Its completion recovers the chain
+ * with container_of, and gives back the chain's send credits.
+ */
+struct rswap_chain {
+	struct ib_cqe cqe;		/* the last WR's */
+	struct rswap_cmd *cmd;
+	struct rswap_server *srv;
+	struct ib_rdma_wr *head, *tail;
+	u8 wrs;				/* WRs in it: the send credits it holds */
+};
+
+/*
+ * The pages of a request that go through one RDMA device, mapped for it
+ * with one ib_dma_map_sg: entries start.. start + n - 1 of cmd->sgl, page
+ * by page in page order (map_wrs).
+ */
+struct rswap_dma_map {
+	struct ib_device *ibdev;
+	u32 pages;			/* bit i: page i is in it */
+	u8 start;
+	u8 n;
+	bool mapped;			/* ib_dma_map_sg succeeded: unmapped at the end */
+};
+
+/* WRs of one request: one per run of slots, per copy it goes to. */
+#define RSWAP_CMD_MAX_WRS	(RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS)
+#define RSWAP_WR_NO_MAP		0xff	/* cmd->wr_map[k]: WR k does not go */
+/*
+ * Chains of one request: one per server, and one more for each
+ * RSWAP_SQ_REQ_MAX_WRS WRs to one server (a chain never needs more send
+ * credits than an idle QP has).
+ */
+#define RSWAP_CMD_MAX_CHAINS	(RSWAP_MAX_SERVERS + RSWAP_CMD_MAX_WRS / RSWAP_SQ_REQ_MAX_WRS)
+
 struct rswap_cmd {
 	struct rswap_dev *dev;
-	struct ib_cqe cqe;
+	/* the completion of an unsignaled WR: only ever a failed one */
+	struct ib_cqe unsignaled_cqe;
 	unsigned int queue;		/* its hardware queue: picks the QP */
-	atomic_t pending;
+	atomic_t pending;		/* signaled WRs in flight, orphans, + 1 while posting */
 	bool failed;
 	bool server_down;		/* failed because a server went away */
 	bool sq_full;			/* a send queue had no room: try again, no retry counted */
@@ -366,11 +411,6 @@ struct rswap_cmd {
 	/* per page of the request */
 	struct {
 		struct page *page;
-		/* DMA mappings, one per RDMA device its WRs go through */
-		struct {
-			struct ib_device *ibdev;	/* NULL: none */
-			u64 dma;
-		} map[RSWAP_MAX_REPLICAS];
 		u64 word;			/* read: fill the page with it */
 		bool fill;
 		bool header;			/* page 0, kept in dev->header */
@@ -387,10 +427,25 @@ struct rswap_cmd {
 	 * RDMA WRs: one per run of consecutive slots of one slab, per copy
 	 * it goes to (writes go to every copy of the set, reads to one).
 	 */
-	struct ib_rdma_wr wr[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];
-	struct rswap_server *wr_srv[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];
-	u8 wr_seg[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];	/* first page of each WR */
-	u8 wr_copy[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];	/* its scatter list */
+	struct ib_rdma_wr wr[RSWAP_CMD_MAX_WRS];
+	struct rswap_server *wr_srv[RSWAP_CMD_MAX_WRS];
+	u8 wr_seg[RSWAP_CMD_MAX_WRS];	/* first page of each WR */
+	u8 wr_copy[RSWAP_CMD_MAX_WRS];	/* its scatter list */
+	u8 wr_map[RSWAP_CMD_MAX_WRS];	/* its DMA mapping, or RSWAP_WR_NO_MAP */
+	/* posting (post_wrs): a chain per server, a mapping per RDMA device */
+	u8 nr_chains;
+	u8 nr_maps;
+	bool orphaned;			/* on a QP's orphans list (post_chain) */
+	struct llist_node orphan;
+	struct rswap_chain chain[RSWAP_CMD_MAX_CHAINS];
+	struct rswap_dma_map map[RSWAP_MAX_SERVERS];
+	/*
+	 * Every (page, RDMA device) pair a request maps: a page goes to at
+	 * most RSWAP_MAX_REPLICAS servers. sgl_dma[] is each entry's page's
+	 * DMA address, split out of the segments an IOMMU may have merged.
+	 */
+	struct scatterlist sgl[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];
+	u64 sgl_dma[RSWAP_MAX_REPLICAS * RSWAP_MAX_SEGS];
 };
 
 /* module parameters (rswap_main.c) */
@@ -459,6 +514,8 @@ void rswap_end_pages(struct rswap_cmd *cmd, struct request *rq);
 void rswap_end_rq(struct rswap_cmd *cmd, struct request *rq, blk_status_t st);
 void rswap_write_prepare(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
 void rswap_read_fill(struct rswap_dev *dev, struct rswap_cmd *cmd);
+/* Requests that waited for the drain of a QP they posted part of a chain to. */
+void rswap_cmds_drained(struct llist_node *list);
 
 /* The checksum of a page to or from the servers (rswap_entry_csum). */
 static inline u32 rswap_page_csum(const struct rswap_dev *dev, const void *page)
@@ -582,6 +639,7 @@ extern u32 rswap_fault_sq_depth_max;
 extern atomic_t rswap_fault_corrupt_reads;
 extern u32 rswap_fault_grant_delay_ms;
 void rswap_fault_grant_delay(const struct rswap_server *srv);
+extern atomic_t rswap_fault_partial_posts;
 void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_server *target);
 void rswap_debugfs_init(void);
 void rswap_debugfs_fini(void);

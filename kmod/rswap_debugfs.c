@@ -32,6 +32,11 @@
  *                  a bad link or a server's bad memory would: each must
  *                  be read again (stats: checksum_errors), never handed to
  *                  the process as it came
+ *   partial_posts  N: the next N chains of two or more WRs are posted only
+ *                  in part (their first WR, unsignaled; the rest refused
+ *                  as a provider's -EINVAL would): the request must wait
+ *                  for the QP's drain, not end while the WR may run, and
+ *                  go again once its server is back
  *
  * Each delay is announced in the kernel log ("fault injection: ...") so a
  * test knows when to strike.
@@ -67,6 +72,7 @@ u32 rswap_fault_move_swap_delay_ms;
 u32 rswap_fault_sq_depth_max;
 atomic_t rswap_fault_corrupt_reads = ATOMIC_INIT(0);
 u32 rswap_fault_grant_delay_ms;
+atomic_t rswap_fault_partial_posts = ATOMIC_INIT(0);
 
 static struct dentry *rswap_debugfs_dir;
 
@@ -82,6 +88,8 @@ void rswap_debugfs_init(void)
 	debugfs_create_atomic_t("corrupt_reads", 0600, rswap_debugfs_dir,
 				&rswap_fault_corrupt_reads);
 	debugfs_create_u32("grant_delay_ms", 0600, rswap_debugfs_dir, &rswap_fault_grant_delay_ms);
+	debugfs_create_atomic_t("partial_posts", 0600, rswap_debugfs_dir,
+				&rswap_fault_partial_posts);
 }
 
 /*

@@ -64,17 +64,19 @@
 
 static int rswap_major;
 
+/* Undo map_wrs: one ib_dma_unmap_sg per RDMA device the request's WRs went through. */
 static void unmap_segs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 {
-	int i, j;
+	unsigned int d;
 
-	for (i = 0; i < cmd->nr_segs; i++) {
-		for (j = 0; j < RSWAP_MAX_REPLICAS && cmd->seg[i].map[j].ibdev; j++) {
-			ib_dma_unmap_page(cmd->seg[i].map[j].ibdev, cmd->seg[i].map[j].dma,
-					  RSWAP_PAGE_SIZE, dir);
-			cmd->seg[i].map[j].ibdev = NULL;
-		}
+	for (d = 0; d < cmd->nr_maps; d++) {
+		struct rswap_dma_map *m = &cmd->map[d];
+
+		if (m->mapped)
+			ib_dma_unmap_sg(m->ibdev, &cmd->sgl[m->start], m->n, dir);
+		m->mapped = false;
 	}
+	cmd->nr_maps = 0;
 }
 
 /* The latency histograms' bucket of @from to @to: < 2^i microseconds. */
@@ -364,40 +366,70 @@ static void cmd_finish(struct rswap_cmd *cmd)
 	rswap_end_rq(cmd, rq, BLK_STS_IOERR);
 }
 
+/* A failed completion of one of @cmd's WRs on @q: the request fails, and the connection. */
+static void wr_completion_failed(struct rswap_cmd *cmd, struct rswap_qp *q, const struct ib_wc *wc)
+{
+	struct rswap_server *srv = q->srv;
+
+	if (wc->status != IB_WC_WR_FLUSH_ERR)
+		pr_warn_ratelimited("%s: RDMA %s failed: %s\n", srv->name,
+				    wc->opcode == IB_WC_RDMA_READ ? "READ" : "WRITE",
+				    ib_wc_status_msg(wc->status));
+	else
+		WRITE_ONCE(cmd->server_down, true);
+	WRITE_ONCE(cmd->failed, true);
+	rswap_server_fail(srv);
+}
+
+/* The signaled last WR of a chain completed, and so did the chain (post_wrs). */
 static void rdma_done(struct ib_cq *cq, struct ib_wc *wc)
 {
-	struct rswap_cmd *cmd = container_of(wc->wr_cqe, struct rswap_cmd, cqe);
+	struct rswap_chain *ch = container_of(wc->wr_cqe, struct rswap_chain, cqe);
+	struct rswap_cmd *cmd = ch->cmd;
 	struct rswap_qp *q = wc->qp->qp_context;	/* CQs are shared (qp_connect) */
 
-	/* Its send queue slot is free again (flushed WRs complete too). */
-	atomic_inc(&q->sq_credits);
-	if (unlikely(wc->status != IB_WC_SUCCESS)) {
-		struct rswap_server *srv = q->srv;
-
-		if (wc->status != IB_WC_WR_FLUSH_ERR)
-			pr_warn_ratelimited("%s: RDMA %s failed: %s\n", srv->name,
-					    wc->opcode == IB_WC_RDMA_READ ? "READ" : "WRITE",
-					    ib_wc_status_msg(wc->status));
-		else
-			WRITE_ONCE(cmd->server_down, true);
-		WRITE_ONCE(cmd->failed, true);
-		rswap_server_fail(srv);
-	}
+	/* The chain's send queue slots are free again (flushed WRs complete too). */
+	atomic_add(ch->wrs, &q->sq_credits);
+	if (unlikely(wc->status != IB_WC_SUCCESS))
+		wr_completion_failed(cmd, q, wc);
 	if (atomic_dec_and_test(&cmd->pending))
 		cmd_finish(cmd);
 }
 
 /*
- * Map the pages and post the WRs built by the read or write path. The
- * servers were READY under dev->lock; under rcu_read_lock they keep their
- * QP (error_work waits for us with synchronize_rcu before tearing it down).
+ * An unsignaled WR completed: only a failed one ever does (an error, or
+ * a flush the provider chose to report). It fails the request and counts
+ * nothing: its chain's signaled last WR completes after it (post_wrs).
  */
+static void rdma_done_unsignaled(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct rswap_cmd *cmd = container_of(wc->wr_cqe, struct rswap_cmd, unsignaled_cqe);
+
+	if (unlikely(wc->status != IB_WC_SUCCESS))
+		wr_completion_failed(cmd, wc->qp->qp_context, wc);
+}
+
+/*
+ * A request that posted part of a chain on a QP that has now been
+ * drained (qp_teardown, after ib_drain_qp): nothing it posted there can
+ * still complete or touch its pages, so it may end.
+ */
+void rswap_cmds_drained(struct llist_node *list)
+{
+	struct rswap_cmd *cmd, *next;
+
+	llist_for_each_entry_safe(cmd, next, list, orphan)
+		if (atomic_dec_and_test(&cmd->pending))
+			cmd_finish(cmd);
+}
+
 enum rswap_wr_fail {
 	RSWAP_WR_ERROR,		/* counts as a try */
 	RSWAP_WR_SERVER_DOWN,	/* waits for the server */
 	RSWAP_WR_SQ_FULL,	/* waits for send queue room */
 };
 
+/* Some of the request's WRs do not go: it fails, and why. */
 static void wr_failed(struct rswap_cmd *cmd, enum rswap_wr_fail why)
 {
 	if (why == RSWAP_WR_SERVER_DOWN)
@@ -405,137 +437,298 @@ static void wr_failed(struct rswap_cmd *cmd, enum rswap_wr_fail why)
 	else if (why == RSWAP_WR_SQ_FULL)
 		WRITE_ONCE(cmd->sq_full, true);
 	WRITE_ONCE(cmd->failed, true);
-	atomic_dec(&cmd->pending);
 }
 
 /*
- * Page @i's DMA address on @ibdev: mapped once per RDMA device, however
- * many copies' WRs go through it. 0 and *@dma, or -EIO.
+ * Map @m's pages, entries m->start.. of cmd->sgl, with one ib_dma_map_sg,
+ * and note each page's DMA address in cmd->sgl_dma. The device may merge
+ * neighbouring pages into one DMA segment (an IOMMU does; the count it
+ * returns is then smaller): the segments cover the pages in their order,
+ * whole pages each, so a page's address is its segment's plus its place
+ * in it. On rxe the address is the kernel virtual one. 0, or -EIO.
  */
-static int seg_dma(struct rswap_cmd *cmd, int i, struct ib_device *ibdev,
-		   enum dma_data_direction dir, u64 *dma)
+static int map_pages(struct rswap_cmd *cmd, struct rswap_dma_map *m, enum dma_data_direction dir)
 {
-	int j;
+	struct scatterlist *sgl = &cmd->sgl[m->start], *s;
+	unsigned long pages = m->pages;
+	unsigned int i, e = 0;
+	int nents, j;
+	u32 off;
 
-	for (j = 0; j < RSWAP_MAX_REPLICAS && cmd->seg[i].map[j].ibdev; j++) {
-		if (cmd->seg[i].map[j].ibdev == ibdev) {
-			*dma = cmd->seg[i].map[j].dma;
-			return 0;
-		}
+	sg_init_table(sgl, m->n);
+	for_each_set_bit(i, &pages, RSWAP_MAX_SEGS)
+		sg_set_page(&sgl[e++], cmd->seg[i].page, RSWAP_PAGE_SIZE, 0);
+	nents = ib_dma_map_sg(m->ibdev, sgl, m->n, dir);
+	if (!nents) {
+		pr_err_ratelimited("%s: DMA mapping of %u pages for %s failed\n", cmd->dev->name,
+				   m->n, dev_name(&m->ibdev->dev));
+		return -EIO;
 	}
-	if (j == RSWAP_MAX_REPLICAS)
+	e = 0;
+	for_each_sg(sgl, s, nents, j) {
+		for (off = 0; off < sg_dma_len(s) && e < m->n; off += RSWAP_PAGE_SIZE)
+			cmd->sgl_dma[m->start + e++] = sg_dma_address(s) + off;
+		if (off != sg_dma_len(s))
+			break;
+	}
+	if (e != m->n || j != nents) {
+		pr_err_ratelimited("%s: %u pages mapped for %s as %d DMA segments that are not whole pages\n",
+				   cmd->dev->name, m->n, dev_name(&m->ibdev->dev), nents);
+		ib_dma_unmap_sg(m->ibdev, sgl, m->n, dir);
 		return -EIO;
-	*dma = ib_dma_map_page(ibdev, cmd->seg[i].page, 0, RSWAP_PAGE_SIZE, dir);
-	if (ib_dma_mapping_error(ibdev, *dma))
-		return -EIO;
-	cmd->seg[i].map[j].ibdev = ibdev;
-	cmd->seg[i].map[j].dma = *dma;
+	}
+	m->mapped = true;
 	return 0;
 }
 
-/* DMA-map the pages of WR @k for its server: false if it cannot go. */
-static bool map_wr(struct rswap_cmd *cmd, int k, enum dma_data_direction dir)
+/*
+ * DMA-map the pages of the request's WRs: one ib_dma_map_sg per RDMA
+ * device they go through (servers behind different devices need a
+ * mapping each; copies on servers behind one device share it), of the
+ * pages that have a WR through it, and one ib_dma_unmap_sg each when the
+ * request ends (unmap_segs). Only those pages: a read's header, zero and
+ * same-filled pages were filled by the CPU (rswap_read_fill), and mapped
+ * DMA_FROM_DEVICE a bounce buffer (swiotlb) or a non-coherent cache could
+ * put stale bytes over them at unmap. WR @k's mapping goes to
+ * cmd->wr_map[k]; a WR that cannot go (its server not usable) fails the
+ * request here, one whose mapping failed in wr_sges. Under rcu_read_lock
+ * (the servers' PDs: post_wrs).
+ */
+static void map_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 {
-	struct ib_rdma_wr *wr = &cmd->wr[k];
-	int first = cmd->wr_seg[k], i;
-	struct rswap_server *srv = cmd->wr_srv[k];
-	struct ib_sge *sge = cmd->sge[cmd->wr_copy[k]];
-	struct ib_device *ibdev;
-	u64 dma;
+	unsigned int k, d, used = 0;
 
-	if (!rswap_server_usable(srv)) {
-		wr_failed(cmd, RSWAP_WR_SERVER_DOWN);
+	cmd->nr_maps = 0;
+	for (k = 0; k < cmd->nr_wrs; k++) {
+		struct rswap_server *srv = cmd->wr_srv[k];
+		unsigned int first = cmd->wr_seg[k];
+		struct ib_device *ibdev;
+
+		cmd->wr_map[k] = RSWAP_WR_NO_MAP;
+		if (!rswap_server_usable(srv)) {
+			wr_failed(cmd, RSWAP_WR_SERVER_DOWN);
+			continue;
+		}
+		ibdev = srv->pd->device;
+		for (d = 0; d < cmd->nr_maps && cmd->map[d].ibdev != ibdev; d++)
+			;
+		if (d == cmd->nr_maps) {
+			/* Never: a request's WRs go to RSWAP_MAX_SERVERS servers at most. */
+			if (WARN_ON_ONCE(d == ARRAY_SIZE(cmd->map))) {
+				wr_failed(cmd, RSWAP_WR_ERROR);
+				continue;
+			}
+			cmd->map[d].ibdev = ibdev;
+			cmd->map[d].pages = 0;
+			cmd->map[d].mapped = false;
+			cmd->nr_maps++;
+		}
+		cmd->map[d].pages |= GENMASK(first + cmd->wr[k].wr.num_sge - 1, first);
+		cmd->wr_map[k] = d;
+	}
+	for (d = 0; d < cmd->nr_maps; d++) {
+		struct rswap_dma_map *m = &cmd->map[d];
+
+		m->start = used;
+		m->n = hweight32(m->pages);
+		used += m->n;
+		/* Never: a page goes to RSWAP_MAX_REPLICAS servers at most. */
+		if (WARN_ON_ONCE(used > ARRAY_SIZE(cmd->sgl)))
+			continue;
+		map_pages(cmd, m, dir);
+	}
+}
+
+/* WR @k's gather list, page by page at its DMA address: false if it cannot go. */
+static bool wr_sges(struct rswap_cmd *cmd, unsigned int k)
+{
+	struct ib_sge *sge = cmd->sge[cmd->wr_copy[k]];
+	unsigned int first = cmd->wr_seg[k], i;
+	const struct rswap_dma_map *m;
+	u32 lkey;
+
+	if (cmd->wr_map[k] == RSWAP_WR_NO_MAP)
+		return false;	/* failed the request already */
+	m = &cmd->map[cmd->wr_map[k]];
+	if (!m->mapped) {
+		wr_failed(cmd, RSWAP_WR_ERROR);
 		return false;
 	}
-	ibdev = srv->pd->device;
-	for (i = first; i < first + wr->wr.num_sge; i++) {
-		if (seg_dma(cmd, i, ibdev, dir, &dma)) {
-			wr_failed(cmd, RSWAP_WR_ERROR);
-			return false;
-		}
-		sge[i].addr = dma;
+	lkey = cmd->wr_srv[k]->pd->local_dma_lkey;
+	for (i = first; i < first + cmd->wr[k].wr.num_sge; i++) {
+		/* its entry: after those of the mapping's lower pages */
+		sge[i].addr = cmd->sgl_dma[m->start + hweight32(m->pages & (BIT(i) - 1))];
 		sge[i].length = RSWAP_PAGE_SIZE;
-		sge[i].lkey = srv->pd->local_dma_lkey;
+		sge[i].lkey = lkey;
 	}
 	return true;
 }
 
 /*
- * Post a chain of @n WRs to @srv's queue pair for the request's hardware
- * queue, with one send credit each (rswap_sq.h). Without enough credits,
- * or when the send queue is full after all (-ENOMEM), the WRs not posted
- * fail the request as "wait for room": it is requeued without counting a
- * try, and the server stays up. Any other posting error fails the server.
+ * ib_post_send of chain @ch; with debugfs partial_posts, a chain of two
+ * or more WRs goes only in part: its first WR, the rest refused as a
+ * provider's -EINVAL would.
  */
-static void post_chain(struct rswap_cmd *cmd, struct rswap_server *srv, struct ib_rdma_wr *head,
-		       int n)
+static int chain_post_send(struct ib_qp *qp, struct rswap_chain *ch,
+			   const struct ib_send_wr **bad)
 {
-	struct rswap_qp *q = rswap_server_qp(srv, cmd->queue);
-	const struct ib_send_wr *bad = NULL, *wr;
-	int ret, unposted = 0;
+	struct ib_send_wr *rest = ch->head->wr.next;
+	int ret;
 
-	if (atomic_sub_return(n, &q->sq_credits) < 0) {
-		atomic_add(n, &q->sq_credits);
-		for (wr = &head->wr; wr; wr = wr->next)
-			wr_failed(cmd, RSWAP_WR_SQ_FULL);
-		return;
-	}
-	ret = ib_post_send(q->cm_id->qp, &head->wr, &bad);
-	if (!ret) {
-		atomic64_add(n, &q->posted);
-		return;
-	}
-	/* From @bad on, nothing was posted. */
-	for (wr = bad ?: &head->wr; wr; wr = wr->next) {
-		wr_failed(cmd, ret == -ENOMEM ? RSWAP_WR_SQ_FULL : RSWAP_WR_SERVER_DOWN);
-		unposted++;
-	}
-	atomic_add(unposted, &q->sq_credits);
-	atomic64_add(n - unposted, &q->posted);
-	if (ret != -ENOMEM)
-		rswap_server_fail(srv);
+	if (likely(!atomic_read(&rswap_fault_partial_posts)) || !rest ||
+	    atomic_dec_if_positive(&rswap_fault_partial_posts) < 0)
+		return ib_post_send(qp, &ch->head->wr, bad);
+	ch->head->wr.next = NULL;
+	ret = ib_post_send(qp, &ch->head->wr, bad);
+	ch->head->wr.next = rest;
+	if (ret)
+		return ret;
+	*bad = rest;
+	return -EINVAL;
 }
 
 /*
- * Map the pages and post the WRs built by the read or write path, the WRs
- * of one server chained into one ib_post_send. The servers were READY
- * under dev->lock; under rcu_read_lock they keep their QP (error_work
- * waits for us with synchronize_rcu before tearing it down). Every WR is
- * signaled: an unsignaled one may or may not complete when flushed, and
- * cmd->pending must count exactly.
+ * Post chain @ch to its server's queue pair for the request's hardware
+ * queue, with one send credit per WR (rswap_sq.h) and its last WR
+ * signaled, counted in cmd->pending.
+ *  - Too few credits, or the send queue full after all (-ENOMEM, nothing
+ *    posted): the request waits for room (requeued, no try counted), the
+ *    server stays up.
+ *  - Any other error with nothing posted fails the server.
+ *  - Part of the chain posted: its last posted WR is unsignaled, so
+ *    nothing may ever complete for it, and the request must not end (its
+ *    pages unmapped and given back) while the device may still read or
+ *    write them. It fails the server, whatever the error (with credits a
+ *    provider never runs out of room in the middle of a chain), and waits
+ *    on the QP's orphans list until error recovery has drained the QP
+ *    (rswap_cmds_drained). Every QP is drained before it is destroyed,
+ *    and error recovery waits for posters (synchronize_rcu) first, so the
+ *    list is looked at after we added to it. The prefix's credits are not
+ *    given back: the QP is going, and the next one starts with all its
+ *    credits.
+ */
+static void post_chain(struct rswap_cmd *cmd, struct rswap_chain *ch)
+{
+	struct rswap_qp *q = rswap_server_qp(ch->srv, cmd->queue);
+	const struct ib_send_wr *bad = NULL, *wr;
+	int ret, unposted = 0;
+
+	if (atomic_sub_return(ch->wrs, &q->sq_credits) < 0) {
+		atomic_add(ch->wrs, &q->sq_credits);
+		wr_failed(cmd, RSWAP_WR_SQ_FULL);
+		return;
+	}
+	ch->tail->wr.send_flags = IB_SEND_SIGNALED;
+	ch->tail->wr.wr_cqe = &ch->cqe;
+	atomic_inc(&cmd->pending);
+	ret = chain_post_send(q->cm_id->qp, ch, &bad);
+	if (likely(!ret)) {
+		atomic64_add(ch->wrs, &q->posted);
+		return;
+	}
+	/* From @bad on, nothing was posted. */
+	for (wr = bad ?: &ch->head->wr; wr; wr = wr->next)
+		unposted++;
+	atomic_add(unposted, &q->sq_credits);
+	atomic64_add(ch->wrs - unposted, &q->posted);
+	if (unposted == ch->wrs) {
+		/* Nothing will complete: not the last reference (post_wrs holds one). */
+		atomic_dec(&cmd->pending);
+		wr_failed(cmd, ret == -ENOMEM ? RSWAP_WR_SQ_FULL : RSWAP_WR_SERVER_DOWN);
+		if (ret != -ENOMEM)
+			rswap_server_fail(ch->srv);
+		return;
+	}
+	pr_warn_ratelimited("%s: %d of %u WRs posted (error %d): failing the connection\n",
+			    ch->srv->name, ch->wrs - unposted, ch->wrs, ret);
+	wr_failed(cmd, RSWAP_WR_SERVER_DOWN);
+	cmd->orphaned = true;
+	llist_add(&cmd->orphan, &q->orphans);
+	rswap_server_fail(ch->srv);
+}
+
+/*
+ * Map the pages and post the WRs built by the read or write path: the
+ * WRs of one server chained into one ib_post_send, only the chain's last
+ * WR signaled. The servers were READY under dev->lock; under
+ * rcu_read_lock they keep their QP (error_work waits for us with
+ * synchronize_rcu before tearing it down).
+ *
+ * How the request knows it is done, with unsignaled WRs:
+ *  - cmd->pending counts the chains posted (their signaled last WRs),
+ *    the chains orphaned by a partial post (post_chain), and one
+ *    reference of our own while we post. The request ends (cmd_finish)
+ *    when it drops to 0.
+ *  - An unsignaled WR completes only if it fails: an error completion is
+ *    always generated; whether a flushed one is reported is the
+ *    provider's choice (rxe reports it; so does mlx5's own flush when the
+ *    device is in internal error). Its completion (rdma_done_unsignaled)
+ *    marks the request failed, the server too, and counts nothing.
+ *  - The completions of one RC send queue are delivered in the order the
+ *    WRs were posted, to the one CQ of the QP, whose handlers run one at
+ *    a time in that order. An unsignaled WR precedes its chain's signaled
+ *    last WR on the same send queue, so its completion, if there is one,
+ *    is handled before the last WR's, whose error or flush always comes
+ *    (a WR after a failed one is flushed; every QP is drained before it
+ *    goes). So when the request ends no completion for it can still
+ *    arrive, and a failure is never missed: the last WR of a chain
+ *    succeeds only if every WR before it on that send queue did.
+ *  - A chain's WRs hold a send credit each, all given back when its
+ *    signaled last WR completes: the device frees an unsignaled WR's send
+ *    queue slot no earlier than that. A chain takes at most
+ *    RSWAP_SQ_REQ_MAX_WRS WRs (one server's share of a request), so a
+ *    queue pair's credits always suffice for one.
+ *  - With replicas, a request posts a chain to every server it writes
+ *    to, each signaled at its end and counted on its own.
  */
 static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 {
-	struct ib_rdma_wr *head = NULL, *tail = NULL;
-	struct rswap_server *srv = NULL;
-	int k, chained = 0;
+	unsigned int k, c;
 
-	atomic_set(&cmd->pending, cmd->nr_wrs + 1);
+	atomic_set(&cmd->pending, 1);
 	cmd->failed = false;
 	cmd->server_down = false;
 	cmd->sq_full = false;
+	cmd->orphaned = false;
+	cmd->nr_chains = 0;
 	rcu_read_lock();
-	for (k = 0; k <= cmd->nr_wrs; k++) {
-		struct rswap_server *next = NULL;
+	map_wrs(cmd, dir);
+	for (k = 0; k < cmd->nr_wrs; k++) {
+		struct ib_rdma_wr *wr = &cmd->wr[k];
+		struct rswap_chain *ch;
 
-		if (k < cmd->nr_wrs) {
-			next = cmd->wr_srv[k];
-			cmd->wr[k].wr.next = NULL;
-			if (!map_wr(cmd, k, dir))
-				continue;
-			if (next == srv) {
-				tail->wr.next = &cmd->wr[k].wr;
-				tail = &cmd->wr[k];
-				chained++;
+		if (!wr_sges(cmd, k))
+			continue;
+		wr->wr.next = NULL;
+		wr->wr.send_flags = 0;
+		wr->wr.wr_cqe = &cmd->unsignaled_cqe;
+		for (c = 0; c < cmd->nr_chains; c++)
+			if (cmd->chain[c].srv == cmd->wr_srv[k] &&
+			    cmd->chain[c].wrs < RSWAP_SQ_REQ_MAX_WRS)
+				break;
+		ch = &cmd->chain[c];
+		if (c == cmd->nr_chains) {
+			/* Never: see RSWAP_CMD_MAX_CHAINS. */
+			if (WARN_ON_ONCE(c == ARRAY_SIZE(cmd->chain))) {
+				wr_failed(cmd, RSWAP_WR_ERROR);
 				continue;
 			}
+			cmd->nr_chains++;
+			ch->srv = cmd->wr_srv[k];
+			ch->head = wr;
+			ch->wrs = 0;
+		} else {
+			ch->tail->wr.next = &wr->wr;
 		}
-		if (head)
-			post_chain(cmd, srv, head, chained);
-		head = k < cmd->nr_wrs ? &cmd->wr[k] : NULL;
-		tail = head;
-		chained = 1;
-		srv = next;
+		ch->tail = wr;
+		ch->wrs++;
+	}
+	for (c = 0; c < cmd->nr_chains; c++) {
+		/* A request waits on one QP's drain at most: the rest stays back. */
+		if (unlikely(cmd->orphaned))
+			wr_failed(cmd, RSWAP_WR_SERVER_DOWN);
+		else
+			post_chain(cmd, &cmd->chain[c]);
 	}
 	rcu_read_unlock();
 	/* Before our reference goes: the completion cannot have run yet. */
@@ -551,10 +744,9 @@ static void init_wr(struct rswap_cmd *cmd, int k, int first, int n, enum ib_wr_o
 {
 	struct ib_rdma_wr *wr = &cmd->wr[k];
 
+	/* Its completion and whether it is signaled: when it is posted (post_wrs). */
 	memset(wr, 0, sizeof(*wr));
-	wr->wr.wr_cqe = &cmd->cqe;
 	wr->wr.opcode = op;
-	wr->wr.send_flags = IB_SEND_SIGNALED;
 	wr->wr.sg_list = &cmd->sge[copy][first];
 	wr->wr.num_sge = n;
 	wr->remote_addr = slab->addr + (u64)page * RSWAP_PAGE_SIZE;
@@ -575,7 +767,6 @@ static bool collect_pages(struct request *rq, struct rswap_cmd *cmd)
 		if (n == RSWAP_MAX_SEGS || bv.bv_offset || bv.bv_len != RSWAP_PAGE_SIZE)
 			return false;
 		cmd->seg[n].page = bv.bv_page;
-		memset(cmd->seg[n].map, 0, sizeof(cmd->seg[n].map));
 		cmd->seg[n].fill = false;
 		cmd->seg[n].header = false;
 		cmd->seg[n].lost = false;
@@ -996,9 +1187,15 @@ static int rswap_init_request(struct blk_mq_tag_set *set, struct request *rq,
 			      unsigned int hctx_idx, unsigned int numa_node)
 {
 	struct rswap_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	unsigned int c;
 
 	cmd->dev = set->driver_data;
-	cmd->cqe.done = rdma_done;
+	cmd->unsignaled_cqe.done = rdma_done_unsignaled;
+	for (c = 0; c < ARRAY_SIZE(cmd->chain); c++) {
+		cmd->chain[c].cqe.done = rdma_done;
+		cmd->chain[c].cmd = cmd;
+	}
+	cmd->nr_maps = 0;
 	return 0;
 }
 

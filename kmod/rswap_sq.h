@@ -15,10 +15,18 @@
  * device's max_qp_wr and by RSWAP_SQ_MAX_WRS (which fits mlx5's rule with
  * room to spare), and halves the ask while rdma_create_qp refuses it. Any
  * depth of at least RSWAP_SQ_MIN_WRS is correct: before posting, a request
- * takes one send credit per WR from its queue pair and gives them back as
- * the WRs complete (every WR is signaled, so each completes exactly once,
- * flushed or not); a request that finds too few credits is requeued, not
- * failed, and a full send queue never counts as a dead server.
+ * takes one send credit per WR from its queue pair; a request that finds
+ * too few credits is requeued, not failed, and a full send queue never
+ * counts as a dead server.
+ *
+ * A request's WRs to one queue pair go as one chain of at most
+ * RSWAP_SQ_REQ_MAX_WRS, only its last WR signaled (post_wrs in
+ * rswap_dev.c), and the chain's credits all come back when that WR
+ * completes, flushed or not: a device frees the send queue slot of an
+ * unsignaled WR only once a later signaled WR of the queue has completed,
+ * and completions of a send queue come in the order of its WRs. So the
+ * credits never promise a slot the device still holds, and an idle queue
+ * pair (RSWAP_SQ_MIN_WRS) always takes a whole chain.
  */
 #ifndef RSWAP_SQ_H
 #define RSWAP_SQ_H

@@ -375,6 +375,8 @@ static void qp_teardown(struct rswap_qp *q)
 	if (q->cm_id->qp) {
 		/* Every posted WR completes (flushed) before the QP goes. */
 		ib_drain_qp(q->cm_id->qp);
+		/* Those posted without a signaled one are done too (post_chain). */
+		rswap_cmds_drained(llist_del_all(&q->orphans));
 		rdma_destroy_qp(q->cm_id);
 	}
 	if (q->cq)
@@ -690,6 +692,7 @@ void rswap_conn_init(struct rswap_server *srv)
 		srv->qps[i].srv = srv;
 		srv->qps[i].queue = i;
 		init_completion(&srv->qps[i].cm_done);
+		init_llist_head(&srv->qps[i].orphans);
 	}
 	init_completion(&srv->send_done);
 	spin_lock_init(&srv->reply_lock);

@@ -267,6 +267,35 @@ check_eq small-queues-no-server-failed 0 \
 check_eq small-queues-no-request-timeouts 0 "$(rswap_stat request_timeouts)"
 check_eq small-queues-no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 
+# A chain posted only in part (debugfs partial_posts: of the next chain of
+# several WRs only the first goes, the rest is refused): the WR that went
+# is unsignaled, so nothing completes for it; the request waits for its
+# QP's drain (the failed connection's recovery), not ends while the WR may
+# still move its pages, and goes again once the server is back. Each
+# 128 KiB of /tmp/alt is 16 WRs to one server: one chain.
+disconnects() {
+	sed -n 's/.* disconnects=\([0-9]*\) .*/\1/p' /sys/block/rswap0/rswap/servers |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+for op in write read; do
+	d0=$(disconnects)
+	echo 1 > /sys/kernel/debug/rswap/partial_posts
+	if [ $op = write ]; then
+		check partial-post-write dd if=/tmp/alt of=/dev/rswap0 bs=128k seek=200 count=1 \
+			oflag=direct
+	else
+		check partial-post-read dd if=/dev/rswap0 of=/tmp/back.p bs=128k skip=200 count=1 \
+			iflag=direct
+		check partial-post-reads-back cmp -n 131072 /tmp/alt /tmp/back.p
+	fi
+	check_eq partial-post-$op-struck 0 "$(cat /sys/kernel/debug/rswap/partial_posts)"
+	check_gt partial-post-$op-failed-the-connection "$(disconnects)" "$d0"
+	check partial-post-$op-servers-back wait_for 30 servers_ready 2
+done
+check partial-post-logged sh -c 'dmesg | grep -q "1 of 16 WRs posted (error -22): failing the connection"'
+check_eq partial-post-no-request-timeouts 0 "$(rswap_stat request_timeouts)"
+check_eq partial-post-no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+
 # A page that comes back different from what was written (debugfs
 # corrupt_reads flips one bit of each of the next N pages read, as a bad
 # link or a server's bad memory would) is never handed out: its checksum

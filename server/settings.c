@@ -848,12 +848,16 @@ static int check(struct settings *s, const struct origin *o, char *err, size_t e
 	if (s->quota > s->memory)
 		s->quota = s->memory;	/* more than all is all */
 	if (!s->meta[0]) {
-		if (strlen(s->backing) + sizeof(".meta") > SETTINGS_PATH_MAX) {
+		size_t n = strlen(s->backing);
+
+		if (n + sizeof(".meta") > sizeof(s->meta)) {
 			snprintf(err, err_size, "%s path too long for the default %s",
 				 LAB(O_BACKING), NAME(O_META));
 			return -1;
 		}
-		snprintf(s->meta, sizeof(s->meta), "%s.meta", s->backing);
+		/* Not snprintf: gcc -O0 cannot see the check above and warns. */
+		memcpy(s->meta, s->backing, n);
+		memcpy(s->meta + n, ".meta", sizeof(".meta"));
 	}
 	for (i = 0; i < s->n_peers; i++) {
 		if (!strcmp(s->peers[i].host, s->admin_host) &&
@@ -922,8 +926,10 @@ static void print_size(FILE *out, const char *key, uint64_t bytes)
 		bytes >>= 10;
 		i++;
 	}
-	fprintf(out, "%s = %llu%.*s\n", key, (unsigned long long)bytes, i >= 0,
-		i >= 0 ? &suffixes[i] : "");
+	if (i >= 0)
+		fprintf(out, "%s = %llu%c\n", key, (unsigned long long)bytes, suffixes[i]);
+	else
+		fprintf(out, "%s = %llu\n", key, (unsigned long long)bytes);
 }
 
 void settings_print(FILE *out, const struct settings *s)

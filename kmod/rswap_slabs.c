@@ -798,6 +798,19 @@ static u32 server_room(const struct rswap_server *srv)
 	return srv->free_hint;
 }
 
+/* Servers a grant could go to now (caller holds servers_mutex). */
+static u32 grantable_servers(struct rswap_dev *dev)
+{
+	u32 n = 0;
+	int i;
+
+	lockdep_assert_held(&dev->servers_mutex);
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++)
+		n += dev->servers[i] && rswap_server_usable(dev->servers[i]) &&
+		     server_room(dev->servers[i]);
+	return n;
+}
+
 struct rswap_server *rswap_pick_server(struct rswap_dev *dev, u32 except_mask)
 {
 	struct rswap_server *best = NULL;
@@ -995,7 +1008,13 @@ void rswap_refill_work(struct work_struct *work)
 		srv = rswap_pick_server(dev, 0);
 		if (!srv)
 			break;
+		/*
+		 * Spread over the servers that can grant, as one slab a round
+		 * did: each round asks the roomiest server for its share, and
+		 * its answer's free count steers the next pick.
+		 */
 		want = min(want, server_room(srv));
+		want = DIV_ROUND_UP(want, max(grantable_servers(dev), 1u));
 		round = ktime_get_ns();
 		rswap_fault_grant_delay(srv);
 		/* A refusal zeroes the server's free_hint: the next pick is another. */

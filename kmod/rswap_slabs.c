@@ -910,6 +910,21 @@ static bool any_server(struct rswap_dev *dev, enum rswap_server_state st)
 	return false;
 }
 
+/*
+ * A server just failed (a control message unanswered: rswap_server_fail)
+ * is still READY until its error work runs, and then DOWN: coming back.
+ */
+static bool any_server_failing(struct rswap_dev *dev)
+{
+	int i;
+
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++)
+		if (dev->servers[i] && READ_ONCE(dev->servers[i]->ctrl_broken) &&
+		    READ_ONCE(dev->servers[i]->state) == RSWAP_SRV_READY)
+			return true;
+	return false;
+}
+
 static bool has_servers(struct rswap_dev *dev)
 {
 	int i;
@@ -1043,7 +1058,8 @@ void rswap_refill_work(struct work_struct *work)
 	 * kept while it is closed, and nothing writes then); opening it runs
 	 * this again.
 	 */
-	dev->no_room = dev->openers && need && !any_server(dev, RSWAP_SRV_DOWN);
+	dev->no_room = dev->openers && need && !any_server(dev, RSWAP_SRV_DOWN) &&
+		       !any_server_failing(dev);
 	/* Said once per episode, and not before any server was added. */
 	warn = dev->no_room && !was && has_servers(dev);
 	spin_unlock(&dev->lock);

@@ -816,8 +816,7 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		cmd->seg[i].word = rswap_entry_word(e);
 		if (cmd->seg[i].fill || cmd->seg[i].header)
 			continue;
-		set = rswap_entry_slab(&dev->map, e);
-		page = rswap_entry_page(&dev->map, e);
+		set = rswap_entry_where(&dev->map, e, &page);
 		/*
 		 * One copy of the set: the previous page's if it was of the
 		 * same set, else the least busy that can serve; else wait or

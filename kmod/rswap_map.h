@@ -99,6 +99,16 @@ static inline u32 rswap_entry_page(const struct rswap_map *m, const struct rswap
 	return rswap_entry_slot(e) % m->pages_per_slab;
 }
 
+/* Both at once, with one divide (the read path). */
+static inline u32 rswap_entry_where(const struct rswap_map *m, const struct rswap_entry *e,
+				    u32 *page)
+{
+	u32 slot = rswap_entry_slot(e), slab = slot / m->pages_per_slab;
+
+	*page = slot - slab * m->pages_per_slab;
+	return slab;
+}
+
 /* REMOTE: the page's checksum when it was written (rswap_dev.c); 0 otherwise. */
 static inline u32 rswap_entry_csum(const struct rswap_entry *e)
 {

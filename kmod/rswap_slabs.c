@@ -900,28 +900,26 @@ struct rswap_server *rswap_place_copy(struct rswap_dev *dev, u32 idx, bool movin
 	return dev->servers[cand[pick].server];
 }
 
-static bool any_server(struct rswap_dev *dev, enum rswap_server_state st)
-{
-	int i;
-
-	for (i = 0; i < RSWAP_MAX_SERVERS; i++)
-		if (dev->servers[i] && READ_ONCE(dev->servers[i]->state) == st)
-			return true;
-	return false;
-}
-
 /*
- * A server just failed (a control message unanswered: rswap_server_fail)
- * is still READY until its error work runs, and then DOWN: coming back.
+ * A server that may take pages again: reconnecting (DOWN), or just failed
+ * (a control message unanswered: rswap_server_fail), which is still READY
+ * until its error work makes it DOWN.
  */
-static bool any_server_failing(struct rswap_dev *dev)
+static bool any_server_coming_back(struct rswap_dev *dev)
 {
 	int i;
 
-	for (i = 0; i < RSWAP_MAX_SERVERS; i++)
-		if (dev->servers[i] && READ_ONCE(dev->servers[i]->ctrl_broken) &&
-		    READ_ONCE(dev->servers[i]->state) == RSWAP_SRV_READY)
+	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
+		struct rswap_server *srv = dev->servers[i];
+		enum rswap_server_state st;
+
+		if (!srv)
+			continue;
+		st = READ_ONCE(srv->state);
+		if (st == RSWAP_SRV_DOWN ||
+		    (st == RSWAP_SRV_READY && READ_ONCE(srv->ctrl_broken)))
 			return true;
+	}
 	return false;
 }
 
@@ -1058,8 +1056,7 @@ void rswap_refill_work(struct work_struct *work)
 	 * kept while it is closed, and nothing writes then); opening it runs
 	 * this again.
 	 */
-	dev->no_room = dev->openers && need && !any_server(dev, RSWAP_SRV_DOWN) &&
-		       !any_server_failing(dev);
+	dev->no_room = dev->openers && need && !any_server_coming_back(dev);
 	/* Said once per episode, and not before any server was added. */
 	warn = dev->no_room && !was && has_servers(dev);
 	spin_unlock(&dev->lock);

@@ -130,6 +130,12 @@ static void map_entry_slots_round_trip(void **state)
 				assert_int_equal(rswap_entry_type(e), RSWAP_REMOTE);
 				assert_int_equal(rswap_entry_slab(&m, e), slab);
 				assert_int_equal(rswap_entry_page(&m, e), pages[p]);
+				{
+					uint32_t pg = UINT32_MAX;
+
+					assert_int_equal(rswap_entry_where(&m, e, &pg), slab);
+					assert_int_equal(pg, pages[p]);
+				}
 				assert_true(rswap_entry_csum(e) == csum);
 			}
 		}

@@ -11,7 +11,8 @@
 # scaling: IOPS with N jobs over IOPS with one, set against null_blk's.
 # This host has 2 cores, so past 2 jobs the vCPUs share them: where
 # null_blk stops scaling is the host's limit, not the device's. Ends with
-# the module's map memory per swap page, and for a 64 GiB device. Between
+# the module's map memory per swap page, and for a 64 GiB device, and how
+# many rswap reads had to take the device's lock after all. Between
 # the markers scripts/bench.sh shows.
 # vm-memory: 2G
 # vm-cpus: 4
@@ -85,6 +86,7 @@ check_eq rswap-up 0 $?
 if [ -e /sys/block/rswap0 ]; then
 	system rswap /dev/rswap0
 	map_per_page=$(( $(rswap_stat map_bytes) / $(rswap_stat pages) ))
+	relocked=$(rswap_stat reads_relocked) loads=$(rswap_stat loads)
 	check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 	check rswap-unloads rmmod rswap
 fi
@@ -112,5 +114,8 @@ if [ -n "${map_per_page:-}" ]; then
 	echo "  map: $map_per_page bytes per swap page (the device's map_bytes / pages): $((map_per_page * 16)) MiB for a 64 GiB device (16 Mi pages), $(awk -v b="$map_per_page" 'BEGIN { printf "%.2f", b * 100 / 4096 }')% of it"
 else
 	echo "  map: - (rswap did not come up)"
+fi
+if [ -n "${relocked:-}" ] && [ "${loads:-0}" -gt 0 ]; then
+	echo "  reads without the device lock: $relocked of $loads reads (one page each) planned again under it (a write or a slab-table change came in meanwhile)"
 fi
 echo "==== end ===="

@@ -26,8 +26,15 @@
  *                            choice of a move's target walk dev->servers
  *       srv->ctrl_mutex      one control exchange at a time on one server
  *         dev->setup_mutex   the one-time allocation of the slab table
- *         dev->lock          (spinlock) the map, slot allocator, slab
- *                            table, server states
+ *         dev->lock          (seqlock) the map, slot allocator, slab
+ *                            table, server states. Every writer takes
+ *                            it (write_seqlock), and so does everything
+ *                            else except the read path: do_read reads
+ *                            the map and the table in a read section
+ *                            (no store to a shared line, so readers on
+ *                            many CPUs do not contend) and does it
+ *                            again, then under the lock, if a writer
+ *                            came in between (rswap_dev.c, read_plan)
  *           srv->reply_lock, dev->evac_lock  (spinlocks, also in softirq)
  *
  * Never take servers_mutex under a ctrl_mutex, nor two ctrl_mutexes at
@@ -52,6 +59,7 @@
 #include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
+#include <linux/seqlock.h>
 #include <linux/socket.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -229,6 +237,7 @@ struct rswap_stats {
 	u64 read_errors, write_errors, retries, requeues, no_slot, sq_full, timeouts;
 	u64 migrated_slabs, migrated_pages, migrate_failures, not_moved;
 	u64 reads_second_copy;		/* pages read from a copy other than the first */
+	u64 reads_relocked;		/* reads planned again under dev->lock (do_read) */
 	u64 csum_errors;		/* pages read whose checksum was wrong */
 	u64 copies_made, copied_pages, copy_failures;	/* rswap_copies.c */
 	/* rswap_prefetch.c: pages read ahead, handed out, never handed out */
@@ -278,7 +287,7 @@ struct rswap_dev {
 	struct workqueue_struct *wq;	/* WQ_MEM_RECLAIM: makes progress under pressure */
 	struct workqueue_struct *refill_wq;	/* refill only: the write path waits on it */
 
-	spinlock_t lock;
+	seqlock_t lock;			/* see "dev->lock" in the lock order above */
 	struct rswap_map map;
 	struct rswap_slots slots;	/* set up at the first WELCOME */
 	bool slots_ready;
@@ -326,12 +335,13 @@ struct rswap_dev {
 
 	/*
 	 * I/O generations: a request counts itself in io_inflight[io_gen] from
-	 * the moment it reads the slab table (under lock) to its completion. A
-	 * slab move bumps io_gen and waits for the old generation to drain, so
-	 * no WRITE into a frozen slab, or READ of a moved slab's old copy, is
-	 * still in flight (rswap_io_quiesce).
+	 * the moment it reads the slab table (under lock, or in a read section
+	 * of it that was not retried) to its completion. A slab move bumps
+	 * io_gen and waits for the old generation to drain, so no WRITE into a
+	 * frozen slab, or READ of a moved slab's old copy, is still in flight
+	 * (rswap_io_quiesce).
 	 */
-	unsigned int io_gen;		/* under lock */
+	unsigned int io_gen;		/* written under lock */
 	atomic_t io_inflight[2];
 	wait_queue_head_t io_wait;
 
@@ -404,6 +414,7 @@ struct rswap_cmd {
 	u8 nr_wrs;
 	u8 nr_remote;			/* pages moved by RDMA */
 	u8 nr_lost;			/* pages that fail alone with EIO */
+	u8 nr_second;			/* read: pages from a copy other than the first */
 	u8 gen;				/* counted in dev->io_inflight[gen] */
 	ktime_t submitted;		/* first seen by queue_rq (0: not traced then) */
 	ktime_t start;
@@ -582,7 +593,7 @@ int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, 
 		   u64 addr, enum rswap_slab_state st, u32 set, u32 copy);
 u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx);
 int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer, u32 avoid_srv,
-			 const struct rswap_slab **slab);
+			 const struct rswap_slab **slab, struct rswap_server **srv);
 void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_slabs_lose(struct rswap_dev *dev, struct rswap_server *srv);
 void rswap_slabs_sweep_unlisted(struct rswap_dev *dev, struct rswap_server *srv);
@@ -640,6 +651,7 @@ extern atomic_t rswap_fault_corrupt_reads;
 extern u32 rswap_fault_grant_delay_ms;
 void rswap_fault_grant_delay(const struct rswap_server *srv);
 extern atomic_t rswap_fault_partial_posts;
+extern atomic_t rswap_fault_read_races;
 void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_server *target);
 void rswap_debugfs_init(void);
 void rswap_debugfs_fini(void);

@@ -206,10 +206,10 @@ void rswap_copies_repair(struct rswap_dev *dev)
 	 * short of a copy later is said again (grant_copies), whether or not a
 	 * whole set was granted meanwhile.
 	 */
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (!dev->replicas.degraded)
 		dev->degraded_said = false;
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	ms = max_t(u64, ktime_ms_delta(ktime_get(), start), 1);
 	pr_info("%s: %u new copies (%llu MiB, %llu MiB/s), %u failed%s; %u slabs degraded\n",
 		dev->name, tally.made, tally.pages * RSWAP_PAGE_SIZE >> 20,

@@ -37,6 +37,12 @@
  *                  as a provider's -EINVAL would): the request must wait
  *                  for the QP's drain, not end while the WR may run, and
  *                  go again once its server is back
+ *   read_races     N: the next N reads planned without the device's lock
+ *                  (do_read) take the lock as a writer would, once they
+ *                  have planned and counted themselves, before they check
+ *                  the sequence: each must let go of its plan and its
+ *                  count and plan again under the lock (stats:
+ *                  reads_relocked), with its data intact
  *
  * Each delay is announced in the kernel log ("fault injection: ...") so a
  * test knows when to strike.
@@ -73,6 +79,7 @@ u32 rswap_fault_sq_depth_max;
 atomic_t rswap_fault_corrupt_reads = ATOMIC_INIT(0);
 u32 rswap_fault_grant_delay_ms;
 atomic_t rswap_fault_partial_posts = ATOMIC_INIT(0);
+atomic_t rswap_fault_read_races = ATOMIC_INIT(0);
 
 static struct dentry *rswap_debugfs_dir;
 
@@ -90,6 +97,7 @@ void rswap_debugfs_init(void)
 	debugfs_create_u32("grant_delay_ms", 0600, rswap_debugfs_dir, &rswap_fault_grant_delay_ms);
 	debugfs_create_atomic_t("partial_posts", 0600, rswap_debugfs_dir,
 				&rswap_fault_partial_posts);
+	debugfs_create_atomic_t("read_races", 0600, rswap_debugfs_dir, &rswap_fault_read_races);
 }
 
 /*
@@ -126,9 +134,9 @@ static int slabs_show(struct seq_file *m, void *unused)
 	u32 i, c;
 
 	/* Under the lock: a consistent table (seq_file only copies into its buffer). */
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (!dev->slots_ready) {
-		spin_unlock(&dev->lock);
+		write_sequnlock(&dev->lock);
 		seq_puts(m, "no slab table yet (no server has welcomed this device)\n");
 		return 0;
 	}
@@ -163,7 +171,7 @@ static int slabs_show(struct seq_file *m, void *unused)
 		}
 		seq_putc(m, '\n');
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(slabs);
@@ -174,7 +182,7 @@ static int map_show(struct seq_file *m, void *unused)
 	struct rswap_dev *dev = m->private;
 	u64 off;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (off = 0; off < dev->map.n_pages; off++) {
 		const struct rswap_entry *e = &dev->map.entries[off];
 
@@ -183,7 +191,7 @@ static int map_show(struct seq_file *m, void *unused)
 				   rswap_entry_slab(&dev->map, e), rswap_entry_page(&dev->map, e),
 				   rswap_entry_csum(e));
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(map);

@@ -161,12 +161,21 @@ static void end_ok(struct rswap_cmd *cmd, struct request *rq)
 		rswap_end_rq(cmd, rq, BLK_STS_OK);
 }
 
-/* Caller holds dev->lock, and has read the slab table for @cmd. */
+/*
+ * Count @cmd in the current I/O generation, once it has read the slab
+ * table. Caller holds dev->lock, or is in a read section of it and checks
+ * the sequence afterwards (do_read): a quiesce that flipped the generation
+ * meanwhile changed the sequence, and the request counts itself again.
+ */
 static void io_begin(struct rswap_dev *dev, struct rswap_cmd *cmd)
 {
-	lockdep_assert_held(&dev->lock);
-	cmd->gen = dev->io_gen;
+	cmd->gen = READ_ONCE(dev->io_gen);
 	atomic_inc(&dev->io_inflight[cmd->gen]);
+	/*
+	 * Pairs with rswap_io_quiesce's smp_mb(): either the quiesce sees
+	 * this count, or the sequence check after it sees the quiesce.
+	 */
+	smp_mb__after_atomic();
 }
 
 static void io_end(struct rswap_dev *dev, struct rswap_cmd *cmd)
@@ -185,10 +194,17 @@ int rswap_io_quiesce(struct rswap_dev *dev)
 {
 	unsigned int old;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	old = dev->io_gen;
-	dev->io_gen ^= 1;
-	spin_unlock(&dev->lock);
+	WRITE_ONCE(dev->io_gen, old ^ 1);
+	write_sequnlock(&dev->lock);
+	/*
+	 * A read that counted itself in @old without the lock checks the
+	 * sequence after its count (io_begin); we read the count after
+	 * changing the sequence. With a full barrier on each side, one of us
+	 * sees the other: it plans again, or we wait for it.
+	 */
+	smp_mb();
 	if (!wait_event_timeout(dev->io_wait, !atomic_read(&dev->io_inflight[old]) ||
 				READ_ONCE(dev->dying), 60 * HZ)) {
 		pr_warn("%s: requests still in flight after 60s\n", dev->name);
@@ -740,7 +756,7 @@ static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 
 /* WR @k: pages @first.. @first + @n - 1 to or from @slab (a copy, @copy) at @page. */
 static void init_wr(struct rswap_cmd *cmd, int k, int first, int n, enum ib_wr_opcode op,
-		    const struct rswap_slab *slab, u32 page, u32 copy)
+		    const struct rswap_slab *slab, struct rswap_server *srv, u32 page, u32 copy)
 {
 	struct ib_rdma_wr *wr = &cmd->wr[k];
 
@@ -752,7 +768,7 @@ static void init_wr(struct rswap_cmd *cmd, int k, int first, int n, enum ib_wr_o
 	wr->remote_addr = slab->addr + (u64)page * RSWAP_PAGE_SIZE;
 	wr->rkey = slab->rkey;
 	cmd->wr_seg[k] = first;
-	cmd->wr_srv[k] = slab->srv;
+	cmd->wr_srv[k] = srv;
 	cmd->wr_copy[k] = copy;
 }
 
@@ -794,29 +810,47 @@ void rswap_read_fill(struct rswap_dev *dev, struct rswap_cmd *cmd)
 	}
 }
 
-static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rswap_cmd *cmd,
-			    u64 off)
+/*
+ * A read's plan: which pages are filled here, which are lost, and the
+ * READs of the rest, from the map and the slab table. Caller holds
+ * dev->lock, or is in a read section of it (do_read): then a writer may
+ * change what we read, and what is planned is thrown away when the
+ * sequence says so; nothing here is seen outside @cmd until then.
+ * Returns 0; -EAGAIN: a copy the read needs cannot serve now (or, read
+ * ahead, is lost): wait; -ESTALE: the table was caught mid-change (only
+ * without the lock): plan again under it.
+ */
+static int read_plan(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 {
-	u32 run_slab = 0, run_next = 0, second = 0;
-	int i, run_end = -2, remote = 0;	/* run_end: last page of the last READ */
-	int run_copy = -1;			/* the copy of that READ's set it reads */
-	bool wait = false;
+	u32 run_slab = 0, run_next = 0;
+	int i, run_end = -2;		/* run_end: last page of the last READ */
+	int run_copy = -1;		/* the copy of that READ's set it reads */
+	/* Acquire: the table, once ready, is there to read (rswap_slabs_setup). */
+	bool ready = smp_load_acquire(&dev->slots_ready);
 
 	cmd->nr_wrs = 0;
 	cmd->nr_lost = 0;
-	spin_lock(&dev->lock);
+	cmd->nr_remote = 0;
+	cmd->nr_second = 0;
 	for (i = 0; i < cmd->nr_segs; i++) {
-		const struct rswap_entry *e = &dev->map.entries[off + i];
+		struct rswap_entry e = rswap_map_get(&dev->map, off + i);
 		const struct rswap_slab *slab;
+		struct rswap_server *srv;
 		u32 set, page;
 		int copy;
 
 		cmd->seg[i].header = off + i == 0;
-		cmd->seg[i].fill = rswap_entry_type(e) != RSWAP_REMOTE;
-		cmd->seg[i].word = rswap_entry_word(e);
+		cmd->seg[i].fill = rswap_entry_type(&e) != RSWAP_REMOTE;
+		cmd->seg[i].word = rswap_entry_word(&e);
+		cmd->seg[i].check = false;
+		cmd->seg[i].lost = false;
 		if (cmd->seg[i].fill || cmd->seg[i].header)
 			continue;
-		set = rswap_entry_where(&dev->map, e, &page);
+		if (!ready)
+			return -ESTALE;
+		set = rswap_entry_where(&dev->map, &e, &page);
+		if (set >= dev->slots.max_slabs)
+			return -ESTALE;
 		/*
 		 * One copy of the set: the previous page's if it was of the
 		 * same set, else the least busy that can serve; else wait or
@@ -824,63 +858,104 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 		 */
 		copy = rswap_slab_read_copy(dev, set, cmd->queue,
 					    run_end >= 0 && set == run_slab ?
-					    run_copy : -1, cmd->seg[i].bad_servers, &slab);
-		if (copy == -ENODATA && cmd->prefetch) {
-			wait = true;	/* not read ahead: no error counted */
-			break;
-		}
+					    run_copy : -1, cmd->seg[i].bad_servers, &slab, &srv);
+		if (copy == -ESTALE)
+			return -ESTALE;
+		if (copy == -ENODATA && cmd->prefetch)
+			return -EAGAIN;	/* not read ahead: no error counted */
 		if (copy == -ENODATA) {
 			cmd->seg[i].lost = true;
-			cmd->seg[i].fill = false;
 			cmd->nr_lost++;
 			continue;
 		}
-		if (copy < 0) {
-			wait = true;
-			break;
-		}
-		remote++;
-		second += copy > 0;
+		if (copy < 0)
+			return -EAGAIN;
+		cmd->nr_remote++;
+		cmd->nr_second += copy > 0;
 		cmd->seg[i].check = true;
 		BUILD_BUG_ON(sizeof(cmd->seg[i].bad_servers) * BITS_PER_BYTE < RSWAP_MAX_SERVERS);
-		cmd->seg[i].srv = slab->srv->idx;
-		/*
-		 * Every copy of the page has come back wrong at least once: its
-		 * history starts over, so the next try goes to another copy
-		 * than this one. A copy wrong once may have raced a slot freed
-		 * and reused; alternating, no copy is given up for good.
-		 */
-		if (cmd->seg[i].bad_servers & (1u << cmd->seg[i].srv))
-			cmd->seg[i].bad_servers = 0;
-		cmd->seg[i].csum = rswap_entry_csum(e);
-		cmd->seg[i].entry = *e;
+		cmd->seg[i].srv = srv->idx;
+		cmd->seg[i].csum = rswap_entry_csum(&e);
+		cmd->seg[i].entry = e;
 		/*
 		 * The next slot of the slab the previous page came from (pages
 		 * written together went to consecutive slots), from the same
 		 * copy: one READ more.
 		 */
 		if (run_end == i - 1 && set == run_slab &&
-		    page == run_next && cmd->wr_srv[cmd->nr_wrs - 1] == slab->srv &&
+		    page == run_next && cmd->wr_srv[cmd->nr_wrs - 1] == srv &&
 		    cmd->wr[cmd->nr_wrs - 1].wr.num_sge < dev->max_sge_rd) {
 			cmd->wr[cmd->nr_wrs - 1].wr.num_sge++;
 		} else {
-			init_wr(cmd, cmd->nr_wrs++, i, 1, IB_WR_RDMA_READ, slab, page, 0);
+			init_wr(cmd, cmd->nr_wrs++, i, 1, IB_WR_RDMA_READ, slab, srv, page, 0);
 			run_slab = set;
 		}
 		run_copy = copy;
 		run_end = i;
 		run_next = page + 1;
 	}
-	if (!wait)
+	return 0;
+}
+
+/*
+ * A read takes no lock that every CPU's reads share: it plans in a read
+ * section of dev->lock (read_plan), counts itself in the I/O generation,
+ * and checks that no writer changed the map or the table meanwhile. If
+ * one did, it plans again, holding the lock (read_seqbegin_or_lock), so a
+ * read is never starved by writes. debugfs reads_relocked counts those.
+ */
+static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rswap_cmd *cmd,
+			    u64 off)
+{
+	int seq = 0, ret, i;
+	bool wait;
+
+	/*
+	 * A server the plan names stays in memory (rswap_server_free), and
+	 * READY keeps its queue pairs (error recovery's synchronize_rcu),
+	 * until we have posted. blk-mq dispatches under RCU anyway; said here.
+	 */
+	rcu_read_lock();
+again:
+	read_seqbegin_or_lock(&dev->lock, &seq);
+	ret = read_plan(dev, cmd, off);
+	if (!ret)
 		io_begin(dev, cmd);
-	spin_unlock(&dev->lock);
+	/* debugfs read_races: a writer comes in now */
+	if (unlikely(atomic_read(&rswap_fault_read_races) > 0) && !(seq & 1) &&
+	    atomic_dec_if_positive(&rswap_fault_read_races) >= 0) {
+		write_seqlock(&dev->lock);
+		write_sequnlock(&dev->lock);
+	}
+	if (need_seqretry(&dev->lock, seq) || (ret == -ESTALE && !(seq & 1))) {
+		if (!ret)
+			io_end(dev, cmd);
+		rswap_stat_inc(dev, reads_relocked);
+		seq = 1;	/* under the lock this time */
+		goto again;
+	}
+	done_seqretry(&dev->lock, seq);
+	/* Under the lock the table is whole: -ESTALE there is a bug. */
+	wait = ret == -EAGAIN || WARN_ON_ONCE(ret == -ESTALE);
+	for (i = 0; i < cmd->nr_segs && !wait; i++) {
+		/*
+		 * Every copy of the page has come back wrong at least once: its
+		 * history starts over, so the next try goes to another copy
+		 * than this one. A copy wrong once may have raced a slot freed
+		 * and reused; alternating, no copy is given up for good.
+		 */
+		if (cmd->seg[i].check && cmd->seg[i].bad_servers & (1u << cmd->seg[i].srv))
+			cmd->seg[i].bad_servers = 0;
+	}
 
 	blk_mq_start_request(rq);
 	if (wait && cmd->prefetch) {
+		rcu_read_unlock();
 		rswap_end_rq(cmd, rq, BLK_STS_IOERR);
 		return BLK_STS_OK;
 	}
 	if (wait) {
+		rcu_read_unlock();
 		rswap_stat_inc(dev, requeues);
 		park(rq, RSWAP_PARK_DELAY_MS);
 		return BLK_STS_OK;
@@ -891,13 +966,13 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 				   dev->name, cmd->nr_lost, off);
 	}
 	cmd->start = ktime_get();
-	cmd->nr_remote = remote;
 	if (!cmd->prefetch)
 		rswap_stat_add(dev, loads, cmd->nr_segs);
-	if (second)
-		rswap_stat_add(dev, reads_second_copy, second);
+	if (cmd->nr_second)
+		rswap_stat_add(dev, reads_second_copy, cmd->nr_second);
 	rswap_read_fill(dev, cmd);
 	post_wrs(cmd, DMA_FROM_DEVICE);
+	rcu_read_unlock();
 	return BLK_STS_OK;
 }
 
@@ -952,7 +1027,7 @@ static u32 write_run(struct rswap_dev *dev, struct rswap_cmd *cmd, int i, u32 wa
 {
 	u32 n, k, c, copies;
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	n = rswap_slots_alloc(&dev->slots, want, slab, first);
 	if (!n)
 		return 0;
@@ -962,10 +1037,14 @@ static u32 write_run(struct rswap_dev *dev, struct rswap_cmd *cmd, int i, u32 wa
 			rswap_slots_free(&dev->slots, *slab, *first + k);
 		return 0;
 	}
-	for (c = 0; c < dev->n_replicas; c++)
-		if (copies & (1u << c))
-			init_wr(cmd, cmd->nr_wrs++, i, n, IB_WR_RDMA_WRITE,
-				&dev->slabs[dev->replicas.sets[*slab].copy[c].entry], *first, c);
+	for (c = 0; c < dev->n_replicas; c++) {
+		const struct rswap_slab *to;
+
+		if (!(copies & (1u << c)))
+			continue;
+		to = &dev->slabs[dev->replicas.sets[*slab].copy[c].entry];
+		init_wr(cmd, cmd->nr_wrs++, i, n, IB_WR_RDMA_WRITE, to, to->srv, *first, c);
+	}
 	cmd->nr_remote += n;
 	return n;
 }
@@ -979,9 +1058,9 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 	rswap_write_prepare(dev, cmd, off);
 	cmd->nr_wrs = 0;
 	cmd->nr_remote = 0;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (!dev->slots_ready) {
-		spin_unlock(&dev->lock);
+		write_sequnlock(&dev->lock);
 		return no_slot(dev);
 	}
 	for (i = 0; i < cmd->nr_segs; ) {
@@ -1006,7 +1085,7 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 		n = write_run(dev, cmd, i, min(want, dev->max_sge), &slab, &first);
 		if (!n) {
 			rswap_reserve_check(dev);
-			spin_unlock(&dev->lock);
+			write_sequnlock(&dev->lock);
 			/* Pages mapped so far are rewritten when the request is retried. */
 			return no_slot(dev);
 		}
@@ -1019,7 +1098,7 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 	}
 	rswap_reserve_check(dev);
 	io_begin(dev, cmd);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 
 	blk_mq_start_request(rq);
 	rswap_stat_add(dev, stores, cmd->nr_segs);
@@ -1049,10 +1128,10 @@ static blk_status_t do_repair_write(struct rswap_dev *dev, struct request *rq,
 		return BLK_STS_IOERR;
 	cmd->nr_wrs = 0;
 	cmd->nr_remote = 0;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (!dev->slots_ready || !rswap_repair_current(dev, r) ||
 	    !write_run(dev, cmd, 0, 1, &slab, &first)) {
-		spin_unlock(&dev->lock);
+		write_sequnlock(&dev->lock);
 		return BLK_STS_IOERR;
 	}
 	r->new_slab = slab;
@@ -1060,7 +1139,7 @@ static blk_status_t do_repair_write(struct rswap_dev *dev, struct request *rq,
 	r->has_new = true;	/* from now on freed or moved to (repair_finish) */
 	rswap_reserve_check(dev);
 	io_begin(dev, cmd);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 
 	blk_mq_start_request(rq);
 	post_wrs(cmd, DMA_TO_DEVICE);
@@ -1072,7 +1151,7 @@ static void do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
 	struct rswap_entry old;
 	u64 i;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (i = 0; i < n; i++) {
 		rswap_map_set(&dev->map, off + i, zero ? RSWAP_ZERO : RSWAP_EMPTY, 0, &old);
 		if (dev->slots_ready)
@@ -1080,7 +1159,7 @@ static void do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
 	}
 	if (off == 0 && n)
 		memset(dev->header, 0, RSWAP_PAGE_SIZE);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	rswap_prefetch_invalidate(dev, off, n);
 	rswap_stat_add(dev, discards, n);
 }
@@ -1242,13 +1321,13 @@ static const struct blk_mq_ops rswap_mq_ops = {
  */
 static int opened(struct rswap_dev *dev)
 {
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (dev->closing) {
-		spin_unlock(&dev->lock);
+		write_sequnlock(&dev->lock);
 		return -ENODEV;
 	}
 	dev->openers++;
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	queue_work(dev->refill_wq, &dev->refill_work);
 	return 0;
 }
@@ -1258,11 +1337,11 @@ static void closed(struct rswap_dev *dev)
 {
 	bool remove;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	remove = !--dev->openers && dev->remove_when_closed;
 	if (remove)
 		dev->closing = true;
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	if (remove)	/* not here: del_gendisk waits for this very release */
 		rswap_devices_reap();
 	else
@@ -1277,12 +1356,12 @@ int rswap_dev_close_for_removal(struct rswap_dev *dev)
 {
 	int ret = 0;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (dev->openers)
 		ret = -EBUSY;
 	else
 		dev->closing = true;
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return ret;
 }
 
@@ -1429,7 +1508,7 @@ int rswap_dev_create(int id, const struct rswap_dev_config *cfg, struct rswap_de
 	dev->max_sge = RSWAP_MAX_SEGS;
 	dev->max_sge_rd = RSWAP_MAX_SEGS;
 	dev->csum_seed = get_random_u64();
-	spin_lock_init(&dev->lock);
+	seqlock_init(&dev->lock);
 	mutex_init(&dev->servers_mutex);
 	mutex_init(&dev->setup_mutex);
 	INIT_WORK(&dev->refill_work, rswap_refill_work);

@@ -199,9 +199,9 @@ static void reap_orphans(struct work_struct *work)
 	list_for_each_entry_safe(dev, next, &rswap_devs, list) {
 		bool gone;
 
-		spin_lock(&dev->lock);
+		write_seqlock(&dev->lock);
 		gone = dev->remove_when_closed && !dev->openers;
-		spin_unlock(&dev->lock);
+		write_sequnlock(&dev->lock);
 		if (gone) {
 			pr_info("%s: closed: removed (its configfs item had gone)\n", dev->name);
 			remove_locked(dev);
@@ -286,12 +286,12 @@ void rswap_device_orphan(struct rswap_dev *dev)
 {
 	bool open;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	open = dev->openers > 0;
 	dev->remove_when_closed = open;
 	if (!open)
 		dev->closing = true;
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	if (open) {
 		pr_warn("%s: its configfs item was removed while it is open: it is removed at its last close (swapoff)\n",
 			dev->name);

@@ -115,7 +115,7 @@ static void map_put(struct rswap_map *m, u64 off, struct rswap_entry e,
 
 	*old = *cur;
 	count(m, rswap_entry_type(cur), -1);
-	*cur = e;
+	WRITE_ONCE(cur->bits, e.bits);	/* whole: rswap_map_get reads without the lock */
 	count(m, rswap_entry_type(&e), 1);
 }
 

@@ -26,12 +26,17 @@
  *
  * Pure bookkeeping, shared by the kernel module and the userspace unit tests:
  * no locking here (the caller holds the lock that covers the call), no
- * allocation except in the _init functions.
+ * allocation except in the _init functions. One exception, by design: an
+ * entry is one 8-byte word, stored whole (WRITE_ONCE) by a writer that
+ * holds the lock, so a reader without it (the read path, rswap_dev.c)
+ * reads it with rswap_map_get and sees the old entry or the new one,
+ * never a mix.
  */
 #ifndef RSWAP_MAP_H
 #define RSWAP_MAP_H
 
 #ifdef __KERNEL__
+#include <linux/compiler.h>
 #include <linux/types.h>
 #else
 #include <stdbool.h>
@@ -40,6 +45,8 @@
 typedef uint64_t u64;
 typedef uint32_t u32;
 typedef uint8_t u8;
+#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #endif
 
 #define RSWAP_MAP_PAGE_SIZE 4096
@@ -75,6 +82,15 @@ struct rswap_map {
 	u64 same_pages;		/* entries that are SAME now */
 	u64 remote_pages;	/* entries that are REMOTE now */
 };
+
+/*
+ * Offset @off's entry, read whole: for a reader that does not hold the
+ * lock writers take (offsets beyond n_pages are the caller's bug).
+ */
+static inline struct rswap_entry rswap_map_get(const struct rswap_map *m, u64 off)
+{
+	return (struct rswap_entry){ .bits = READ_ONCE(m->entries[off].bits) };
+}
 
 static inline enum rswap_entry_type rswap_entry_type(const struct rswap_entry *e)
 {

@@ -6,8 +6,10 @@
  * The kernel's swap readahead asks for a few pages around each fault and
  * waits for them, so a process reading its memory back in order waits a
  * round trip every few pages. Here, when most of the last
- * RSWAP_PF_HISTORY read requests each started a little past the one before
- * (a majority vote over their strides, in the spirit of Leap), the next
+ * RSWAP_PF_HISTORY read requests of one hardware queue (one CPU's: a
+ * faulting process's stream, not interleaved with other CPUs' streams)
+ * each started a little past the one before (a majority vote over their
+ * strides, in the spirit of Leap), the next
  * prefetch.depth chunks of RSWAP_PF_CHUNK pages past the request are read
  * into a buffer preallocated at load (prefetch_kib), each as one READ
  * request of our own disk: the same path, slab table, copies and I/O
@@ -37,6 +39,24 @@
  *
  * A prefetch READ never waits for a server and is never retried: if a page
  * is on a server that is down or lost, the chunk is simply not loaded.
+ *
+ * Without the lock: prefetch.lock is the device's, so a read or write
+ * that no chunk concerns does not take it. The trend is per hardware
+ * queue, kept without a lock; prefetch.placed[] says, without the lock,
+ * which chunks are not EMPTY and where.
+ *  - A read whose first page no placed chunk holds is a miss at once. A
+ *    chunk placed meanwhile only costs a hit.
+ *  - A write or discard that ends with no placed chunk over its pages
+ *    drops nothing, which must not miss a chunk whose READ saw the old
+ *    page. That READ read the page's map entry after its chunk was
+ *    placed, with a full barrier between (pf_work's smp_mb); the write
+ *    stored the entry before it ended, and rswap_prefetch_invalidate
+ *    has a full barrier before it looks at placed[]. So if the READ saw
+ *    the old entry, the write's look sees the chunk, and takes the lock
+ *    to drop it as before. A READ that saw the new entry while the
+ *    write was still on the wire was posted after its chunk's placement
+ *    was made visible to every CPU (that smp_mb), so before the write
+ *    ended and looked: it is dropped too (and its checksum would fail).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -66,6 +86,19 @@ static void chunk_drop(struct rswap_prefetch *pf, struct rswap_pf_chunk *c)
 	c->state = RSWAP_PF_EMPTY;
 	c->stale = false;
 	c->on_wire = false;
+	WRITE_ONCE(pf->placed[c - pf->chunks], RSWAP_PF_NOWHERE);
+}
+
+/* Without the lock: may a chunk hold page @page (see "Without the lock")? */
+static bool placed_at(struct rswap_prefetch *pf, u64 page)
+{
+	u64 base = rounddown(page, RSWAP_PF_CHUNK);
+	unsigned int i;
+
+	for (i = 0; i < pf->n_chunks; i++)
+		if (READ_ONCE(pf->placed[i]) == base)
+			return true;
+	return false;
 }
 
 /* The chunk holding page @page, VALID or on its way (LOADING), or NULL. */
@@ -129,21 +162,21 @@ static struct rswap_pf_chunk *chunk_free(struct rswap_prefetch *pf, u64 from, u6
 }
 
 /*
- * Is the stream sequential? The stride most of the last reads had (one
- * pass of Boyer-Moore's majority vote, then a count), forward and no
+ * Is the stream @h saw sequential? The stride most of its last reads had
+ * (one pass of Boyer-Moore's majority vote, then a count), forward and no
  * longer than two chunks.
  */
-static bool sequential(struct rswap_prefetch *pf)
+static bool sequential(const struct rswap_pf_history *h)
 {
 	s64 stride[RSWAP_PF_HISTORY - 1], cand = 0;
-	unsigned int i, k = pf->hist_next;
+	unsigned int i, k = h->next;
 	int votes = 0;
 
 	if (k < RSWAP_PF_HISTORY)
 		return false;
 	for (i = 0; i < RSWAP_PF_HISTORY - 1; i++)
-		stride[i] = (s64)(pf->history[(k + i + 1) % RSWAP_PF_HISTORY] -
-				  pf->history[(k + i) % RSWAP_PF_HISTORY]);
+		stride[i] = (s64)(READ_ONCE(h->off[(k + i + 1) % RSWAP_PF_HISTORY]) -
+				  READ_ONCE(h->off[(k + i) % RSWAP_PF_HISTORY]));
 	for (i = 0; i < RSWAP_PF_HISTORY - 1; i++) {
 		if (!votes)
 			cand = stride[i];
@@ -176,6 +209,7 @@ static bool place_ahead(struct rswap_dev *dev, struct rswap_prefetch *pf, u64 ne
 		c->state = RSWAP_PF_WANTED;
 		c->stale = false;
 		c->base = base;
+		WRITE_ONCE(pf->placed[c - pf->chunks], base);
 		c->n = min_t(u64, RSWAP_PF_CHUNK, dev->n_pages - base);
 		/* The pages before @next were just read: nobody wants them. */
 		c->served = next > base ? (1u << (next - base)) - 1 : 0;
@@ -184,14 +218,22 @@ static bool place_ahead(struct rswap_dev *dev, struct rswap_prefetch *pf, u64 ne
 	return placed;
 }
 
-/* Caller holds the lock: record a read request at @off for the trend. */
-static bool note_read(struct rswap_dev *dev, struct rswap_prefetch *pf, u64 off, u32 n)
+/*
+ * Record a read request at @off, dispatched on hardware queue @queue, for
+ * the trend (no lock: struct rswap_pf_history). True: that queue's stream
+ * is sequential.
+ */
+static bool note_read(struct rswap_prefetch *pf, unsigned int queue, u64 off)
 {
-	lockdep_assert_held(&pf->lock);
-	pf->history[pf->hist_next++ % RSWAP_PF_HISTORY] = off;
-	if (pf->hist_next >= 2 * RSWAP_PF_HISTORY)
-		pf->hist_next -= RSWAP_PF_HISTORY;	/* keep it small, and >= HISTORY */
-	return sequential(pf) && place_ahead(dev, pf, off + n);
+	struct rswap_pf_history *h = &pf->hist[queue % pf->n_hist];
+	unsigned int k = READ_ONCE(h->next);
+
+	WRITE_ONCE(h->off[k % RSWAP_PF_HISTORY], off);
+	k++;
+	if (k >= 2 * RSWAP_PF_HISTORY)
+		k -= RSWAP_PF_HISTORY;	/* keep it small, and >= HISTORY */
+	WRITE_ONCE(h->next, k);
+	return sequential(h);
 }
 
 /* Caller holds the lock: what @cmd's pages at @off find read ahead; copied in if all there. */
@@ -225,29 +267,34 @@ static enum rswap_pf_verdict serve(struct rswap_prefetch *pf, struct rswap_cmd *
 }
 
 /*
- * A read request of a swap-in (@cmd's pages at @off), under one taking of
- * the lock: served from what was read ahead if every page is there; told
- * to wait a moment if some are still on the wire (their chunk's READ is in
- * the driver, so it ends without any dispatch: nothing waits on this
- * request) and the rest are there, rather than read them a second time;
- * and, @first time it is dispatched, counted for the trend, which may
- * place chunks ahead of it.
+ * A read request of a swap-in (@cmd's pages at @off): served from what was
+ * read ahead if every page is there; told to wait a moment if some are
+ * still on the wire (their chunk's READ is in the driver, so it ends
+ * without any dispatch: nothing waits on this request) and the rest are
+ * there, rather than read them a second time; and, @first time it is
+ * dispatched, counted for the trend, which may place chunks ahead of it.
+ * The lock is taken only to serve it from a placed chunk, or to place.
  */
 enum rswap_pf_verdict rswap_prefetch_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off,
 					  bool first)
 {
 	struct rswap_prefetch *pf = &dev->prefetch;
-	enum rswap_pf_verdict v;
+	enum rswap_pf_verdict v = RSWAP_PF_MISS;
 	unsigned long flags;
 	bool kick = false;
 
 	if (!pf->n_chunks || !READ_ONCE(rswap_prefetch_enabled))
 		return RSWAP_PF_MISS;
-	spin_lock_irqsave(&pf->lock, flags);
-	v = serve(pf, cmd, off);
-	if (first)
-		kick = note_read(dev, pf, off, cmd->nr_segs);
-	spin_unlock_irqrestore(&pf->lock, flags);
+	if (placed_at(pf, off)) {
+		spin_lock_irqsave(&pf->lock, flags);
+		v = serve(pf, cmd, off);
+		spin_unlock_irqrestore(&pf->lock, flags);
+	}
+	if (first && note_read(pf, cmd->queue, off)) {
+		spin_lock_irqsave(&pf->lock, flags);
+		kick = place_ahead(dev, pf, off + cmd->nr_segs);
+		spin_unlock_irqrestore(&pf->lock, flags);
+	}
 	if (v == RSWAP_PF_SERVED)
 		rswap_stat_add(dev, prefetch_hit_pages, cmd->nr_segs);
 	if (kick && !READ_ONCE(dev->dying))
@@ -260,8 +307,21 @@ void rswap_prefetch_invalidate(struct rswap_dev *dev, u64 off, u64 n)
 	struct rswap_prefetch *pf = &dev->prefetch;
 	unsigned long flags;
 	unsigned int i;
+	bool any = false;
 
 	if (!pf->n_chunks || !n)
+		return;
+	/*
+	 * Our pages' map entries were stored before: look at placed[] only
+	 * after (pairs with pf_work's smp_mb, see "Without the lock").
+	 */
+	smp_mb();
+	for (i = 0; i < pf->n_chunks && !any; i++) {
+		u64 base = READ_ONCE(pf->placed[i]);
+
+		any = base != RSWAP_PF_NOWHERE && base < off + n && base + RSWAP_PF_CHUNK > off;
+	}
+	if (!any)
 		return;
 	spin_lock_irqsave(&pf->lock, flags);
 	for (i = 0; i < pf->n_chunks; i++) {
@@ -336,6 +396,13 @@ static void pf_work(struct work_struct *work)
 		c->bio.bi_end_io = pf_end_io;
 		c->bio.bi_private = c;
 		rswap_stat_add(dev, prefetch_read_pages, c->n);
+		/*
+		 * The chunk was placed (placed[] stored) before; its READ
+		 * reads the map after. Pairs with rswap_prefetch_invalidate's
+		 * smp_mb: a write that ends after our READ saw its old entry
+		 * sees the chunk placed.
+		 */
+		smp_mb();
 		submit_bio(&c->bio);
 	}
 	memalloc_noio_restore(noio);
@@ -354,8 +421,16 @@ int rswap_prefetch_init(struct rswap_dev *dev, unsigned int kib)
 	if (!n)
 		return 0;
 	pf->chunks = kcalloc(n, sizeof(*pf->chunks), GFP_KERNEL);
-	if (!pf->chunks)
+	pf->placed = kcalloc(n, sizeof(*pf->placed), GFP_KERNEL);
+	/* A history per hardware queue: queue_rq's hctx->queue_num < nr_cpu_ids. */
+	pf->n_hist = nr_cpu_ids;
+	pf->hist = kcalloc(pf->n_hist, sizeof(*pf->hist), GFP_KERNEL);
+	if (!pf->chunks || !pf->placed || !pf->hist) {
+		rswap_prefetch_fini(dev);
 		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		pf->placed[i] = RSWAP_PF_NOWHERE;
 	pf->n_chunks = n;
 	/* Never more than a quarter of a hardware queue's tags: swap goes first. */
 	pf->depth = clamp(min(n / 2, dev->tag_set.queue_depth / 4), 1u, n);
@@ -389,6 +464,10 @@ void rswap_prefetch_fini(struct rswap_dev *dev)
 			if (pf->chunks[i].pages[k])
 				__free_page(pf->chunks[i].pages[k]);
 	kfree(pf->chunks);
+	kfree(pf->placed);
+	kfree(pf->hist);
 	pf->chunks = NULL;
+	pf->placed = NULL;
+	pf->hist = NULL;
 	pf->n_chunks = 0;
 }

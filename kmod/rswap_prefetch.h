@@ -44,13 +44,33 @@ struct rswap_pf_chunk {
 
 extern bool rswap_prefetch_enabled;
 
+/*
+ * The start pages of the last reads one hardware queue (one CPU's) saw,
+ * for the trend. Its own cache line, written without a lock: two reads
+ * racing on one queue at worst spoil a vote.
+ */
+struct rswap_pf_history {
+	u64 off[RSWAP_PF_HISTORY];
+	unsigned int next;
+} ____cacheline_aligned_in_smp;
+
+/* A chunk's entry in rswap_prefetch.placed when it is EMPTY. */
+#define RSWAP_PF_NOWHERE	U64_MAX
+
 struct rswap_prefetch {
-	spinlock_t lock;	/* everything below; taken with interrupts off */
+	spinlock_t lock;	/* the chunks' states; taken with interrupts off */
 	unsigned int n_chunks;	/* 0: no buffer, prefetch off for good */
 	unsigned int depth;	/* chunks kept ahead of a sequential stream */
 	struct rswap_pf_chunk *chunks;
-	u64 history[RSWAP_PF_HISTORY];	/* start pages of the last reads */
-	unsigned int hist_next;
+	/*
+	 * placed[i]: chunk i's base while it is not EMPTY, else
+	 * RSWAP_PF_NOWHERE; written under the lock, read without it, so a
+	 * read or a write that no chunk concerns takes no lock (see
+	 * "Without the lock" in rswap_prefetch.c).
+	 */
+	u64 *placed;
+	struct rswap_pf_history *hist;	/* one per hardware queue, n_hist */
+	unsigned int n_hist;
 	u64 seq;
 	struct work_struct work;	/* submits WANTED chunks' reads */
 };

@@ -4,7 +4,7 @@
  * to servers are kept in this host's memory instead, in one area the size
  * of the device allocated at load (nothing is allocated per request, as on
  * the RDMA path), indexed by swap offset. What is left of a request is the
- * module's own cost: blk-mq, the map and its lock, the zero and
+ * module's own cost: blk-mq, the map (and its lock, on writes), the zero and
  * same-filled check, the checksum made on the way out and checked on the
  * way in, the counters; with none of the transport's (no slots, no WRs, no
  * completions). Compared with brd and null_blk in the same guest, it shows
@@ -60,7 +60,7 @@ static void ram_write(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 		if (!cmd->seg[i].fill)
 			memcpy_from_page(ram_page(dev, off + i), cmd->seg[i].page, 0,
 					 RSWAP_PAGE_SIZE);
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (i = 0; i < cmd->nr_segs; i++) {
 		u64 w = cmd->seg[i].word;
 
@@ -74,7 +74,7 @@ static void ram_write(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 			remote++;
 		}
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	rswap_stat_add(dev, stores, cmd->nr_segs);
 	rswap_stat_add(dev, zero_stores, zero);
 	rswap_stat_add(dev, same_stores, same);
@@ -86,16 +86,15 @@ static unsigned int ram_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 o
 {
 	unsigned int i, bad = 0;
 
-	spin_lock(&dev->lock);
+	/* No lock: each entry is read whole, and a RAM slot is its offset's. */
 	for (i = 0; i < cmd->nr_segs; i++) {
-		const struct rswap_entry *e = &dev->map.entries[off + i];
+		struct rswap_entry e = rswap_map_get(&dev->map, off + i);
 
 		cmd->seg[i].header = off + i == 0;
-		cmd->seg[i].fill = rswap_entry_type(e) != RSWAP_REMOTE;
-		cmd->seg[i].word = rswap_entry_word(e);
-		cmd->seg[i].csum = rswap_entry_csum(e);
+		cmd->seg[i].fill = rswap_entry_type(&e) != RSWAP_REMOTE;
+		cmd->seg[i].word = rswap_entry_word(&e);
+		cmd->seg[i].csum = rswap_entry_csum(&e);
 	}
-	spin_unlock(&dev->lock);
 	rswap_read_fill(dev, cmd);
 	for (i = 0; i < cmd->nr_segs; i++) {
 		void *p;

@@ -53,7 +53,7 @@ bool rswap_repair_current(struct rswap_dev *dev, const struct rswap_repair_slot 
 {
 	const struct rswap_entry *e = &dev->map.entries[r->off];
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	return e->bits == r->entry.bits;
 }
 
@@ -112,7 +112,7 @@ static void repair_finish(struct rswap_dev *dev, struct rswap_repair_slot *r)
 	struct rswap_entry made, old;
 	bool moved = false;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (r->has_new) {
 		made = rswap_entry_remote(&dev->map, r->new_slab, r->new_page,
 					  rswap_entry_csum(&r->entry));
@@ -125,7 +125,7 @@ static void repair_finish(struct rswap_dev *dev, struct rswap_repair_slot *r)
 			rswap_slot_release(dev, &made);
 		}
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	if (moved) {
 		rswap_stat_inc(dev, repaired_pages);
 		trace_rswap_repair(dev->name, r->off, 0);

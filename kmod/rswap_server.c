@@ -38,9 +38,15 @@
 #define RSWAP_BACKOFF_MIN_MS	500
 #define RSWAP_BACKOFF_MAX_MS	30000
 
+/* READY: its queue pairs may be posted to. */
 bool rswap_server_usable(struct rswap_server *srv)
 {
-	return READ_ONCE(srv->state) == RSWAP_SRV_READY;
+	/*
+	 * Acquire, paired with rswap_server_set_state's release: a reader
+	 * without dev->lock (the read path) that sees READY sees the queue
+	 * pairs set up before it.
+	 */
+	return smp_load_acquire(&srv->state) == RSWAP_SRV_READY;
 }
 
 /*
@@ -60,9 +66,9 @@ bool rswap_server_set_state(struct rswap_server *srv, enum rswap_server_state st
 			  rswap_server_state_name(old), rswap_server_state_name(st));
 		return false;
 	}
-	spin_lock(&srv->dev->lock);
-	WRITE_ONCE(srv->state, st);
-	spin_unlock(&srv->dev->lock);
+	write_seqlock(&srv->dev->lock);
+	smp_store_release(&srv->state, st);	/* rswap_server_usable */
+	write_sequnlock(&srv->dev->lock);
 	trace_rswap_server_state(srv->dev->name, srv->name, rswap_server_state_name(old),
 				 rswap_server_state_name(st));
 	return true;
@@ -705,7 +711,7 @@ int rswap_server_migrate_start(struct rswap_server *src, u32 remote, u32 idx,
 	 * it), if entry @tidx is still it: an entry freed meanwhile may name
 	 * a live slab now, and the copy would write over its pages.
 	 */
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if ((dev->slabs[tidx].state == RSWAP_SLAB_FILLING ||
 	     dev->slabs[tidx].state == RSWAP_SLAB_COPYING) && dev->slabs[tidx].srv == target &&
 	    dev->slabs[tidx].remote == tremote) {
@@ -715,7 +721,7 @@ int rswap_server_migrate_start(struct rswap_server *src, u32 remote, u32 idx,
 	} else {
 		ret = -ENOENT;
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	if (ret)
 		goto out_unlock;
 	memcpy(req.token, target->token, RSWAP_TOKEN_LEN);
@@ -936,9 +942,9 @@ int rswap_server_add(struct rswap_dev *dev, const char *spec)
 	}
 	srv->idx = slot;
 	dev->servers[slot] = srv;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	dev->no_room = false;	/* it may have room */
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	pr_info("%s: added to %s%s%s\n", srv->name, dev->name, srv->domain[0] ? ", failure domain " : "",
 		srv->domain);
 	/* Before the mutex goes: a removal right after must find it queued. */

@@ -40,7 +40,7 @@ static u64 reserve_floor(struct rswap_dev *dev)
 /* Free slots to keep ahead of writes: the floor, or more at a high write rate (rswap_reserve.h). */
 static u64 reserve_low(struct rswap_dev *dev)
 {
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	return max(dev->reserve_pages, reserve_floor(dev));
 }
 
@@ -52,7 +52,7 @@ static u64 reserve_low(struct rswap_dev *dev)
  */
 static void reserve_update(struct rswap_dev *dev)
 {
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	rswap_reserve_sample(&dev->reserve_est, dev->slots.taken, rswap_stat_sum(dev, no_slot),
 			     ktime_get_ns());
 	dev->reserve_pages = rswap_reserve_pages(&dev->reserve_est, reserve_floor(dev),
@@ -68,10 +68,10 @@ void rswap_reserve_work(struct work_struct *work)
 	struct rswap_dev *dev = container_of(to_delayed_work(work), struct rswap_dev,
 					     reserve_work);
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (dev->slots_ready)
 		reserve_update(dev);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	if (!READ_ONCE(dev->dying))
 		queue_work(dev->wq, &dev->return_work);
 }
@@ -81,10 +81,10 @@ u64 rswap_reserve_now(struct rswap_dev *dev)
 {
 	u64 n = 0;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (dev->slots_ready)
 		n = reserve_low(dev);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return n;
 }
 
@@ -143,14 +143,15 @@ int rswap_slabs_setup(struct rswap_dev *dev, u64 slab_size)
 	}
 	for (i = 0; i < max_slabs; i++)
 		slabs[i].set = RSWAP_NO_SLAB;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	dev->slots = slots;
 	dev->replicas = reps;
 	dev->slabs = slabs;
 	dev->pages_per_slab = pps;
 	dev->slab_size = slab_size;
-	dev->slots_ready = true;
-	spin_unlock(&dev->lock);
+	/* Last: the read path, without the lock, reads the table once it sees it. */
+	smp_store_release(&dev->slots_ready, true);
+	write_sequnlock(&dev->lock);
 	pr_info("%s: slabs of %llu KiB, up to %u of them, %u %s each\n", dev->name,
 		slab_size >> 10, max_slabs, dev->n_replicas,
 		dev->n_replicas == 1 ? "copy" : "copies");
@@ -193,7 +194,7 @@ static void set_refresh(struct rswap_dev *dev, u32 set)
 		     cs->n_live >= primary->width;
 	u32 c;
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	for (c = 0; takes && c < dev->n_replicas; c++)
 		if (cs->copy[c].state == RSWAP_COPY_LIVE &&
 		    dev->slabs[cs->copy[c].entry].state != RSWAP_SLAB_ACTIVE)
@@ -227,7 +228,7 @@ static void copy_follow_entry(struct rswap_dev *dev, u32 i, enum rswap_slab_stat
 	bool leaving = to == RSWAP_SLAB_LOST || to == RSWAP_SLAB_RETURNING ||
 		       to == RSWAP_SLAB_FREE;
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	switch (to) {
 	case RSWAP_SLAB_ACTIVE:
 		/* Back, or new: up to date (see set_refresh), unless it was lost. */
@@ -289,7 +290,7 @@ static bool slab_set_state(struct rswap_dev *dev, u32 i, enum rswap_slab_state t
 	enum rswap_slab_state from = slab->state;
 	struct rswap_slab_slots *ss = &dev->slots.slabs[i];
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	if (!rswap_slab_may(from, to)) {
 		WARN_ONCE(1, "rswap: %s: slab entry %u: %s -> %s refused\n", dev->name, i,
 			  rswap_slab_state_name(from), rswap_slab_state_name(to));
@@ -323,7 +324,7 @@ static u32 slab_used(struct rswap_dev *dev, u32 i)
 {
 	u32 set = dev->slabs[i].set;
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	return set == RSWAP_NO_SLAB ? 0 : dev->slots.slabs[set].used;
 }
 
@@ -333,7 +334,7 @@ u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx)
 	const struct rswap_copy_set *cs;
 	u32 mask = 0, c, set;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	set = dev->slabs[idx].set;
 	if (dev->slabs[idx].srv)
 		mask |= 1u << dev->slabs[idx].srv->idx;
@@ -344,62 +345,92 @@ u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx)
 			    dev->slabs[cs->copy[c].entry].srv)
 				mask |= 1u << dev->slabs[cs->copy[c].entry].srv->idx;
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return mask;
 }
 
 /*
- * Caller holds dev->lock. The copy a read of @set goes to: a LIVE copy on
- * an entry that serves reads (ACTIVE, FROZEN) of a usable server; of
- * those, @prefer (the copy the request's previous page of the same set
- * came from, so a run of slots stays one READ; -1 for none) if it can
- * serve, else the one whose server's queue pair for hardware queue @queue
- * has the fewest WRs in flight (rswap_replica_read_pick). Copies on the
- * servers in @avoid_srv (a mask of server idx: they gave this page a wrong
- * checksum) are taken only when no other can serve. Its copy position, or
- * -EAGAIN when none can now but one may come back (a server down), or
- * -ENODATA when none is
- * left (lost).
+ * The copy a read of @set goes to: a LIVE copy on an entry that serves
+ * reads (ACTIVE, FROZEN) of a usable server; of those, @prefer (the copy
+ * the request's previous page of the same set came from, so a run of
+ * slots stays one READ; -1 for none) if it can serve, else the one whose
+ * server's queue pair for hardware queue @queue has the fewest WRs in
+ * flight (rswap_replica_read_pick). Copies on the servers in @avoid_srv (a
+ * mask of server idx: they gave this page a wrong checksum) are taken
+ * only when no other can serve. Its copy position, with its entry in
+ * *@slab and server in *@srv; or -EAGAIN when none can now but one may
+ * come back (a server down), or -ENODATA when none is left (lost).
+ *
+ * Caller holds dev->lock, or is in a read section of it (do_read) and
+ * checks the sequence afterwards: then a writer may change the table
+ * under us, and what we read may be half old, half new. So every index
+ * read from the table is checked before it is used, the server is read
+ * once (a FREE entry is zeroed), and a combination the table never holds
+ * (an entry serving reads without a server) returns -ESTALE: the caller
+ * plans again under the lock. An answer built from a torn read is never
+ * used: the sequence changed.
  */
 int rswap_slab_read_copy(struct rswap_dev *dev, u32 set, unsigned int queue, int prefer,
-			 u32 avoid_srv, const struct rswap_slab **slab)
+			 u32 avoid_srv, const struct rswap_slab **slab,
+			 struct rswap_server **srv)
 {
 	const struct rswap_copy_set *cs = &dev->replicas.sets[set];
 	u32 inflight[RSWAP_MAX_REPLICAS] = {};
+	const struct rswap_slab *copy_slab[RSWAP_MAX_REPLICAS] = {};
+	struct rswap_server *copy_srv[RSWAP_MAX_REPLICAS] = {};
 	u32 tried = 0, avoid = 0;
-	int c;
+	int c, pick = -1;
 
-	lockdep_assert_held(&dev->lock);
 	for (c = 0; c < (int)dev->n_replicas; c++) {
-		const struct rswap_slab *s;
+		u32 entry = READ_ONCE(cs->copy[c].entry);
+		enum rswap_slab_state st;
+		struct rswap_server *s_srv;
 		struct rswap_qp *q;
+		unsigned int nr_qps;
 
-		if (cs->copy[c].state != RSWAP_COPY_LIVE)
+		if (READ_ONCE(cs->copy[c].state) != RSWAP_COPY_LIVE)
 			continue;	/* read_pick passes it over */
-		s = &dev->slabs[cs->copy[c].entry];
-		if ((s->state != RSWAP_SLAB_ACTIVE && s->state != RSWAP_SLAB_FROZEN) ||
-		    !rswap_server_usable(s->srv)) {
+		if (entry >= dev->slots.max_slabs)
+			return -ESTALE;
+		st = READ_ONCE(dev->slabs[entry].state);
+		s_srv = READ_ONCE(dev->slabs[entry].srv);
+		if (st != RSWAP_SLAB_ACTIVE && st != RSWAP_SLAB_FROZEN) {
 			tried |= 1u << c;
 			continue;
 		}
-		if (avoid_srv & (1u << s->srv->idx))
+		if (!s_srv)
+			return -ESTALE;
+		if (!rswap_server_usable(s_srv)) {
+			tried |= 1u << c;
+			continue;
+		}
+		copy_slab[c] = &dev->slabs[entry];
+		copy_srv[c] = s_srv;
+		if (avoid_srv & (1u << s_srv->idx))
 			avoid |= 1u << c;
 		if (c == prefer && !(avoid & (1u << c))) {
-			*slab = s;
-			return c;
+			pick = c;
+			break;
 		}
 		/* READY, so its queue pairs are there (rswap_server_qp). */
-		q = rswap_server_qp(s->srv, queue);
+		nr_qps = READ_ONCE(s_srv->nr_qps);
+		if (!nr_qps)
+			return -ESTALE;
+		q = &s_srv->qps[queue % nr_qps];
 		inflight[c] = q->sq_depth - (u32)max(atomic_read(&q->sq_credits), 0);
 	}
-	c = rswap_replica_read_pick(&dev->replicas, set, inflight, tried | avoid);
-	if (c < 0 && (avoid & ~tried))
-		c = rswap_replica_read_pick(&dev->replicas, set, inflight, tried);
-	if (c >= 0) {
-		*slab = &dev->slabs[cs->copy[c].entry];
-		return c;
-	}
-	return cs->n_present ? -EAGAIN : -ENODATA;
+	if (pick < 0)
+		pick = rswap_replica_read_pick(&dev->replicas, set, inflight, tried | avoid);
+	if (pick < 0 && (avoid & ~tried))
+		pick = rswap_replica_read_pick(&dev->replicas, set, inflight, tried);
+	if (pick < 0)
+		return READ_ONCE(cs->n_present) ? -EAGAIN : -ENODATA;
+	/* read_pick read the states again: one we passed over is torn */
+	if (!copy_slab[pick])
+		return -ESTALE;
+	*slab = copy_slab[pick];
+	*srv = copy_srv[pick];
+	return pick;
 }
 
 /*
@@ -413,7 +444,7 @@ static bool set_takes_copy(struct rswap_dev *dev, u32 set, u32 copy)
 	const struct rswap_slab *p = &dev->slabs[set];
 	const struct rswap_copy_set *cs = &dev->replicas.sets[set];
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	return set < dev->slots.max_slabs && copy && copy < dev->n_replicas && p->set == set &&
 	       p->state == RSWAP_SLAB_ACTIVE && cs->copy[copy].state == RSWAP_COPY_ABSENT &&
 	       !cs->written;
@@ -428,7 +459,7 @@ static bool set_takes_fill(struct rswap_dev *dev, u32 set, u32 copy)
 {
 	const struct rswap_copy_set *cs;
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	if (set >= dev->slots.max_slabs || copy >= dev->n_replicas || dev->slabs[set].set != set)
 		return false;
 	cs = &dev->replicas.sets[set];
@@ -451,7 +482,7 @@ int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, 
 {
 	u32 i;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	/*
 	 * A slab this connection already gave us, granted again: two entries
 	 * over the same memory would overwrite each other's pages. Not one
@@ -464,7 +495,7 @@ int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, 
 		if (slab->srv == srv && slab->remote == remote && slab->epoch == srv->epoch &&
 		    slab->state != RSWAP_SLAB_FREE && slab->state != RSWAP_SLAB_RETURNING &&
 		    slab->state != RSWAP_SLAB_LOST) {
-			spin_unlock(&dev->lock);
+			write_sequnlock(&dev->lock);
 			pr_warn_ratelimited("%s: granted slab %u, which it gave us already\n",
 					    srv->name, remote);
 			return -EEXIST;
@@ -499,12 +530,12 @@ int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, 
 			slab->set = RSWAP_NO_SLAB;
 			break;
 		}
-		spin_unlock(&dev->lock);
+		write_sequnlock(&dev->lock);
 		if (st == RSWAP_SLAB_RETURNING)
 			queue_work(dev->wq, &dev->return_work);
 		return i;
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	pr_warn_ratelimited("%s: slab table full (%u slabs)\n", dev->name, dev->slots.max_slabs);
 	return -ENOSPC;
 }
@@ -523,7 +554,7 @@ bool rswap_slabs_release_server(struct rswap_dev *dev, struct rswap_server *srv)
 
 	if (!dev->slots_ready)
 		return true;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (i = 0; ok && i < dev->slots.max_slabs; i++) {
 		const struct rswap_slab *slab = &dev->slabs[i];
 
@@ -547,7 +578,7 @@ bool rswap_slabs_release_server(struct rswap_dev *dev, struct rswap_server *srv)
 			slab_set_state(dev, i, RSWAP_SLAB_FREE);
 		}
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return ok;
 }
 
@@ -558,7 +589,7 @@ void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv)
 
 	if (!dev->slots_ready)
 		return;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (i = 0; i < dev->slots.max_slabs; i++) {
 		struct rswap_slab *slab = &dev->slabs[i];
 
@@ -566,7 +597,7 @@ void rswap_slabs_detach(struct rswap_dev *dev, struct rswap_server *srv)
 					 slab->state == RSWAP_SLAB_FROZEN))
 			slab_set_state(dev, i, RSWAP_SLAB_DETACHED);
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 }
 
 static void report_lost(struct rswap_server *srv, u32 n_lost)
@@ -589,7 +620,7 @@ static u32 slab_lose(struct rswap_dev *dev, u32 i)
 	u32 set = dev->slabs[i].set;
 	bool had;
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	if (set == RSWAP_NO_SLAB) {
 		slab_set_state(dev, i, RSWAP_SLAB_FREE);
 		return 0;
@@ -613,11 +644,11 @@ void rswap_slabs_lose(struct rswap_dev *dev, struct rswap_server *srv)
 
 	if (!dev->slots_ready)
 		return;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (i = 0; i < dev->slots.max_slabs; i++)
 		if (dev->slabs[i].srv == srv && dev->slabs[i].state == RSWAP_SLAB_DETACHED)
 			n_lost += slab_lose(dev, i);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	report_lost(srv, n_lost);
 }
 
@@ -633,7 +664,7 @@ void rswap_slabs_sweep_unlisted(struct rswap_dev *dev, struct rswap_server *srv)
 
 	if (!dev->slots_ready)
 		return;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (i = 0; i < dev->slots.max_slabs; i++) {
 		struct rswap_slab *slab = &dev->slabs[i];
 
@@ -657,7 +688,7 @@ void rswap_slabs_sweep_unlisted(struct rswap_dev *dev, struct rswap_server *srv)
 			break;
 		}
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	report_lost(srv, n_lost);
 }
 
@@ -666,7 +697,7 @@ static int slab_index(struct rswap_dev *dev, struct rswap_server *srv, u32 remot
 {
 	u32 i;
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	for (i = 0; i < dev->slots.max_slabs; i++)
 		if (dev->slabs[i].state != RSWAP_SLAB_FREE && dev->slabs[i].srv == srv &&
 		    dev->slabs[i].remote == remote)
@@ -689,7 +720,7 @@ int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 rem
 
 	if (!dev->slots_ready)
 		return -ENOENT;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	i = slab_index(dev, srv, remote);
 	if (i >= 0) {
 		slab = &dev->slabs[i];
@@ -699,7 +730,7 @@ int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 rem
 		if (slab->state == RSWAP_SLAB_LOST)
 			slab_set_state(dev, i, RSWAP_SLAB_DETACHED);
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return i < 0 ? i : 0;
 }
 
@@ -710,7 +741,7 @@ void rswap_slabs_activate(struct rswap_dev *dev, struct rswap_server *srv)
 
 	if (!dev->slots_ready)
 		return;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (i = 0; i < dev->slots.max_slabs; i++) {
 		struct rswap_slab *slab = &dev->slabs[i];
 
@@ -718,7 +749,7 @@ void rswap_slabs_activate(struct rswap_dev *dev, struct rswap_server *srv)
 		    slab->epoch == srv->epoch)
 			slab_set_state(dev, i, RSWAP_SLAB_ACTIVE);
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 }
 
 /*
@@ -733,7 +764,7 @@ void rswap_slabs_forget_server(struct rswap_dev *dev, struct rswap_server *srv)
 
 	if (!dev->slots_ready)
 		return;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (i = 0; i < dev->slots.max_slabs; i++) {
 		struct rswap_slab *slab = &dev->slabs[i];
 
@@ -746,7 +777,7 @@ void rswap_slabs_forget_server(struct rswap_dev *dev, struct rswap_server *srv)
 			slab_set_state(dev, i, RSWAP_SLAB_FREE);
 		}
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 }
 
 /* Caller holds dev->lock: @old no longer holds its slot. */
@@ -754,7 +785,7 @@ void rswap_slot_release(struct rswap_dev *dev, const struct rswap_entry *old)
 {
 	u32 i;
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	if (rswap_entry_type(old) != RSWAP_REMOTE)
 		return;
 	i = rswap_entry_slab(&dev->map, old);
@@ -770,7 +801,7 @@ void rswap_slot_release(struct rswap_dev *dev, const struct rswap_entry *old)
 /* Caller holds dev->lock. */
 void rswap_reserve_check(struct rswap_dev *dev)
 {
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	if (dev->openers && dev->slots_ready && dev->slots.free_slots < reserve_low(dev))
 		queue_work(dev->refill_wq, &dev->refill_work);
 }
@@ -864,7 +895,7 @@ struct rswap_server *rswap_place_copy(struct rswap_dev *dev, u32 idx, bool movin
 
 	lockdep_assert_held(&dev->servers_mutex);
 	*same_domain = false;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	set = dev->slabs[idx].set;
 	own = dev->slabs[idx].srv;
 	if (set != RSWAP_NO_SLAB) {
@@ -879,7 +910,7 @@ struct rswap_server *rswap_place_copy(struct rswap_dev *dev, u32 idx, bool movin
 			used[n_used++].domain = domain_of(dev, dev->slabs[e].srv);
 		}
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	for (i = 0; i < RSWAP_MAX_SERVERS; i++) {
 		struct rswap_server *srv = dev->servers[i];
 
@@ -964,7 +995,7 @@ static void grant_copies(struct rswap_dev *dev, u32 set)
 			break;
 		got++;
 	}
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (dev->slabs[set].set == set) {
 		dev->slabs[set].width = got;
 		set_refresh(dev, set);
@@ -974,7 +1005,7 @@ static void grant_copies(struct rswap_dev *dev, u32 set)
 		dev->degraded_said = true;
 	else if (!dev->replicas.degraded)
 		dev->degraded_said = false;
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	if (got < dev->n_replicas)
 		rswap_copies_kick(dev);	/* a server may take the copy later */
 	if (got < dev->n_replicas && !said)
@@ -997,7 +1028,7 @@ void rswap_refill_work(struct work_struct *work)
 		struct rswap_server *srv;
 		u64 round;
 
-		spin_lock(&dev->lock);
+		write_seqlock(&dev->lock);
 		/* No reserve is kept while the device is closed (nothing writes). */
 		need = dev->openers && dev->slots_ready;
 		if (need) {
@@ -1009,7 +1040,7 @@ void rswap_refill_work(struct work_struct *work)
 					     DIV_ROUND_UP_ULL(reserve_low(dev) - dev->slots.free_slots,
 							      dev->pages_per_slab));
 		}
-		spin_unlock(&dev->lock);
+		write_sequnlock(&dev->lock);
 		if (!need)
 			break;
 		/*
@@ -1041,13 +1072,13 @@ void rswap_refill_work(struct work_struct *work)
 		for (k = 0; k < got; k++)
 			grant_copies(dev, sets[k]);
 		if (got > 0) {
-			spin_lock(&dev->lock);
+			write_seqlock(&dev->lock);
 			rswap_reserve_grant_sample(&dev->reserve_est,
 						   div_u64(ktime_get_ns() - round, got));
-			spin_unlock(&dev->lock);
+			write_sequnlock(&dev->lock);
 		}
 	}
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	need = !dev->slots_ready || !dev->slots.free_slots;
 	was = dev->no_room;
 	/*
@@ -1059,7 +1090,7 @@ void rswap_refill_work(struct work_struct *work)
 	dev->no_room = dev->openers && need && !any_server_coming_back(dev);
 	/* Said once per episode, and not before any server was added. */
 	warn = dev->no_room && !was && has_servers(dev);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	mutex_unlock(&dev->servers_mutex);
 	memalloc_noio_restore(noio);
 	if (warn)
@@ -1073,7 +1104,7 @@ static bool next_return(struct rswap_dev *dev, u32 *from, struct rswap_server **
 	bool found = false;
 	u32 i;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (i = *from; i < dev->slots.max_slabs; i++) {
 		struct rswap_slab *slab = &dev->slabs[i];
 
@@ -1085,7 +1116,7 @@ static bool next_return(struct rswap_dev *dev, u32 *from, struct rswap_server **
 			break;
 		}
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return found;
 }
 
@@ -1097,7 +1128,7 @@ static void return_slabs(struct rswap_dev *dev, bool all)
 
 	if (!dev->slots_ready)
 		return;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (i = 0; i < dev->slots.max_slabs; i++) {
 		struct rswap_slab *slab = &dev->slabs[i];
 		bool keep = dev->openers && !all &&
@@ -1123,7 +1154,7 @@ static void return_slabs(struct rswap_dev *dev, bool all)
 			 !dev->slots.slabs[i].used)
 			slab_set_state(dev, i, RSWAP_SLAB_FREE);
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 
 	for (i = 0; next_return(dev, &i, &srv, &remote); i++)
 		rswap_slab_give_back(dev, i, srv, remote);
@@ -1145,10 +1176,10 @@ bool rswap_slab_give_back(struct rswap_dev *dev, u32 idx, struct rswap_server *s
 	}
 	if (rswap_server_return(srv, remote))
 		return false;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (slab->state == RSWAP_SLAB_RETURNING && slab->srv == srv && slab->remote == remote)
 		slab_set_state(dev, idx, RSWAP_SLAB_FREE);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return true;
 }
 
@@ -1161,9 +1192,9 @@ int rswap_slab_find(struct rswap_dev *dev, struct rswap_server *srv, u32 remote)
 
 	if (!dev->slots_ready)
 		return -ENOENT;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	ret = slab_index(dev, srv, remote);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return ret;
 }
 
@@ -1173,7 +1204,7 @@ static bool slab_is(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u3
 {
 	const struct rswap_slab *slab = &dev->slabs[idx];
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	return slab->state == st && slab->srv == srv && slab->remote == remote;
 }
 
@@ -1189,7 +1220,7 @@ int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, 
 	struct rswap_slab *slab = &dev->slabs[idx];
 	int ret;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (slab->srv != srv || slab->remote != remote || slab->state == RSWAP_SLAB_FREE) {
 		ret = -ENOENT;
 	} else if (slab->state == RSWAP_SLAB_RETURNING) {
@@ -1206,17 +1237,17 @@ int rswap_slab_freeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, 
 		slab_set_state(dev, idx, RSWAP_SLAB_RETURNING);
 		ret = -ENODATA;
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return ret;
 }
 
 /* The move did not happen: entry @idx takes pages again if it is still frozen. */
 void rswap_slab_unfreeze(struct rswap_dev *dev, u32 idx, struct rswap_server *srv, u32 remote)
 {
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (slab_is(dev, idx, srv, remote, RSWAP_SLAB_FROZEN))
 		slab_set_state(dev, idx, RSWAP_SLAB_ACTIVE);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 }
 
 /*
@@ -1227,10 +1258,10 @@ void rswap_slab_unfreeze(struct rswap_dev *dev, u32 idx, struct rswap_server *sr
 void rswap_slab_filled_done(struct rswap_dev *dev, u32 idx, struct rswap_server *srv,
 			    u32 remote)
 {
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (slab_is(dev, idx, srv, remote, RSWAP_SLAB_FILLING))
 		slab_set_state(dev, idx, RSWAP_SLAB_RETURNING);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	queue_work(dev->wq, &dev->return_work);
 }
 
@@ -1241,17 +1272,17 @@ void rswap_slab_used_map(struct rswap_dev *dev, u32 idx, u32 first, u8 *bits, si
 	u32 i, end = min_t(u32, first + 8 * len, dev->pages_per_slab);
 
 	memset(bits, 0, len);
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	/* A mirror's pages are its set's, whose slots its primary keeps. */
 	if (dev->slabs[idx].set == RSWAP_NO_SLAB) {
-		spin_unlock(&dev->lock);
+		write_sequnlock(&dev->lock);
 		return;
 	}
 	map = dev->slots.slabs[dev->slabs[idx].set].bitmap;
 	for (i = first; i < end; i++)
 		if (test_bit(i, map))
 			bits[(i - first) / 8] |= 1u << ((i - first) % 8);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 }
 
 /*
@@ -1271,7 +1302,7 @@ bool rswap_slab_move(struct rswap_dev *dev, u32 idx, struct rswap_server *src, u
 	struct rswap_slab old;
 	bool ok;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	ok = slab_is(dev, idx, src, remote, RSWAP_SLAB_FROZEN) &&
 	     slab_is(dev, tidx, target, tremote, RSWAP_SLAB_FILLING) &&
 	     rswap_server_usable(target);
@@ -1293,7 +1324,7 @@ bool rswap_slab_move(struct rswap_dev *dev, u32 idx, struct rswap_server *src, u
 		tslab->epoch = old.epoch;
 		slab_set_state(dev, idx, RSWAP_SLAB_ACTIVE);
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return ok;
 }
 
@@ -1306,7 +1337,7 @@ bool rswap_slab_move(struct rswap_dev *dev, u32 idx, struct rswap_server *src, u
  */
 void rswap_drop_swap_area(struct rswap_dev *dev)
 {
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	static const char sig[] = "SWAPSPACE2";
 	struct rswap_entry old;
 	u64 off, dropped = 0;
@@ -1316,9 +1347,9 @@ void rswap_drop_swap_area(struct rswap_dev *dev)
 		return;
 	for (off = 1; off < dev->n_pages; off++) {
 		if (!(off % 4096)) {
-			spin_unlock(&dev->lock);
+			write_sequnlock(&dev->lock);
 			cond_resched();
-			spin_lock(&dev->lock);
+			write_seqlock(&dev->lock);
 		}
 		if (dev->openers)
 			break;	/* swapon again: it rewrites before it reads */
@@ -1339,10 +1370,10 @@ void rswap_return_work(struct work_struct *work)
 	struct rswap_dev *dev = container_of(work, struct rswap_dev, return_work);
 	unsigned int noio = memalloc_noio_save();
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (!dev->openers)
 		rswap_drop_swap_area(dev);
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return_slabs(dev, false);
 	memalloc_noio_restore(noio);
 }
@@ -1369,7 +1400,7 @@ static int set_wants_copy(struct rswap_dev *dev, u32 set)
 	int src = -1;
 	u32 c;
 
-	lockdep_assert_held(&dev->lock);
+	lockdep_assert_held(&dev->lock.lock);
 	if (dev->slabs[set].set != set || dev->slabs[set].filling ||
 	    cs->n_live >= dev->n_replicas || !cs->n_live ||
 	    (!dev->slots.slabs[set].used && dev->slabs[set].width >= dev->n_replicas))
@@ -1394,10 +1425,10 @@ u32 rswap_slabs_wanting_copies(struct rswap_dev *dev)
 
 	if (!dev->slots_ready || dev->n_replicas == 1)
 		return 0;
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (i = 0; i < dev->slots.max_slabs; i++)
 		n += set_wants_copy(dev, i) >= 0;
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return n;
 }
 
@@ -1413,7 +1444,7 @@ bool rswap_slab_copy_begin(struct rswap_dev *dev, u32 *from, struct rswap_copy_j
 	int src;
 	u32 i;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	for (i = *from; i < dev->slots.max_slabs; i++) {
 		src = set_wants_copy(dev, i);
 		if (src < 0)
@@ -1431,7 +1462,7 @@ bool rswap_slab_copy_begin(struct rswap_dev *dev, u32 *from, struct rswap_copy_j
 		found = true;
 		break;
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return found;
 }
 
@@ -1447,7 +1478,7 @@ bool rswap_slab_copy_end(struct rswap_dev *dev, const struct rswap_copy_job *job
 	struct rswap_slab *slab = &dev->slabs[job->set];
 	bool joined = false;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (tidx >= 0 && slab_is(dev, tidx, target, tremote, RSWAP_SLAB_COPYING) &&
 	    dev->slabs[tidx].set == job->set) {
 		if (ok && rswap_replica_copy_done(&dev->replicas, job->set, job->copy, true) ==
@@ -1465,7 +1496,7 @@ bool rswap_slab_copy_end(struct rswap_dev *dev, const struct rswap_copy_job *job
 				       job->width;
 		set_refresh(dev, job->set);
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	if (!joined)
 		queue_work(dev->wq, &dev->return_work);
 	return joined;

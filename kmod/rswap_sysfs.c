@@ -45,7 +45,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	u64 zero, same, remote, free_slots = 0;
 	int n = 0;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	zero = dev->map.zero_pages;
 	same = dev->map.same_pages;
 	remote = dev->map.remote_pages;
@@ -56,7 +56,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 		slabs = dev->slots.max_slabs - in_state[RSWAP_SLAB_FREE];
 		degraded = dev->replicas.degraded;
 	}
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 
 #define STAT(name, val) \
 	(n += sysfs_emit_at(buf, n, "%s %llu\n", name, (unsigned long long)(val)))
@@ -87,6 +87,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("migrate_failures", rswap_stat_sum(dev, migrate_failures));
 	STAT("slabs_not_moved", rswap_stat_sum(dev, not_moved));
 	STAT("reads_second_copy", rswap_stat_sum(dev, reads_second_copy));
+	STAT("reads_relocked", rswap_stat_sum(dev, reads_relocked));
 	STAT("checksum_errors", rswap_stat_sum(dev, csum_errors));
 	STAT("repaired_pages", rswap_stat_sum(dev, repaired_pages));
 	STAT("repairs_dropped", rswap_stat_sum(dev, repairs_dropped));
@@ -118,12 +119,12 @@ static u64 server_pages(struct rswap_dev *dev, struct rswap_server *srv)
 	u64 pages = 0;
 	u32 i;
 
-	spin_lock(&dev->lock);
+	write_seqlock(&dev->lock);
 	if (dev->slots_ready)
 		for (i = 0; i < dev->slots.max_slabs; i++)
 			if (dev->slabs[i].srv == srv && dev->slabs[i].set != RSWAP_NO_SLAB)
 				pages += dev->slots.slabs[dev->slabs[i].set].used;
-	spin_unlock(&dev->lock);
+	write_sequnlock(&dev->lock);
 	return pages;
 }
 

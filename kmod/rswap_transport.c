@@ -512,11 +512,11 @@ static int qp_connect(struct rswap_server *srv, struct rswap_qp *q,
 	/* The device may have given more than asked: count what we asked for. */
 	q->sq_depth = min_t(u32, sq_depth, attr.cap.max_send_wr);
 	atomic_set(&q->sq_credits, rswap_sq_credits(q->sq_depth));
-	spin_lock(&srv->dev->lock);
+	write_seqlock(&srv->dev->lock);
 	srv->dev->max_sge = min_t(u32, srv->dev->max_sge, attr.cap.max_send_sge);
 	srv->dev->max_sge_rd = min3(srv->dev->max_sge_rd, attr.cap.max_send_sge,
 				    max_t(u32, ibdev->attrs.max_sge_rd, 1));
-	spin_unlock(&srv->dev->lock);
+	write_sequnlock(&srv->dev->lock);
 	if (!attach) {
 		ret = map_ctrl(srv);
 		if (ret)

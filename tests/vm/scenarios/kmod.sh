@@ -296,6 +296,20 @@ check partial-post-logged sh -c 'dmesg | grep -q "1 of 16 WRs posted (error -22)
 check_eq partial-post-no-request-timeouts 0 "$(rswap_stat request_timeouts)"
 check_eq partial-post-no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 
+# A read plans without the device's lock, then checks that no writer
+# came in meanwhile; one did (debugfs read_races takes the lock as a
+# writer would, between the plan and the check): the read lets go of its
+# plan and its place in the I/O generation, plans again under the lock,
+# and its data are intact. Read ahead off: every read is on demand.
+echo 0 > /sys/module/rswap/parameters/prefetch
+relocked0=$(rswap_stat reads_relocked)
+echo 20 > /sys/kernel/debug/rswap/read_races
+dd if=/dev/rswap0 of=/tmp/back.r bs=4k count=256 iflag=direct 2>/dev/null
+check raced-reads-read-back cmp -n 1048576 /tmp/alt /tmp/back.r
+check_eq every-read-race-struck 0 "$(cat /sys/kernel/debug/rswap/read_races)"
+check_gt raced-reads-planned-again "$(( $(rswap_stat reads_relocked) - relocked0 ))" 19
+check_eq raced-reads-no-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+
 # A page that comes back different from what was written (debugfs
 # corrupt_reads flips one bit of each of the next N pages read, as a bad
 # link or a server's bad memory would) is never handed out: its checksum

@@ -184,14 +184,14 @@ echo "| rswap, readahead $(meta page_cluster) | 0% | $(fig rswap swap-z0 swapin_
 echo "| rswap, no readahead | 0% | $(fig rswap swap-z0-pc0 swapin_s) | $(ratio rswap swap-z0-pc0 swapin_s) | $(fig rswap swap-z0-pc0 fill_s) |"
 echo "| rswap, readahead $(meta page_cluster), no read ahead of its own (prefetch=0) | 0% | $(fig rswap swap-z0-nopf swapin_s) | $(ratio rswap swap-z0-nopf swapin_s) | $(fig rswap swap-z0-nopf fill_s) |"
 echo
-echo "The module's read ahead (rswap_prefetch.c, prefetch_kib=$(meta prefetch_kib) KiB of buffer): pages it read ahead during each run, and the share of the run's pages handed out from it (hit rate: handed out / the workload's pages)."
+echo "The module's read ahead (rswap_prefetch.c, prefetch_kib=$(meta prefetch_kib) KiB of buffer): pages it read ahead during each run, and the share of the run's pages handed out from it (hit rate: handed out / the workload's pages). Last column: the run's read requests that read the map without the device's lock, met a write or a slab-table change doing so, and planned again under the lock (stats reads_relocked; every other read took no lock)."
 echo
-echo "| run | read ahead | handed out | hit rate |"
-echo "|---|---|---|---|"
+echo "| run | read ahead | handed out | hit rate | reads planned again under the lock |"
+echo "|---|---|---|---|---|"
 for w in swap-z0 swap-z50 swap-z0-pc0; do
 	rd=$(med rswap $w prefetch_read_pages) hit=$(med rswap $w prefetch_hit_pages)
 	[ -n "$rd" ] || continue
-	echo "| $w | $rd | $hit | $(awk -v h="$hit" -v m="$(meta swap_mib)" 'BEGIN { printf "%.0f%%", 100 * h / (m * 256) }') |"
+	echo "| $w | $rd | $hit | $(awk -v h="$hit" -v m="$(meta swap_mib)" 'BEGIN { printf "%.0f%%", 100 * h / (m * 256) }') | $(med rswap $w reads_relocked) |"
 done
 echo
 awk -F, -f "$here/faults.awk" "$dir/raw.csv"

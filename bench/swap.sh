@@ -164,6 +164,7 @@ swaprun() {
 	if [ "$sys" = rswap ]; then
 		lat_snap /tmp/lat.before
 		pf_read=$(rswap_stat prefetch_read_pages) pf_hit=$(rswap_stat prefetch_hit_pages)
+		relocked=$(rswap_stat reads_relocked)
 	fi
 	dmesg -c > /dev/null	# the kernel's word on this run only
 	bounded $run_secs "$log" in_cgroup rswap-swapfill --mib $mib --zero-pct "$z" \
@@ -210,6 +211,8 @@ swaprun() {
 		lat_diff /tmp/lat.before "$r" "$w"
 		csv rswap "$w" prefetch_read_pages "$r" $(( $(rswap_stat prefetch_read_pages) - pf_read ))
 		csv rswap "$w" prefetch_hit_pages "$r" $(( $(rswap_stat prefetch_hit_pages) - pf_hit ))
+		rl=$(rswap_stat reads_relocked)
+		csv rswap "$w" reads_relocked "$r" $(( ${rl:-0} - ${relocked:-0} ))
 	fi
 	return 0
 }

@@ -277,6 +277,11 @@ struct rswap_dev_config {
 	const char *client_id;		/* NULL or "": host name and device */
 };
 
+/* A hardware queue's requests in flight per I/O generation (rswap_dev.io_gen). */
+struct rswap_io_count {
+	atomic_t n[2];
+} ____cacheline_aligned_in_smp;
+
 struct rswap_dev {
 	struct list_head list;		/* in rswap_devices.c's list, under its mutex */
 	int id;
@@ -334,15 +339,16 @@ struct rswap_dev {
 	struct rswap_stats __percpu *stats;
 
 	/*
-	 * I/O generations: a request counts itself in io_inflight[io_gen] from
-	 * the moment it reads the slab table (under lock, or in a read section
-	 * of it that was not retried) to its completion. A slab move bumps
-	 * io_gen and waits for the old generation to drain, so no WRITE into a
-	 * frozen slab, or READ of a moved slab's old copy, is still in flight
-	 * (rswap_io_quiesce).
+	 * I/O generations: a request counts itself in io_gen from the moment
+	 * it reads the slab table (under lock, or in a read section of it that
+	 * was not retried) to its completion, in its hardware queue's counter
+	 * (a line of its own: no count shared by every CPU). A slab move bumps
+	 * io_gen and waits for the old generation to drain on every queue, so
+	 * no WRITE into a frozen slab, or READ of a moved slab's old copy, is
+	 * still in flight (rswap_io_quiesce).
 	 */
 	unsigned int io_gen;		/* written under lock */
-	atomic_t io_inflight[2];
+	struct rswap_io_count *io_inflight;	/* nr_cpu_ids of them: by hardware queue */
 	wait_queue_head_t io_wait;
 
 	/* slabs servers asked us to move (rswap_migrate.c) */
@@ -415,7 +421,8 @@ struct rswap_cmd {
 	u8 nr_remote;			/* pages moved by RDMA */
 	u8 nr_lost;			/* pages that fail alone with EIO */
 	u8 nr_second;			/* read: pages from a copy other than the first */
-	u8 gen;				/* counted in dev->io_inflight[gen] */
+	u8 gen;				/* counted in dev->io_inflight[io_queue].n[gen] */
+	u16 io_queue;
 	ktime_t submitted;		/* first seen by queue_rq (0: not traced then) */
 	ktime_t start;
 	ktime_t posted;			/* its WRs were posted */

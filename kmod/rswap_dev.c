@@ -170,7 +170,8 @@ static void end_ok(struct rswap_cmd *cmd, struct request *rq)
 static void io_begin(struct rswap_dev *dev, struct rswap_cmd *cmd)
 {
 	cmd->gen = READ_ONCE(dev->io_gen);
-	atomic_inc(&dev->io_inflight[cmd->gen]);
+	cmd->io_queue = cmd->queue;
+	atomic_inc(&dev->io_inflight[cmd->io_queue].n[cmd->gen]);
 	/*
 	 * Pairs with rswap_io_quiesce's smp_mb(): either the quiesce sees
 	 * this count, or the sequence check after it sees the quiesce.
@@ -180,8 +181,20 @@ static void io_begin(struct rswap_dev *dev, struct rswap_cmd *cmd)
 
 static void io_end(struct rswap_dev *dev, struct rswap_cmd *cmd)
 {
-	if (atomic_dec_and_test(&dev->io_inflight[cmd->gen]) && wq_has_sleeper(&dev->io_wait))
+	if (atomic_dec_and_test(&dev->io_inflight[cmd->io_queue].n[cmd->gen]) &&
+	    wq_has_sleeper(&dev->io_wait))
 		wake_up(&dev->io_wait);
+}
+
+/* No request of generation @gen in flight on any hardware queue. */
+static bool io_drained(struct rswap_dev *dev, unsigned int gen)
+{
+	unsigned int q;
+
+	for (q = 0; q < nr_cpu_ids; q++)
+		if (atomic_read(&dev->io_inflight[q].n[gen]))
+			return false;
+	return true;
 }
 
 /*
@@ -205,7 +218,7 @@ int rswap_io_quiesce(struct rswap_dev *dev)
 	 * sees the other: it plans again, or we wait for it.
 	 */
 	smp_mb();
-	if (!wait_event_timeout(dev->io_wait, !atomic_read(&dev->io_inflight[old]) ||
+	if (!wait_event_timeout(dev->io_wait, io_drained(dev, old) ||
 				READ_ONCE(dev->dying), 60 * HZ)) {
 		pr_warn("%s: requests still in flight after 60s\n", dev->name);
 		return -ETIMEDOUT;
@@ -1495,7 +1508,11 @@ int rswap_dev_create(int id, const struct rswap_dev_config *cfg, struct rswap_de
 	if (!dev)
 		return -ENOMEM;
 	dev->stats = alloc_percpu(struct rswap_stats);
-	if (!dev->stats) {
+	/* hctx->queue_num < nr_hw_queues <= nr_cpu_ids */
+	dev->io_inflight = kcalloc(nr_cpu_ids, sizeof(*dev->io_inflight), GFP_KERNEL);
+	if (!dev->stats || !dev->io_inflight) {
+		free_percpu(dev->stats);
+		kfree(dev->io_inflight);
 		kfree(dev);
 		return -ENOMEM;
 	}
@@ -1607,6 +1624,7 @@ out_free:
 	if (dev->hmac)
 		crypto_free_shash(dev->hmac);
 	free_percpu(dev->stats);
+	kfree(dev->io_inflight);
 	kfree(dev);
 	return ret;
 }
@@ -1646,6 +1664,7 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	if (dev->hmac)
 		crypto_free_shash(dev->hmac);
 	free_percpu(dev->stats);
+	kfree(dev->io_inflight);
 	kfree(dev);
 }
 

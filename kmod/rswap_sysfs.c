@@ -11,8 +11,10 @@
  *                    each read again; copies_made,
  *                    copied_pages, copy_failures: new copies made server
  *                    to server for sets short of them), slab-table entries per
- *                    state (like zram's mm_stat, one file read in one go
- *                    gives a consistent-enough set)
+ *                    state, reads_relocked (reads that met a writer while
+ *                    they read the map without the lock, and read it
+ *                    again under it) (like zram's mm_stat, one file read
+ *                    in one go gives a consistent-enough set)
  *   servers          one line per server: name, state, slabs, counters
  *   read_latency_us  histogram of RDMA page reads: "<N whole post wait"
  *                    lines, the reads that took under N us (and at least

@@ -11,7 +11,7 @@
 # vm-memory: 1G
 # vm-timeout: 600
 # vm-memory-max: 32M
-# vm-bins: mkswap swapon swapoff dd cmp
+# vm-bins: mkswap swapon swapoff dd cmp taskset
 
 . /usr/lib/rswap-vm/rswap-lib.sh
 
@@ -295,6 +295,25 @@ done
 check partial-post-logged sh -c 'dmesg | grep -q "1 of 16 WRs posted (error -22): failing the connection"'
 check_eq partial-post-no-request-timeouts 0 "$(rswap_stat request_timeouts)"
 check_eq partial-post-no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+
+# Two sequential readers at once, each on its own CPU (its own hardware
+# queue): the read-ahead trend is judged per queue, so each stream is seen
+# as the sequential stream it is (in one shared history their strides,
+# interleaved, rarely make a majority), read ahead, and handed out right.
+# 0..16 MiB holds /tmp/alt sixteen times (the small-queue writes above).
+for k in 1 2 3 4 5 6 7 8; do cat /tmp/alt; done > /tmp/alt8
+hits0=$(rswap_stat prefetch_hit_pages)
+taskset -c 0 dd if=/dev/rswap0 of=/tmp/seq.0 bs=16k count=512 iflag=direct 2>/dev/null &
+seq0=$!
+taskset -c 1 dd if=/dev/rswap0 of=/tmp/seq.1 bs=16k skip=512 count=512 iflag=direct 2>/dev/null &
+seq1=$!
+wait $seq0 $seq1
+check two-streams-first-reads-back cmp /tmp/alt8 /tmp/seq.0
+check two-streams-second-reads-back cmp /tmp/alt8 /tmp/seq.1
+hits=$(( $(rswap_stat prefetch_hit_pages) - hits0 ))
+echo "two streams: $hits of their 4096 pages handed out from the read ahead"
+check_gt two-streams-read-ahead-handed-out "$hits" 1024
+check_eq two-streams-no-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 
 # A read plans without the device's lock, then checks that no writer
 # came in meanwhile; one did (debugfs read_races takes the lock as a

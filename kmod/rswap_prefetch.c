@@ -7,9 +7,10 @@
  * waits for them, so a process reading its memory back in order waits a
  * round trip every few pages. Here, when most of the last
  * RSWAP_PF_HISTORY read requests of one hardware queue (one CPU's: a
- * faulting process's stream, not interleaved with other CPUs' streams)
- * each started a little past the one before (a majority vote over their
- * strides, in the spirit of Leap), the next
+ * process faults its pages in on its CPU, mostly; one that moves is seen
+ * again after RSWAP_PF_HISTORY reads there) each started a little past
+ * the one before (a majority vote over their strides, in the spirit of
+ * Leap), the next
  * prefetch.depth chunks of RSWAP_PF_CHUNK pages past the request are read
  * into a buffer preallocated at load (prefetch_kib), each as one READ
  * request of our own disk: the same path, slab table, copies and I/O

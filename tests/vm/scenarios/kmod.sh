@@ -297,9 +297,8 @@ check_eq partial-post-no-request-timeouts 0 "$(rswap_stat request_timeouts)"
 check_eq partial-post-no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 
 # Two sequential readers at once, each on its own CPU (its own hardware
-# queue): the read-ahead trend is judged per queue, so each stream is seen
-# as the sequential stream it is (in one shared history their strides,
-# interleaved, rarely make a majority), read ahead, and handed out right.
+# queue): the read-ahead trend is judged per queue, each queue seeing one
+# stream, and both are read ahead and handed out right.
 # 0..16 MiB holds /tmp/alt sixteen times (the small-queue writes above).
 for k in 1 2 3 4 5 6 7 8; do cat /tmp/alt; done > /tmp/alt8
 hits0=$(rswap_stat prefetch_hit_pages)

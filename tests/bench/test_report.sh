@@ -27,7 +27,7 @@ has target-sort "$r" "| sort slowdown at 50% memory, rswap / brd | 2.00x | <= 1.
 has target-says-why-not "$r" "| swap-in NVMe over RDMA / rswap, 0% zero pages | - | >= 1.7x | not measured: nvme stalled in round 1 (swap-z0): no result after 300s |"
 has target-swap-in-against-read-bw "$r" "| sequential swap-in MiB/s rswap / ib_read_bw -s 131072 | 0.48x | >= 0.8x | **MISSED** |"
 has target-read-ahead-worth "$r" "| swap-in without / with the module's read ahead, 0% zero pages | 2.00x | >= 1.0x | met |"
-has read-ahead-hit-rate "$r" "| swap-z0 | 40000 | 24576 | 50% |"
+has read-ahead-hit-rate-and-relocked-reads "$r" "| swap-z0 | 40000 | 24576 | 50% | 5 |"
 has fewer-rounds-shown "$r" "| brd | 50% | 3.00 (3.00..3.00) [2 rounds] | 1.00x | - |"
 has fault-percentiles "$r" "| rswap | 10 | <512 µs | <512 µs | <2048 µs | <2048 µs |"
 has module-histogram "$r" "| <1024 | 10 / 0 / 10 |"

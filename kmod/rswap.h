@@ -28,13 +28,17 @@
  *         dev->setup_mutex   the one-time allocation of the slab table
  *         dev->lock          (seqlock) the map, slot allocator, slab
  *                            table, server states. Every writer takes
- *                            it (write_seqlock), and so does everything
- *                            else except the read path: do_read reads
- *                            the map and the table in a read section
- *                            (no store to a shared line, so readers on
- *                            many CPUs do not contend) and does it
- *                            again, then under the lock, if a writer
- *                            came in between (rswap_dev.c, read_plan)
+ *                            it (write_seqlock); a reader that needs the
+ *                            table still while it looks (sysfs, debugfs)
+ *                            takes it without moving the sequence
+ *                            (read_seqlock_excl); the read path takes
+ *                            neither: do_read reads the map and the
+ *                            table in a read section (no store to a
+ *                            shared line, so readers on many CPUs do not
+ *                            contend) and does it again, then under the
+ *                            lock, if a writer came in between
+ *                            (rswap_dev.c, read_plan). Fields that read
+ *                            looks at are stored with WRITE_ONCE
  *           srv->reply_lock, dev->evac_lock  (spinlocks, also in softirq)
  *
  * Never take servers_mutex under a ctrl_mutex, nor two ctrl_mutexes at
@@ -659,6 +663,7 @@ extern u32 rswap_fault_grant_delay_ms;
 void rswap_fault_grant_delay(const struct rswap_server *srv);
 extern atomic_t rswap_fault_partial_posts;
 extern atomic_t rswap_fault_read_races;
+extern atomic_t rswap_fault_read_tears;
 void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_server *target);
 void rswap_debugfs_init(void);
 void rswap_debugfs_fini(void);

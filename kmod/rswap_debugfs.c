@@ -43,6 +43,11 @@
  *                  the sequence: each must let go of its plan and its
  *                  count and plan again under the lock (stats:
  *                  reads_relocked), with its data intact
+ *   read_tears     N: the next N reads planned without the lock find the
+ *                  slab table as if caught mid-change (read_plan's
+ *                  -ESTALE, which a writer racing the plan causes and no
+ *                  test can time): each must plan again under the lock,
+ *                  with its data intact
  *
  * Each delay is announced in the kernel log ("fault injection: ...") so a
  * test knows when to strike.
@@ -80,6 +85,7 @@ atomic_t rswap_fault_corrupt_reads = ATOMIC_INIT(0);
 u32 rswap_fault_grant_delay_ms;
 atomic_t rswap_fault_partial_posts = ATOMIC_INIT(0);
 atomic_t rswap_fault_read_races = ATOMIC_INIT(0);
+atomic_t rswap_fault_read_tears = ATOMIC_INIT(0);
 
 static struct dentry *rswap_debugfs_dir;
 
@@ -98,6 +104,7 @@ void rswap_debugfs_init(void)
 	debugfs_create_atomic_t("partial_posts", 0600, rswap_debugfs_dir,
 				&rswap_fault_partial_posts);
 	debugfs_create_atomic_t("read_races", 0600, rswap_debugfs_dir, &rswap_fault_read_races);
+	debugfs_create_atomic_t("read_tears", 0600, rswap_debugfs_dir, &rswap_fault_read_tears);
 }
 
 /*
@@ -134,9 +141,9 @@ static int slabs_show(struct seq_file *m, void *unused)
 	u32 i, c;
 
 	/* Under the lock: a consistent table (seq_file only copies into its buffer). */
-	write_seqlock(&dev->lock);
+	read_seqlock_excl(&dev->lock);
 	if (!dev->slots_ready) {
-		write_sequnlock(&dev->lock);
+		read_sequnlock_excl(&dev->lock);
 		seq_puts(m, "no slab table yet (no server has welcomed this device)\n");
 		return 0;
 	}
@@ -171,7 +178,7 @@ static int slabs_show(struct seq_file *m, void *unused)
 		}
 		seq_putc(m, '\n');
 	}
-	write_sequnlock(&dev->lock);
+	read_sequnlock_excl(&dev->lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(slabs);
@@ -182,7 +189,7 @@ static int map_show(struct seq_file *m, void *unused)
 	struct rswap_dev *dev = m->private;
 	u64 off;
 
-	write_seqlock(&dev->lock);
+	read_seqlock_excl(&dev->lock);
 	for (off = 0; off < dev->map.n_pages; off++) {
 		const struct rswap_entry *e = &dev->map.entries[off];
 
@@ -191,7 +198,7 @@ static int map_show(struct seq_file *m, void *unused)
 				   rswap_entry_slab(&dev->map, e), rswap_entry_page(&dev->map, e),
 				   rswap_entry_csum(e));
 	}
-	write_sequnlock(&dev->lock);
+	read_sequnlock_excl(&dev->lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(map);

@@ -200,7 +200,8 @@ static bool io_drained(struct rswap_dev *dev, unsigned int gen)
 /*
  * Wait until no request that read the slab table before now is in flight:
  * none still writes into a slab frozen before the call, or reads a copy
- * the table no longer names. Only the migration worker calls it. 0, or
+ * the table no longer names. Only the migration worker calls it (moves,
+ * and new copies' copy_batch: one work item, so never two at once). 0, or
  * -ETIMEDOUT, or -ESHUTDOWN (the device is going: no move may go on).
  */
 int rswap_io_quiesce(struct rswap_dev *dev)
@@ -679,7 +680,8 @@ static void post_chain(struct rswap_cmd *cmd, struct rswap_chain *ch)
 /*
  * Map the pages and post the WRs built by the read or write path: the
  * WRs of one server chained into one ib_post_send, only the chain's last
- * WR signaled. The servers were READY under dev->lock; under
+ * WR signaled. The servers were READY when the request planned (under
+ * dev->lock, or in a read section the sequence then confirmed); under
  * rcu_read_lock they keep their QP (error_work waits for us with
  * synchronize_rcu before tearing it down).
  *
@@ -841,6 +843,8 @@ static int read_plan(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 	/* Acquire: the table, once ready, is there to read (rswap_slabs_setup). */
 	bool ready = smp_load_acquire(&dev->slots_ready);
 
+	/* An 8-byte entry read without the lock must not tear. */
+	BUILD_BUG_ON(!IS_ENABLED(CONFIG_64BIT));
 	cmd->nr_wrs = 0;
 	cmd->nr_lost = 0;
 	cmd->nr_remote = 0;
@@ -932,6 +936,10 @@ static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rs
 again:
 	read_seqbegin_or_lock(&dev->lock, &seq);
 	ret = read_plan(dev, cmd, off);
+	/* debugfs read_tears: the plan caught the table mid-change */
+	if (unlikely(atomic_read(&rswap_fault_read_tears) > 0) && !(seq & 1) &&
+	    atomic_dec_if_positive(&rswap_fault_read_tears) >= 0)
+		ret = -ESTALE;
 	if (!ret)
 		io_begin(dev, cmd);
 	/* debugfs read_races: a writer comes in now */
@@ -950,6 +958,10 @@ again:
 	done_seqretry(&dev->lock, seq);
 	/* Under the lock the table is whole: -ESTALE there is a bug. */
 	wait = ret == -EAGAIN || WARN_ON_ONCE(ret == -ESTALE);
+	if (wait) {		/* nothing of a plan left half made goes to the trace */
+		cmd->nr_remote = 0;
+		cmd->nr_lost = 0;
+	}
 	for (i = 0; i < cmd->nr_segs && !wait; i++) {
 		/*
 		 * Every copy of the page has come back wrong at least once: its

@@ -163,14 +163,15 @@ static struct rswap_pf_chunk *chunk_free(struct rswap_prefetch *pf, u64 from, u6
 }
 
 /*
- * Is the stream @h saw sequential? The stride most of its last reads had
+ * Is the stream @h saw sequential (@k: its next slot, as note_read left
+ * it)? The stride most of its last reads had
  * (one pass of Boyer-Moore's majority vote, then a count), forward and no
  * longer than two chunks.
  */
-static bool sequential(const struct rswap_pf_history *h)
+static bool sequential(const struct rswap_pf_history *h, unsigned int k)
 {
 	s64 stride[RSWAP_PF_HISTORY - 1], cand = 0;
-	unsigned int i, k = h->next;
+	unsigned int i;
 	int votes = 0;
 
 	if (k < RSWAP_PF_HISTORY)
@@ -234,7 +235,7 @@ static bool note_read(struct rswap_prefetch *pf, unsigned int queue, u64 off)
 	if (k >= 2 * RSWAP_PF_HISTORY)
 		k -= RSWAP_PF_HISTORY;	/* keep it small, and >= HISTORY */
 	WRITE_ONCE(h->next, k);
-	return sequential(h);
+	return sequential(h, k);
 }
 
 /* Caller holds the lock: what @cmd's pages at @off find read ahead; copied in if all there. */

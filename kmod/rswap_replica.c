@@ -141,7 +141,7 @@ int rswap_replica_init(struct rswap_replicas *rs, u32 max_slabs, u32 pages_per_s
 		for (c = 0; c < RSWAP_MAX_REPLICAS; c++) {
 			struct rswap_copy *cp = &rs->sets[i].copy[c];
 
-			cp->entry = RSWAP_NO_SLAB;
+			WRITE_ONCE(cp->entry, RSWAP_NO_SLAB);
 			if (c < replicas)
 				cp->dirty = bits + ((size_t)i * replicas + c + 1) * longs;
 		}
@@ -274,12 +274,12 @@ int rswap_replica_set_state(struct rswap_replicas *rs, u32 slab, u32 copy,
 	switch (to) {
 	case RSWAP_COPY_ABSENT:
 		dirty_clear_all(rs, cp);
-		cp->entry = RSWAP_NO_SLAB;
+		WRITE_ONCE(cp->entry, RSWAP_NO_SLAB);
 		break;
 	case RSWAP_COPY_NEW:
 		/* The whole slab is copied: only writes from now on can be missed. */
 		dirty_clear_all(rs, cp);
-		cp->entry = entry;
+		WRITE_ONCE(cp->entry, entry);
 		break;
 	case RSWAP_COPY_SYNCING:
 		/* Its dirty slots become the pass; its map records races with it. */
@@ -290,13 +290,13 @@ int rswap_replica_set_state(struct rswap_replicas *rs, u32 slab, u32 copy,
 		break;
 	case RSWAP_COPY_LIVE:
 		if (from == RSWAP_COPY_ABSENT)
-			cp->entry = entry;
+			WRITE_ONCE(cp->entry, entry);
 		break;
 	default:
 		break;
 	}
 	cp->confirmed = false;
-	cp->state = to;
+	WRITE_ONCE(cp->state, to);	/* read without the lock (rswap_replica_read_pick) */
 	set_recount(rs, set);
 	return 0;
 }
@@ -466,7 +466,9 @@ int rswap_replica_read_pick(const struct rswap_replicas *rs, u32 slab, const u32
 	if (!rs->sets || slab >= rs->max_slabs)
 		return -ENODATA;
 	for (c = 0; c < rs->replicas; c++) {
-		if (rs->sets[slab].copy[c].state != RSWAP_COPY_LIVE || (tried & (1u << c)))
+		/* READ_ONCE: the read path may call us without the lock */
+		if (READ_ONCE(rs->sets[slab].copy[c].state) != RSWAP_COPY_LIVE ||
+		    (tried & (1u << c)))
 			continue;
 		if (best < 0 || (inflight && inflight[c] < inflight[best]))
 			best = c;

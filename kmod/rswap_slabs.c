@@ -301,7 +301,7 @@ static bool slab_set_state(struct rswap_dev *dev, u32 i, enum rswap_slab_state t
 		if (slab->srv)
 			atomic_inc(&slab->srv->slabs);
 	}
-	slab->state = to;
+	WRITE_ONCE(slab->state, to);	/* read without the lock (rswap_slab_read_copy) */
 	if (slab->set != RSWAP_NO_SLAB)
 		copy_follow_entry(dev, i, to);
 	if (to == RSWAP_SLAB_FREE) {
@@ -313,6 +313,8 @@ static bool slab_set_state(struct rswap_dev *dev, u32 i, enum rswap_slab_state t
 		}
 		if (slab->srv)		/* NULL: a lost slab of a removed server */
 			atomic_dec(&slab->srv->slabs);
+		/* A lockless read sees the server or NULL, never a half-zeroed one. */
+		WRITE_ONCE(slab->srv, NULL);
 		memset(slab, 0, sizeof(*slab));
 		slab->set = RSWAP_NO_SLAB;
 	}
@@ -334,7 +336,7 @@ u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx)
 	const struct rswap_copy_set *cs;
 	u32 mask = 0, c, set;
 
-	write_seqlock(&dev->lock);
+	read_seqlock_excl(&dev->lock);
 	set = dev->slabs[idx].set;
 	if (dev->slabs[idx].srv)
 		mask |= 1u << dev->slabs[idx].srv->idx;
@@ -345,7 +347,7 @@ u32 rswap_slab_copy_servers(struct rswap_dev *dev, u32 idx)
 			    dev->slabs[cs->copy[c].entry].srv)
 				mask |= 1u << dev->slabs[cs->copy[c].entry].srv->idx;
 	}
-	write_sequnlock(&dev->lock);
+	read_sequnlock_excl(&dev->lock);
 	return mask;
 }
 
@@ -506,7 +508,7 @@ int rswap_slab_add(struct rswap_dev *dev, struct rswap_server *srv, u32 remote, 
 
 		if (slab->state != RSWAP_SLAB_FREE)
 			continue;
-		slab->srv = srv;
+		WRITE_ONCE(slab->srv, srv);
 		slab->remote = remote;
 		slab->rkey = rkey;
 		slab->addr = addr;
@@ -573,7 +575,7 @@ bool rswap_slabs_release_server(struct rswap_dev *dev, struct rswap_server *srv)
 			continue;
 		if (slab->state == RSWAP_SLAB_LOST) {
 			atomic_dec(&srv->slabs);
-			slab->srv = NULL;
+			WRITE_ONCE(slab->srv, NULL);
 		} else if (slab->state != RSWAP_SLAB_FREE) {
 			slab_set_state(dev, i, RSWAP_SLAB_FREE);
 		}
@@ -772,7 +774,7 @@ void rswap_slabs_forget_server(struct rswap_dev *dev, struct rswap_server *srv)
 			continue;
 		if (slab->state == RSWAP_SLAB_LOST) {
 			atomic_dec(&srv->slabs);
-			slab->srv = NULL;
+			WRITE_ONCE(slab->srv, NULL);
 		} else {
 			slab_set_state(dev, i, RSWAP_SLAB_FREE);
 		}
@@ -1312,12 +1314,12 @@ bool rswap_slab_move(struct rswap_dev *dev, u32 idx, struct rswap_server *src, u
 		 * entries (one gained, one lost), so no count changes.
 		 */
 		old = *slab;
-		slab->srv = tslab->srv;
+		WRITE_ONCE(slab->srv, tslab->srv);
 		slab->remote = tslab->remote;
 		slab->rkey = tslab->rkey;
 		slab->addr = tslab->addr;
 		slab->epoch = tslab->epoch;
-		tslab->srv = old.srv;
+		WRITE_ONCE(tslab->srv, old.srv);
 		tslab->remote = old.remote;
 		tslab->rkey = old.rkey;
 		tslab->addr = old.addr;

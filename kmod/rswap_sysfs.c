@@ -47,7 +47,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	u64 zero, same, remote, free_slots = 0;
 	int n = 0;
 
-	write_seqlock(&dev->lock);
+	read_seqlock_excl(&dev->lock);
 	zero = dev->map.zero_pages;
 	same = dev->map.same_pages;
 	remote = dev->map.remote_pages;
@@ -58,7 +58,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 		slabs = dev->slots.max_slabs - in_state[RSWAP_SLAB_FREE];
 		degraded = dev->replicas.degraded;
 	}
-	write_sequnlock(&dev->lock);
+	read_sequnlock_excl(&dev->lock);
 
 #define STAT(name, val) \
 	(n += sysfs_emit_at(buf, n, "%s %llu\n", name, (unsigned long long)(val)))
@@ -121,12 +121,12 @@ static u64 server_pages(struct rswap_dev *dev, struct rswap_server *srv)
 	u64 pages = 0;
 	u32 i;
 
-	write_seqlock(&dev->lock);
+	read_seqlock_excl(&dev->lock);
 	if (dev->slots_ready)
 		for (i = 0; i < dev->slots.max_slabs; i++)
 			if (dev->slabs[i].srv == srv && dev->slabs[i].set != RSWAP_NO_SLAB)
 				pages += dev->slots.slabs[dev->slabs[i].set].used;
-	write_sequnlock(&dev->lock);
+	read_sequnlock_excl(&dev->lock);
 	return pages;
 }
 

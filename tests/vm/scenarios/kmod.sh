@@ -327,6 +327,16 @@ check raced-reads-read-back cmp -n 1048576 /tmp/alt /tmp/back.r
 check_eq every-read-race-struck 0 "$(cat /sys/kernel/debug/rswap/read_races)"
 check_gt raced-reads-planned-again "$(( $(rswap_stat reads_relocked) - relocked0 ))" 19
 check_eq raced-reads-no-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+# The same when the plan itself finds the slab table caught mid-change
+# (debugfs read_tears: read_plan's -ESTALE, as a torn read of an entry or
+# a server would give): planned again under the lock, data intact.
+relocked0=$(rswap_stat reads_relocked)
+echo 20 > /sys/kernel/debug/rswap/read_tears
+dd if=/dev/rswap0 of=/tmp/back.t bs=4k count=256 iflag=direct 2>/dev/null
+check torn-plans-read-back cmp -n 1048576 /tmp/alt /tmp/back.t
+check_eq every-read-tear-struck 0 "$(cat /sys/kernel/debug/rswap/read_tears)"
+check_gt torn-plans-planned-again "$(( $(rswap_stat reads_relocked) - relocked0 ))" 19
+check_eq torn-plans-no-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 
 # A page that comes back different from what was written (debugfs
 # corrupt_reads flips one bit of each of the next N pages read, as a bad

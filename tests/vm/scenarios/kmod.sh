@@ -315,28 +315,26 @@ check_gt two-streams-read-ahead-handed-out "$hits" 1024
 check_eq two-streams-no-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 
 # A read plans without the device's lock, then checks that no writer
-# came in meanwhile; one did (debugfs read_races takes the lock as a
-# writer would, between the plan and the check): the read lets go of its
-# plan and its place in the I/O generation, plans again under the lock,
-# and its data are intact. Read ahead off: every read is on demand.
+# came in meanwhile. relock_check KNOB NAME: 20 reads of /tmp/alt's MiB,
+# each struck by debugfs KNOB, let go of their plan and their place in the
+# I/O generation, plan again under the lock (reads_relocked), and their
+# data are intact. Read ahead off: every read is on demand.
+#   read_races  a writer comes in between the plan and the check
+#   read_tears  the plan finds the slab table caught mid-change (-ESTALE,
+#               as a torn read of an entry or a server would give)
+relock_check() {
+	local knob=$1 name=$2 relocked0
+	relocked0=$(rswap_stat reads_relocked)
+	echo 20 > "/sys/kernel/debug/rswap/$knob"
+	dd if=/dev/rswap0 of=/tmp/back.r bs=4k count=256 iflag=direct 2>/dev/null
+	check "$name-read-back" cmp -n 1048576 /tmp/alt /tmp/back.r
+	check_eq "$name-every-strike-struck" 0 "$(cat "/sys/kernel/debug/rswap/$knob")"
+	check_gt "$name-planned-again" "$(( $(rswap_stat reads_relocked) - relocked0 ))" 19
+	check_eq "$name-no-errors" 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+}
 echo 0 > /sys/module/rswap/parameters/prefetch
-relocked0=$(rswap_stat reads_relocked)
-echo 20 > /sys/kernel/debug/rswap/read_races
-dd if=/dev/rswap0 of=/tmp/back.r bs=4k count=256 iflag=direct 2>/dev/null
-check raced-reads-read-back cmp -n 1048576 /tmp/alt /tmp/back.r
-check_eq every-read-race-struck 0 "$(cat /sys/kernel/debug/rswap/read_races)"
-check_gt raced-reads-planned-again "$(( $(rswap_stat reads_relocked) - relocked0 ))" 19
-check_eq raced-reads-no-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
-# The same when the plan itself finds the slab table caught mid-change
-# (debugfs read_tears: read_plan's -ESTALE, as a torn read of an entry or
-# a server would give): planned again under the lock, data intact.
-relocked0=$(rswap_stat reads_relocked)
-echo 20 > /sys/kernel/debug/rswap/read_tears
-dd if=/dev/rswap0 of=/tmp/back.t bs=4k count=256 iflag=direct 2>/dev/null
-check torn-plans-read-back cmp -n 1048576 /tmp/alt /tmp/back.t
-check_eq every-read-tear-struck 0 "$(cat /sys/kernel/debug/rswap/read_tears)"
-check_gt torn-plans-planned-again "$(( $(rswap_stat reads_relocked) - relocked0 ))" 19
-check_eq torn-plans-no-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+relock_check read_races raced-reads
+relock_check read_tears torn-plans
 
 # A page that comes back different from what was written (debugfs
 # corrupt_reads flips one bit of each of the next N pages read, as a bad

@@ -785,13 +785,13 @@ void rswap_slabs_forget_server(struct rswap_dev *dev, struct rswap_server *srv)
 /* Caller holds dev->lock: @old no longer holds its slot. */
 void rswap_slot_release(struct rswap_dev *dev, const struct rswap_entry *old)
 {
-	u32 i;
+	u32 i, page;
 
 	lockdep_assert_held(&dev->lock.lock);
 	if (rswap_entry_type(old) != RSWAP_REMOTE)
 		return;
-	i = rswap_entry_slab(&dev->map, old);
-	if (!rswap_slots_free(&dev->slots, i, rswap_entry_page(&dev->map, old)))
+	i = rswap_entry_where(&dev->map, old, &page);	/* one divide, as the read path */
+	if (!rswap_slots_free(&dev->slots, i, page))
 		return;
 	/* The slab is empty now. */
 	if (dev->slabs[i].state == RSWAP_SLAB_LOST)

@@ -12,7 +12,10 @@
 # This host has 2 cores, so past 2 jobs the vCPUs share them: where
 # null_blk stops scaling is the host's limit, not the device's. Ends with
 # the module's map memory per swap page, and for a 64 GiB device, and how
-# many rswap reads had to take the device's lock after all. Between
+# many rswap reads had to take the device's lock after all. Then, on
+# rswap, fio random writes and reads submitted 16 at a time (qd 32) with
+# the module's doorbell batching on and off in turns: IOPS, their ratio,
+# and the WRs each doorbell (ib_post_send) carried. Between
 # the markers scripts/bench.sh shows.
 # vm-memory: 2G
 # vm-cpus: 4
@@ -83,8 +86,44 @@ start_pool 2 "$((region * 2))M" &&
 		servers="$(pool_servers 2)" &&
 	wait_for 30 servers_ready 2
 check_eq rswap-up 0 $?
+# Doorbells: fio submits 16 requests at a time (one io_submit, one plug),
+# so the block layer dispatches them together; rswap.ko's doorbell_batch on
+# and off in turns, each round. IOPS into $res/dbB-RW, WRs per doorbell
+# into $res/wpdB-RW (debugfs qps: posted, and doorbells, the last field).
+qps=/sys/kernel/debug/rswap/rswap0/qps
+doorbells() {
+	local b rw r n w0 d0 iops
+	for r in $(seq $rounds); do
+		for b in 1 0; do
+			echo $b > /sys/module/rswap/parameters/doorbell_batch
+			for rw in randwrite randread; do
+				w0=$(awk '{ n += $10 } END { print n + 0 }' $qps)
+				d0=$(awk '{ n += $NF } END { print n + 0 }' $qps)
+				if ! timeout 120 fio --name=db --filename=/dev/rswap0 --rw=$rw --bs=4k \
+					--size=${region}M --direct=1 --ioengine=libaio --iodepth=32 \
+					--iodepth_batch_submit=16 --iodepth_batch_complete_min=1 \
+					--time_based --runtime=$secs --randrepeat=0 \
+					--output-format=terse > /tmp/fio.log 2>&1; then
+					echo "round $r  doorbell_batch=$b $rw: fio failed: $(tail -n 1 /tmp/fio.log)"
+					continue
+				fi
+				# terse v3: read IOPS field 8, write IOPS field 49
+				iops=$(grep '^3;' /tmp/fio.log | awk -F';' -v rw=$rw \
+					'{ print rw == "randread" ? $8 : $49; exit }')
+				n=$(awk -v w0="$w0" -v d0="$d0" '{ w += $10; d += $NF }
+					END { if (d > d0) printf "%.2f\n", (w - w0) / (d - d0) }' $qps)
+				[ -n "$iops" ] && echo "$iops" >> "$res/db$b-$rw"
+				[ -n "$n" ] && echo "$n" >> "$res/wpd$b-$rw"
+				echo "round $r  doorbell_batch=$b $rw: ${iops:--} IOPS, ${n:--} WRs per doorbell"
+			done
+		done
+	done
+	echo 1 > /sys/module/rswap/parameters/doorbell_batch
+}
+
 if [ -e /sys/block/rswap0 ]; then
 	system rswap /dev/rswap0
+	doorbells
 	map_per_page=$(( $(rswap_stat map_bytes) / $(rswap_stat pages) ))
 	relocked=$(rswap_stat reads_relocked) loads=$(rswap_stat loads)
 	check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
@@ -115,6 +154,10 @@ if [ -n "${map_per_page:-}" ]; then
 else
 	echo "  map: - (rswap did not come up)"
 fi
+for rw in randwrite randread; do
+	echo "  doorbells, $rw qd 32, 16 a submit: batched $(fig "$res/db1-$rw" %7.0f) IOPS at $(fig "$res/wpd1-$rw" %5.2f) WRs a doorbell; one a request $(fig "$res/db0-$rw" %7.0f) IOPS at $(fig "$res/wpd0-$rw" %5.2f)"
+	ratio "doorbells: $rw IOPS batched / one a request" "$res/db1-$rw" "$res/db0-$rw"
+done
 if [ -n "${relocked:-}" ] && [ "${loads:-0}" -gt 0 ]; then
 	echo "  reads without the device lock: $relocked of $loads reads (one page each) planned again under it (a write or a slab-table change came in meanwhile)"
 fi

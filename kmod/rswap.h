@@ -40,6 +40,9 @@
  *                            (rswap_dev.c, read_plan). Fields that read
  *                            looks at are stored with WRITE_ONCE
  *           srv->reply_lock, dev->evac_lock  (spinlocks, also in softirq)
+ *         dev->batch[q].lock  (spinlock, never in softirq) a hardware
+ *                            queue's doorbell batch, only while linking
+ *                            or unlinking chains: no lock taken inside
  *
  * Never take servers_mutex under a ctrl_mutex, nor two ctrl_mutexes at
  * once (a move asks the target for a slab and the source for the copy one
@@ -132,10 +135,11 @@ struct rswap_qp {
 	/*
 	 * Requests whose chain was posted only in part: its posted WRs have
 	 * no signaled one, so only the QP's drain says they are done
-	 * (qp_teardown ends them after ib_drain_qp; post_chain).
+	 * (qp_teardown ends them after ib_drain_qp; wrs_unposted).
 	 */
 	struct llist_head orphans;
 	atomic64_t posted;		/* RDMA WRs posted on it, over all connections */
+	atomic64_t doorbells;		/* the ib_post_send calls that posted them */
 };
 
 struct rswap_server {
@@ -353,6 +357,7 @@ struct rswap_dev {
 	 */
 	unsigned int io_gen;		/* written under lock */
 	struct rswap_io_count *io_inflight;	/* nr_cpu_ids of them: by hardware queue */
+	struct rswap_batch *batch;	/* nr_cpu_ids of them: by hardware queue */
 	wait_queue_head_t io_wait;
 
 	/* slabs servers asked us to move (rswap_migrate.c) */
@@ -381,8 +386,23 @@ struct rswap_chain {
 	struct rswap_cmd *cmd;
 	struct rswap_server *srv;
 	struct ib_rdma_wr *head, *tail;
+	struct rswap_chain *next;	/* in its hardware queue's doorbell batch */
+	struct rswap_qp *q;		/* its credits' queue pair, of connection... */
+	u32 epoch;			/* ...srv->epoch: posted only on that one */
 	u8 wrs;				/* WRs in it: the send credits it holds */
 };
+
+/*
+ * Chains a hardware queue's requests made since its last doorbell: the
+ * block layer said more requests were coming (bd->last false), so they wait
+ * to go with the last one's, one ib_post_send per queue pair (post_batch in
+ * rswap_dev.c). Its own cache line, under its own lock: requests of one
+ * hardware queue may be dispatched from more than one CPU at once.
+ */
+struct rswap_batch {
+	spinlock_t lock;		/* head, tail and the chains' next */
+	struct rswap_chain *head, *tail;
+} ____cacheline_aligned_in_smp;
 
 /*
  * The pages of a request that go through one RDMA device, mapped for it
@@ -457,7 +477,7 @@ struct rswap_cmd {
 	/* posting (post_wrs): a chain per server, a mapping per RDMA device */
 	u8 nr_chains;
 	u8 nr_maps;
-	bool orphaned;			/* on a QP's orphans list (post_chain) */
+	bool orphaned;			/* on a QP's orphans list (wrs_unposted) */
 	struct llist_node orphan;
 	struct rswap_chain chain[RSWAP_CMD_MAX_CHAINS];
 	struct rswap_dma_map map[RSWAP_MAX_SERVERS];
@@ -538,6 +558,8 @@ void rswap_write_prepare(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
 void rswap_read_fill(struct rswap_dev *dev, struct rswap_cmd *cmd);
 /* Requests that waited for the drain of a QP they posted part of a chain to. */
 void rswap_cmds_drained(struct llist_node *list);
+void rswap_batch_purge(struct rswap_server *srv);
+extern bool rswap_doorbell_batch;
 
 /* The checksum of a page to or from the servers (rswap_entry_csum). */
 static inline u32 rswap_page_csum(const struct rswap_dev *dev, const void *page)

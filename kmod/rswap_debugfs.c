@@ -32,11 +32,14 @@
  *                  a bad link or a server's bad memory would: each must
  *                  be read again (stats: checksum_errors), never handed to
  *                  the process as it came
- *   partial_posts  N: the next N chains of two or more WRs are posted only
- *                  in part (their first WR, unsignaled; the rest refused
- *                  as a provider's -EINVAL would): the request must wait
- *                  for the QP's drain, not end while the WR may run, and
- *                  go again once its server is back
+ *   partial_posts  N: the next N posts of two or more WRs (one doorbell:
+ *                  the chains of one request or of several dispatched
+ *                  together) go only in part (their first WR; the rest
+ *                  refused as a provider's -EINVAL would): a request whose
+ *                  chain went in part (its posted WR unsignaled) must wait
+ *                  for the QP's drain, not end while the WR may run; it,
+ *                  and the requests none of whose WRs went, go again once
+ *                  the server is back
  *   read_races     N: the next N reads planned without the device's lock
  *                  (do_read) take the lock as a writer would, once they
  *                  have planned and counted themselves, before they check
@@ -60,7 +63,8 @@
  *   qps            one line per queue pair of every server: its hardware
  *                  queue, connected or down, its send queue's depth and the
  *                  WRs in flight on it, the WRs ever posted on it (the
- *                  hardware queues' spread), and its CQ entries
+ *                  hardware queues' spread), its CQ entries, and the
+ *                  ib_post_send calls (doorbells) that posted those WRs
  *
  *   slabs          the slab table: one line per entry that is not FREE
  *                  (its state, server, server's slab number, the set it is
@@ -218,10 +222,11 @@ static int qps_show(struct seq_file *m, void *unused)
 		for (q = 0; q < srv->max_qps; q++) {
 			struct rswap_qp *qp = &srv->qps[q];
 
-			seq_printf(m, "%s queue %u %s sq_depth %u in_flight %d posted %lld cq_entries %u\n",
+			seq_printf(m, "%s queue %u %s sq_depth %u in_flight %d posted %lld cq_entries %u doorbells %lld\n",
 				   srv->name, q, READ_ONCE(qp->connected) ? "connected" : "down",
 				   qp->sq_depth, qp->sq_depth - atomic_read(&qp->sq_credits),
-				   atomic64_read(&qp->posted), qp->cq_entries);
+				   atomic64_read(&qp->posted), qp->cq_entries,
+				   atomic64_read(&qp->doorbells));
 		}
 	}
 	mutex_unlock(&dev->servers_mutex);

@@ -595,22 +595,23 @@ static bool wr_sges(struct rswap_cmd *cmd, unsigned int k)
 }
 
 /*
- * ib_post_send of chain @ch; with debugfs partial_posts, a chain of two
- * or more WRs goes only in part: its first WR, the rest refused as a
- * provider's -EINVAL would.
+ * ib_post_send of the WRs from @first on, to @q; with debugfs
+ * partial_posts, two or more WRs go only in part: the first, the rest
+ * refused as a provider's -EINVAL would. The first WR's next is not set
+ * back: once posted, it may be a whole chain that has completed, its
+ * request ended and its WRs made anew for another post.
  */
-static int chain_post_send(struct ib_qp *qp, struct rswap_chain *ch,
-			   const struct ib_send_wr **bad)
+static int wrs_post_send(struct rswap_qp *q, struct ib_send_wr *first,
+			 const struct ib_send_wr **bad)
 {
-	struct ib_send_wr *rest = ch->head->wr.next;
+	struct ib_send_wr *rest = first->next;
 	int ret;
 
 	if (likely(!atomic_read(&rswap_fault_partial_posts)) || !rest ||
 	    atomic_dec_if_positive(&rswap_fault_partial_posts) < 0)
-		return ib_post_send(qp, &ch->head->wr, bad);
-	ch->head->wr.next = NULL;
-	ret = ib_post_send(qp, &ch->head->wr, bad);
-	ch->head->wr.next = rest;
+		return ib_post_send(q->cm_id->qp, first, bad);
+	first->next = NULL;
+	ret = ib_post_send(q->cm_id->qp, first, bad);
 	if (ret)
 		return ret;
 	*bad = rest;
@@ -618,77 +619,248 @@ static int chain_post_send(struct ib_qp *qp, struct rswap_chain *ch,
 }
 
 /*
- * Post chain @ch to its server's queue pair for the request's hardware
- * queue, with one send credit per WR (rswap_sq.h) and its last WR
- * signaled, counted in cmd->pending.
- *  - Too few credits, or the send queue full after all (-ENOMEM, nothing
- *    posted): the request waits for room (requeued, no try counted), the
- *    server stays up.
- *  - Any other error with nothing posted fails the server.
- *  - Part of the chain posted: its last posted WR is unsignaled, so
- *    nothing may ever complete for it, and the request must not end (its
- *    pages unmapped and given back) while the device may still read or
- *    write them. It fails the server, whatever the error (with credits a
- *    provider never runs out of room in the middle of a chain), and waits
- *    on the QP's orphans list until error recovery has drained the QP
- *    (rswap_cmds_drained). Every QP is drained before it is destroyed,
- *    and error recovery waits for posters (synchronize_rcu) first, so the
- *    list is looked at after we added to it. The prefix's credits are not
- *    given back: the QP is going, and the next one starts with all its
- *    credits.
+ * Nothing of chain @ch went out: its request failed for @why, and the
+ * chain's reference on the request dropped, which may end it (the
+ * request's own reference may be gone: the chain waited in a batch). @ch
+ * may be gone when this returns. Its credits go back only if
+ * @credits_back: not to a connection that failed, whose QP is going, or
+ * may be a new one already (connect sets a QP's credits whole).
  */
-static void post_chain(struct rswap_cmd *cmd, struct rswap_chain *ch)
+static void chain_unposted(struct rswap_chain *ch, enum rswap_wr_fail why, bool credits_back)
 {
-	struct rswap_qp *q = rswap_server_qp(ch->srv, cmd->queue);
-	const struct ib_send_wr *bad = NULL, *wr;
-	int ret, unposted = 0;
+	struct rswap_cmd *cmd = ch->cmd;
 
-	if (atomic_sub_return(ch->wrs, &q->sq_credits) < 0) {
-		atomic_add(ch->wrs, &q->sq_credits);
-		wr_failed(cmd, RSWAP_WR_SQ_FULL);
-		return;
-	}
-	ch->tail->wr.send_flags = IB_SEND_SIGNALED;
-	ch->tail->wr.wr_cqe = &ch->cqe;
-	atomic_inc(&cmd->pending);
-	ret = chain_post_send(q->cm_id->qp, ch, &bad);
-	if (likely(!ret)) {
-		atomic64_add(ch->wrs, &q->posted);
-		return;
-	}
-	/* From @bad on, nothing was posted. */
-	for (wr = bad ?: &ch->head->wr; wr; wr = wr->next)
-		unposted++;
-	atomic_add(unposted, &q->sq_credits);
-	atomic64_add(ch->wrs - unposted, &q->posted);
-	if (unposted == ch->wrs) {
-		/* Nothing will complete: not the last reference (post_wrs holds one). */
-		atomic_dec(&cmd->pending);
-		wr_failed(cmd, ret == -ENOMEM ? RSWAP_WR_SQ_FULL : RSWAP_WR_SERVER_DOWN);
-		if (ret != -ENOMEM)
-			rswap_server_fail(ch->srv);
-		return;
-	}
-	pr_warn_ratelimited("%s: %d of %u WRs posted (error %d): failing the connection\n",
-			    ch->srv->name, ch->wrs - unposted, ch->wrs, ret);
-	wr_failed(cmd, RSWAP_WR_SERVER_DOWN);
-	cmd->orphaned = true;
-	llist_add(&cmd->orphan, &q->orphans);
-	rswap_server_fail(ch->srv);
+	if (credits_back)
+		atomic_add(ch->wrs, &ch->q->sq_credits);
+	wr_failed(cmd, why);
+	if (atomic_dec_and_test(&cmd->pending))
+		cmd_finish(cmd);
 }
 
 /*
- * Map the pages and post the WRs built by the read or write path: the
- * WRs of one server chained into one ib_post_send, only the chain's last
- * WR signaled. The servers were READY when the request planned (under
- * dev->lock, or in a read section the sequence then confirmed); under
- * rcu_read_lock they keep their QP (error_work waits for us with
- * synchronize_rcu before tearing it down).
+ * The WRs from @bad on were not posted (ib_post_send returned @ret): they
+ * run from the middle (or the start) of one chain to the ends of the
+ * chains after it. Only they are looked at: a chain wholly posted may
+ * have completed, and its request ended, already. A chain's last WR is
+ * its signaled one, whose cqe names it.
+ *  - A chain none of whose WRs went: chain_unposted. -ENOMEM (the send
+ *    queue full after all) waits for room and the server stays up; any
+ *    other error fails the server.
+ *  - A chain posted in part: its posted WRs have no signaled one, so
+ *    nothing may ever complete for them, and the request must not end
+ *    (its pages unmapped and given back) while the device may still read
+ *    or write them. It fails the server, whatever the error (with credits
+ *    a provider never runs out of room in the middle of a chain), and
+ *    waits on the QP's orphans list until error recovery has drained the
+ *    QP (rswap_cmds_drained). Every QP is drained before it is destroyed,
+ *    and error recovery waits for posters (synchronize_rcu) first, so the
+ *    list is looked at after we added to it. That prefix's credits are not
+ *    given back: the QP is going, and the next one starts with all its
+ *    credits.
+ */
+static void wrs_unposted(struct rswap_qp *q, const struct ib_send_wr *bad, int ret)
+{
+	const struct ib_send_wr *wr = bad;
+	bool fail_server = ret != -ENOMEM;
+
+	while (wr) {
+		const struct ib_send_wr *next;
+		struct rswap_chain *ch;
+		unsigned int unposted = 1;
+
+		while (!(wr->send_flags & IB_SEND_SIGNALED)) {
+			wr = wr->next;
+			unposted++;
+		}
+		ch = container_of(wr->wr_cqe, struct rswap_chain, cqe);
+		next = wr->next;
+		if (unposted == ch->wrs) {
+			chain_unposted(ch, ret == -ENOMEM ? RSWAP_WR_SQ_FULL : RSWAP_WR_SERVER_DOWN,
+				       true);
+		} else {
+			struct rswap_cmd *cmd = ch->cmd;
+
+			pr_warn_ratelimited("%s: %u of %u WRs posted (error %d): failing the connection\n",
+					    ch->srv->name, ch->wrs - unposted, ch->wrs, ret);
+			atomic_add(unposted, &q->sq_credits);
+			wr_failed(cmd, RSWAP_WR_SERVER_DOWN);
+			cmd->orphaned = true;
+			llist_add(&cmd->orphan, &q->orphans);
+			fail_server = true;
+		}
+		wr = next;
+	}
+	if (fail_server)
+		rswap_server_fail(q->srv);
+}
+
+/*
+ * Post @group, chains of one batch to queue pair q (all of them; in the
+ * order their requests made them) with one ib_post_send: one doorbell.
+ * Under rcu_read_lock. A chain goes only on the connection it took its
+ * credits on, while it is READY: one that failed meanwhile was torn down
+ * or is being (its recovery waits in synchronize_rcu for posters that saw
+ * READY, so for us), and one that is back is another connection (epoch).
+ * Such chains, and those of a request already waiting on another QP's
+ * drain (one orphans list at a time), do not go.
+ */
+static void post_group(struct rswap_chain *group)
+{
+	struct rswap_qp *q = group->q;
+	struct rswap_server *srv = group->srv;
+	struct ib_send_wr *first = NULL, **link = &first;
+	const struct ib_send_wr *bad = NULL;
+	struct rswap_chain *ch, *next;
+	/*
+	 * The first chain's epoch is every chain's: a batch never holds
+	 * chains of two connections of one server, since the teardown
+	 * between them purges the older one's (rswap_batch_purge).
+	 */
+	bool usable = rswap_server_usable(srv) && READ_ONCE(srv->epoch) == group->epoch;
+	unsigned int wrs = 0;
+	int ret;
+
+	for (ch = group; ch; ch = next) {
+		next = ch->next;
+		if (unlikely(!usable || ch->cmd->orphaned)) {
+			chain_unposted(ch, RSWAP_WR_SERVER_DOWN, usable);
+			continue;
+		}
+		*link = &ch->head->wr;
+		link = &ch->tail->wr.next;
+		wrs += ch->wrs;
+	}
+	if (!first)
+		return;
+	*link = NULL;
+	/* From here the chains are the device's: a posted one may end at once. */
+	ret = wrs_post_send(q, first, &bad);
+	atomic64_inc(&q->doorbells);
+	if (likely(!ret)) {
+		atomic64_add(wrs, &q->posted);
+		return;
+	}
+	/* bad may be NULL: nothing posted, as some providers say it. */
+	bad = bad ?: first;
+	{
+		const struct ib_send_wr *wr;
+		unsigned int unposted = 0;
+
+		for (wr = bad; wr; wr = wr->next)
+			unposted++;
+		atomic64_add(wrs - unposted, &q->posted);
+	}
+	wrs_unposted(q, bad, ret);
+}
+
+/*
+ * Post what hardware queue @queue's requests left in its batch: the block
+ * layer's last request of a dispatch (bd->last), or its commit_rqs, or
+ * every request when doorbell_batch is off. Each queue pair's chains go
+ * together (post_group), in their order.
+ */
+static void post_batch(struct rswap_dev *dev, unsigned int queue)
+{
+	struct rswap_batch *b = &dev->batch[queue];
+	struct rswap_chain *list;
+
+	/*
+	 * Without the lock: chains another CPU is adding are its to post, at
+	 * the end of its own dispatch.
+	 */
+	if (!READ_ONCE(b->head))
+		return;
+	rcu_read_lock();
+	spin_lock(&b->lock);
+	list = b->head;
+	WRITE_ONCE(b->head, NULL);
+	b->tail = NULL;
+	spin_unlock(&b->lock);
+	while (list) {
+		struct rswap_chain *group = list, **pp, **tail, *ch;
+
+		/* The first chain's queue pair's chains, in order, out of the list. */
+		list = list->next;
+		group->next = NULL;
+		tail = &group->next;
+		for (pp = &list; (ch = *pp);) {
+			if (ch->q == group->q) {
+				*pp = ch->next;
+				ch->next = NULL;
+				*tail = ch;
+				tail = &ch->next;
+			} else {
+				pp = &ch->next;
+			}
+		}
+		post_group(group);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Server @srv's connection is being torn down (after synchronize_rcu: no
+ * request sees it READY any more, and no post of a batch that took chains
+ * before is still going): its chains still in a batch never go. Under
+ * ctrl_mutex; the requests wait for the server as for any loss.
+ */
+void rswap_batch_purge(struct rswap_server *srv)
+{
+	struct rswap_dev *dev = srv->dev;
+	unsigned int q;
+
+	if (!dev->batch)
+		return;
+	lockdep_assert_held(&srv->ctrl_mutex);
+	for (q = 0; q < nr_cpu_ids; q++) {
+		struct rswap_batch *b = &dev->batch[q];
+		struct rswap_chain *gone = NULL, *kept, *last, *ch, *next;
+
+		if (!READ_ONCE(b->head))
+			continue;
+		spin_lock(&b->lock);
+		kept = NULL;
+		last = NULL;
+		for (ch = b->head; ch; ch = next) {
+			next = ch->next;
+			ch->next = NULL;
+			if (ch->srv == srv) {
+				ch->next = gone;
+				gone = ch;
+				continue;
+			}
+			if (last)
+				last->next = ch;
+			else
+				kept = ch;
+			last = ch;
+		}
+		b->tail = last;
+		WRITE_ONCE(b->head, kept);	/* read without the lock (post_batch) */
+		spin_unlock(&b->lock);
+		for (ch = gone; ch; ch = next) {
+			next = ch->next;
+			chain_unposted(ch, RSWAP_WR_SERVER_DOWN, false);
+		}
+	}
+}
+
+/*
+ * Map the pages of the request built by the read or write path and queue
+ * its WRs: the WRs of one server chained, only the chain's last WR
+ * signaled, each chain with its send credits taken (one per WR,
+ * rswap_sq.h), into the hardware queue's batch, which post_batch posts at
+ * the end of the block layer's dispatch. The servers were READY when the
+ * request planned (under dev->lock, or in a read section the sequence then
+ * confirmed), in this same RCU read section (blk-mq's, and ours).
+ *
+ * Too few credits: the request waits for room (requeued, no try counted),
+ * the server stays up.
  *
  * How the request knows it is done, with unsignaled WRs:
- *  - cmd->pending counts the chains posted (their signaled last WRs),
- *    the chains orphaned by a partial post (post_chain), and one
- *    reference of our own while we post. The request ends (cmd_finish)
+ *  - cmd->pending counts the chains queued (their signaled last WRs),
+ *    the chains orphaned by a partial post (wrs_unposted), and one
+ *    reference of our own while we build. The request ends (cmd_finish)
  *    when it drops to 0.
  *  - An unsignaled WR completes only if it fails: an error completion is
  *    always generated; whether a flushed one is reported is the
@@ -703,17 +875,21 @@ static void post_chain(struct rswap_cmd *cmd, struct rswap_chain *ch)
  *    (a WR after a failed one is flushed; every QP is drained before it
  *    goes). So when the request ends no completion for it can still
  *    arrive, and a failure is never missed: the last WR of a chain
- *    succeeds only if every WR before it on that send queue did.
+ *    succeeds only if every WR before it on that send queue did. Chains
+ *    of several requests posted together keep this: each is whole and in
+ *    order in the one list.
  *  - A chain's WRs hold a send credit each, all given back when its
  *    signaled last WR completes: the device frees an unsignaled WR's send
  *    queue slot no earlier than that. A chain takes at most
  *    RSWAP_SQ_REQ_MAX_WRS WRs (one server's share of a request), so a
  *    queue pair's credits always suffice for one.
- *  - With replicas, a request posts a chain to every server it writes
+ *  - With replicas, a request makes a chain to every server it writes
  *    to, each signaled at its end and counted on its own.
  */
 static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 {
+	struct rswap_batch *b = &cmd->dev->batch[cmd->queue];
+	struct rswap_chain *first = NULL, *last = NULL;
 	unsigned int k, c;
 
 	atomic_set(&cmd->pending, 1);
@@ -755,14 +931,40 @@ static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 		ch->wrs++;
 	}
 	for (c = 0; c < cmd->nr_chains; c++) {
-		/* A request waits on one QP's drain at most: the rest stays back. */
-		if (unlikely(cmd->orphaned))
-			wr_failed(cmd, RSWAP_WR_SERVER_DOWN);
+		struct rswap_chain *ch = &cmd->chain[c];
+
+		ch->q = rswap_server_qp(ch->srv, cmd->queue);
+		if (atomic_sub_return(ch->wrs, &ch->q->sq_credits) < 0) {
+			atomic_add(ch->wrs, &ch->q->sq_credits);
+			wr_failed(cmd, RSWAP_WR_SQ_FULL);
+			continue;
+		}
+		ch->epoch = READ_ONCE(ch->srv->epoch);
+		ch->tail->wr.send_flags = IB_SEND_SIGNALED;
+		ch->tail->wr.wr_cqe = &ch->cqe;
+		ch->next = NULL;
+		atomic_inc(&cmd->pending);
+		if (last)
+			last->next = ch;
 		else
-			post_chain(cmd, &cmd->chain[c]);
+			first = ch;
+		last = ch;
+	}
+	if (first) {
+		spin_lock(&b->lock);
+		if (b->tail)
+			b->tail->next = first;
+		else
+			WRITE_ONCE(b->head, first);
+		b->tail = last;
+		spin_unlock(&b->lock);
 	}
 	rcu_read_unlock();
-	/* Before our reference goes: the completion cannot have run yet. */
+	/*
+	 * Before our reference goes: the completion cannot have run yet.
+	 * Queued for its doorbell, which comes before this request's
+	 * queue_rq returns unless the block layer has more for the queue.
+	 */
 	if (dir == DMA_FROM_DEVICE)
 		cmd->posted = ktime_get();
 	if (atomic_dec_and_test(&cmd->pending))
@@ -1189,7 +1391,7 @@ static void do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
 	rswap_stat_add(dev, discards, n);
 }
 
-static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
+static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
 {
 	struct request *rq = bd->rq;
 	struct rswap_cmd *cmd = blk_mq_rq_to_pdu(rq);
@@ -1286,6 +1488,31 @@ static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 	}
 }
 
+/*
+ * A request's WRs wait in its hardware queue's batch while the block layer
+ * has more for it (bd->last false) and go with the last one's, one
+ * doorbell per queue pair; whatever the request did (a read served from
+ * the read ahead, a discard, a failure) the last one posts the batch. When
+ * a dispatch stops short of its last request, the block layer calls
+ * commit_rqs instead. (A queue quiesced in the middle of a plug's dispatch
+ * would leave the batch to the next dispatch: the block layer quiesces
+ * only a frozen queue, with no request of ours in flight, and this driver
+ * never does; the request timeout would end even that.)
+ */
+static blk_status_t rswap_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
+{
+	blk_status_t st = queue_one(hctx, bd);
+
+	if (bd->last || !READ_ONCE(rswap_doorbell_batch))
+		post_batch(hctx->queue->queuedata, hctx->queue_num);
+	return st;
+}
+
+static void rswap_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	post_batch(hctx->queue->queuedata, hctx->queue_num);
+}
+
 static int rswap_init_request(struct blk_mq_tag_set *set, struct request *rq,
 			      unsigned int hctx_idx, unsigned int numa_node)
 {
@@ -1333,6 +1560,7 @@ static enum blk_eh_timer_return rswap_timeout(struct request *rq)
 
 static const struct blk_mq_ops rswap_mq_ops = {
 	.queue_rq = rswap_queue_rq,
+	.commit_rqs = rswap_commit_rqs,
 	.init_request = rswap_init_request,
 	.timeout = rswap_timeout,
 };
@@ -1508,6 +1736,7 @@ int rswap_dev_create(int id, const struct rswap_dev_config *cfg, struct rswap_de
 {
 	bool ram = cfg->ram;
 	struct rswap_dev *dev;
+	unsigned int i;
 	int ret;
 
 	if (!rswap_major) {
@@ -1522,12 +1751,16 @@ int rswap_dev_create(int id, const struct rswap_dev_config *cfg, struct rswap_de
 	dev->stats = alloc_percpu(struct rswap_stats);
 	/* hctx->queue_num < nr_hw_queues <= nr_cpu_ids */
 	dev->io_inflight = kcalloc(nr_cpu_ids, sizeof(*dev->io_inflight), GFP_KERNEL);
-	if (!dev->stats || !dev->io_inflight) {
+	dev->batch = kcalloc(nr_cpu_ids, sizeof(*dev->batch), GFP_KERNEL);
+	if (!dev->stats || !dev->io_inflight || !dev->batch) {
 		free_percpu(dev->stats);
 		kfree(dev->io_inflight);
+		kfree(dev->batch);
 		kfree(dev);
 		return -ENOMEM;
 	}
+	for (i = 0; i < nr_cpu_ids; i++)
+		spin_lock_init(&dev->batch[i].lock);
 	dev->id = id;
 	snprintf(dev->name, sizeof(dev->name), "rswap%d", id);
 	dev->n_pages = cfg->bytes / RSWAP_PAGE_SIZE;
@@ -1637,6 +1870,7 @@ out_free:
 		crypto_free_shash(dev->hmac);
 	free_percpu(dev->stats);
 	kfree(dev->io_inflight);
+	kfree(dev->batch);
 	kfree(dev);
 	return ret;
 }
@@ -1677,6 +1911,7 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 		crypto_free_shash(dev->hmac);
 	free_percpu(dev->stats);
 	kfree(dev->io_inflight);
+	kfree(dev->batch);
 	kfree(dev);
 }
 

@@ -87,6 +87,16 @@ module_param_named(prefetch_kib, rswap_prefetch_kib, uint, 0444);
 MODULE_PARM_DESC(prefetch_kib,
 		 "Memory for reading ahead of sequential swap-in, KiB (default 1024, up to 8192; 0: none)");
 
+/*
+ * Doorbell batching (rswap_dev.c, rswap_queue_rq): the WRs of requests the
+ * block layer dispatches together go in one ib_post_send per queue pair.
+ * Off, each request posts its own: for comparing the two in one run.
+ */
+bool rswap_doorbell_batch = true;
+module_param_named(doorbell_batch, rswap_doorbell_batch, bool, 0644);
+MODULE_PARM_DESC(doorbell_batch,
+		 "Post the WRs of requests dispatched together with one doorbell (default on)");
+
 bool rswap_prefetch_enabled = true;
 module_param_named(prefetch, rswap_prefetch_enabled, bool, 0644);
 MODULE_PARM_DESC(prefetch, "Read ahead of sequential swap-in (default on; needs prefetch_kib)");

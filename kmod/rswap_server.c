@@ -284,7 +284,8 @@ static void connect_work(struct work_struct *work)
 	mutex_lock(&srv->ctrl_mutex);
 	if (srv->state == RSWAP_SRV_REMOVED || srv->state == RSWAP_SRV_READY)
 		goto out_unlock;
-	srv->epoch++;
+	/* Read without ctrl_mutex by a doorbell batch's post (rswap_dev.c). */
+	WRITE_ONCE(srv->epoch, srv->epoch + 1);
 	ret = rswap_conn_connect(srv);
 	if (!ret) {
 		ret = srv_authenticate(srv, buf);

@@ -375,7 +375,7 @@ static void qp_teardown(struct rswap_qp *q)
 	if (q->cm_id->qp) {
 		/* Every posted WR completes (flushed) before the QP goes. */
 		ib_drain_qp(q->cm_id->qp);
-		/* Those posted without a signaled one are done too (post_chain). */
+		/* Those posted without a signaled one are done too (wrs_unposted). */
 		rswap_cmds_drained(llist_del_all(&q->orphans));
 		rdma_destroy_qp(q->cm_id);
 	}
@@ -400,6 +400,8 @@ void rswap_conn_teardown(struct rswap_server *srv)
 	lockdep_assert_held(&srv->ctrl_mutex);
 	/* No control message goes out, and no RECV is posted again, from here. */
 	WRITE_ONCE(srv->ctrl_broken, true);
+	/* Requests' WRs for it still waiting for their doorbell never go. */
+	rswap_batch_purge(srv);
 	WRITE_ONCE(srv->nr_qps, 0);
 	for (i = srv->max_qps; i-- > 1;)
 		qp_teardown(&srv->qps[i]);

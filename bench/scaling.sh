@@ -86,7 +86,8 @@ start_pool 2 "$((region * 2))M" &&
 		servers="$(pool_servers 2)" &&
 	wait_for 30 servers_ready 2
 check_eq rswap-up 0 $?
-# Doorbells: fio submits 16 requests at a time (one io_submit, one plug),
+# Doorbells: fio submits 16 requests at a time (one io_submit, one plug;
+# it waits for 16 to complete first, else it submits each as one ends),
 # so the block layer dispatches them together; rswap.ko's doorbell_batch on
 # and off in turns, each round. IOPS into $res/dbB-RW, WRs per doorbell
 # into $res/wpdB-RW (debugfs qps: posted, and doorbells, the last field).
@@ -101,7 +102,7 @@ doorbells() {
 				d0=$(awk '{ n += $NF } END { print n + 0 }' $qps)
 				if ! timeout 120 fio --name=db --filename=/dev/rswap0 --rw=$rw --bs=4k \
 					--size=${region}M --direct=1 --ioengine=libaio --iodepth=32 \
-					--iodepth_batch_submit=16 --iodepth_batch_complete_min=1 \
+					--iodepth_batch_submit=16 --iodepth_batch_complete_min=16 \
 					--time_based --runtime=$secs --randrepeat=0 \
 					--output-format=terse > /tmp/fio.log 2>&1; then
 					echo "round $r  doorbell_batch=$b $rw: fio failed: $(tail -n 1 /tmp/fio.log)"

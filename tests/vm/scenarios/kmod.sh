@@ -52,31 +52,6 @@ check no-false-no-room-warning sh -c '! dmesg | grep -q "no server can take more
 cat /sys/block/rswap0/rswap/servers
 # Stable pages only with stable_writes=1 (kmod-replicas runs so).
 check_eq no-stable-writes-by-default 0 "$(cat /sys/block/rswap0/queue/stable_writes)"
-# Doorbell batching: requests the block layer dispatches together post
-# their WRs with one ib_post_send per queue pair; with doorbell_batch=0 each
-# request rings its own. A 4 MiB direct write is submitted in one plug; the
-# block layer sends a plug on alone once its last request is 128 KiB
-# (BLK_PLUG_FLUSH_SIZE), so requests of 64 KiB here: 128 of them for 8 MiB
-# of random data at 32 MiB, read back either way (debugfs qps: doorbells,
-# its last field), before the device is swap.
-doorbells() { awk '{ n += $NF } END { print n + 0 }' /sys/kernel/debug/rswap/rswap0/qps; }
-dd if=/dev/urandom of=/tmp/db8 bs=1M count=8 2>/dev/null
-max_kb=$(cat /sys/block/rswap0/queue/max_sectors_kb)
-echo 64 > /sys/block/rswap0/queue/max_sectors_kb
-for batch in 0 1; do
-	echo $batch > /sys/module/rswap/parameters/doorbell_batch
-	d0=$(doorbells)
-	check doorbell-batch$batch-write dd if=/tmp/db8 of=/dev/rswap0 bs=4M seek=8 count=2 \
-		oflag=direct
-	rings=$(( $(doorbells) - d0 ))
-	check doorbell-batch$batch-reads-back sh -c \
-		'dd if=/dev/rswap0 bs=4M skip=8 count=2 iflag=direct 2>/dev/null | cmp - /tmp/db8'
-	echo "doorbell_batch=$batch: $rings doorbells for the 128 write requests"
-	eval "rings$batch=$rings"
-done
-echo "$max_kb" > /sys/block/rswap0/queue/max_sectors_kb
-check_gt unbatched-a-doorbell-per-request "$rings0" 127
-check_gt batched-half-the-doorbells-or-fewer "$rings0" "$((rings1 * 2))"
 check mkswap mkswap /dev/rswap0
 check swapon swapon --discard=pages /dev/rswap0
 check unload-refused-while-swapped-on sh -c '! rmmod rswap 2>/dev/null && grep -q "^rswap " /proc/modules'
@@ -199,6 +174,33 @@ check_eq no-remote-pages-after-swapoff 0 "$(rswap_stat remote_pages)"
 check servers-hold-no-slabs-after-swapoff wait_for 30 servers_hold_none 1 2
 cat /sys/block/rswap0/rswap/servers
 cat /sys/block/rswap0/rswap/read_latency_us
+
+# Doorbell batching: requests the block layer dispatches together post
+# their WRs with one ib_post_send per queue pair; with doorbell_batch=0 each
+# request rings its own. A 4 MiB direct write is submitted in one plug; the
+# block layer sends a plug on alone once its last request is 128 KiB
+# (BLK_PLUG_FLUSH_SIZE), so requests of 64 KiB here: 128 of them for 8 MiB
+# of random data at 32 MiB, read back either way (debugfs qps: doorbells,
+# its last field), once the device is no longer swap and its slabs are
+# home (the unload gives back those these writes take).
+doorbells() { awk '{ n += $NF } END { print n + 0 }' /sys/kernel/debug/rswap/rswap0/qps; }
+dd if=/dev/urandom of=/tmp/db8 bs=1M count=8 2>/dev/null
+max_kb=$(cat /sys/block/rswap0/queue/max_sectors_kb)
+echo 64 > /sys/block/rswap0/queue/max_sectors_kb
+for batch in 0 1; do
+	echo $batch > /sys/module/rswap/parameters/doorbell_batch
+	d0=$(doorbells)
+	check doorbell-batch$batch-write dd if=/tmp/db8 of=/dev/rswap0 bs=4M seek=8 count=2 \
+		oflag=direct
+	rings=$(( $(doorbells) - d0 ))
+	check doorbell-batch$batch-reads-back sh -c \
+		'dd if=/dev/rswap0 bs=4M skip=8 count=2 iflag=direct 2>/dev/null | cmp - /tmp/db8'
+	echo "doorbell_batch=$batch: $rings doorbells for the 128 write requests"
+	eval "rings$batch=$rings"
+done
+echo "$max_kb" > /sys/block/rswap0/queue/max_sectors_kb
+check_gt unbatched-a-doorbell-per-request "$rings0" 127
+check_gt batched-half-the-doorbells-or-fewer "$rings0" "$((rings1 * 2))"
 
 check module-unloads rmmod rswap
 check unload-logged sh -c 'dmesg | grep -q "rswap: unloaded"'

@@ -182,8 +182,11 @@ cat /sys/block/rswap0/rswap/read_latency_us
 # (BLK_PLUG_FLUSH_SIZE), so requests of 64 KiB here: 128 of them for 8 MiB
 # of random data at 32 MiB, read back either way (debugfs qps: doorbells,
 # its last field), once the device is no longer swap and its slabs are
-# home (the unload gives back those these writes take).
+# home (the unload gives back those these writes take). Its swap header
+# wiped first: a device closed with one on it drops its pages, the old
+# swap area's (rswap_drop_swap_area), and dd closes it.
 doorbells() { awk '{ n += $NF } END { print n + 0 }' /sys/kernel/debug/rswap/rswap0/qps; }
+check swap-header-wiped dd if=/dev/zero of=/dev/rswap0 bs=4k count=1 oflag=direct
 dd if=/dev/urandom of=/tmp/db8 bs=1M count=8 2>/dev/null
 max_kb=$(cat /sys/block/rswap0/queue/max_sectors_kb)
 echo 64 > /sys/block/rswap0/queue/max_sectors_kb

@@ -97,7 +97,7 @@ check server3-killed kill_rswap_server 3 KILL
 check server3-unregistered wait_for 30 sh -c "! etcdctl get --prefix $prefix --keys-only | grep -q '$(server_addr 3)'"
 check unregister-said wait_for 20 grep -q 'does not answer, or is draining' /tmp/register-3.log
 check server3-lost-or-idle-then-left wait_for 180 sh -c "! grep -q '^$(server_addr 3) ' /sys/block/rswap0/rswap/servers"
-check left-said grep -q "rswap0: $(server_addr 3) left (not registered in pool lab.* through configfs item pool" /tmp/watch.log
+check left-said wait_for 20 grep -q "rswap0: $(server_addr 3) left (not registered in pool lab.* through configfs item pool" /tmp/watch.log
 wait "$through"
 check_eq swapping-through-the-loss-verified 0 $?
 tail -n 2 /tmp/through.log

@@ -25,6 +25,10 @@
 #          ib_read_lat (polling, and woken by events as a read is), and a
 #          perf profile of the rxe run split into rswap.ko, the RDMA
 #          stack, the rest of the kernel, userspace and idle
+#          prefetch: swap-in of 192 MiB with the module's read ahead on
+#          and off, with and without the kernel's swap readahead, in
+#          turns: time, pages read ahead, handed out and dropped, and
+#          the pages the wire carried per page swapped in (8 minutes)
 #          cluster: deploy/cluster/rswap-cluster at full size: three server
 #          guests, two client guests, every workload, a drain and a
 #          rebalance mid-run; per-server memory, throughput and latency
@@ -47,8 +51,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case $name in
-swap|server|drain|replicas|scaling|profile|cluster) ;;
-*) echo "bench: no benchmark '$name': swap, server, drain, replicas, scaling, profile or cluster (try --help)" >&2; exit 2 ;;
+swap|server|drain|replicas|scaling|profile|prefetch|cluster) ;;
+*) echo "bench: no benchmark '$name': swap, server, drain, replicas, scaling, profile, prefetch or cluster (try --help)" >&2; exit 2 ;;
 esac
 "$top/scripts/install-deps.sh"
 cmake -S "$top" -B "$top/build" >/dev/null

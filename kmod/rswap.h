@@ -250,6 +250,7 @@ struct rswap_stats {
 	u64 copies_made, copied_pages, copy_failures;	/* rswap_copies.c */
 	/* rswap_prefetch.c: pages read ahead, handed out, never handed out */
 	u64 prefetch_read_pages, prefetch_hit_pages, prefetch_dropped_pages;
+	u64 prefetch_waits;	/* read requests that waited for a chunk's READ */
 	/* rswap_repair.c: pages whose bad copy was written again; repairs not made */
 	u64 repaired_pages, repairs_dropped;
 	u64 read_lat_sum_us;		/* the reads' whole times added up */
@@ -437,6 +438,8 @@ struct rswap_cmd {
 	bool server_down;		/* failed because a server went away */
 	bool sq_full;			/* a send queue had no room: try again, no retry counted */
 	bool prefetch;			/* a read ahead of our own (rswap_prefetch.c) */
+	/* on a LOADING chunk's waiters (rswap_prefetch.c), under its lock */
+	struct list_head pf_wait;
 	struct rswap_repair_slot *repair;	/* a read-repair's write (rswap_repair.c) */
 	u8 retries;
 	u16 tries;			/* times queue_rq saw it (requeues included) */
@@ -686,6 +689,7 @@ void rswap_fault_grant_delay(const struct rswap_server *srv);
 extern atomic_t rswap_fault_partial_posts;
 extern atomic_t rswap_fault_read_races;
 extern atomic_t rswap_fault_read_tears;
+extern u32 rswap_fault_prefetch_delay_ms;
 void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_server *target);
 void rswap_debugfs_init(void);
 void rswap_debugfs_fini(void);

@@ -46,6 +46,11 @@
  *                  the sequence: each must let go of its plan and its
  *                  count and plan again under the lock (stats:
  *                  reads_relocked), with its data intact
+ *   prefetch_delay_ms  the read ahead's work waits this long (at most 10 s)
+ *                  before it submits the chunks just placed, as a busy
+ *                  machine's workqueue might: a read of a page in a chunk
+ *                  placed but not yet read must wait for it (stats:
+ *                  prefetch_waits), not read the page a second time
  *   read_tears     N: the next N reads planned without the lock find the
  *                  slab table as if caught mid-change (read_plan's
  *                  -ESTALE, which a writer racing the plan causes and no
@@ -90,6 +95,7 @@ u32 rswap_fault_grant_delay_ms;
 atomic_t rswap_fault_partial_posts = ATOMIC_INIT(0);
 atomic_t rswap_fault_read_races = ATOMIC_INIT(0);
 atomic_t rswap_fault_read_tears = ATOMIC_INIT(0);
+u32 rswap_fault_prefetch_delay_ms;
 
 static struct dentry *rswap_debugfs_dir;
 
@@ -109,6 +115,8 @@ void rswap_debugfs_init(void)
 				&rswap_fault_partial_posts);
 	debugfs_create_atomic_t("read_races", 0600, rswap_debugfs_dir, &rswap_fault_read_races);
 	debugfs_create_atomic_t("read_tears", 0600, rswap_debugfs_dir, &rswap_fault_read_tears);
+	debugfs_create_u32("prefetch_delay_ms", 0600, rswap_debugfs_dir,
+			   &rswap_fault_prefetch_delay_ms);
 }
 
 /*

@@ -1462,22 +1462,22 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 				trace_end(cmd, rq, st);
 			return st;
 		}
-		if (cmd->prefetch) {
-			if (first)
-				rswap_prefetch_on_wire(rq);
+		if (cmd->prefetch)
 			return do_read(dev, rq, cmd, off);
-		}
 		switch (rswap_prefetch_read(dev, cmd, off, first)) {
 		case RSWAP_PF_SERVED:
 			/* Read ahead already: a copy, no round trip. */
+			cmd->nr_remote = 0;	/* for its trace */
+			cmd->nr_lost = 0;
 			blk_mq_start_request(rq);
 			rswap_stat_add(dev, loads, cmd->nr_segs);
 			rswap_end_rq(cmd, rq, BLK_STS_OK);
 			return BLK_STS_OK;
 		case RSWAP_PF_COMING:
-			/* On the wire: back in a millisecond, not read twice. */
-			blk_mq_start_request(rq);
-			park(rq, RSWAP_SQ_FULL_DELAY_MS);
+			/*
+			 * Being read ahead: started, it waits for that READ,
+			 * and may be requeued already; not read twice.
+			 */
 			return BLK_STS_OK;
 		case RSWAP_PF_MISS:
 			break;

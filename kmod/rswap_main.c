@@ -80,12 +80,12 @@ MODULE_PARM_DESC(moves_in_flight,
 /*
  * Sequential swap-in is read ahead below the swap cache (rswap_prefetch.c)
  * into a buffer of this size, allocated at load; prefetch=0 stops using
- * it at run time (bench/swap.sh compares both in one guest).
+ * it at run time (bench/prefetch.sh compares both in one guest).
  */
-unsigned int rswap_prefetch_kib = 1024;
+unsigned int rswap_prefetch_kib = 2048;
 module_param_named(prefetch_kib, rswap_prefetch_kib, uint, 0444);
 MODULE_PARM_DESC(prefetch_kib,
-		 "Memory for reading ahead of sequential swap-in, KiB (default 1024, up to 8192; 0: none)");
+		 "Memory for reading ahead of sequential swap-in, KiB (default 2048, up to 8192; 0: none)");
 
 /*
  * Doorbell batching (rswap_dev.c, rswap_queue_rq): the WRs of requests the

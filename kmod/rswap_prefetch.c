@@ -15,18 +15,25 @@
  * into a buffer preallocated at load (prefetch_kib), each as one READ
  * request of our own disk: the same path, slab table, copies and I/O
  * generations as any read. A read request whose every page is in a chunk
- * that holds them is served by copying them, with no round trip; one whose
- * pages are partly still on the wire (their chunk's READ is in the driver)
- * waits a millisecond and asks again, instead of reading them twice.
+ * that holds them is served by copying them, with no round trip; one some
+ * of whose pages are in a chunk placed but not yet loaded (its READ waits
+ * for the work, or is on the wire) is started and joins that chunk's
+ * waiters instead of reading them twice: when the chunk loads or is
+ * dropped it is requeued, and dispatched again it is served, or read.
  *
  * A chunk's life (rswap_pf_state), all under prefetch.lock:
  *
  *   EMPTY --placed ahead of a stream--> WANTED --work submits its bio--> LOADING
+ *   WANTED --the device is dying, or its bio would be split--> EMPTY
  *   LOADING --bio ends well, not stale--> VALID
  *   LOADING --bio fails, or stale--> EMPTY
- *   VALID --every page handed out, or evicted (oldest behind the stream)--> EMPTY
+ *   VALID --every page handed out, or evicted (least recently used)--> EMPTY
  *   WANTED, VALID --a write or discard overlaps--> EMPTY
  *   LOADING --a write or discard overlaps--> LOADING, stale
+ *
+ * Read requests wait only on a WANTED or LOADING chunk (not stale), and
+ * each step that leaves those states requeues them (wake_waiters): none
+ * waits on a VALID or EMPTY one. Why they are always woken: wait_for_chunk.
  *
  * Why a chunk never hands out a page older than the device's: every write
  * of a page drops the chunks that hold it when it ends (cmd_finish, or
@@ -61,6 +68,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/sched/mm.h>
 
 #include "rswap.h"
@@ -78,16 +86,42 @@ static u32 all_served(const struct rswap_pf_chunk *c)
 	return c->n == 32 ? ~0u : (1u << c->n) - 1;
 }
 
-/* @c is free again; what it read and nobody took is counted as dropped. */
-static void chunk_drop(struct rswap_prefetch *pf, struct rswap_pf_chunk *c)
+/*
+ * @c is free again; what it read and nobody took is counted as dropped.
+ * Requests waiting for it go to @woken, for wake_waiters once the lock is
+ * let go (NULL: the chunk is VALID, and none wait for a VALID chunk).
+ */
+static void chunk_drop(struct rswap_prefetch *pf, struct rswap_pf_chunk *c,
+		       struct list_head *woken)
 {
 	lockdep_assert_held(&pf->lock);
 	if (c->state == RSWAP_PF_VALID)
 		rswap_stat_add(c->dev, prefetch_dropped_pages, c->n - hweight32(c->served));
+	if (woken)
+		list_splice_tail_init(&c->waiters, woken);
+	else
+		WARN_ON_ONCE(!list_empty(&c->waiters));
 	c->state = RSWAP_PF_EMPTY;
 	c->stale = false;
-	c->on_wire = false;
 	WRITE_ONCE(pf->placed[c - pf->chunks], RSWAP_PF_NOWHERE);
+}
+
+/*
+ * Without the lock: requeue the requests on @woken (chunk_drop, pf_end_io).
+ * Dispatched again, each is served from what is read ahead, waits again,
+ * or is read.
+ */
+static void wake_waiters(struct rswap_dev *dev, struct list_head *woken)
+{
+	struct rswap_cmd *cmd, *next;
+
+	if (list_empty(woken))
+		return;
+	list_for_each_entry_safe(cmd, next, woken, pf_wait) {
+		list_del_init(&cmd->pf_wait);
+		blk_mq_requeue_request(blk_mq_rq_from_pdu(cmd), false);
+	}
+	blk_mq_kick_requeue_list(dev->disk->queue);
 }
 
 /* Without the lock: may a chunk hold page @page (see "Without the lock")? */
@@ -102,30 +136,17 @@ static bool placed_at(struct rswap_prefetch *pf, u64 page)
 	return false;
 }
 
-/* The chunk holding page @page, VALID or on its way (LOADING), or NULL. */
+/* The chunk holding page @page, VALID or on its way (WANTED, LOADING), or NULL. */
 static struct rswap_pf_chunk *chunk_of(struct rswap_prefetch *pf, u64 page)
 {
 	u64 base = rounddown(page, RSWAP_PF_CHUNK);
 	unsigned int i;
 
 	for (i = 0; i < pf->n_chunks; i++)
-		if ((pf->chunks[i].state == RSWAP_PF_VALID ||
-		     pf->chunks[i].state == RSWAP_PF_LOADING) && pf->chunks[i].base == base &&
-		    page - base < pf->chunks[i].n)
+		if (pf->chunks[i].state != RSWAP_PF_EMPTY && pf->chunks[i].base == base &&
+		    page - base >= pf->chunks[i].skip && page - base < pf->chunks[i].n)
 			return &pf->chunks[i];
 	return NULL;
-}
-
-void rswap_prefetch_on_wire(struct request *rq)
-{
-	struct rswap_pf_chunk *c = rq->bio->bi_private;
-	struct rswap_prefetch *pf = &c->dev->prefetch;
-	unsigned long flags;
-
-	spin_lock_irqsave(&pf->lock, flags);
-	if (c->state == RSWAP_PF_LOADING)
-		c->on_wire = true;
-	spin_unlock_irqrestore(&pf->lock, flags);
 }
 
 static bool chunk_placed(struct rswap_prefetch *pf, u64 base)
@@ -139,9 +160,12 @@ static bool chunk_placed(struct rswap_prefetch *pf, u64 base)
 }
 
 /*
- * A chunk to place: a free one, else the oldest VALID one outside the
- * window @from..@to (pages) being read ahead, which is behind the stream
- * or left by one that stopped.
+ * A chunk to place: a free one, else the VALID one outside the window
+ * @from..@to (pages) being read ahead that was used least recently (loaded
+ * or handed a page out): behind its stream, or left by one that stopped.
+ * Not the oldest loaded: a process's pages are often on two or more runs
+ * of slots it alternates between (swap slots go to each CPU in clusters),
+ * and the chunks ahead of the run it left wait for it to come back.
  */
 static struct rswap_pf_chunk *chunk_free(struct rswap_prefetch *pf, u64 from, u64 to)
 {
@@ -158,7 +182,7 @@ static struct rswap_pf_chunk *chunk_free(struct rswap_prefetch *pf, u64 from, u6
 			old = c;
 	}
 	if (old)
-		chunk_drop(pf, old);
+		chunk_drop(pf, old, NULL);
 	return old;
 }
 
@@ -197,6 +221,9 @@ static bool place_ahead(struct rswap_dev *dev, struct rswap_prefetch *pf, u64 ne
 	unsigned int d;
 
 	lockdep_assert_held(&pf->lock);
+	/* Nothing would read it (rswap_prefetch_stop), and a request would wait for it. */
+	if (READ_ONCE(dev->dying))
+		return false;
 	for (d = 0; d < pf->depth; d++) {
 		struct rswap_pf_chunk *c;
 
@@ -213,8 +240,9 @@ static bool place_ahead(struct rswap_dev *dev, struct rswap_prefetch *pf, u64 ne
 		c->base = base;
 		WRITE_ONCE(pf->placed[c - pf->chunks], base);
 		c->n = min_t(u64, RSWAP_PF_CHUNK, dev->n_pages - base);
-		/* The pages before @next were just read: nobody wants them. */
-		c->served = next > base ? (1u << (next - base)) - 1 : 0;
+		/* The pages before @next were just read: nobody wants them, not read. */
+		c->skip = next > base ? next - base : 0;
+		c->served = (1u << c->skip) - 1;
 		placed = true;
 	}
 	return placed;
@@ -238,42 +266,72 @@ static bool note_read(struct rswap_prefetch *pf, unsigned int queue, u64 off)
 	return sequential(h, k);
 }
 
-/* Caller holds the lock: what @cmd's pages at @off find read ahead; copied in if all there. */
-static enum rswap_pf_verdict serve(struct rswap_prefetch *pf, struct rswap_cmd *cmd, u64 off)
+/*
+ * Caller holds the lock: what @cmd's pages at @off find read ahead; copied
+ * in if all there. COMING: *@loading is a chunk whose READ they wait for.
+ */
+static enum rswap_pf_verdict serve(struct rswap_prefetch *pf, struct rswap_cmd *cmd, u64 off,
+				   struct rswap_pf_chunk **loading)
 {
 	struct rswap_pf_chunk *c[RSWAP_MAX_SEGS];
-	enum rswap_pf_verdict v = RSWAP_PF_SERVED;
 	int i;
 
 	lockdep_assert_held(&pf->lock);
+	*loading = NULL;
 	for (i = 0; i < cmd->nr_segs; i++) {
 		c[i] = chunk_of(pf, off + i);
-		if (!c[i] || (c[i]->state == RSWAP_PF_LOADING &&
-			      (!c[i]->on_wire || c[i]->stale)))
+		if (!c[i] || c[i]->stale)
 			return RSWAP_PF_MISS;
-		if (c[i]->state == RSWAP_PF_LOADING)
-			v = RSWAP_PF_COMING;
+		if (c[i]->state != RSWAP_PF_VALID)
+			*loading = c[i];
 	}
-	if (v == RSWAP_PF_COMING)
-		return v;
+	if (*loading)
+		return RSWAP_PF_COMING;
 	for (i = 0; i < cmd->nr_segs; i++) {
 		u32 k = off + i - c[i]->base;
 
 		copy_highpage(cmd->seg[i].page, c[i]->pages[k]);
 		c[i]->served |= 1u << k;
+		c[i]->seq = ++pf->seq;
 	}
 	for (i = 0; i < cmd->nr_segs; i++)
 		if (c[i]->state == RSWAP_PF_VALID && c[i]->served == all_served(c[i]))
-			chunk_drop(pf, c[i]);
+			chunk_drop(pf, c[i], NULL);
 	return RSWAP_PF_SERVED;
 }
 
 /*
+ * Caller holds the lock: @cmd's request waits for chunk @c (WANTED, or
+ * LOADING and not stale) to load or be dropped; either requeues it
+ * (wake_waiters), to be served, or read if the chunk is gone. Either
+ * comes with no dispatch of this request, so it cannot wait on itself:
+ *  - WANTED: the prefetch work is queued (rswap_prefetch_read; on a
+ *    WQ_MEM_RECLAIM queue, so it runs under memory pressure) and submits
+ *    or drops it. A dying device places nothing, and rswap_prefetch_stop
+ *    drops what is still WANTED.
+ *  - LOADING: its bio is REQ_NOWAIT, so it has a tag or failed at once;
+ *    its READ never waits for a server (do_read ends it) and ends by
+ *    itself. A write or discard meanwhile only marks it stale.
+ * Started first, so that a requeue finds it in flight; it posted nothing
+ * (nr_wrs 0: its timeout, should the READ take that long, fails no
+ * server). Not counted in an I/O generation: a quiesce waits for the
+ * READ, not for it.
+ */
+static void wait_for_chunk(struct rswap_prefetch *pf, struct rswap_pf_chunk *c,
+			   struct rswap_cmd *cmd)
+{
+	lockdep_assert_held(&pf->lock);
+	cmd->nr_wrs = 0;
+	rswap_stat_inc(c->dev, prefetch_waits);
+	blk_mq_start_request(blk_mq_rq_from_pdu(cmd));
+	list_add_tail(&cmd->pf_wait, &c->waiters);
+}
+
+/*
  * A read request of a swap-in (@cmd's pages at @off): served from what was
- * read ahead if every page is there; told to wait a moment if some are
- * still on the wire (their chunk's READ is in the driver, so it ends
- * without any dispatch: nothing waits on this request) and the rest are
- * there, rather than read them a second time; and, @first time it is
+ * read ahead if every page is there; started and left waiting if some are
+ * in a chunk not yet loaded (wait_for_chunk) and the rest are there,
+ * rather than read them a second time; and, @first time it is
  * dispatched, counted for the trend, which may place chunks ahead of it.
  * The lock is taken only to serve it from a placed chunk, or to place.
  */
@@ -282,6 +340,9 @@ enum rswap_pf_verdict rswap_prefetch_read(struct rswap_dev *dev, struct rswap_cm
 {
 	struct rswap_prefetch *pf = &dev->prefetch;
 	enum rswap_pf_verdict v = RSWAP_PF_MISS;
+	/* A request left waiting may be requeued at once: nothing of it after. */
+	unsigned int queue = cmd->queue, n = cmd->nr_segs;
+	struct rswap_pf_chunk *loading;
 	unsigned long flags;
 	bool kick = false;
 
@@ -289,16 +350,18 @@ enum rswap_pf_verdict rswap_prefetch_read(struct rswap_dev *dev, struct rswap_cm
 		return RSWAP_PF_MISS;
 	if (placed_at(pf, off)) {
 		spin_lock_irqsave(&pf->lock, flags);
-		v = serve(pf, cmd, off);
+		v = serve(pf, cmd, off, &loading);
+		if (v == RSWAP_PF_COMING)
+			wait_for_chunk(pf, loading, cmd);
 		spin_unlock_irqrestore(&pf->lock, flags);
 	}
-	if (first && note_read(pf, cmd->queue, off)) {
+	if (first && note_read(pf, queue, off)) {
 		spin_lock_irqsave(&pf->lock, flags);
-		kick = place_ahead(dev, pf, off + cmd->nr_segs);
+		kick = place_ahead(dev, pf, off + n);
 		spin_unlock_irqrestore(&pf->lock, flags);
 	}
 	if (v == RSWAP_PF_SERVED)
-		rswap_stat_add(dev, prefetch_hit_pages, cmd->nr_segs);
+		rswap_stat_add(dev, prefetch_hit_pages, n);
 	if (kick && !READ_ONCE(dev->dying))
 		queue_work(dev->wq, &pf->work);
 	return v;
@@ -310,6 +373,7 @@ void rswap_prefetch_invalidate(struct rswap_dev *dev, u64 off, u64 n)
 	unsigned long flags;
 	unsigned int i;
 	bool any = false;
+	LIST_HEAD(woken);
 
 	if (!pf->n_chunks || !n)
 		return;
@@ -334,31 +398,36 @@ void rswap_prefetch_invalidate(struct rswap_dev *dev, u64 off, u64 n)
 		if (c->state == RSWAP_PF_LOADING)
 			c->stale = true;
 		else
-			chunk_drop(pf, c);
+			chunk_drop(pf, c, &woken);
 	}
 	spin_unlock_irqrestore(&pf->lock, flags);
+	wake_waiters(dev, &woken);
 }
 
 static void pf_end_io(struct bio *bio)
 {
 	struct rswap_pf_chunk *c = bio->bi_private;
-	struct rswap_prefetch *pf = &c->dev->prefetch;
+	struct rswap_dev *dev = c->dev;
+	struct rswap_prefetch *pf = &dev->prefetch;
 	blk_status_t status = bio->bi_status;
 	unsigned long flags;
+	LIST_HEAD(woken);
 
 	/* Before the chunk is VALID or EMPTY: it may be placed and its bio reused at once. */
 	bio_uninit(bio);
 	spin_lock_irqsave(&pf->lock, flags);
 	if (c->state == RSWAP_PF_LOADING) {
 		if (status || c->stale) {
-			rswap_stat_add(c->dev, prefetch_dropped_pages, c->n);
-			chunk_drop(pf, c);
+			rswap_stat_add(dev, prefetch_dropped_pages, c->n - c->skip);
+			chunk_drop(pf, c, &woken);
 		} else {
 			c->state = RSWAP_PF_VALID;
 			c->seq = ++pf->seq;
+			list_splice_init(&c->waiters, &woken);
 		}
 	}
 	spin_unlock_irqrestore(&pf->lock, flags);
+	wake_waiters(dev, &woken);
 }
 
 /* Submit the reads of the WANTED chunks (process context, no allocation). */
@@ -366,11 +435,17 @@ static void pf_work(struct work_struct *work)
 {
 	struct rswap_prefetch *pf = container_of(work, struct rswap_prefetch, work);
 	unsigned int noio = memalloc_noio_save(), i, k;
+	u32 delay = READ_ONCE(rswap_fault_prefetch_delay_ms);
 	unsigned long flags;
+
+	/* debugfs prefetch_delay_ms: a slow workqueue (not when stopping) */
+	if (unlikely(delay) && pf->n_chunks && !READ_ONCE(pf->chunks[0].dev->dying))
+		msleep(min(delay, 10000u));
 
 	for (i = 0; i < pf->n_chunks; i++) {
 		struct rswap_pf_chunk *c = &pf->chunks[i];
 		struct rswap_dev *dev = c->dev;
+		LIST_HEAD(woken);
 
 		spin_lock_irqsave(&pf->lock, flags);
 		/*
@@ -380,24 +455,24 @@ static void pf_work(struct work_struct *work)
 		if (c->state != RSWAP_PF_WANTED || READ_ONCE(dev->dying) ||
 		    queue_max_sectors(dev->disk->queue) < c->n * RSWAP_SECTORS_PER_PAGE) {
 			if (c->state == RSWAP_PF_WANTED)
-				chunk_drop(pf, c);
+				chunk_drop(pf, c, &woken);
 			spin_unlock_irqrestore(&pf->lock, flags);
+			wake_waiters(dev, &woken);
 			continue;
 		}
 		c->state = RSWAP_PF_LOADING;
 		c->stale = false;
-		c->on_wire = false;
 		spin_unlock_irqrestore(&pf->lock, flags);
 
 		/* No tag now: not read ahead (never waits in dev->wq, see rswap_repair.c). */
 		bio_init(&c->bio, dev->disk->part0, c->vecs, RSWAP_PF_CHUNK,
 			 REQ_OP_READ | REQ_RAHEAD | REQ_NOMERGE | REQ_NOWAIT);
-		c->bio.bi_iter.bi_sector = c->base * RSWAP_SECTORS_PER_PAGE;
-		for (k = 0; k < c->n; k++)
+		c->bio.bi_iter.bi_sector = (c->base + c->skip) * RSWAP_SECTORS_PER_PAGE;
+		for (k = c->skip; k < c->n; k++)
 			__bio_add_page(&c->bio, c->pages[k], RSWAP_PAGE_SIZE, 0);
 		c->bio.bi_end_io = pf_end_io;
 		c->bio.bi_private = c;
-		rswap_stat_add(dev, prefetch_read_pages, c->n);
+		rswap_stat_add(dev, prefetch_read_pages, c->n - c->skip);
 		/*
 		 * The chunk was placed (placed[] stored) before; its READ
 		 * reads the map after. Pairs with rswap_prefetch_invalidate's
@@ -434,10 +509,15 @@ int rswap_prefetch_init(struct rswap_dev *dev, unsigned int kib)
 	for (i = 0; i < n; i++)
 		pf->placed[i] = RSWAP_PF_NOWHERE;
 	pf->n_chunks = n;
-	/* Never more than a quarter of a hardware queue's tags: swap goes first. */
-	pf->depth = clamp(min(n / 2, dev->tag_set.queue_depth / 4), 1u, n);
+	/*
+	 * An eighth of the buffer ahead of a stream: room for the runs of
+	 * slots one swap-in alternates between (chunk_free); never more than
+	 * a quarter of a hardware queue's tags: swap goes first.
+	 */
+	pf->depth = clamp(min(n / 8, dev->tag_set.queue_depth / 4), 1u, n);
 	for (i = 0; i < n; i++) {
 		pf->chunks[i].dev = dev;
+		INIT_LIST_HEAD(&pf->chunks[i].waiters);
 		for (k = 0; k < RSWAP_PF_CHUNK; k++) {
 			pf->chunks[i].pages[k] = alloc_page(GFP_KERNEL);
 			if (!pf->chunks[i].pages[k]) {
@@ -449,11 +529,18 @@ int rswap_prefetch_init(struct rswap_dev *dev, unsigned int kib)
 	return 0;
 }
 
-/* No read ahead is submitted any more (dev->dying is set); those in flight end with the disk. */
+/*
+ * No read ahead is submitted any more (dev->dying is set); those in flight
+ * end with the disk. A chunk still WANTED is dropped by a last run of the
+ * work, and the requests waiting for it are read instead; none is placed
+ * after (place_ahead, under the lock this run takes).
+ */
 void rswap_prefetch_stop(struct rswap_dev *dev)
 {
-	if (dev->prefetch.n_chunks)
-		cancel_work_sync(&dev->prefetch.work);
+	if (!dev->prefetch.n_chunks)
+		return;
+	cancel_work_sync(&dev->prefetch.work);
+	pf_work(&dev->prefetch.work);
 }
 
 void rswap_prefetch_fini(struct rswap_dev *dev)

@@ -25,17 +25,19 @@ enum rswap_pf_state {
 	RSWAP_PF_EMPTY,		/* free */
 	RSWAP_PF_WANTED,	/* placed, its read not yet submitted (prefetch work) */
 	RSWAP_PF_LOADING,	/* its read is in flight */
-	RSWAP_PF_VALID,		/* holds pages base..base + n - 1 as the device has them */
+	RSWAP_PF_VALID,		/* holds pages base + skip..base + n - 1 as the device has them */
 };
 
 struct rswap_pf_chunk {
 	enum rswap_pf_state state;
 	bool stale;		/* LOADING: a write or discard overlapped; dropped at the end */
-	bool on_wire;		/* LOADING: its request is in the driver (needs no dispatch) */
 	u64 base;		/* first page (a multiple of RSWAP_PF_CHUNK) */
 	u32 n;			/* pages: RSWAP_PF_CHUNK, fewer at the device's end */
+	u32 skip;		/* pages base..base + skip - 1 are not read (passed already) */
 	u32 served;		/* a bit per page handed out: all of them frees the chunk */
-	u64 seq;		/* when it became VALID: the oldest goes first */
+	u64 seq;		/* when it was last loaded or handed a page out */
+	/* WANTED, LOADING: read requests waiting for it (rswap_cmd.pf_wait) */
+	struct list_head waiters;
 	struct page *pages[RSWAP_PF_CHUNK];
 	struct bio bio;		/* preallocated: no allocation on the swap-in path */
 	struct bio_vec vecs[RSWAP_PF_CHUNK];
@@ -82,12 +84,11 @@ void rswap_prefetch_fini(struct rswap_dev *dev);
 enum rswap_pf_verdict {
 	RSWAP_PF_MISS,		/* a page is not there: read it */
 	RSWAP_PF_SERVED,	/* every page copied in: end the request */
-	RSWAP_PF_COMING,	/* every page there or on the wire: wait a moment */
+	RSWAP_PF_COMING,	/* every page there or on the wire: started, waits for a READ */
 };
 
 enum rswap_pf_verdict rswap_prefetch_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off,
 					  bool first);
-void rswap_prefetch_on_wire(struct request *rq);
 void rswap_prefetch_invalidate(struct rswap_dev *dev, u64 off, u64 n);
 bool rswap_prefetch_rq(struct request *rq);
 

@@ -344,6 +344,29 @@ echo "two streams: $hits of their 4096 pages handed out from the read ahead"
 check_gt two-streams-read-ahead-handed-out "$hits" 1024
 check_eq two-streams-no-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 
+# A read of a page whose chunk is placed but not yet read (the read
+# ahead's work held back 100 ms a round by debugfs prefetch_delay_ms, as a
+# busy machine's workqueue might) waits for that chunk (prefetch_waits)
+# instead of reading the page a second time: 2 MiB read 4 KiB at a time
+# takes what it takes with the read ahead off (its remote pages), plus at
+# most the read ahead's overshoot past the end (2 chunks) and the first
+# reads that find the trend, off the wire; and reads back.
+echo 0 > /sys/module/rswap/parameters/prefetch
+rx0=$(rswap_stat bytes_received)
+dd if=/dev/rswap0 of=/tmp/seq.d bs=4k count=512 iflag=direct 2>/dev/null
+remote=$(( ($(rswap_stat bytes_received) - rx0) / 4096 ))
+echo 1 > /sys/module/rswap/parameters/prefetch
+waits0=$(rswap_stat prefetch_waits) rx0=$(rswap_stat bytes_received)
+echo 100 > /sys/kernel/debug/rswap/prefetch_delay_ms
+dd if=/dev/rswap0 of=/tmp/seq.d bs=4k count=512 iflag=direct 2>/dev/null
+echo 0 > /sys/kernel/debug/rswap/prefetch_delay_ms
+check read-ahead-waited-reads-back cmp -n 2097152 /tmp/alt8 /tmp/seq.d
+check_gt read-ahead-reads-waited "$(( $(rswap_stat prefetch_waits) - waits0 ))" 0
+wire=$(( ($(rswap_stat bytes_received) - rx0) / 4096 ))
+echo "read ahead held back: $wire pages off the wire ($remote with it off), $(( $(rswap_stat prefetch_waits) - waits0 )) reads waited"
+check_gt read-ahead-waiters-not-read-twice "$(( remote + 64 + 16 ))" "$wire"
+check_eq read-ahead-waits-no-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+
 # A batch posted in part (partial_posts: of the next post of several WRs
 # only the first goes): the request whose chain went in part waits for the
 # QP's drain, those none of whose WRs went wait for the server, and all go

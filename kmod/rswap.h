@@ -250,7 +250,7 @@ struct rswap_stats {
 	u64 copies_made, copied_pages, copy_failures;	/* rswap_copies.c */
 	/* rswap_prefetch.c: pages read ahead, handed out, never handed out */
 	u64 prefetch_read_pages, prefetch_hit_pages, prefetch_dropped_pages;
-	u64 prefetch_waits;	/* read requests that waited for a chunk's READ */
+	u64 prefetch_waits;	/* times a read request waited for a chunk */
 	/* rswap_repair.c: pages whose bad copy was written again; repairs not made */
 	u64 repaired_pages, repairs_dropped;
 	u64 read_lat_sum_us;		/* the reads' whole times added up */

@@ -32,8 +32,9 @@
  *   LOADING --a write or discard overlaps--> LOADING, stale
  *
  * Read requests wait only on a WANTED or LOADING chunk (not stale), and
- * each step that leaves those states requeues them (wake_waiters): none
- * waits on a VALID or EMPTY one. Why they are always woken: wait_for_chunk.
+ * each step that leaves those states or makes it stale requeues them
+ * (wake_waiters): none waits on a VALID, EMPTY or stale one. Why they are
+ * always woken: wait_for_chunk.
  *
  * Why a chunk never hands out a page older than the device's: every write
  * of a page drops the chunks that hold it when it ends (cmd_finish, or
@@ -86,6 +87,16 @@ static u32 all_served(const struct rswap_pf_chunk *c)
 	return c->n == 32 ? ~0u : (1u << c->n) - 1;
 }
 
+/* Caller holds the lock: the requests waiting for @c go to @woken (wake_waiters). */
+static void take_waiters(struct rswap_prefetch *pf, struct rswap_pf_chunk *c,
+			 struct list_head *woken)
+{
+	lockdep_assert_held(&pf->lock);
+	list_splice_tail_init(&c->waiters, woken);
+	pf->n_waiting -= c->n_waiters;
+	c->n_waiters = 0;
+}
+
 /*
  * @c is free again; what it read and nobody took is counted as dropped.
  * Requests waiting for it go to @woken, for wake_waiters once the lock is
@@ -98,7 +109,7 @@ static void chunk_drop(struct rswap_prefetch *pf, struct rswap_pf_chunk *c,
 	if (c->state == RSWAP_PF_VALID)
 		rswap_stat_add(c->dev, prefetch_dropped_pages, c->n - hweight32(c->served));
 	if (woken)
-		list_splice_tail_init(&c->waiters, woken);
+		take_waiters(pf, c, woken);
 	else
 		WARN_ON_ONCE(!list_empty(&c->waiters));
 	c->state = RSWAP_PF_EMPTY;
@@ -228,7 +239,8 @@ static bool place_ahead(struct rswap_dev *dev, struct rswap_prefetch *pf, u64 ne
 		struct rswap_pf_chunk *c;
 
 		base = first + (u64)d * RSWAP_PF_CHUNK;
-		if (base >= dev->n_pages)
+		/* Nothing past the device's end, nor a chunk with no page to read. */
+		if (base >= dev->n_pages || next >= min(base + RSWAP_PF_CHUNK, dev->n_pages))
 			break;
 		if (chunk_placed(pf, base))
 			continue;
@@ -311,20 +323,30 @@ static enum rswap_pf_verdict serve(struct rswap_prefetch *pf, struct rswap_cmd *
  *    drops what is still WANTED.
  *  - LOADING: its bio is REQ_NOWAIT, so it has a tag or failed at once;
  *    its READ never waits for a server (do_read ends it) and ends by
- *    itself. A write or discard meanwhile only marks it stale.
+ *    itself. A write or discard meanwhile marks it stale and requeues
+ *    its waiters at once. With an I/O scheduler the READ's tag is the
+ *    scheduler's, and it still needs a driver tag to be dispatched, as
+ *    every waiter holds one: so waiters never hold more than half a
+ *    hardware queue's (max_waiting; false: read it instead), and the
+ *    rest are held by requests that end on their own.
  * Started first, so that a requeue finds it in flight; it posted nothing
  * (nr_wrs 0: its timeout, should the READ take that long, fails no
  * server). Not counted in an I/O generation: a quiesce waits for the
  * READ, not for it.
  */
-static void wait_for_chunk(struct rswap_prefetch *pf, struct rswap_pf_chunk *c,
+static bool wait_for_chunk(struct rswap_prefetch *pf, struct rswap_pf_chunk *c,
 			   struct rswap_cmd *cmd)
 {
 	lockdep_assert_held(&pf->lock);
+	if (pf->n_waiting >= pf->max_waiting)
+		return false;
+	pf->n_waiting++;
+	c->n_waiters++;
 	cmd->nr_wrs = 0;
 	rswap_stat_inc(c->dev, prefetch_waits);
 	blk_mq_start_request(blk_mq_rq_from_pdu(cmd));
 	list_add_tail(&cmd->pf_wait, &c->waiters);
+	return true;
 }
 
 /*
@@ -351,8 +373,8 @@ enum rswap_pf_verdict rswap_prefetch_read(struct rswap_dev *dev, struct rswap_cm
 	if (placed_at(pf, off)) {
 		spin_lock_irqsave(&pf->lock, flags);
 		v = serve(pf, cmd, off, &loading);
-		if (v == RSWAP_PF_COMING)
-			wait_for_chunk(pf, loading, cmd);
+		if (v == RSWAP_PF_COMING && !wait_for_chunk(pf, loading, cmd))
+			v = RSWAP_PF_MISS;
 		spin_unlock_irqrestore(&pf->lock, flags);
 	}
 	if (first && note_read(pf, queue, off)) {
@@ -395,10 +417,13 @@ void rswap_prefetch_invalidate(struct rswap_dev *dev, u64 off, u64 n)
 
 		if (c->state == RSWAP_PF_EMPTY || c->base >= off + n || c->base + c->n <= off)
 			continue;
-		if (c->state == RSWAP_PF_LOADING)
+		if (c->state == RSWAP_PF_LOADING) {
+			/* Its READ ends as it may: those waiting read now. */
 			c->stale = true;
-		else
+			take_waiters(pf, c, &woken);
+		} else {
 			chunk_drop(pf, c, &woken);
+		}
 	}
 	spin_unlock_irqrestore(&pf->lock, flags);
 	wake_waiters(dev, &woken);
@@ -423,7 +448,7 @@ static void pf_end_io(struct bio *bio)
 		} else {
 			c->state = RSWAP_PF_VALID;
 			c->seq = ++pf->seq;
-			list_splice_init(&c->waiters, &woken);
+			take_waiters(pf, c, &woken);
 		}
 	}
 	spin_unlock_irqrestore(&pf->lock, flags);
@@ -515,6 +540,7 @@ int rswap_prefetch_init(struct rswap_dev *dev, unsigned int kib)
 	 * a quarter of a hardware queue's tags: swap goes first.
 	 */
 	pf->depth = clamp(min(n / 8, dev->tag_set.queue_depth / 4), 1u, n);
+	pf->max_waiting = dev->tag_set.queue_depth / 2;	/* wait_for_chunk */
 	for (i = 0; i < n; i++) {
 		pf->chunks[i].dev = dev;
 		INIT_LIST_HEAD(&pf->chunks[i].waiters);

@@ -38,6 +38,7 @@ struct rswap_pf_chunk {
 	u64 seq;		/* when it was last loaded or handed a page out */
 	/* WANTED, LOADING: read requests waiting for it (rswap_cmd.pf_wait) */
 	struct list_head waiters;
+	unsigned int n_waiters;
 	struct page *pages[RSWAP_PF_CHUNK];
 	struct bio bio;		/* preallocated: no allocation on the swap-in path */
 	struct bio_vec vecs[RSWAP_PF_CHUNK];
@@ -63,6 +64,12 @@ struct rswap_prefetch {
 	spinlock_t lock;	/* the chunks' states; taken with interrupts off */
 	unsigned int n_chunks;	/* 0: no buffer, prefetch off for good */
 	unsigned int depth;	/* chunks kept ahead of a sequential stream */
+	/*
+	 * Requests on the chunks' waiters, and at most how many: each holds a
+	 * driver tag, and a chunk's READ may need one (with an I/O scheduler
+	 * its REQ_NOWAIT tag is the scheduler's), so never all of them.
+	 */
+	unsigned int n_waiting, max_waiting;
 	struct rswap_pf_chunk *chunks;
 	/*
 	 * placed[i]: chunk i's base while it is not EMPTY, else

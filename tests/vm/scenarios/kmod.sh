@@ -350,22 +350,35 @@ check_eq two-streams-no-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat w
 # instead of reading the page a second time: 2 MiB read 4 KiB at a time
 # takes what it takes with the read ahead off (its remote pages), plus at
 # most the read ahead's overshoot past the end (2 chunks) and the first
-# reads that find the trend, off the wire; and reads back.
-echo 0 > /sys/module/rswap/parameters/prefetch
-rx0=$(rswap_stat bytes_received)
-dd if=/dev/rswap0 of=/tmp/seq.d bs=4k count=512 iflag=direct 2>/dev/null
-remote=$(( ($(rswap_stat bytes_received) - rx0) / 4096 ))
-echo 1 > /sys/module/rswap/parameters/prefetch
-waits0=$(rswap_stat prefetch_waits) rx0=$(rswap_stat bytes_received)
-echo 100 > /sys/kernel/debug/rswap/prefetch_delay_ms
-dd if=/dev/rswap0 of=/tmp/seq.d bs=4k count=512 iflag=direct 2>/dev/null
-echo 0 > /sys/kernel/debug/rswap/prefetch_delay_ms
-check read-ahead-waited-reads-back cmp -n 2097152 /tmp/alt8 /tmp/seq.d
-check_gt read-ahead-reads-waited "$(( $(rswap_stat prefetch_waits) - waits0 ))" 0
-wire=$(( ($(rswap_stat bytes_received) - rx0) / 4096 ))
-echo "read ahead held back: $wire pages off the wire ($remote with it off), $(( $(rswap_stat prefetch_waits) - waits0 )) reads waited"
-check_gt read-ahead-waiters-not-read-twice "$(( remote + 64 + 16 ))" "$wire"
-check_eq read-ahead-waits-no-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+# reads that find the trend, off the wire; and reads back. Without an I/O
+# scheduler and with mq-deadline, whose tags a read ahead takes first.
+held_back() {
+	local sched=$1 remote rx0 waits0 wire
+	if ! grep -qw "$sched" /sys/block/rswap0/queue/scheduler; then
+		skip "read-ahead-waits-$sched" "no $sched scheduler in this kernel"
+		return
+	fi
+	echo "$sched" > /sys/block/rswap0/queue/scheduler
+	echo 0 > /sys/module/rswap/parameters/prefetch
+	rx0=$(rswap_stat bytes_received)
+	dd if=/dev/rswap0 of=/tmp/seq.d bs=4k count=512 iflag=direct 2>/dev/null
+	remote=$(( ($(rswap_stat bytes_received) - rx0) / 4096 ))
+	echo 1 > /sys/module/rswap/parameters/prefetch
+	waits0=$(rswap_stat prefetch_waits) rx0=$(rswap_stat bytes_received)
+	echo 100 > /sys/kernel/debug/rswap/prefetch_delay_ms
+	dd if=/dev/rswap0 of=/tmp/seq.d bs=4k count=512 iflag=direct 2>/dev/null
+	echo 0 > /sys/kernel/debug/rswap/prefetch_delay_ms
+	check "read-ahead-waited-reads-back-$sched" cmp -n 2097152 /tmp/alt8 /tmp/seq.d
+	check_gt "read-ahead-reads-waited-$sched" "$(( $(rswap_stat prefetch_waits) - waits0 ))" 0
+	wire=$(( ($(rswap_stat bytes_received) - rx0) / 4096 ))
+	echo "read ahead held back ($sched): $wire pages off the wire ($remote with it off), $(( $(rswap_stat prefetch_waits) - waits0 )) reads waited"
+	check_gt "read-ahead-waiters-not-read-twice-$sched" "$(( remote + 64 + 16 ))" "$wire"
+	check_eq "read-ahead-waits-no-errors-$sched" 0 \
+		"$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+	echo none > /sys/block/rswap0/queue/scheduler
+}
+held_back none
+held_back mq-deadline
 
 # A batch posted in part (partial_posts: of the next post of several WRs
 # only the first goes): the request whose chain went in part waits for the

@@ -438,7 +438,7 @@ struct rswap_cmd {
 	bool server_down;		/* failed because a server went away */
 	bool sq_full;			/* a send queue had no room: try again, no retry counted */
 	bool prefetch;			/* a read ahead of our own (rswap_prefetch.c) */
-	/* on a LOADING chunk's waiters (rswap_prefetch.c), under its lock */
+	/* on a WANTED or LOADING chunk's waiters (rswap_prefetch.c), under its lock */
 	struct list_head pf_wait;
 	struct rswap_repair_slot *repair;	/* a read-repair's write (rswap_repair.c) */
 	u8 retries;

@@ -91,7 +91,7 @@ void rswap_prefetch_fini(struct rswap_dev *dev);
 enum rswap_pf_verdict {
 	RSWAP_PF_MISS,		/* a page is not there: read it */
 	RSWAP_PF_SERVED,	/* every page copied in: end the request */
-	RSWAP_PF_COMING,	/* every page there or on the wire: started, waits for a READ */
+	RSWAP_PF_COMING,	/* every page there or on its way: started, waits for its chunk */
 };
 
 enum rswap_pf_verdict rswap_prefetch_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off,

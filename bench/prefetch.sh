@@ -35,16 +35,16 @@ one() {
 	echo "$pc" > /proc/sys/vm/page-cluster
 	rd=$(rswap_stat prefetch_read_pages) hit=$(rswap_stat prefetch_hit_pages)
 	drop=$(rswap_stat prefetch_dropped_pages)
-	if ! timeout $run_secs sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$RSWAP_CGROUP" \
-		rswap-swapfill --mib $mib --zero-pct 0 --same-pct 0 --seed "$r" > /tmp/fill.log 2>&1; then
+	if ! in_cgroup timeout $run_secs rswap-swapfill --mib $mib --zero-pct 0 --same-pct 0 \
+		--seed "$r" > /tmp/fill.log 2>&1; then
 		echo "round $r  $way: swapfill failed or took over ${run_secs}s: $(tail -n 1 /tmp/fill.log)"
 		fail "$way-r$r-swapfill" "$(tail -n 1 /tmp/fill.log)"
 		return 1
 	fi
 	set -- $(sed -n 's/^swapfill: pass 1: .* filled in \([0-9.]*\) s, verified in \([0-9.]*\) s: \([0-9]*\) bad$/\1 \2 \3/p' /tmp/fill.log)
 	f=$1 v=$2 bad=$3
-	if [ "$bad" != 0 ]; then
-		fail "$way-r$r-pages-intact" "$bad pages came back wrong"
+	if [ "${bad:-none}" != 0 ]; then
+		fail "$way-r$r-pages-intact" "${bad:-no result line, so an unknown number of} pages came back wrong"
 		return 1
 	fi
 	rd=$(( $(rswap_stat prefetch_read_pages) - rd ))

@@ -451,6 +451,7 @@ struct rswap_cmd {
 	u8 gen;				/* counted in dev->io_inflight[io_queue].n[gen] */
 	u16 io_queue;
 	ktime_t submitted;		/* first seen by queue_rq (0: not traced then) */
+	ktime_t waited_since;		/* read: first left waiting for a chunk (0: never) */
 	ktime_t start;
 	ktime_t posted;			/* its WRs were posted */
 	/* per page of the request */

@@ -90,14 +90,20 @@ static int lat_bucket(ktime_t from, ktime_t to)
 /*
  * A read's time, whole and in its two stages: building and posting its WRs
  * (for rxe this includes the requester's work), then waiting for the last
- * completion. They say where a slow read spent its time.
+ * completion. They say where a slow read spent its time. A read that was
+ * left waiting for a chunk read ahead (rswap_prefetch.c) counts that wait
+ * in its whole time; one then served from the chunk (@posted false) has
+ * no stages of its own.
  */
-static void account_latency(struct rswap_dev *dev, struct rswap_cmd *cmd)
+static void account_latency(struct rswap_dev *dev, struct rswap_cmd *cmd, bool posted)
 {
 	ktime_t now = ktime_get();
+	ktime_t from = cmd->waited_since ?: cmd->start;
 
-	rswap_stat_add(dev, read_lat_sum_us, ktime_us_delta(now, cmd->start));
-	rswap_stat_inc(dev, read_lat[lat_bucket(cmd->start, now)]);
+	rswap_stat_add(dev, read_lat_sum_us, ktime_us_delta(now, from));
+	rswap_stat_inc(dev, read_lat[lat_bucket(from, now)]);
+	if (!posted)
+		return;
 	rswap_stat_inc(dev, read_post[lat_bucket(cmd->start, cmd->posted)]);
 	rswap_stat_inc(dev, read_wait[lat_bucket(cmd->posted, now)]);
 }
@@ -361,7 +367,7 @@ static void cmd_finish(struct rswap_cmd *cmd)
 			rswap_stat_add(dev, bytes_received, (u64)cmd->nr_remote * RSWAP_PAGE_SIZE);
 			rswap_stat_add(dev, rdma_reads, cmd->nr_wrs);
 			if (!cmd->prefetch)
-				account_latency(dev, cmd);
+				account_latency(dev, cmd, true);
 		}
 		end_ok(cmd, rq);
 		return;
@@ -809,8 +815,6 @@ void rswap_batch_purge(struct rswap_server *srv)
 	struct rswap_dev *dev = srv->dev;
 	unsigned int q;
 
-	if (!dev->batch)
-		return;
 	lockdep_assert_held(&srv->ctrl_mutex);
 	for (q = 0; q < nr_cpu_ids; q++) {
 		struct rswap_batch *b = &dev->batch[q];
@@ -1409,6 +1413,7 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 		cmd->tries = 0;
 		/* No clock read on the I/O path unless someone traces it. */
 		cmd->submitted = trace_rswap_req_complete_enabled() ? ktime_get() : 0;
+		cmd->waited_since = 0;
 		if (req_op(rq) == REQ_OP_READ)
 			for (i = 0; i < RSWAP_MAX_SEGS; i++)
 				cmd->seg[i].bad_servers = 0;
@@ -1471,6 +1476,8 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 			cmd->nr_lost = 0;
 			blk_mq_start_request(rq);
 			rswap_stat_add(dev, loads, cmd->nr_segs);
+			if (cmd->waited_since)	/* its data came over the wire meanwhile */
+				account_latency(dev, cmd, false);
 			rswap_end_rq(cmd, rq, BLK_STS_OK);
 			return BLK_STS_OK;
 		case RSWAP_PF_COMING:
@@ -1530,12 +1537,13 @@ static int rswap_init_request(struct blk_mq_tag_set *set, struct request *rq,
 }
 
 /*
- * A request in flight for tag_set.timeout: a WR that never completes (a
- * hung peer whose QP never errors, a lost completion). Fail the
- * connections of the servers it posted to: their QPs are flushed, every
- * WR completes, and the request is requeued (server down) to go out again
- * when they are back. The servers are freed only after a grace period
- * (rswap_server_destroy), so looking at them under rcu_read_lock is safe.
+ * A request in flight for its timeout (the queue's io_timeout): a WR that
+ * never completes (a hung peer whose QP never errors, a lost completion).
+ * Fail the connections of the servers it posted to: their QPs are
+ * flushed, every WR completes, and the request is requeued (server down)
+ * to go out again when they are back. The servers are freed only after a
+ * grace period (rswap_server_destroy), so looking at them under
+ * rcu_read_lock is safe.
  */
 static enum blk_eh_timer_return rswap_timeout(struct request *rq)
 {
@@ -1543,10 +1551,21 @@ static enum blk_eh_timer_return rswap_timeout(struct request *rq)
 	struct rswap_dev *dev = rq->q->queuedata;
 	int i;
 
+	/*
+	 * Waiting for a chunk read ahead (rswap_prefetch.c), it posted
+	 * nothing: that READ has a timeout of its own, which fails its
+	 * servers, and then requeues this one.
+	 */
+	if (!READ_ONCE(cmd->nr_wrs)) {
+		pr_warn_ratelimited("%s: read at page %llu has waited %u s for a read ahead\n",
+				    dev->name, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
+				    rq->timeout / HZ);
+		return BLK_EH_RESET_TIMER;
+	}
 	rswap_stat_inc(dev, timeouts);
 	pr_warn_ratelimited("%s: request at page %llu got no completion in %u s; reconnecting its servers\n",
 			    dev->name, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
-			    dev->tag_set.timeout / HZ);
+			    rq->timeout / HZ);
 	rcu_read_lock();
 	for (i = 0; i < READ_ONCE(cmd->nr_wrs) && i < (int)ARRAY_SIZE(cmd->wr_srv); i++) {
 		struct rswap_server *srv = READ_ONCE(cmd->wr_srv[i]);

@@ -343,6 +343,8 @@ static bool wait_for_chunk(struct rswap_prefetch *pf, struct rswap_pf_chunk *c,
 	pf->n_waiting++;
 	c->n_waiters++;
 	cmd->nr_wrs = 0;
+	if (!cmd->waited_since)		/* its read latency starts here */
+		cmd->waited_since = ktime_get();
 	rswap_stat_inc(c->dev, prefetch_waits);
 	blk_mq_start_request(blk_mq_rq_from_pdu(cmd));
 	list_add_tail(&cmd->pf_wait, &c->waiters);
@@ -442,8 +444,12 @@ static void pf_end_io(struct bio *bio)
 	bio_uninit(bio);
 	spin_lock_irqsave(&pf->lock, flags);
 	if (c->state == RSWAP_PF_LOADING) {
+		/* BLK_STS_AGAIN: it got no tag (REQ_NOWAIT), nothing was read */
+		if (status != BLK_STS_AGAIN)
+			rswap_stat_add(dev, prefetch_read_pages, c->n - c->skip);
 		if (status || c->stale) {
-			rswap_stat_add(dev, prefetch_dropped_pages, c->n - c->skip);
+			if (status != BLK_STS_AGAIN)
+				rswap_stat_add(dev, prefetch_dropped_pages, c->n - c->skip);
 			chunk_drop(pf, c, &woken);
 		} else {
 			c->state = RSWAP_PF_VALID;
@@ -497,7 +503,6 @@ static void pf_work(struct work_struct *work)
 			__bio_add_page(&c->bio, c->pages[k], RSWAP_PAGE_SIZE, 0);
 		c->bio.bi_end_io = pf_end_io;
 		c->bio.bi_private = c;
-		rswap_stat_add(dev, prefetch_read_pages, c->n - c->skip);
 		/*
 		 * The chunk was placed (placed[] stored) before; its READ
 		 * reads the map after. Pairs with rswap_prefetch_invalidate's

@@ -350,10 +350,17 @@ check_eq two-streams-no-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat w
 # instead of reading the page a second time: 2 MiB read 4 KiB at a time
 # takes what it takes with the read ahead off (its remote pages), plus at
 # most the read ahead's overshoot past the end (2 chunks) and the first
-# reads that find the trend, off the wire; and reads back. Without an I/O
+# reads that find the trend, off the wire; and reads back. A read served
+# from the chunk it waited for is in read_latency_us (whole). Without an I/O
 # scheduler and with mq-deadline, whose tags a read ahead takes first.
+# Reads counted in read_latency_us's whole column but not in post: those
+# served from a chunk they waited for (their wait is their latency).
+served_after_wait() {
+	awk '{ whole += $2; post += $3 } END { print whole - post }' \
+		/sys/block/rswap0/rswap/read_latency_us
+}
 held_back() {
-	local sched=$1 remote rx0 waits0 wire
+	local sched=$1 remote rx0 waits0 wire served0
 	if ! grep -qw "$sched" /sys/block/rswap0/queue/scheduler; then
 		skip "read-ahead-waits-$sched" "no $sched scheduler in this kernel"
 		return
@@ -365,11 +372,13 @@ held_back() {
 	remote=$(( ($(rswap_stat bytes_received) - rx0) / 4096 ))
 	echo 1 > /sys/module/rswap/parameters/prefetch
 	waits0=$(rswap_stat prefetch_waits) rx0=$(rswap_stat bytes_received)
+	served0=$(served_after_wait)
 	echo 100 > /sys/kernel/debug/rswap/prefetch_delay_ms
 	dd if=/dev/rswap0 of=/tmp/seq.d bs=4k count=512 iflag=direct 2>/dev/null
 	echo 0 > /sys/kernel/debug/rswap/prefetch_delay_ms
 	check "read-ahead-waited-reads-back-$sched" cmp -n 2097152 /tmp/alt8 /tmp/seq.d
 	check_gt "read-ahead-reads-waited-$sched" "$(( $(rswap_stat prefetch_waits) - waits0 ))" 0
+	check_gt "read-ahead-waits-in-read-latency-$sched" "$(( $(served_after_wait) - served0 ))" 0
 	wire=$(( ($(rswap_stat bytes_received) - rx0) / 4096 ))
 	echo "read ahead held back ($sched): $wire pages off the wire ($remote with it off), $(( $(rswap_stat prefetch_waits) - waits0 )) reads waited"
 	check_gt "read-ahead-waiters-not-read-twice-$sched" "$(( remote + 64 + 16 ))" "$wire"
@@ -379,6 +388,21 @@ held_back() {
 }
 held_back none
 held_back mq-deadline
+
+# A read left waiting for its chunk longer than the request timeout (1 s
+# here, the read ahead's work held back 3 s) fails no server: its timeout
+# says what it waits for, and the chunk's own READ, which has a timeout of
+# its own, is what would fail one. It reads back.
+to0=$(rswap_stat request_timeouts) d0=$(disconnects)
+echo 1000 > /sys/block/rswap0/queue/io_timeout
+echo 3000 > /sys/kernel/debug/rswap/prefetch_delay_ms
+dd if=/dev/rswap0 of=/tmp/seq.d bs=4k count=96 iflag=direct 2>/dev/null
+echo 0 > /sys/kernel/debug/rswap/prefetch_delay_ms
+echo 30000 > /sys/block/rswap0/queue/io_timeout
+check read-ahead-late-reads-back cmp -n 393216 /tmp/alt8 /tmp/seq.d
+check read-ahead-late-wait-logged sh -c 'dmesg | grep -q "s for a read ahead"'
+check_eq read-ahead-late-no-request-timeouts "$to0" "$(rswap_stat request_timeouts)"
+check_eq read-ahead-late-no-disconnects "$d0" "$(disconnects)"
 
 # A batch posted in part (partial_posts: of the next post of several WRs
 # only the first goes): the request whose chain went in part waits for the

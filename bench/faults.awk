@@ -74,7 +74,7 @@ END {
 	}
 	if (!nmb) exit
 	print ""
-	print "rswap's RDMA reads (the module's read_latency_us: whole / post / wait), per workload they were taken around:"
+	print "rswap's RDMA reads (the module's read_latency_us: whole / post / wait; whole also has the reads served from a read ahead they waited for), per workload they were taken around:"
 	print ""
 	line = "| µs |"; sep = "|---|"
 	for (w = 1; w <= nwl; w++) { line = line " " wl[w] " |"; sep = sep "---|" }

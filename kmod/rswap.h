@@ -251,6 +251,7 @@ struct rswap_stats {
 	/* rswap_prefetch.c: pages read ahead, handed out, never handed out */
 	u64 prefetch_read_pages, prefetch_hit_pages, prefetch_dropped_pages;
 	u64 prefetch_waits;	/* times a read request waited for a chunk */
+	u64 write_overlaps;	/* writes, discards that waited for an earlier write */
 	/* rswap_repair.c: pages whose bad copy was written again; repairs not made */
 	u64 repaired_pages, repairs_dropped;
 	u64 read_lat_sum_us;		/* the reads' whole times added up */
@@ -303,6 +304,8 @@ struct rswap_dev {
 
 	seqlock_t lock;			/* see "dev->lock" in the lock order above */
 	struct rswap_map map;
+	/* a bit per page: a write of it in flight (rswap_writes_claim) */
+	unsigned long *writing;
 	struct rswap_slots slots;	/* set up at the first WELCOME */
 	bool slots_ready;
 	struct mutex setup_mutex;	/* the first WELCOME's allocation */
@@ -438,6 +441,7 @@ struct rswap_cmd {
 	bool server_down;		/* failed because a server went away */
 	bool sq_full;			/* a send queue had no room: try again, no retry counted */
 	bool prefetch;			/* a read ahead of our own (rswap_prefetch.c) */
+	bool claimed;			/* write: its pages' bits in dev->writing are set */
 	/* on a WANTED or LOADING chunk's waiters (rswap_prefetch.c), under its lock */
 	struct list_head pf_wait;
 	struct rswap_repair_slot *repair;	/* a read-repair's write (rswap_repair.c) */
@@ -639,6 +643,8 @@ void rswap_slabs_forget_server(struct rswap_dev *dev, struct rswap_server *srv);
 int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 remote,
 			u32 rkey, u64 addr);
 void rswap_slot_release(struct rswap_dev *dev, const struct rswap_entry *old);
+bool rswap_writes_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
+void rswap_writes_release(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
 void rswap_reserve_check(struct rswap_dev *dev);
 void rswap_slabs_return_all(struct rswap_dev *dev);
 void rswap_drop_swap_area(struct rswap_dev *dev);

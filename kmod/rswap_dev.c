@@ -54,6 +54,7 @@
 
 #define RSWAP_PARK_DELAY_MS	100
 #define RSWAP_SQ_FULL_DELAY_MS	1	/* and a page read again (its checksum) */
+#define RSWAP_OVERLAP_DELAY_MS	1	/* an earlier write of its pages: a round trip */
 /*
  * Pages one discard may cover: it holds dev->lock while it walks their
  * entries, and the block layer splits larger ones. 64 MiB walks in well
@@ -109,9 +110,10 @@ static void account_latency(struct rswap_dev *dev, struct rswap_cmd *cmd, bool p
 }
 
 /*
- * Park @rq until the servers it needs may be back (RSWAP_PARK_DELAY_MS), or
+ * Park @rq until the servers it needs may be back (RSWAP_PARK_DELAY_MS),
  * until its send queue has room (RSWAP_SQ_FULL_DELAY_MS: completions free
- * it within microseconds on a busy queue pair).
+ * it within microseconds on a busy queue pair), or until an earlier write
+ * of its pages has ended (RSWAP_OVERLAP_DELAY_MS, rswap_writes_claim).
  */
 static void park(struct request *rq, unsigned int delay_ms)
 {
@@ -346,6 +348,9 @@ static void cmd_finish(struct rswap_cmd *cmd)
 
 	unmap_segs(cmd, write ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
 	io_end(dev, cmd);
+	/* Its WRITEs are all done (or failed): its pages' slots may be freed. */
+	if (write)
+		rswap_writes_release(dev, cmd, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
 	/* A read ahead while this write was in flight may hold its old page. */
 	if (write)
 		rswap_prefetch_invalidate(dev, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
@@ -1208,6 +1213,53 @@ again:
 }
 
 /*
+ * Writes of one page never overlap (dev->writing, a bit per page): a write
+ * or a discard meeting an earlier write of one of its pages still in
+ * flight waits for it to end (parked; write_overlaps). Otherwise the later
+ * one frees the earlier one's slot while its WRITE is still on the wire, a
+ * third write takes that slot for another page, and the late WRITE lands
+ * over it: a page nobody wrote twice reads back with a wrong checksum
+ * (EIO). Swap never has two writes of a slot in flight (the page is locked
+ * under writeback); a raw user of the device (fio, a file system) may.
+ * Claimed before the write's lock section, released once all its WRs have
+ * completed (cmd_finish) or it stopped short; a read-repair's write changes
+ * no entry and claims nothing.
+ */
+bool rswap_writes_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+{
+	unsigned int i;
+
+	for (i = 0; i < cmd->nr_segs; i++) {
+		if (!test_and_set_bit_lock(off + i, dev->writing))
+			continue;
+		while (i--)
+			clear_bit_unlock(off + i, dev->writing);
+		rswap_stat_inc(dev, write_overlaps);
+		return false;
+	}
+	cmd->claimed = true;
+	return true;
+}
+
+void rswap_writes_release(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+{
+	unsigned int i;
+
+	if (!cmd->claimed)
+		return;
+	cmd->claimed = false;
+	for (i = 0; i < cmd->nr_segs; i++)
+		clear_bit_unlock(off + i, dev->writing);
+}
+
+/* Caller holds dev->lock: a write of one of pages @off.. @off + @n - 1 is in flight. */
+static bool writes_in_flight(struct rswap_dev *dev, u64 off, u64 n)
+{
+	lockdep_assert_held(&dev->lock.lock);
+	return find_next_bit(dev->writing, off + n, off) < off + n;
+}
+
+/*
  * A write's pages at @off, outside the lock: same-filled ones (they need no
  * slot) marked with their word, the others' checksums made, and the swap
  * header (page 0) kept here, its map entry left EMPTY.
@@ -1292,6 +1344,7 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 	write_seqlock(&dev->lock);
 	if (!dev->slots_ready) {
 		write_sequnlock(&dev->lock);
+		rswap_writes_release(dev, cmd, off);
 		return no_slot(dev);
 	}
 	for (i = 0; i < cmd->nr_segs; ) {
@@ -1318,6 +1371,7 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 			rswap_reserve_check(dev);
 			write_sequnlock(&dev->lock);
 			/* Pages mapped so far are rewritten when the request is retried. */
+			rswap_writes_release(dev, cmd, off);
 			return no_slot(dev);
 		}
 		for (k = 0; k < n; k++) {
@@ -1377,12 +1431,18 @@ static blk_status_t do_repair_write(struct rswap_dev *dev, struct request *rq,
 	return BLK_STS_OK;
 }
 
-static void do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
+/* False: a write of one of its pages is in flight (rswap_writes_claim); nothing done. */
+static bool do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
 {
 	struct rswap_entry old;
 	u64 i;
 
 	write_seqlock(&dev->lock);
+	if (writes_in_flight(dev, off, n)) {
+		write_sequnlock(&dev->lock);
+		rswap_stat_inc(dev, write_overlaps);
+		return false;
+	}
 	for (i = 0; i < n; i++) {
 		rswap_map_set(&dev->map, off + i, zero ? RSWAP_ZERO : RSWAP_EMPTY, 0, &old);
 		if (dev->slots_ready)
@@ -1393,6 +1453,7 @@ static void do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
 	write_sequnlock(&dev->lock);
 	rswap_prefetch_invalidate(dev, off, n);
 	rswap_stat_add(dev, discards, n);
+	return true;
 }
 
 static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
@@ -1414,6 +1475,7 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 		/* No clock read on the I/O path unless someone traces it. */
 		cmd->submitted = trace_rswap_req_complete_enabled() ? ktime_get() : 0;
 		cmd->waited_since = 0;
+		cmd->claimed = false;
 		if (req_op(rq) == REQ_OP_READ)
 			for (i = 0; i < RSWAP_MAX_SEGS; i++)
 				cmd->seg[i].bad_servers = 0;
@@ -1439,8 +1501,11 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 		return BLK_STS_OK;
 	case REQ_OP_DISCARD:
 	case REQ_OP_WRITE_ZEROES:
+		if (!do_discard(dev, off, n, req_op(rq) == REQ_OP_WRITE_ZEROES)) {
+			park(rq, RSWAP_OVERLAP_DELAY_MS);
+			return BLK_STS_OK;
+		}
 		blk_mq_start_request(rq);
-		do_discard(dev, off, n, req_op(rq) == REQ_OP_WRITE_ZEROES);
 		rswap_end_rq(cmd, rq, BLK_STS_OK);
 		return BLK_STS_OK;
 	case REQ_OP_READ:
@@ -1449,6 +1514,11 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 			pr_err_ratelimited("%s: request not made of whole pages\n", dev->name);
 			trace_end(cmd, rq, BLK_STS_IOERR);
 			return BLK_STS_IOERR;
+		}
+		if (req_op(rq) == REQ_OP_WRITE && !cmd->repair &&
+		    !rswap_writes_claim(dev, cmd, off)) {
+			park(rq, RSWAP_OVERLAP_DELAY_MS);
+			return BLK_STS_OK;
 		}
 		if (dev->ram)
 			return rswap_ram_rq(dev, rq, cmd, off);
@@ -1819,6 +1889,11 @@ int rswap_dev_create(int id, const struct rswap_dev_config *cfg, struct rswap_de
 	ret = rswap_map_init(&dev->map, dev->n_pages);
 	if (ret)
 		goto out_header;
+	dev->writing = kvcalloc(BITS_TO_LONGS(dev->n_pages), sizeof(long), GFP_KERNEL);
+	if (!dev->writing) {
+		ret = -ENOMEM;
+		goto out_map;
+	}
 	ret = ram ? rswap_ram_init(dev) : 0;
 	if (ret)
 		goto out_map;
@@ -1881,6 +1956,7 @@ out_map:
 	rswap_repair_fini(dev);
 	rswap_prefetch_fini(dev);
 	rswap_ram_fini(dev);
+	kvfree(dev->writing);
 	rswap_map_fini(&dev->map);
 out_header:
 	free_page((unsigned long)dev->header);
@@ -1924,6 +2000,7 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	rswap_repair_fini(dev);
 	rswap_prefetch_fini(dev);
 	rswap_ram_fini(dev);
+	kvfree(dev->writing);
 	rswap_map_fini(&dev->map);
 	free_page((unsigned long)dev->header);
 	if (dev->hmac)

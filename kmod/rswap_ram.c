@@ -75,6 +75,8 @@ static void ram_write(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 		}
 	}
 	write_sequnlock(&dev->lock);
+	/* Claimed in queue_rq: no other write copied into these pages meanwhile. */
+	rswap_writes_release(dev, cmd, off);
 	rswap_stat_add(dev, stores, cmd->nr_segs);
 	rswap_stat_add(dev, zero_stores, zero);
 	rswap_stat_add(dev, same_stores, same);
@@ -86,7 +88,11 @@ static unsigned int ram_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 o
 {
 	unsigned int i, bad = 0;
 
-	/* No lock: each entry is read whole, and a RAM slot is its offset's. */
+	/*
+	 * No lock: each entry is read whole, and a RAM slot is its offset's.
+	 * A read beside a write of the same page may copy half of it: its
+	 * checksum then fails it (EIO) rather than hand out the mix.
+	 */
 	for (i = 0; i < cmd->nr_segs; i++) {
 		struct rswap_entry e = rswap_map_get(&dev->map, off + i);
 

@@ -404,6 +404,51 @@ check read-ahead-late-wait-logged sh -c 'dmesg | grep -q "s for a read ahead"'
 check_eq read-ahead-late-no-request-timeouts "$to0" "$(rswap_stat request_timeouts)"
 check_eq read-ahead-late-no-disconnects "$d0" "$(disconnects)"
 
+# Writes of the same pages at once: four writers, each writing its own
+# 256 KiB of random data to the same place 30 times over in 64 KiB
+# requests. A write meeting an earlier one of its pages in flight waits
+# for it (write_overlaps): otherwise it frees the slot the earlier WRITE is
+# still filling, a third write takes it, and the late WRITE lands over
+# that page, which then fails its checksum (a page nobody wrote twice,
+# lost). Every page reads back whole, as one of the writers wrote it, and
+# no checksum fails. overlapping_writes NAME SEEK (in 64 KiB) [WAITS]:
+# WAITS "waits" if some write must have waited (over the wire, where a
+# write is in flight for a round trip; backend=ram's last microseconds).
+overlapping_writes() {
+	local name=$1 seek=$2 waits=${3:-} k p ok bad=0 ov0 csum0 errs0 writers=""
+	ov0=$(rswap_stat write_overlaps) csum0=$(rswap_stat checksum_errors)
+	errs0=$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))
+	for k in 1 2 3 4; do
+		head -c 262144 /dev/urandom > /tmp/ow.$k
+	done
+	for k in 1 2 3 4; do
+		(for p in $(seq 30); do
+			dd if=/tmp/ow.$k of=/dev/rswap0 bs=64k seek="$seek" count=4 \
+				oflag=direct 2>/dev/null
+		done) &
+		writers="$writers $!"
+	done
+	# shellcheck disable=SC2086 # the writers' PIDs, not the servers'
+	wait $writers
+	check "$name-read-back" dd if=/dev/rswap0 of=/tmp/ow.back bs=64k skip="$seek" count=4 \
+		iflag=direct
+	for p in $(seq 0 63); do
+		ok=0
+		for k in 1 2 3 4; do
+			cmp -s -n 4096 /tmp/ow.back /tmp/ow.$k $((p * 4096)) $((p * 4096)) && ok=1
+		done
+		[ $ok = 1 ] || bad=$((bad + 1))
+	done
+	check_eq "$name-pages-whole" 0 "$bad"
+	echo "$name: $(( $(rswap_stat write_overlaps) - ov0 )) writes waited for an earlier one"
+	if [ "$waits" = waits ]; then
+		check_gt "$name-waited" "$(( $(rswap_stat write_overlaps) - ov0 ))" 0
+	fi
+	check_eq "$name-no-checksum-errors" "$csum0" "$(rswap_stat checksum_errors)"
+	check_eq "$name-no-io-errors" "$errs0" \
+		"$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+}
+
 # A batch posted in part (partial_posts: of the next post of several WRs
 # only the first goes): the request whose chain went in part waits for the
 # QP's drain, those none of whose WRs went wait for the server, and all go
@@ -467,6 +512,8 @@ check_eq always-corrupt-read-error-counted 1 "$(rswap_stat read_errors)"
 check always-corrupt-logged sh -c 'dmesg | grep -q "had a wrong checksum on every try: failed"'
 check read-after-corruption-stops dd if=/dev/rswap0 of=/tmp/back.c bs=4k skip=2 count=1 iflag=direct
 echo 1 > /sys/module/rswap/parameters/prefetch
+echo 0 > /sys/kernel/debug/rswap/corrupt_reads
+overlapping_writes overlapping-writes 768 waits	# at 48 MiB
 check small-queues-unloads rmmod rswap
 
 # backend=ram, for benchmarking only: pages stay in this host's memory, no
@@ -478,6 +525,8 @@ check ram-with-servers-refused sh -c "! modprobe rswap size=64M backend=ram serv
 check ram-loads-without-key-or-servers modprobe rswap size=256M backend=ram
 check ram-says-benchmarking-only sh -c 'dmesg | grep -q "backend=ram: .*for benchmarking only"'
 check ram-add-server-refused sh -c "! echo $(host_addr 1):7471 > /sys/block/rswap0/rswap/add_server"
+# Before it is swap: once it was, each close drops its pages.
+overlapping_writes ram-overlapping-writes 768	# at 48 MiB
 check ram-swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 in_cgroup rswap-swapfill --mib "$(shrink 96)" --zero-pct 30 --same-pct 10 --seed 9 --passes 2 \
 	> /tmp/ram.log 2>&1

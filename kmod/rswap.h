@@ -44,6 +44,11 @@
  *                            queue's doorbell batch, only while linking
  *                            or unlinking chains: no lock taken inside
  *
+ * A page's bit in dev->writing is a try-lock held for its write's flight
+ * (rswap_writes_claim): taken in queue_rq before dev->lock, never waited
+ * for (a write that finds it taken is parked), released after the
+ * write's last completion.
+ *
  * Never take servers_mutex under a ctrl_mutex, nor two ctrl_mutexes at
  * once (a move asks the target for a slab and the source for the copy one
  * after the other, each under its own). Control exchanges sleep, so they
@@ -306,6 +311,7 @@ struct rswap_dev {
 	struct rswap_map map;
 	/* a bit per page: a write of it in flight (rswap_writes_claim) */
 	unsigned long *writing;
+	atomic_t overlaps_parked;	/* writes, discards parked for one: kicked at release */
 	struct rswap_slots slots;	/* set up at the first WELCOME */
 	bool slots_ready;
 	struct mutex setup_mutex;	/* the first WELCOME's allocation */
@@ -442,6 +448,7 @@ struct rswap_cmd {
 	bool sq_full;			/* a send queue had no room: try again, no retry counted */
 	bool prefetch;			/* a read ahead of our own (rswap_prefetch.c) */
 	bool claimed;			/* write: its pages' bits in dev->writing are set */
+	bool overlap_parked;		/* counted in dev->overlaps_parked */
 	/* on a WANTED or LOADING chunk's waiters (rswap_prefetch.c), under its lock */
 	struct list_head pf_wait;
 	struct rswap_repair_slot *repair;	/* a read-repair's write (rswap_repair.c) */

@@ -54,7 +54,8 @@
 
 #define RSWAP_PARK_DELAY_MS	100
 #define RSWAP_SQ_FULL_DELAY_MS	1	/* and a page read again (its checksum) */
-#define RSWAP_OVERLAP_DELAY_MS	1	/* an earlier write of its pages: a round trip */
+/* An earlier write of its pages: kicked when one ends, this is a fallback. */
+#define RSWAP_OVERLAP_DELAY_MS	1
 /*
  * Pages one discard may cover: it holds dev->lock while it walks their
  * entries, and the block layer splits larger ones. 64 MiB walks in well
@@ -110,10 +111,10 @@ static void account_latency(struct rswap_dev *dev, struct rswap_cmd *cmd, bool p
 }
 
 /*
- * Park @rq until the servers it needs may be back (RSWAP_PARK_DELAY_MS),
+ * Park @rq until the servers it needs may be back (RSWAP_PARK_DELAY_MS), or
  * until its send queue has room (RSWAP_SQ_FULL_DELAY_MS: completions free
- * it within microseconds on a busy queue pair), or until an earlier write
- * of its pages has ended (RSWAP_OVERLAP_DELAY_MS, rswap_writes_claim).
+ * it within microseconds on a busy queue pair). The delay is the queue's
+ * one requeue timer: the last park sets it.
  */
 static void park(struct request *rq, unsigned int delay_ms)
 {
@@ -1223,7 +1224,9 @@ again:
  * under writeback); a raw user of the device (fio, a file system) may.
  * Claimed before the write's lock section, released once all its WRs have
  * completed (cmd_finish) or it stopped short; a read-repair's write changes
- * no entry and claims nothing.
+ * no entry and claims nothing, and its entry moves only while no write of
+ * the page is in flight (rswap_repair_current). A release kicks the
+ * requeue list while any request is parked for an overlap.
  */
 bool rswap_writes_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 {
@@ -1250,6 +1253,22 @@ void rswap_writes_release(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 	cmd->claimed = false;
 	for (i = 0; i < cmd->nr_segs; i++)
 		clear_bit_unlock(off + i, dev->writing);
+	smp_mb__after_atomic();	/* pairs with park_overlap's */
+	if (atomic_read(&dev->overlaps_parked))
+		blk_mq_kick_requeue_list(dev->disk->queue);
+}
+
+/*
+ * Park @rq, a write or discard that met an earlier write of its pages, until
+ * one ends (rswap_writes_release kicks the requeue list) or the fallback
+ * delay passes.
+ */
+static void park_overlap(struct rswap_dev *dev, struct rswap_cmd *cmd, struct request *rq)
+{
+	cmd->overlap_parked = true;
+	atomic_inc(&dev->overlaps_parked);
+	smp_mb__after_atomic();	/* counted before the requeue: a release after sees it */
+	park(rq, RSWAP_OVERLAP_DELAY_MS);
 }
 
 /* Caller holds dev->lock: a write of one of pages @off.. @off + @n - 1 is in flight. */
@@ -1437,11 +1456,13 @@ static bool do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
 	struct rswap_entry old;
 	u64 i;
 
+	/* Not taken to find it out: the readers' sequence stays. */
+	if (find_next_bit(dev->writing, off + n, off) < off + n)
+		goto overlap;
 	write_seqlock(&dev->lock);
 	if (writes_in_flight(dev, off, n)) {
 		write_sequnlock(&dev->lock);
-		rswap_stat_inc(dev, write_overlaps);
-		return false;
+		goto overlap;
 	}
 	for (i = 0; i < n; i++) {
 		rswap_map_set(&dev->map, off + i, zero ? RSWAP_ZERO : RSWAP_EMPTY, 0, &old);
@@ -1454,6 +1475,9 @@ static bool do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
 	rswap_prefetch_invalidate(dev, off, n);
 	rswap_stat_add(dev, discards, n);
 	return true;
+overlap:
+	rswap_stat_inc(dev, write_overlaps);
+	return false;
 }
 
 static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
@@ -1467,6 +1491,10 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 	int i;
 
 	cmd->queue = hctx->queue_num;
+	if (cmd->overlap_parked) {	/* back from park_overlap */
+		cmd->overlap_parked = false;
+		atomic_dec(&dev->overlaps_parked);
+	}
 	/* First time we see this request (not a requeue): no tries yet. */
 	first = !(rq->rq_flags & RQF_DONTPREP);
 	if (first) {
@@ -1502,7 +1530,7 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 	case REQ_OP_DISCARD:
 	case REQ_OP_WRITE_ZEROES:
 		if (!do_discard(dev, off, n, req_op(rq) == REQ_OP_WRITE_ZEROES)) {
-			park(rq, RSWAP_OVERLAP_DELAY_MS);
+			park_overlap(dev, cmd, rq);
 			return BLK_STS_OK;
 		}
 		blk_mq_start_request(rq);
@@ -1517,7 +1545,7 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 		}
 		if (req_op(rq) == REQ_OP_WRITE && !cmd->repair &&
 		    !rswap_writes_claim(dev, cmd, off)) {
-			park(rq, RSWAP_OVERLAP_DELAY_MS);
+			park_overlap(dev, cmd, rq);
 			return BLK_STS_OK;
 		}
 		if (dev->ram)

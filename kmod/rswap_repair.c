@@ -48,13 +48,20 @@ struct rswap_repair_slot *rswap_repair_of(struct request *rq)
 	return rq->bio && rq->bio->bi_end_io == repair_end_io ? rq->bio->bi_private : NULL;
 }
 
-/* Is @r's page's entry still the one its bytes were read by? */
+/*
+ * Is @r's page's entry still the one its bytes were read by, with no write
+ * of the page in flight? A write maps its slot before its WRITE lands, so
+ * an unchanged entry may still be filling: freeing its slot would let a
+ * third write take it under the late WRITE (rswap_writes_claim). A write
+ * sets its bit before its lock section and clears it after its last
+ * completion, so under the lock the bit is seen.
+ */
 bool rswap_repair_current(struct rswap_dev *dev, const struct rswap_repair_slot *r)
 {
 	const struct rswap_entry *e = &dev->map.entries[r->off];
 
 	lockdep_assert_held(&dev->lock.lock);
-	return e->bits == r->entry.bits;
+	return e->bits == r->entry.bits && !test_bit(r->off, dev->writing);
 }
 
 /*

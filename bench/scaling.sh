@@ -1,6 +1,7 @@
 # Benchmark (not a test): how the request path scales with the CPUs that
-# submit. fio 4 KiB random reads (O_DIRECT, libaio, queue depth 8 per job,
-# group reporting) with 1, 2 and 4 jobs, 4 being the guest's CPUs
+# submit. fio 4 KiB random reads, then random writes (O_DIRECT, libaio,
+# queue depth 8 per job, group reporting) with 1, 2 and 4 jobs, 4 being
+# the guest's CPUs
 # (scripts/bench.sh boots it with --tcg multi: one host thread per vCPU),
 # on, in turn:
 #   null_blk   the block layer alone (no memory): the guest's ceiling
@@ -33,21 +34,24 @@ secs=4			# each fio run
 res=/tmp/res
 mkdir -p "$res"
 
-# run SYS DEV ROUND: one fio per job count; IOPS into $res/SYS-jN.
+# run SYS DEV ROUND RW: one fio per job count; IOPS into $res/SYS-RW-jN.
+# Writes take rswap's device lock (reads do not): the two side by side.
 run() {
-	local sys=$1 dev=$2 r=$3 n iops
+	local sys=$1 dev=$2 r=$3 rw=$4 n iops
 	for n in $jobs; do
-		if ! timeout 120 fio --name=scale --filename="$dev" --rw=randread --bs=4k \
+		if ! timeout 120 fio --name=scale --filename="$dev" --rw="$rw" --bs=4k \
 			--size=${region}M --direct=1 --ioengine=libaio --iodepth=8 \
 			--numjobs="$n" --group_reporting --time_based --runtime=$secs \
 			--randrepeat=0 --output-format=terse > /tmp/fio.log 2>&1; then
-			echo "round $r  $sys  $n jobs: fio failed: $(tail -n 1 /tmp/fio.log)"
+			echo "round $r  $sys  $rw $n jobs: fio failed: $(tail -n 1 /tmp/fio.log)"
 			continue
 		fi
-		iops=$(grep '^3;' /tmp/fio.log | awk -F';' '{ print $8; exit }')
-		[ -n "$iops" ] || { echo "round $r  $sys  $n jobs: no figure"; continue; }
-		echo "$iops" >> "$res/$sys-j$n"
-		echo "round $r  $sys  $n jobs: $iops IOPS"
+		# terse v3: read IOPS field 8, write IOPS field 49
+		iops=$(grep '^3;' /tmp/fio.log | awk -F';' -v rw="$rw" \
+			'{ print rw == "randread" ? $8 : $49; exit }')
+		[ -n "$iops" ] || { echo "round $r  $sys  $rw $n jobs: no figure"; continue; }
+		echo "$iops" >> "$res/$sys-$rw-j$n"
+		echo "round $r  $sys  $rw $n jobs: $iops IOPS"
 	done
 }
 
@@ -56,7 +60,8 @@ system() {
 	local r
 	fill_device "$2" "$region" || return 1
 	for r in $(seq $rounds); do
-		run "$1" "$2" "$r"
+		run "$1" "$2" "$r" randread
+		run "$1" "$2" "$r" randwrite
 	done
 }
 
@@ -127,13 +132,13 @@ if [ -e /sys/block/rswap0 ]; then
 	doorbells
 	map_per_page=$(( $(rswap_stat map_bytes) / $(rswap_stat pages) ))
 	relocked=$(rswap_stat reads_relocked) loads=$(rswap_stat loads)
+	overlaps=$(rswap_stat write_overlaps) stores=$(rswap_stat stores)
 	check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 	check rswap-unloads rmmod rswap
 fi
 stop_rswap_servers
 
-# scaling SYS N: the median IOPS with N jobs over that with one.
-med() { [ -s "$1" ] && sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# scaling SYS-RW N: the median IOPS with N jobs over that with one (med: bench-lib.sh).
 scaling() {
 	local a b
 	a=$(med "$res/$1-j$2") b=$(med "$res/$1-j1")
@@ -141,13 +146,19 @@ scaling() {
 		echo "-"
 }
 
-echo "==== rswap benchmark: scaling ($(uname -r), $(nproc) CPUs, fio 4 KiB randread, qd 8 per job, $rounds rounds, medians (lo..hi)) ===="
-for s in null_blk brd rswap-ram rswap; do
+echo "==== rswap benchmark: scaling ($(uname -r), $(nproc) CPUs, fio 4 KiB randread and randwrite, qd 8 per job, $rounds rounds, medians (lo..hi)) ===="
+for rw in randread randwrite; do
+	for s in null_blk brd rswap-ram rswap; do
+		for n in $jobs; do
+			printf '  %-9s %-10s %d jobs  %s IOPS' "$rw" "$s" "$n" \
+				"$(fig "$res/$s-$rw-j$n" %9.0f)"
+			[ "$n" = 1 ] || printf '   %s over 1 job (null_blk %s)' \
+				"$(scaling "$s-$rw" "$n")" "$(scaling "null_blk-$rw" "$n")"
+			echo
+		done
+	done
 	for n in $jobs; do
-		printf '  %-10s %d jobs  %s IOPS' "$s" "$n" "$(fig "$res/$s-j$n" %9.0f)"
-		[ "$n" = 1 ] || printf '   %s over 1 job (null_blk %s)' "$(scaling "$s" "$n")" \
-			"$(scaling null_blk "$n")"
-		echo
+		ratio "$rw $n jobs: rswap-ram / brd IOPS" "$res/rswap-ram-$rw-j$n" "$res/brd-$rw-j$n"
 	done
 done
 if [ -n "${map_per_page:-}" ]; then
@@ -161,5 +172,8 @@ for rw in randwrite randread; do
 done
 if [ -n "${relocked:-}" ] && [ "${loads:-0}" -gt 0 ]; then
 	echo "  reads without the device lock: $relocked of $loads reads (one page each) planned again under it (a write or a slab-table change came in meanwhile)"
+fi
+if [ -n "${overlaps:-}" ]; then
+	echo "  overlapping writes: $overlaps parks of a write for an earlier one of its pages still in flight, over $stores pages written (the jobs' random writes meet)"
 fi
 echo "==== end ===="

@@ -17,7 +17,7 @@
 #          replicas: fill and swap-in with replicas=1, 2 and 3, and the
 #          MiB/s of new copies after a server is lost, against ib_write_bw
 #          (four servers; about 15 minutes here)
-#          scaling: fio 4 KiB random reads with 1, 2 and 4 jobs on a
+#          scaling: fio 4 KiB random reads and writes with 1, 2 and 4 jobs on a
 #          4-CPU guest (--tcg multi) on null_blk, brd, rswap backend=ram
 #          and rswap over rxe: IOPS and how they scale with the jobs
 #          profile: where a 4 KiB read at queue depth 1 spends its time:

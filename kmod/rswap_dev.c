@@ -349,13 +349,14 @@ static void cmd_finish(struct rswap_cmd *cmd)
 
 	unmap_segs(cmd, write ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
 	io_end(dev, cmd);
-	/* Its WRITEs are all done (or failed): its pages' slots may be freed. */
-	if (write)
-		rswap_writes_release(dev, cmd, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
-	/* A read ahead while this write was in flight may hold its old page. */
-	if (write)
-		rswap_prefetch_invalidate(dev, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
-					  cmd->nr_segs);
+	if (write) {
+		u64 off = blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE;
+
+		/* Its WRITEs are all done (or failed): its pages' slots may be freed. */
+		rswap_writes_release(dev, cmd, off);
+		/* A read ahead while this write was in flight may hold its old page. */
+		rswap_prefetch_invalidate(dev, off, cmd->nr_segs);
+	}
 	if (!READ_ONCE(cmd->failed) && !write && cmd->nr_remote) {
 		bool last = dev->dying || cmd->retries >= RSWAP_MAX_RETRIES;
 		unsigned int bad = verify_pages(cmd, last && !cmd->prefetch);
@@ -1271,10 +1272,12 @@ static void park_overlap(struct rswap_dev *dev, struct rswap_cmd *cmd, struct re
 	park(rq, RSWAP_OVERLAP_DELAY_MS);
 }
 
-/* Caller holds dev->lock: a write of one of pages @off.. @off + @n - 1 is in flight. */
+/*
+ * A write of one of pages @off.. @off + @n - 1 is in flight. Settled only
+ * under dev->lock: a write claims before its lock section.
+ */
 static bool writes_in_flight(struct rswap_dev *dev, u64 off, u64 n)
 {
-	lockdep_assert_held(&dev->lock.lock);
 	return find_next_bit(dev->writing, off + n, off) < off + n;
 }
 
@@ -1456,8 +1459,8 @@ static bool do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
 	struct rswap_entry old;
 	u64 i;
 
-	/* Not taken to find it out: the readers' sequence stays. */
-	if (find_next_bit(dev->writing, off + n, off) < off + n)
+	/* Looked at first without the lock: the readers' sequence stays. */
+	if (writes_in_flight(dev, off, n))
 		goto overlap;
 	write_seqlock(&dev->lock);
 	if (writes_in_flight(dev, off, n)) {

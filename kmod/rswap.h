@@ -100,6 +100,11 @@
 #define RSWAP_CTRL_REPLIES	32
 /* A failed request is retried this often (new slots, new connection). */
 #define RSWAP_MAX_RETRIES	8
+/*
+ * A read that met a write of its pages is read again without a try
+ * counted (rswap_read_met_write) this often; each time needs a new write.
+ */
+#define RSWAP_MAX_READS_MET	64
 #define RSWAP_LAT_BUCKETS	20	/* read latency: < 2^i microseconds */
 /* EVACUATEs waiting for the migration worker: up to RSWAP_MOVES_IN_FLIGHT a server */
 #define RSWAP_EVAC_QUEUE	(2 * RSWAP_MOVES_IN_FLIGHT * RSWAP_MAX_SERVERS)
@@ -257,6 +262,7 @@ struct rswap_stats {
 	u64 prefetch_read_pages, prefetch_hit_pages, prefetch_dropped_pages;
 	u64 prefetch_waits;	/* times a read request waited for a chunk */
 	u64 write_overlaps;	/* writes, discards that waited for an earlier write */
+	u64 read_overlaps;	/* pages read again: they met a write of theirs */
 	/* rswap_repair.c: pages whose bad copy was written again; repairs not made */
 	u64 repaired_pages, repairs_dropped;
 	u64 read_lat_sum_us;		/* the reads' whole times added up */
@@ -449,10 +455,12 @@ struct rswap_cmd {
 	bool prefetch;			/* a read ahead of our own (rswap_prefetch.c) */
 	bool claimed;			/* write: its pages' bits in dev->writing are set */
 	bool overlap_parked;		/* counted in dev->overlaps_parked */
+	bool writes_at_plan;		/* read: a write of a page of it was in flight at its plan */
 	/* on a WANTED or LOADING chunk's waiters (rswap_prefetch.c), under its lock */
 	struct list_head pf_wait;
 	struct rswap_repair_slot *repair;	/* a read-repair's write (rswap_repair.c) */
 	u8 retries;
+	u8 reads_met;			/* tries given back: the read met a write */
 	u16 tries;			/* times queue_rq saw it (requeues included) */
 	u8 nr_segs;
 	u8 nr_wrs;
@@ -652,6 +660,9 @@ int rswap_slab_reattach(struct rswap_dev *dev, struct rswap_server *srv, u32 rem
 void rswap_slot_release(struct rswap_dev *dev, const struct rswap_entry *old);
 bool rswap_writes_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
 void rswap_writes_release(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
+void rswap_read_note_writes(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off);
+bool rswap_read_met_write(struct rswap_cmd *cmd, unsigned int i, u64 off);
+void rswap_read_met_park(struct rswap_cmd *cmd, struct request *rq, u64 off, unsigned int met);
 void rswap_reserve_check(struct rswap_dev *dev);
 void rswap_slabs_return_all(struct rswap_dev *dev);
 void rswap_drop_swap_area(struct rswap_dev *dev);

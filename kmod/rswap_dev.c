@@ -255,9 +255,15 @@ static const struct rswap_server *seg_server(const struct rswap_cmd *cmd, unsign
 	return cmd->wr_srv[w];
 }
 
-static unsigned int verify_pages(struct rswap_cmd *cmd, bool last)
+/*
+ * A read's pages against their checksums. Returns how many were wrong;
+ * *@met: how many of the wrong ones met a write of theirs instead
+ * (rswap_read_met_write), not counted as wrong.
+ */
+static unsigned int verify_pages(struct rswap_cmd *cmd, bool last, unsigned int *met)
 {
 	struct rswap_dev *dev = cmd->dev;
+	u64 off = blk_rq_pos(blk_mq_rq_from_pdu(cmd)) / RSWAP_SECTORS_PER_PAGE;
 	unsigned int i, bad = 0;
 
 	for (i = 0; i < cmd->nr_segs; i++) {
@@ -275,13 +281,15 @@ static unsigned int verify_pages(struct rswap_cmd *cmd, bool last)
 		kunmap_local(p);
 		if (likely(sum == cmd->seg[i].csum))
 			continue;
+		if (rswap_read_met_write(cmd, i, off)) {
+			(*met)++;
+			continue;
+		}
 		cmd->seg[i].bad_servers |= 1u << cmd->seg[i].srv;
 		bad++;
 		if (trace_rswap_csum_error_enabled())
-			trace_rswap_csum_error(dev->name,
-					       blk_rq_pos(blk_mq_rq_from_pdu(cmd)) /
-					       RSWAP_SECTORS_PER_PAGE + i,
-					       seg_server(cmd, i)->name, !last && !cmd->prefetch);
+			trace_rswap_csum_error(dev->name, off + i, seg_server(cmd, i)->name,
+					       !last && !cmd->prefetch);
 		if (last) {
 			cmd->seg[i].lost = true;
 			cmd->nr_lost++;
@@ -297,8 +305,11 @@ static unsigned int verify_pages(struct rswap_cmd *cmd, bool last)
  * on demand, and checked again, if they are wanted. Its mismatch is not
  * counted: a slot freed and given to another page while the read ahead
  * read it mismatches too, and its pages are dropped by that write anyway.
+ * @met more pages met a write of theirs: the read goes again, no try
+ * counted (rswap_read_met_park).
  */
-static bool csum_failed(struct rswap_cmd *cmd, struct request *rq, unsigned int bad, bool last)
+static bool csum_failed(struct rswap_cmd *cmd, struct request *rq, unsigned int bad,
+			unsigned int met, bool last)
 {
 	struct rswap_dev *dev = cmd->dev;
 	u64 page = blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE;
@@ -308,6 +319,15 @@ static bool csum_failed(struct rswap_cmd *cmd, struct request *rq, unsigned int 
 		return true;
 	}
 	rswap_stat_add(dev, csum_errors, bad);
+	if (met) {
+		/* Pages wrong besides count a try: their copies are repaired. */
+		if (bad) {
+			cmd->retries++;
+			rswap_stat_inc(dev, retries);
+		}
+		rswap_read_met_park(cmd, rq, page, met);
+		return true;
+	}
 	if (!last) {
 		cmd->retries++;
 		pr_warn_ratelimited("%s: read of %u pages from page %llu: %u came back with a wrong checksum, reading again\n",
@@ -359,9 +379,9 @@ static void cmd_finish(struct rswap_cmd *cmd)
 	}
 	if (!READ_ONCE(cmd->failed) && !write && cmd->nr_remote) {
 		bool last = dev->dying || cmd->retries >= RSWAP_MAX_RETRIES;
-		unsigned int bad = verify_pages(cmd, last && !cmd->prefetch);
+		unsigned int met = 0, bad = verify_pages(cmd, last && !cmd->prefetch, &met);
 
-		if (unlikely(bad) && csum_failed(cmd, rq, bad, last))
+		if (unlikely(bad || met) && csum_failed(cmd, rq, bad, met, last))
 			return;
 	}
 	if (!READ_ONCE(cmd->failed)) {
@@ -1124,6 +1144,7 @@ static int read_plan(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 		run_end = i;
 		run_next = page + 1;
 	}
+	rswap_read_note_writes(dev, cmd, off);
 	return 0;
 }
 
@@ -1260,9 +1281,10 @@ void rswap_writes_release(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 }
 
 /*
- * Park @rq, a write or discard that met an earlier write of its pages, until
- * one ends (rswap_writes_release kicks the requeue list) or the fallback
- * delay passes.
+ * Park @rq, a write or discard that met an earlier write of its pages (or
+ * a read one of them came back wrong beside), until one ends
+ * (rswap_writes_release kicks the requeue list) or the fallback delay
+ * passes.
  */
 static void park_overlap(struct rswap_dev *dev, struct rswap_cmd *cmd, struct request *rq)
 {
@@ -1274,11 +1296,68 @@ static void park_overlap(struct rswap_dev *dev, struct rswap_cmd *cmd, struct re
 
 /*
  * A write of one of pages @off.. @off + @n - 1 is in flight. Settled only
- * under dev->lock: a write claims before its lock section.
+ * under dev->lock (a write claims before its lock section); without it, a
+ * snapshot.
  */
 static bool writes_in_flight(struct rswap_dev *dev, u64 off, u64 n)
 {
 	return find_next_bit(dev->writing, off + n, off) < off + n;
+}
+
+/*
+ * A read of @cmd's pages at @off has read their entries: note whether a
+ * write of one of them is in flight, whose WRITE may land after the
+ * read's READ (rswap_read_met_write). One load of the bitmap a request,
+ * after the entries: a write sets its bit before it changes an entry.
+ */
+void rswap_read_note_writes(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+{
+	smp_rmb();	/* the entries before the bits; pairs with the claim's order */
+	cmd->writes_at_plan = writes_in_flight(dev, off, cmd->nr_segs);
+}
+
+/*
+ * Page @i of read @cmd, at @off + @i, came back with a wrong checksum: did
+ * it meet a write of that page? It did if a write was in flight when the
+ * read planned (its WRITE may have landed after the READ read), changed
+ * the page's entry since (the old slot may be another page's already), or
+ * is in flight now. The page is then not at fault: it is read again, no
+ * try counted (rswap_read_met_park). Swap never gets here (it reads no
+ * page it is writing); a raw user reading beside its own writes may.
+ * Unlocked, as a completion is: an entry is read whole; a write sets its
+ * bit before it changes the entry, and clears it after its last WRITE.
+ * Not for a read ahead (its mismatch is dropped anyway), a dying device,
+ * or after RSWAP_MAX_READS_MET (each needs a new write of the page).
+ */
+bool rswap_read_met_write(struct rswap_cmd *cmd, unsigned int i, u64 off)
+{
+	struct rswap_dev *dev = cmd->dev;
+	struct rswap_entry now;
+
+	if (cmd->prefetch || READ_ONCE(dev->dying) || cmd->reads_met >= RSWAP_MAX_READS_MET)
+		return false;
+	if (cmd->writes_at_plan || test_bit(off + i, dev->writing))
+		return true;
+	now = rswap_map_get(&dev->map, off + i);
+	return now.bits != cmd->seg[i].entry.bits;
+}
+
+/*
+ * Read @rq at @off, @met of whose pages met a write (rswap_read_met_write),
+ * goes again: once that write has ended if it has not (parked, kicked at
+ * its release), else at once.
+ */
+void rswap_read_met_park(struct rswap_cmd *cmd, struct request *rq, u64 off, unsigned int met)
+{
+	struct rswap_dev *dev = cmd->dev;
+
+	cmd->reads_met++;
+	rswap_stat_add(dev, read_overlaps, met);
+	/* Unlocked, a hint: a write that ends meanwhile kicks, or the delay does. */
+	if (writes_in_flight(dev, off, cmd->nr_segs))
+		park_overlap(dev, cmd, rq);
+	else
+		park(rq, 0);
 }
 
 /*
@@ -1502,6 +1581,7 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 	first = !(rq->rq_flags & RQF_DONTPREP);
 	if (first) {
 		cmd->retries = 0;
+		cmd->reads_met = 0;
 		cmd->tries = 0;
 		/* No clock read on the I/O path unless someone traces it. */
 		cmd->submitted = trace_rswap_req_complete_enabled() ? ktime_get() : 0;

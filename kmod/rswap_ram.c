@@ -83,15 +83,19 @@ static void ram_write(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 	rswap_stat_add(dev, remote_stores, remote);
 }
 
-/* Returns the pages whose checksum was wrong (each fails alone). */
-static unsigned int ram_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+/*
+ * Returns the pages whose checksum was wrong (each fails alone); *@met:
+ * those that met a write of theirs instead (rswap_read_met_write).
+ */
+static unsigned int ram_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off,
+			     unsigned int *met)
 {
 	unsigned int i, bad = 0;
 
 	/*
 	 * No lock: each entry is read whole, and a RAM slot is its offset's.
 	 * A read beside a write of the same page may copy half of it: its
-	 * checksum then fails it (EIO) rather than hand out the mix.
+	 * checksum then sends it round again, it is never handed out.
 	 */
 	for (i = 0; i < cmd->nr_segs; i++) {
 		struct rswap_entry e = rswap_map_get(&dev->map, off + i);
@@ -100,7 +104,9 @@ static unsigned int ram_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 o
 		cmd->seg[i].fill = rswap_entry_type(&e) != RSWAP_REMOTE;
 		cmd->seg[i].word = rswap_entry_word(&e);
 		cmd->seg[i].csum = rswap_entry_csum(&e);
+		cmd->seg[i].entry = e;
 	}
+	rswap_read_note_writes(dev, cmd, off);
 	rswap_read_fill(dev, cmd);
 	for (i = 0; i < cmd->nr_segs; i++) {
 		void *p;
@@ -109,11 +115,16 @@ static unsigned int ram_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 o
 			continue;
 		p = kmap_local_page(cmd->seg[i].page);
 		memcpy(p, ram_page(dev, off + i), RSWAP_PAGE_SIZE);
-		cmd->seg[i].lost = rswap_page_csum(dev, p) != cmd->seg[i].csum;
-		bad += cmd->seg[i].lost;
+		if (rswap_page_csum(dev, p) != cmd->seg[i].csum) {
+			if (rswap_read_met_write(cmd, i, off)) {
+				(*met)++;
+			} else {
+				cmd->seg[i].lost = true;
+				bad++;
+			}
+		}
 		kunmap_local(p);
 	}
-	rswap_stat_add(dev, loads, cmd->nr_segs);
 	return bad;
 }
 
@@ -121,7 +132,7 @@ static unsigned int ram_read(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 o
 blk_status_t rswap_ram_rq(struct rswap_dev *dev, struct request *rq, struct rswap_cmd *cmd,
 			  u64 off)
 {
-	unsigned int bad;
+	unsigned int bad, met = 0;
 
 	blk_mq_start_request(rq);
 	if (req_op(rq) == REQ_OP_WRITE) {
@@ -129,7 +140,12 @@ blk_status_t rswap_ram_rq(struct rswap_dev *dev, struct request *rq, struct rswa
 		rswap_end_rq(cmd, rq, BLK_STS_OK);
 		return BLK_STS_OK;
 	}
-	bad = ram_read(dev, cmd, off);
+	bad = ram_read(dev, cmd, off, &met);
+	if (unlikely(met)) {
+		rswap_read_met_park(cmd, rq, off, met);
+		return BLK_STS_OK;
+	}
+	rswap_stat_add(dev, loads, cmd->nr_segs);
 	if (likely(!bad)) {
 		rswap_end_rq(cmd, rq, BLK_STS_OK);
 		return BLK_STS_OK;

@@ -103,6 +103,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("prefetch_dropped_pages", rswap_stat_sum(dev, prefetch_dropped_pages));
 	STAT("prefetch_waits", rswap_stat_sum(dev, prefetch_waits));
 	STAT("write_overlaps", rswap_stat_sum(dev, write_overlaps));
+	STAT("read_overlaps", rswap_stat_sum(dev, read_overlaps));
 	STAT("replicas", dev->n_replicas);
 	STAT("degraded_slabs", degraded);
 	STAT("slab_size", dev->slab_size);

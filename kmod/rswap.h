@@ -44,10 +44,13 @@
  *                            queue's doorbell batch, only while linking
  *                            or unlinking chains: no lock taken inside
  *
- * A page's bit in dev->writing is a try-lock held for its write's flight
- * (rswap_writes_claim): taken in queue_rq before dev->lock, never waited
- * for (a write that finds it taken is parked), released after the
- * write's last completion.
+ * A page's bit in dev->writing is a try-lock held for its write request's
+ * life (rswap_writes_claim): taken in queue_rq before dev->lock, never
+ * waited for (a write that finds it taken is parked, and so is a read that
+ * met it), released when the request ends.
+ *
+ * dev->header_lock (spinlock, never in softirq) the swap header's copy,
+ * page 0: a leaf, taken alone or under dev->lock.
  *
  * Never take servers_mutex under a ctrl_mutex, nor two ctrl_mutexes at
  * once (a move asks the target for a slab and the source for the copy one
@@ -317,7 +320,7 @@ struct rswap_dev {
 	struct rswap_map map;
 	/* a bit per page: a write of it in flight (rswap_writes_claim) */
 	unsigned long *writing;
-	atomic_t overlaps_parked;	/* writes, discards parked for one: kicked at release */
+	atomic_t overlaps_parked;	/* requests parked for one: kicked at release */
 	struct rswap_slots slots;	/* set up at the first WELCOME */
 	bool slots_ready;
 	struct mutex setup_mutex;	/* the first WELCOME's allocation */
@@ -344,6 +347,7 @@ struct rswap_dev {
 	 * it, and the rest of the device can be dropped after swapoff.
 	 */
 	void *header;
+	spinlock_t header_lock;	/* see the lock order above */
 	bool no_room;			/* no server can grant: writes fail at once */
 	struct rswap_reserve_est reserve_est;	/* under lock: the write rate, a grant's time */
 	u64 reserve_pages;		/* under lock: free slots to keep (rswap_reserve.h) */
@@ -455,12 +459,12 @@ struct rswap_cmd {
 	bool prefetch;			/* a read ahead of our own (rswap_prefetch.c) */
 	bool claimed;			/* write: its pages' bits in dev->writing are set */
 	bool overlap_parked;		/* counted in dev->overlaps_parked */
-	bool writes_at_plan;		/* read: a write of a page of it was in flight at its plan */
 	/* on a WANTED or LOADING chunk's waiters (rswap_prefetch.c), under its lock */
 	struct list_head pf_wait;
 	struct rswap_repair_slot *repair;	/* a read-repair's write (rswap_repair.c) */
 	u8 retries;
 	u8 reads_met;			/* tries given back: the read met a write */
+	u32 writes_at_plan;		/* read: its pages with a write in flight at its plan */
 	u16 tries;			/* times queue_rq saw it (requeues included) */
 	u8 nr_segs;
 	u8 nr_wrs;

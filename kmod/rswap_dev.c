@@ -142,10 +142,15 @@ static void trace_end(struct rswap_cmd *cmd, struct request *rq, blk_status_t st
 				 ktime_to_ns(ktime_sub(ktime_get(), cmd->submitted)) : 0);
 }
 
-/* Every request of ours ends here, or in rswap_end_pages. */
+/*
+ * Every request of ours ends here, or in rswap_end_pages, or is ended by
+ * the block layer from a failed queue_rq (see there). A write's claim on
+ * its pages ends with it, in both.
+ */
 void rswap_end_rq(struct rswap_cmd *cmd, struct request *rq, blk_status_t st)
 {
 	trace_end(cmd, rq, st);
+	rswap_writes_release(cmd->dev, cmd, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
 	blk_mq_end_request(rq, st);
 }
 
@@ -154,6 +159,7 @@ void rswap_end_pages(struct rswap_cmd *cmd, struct request *rq)
 	int i;
 
 	trace_end(cmd, rq, BLK_STS_OK);
+	rswap_writes_release(cmd->dev, cmd, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
 
 	for (i = 0; i < cmd->nr_segs; i++)
 		if (!blk_update_request(rq, cmd->seg[i].lost ? BLK_STS_IOERR : BLK_STS_OK,
@@ -369,14 +375,14 @@ static void cmd_finish(struct rswap_cmd *cmd)
 
 	unmap_segs(cmd, write ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
 	io_end(dev, cmd);
-	if (write) {
-		u64 off = blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE;
-
-		/* Its WRITEs are all done (or failed): its pages' slots may be freed. */
-		rswap_writes_release(dev, cmd, off);
-		/* A read ahead while this write was in flight may hold its old page. */
-		rswap_prefetch_invalidate(dev, off, cmd->nr_segs);
-	}
+	/*
+	 * A read ahead while this write was in flight may hold its old page.
+	 * (The write's claim on its pages is kept until it ends, tries again
+	 * included: rswap_end_rq.)
+	 */
+	if (write)
+		rswap_prefetch_invalidate(dev, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
+					  cmd->nr_segs);
 	if (!READ_ONCE(cmd->failed) && !write && cmd->nr_remote) {
 		bool last = dev->dying || cmd->retries >= RSWAP_MAX_RETRIES;
 		unsigned int met = 0, bad = verify_pages(cmd, last && !cmd->prefetch, &met);
@@ -1038,6 +1044,7 @@ static bool collect_pages(struct request *rq, struct rswap_cmd *cmd)
 		n++;
 	}
 	cmd->nr_segs = n;
+	cmd->nr_lost = 0;	/* a write's end_ok must not see an earlier read's */
 	return true;
 }
 
@@ -1048,7 +1055,10 @@ void rswap_read_fill(struct rswap_dev *dev, struct rswap_cmd *cmd)
 
 	for (i = 0; i < cmd->nr_segs; i++) {
 		if (cmd->seg[i].header) {
+			/* Whole: a write of page 0 copies into it meanwhile. */
+			spin_lock(&dev->header_lock);
 			memcpy_to_page(cmd->seg[i].page, 0, dev->header, RSWAP_PAGE_SIZE);
+			spin_unlock(&dev->header_lock);
 		} else if (cmd->seg[i].fill) {
 			void *p = kmap_local_page(cmd->seg[i].page);
 
@@ -1244,11 +1254,14 @@ again:
  * over it: a page nobody wrote twice reads back with a wrong checksum
  * (EIO). Swap never has two writes of a slot in flight (the page is locked
  * under writeback); a raw user of the device (fio, a file system) may.
- * Claimed before the write's lock section, released once all its WRs have
- * completed (cmd_finish) or it stopped short; a read-repair's write changes
- * no entry and claims nothing, and its entry moves only while no write of
- * the page is in flight (rswap_repair_current). A release kicks the
- * requeue list while any request is parked for an overlap.
+ * Claimed before the write's lock section, on its first dispatch, and held
+ * until the request ends (rswap_end_rq, or queue_one's failure): while it
+ * waits for a slot or for its server to come back, its pages' entries may
+ * name slots not written yet, and a read of them waits for it
+ * (rswap_read_met_write). A read-repair's write changes no entry and
+ * claims nothing, and its entry moves only while no write of the page is
+ * in flight (rswap_repair_current). A release kicks the requeue list
+ * while any request is parked for an overlap.
  */
 bool rswap_writes_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 {
@@ -1262,6 +1275,11 @@ bool rswap_writes_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 		rswap_stat_inc(dev, write_overlaps);
 		return false;
 	}
+	/*
+	 * The bits before what the write then stores (backend=ram's copy,
+	 * the header): a reader that sees those sees the bits.
+	 */
+	smp_mb__after_atomic();
 	cmd->claimed = true;
 	return true;
 }
@@ -1305,6 +1323,27 @@ static bool writes_in_flight(struct rswap_dev *dev, u64 off, u64 n)
 }
 
 /*
+ * Park read @rq until the writes of its pages (@off.. @off + @n - 1) in
+ * flight end (the last release kicks; RSWAP_OVERLAP_DELAY_MS the
+ * fallback). False, and nothing done, if none is. Counted before the bits
+ * are looked at, so a release after the look kicks (pairs with
+ * rswap_writes_release's barrier).
+ */
+static bool park_for_writes(struct rswap_dev *dev, struct rswap_cmd *cmd, struct request *rq,
+			    u64 off, u64 n)
+{
+	atomic_inc(&dev->overlaps_parked);
+	smp_mb__after_atomic();	/* counted before the bits are read */
+	if (!writes_in_flight(dev, off, n)) {
+		atomic_dec(&dev->overlaps_parked);
+		return false;
+	}
+	cmd->overlap_parked = true;
+	park(rq, RSWAP_OVERLAP_DELAY_MS);
+	return true;
+}
+
+/*
  * A read of @cmd's pages at @off has read their entries: note whether a
  * write of one of them is in flight, whose WRITE may land after the
  * read's READ (rswap_read_met_write). One load of the bitmap a request,
@@ -1312,8 +1351,14 @@ static bool writes_in_flight(struct rswap_dev *dev, u64 off, u64 n)
  */
 void rswap_read_note_writes(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 {
+	u64 end = off + cmd->nr_segs, b;
+
+	BUILD_BUG_ON(BITS_PER_TYPE(cmd->writes_at_plan) < RSWAP_MAX_SEGS);
 	smp_rmb();	/* the entries before the bits; pairs with the claim's order */
-	cmd->writes_at_plan = writes_in_flight(dev, off, cmd->nr_segs);
+	cmd->writes_at_plan = 0;
+	for (b = find_next_bit(dev->writing, end, off); b < end;
+	     b = find_next_bit(dev->writing, end, b + 1))
+		cmd->writes_at_plan |= 1u << (b - off);
 }
 
 /*
@@ -1336,7 +1381,8 @@ bool rswap_read_met_write(struct rswap_cmd *cmd, unsigned int i, u64 off)
 
 	if (cmd->prefetch || READ_ONCE(dev->dying) || cmd->reads_met >= RSWAP_MAX_READS_MET)
 		return false;
-	if (cmd->writes_at_plan || test_bit(off + i, dev->writing))
+	smp_rmb();	/* what was read (and checked) before the bits */
+	if (cmd->writes_at_plan & (1u << i) || test_bit(off + i, dev->writing))
 		return true;
 	now = rswap_map_get(&dev->map, off + i);
 	return now.bits != cmd->seg[i].entry.bits;
@@ -1344,8 +1390,9 @@ bool rswap_read_met_write(struct rswap_cmd *cmd, unsigned int i, u64 off)
 
 /*
  * Read @rq at @off, @met of whose pages met a write (rswap_read_met_write),
- * goes again: once that write has ended if it has not (parked, kicked at
- * its release), else at once.
+ * goes again: once the writes of its pages have ended if they have not
+ * (parked, kicked at a release; queue_one parks it again while one is in
+ * flight, so its tries go to new writes only), else at once.
  */
 void rswap_read_met_park(struct rswap_cmd *cmd, struct request *rq, u64 off, unsigned int met)
 {
@@ -1353,10 +1400,7 @@ void rswap_read_met_park(struct rswap_cmd *cmd, struct request *rq, u64 off, uns
 
 	cmd->reads_met++;
 	rswap_stat_add(dev, read_overlaps, met);
-	/* Unlocked, a hint: a write that ends meanwhile kicks, or the delay does. */
-	if (writes_in_flight(dev, off, cmd->nr_segs))
-		park_overlap(dev, cmd, rq);
-	else
+	if (!park_for_writes(dev, cmd, rq, off, cmd->nr_segs))
 		park(rq, 0);
 }
 
@@ -1374,7 +1418,9 @@ void rswap_write_prepare(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 
 		cmd->seg[i].header = off + i == 0;
 		if (cmd->seg[i].header) {
+			spin_lock(&dev->header_lock);
 			memcpy(dev->header, p, RSWAP_PAGE_SIZE);
+			spin_unlock(&dev->header_lock);
 			cmd->seg[i].fill = true;
 		} else {
 			cmd->seg[i].fill = rswap_page_same_filled(p, &cmd->seg[i].word);
@@ -1445,7 +1491,6 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 	write_seqlock(&dev->lock);
 	if (!dev->slots_ready) {
 		write_sequnlock(&dev->lock);
-		rswap_writes_release(dev, cmd, off);
 		return no_slot(dev);
 	}
 	for (i = 0; i < cmd->nr_segs; ) {
@@ -1471,8 +1516,11 @@ static blk_status_t do_write(struct rswap_dev *dev, struct request *rq, struct r
 		if (!n) {
 			rswap_reserve_check(dev);
 			write_sequnlock(&dev->lock);
-			/* Pages mapped so far are rewritten when the request is retried. */
-			rswap_writes_release(dev, cmd, off);
+			/*
+			 * Pages mapped so far are rewritten when the request is
+			 * retried; until then their entries name slots not
+			 * written, and the claim is kept (rswap_writes_claim).
+			 */
 			return no_slot(dev);
 		}
 		for (k = 0; k < n; k++) {
@@ -1551,8 +1599,11 @@ static bool do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
 		if (dev->slots_ready)
 			rswap_slot_release(dev, &old);
 	}
-	if (off == 0 && n)
+	if (off == 0 && n) {
+		spin_lock(&dev->header_lock);
 		memset(dev->header, 0, RSWAP_PAGE_SIZE);
+		spin_unlock(&dev->header_lock);
+	}
 	write_sequnlock(&dev->lock);
 	rswap_prefetch_invalidate(dev, off, n);
 	rswap_stat_add(dev, discards, n);
@@ -1626,11 +1677,15 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 			trace_end(cmd, rq, BLK_STS_IOERR);
 			return BLK_STS_IOERR;
 		}
-		if (req_op(rq) == REQ_OP_WRITE && !cmd->repair &&
+		if (req_op(rq) == REQ_OP_WRITE && !cmd->repair && !cmd->claimed &&
 		    !rswap_writes_claim(dev, cmd, off)) {
 			park_overlap(dev, cmd, rq);
 			return BLK_STS_OK;
 		}
+		/* A read that met a write of its pages waits for it to end. */
+		if (req_op(rq) == REQ_OP_READ && unlikely(cmd->reads_met) &&
+		    park_for_writes(dev, cmd, rq, off, cmd->nr_segs))
+			return BLK_STS_OK;
 		if (dev->ram)
 			return rswap_ram_rq(dev, rq, cmd, off);
 		if (req_op(rq) == REQ_OP_WRITE) {
@@ -1644,8 +1699,10 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 			 */
 			if (st != BLK_STS_OK)
 				rswap_prefetch_invalidate(dev, off, cmd->nr_segs);
-			if (st == BLK_STS_IOERR)	/* the block layer ends it */
+			if (st == BLK_STS_IOERR) {	/* the block layer ends it */
 				trace_end(cmd, rq, st);
+				rswap_writes_release(dev, cmd, off);
+			}
 			return st;
 		}
 		if (cmd->prefetch)
@@ -1971,6 +2028,7 @@ int rswap_dev_create(int id, const struct rswap_dev_config *cfg, struct rswap_de
 	dev->max_sge_rd = RSWAP_MAX_SEGS;
 	dev->csum_seed = get_random_u64();
 	seqlock_init(&dev->lock);
+	spin_lock_init(&dev->header_lock);
 	mutex_init(&dev->servers_mutex);
 	mutex_init(&dev->setup_mutex);
 	INIT_WORK(&dev->refill_work, rswap_refill_work);

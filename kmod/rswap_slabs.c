@@ -1343,9 +1343,13 @@ void rswap_drop_swap_area(struct rswap_dev *dev)
 	static const char sig[] = "SWAPSPACE2";
 	struct rswap_entry old;
 	u64 off, dropped = 0;
+	bool swap_area;
 
-	if (memcmp((u8 *)dev->header + RSWAP_PAGE_SIZE - (sizeof(sig) - 1), sig,
-		   sizeof(sig) - 1))
+	spin_lock(&dev->header_lock);
+	swap_area = !memcmp((u8 *)dev->header + RSWAP_PAGE_SIZE - (sizeof(sig) - 1), sig,
+			    sizeof(sig) - 1);
+	spin_unlock(&dev->header_lock);
+	if (!swap_area)
 		return;
 	for (off = 1; off < dev->n_pages; off++) {
 		if (!(off % 4096)) {

@@ -13,11 +13,12 @@
  * pattern_word(seed, p, word). A read may return the page before or after
  * a write it meets, but always one whole version of that page: one that
  * mixes two versions, comes from another page or fails is what this tool
- * catches.
+ * catches. An all-zero page passes only once a zero version of it has been
+ * sent (a slot read before its write landed is often zeros).
  *
  * Exit 0: every read returned whole pages and no I/O failed; 1: a read
- * returned a page that is no version of it; 2: bad usage or setup;
- * 3: a read or write failed (EIO).
+ * returned a page that is no version of it; 2: bad usage or setup, or no
+ * read or no write completed; 3: a read or write failed (EIO).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +56,7 @@ static struct opts o = { .pages = 64, .writers = 4, .readers = 4, .seconds = 10 
 static int fd;
 static atomic_bool stop;
 static atomic_ulong n_reads, n_writes, n_torn, n_io_errors;
+static atomic_bool *zero_sent;	/* per page: a zero version was written */
 
 static void usage(FILE *f)
 {
@@ -68,8 +70,8 @@ static void usage(FILE *f)
 		"  --writers N     writer threads (default 4, 1..%d)\n"
 		"  --readers N     reader threads (default 4, 1..%d)\n"
 		"  --seconds N     how long they run (default 10)\n"
-		"Exit: 0 all whole, 1 a page was no version of itself, 2 usage or setup,\n"
-		"3 a read or write failed.\n",
+		"Exit: 0 all whole, 1 a page was no version of itself, 2 usage or setup\n"
+		"(or nothing completed), 3 a read or write failed.\n",
 		MAX_THREADS, MAX_THREADS);
 }
 
@@ -95,12 +97,17 @@ static void stamp(uint64_t *w, uint64_t seed, uint64_t page)
 		w[i] = pattern_word(seed, page, i);
 }
 
-/* Returns -1 if @w is a whole version of @page, else the first bad word. */
-static long check(const uint64_t *w, uint64_t page)
+/*
+ * Returns -1 if @w is a whole version of @page (the region's @rel-th),
+ * else the first bad word.
+ */
+static long check(const uint64_t *w, uint64_t page, uint64_t rel)
 {
 	size_t i;
 
 	if (!w[0]) {
+		if (!atomic_load(&zero_sent[rel]))
+			return 0;
 		for (i = 1; i < PATTERN_WORDS; i++)
 			if (w[i])
 				return (long)i;
@@ -150,6 +157,8 @@ static void *run(void *arg)
 				uint64_t seed = rnd(&s) % 8 ? STAMP_MAGIC << 48 | (uint64_t)t->id << 40 |
 							       (++gen & 0xffffffffffull) : 0;
 
+				if (!seed)	/* before the write is sent */
+					atomic_store(&zero_sent[first + k], true);
 				stamp(t->buf + k * PATTERN_WORDS, seed, o.offset + first + k);
 			}
 			if (io(true, t->buf, first, n))
@@ -160,7 +169,7 @@ static void *run(void *arg)
 			continue;
 		atomic_fetch_add(&n_reads, 1);
 		for (k = 0; k < n; k++) {
-			long bad = check(t->buf + k * PATTERN_WORDS, o.offset + first + k);
+			long bad = check(t->buf + k * PATTERN_WORDS, o.offset + first + k, first + k);
 
 			if (bad < 0)
 				continue;
@@ -221,6 +230,11 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv))
 		return EXIT_USAGE;
+	zero_sent = calloc(o.pages, sizeof(*zero_sent));
+	if (!zero_sent) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return EXIT_USAGE;
+	}
 	fd = open(o.dev, O_RDWR | O_DIRECT);
 	if (fd < 0) {
 		fprintf(stderr, PROG ": %s: %s\n", o.dev, strerror(errno));
@@ -258,8 +272,13 @@ int main(int argc, char **argv)
 	printf(PROG ": %lu reads and %lu writes of %llu pages in %llu s; %lu pages no version of themselves, %lu I/O errors\n",
 	       atomic_load(&n_reads), atomic_load(&n_writes), (unsigned long long)o.pages,
 	       (unsigned long long)o.seconds, atomic_load(&n_torn), atomic_load(&n_io_errors));
+	free(zero_sent);
 	if (n != o.writers + o.readers)
 		return EXIT_USAGE;
+	if (!atomic_load(&n_reads) || !atomic_load(&n_writes)) {
+		fprintf(stderr, PROG ": no read or no write completed: nothing was checked\n");
+		return EXIT_USAGE;
+	}
 	if (atomic_load(&n_io_errors))
 		return EXIT_IO;
 	return atomic_load(&n_torn) ? EXIT_TORN : EXIT_OK;

@@ -203,3 +203,28 @@ ctl() {
 	shift
 	rswapctl --server "127.0.0.1:$(admin_port "$n")" "$@"
 }
+
+# Reads beside writes of the same pages (rswap-rwrace: 4 writers and 4
+# readers, runs of 1 to 8 pages, over 64 pages for 5 s). A read whose
+# page a write changed under it (its old slot freed and taken, or its new
+# slot not yet written; on backend=ram, a copy half made) comes back with
+# a wrong checksum: it is read again (read_overlaps), not failed after a
+# few tries, and not counted as a checksum error. Every page read is one
+# whole version of itself; no I/O error. racing_reads NAME PAGE [met]:
+# met if some read must have met a write (over the wire). On a device
+# that is not swap: it overwrites pages PAGE.. PAGE + 63.
+racing_reads() {
+	local name=$1 page=$2 met=${3:-} ro0 csum0 errs0
+	ro0=$(rswap_stat read_overlaps) csum0=$(rswap_stat checksum_errors)
+	errs0=$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))
+	rswap-rwrace --dev /dev/rswap0 --offset "$page" --pages 64 --seconds 5 > /tmp/rr.log 2>&1
+	check_eq "$name-whole-pages-no-errors" 0 $?
+	tail -5 /tmp/rr.log
+	echo "$name: $(( $(rswap_stat read_overlaps) - ro0 )) pages read again: they met a write"
+	if [ "$met" = met ]; then
+		check_gt "$name-met" "$(( $(rswap_stat read_overlaps) - ro0 ))" 0
+	fi
+	check_eq "$name-no-checksum-errors" "$csum0" "$(rswap_stat checksum_errors)"
+	check_eq "$name-no-io-errors" "$errs0" \
+		"$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+}

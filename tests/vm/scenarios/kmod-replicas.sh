@@ -45,6 +45,12 @@ check servers-ready wait_for 30 servers_ready 3
 check domains-in-sysfs sh -c "grep -q '^$(h 1) .* domain=rack-a ' /sys/block/rswap0/rswap/servers &&
 	grep -q '^$(h 3) .* domain=rack-b ' /sys/block/rswap0/rswap/servers"
 check_eq replicas-in-sysfs 2 "$(rswap_stat replicas)"
+# Before it is swap: reads beside writes of the same pages, each page on
+# two copies. A read that met a write blames no copy, so nothing is
+# repaired.
+racing_reads replicas-racing-reads 0 met
+check_eq replicas-racing-reads-repair-nothing 0 \
+	"$(( $(rswap_stat repaired_pages) + $(rswap_stat repairs_dropped) ))"
 check swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 
 # A process fills its memory and pauses: its pages are in the pool, twice.

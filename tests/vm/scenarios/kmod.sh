@@ -515,6 +515,27 @@ echo 1 > /sys/module/rswap/parameters/prefetch
 echo 0 > /sys/kernel/debug/rswap/corrupt_reads
 overlapping_writes overlapping-writes 768 waits	# at 48 MiB
 racing_reads racing-reads 0 met	# page 0 too: the swap header, kept here
+# The same while the connection fails under them (debugfs partial_posts,
+# three times): a write whose WRITEs were flushed keeps its claim while it
+# waits for its server, its pages' entries naming slots not written yet;
+# a read of them waits for it, and gets a whole page, no error.
+d0=$(disconnects) csum0=$(rswap_stat checksum_errors)
+errs0=$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))
+rswap-rwrace --dev /dev/rswap0 --offset 64 --pages 64 --seconds 8 > /tmp/rr.log 2>&1 &
+rr_pid=$!
+for k in 1 2 3; do
+	sleep 2
+	echo 1 > /sys/kernel/debug/rswap/partial_posts
+done
+wait "$rr_pid"
+check_eq failing-racing-reads-whole-pages-no-errors 0 $?
+tail -5 /tmp/rr.log
+check_gt failing-racing-reads-failed-the-connection "$(disconnects)" "$d0"
+echo 0 > /sys/kernel/debug/rswap/partial_posts
+check failing-racing-reads-servers-back wait_for 30 servers_ready 2
+check_eq failing-racing-reads-no-checksum-errors "$csum0" "$(rswap_stat checksum_errors)"
+check_eq failing-racing-reads-no-io-errors "$errs0" \
+	"$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 check small-queues-unloads rmmod rswap
 
 # backend=ram, for benchmarking only: pages stay in this host's memory, no

@@ -7,6 +7,8 @@
 # log line and no device; unload is refused while swapped on; a reloaded
 # client with the same client_id frees the slabs an earlier load stranded;
 # a page that comes back corrupt is read again, or fails, never handed out;
+# writes of one page wait for each other, and reads beside them get whole
+# pages and no error, also while a write waits for its server or a slot;
 # backend=ram swaps with no servers.
 # vm-memory: 1G
 # vm-timeout: 600

@@ -1299,10 +1299,9 @@ void rswap_writes_release(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 }
 
 /*
- * Park @rq, a write or discard that met an earlier write of its pages (or
- * a read one of them came back wrong beside), until one ends
- * (rswap_writes_release kicks the requeue list) or the fallback delay
- * passes.
+ * Park @rq, a write or discard that met an earlier write of its pages, until
+ * one ends (rswap_writes_release kicks the requeue list) or the fallback
+ * delay passes. (A read that met one: park_for_writes.)
  */
 static void park_overlap(struct rswap_dev *dev, struct rswap_cmd *cmd, struct request *rq)
 {

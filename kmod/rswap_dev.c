@@ -123,15 +123,16 @@ static void park(struct request *rq, unsigned int delay_ms)
 }
 
 /*
- * End a read whose pages did not all survive: each page (a bio of its own,
- * from swap) completes with its own status, so a process whose page was on
- * a lost server gets SIGBUS and one whose page shared the request does not.
+ * @rq ends with @st: a write's claim on its pages is let go
+ * (rswap_writes_claim), and rswap_req_complete traced, before the request
+ * is updated. Every request of ours ends through here: rswap_end_rq,
+ * rswap_end_pages, or queue_one's failures, which the block layer ends.
  */
-/* rswap_req_complete for @rq, ending with @st; before the request is updated. */
-static void trace_end(struct rswap_cmd *cmd, struct request *rq, blk_status_t st)
+static void req_ends(struct rswap_cmd *cmd, struct request *rq, blk_status_t st)
 {
 	bool rw = req_op(rq) == REQ_OP_READ || req_op(rq) == REQ_OP_WRITE;
 
+	rswap_writes_release(cmd->dev, cmd, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
 	if (!trace_rswap_req_complete_enabled())
 		return;
 	trace_rswap_req_complete(cmd->dev->name, req_op(rq),
@@ -142,24 +143,22 @@ static void trace_end(struct rswap_cmd *cmd, struct request *rq, blk_status_t st
 				 ktime_to_ns(ktime_sub(ktime_get(), cmd->submitted)) : 0);
 }
 
-/*
- * Every request of ours ends here, or in rswap_end_pages, or is ended by
- * the block layer from a failed queue_rq (see there). A write's claim on
- * its pages ends with it, in both.
- */
 void rswap_end_rq(struct rswap_cmd *cmd, struct request *rq, blk_status_t st)
 {
-	trace_end(cmd, rq, st);
-	rswap_writes_release(cmd->dev, cmd, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
+	req_ends(cmd, rq, st);
 	blk_mq_end_request(rq, st);
 }
 
+/*
+ * End a read whose pages did not all survive: each page (a bio of its own,
+ * from swap) completes with its own status, so a process whose page was on
+ * a lost server gets SIGBUS and one whose page shared the request does not.
+ */
 void rswap_end_pages(struct rswap_cmd *cmd, struct request *rq)
 {
 	int i;
 
-	trace_end(cmd, rq, BLK_STS_OK);
-	rswap_writes_release(cmd->dev, cmd, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
+	req_ends(cmd, rq, BLK_STS_OK);
 
 	for (i = 0; i < cmd->nr_segs; i++)
 		if (!blk_update_request(rq, cmd->seg[i].lost ? BLK_STS_IOERR : BLK_STS_OK,
@@ -378,7 +377,7 @@ static void cmd_finish(struct rswap_cmd *cmd)
 	/*
 	 * A read ahead while this write was in flight may hold its old page.
 	 * (The write's claim on its pages is kept until it ends, tries again
-	 * included: rswap_end_rq.)
+	 * included: req_ends.)
 	 */
 	if (write)
 		rswap_prefetch_invalidate(dev, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE,
@@ -1154,7 +1153,9 @@ static int read_plan(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 		run_end = i;
 		run_next = page + 1;
 	}
-	rswap_read_note_writes(dev, cmd, off);
+	/* Only a checked page asks (rswap_read_met_write); a read ahead never. */
+	if (cmd->nr_remote && !cmd->prefetch)
+		rswap_read_note_writes(dev, cmd, off);
 	return 0;
 }
 
@@ -1255,10 +1256,9 @@ again:
  * (EIO). Swap never has two writes of a slot in flight (the page is locked
  * under writeback); a raw user of the device (fio, a file system) may.
  * Claimed before the write's lock section, on its first dispatch, and held
- * until the request ends (rswap_end_rq, or queue_one's failure): while it
- * waits for a slot or for its server to come back, its pages' entries may
- * name slots not written yet, and a read of them waits for it
- * (rswap_read_met_write). A read-repair's write changes no entry and
+ * until the request ends (req_ends): while it waits for a slot or for its
+ * server to come back, its pages' entries may name slots not written yet,
+ * and a read of them waits for it (rswap_read_met_write). A read-repair's write changes no entry and
  * claims nothing, and its entry moves only while no write of the page is
  * in flight (rswap_repair_current). A release kicks the requeue list
  * while any request is parked for an overlap.
@@ -1650,7 +1650,7 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 	}
 	cmd->tries++;
 	if (off + n > dev->n_pages) {
-		trace_end(cmd, rq, BLK_STS_IOERR);
+		req_ends(cmd, rq, BLK_STS_IOERR);
 		return BLK_STS_IOERR;
 	}
 
@@ -1673,7 +1673,7 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 	case REQ_OP_WRITE:
 		if (!collect_pages(rq, cmd)) {
 			pr_err_ratelimited("%s: request not made of whole pages\n", dev->name);
-			trace_end(cmd, rq, BLK_STS_IOERR);
+			req_ends(cmd, rq, BLK_STS_IOERR);
 			return BLK_STS_IOERR;
 		}
 		if (req_op(rq) == REQ_OP_WRITE && !cmd->repair && !cmd->claimed &&
@@ -1698,10 +1698,8 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 			 */
 			if (st != BLK_STS_OK)
 				rswap_prefetch_invalidate(dev, off, cmd->nr_segs);
-			if (st == BLK_STS_IOERR) {	/* the block layer ends it */
-				trace_end(cmd, rq, st);
-				rswap_writes_release(dev, cmd, off);
-			}
+			if (st == BLK_STS_IOERR)	/* the block layer ends it */
+				req_ends(cmd, rq, st);
 			return st;
 		}
 		if (cmd->prefetch)

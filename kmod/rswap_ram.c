@@ -75,8 +75,10 @@ static void ram_write(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 		}
 	}
 	write_sequnlock(&dev->lock);
-	/* Claimed in queue_rq: no other write copied into these pages meanwhile. */
-	rswap_writes_release(dev, cmd, off);
+	/*
+	 * Claimed in queue_rq, so no other write copied into these pages
+	 * meanwhile; let go when rswap_ram_rq ends the request.
+	 */
 	rswap_stat_add(dev, stores, cmd->nr_segs);
 	rswap_stat_add(dev, zero_stores, zero);
 	rswap_stat_add(dev, same_stores, same);

@@ -210,7 +210,8 @@ ctl() {
 # slot not yet written; on backend=ram, a copy half made) comes back with
 # a wrong checksum: it is read again (read_overlaps), not failed after a
 # few tries, and not counted as a checksum error. Every page read is one
-# whole version of itself; no I/O error. racing_reads NAME PAGE [met]:
+# whole version of itself, none older than the one it had settled on when
+# the read began; no I/O error. racing_reads NAME PAGE [met]:
 # met if some read must have met a write (over the wire). On a device
 # that is not swap: it overwrites pages PAGE.. PAGE + 63.
 racing_reads() {

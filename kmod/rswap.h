@@ -45,9 +45,10 @@
  *                            or unlinking chains: no lock taken inside
  *
  * A page's bit in dev->writing is a try-lock held for its write request's
- * life (rswap_writes_claim): taken in queue_rq before dev->lock, never
- * waited for (a write that finds it taken is parked, and so is a read that
- * met it), released when the request ends.
+ * life (rswap_writes_claim), or a read's that met writes of its pages
+ * RSWAP_READS_MET_CLAIM times: taken in queue_rq before dev->lock, never
+ * waited for (a request that finds it taken is parked, and so is a read
+ * that met it), released when the request ends.
  *
  * dev->header_lock (spinlock, never in softirq) the swap header's copy,
  * page 0: a leaf, taken alone or under dev->lock.
@@ -105,9 +106,11 @@
 #define RSWAP_MAX_RETRIES	8
 /*
  * A read that met a write of its pages is read again without a try
- * counted (rswap_read_met_write) this often; each time needs a new write.
+ * counted (rswap_read_met_write); after this many, it claims its pages as
+ * a write does (rswap_writes_claim), so writes of them wait for it and it
+ * meets none again: a page rewritten without pause cannot starve a read.
  */
-#define RSWAP_MAX_READS_MET	64
+#define RSWAP_READS_MET_CLAIM	4
 #define RSWAP_LAT_BUCKETS	20	/* read latency: < 2^i microseconds */
 /* EVACUATEs waiting for the migration worker: up to RSWAP_MOVES_IN_FLIGHT a server */
 #define RSWAP_EVAC_QUEUE	(2 * RSWAP_MOVES_IN_FLIGHT * RSWAP_MAX_SERVERS)
@@ -266,6 +269,7 @@ struct rswap_stats {
 	u64 prefetch_waits;	/* times a read request waited for a chunk */
 	u64 write_overlaps;	/* writes, discards that waited for an earlier write */
 	u64 read_overlaps;	/* pages read again: they met a write of theirs */
+	u64 read_claims;	/* reads that met RSWAP_READS_MET_CLAIM writes and claimed */
 	/* rswap_repair.c: pages whose bad copy was written again; repairs not made */
 	u64 repaired_pages, repairs_dropped;
 	u64 read_lat_sum_us;		/* the reads' whole times added up */
@@ -318,8 +322,11 @@ struct rswap_dev {
 
 	seqlock_t lock;			/* see "dev->lock" in the lock order above */
 	struct rswap_map map;
-	/* a bit per page: a write of it in flight (rswap_writes_claim) */
+	/* a bit per page: a write of it in flight, or a claimed read (rswap_writes_claim) */
 	unsigned long *writing;
+	/* a bit per page: a read waits to claim it; new writes let it go first */
+	unsigned long *read_wants;
+	atomic_t reads_wanting;		/* reads with bits in read_wants */
 	atomic_t overlaps_parked;	/* requests parked for one: kicked at release */
 	struct rswap_slots slots;	/* set up at the first WELCOME */
 	bool slots_ready;
@@ -457,8 +464,10 @@ struct rswap_cmd {
 	bool server_down;		/* failed because a server went away */
 	bool sq_full;			/* a send queue had no room: try again, no retry counted */
 	bool prefetch;			/* a read ahead of our own (rswap_prefetch.c) */
-	bool claimed;			/* write: its pages' bits in dev->writing are set */
+	bool claimed;			/* its pages' bits in dev->writing are set (a write's, */
+					/* or a read's that met RSWAP_READS_MET_CLAIM writes) */
 	bool overlap_parked;		/* counted in dev->overlaps_parked */
+	bool wanting;			/* read: its pages marked in dev->read_wants */
 	/* on a WANTED or LOADING chunk's waiters (rswap_prefetch.c), under its lock */
 	struct list_head pf_wait;
 	struct rswap_repair_slot *repair;	/* a read-repair's write (rswap_repair.c) */
@@ -717,6 +726,7 @@ extern u32 rswap_fault_grant_delay_ms;
 void rswap_fault_grant_delay(const struct rswap_server *srv);
 extern atomic_t rswap_fault_partial_posts;
 extern atomic_t rswap_fault_read_races;
+extern atomic_t rswap_fault_read_meets;
 extern atomic_t rswap_fault_read_tears;
 extern u32 rswap_fault_prefetch_delay_ms;
 void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_server *target);

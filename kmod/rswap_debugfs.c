@@ -46,6 +46,15 @@
  *                  the sequence: each must let go of its plan and its
  *                  count and plan again under the lock (stats:
  *                  reads_relocked), with its data intact
+ *   read_meets     N: the next N pages read on demand that come back right
+ *                  are handled as though a write of the page had changed
+ *                  it under the read (read again, read_overlaps), as a
+ *                  page rewritten without pause would be: a read that met
+ *                  RSWAP_READS_MET_CLAIM of them must claim its pages (no
+ *                  write of them goes meanwhile, write_overlaps;
+ *                  read_claims) and end with its data, never starve. A
+ *                  read that has claimed is not struck; nor is one on
+ *                  backend=ram
  *   prefetch_delay_ms  the read ahead's work waits this long (at most 10 s)
  *                  before it submits the chunks just placed, as a busy
  *                  machine's workqueue might: a read of a page in a chunk
@@ -94,6 +103,7 @@ atomic_t rswap_fault_corrupt_reads = ATOMIC_INIT(0);
 u32 rswap_fault_grant_delay_ms;
 atomic_t rswap_fault_partial_posts = ATOMIC_INIT(0);
 atomic_t rswap_fault_read_races = ATOMIC_INIT(0);
+atomic_t rswap_fault_read_meets = ATOMIC_INIT(0);
 atomic_t rswap_fault_read_tears = ATOMIC_INIT(0);
 u32 rswap_fault_prefetch_delay_ms;
 
@@ -114,6 +124,7 @@ void rswap_debugfs_init(void)
 	debugfs_create_atomic_t("partial_posts", 0600, rswap_debugfs_dir,
 				&rswap_fault_partial_posts);
 	debugfs_create_atomic_t("read_races", 0600, rswap_debugfs_dir, &rswap_fault_read_races);
+	debugfs_create_atomic_t("read_meets", 0600, rswap_debugfs_dir, &rswap_fault_read_meets);
 	debugfs_create_atomic_t("read_tears", 0600, rswap_debugfs_dir, &rswap_fault_read_tears);
 	debugfs_create_u32("prefetch_delay_ms", 0600, rswap_debugfs_dir,
 			   &rswap_fault_prefetch_delay_ms);

@@ -123,15 +123,34 @@ static void park(struct request *rq, unsigned int delay_ms)
 }
 
 /*
- * @rq ends with @st: a write's claim on its pages is let go
- * (rswap_writes_claim), and rswap_req_complete traced, before the request
- * is updated. Every request of ours ends through here: rswap_end_rq,
- * rswap_end_pages, or queue_one's failures, which the block layer ends.
+ * Read @cmd at @off no longer waits to claim its pages (read_claim): it
+ * has them, or it ends. Its marks are cleared even where another read
+ * marked the same page; that read then waits as any read does.
+ */
+static void read_wants_drop(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+{
+	unsigned int i;
+
+	if (!cmd->wanting)
+		return;
+	cmd->wanting = false;
+	for (i = 0; i < cmd->nr_segs; i++)
+		clear_bit(off + i, dev->read_wants);
+	atomic_dec(&dev->reads_wanting);
+}
+
+/*
+ * @rq ends with @st: a claim on its pages is let go (rswap_writes_claim),
+ * and so are the pages a read wanted (read_claim), and rswap_req_complete
+ * traced, before the request is updated. Every request of ours ends
+ * through here: rswap_end_rq, rswap_end_pages, or queue_one's failures,
+ * which the block layer ends.
  */
 static void req_ends(struct rswap_cmd *cmd, struct request *rq, blk_status_t st)
 {
 	bool rw = req_op(rq) == REQ_OP_READ || req_op(rq) == REQ_OP_WRITE;
 
+	read_wants_drop(cmd->dev, cmd, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
 	rswap_writes_release(cmd->dev, cmd, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
 	if (!trace_rswap_req_complete_enabled())
 		return;
@@ -241,15 +260,6 @@ int rswap_io_quiesce(struct rswap_dev *dev)
 	return READ_ONCE(dev->dying) ? -ESHUTDOWN : 0;
 }
 
-/*
- * Check a read's remote pages against their entries' checksums. A bad
- * page's server is avoided by that page's next try (a server, not a copy
- * position: one server is copy 0 of one set and copy 1 of the next, and a
- * request may span both; and per page: one page wrong on one server says
- * nothing of the request's other pages there); on its last try
- * (@last) the page fails alone, as a lost one does. Returns how many were
- * bad.
- */
 /* The server a read's page @i came from: its WR's (WRs are in page order). */
 static const struct rswap_server *seg_server(const struct rswap_cmd *cmd, unsigned int i)
 {
@@ -261,9 +271,25 @@ static const struct rswap_server *seg_server(const struct rswap_cmd *cmd, unsign
 }
 
 /*
- * A read's pages against their checksums. Returns how many were wrong;
- * *@met: how many of the wrong ones met a write of theirs instead
- * (rswap_read_met_write), not counted as wrong.
+ * Can a wrong page of read @cmd be put down to a write of it
+ * (rswap_read_met_write)? Not for a read ahead (its mismatch is dropped
+ * anyway), a dying device, or a read that has claimed its pages: no write
+ * of them can be in flight, its mismatch is the page's own.
+ */
+static bool read_may_meet(const struct rswap_cmd *cmd)
+{
+	return !cmd->prefetch && !cmd->claimed && !READ_ONCE(cmd->dev->dying);
+}
+
+/*
+ * Check a read's remote pages against their entries' checksums. A bad
+ * page's server is avoided by that page's next try (a server, not a copy
+ * position: one server is copy 0 of one set and copy 1 of the next, and a
+ * request may span both; and per page: one page wrong on one server says
+ * nothing of the request's other pages there); on its last try
+ * (@last) the page fails alone, as a lost one does. Returns how many were
+ * bad; *@met: how many wrong ones met a write of theirs instead
+ * (rswap_read_met_write), not counted as bad.
  */
 static unsigned int verify_pages(struct rswap_cmd *cmd, bool last, unsigned int *met)
 {
@@ -284,8 +310,14 @@ static unsigned int verify_pages(struct rswap_cmd *cmd, bool last, unsigned int 
 			p[(i * 97 + 13) % RSWAP_PAGE_SIZE] ^= 0x10;
 		sum = rswap_page_csum(dev, p);
 		kunmap_local(p);
-		if (likely(sum == cmd->seg[i].csum))
+		if (likely(sum == cmd->seg[i].csum)) {
+			/* debugfs read_meets: as if a write changed the page under the read */
+			if (unlikely(atomic_read(&rswap_fault_read_meets) > 0) &&
+			    read_may_meet(cmd) &&
+			    atomic_dec_if_positive(&rswap_fault_read_meets) >= 0)
+				(*met)++;
 			continue;
+		}
 		if (rswap_read_met_write(cmd, i, off)) {
 			(*met)++;
 			continue;
@@ -390,8 +422,11 @@ static void cmd_finish(struct rswap_cmd *cmd)
 			return;
 	}
 	if (!READ_ONCE(cmd->failed)) {
-		if (!write && unlikely(cmd->retries))
+		if (!write && unlikely(cmd->retries)) {
+			/* A claim of its own first: a repair moves only unclaimed pages. */
+			rswap_writes_release(dev, cmd, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
 			queue_repairs(cmd, blk_rq_pos(rq) / RSWAP_SECTORS_PER_PAGE);
+		}
 		if (write) {
 			rswap_stat_add(dev, bytes_sent, (u64)cmd->nr_remote * RSWAP_PAGE_SIZE);
 			rswap_stat_add(dev, rdma_writes, cmd->nr_wrs);
@@ -1169,7 +1204,13 @@ static int read_plan(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 static blk_status_t do_read(struct rswap_dev *dev, struct request *rq, struct rswap_cmd *cmd,
 			    u64 off)
 {
-	int seq = 0, ret, i;
+	/*
+	 * A read that claimed its pages plans under the lock, as a write
+	 * does after its claim: a discard or a read-repair looks at the
+	 * claims under it, and must see this one before it frees a slot
+	 * the read is about to READ (rswap_repair_current, do_discard).
+	 */
+	int seq = cmd->claimed ? 1 : 0, ret, i;
 	bool wait;
 
 	/*
@@ -1258,10 +1299,13 @@ again:
  * Claimed before the write's lock section, on its first dispatch, and held
  * until the request ends (req_ends): while it waits for a slot or for its
  * server to come back, its pages' entries may name slots not written yet,
- * and a read of them waits for it (rswap_read_met_write). A read-repair's write changes no entry and
- * claims nothing, and its entry moves only while no write of the page is
- * in flight (rswap_repair_current). A release kicks the requeue list
- * while any request is parked for an overlap.
+ * and a read of them waits for it (rswap_read_met_write). A read that met
+ * writes RSWAP_READS_MET_CLAIM times claims its pages the same way, so
+ * that the writes wait for it instead. A read-repair's write changes no
+ * entry and claims nothing, and its entry moves only while no claim of the
+ * page is held (rswap_repair_current). A release kicks the requeue list
+ * while any request is parked for an overlap. False, nothing claimed: a
+ * claim of one of the pages is held.
  */
 bool rswap_writes_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 {
@@ -1272,12 +1316,12 @@ bool rswap_writes_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 			continue;
 		while (i--)
 			clear_bit_unlock(off + i, dev->writing);
-		rswap_stat_inc(dev, write_overlaps);
 		return false;
 	}
 	/*
 	 * The bits before what the write then stores (backend=ram's copy,
-	 * the header): a reader that sees those sees the bits.
+	 * the header): a reader that sees those sees the bits. And before
+	 * a write looks for reads that want its pages (write_yields).
 	 */
 	smp_mb__after_atomic();
 	cmd->claimed = true;
@@ -1299,9 +1343,55 @@ void rswap_writes_release(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 }
 
 /*
- * Park @rq, a write or discard that met an earlier write of its pages, until
- * one ends (rswap_writes_release kicks the requeue list) or the fallback
- * delay passes. (A read that met one: park_for_writes.)
+ * A read that met RSWAP_READS_MET_CLAIM writes of its pages claims them,
+ * so that no write of them goes until it ends and it meets none again.
+ * Its pages are marked wanted first: a write that then claims one of them
+ * lets go and waits (write_yields), so at the release of the write that
+ * holds a page now, the read gets it, not the next write. False: a claim
+ * is held, the read is to be parked (park_overlap: kicked at a release).
+ */
+static bool read_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+{
+	unsigned int i;
+
+	if (!cmd->wanting) {
+		cmd->wanting = true;
+		for (i = 0; i < cmd->nr_segs; i++)
+			set_bit(off + i, dev->read_wants);
+		atomic_inc(&dev->reads_wanting);
+		/* Marked before the claim is tried: pairs with write_yields'. */
+		smp_mb__after_atomic();
+	}
+	if (!rswap_writes_claim(dev, cmd, off))
+		return false;
+	read_wants_drop(dev, cmd, off);
+	rswap_stat_inc(dev, read_claims);
+	return true;
+}
+
+/*
+ * Write @cmd has just claimed its pages at @off: if a read waits to claim
+ * one of them (read_claim), let go and wait for it. Claimed, then looked
+ * (rswap_writes_claim's barrier), against the read's marked, then tried:
+ * one of the two sees the other.
+ */
+static bool write_yields(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
+{
+	u64 end = off + cmd->nr_segs;
+
+	if (likely(!atomic_read(&dev->reads_wanting)) ||
+	    find_next_bit(dev->read_wants, end, off) >= end)
+		return false;
+	rswap_writes_release(dev, cmd, off);
+	return true;
+}
+
+/*
+ * Park @rq, a write or discard that met a claim of its pages (an earlier
+ * write's, or a read's: read_claim), or a read that cannot claim its
+ * pages, until a claim is let go (rswap_writes_release kicks the requeue
+ * list) or the fallback delay passes. (A read that met a write and has not
+ * met enough to claim: park_for_writes.)
  */
 static void park_overlap(struct rswap_dev *dev, struct rswap_cmd *cmd, struct request *rq)
 {
@@ -1312,9 +1402,10 @@ static void park_overlap(struct rswap_dev *dev, struct rswap_cmd *cmd, struct re
 }
 
 /*
- * A write of one of pages @off.. @off + @n - 1 is in flight. Settled only
- * under dev->lock (a write claims before its lock section); without it, a
- * snapshot.
+ * A claim of one of pages @off.. @off + @n - 1 is held: a write of it is
+ * in flight, or a read claimed it (read_claim). Settled only under
+ * dev->lock (a write claims before its lock section, a claimed read before
+ * its plan under the lock); without it, a snapshot.
  */
 static bool writes_in_flight(struct rswap_dev *dev, u64 off, u64 n)
 {
@@ -1371,14 +1462,14 @@ void rswap_read_note_writes(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 of
  * Unlocked, as a completion is: an entry is read whole; a write sets its
  * bit before it changes the entry, and clears it after its last WRITE.
  * Not for a read ahead (its mismatch is dropped anyway), a dying device,
- * or after RSWAP_MAX_READS_MET (each needs a new write of the page).
+ * or a read that has claimed its pages (read_may_meet).
  */
 bool rswap_read_met_write(struct rswap_cmd *cmd, unsigned int i, u64 off)
 {
 	struct rswap_dev *dev = cmd->dev;
 	struct rswap_entry now;
 
-	if (cmd->prefetch || READ_ONCE(dev->dying) || cmd->reads_met >= RSWAP_MAX_READS_MET)
+	if (!read_may_meet(cmd))
 		return false;
 	smp_rmb();	/* what was read (and checked) before the bits */
 	if (cmd->writes_at_plan & (1u << i) || test_bit(off + i, dev->writing))
@@ -1391,7 +1482,8 @@ bool rswap_read_met_write(struct rswap_cmd *cmd, unsigned int i, u64 off)
  * Read @rq at @off, @met of whose pages met a write (rswap_read_met_write),
  * goes again: once the writes of its pages have ended if they have not
  * (parked, kicked at a release; queue_one parks it again while one is in
- * flight, so its tries go to new writes only), else at once.
+ * flight, so its tries go to new writes only), else at once. From its
+ * RSWAP_READS_MET_CLAIM'th on, it goes holding its pages' claim (queue_one).
  */
 void rswap_read_met_park(struct rswap_cmd *cmd, struct request *rq, u64 off, unsigned int met)
 {
@@ -1432,11 +1524,14 @@ void rswap_write_prepare(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 
 /*
  * No free slot: wait for the refill, or fail when no server can give one
- * (not counted as a wait: no reserve would help, rswap_reserve.h).
+ * (not counted as a wait: no reserve would help, rswap_reserve.h), or the
+ * device is going away (no refill runs then: the write would be put back
+ * for ever, and del_gendisk wait for it; only a closed device is removed,
+ * so this is a guard, not a path a user takes).
  */
 static blk_status_t no_slot(struct rswap_dev *dev)
 {
-	if (READ_ONCE(dev->no_room)) {
+	if (READ_ONCE(dev->no_room) || READ_ONCE(dev->dying)) {
 		rswap_stat_inc(dev, write_errors);
 		return BLK_STS_IOERR;
 	}
@@ -1579,7 +1674,7 @@ static blk_status_t do_repair_write(struct rswap_dev *dev, struct request *rq,
 	return BLK_STS_OK;
 }
 
-/* False: a write of one of its pages is in flight (rswap_writes_claim); nothing done. */
+/* False: a claim of one of its pages is held (rswap_writes_claim); nothing done. */
 static bool do_discard(struct rswap_dev *dev, u64 off, u64 n, bool zero)
 {
 	struct rswap_entry old;
@@ -1637,6 +1732,7 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 		cmd->submitted = trace_rswap_req_complete_enabled() ? ktime_get() : 0;
 		cmd->waited_since = 0;
 		cmd->claimed = false;
+		cmd->wanting = false;
 		if (req_op(rq) == REQ_OP_READ)
 			for (i = 0; i < RSWAP_MAX_SEGS; i++)
 				cmd->seg[i].bad_servers = 0;
@@ -1677,14 +1773,24 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 			return BLK_STS_IOERR;
 		}
 		if (req_op(rq) == REQ_OP_WRITE && !cmd->repair && !cmd->claimed &&
-		    !rswap_writes_claim(dev, cmd, off)) {
+		    (!rswap_writes_claim(dev, cmd, off) || write_yields(dev, cmd, off))) {
+			rswap_stat_inc(dev, write_overlaps);
 			park_overlap(dev, cmd, rq);
 			return BLK_STS_OK;
 		}
-		/* A read that met a write of its pages waits for it to end. */
-		if (req_op(rq) == REQ_OP_READ && unlikely(cmd->reads_met) &&
-		    park_for_writes(dev, cmd, rq, off, cmd->nr_segs))
-			return BLK_STS_OK;
+		/*
+		 * A read that met a write of its pages waits for it to end;
+		 * one that met RSWAP_READS_MET_CLAIM of them claims its pages.
+		 */
+		if (req_op(rq) == REQ_OP_READ && unlikely(cmd->reads_met) && !cmd->claimed) {
+			if (cmd->reads_met < RSWAP_READS_MET_CLAIM) {
+				if (park_for_writes(dev, cmd, rq, off, cmd->nr_segs))
+					return BLK_STS_OK;
+			} else if (!read_claim(dev, cmd, off)) {
+				park_overlap(dev, cmd, rq);
+				return BLK_STS_OK;
+			}
+		}
 		if (dev->ram)
 			return rswap_ram_rq(dev, rq, cmd, off);
 		if (req_op(rq) == REQ_OP_WRITE) {
@@ -2056,7 +2162,8 @@ int rswap_dev_create(int id, const struct rswap_dev_config *cfg, struct rswap_de
 	if (ret)
 		goto out_header;
 	dev->writing = kvcalloc(BITS_TO_LONGS(dev->n_pages), sizeof(long), GFP_KERNEL);
-	if (!dev->writing) {
+	dev->read_wants = kvcalloc(BITS_TO_LONGS(dev->n_pages), sizeof(long), GFP_KERNEL);
+	if (!dev->writing || !dev->read_wants) {
 		ret = -ENOMEM;
 		goto out_map;
 	}
@@ -2122,6 +2229,7 @@ out_map:
 	rswap_repair_fini(dev);
 	rswap_prefetch_fini(dev);
 	rswap_ram_fini(dev);
+	kvfree(dev->read_wants);
 	kvfree(dev->writing);
 	rswap_map_fini(&dev->map);
 out_header:
@@ -2166,6 +2274,7 @@ void rswap_dev_destroy(struct rswap_dev *dev)
 	rswap_repair_fini(dev);
 	rswap_prefetch_fini(dev);
 	rswap_ram_fini(dev);
+	kvfree(dev->read_wants);
 	kvfree(dev->writing);
 	rswap_map_fini(&dev->map);
 	free_page((unsigned long)dev->header);

@@ -54,7 +54,9 @@ struct rswap_repair_slot *rswap_repair_of(struct request *rq)
  * an unchanged entry may still be filling: freeing its slot would let a
  * third write take it under the late WRITE (rswap_writes_claim). A write
  * sets its bit before its lock section and clears it after its last
- * completion, so under the lock the bit is seen.
+ * completion, so under the lock the bit is seen; so does a read that
+ * claimed its page (it plans under the lock: do_read), whose READ the
+ * freed slot would otherwise meet.
  */
 bool rswap_repair_current(struct rswap_dev *dev, const struct rswap_repair_slot *r)
 {

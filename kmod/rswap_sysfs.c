@@ -104,6 +104,7 @@ static ssize_t stats_show(struct device *d, struct device_attribute *attr, char 
 	STAT("prefetch_waits", rswap_stat_sum(dev, prefetch_waits));
 	STAT("write_overlaps", rswap_stat_sum(dev, write_overlaps));
 	STAT("read_overlaps", rswap_stat_sum(dev, read_overlaps));
+	STAT("read_claims", rswap_stat_sum(dev, read_claims));
 	STAT("replicas", dev->n_replicas);
 	STAT("degraded_slabs", degraded);
 	STAT("slab_size", dev->slab_size);

@@ -60,6 +60,7 @@ for shell in $shells; do
 	want prefetch-waits 'rswap_prefetch_waits_total{device="rswap0"} 12'
 	want write-overlaps 'rswap_write_overlaps_total{device="rswap0"} 3'
 	want read-overlaps 'rswap_read_overlaps_total{device="rswap0"} 5'
+	want read-claims 'rswap_read_claims_total{device="rswap0"} 2'
 	want slab-states 'rswap_slab_entries{device="rswap0",state="returning"} 6'
 	want unknown-field-kept 'rswap_a_new_field{device="rswap0"} 42'
 	want server-up 'rswap_server_ready{device="rswap0",server="10.77.0.1:7471"} 1'

@@ -517,6 +517,33 @@ echo 1 > /sys/module/rswap/parameters/prefetch
 echo 0 > /sys/kernel/debug/rswap/corrupt_reads
 overlapping_writes overlapping-writes 768 waits	# at 48 MiB
 racing_reads racing-reads 0 met	# page 0 too: the swap header, kept here
+# A page rewritten without pause cannot starve its reader (debugfs
+# read_meets: the next N pages read on demand are handled as though a
+# write had changed them under the read). A read that met writes 4 times
+# (RSWAP_READS_MET_CLAIM) claims its pages as a write does, meets none
+# after, and ends with its data: one page read met exactly 4. Read ahead
+# off: every read is on demand. (The module before this read it again 64
+# times, then counted it a checksum error.)
+echo 0 > /sys/module/rswap/parameters/prefetch
+ro0=$(rswap_stat read_overlaps) rc0=$(rswap_stat read_claims)
+echo 1000 > /sys/kernel/debug/rswap/read_meets
+dd if=/dev/rswap0 of=/tmp/back.m bs=4k skip=8200 count=1 iflag=direct 2>/dev/null
+check starved-read-read-back cmp -n 4096 /tmp/back.m /tmp/alt8 0 32768
+check_eq starved-read-met-4-then-claimed 4 "$(( $(rswap_stat read_overlaps) - ro0 ))"
+check_eq starved-read-struck-4 996 "$(cat /sys/kernel/debug/rswap/read_meets)"
+check_eq starved-read-claimed-once 1 "$(( $(rswap_stat read_claims) - rc0 ))"
+# Every read then claims its pages, and the writers beside it wait for it
+# (write_overlaps), or let it go first if it waits to claim: still every
+# page whole and fresh (a write that went while a read held its claim
+# would show as a checksum error), no error.
+rc0=$(rswap_stat read_claims) wo0=$(rswap_stat write_overlaps)
+echo 100000000 > /sys/kernel/debug/rswap/read_meets
+racing_reads claiming-reads 64 met
+echo 0 > /sys/kernel/debug/rswap/read_meets
+echo "claiming-reads: $(( $(rswap_stat read_claims) - rc0 )) reads claimed their pages;" \
+	"$(( $(rswap_stat write_overlaps) - wo0 )) writes waited"
+check_gt claiming-reads-claimed "$(( $(rswap_stat read_claims) - rc0 ))" 0
+echo 1 > /sys/module/rswap/parameters/prefetch
 # The same while the connection fails under them (debugfs partial_posts,
 # three times): a write whose WRITEs were flushed keeps its claim while it
 # waits for its server, its pages' entries naming slots not written yet;

@@ -7,12 +7,13 @@
 # there is no PMU under TCG), its samples split by whose code they are in:
 #   rswap     rswap.ko (from /proc/kallsyms' [rswap])
 #   rdma      rdma_rxe, ib_core, ib_uverbs, rdma_cm (the software NIC)
+#   lock      taking spinlocks, and spinning while one is held elsewhere
 #   idle      the CPUs waiting (native_safe_halt, default_idle, ...)
 #   userspace fio and the server
 #   net       the network stack rxe's packets go through (skb, IP, UDP,
 #             the virtio NIC, CRC32)
 #   kernel    the rest: block layer, scheduler, syscalls, interrupts
-# and the rswap.ko functions with the most samples. ib_read_lat polls its
+# and the rswap.ko and kernel functions with the most samples. ib_read_lat polls its
 # completion queue from user space; a block read sleeps and is woken from
 # the completion's softirq, so part of the gap is that wake-up, not rswap's
 # code: the split says how much of the CPU time rswap.ko takes. Between the
@@ -88,41 +89,14 @@ ib_lat() {
 ib_lat
 if [ -e /sys/block/rswap0 ]; then
 	system rswap /dev/rswap0
-	echo 0 > /proc/sys/kernel/kptr_restrict
-	echo -1 > /proc/sys/kernel/perf_event_paranoid
-	timeout 300 perf record -q -e cpu-clock -a -o /tmp/perf.data -- \
-		fio --name=prof --filename=/dev/rswap0 --rw=randread --bs=4k --size=${region}M \
-		--direct=1 --ioengine=psync --time_based --runtime=$secs --randrepeat=0 \
-		> /tmp/prof.log 2>&1
+	perf_profile rswap fio --name=prof --filename=/dev/rswap0 --rw=randread --bs=4k \
+		--size=${region}M --direct=1 --ioengine=psync --time_based --runtime=$secs \
+		--randrepeat=0
 	check_eq profiled 0 $?
-	perf report -i /tmp/perf.data --no-children --sort sym -g none --stdio \
-		--percent-limit 0 2> /dev/null | grep -E '^ *[0-9.]+%' > /tmp/syms.txt
-	# whose: module of each kernel symbol, from kallsyms ("sym [mod]").
-	awk 'NF >= 4 { gsub(/[][]/, "", $4); print $3, $4 }' /proc/kallsyms > /tmp/mods.txt
 	check_eq no-io-errors 0 "$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
 	check rswap-unloads rmmod rswap
 fi
 stop_rswap_servers
-
-# The split: "PCT [k|.] SYMBOL" lines, each symbol's module or class.
-split_awk='
-	FNR == NR { mod[$1] = $2; next }
-	{ p = $1; sub(/%/, "", p); sym = $3
-	  if ($2 == "[.]") c = "userspace"
-	  else if (mod[sym] == "rswap") c = "rswap"
-	  else if (mod[sym] ~ /^(rdma_rxe|ib_core|ib_uverbs|rdma_cm|iw_cm|ib_cm)$/) c = "rdma"
-	  else if (sym ~ /(safe_halt|default_idle|cpuidle|mwait|poll_idle|do_idle|acpi_idle)/) c = "idle"
-	  else if (sym ~ /(skb|^_*ip[46]?_|udp|netif|napi|^_*dev_|neigh|^eth|crc32|^sock|^_*net_|virtnet|virtqueue)/) c = "net"
-	  else c = "kernel"
-	  t[c] += p
-	  if (c == "rswap" || c == "kernel") top[c, sym] = p }
-	END {
-	  for (c in t) printf "  %-9s %6.2f%% of the samples\n", c, t[c] | "sort -k2 -rn"
-	  close("sort -k2 -rn")
-	  for (k in top) { split(k, f, SUBSEP)
-	    printf "    %-6s %6.2f%%  %s\n", f[1], top[k], f[2] | "sort -k1,1r -k2rn | awk \"c[\\$1]++ < 8\""
-	  }
-	}'
 
 echo "==== rswap benchmark: profile ($(uname -r), fio 4 KiB randread, qd 1, psync, $rounds rounds, medians (lo..hi)) ===="
 printf '  %-14s p50 %s us\n' null_blk "$(fig "$res/null_blk" %7.1f)"
@@ -133,9 +107,6 @@ printf '  %-14s p50 %s us\n' "ib_read_lat -e" "$(fig "$res/ib_read_lat_event" %7
 ratio "rswap / ib_read_lat (polling)" "$res/rswap" "$res/ib_read_lat_poll" "<=" 1.2
 ratio "rswap / ib_read_lat -e (woken, as a read is)" "$res/rswap" "$res/ib_read_lat_event"
 ratio "rswap-ram / null_blk" "$res/rswap-ram" "$res/null_blk"
-if [ -s /tmp/syms.txt ] && [ -s /tmp/mods.txt ]; then
-	echo "  where the CPU time of the rswap run went (perf, $(wc -l < /tmp/syms.txt) symbols):"
-	awk "$split_awk" /tmp/mods.txt /tmp/syms.txt
-	echo "  the busiest functions of rswap.ko and of the rest of the kernel above (share of all samples)"
-fi
+echo "  where the CPU time of the rswap run went (perf, $(wc -l < /tmp/rswap.syms 2>/dev/null || echo 0) symbols):"
+perf_split rswap
 echo "==== end ===="

@@ -16,13 +16,18 @@
 # many rswap reads had to take the device's lock after all. Then, on
 # rswap, fio random writes and reads submitted 16 at a time (qd 32) with
 # the module's doorbell batching on and off in turns: IOPS, their ratio,
-# and the WRs each doorbell (ib_post_send) carried. Between
-# the markers scripts/bench.sh shows.
+# and the WRs each doorbell (ib_post_send) carried. Last, where the CPU
+# time of 4-job random writes went, on brd and on rswap backend=ram, and
+# of 4-job random reads on rswap backend=ram (perf; bench-lib.sh's
+# perf_split): the "lock" share is the CPUs taking spinlocks and spinning
+# on them. rswap's writes take the device's lock (dev->lock), its reads do
+# not: what that lock costs shows as the writes' lock share against the
+# reads' and brd's. Between the markers scripts/bench.sh shows.
 # vm-memory: 2G
 # vm-cpus: 4
 # vm-timeout: 1500
 # vm-modules: brd null_blk
-# vm-bins: fio
+# vm-bins: fio perf
 
 . /usr/lib/rswap-vm/rswap-lib.sh
 . /usr/lib/rswap-vm/bench-lib.sh
@@ -65,6 +70,14 @@ system() {
 	done
 }
 
+# profile NAME DEV RW: one 4-job fio RW on DEV under perf (perf_profile).
+profile() {
+	perf_profile "$1" fio --name=prof --filename="$2" --rw="$3" --bs=4k --size=${region}M \
+		--direct=1 --ioengine=libaio --iodepth=8 --numjobs=4 --group_reporting \
+		--time_based --runtime=$secs --randrepeat=0 ||
+		echo "profile of $1 failed: $(tail -n 1 "/tmp/$1.log")"
+}
+
 echo "guest: $(nproc) CPUs"
 rmmod null_blk 2>/dev/null
 if modprobe null_blk nr_devices=1 queue_mode=2 submit_queues="$(nproc)" gb=1; then
@@ -76,12 +89,15 @@ fi
 rmmod brd 2>/dev/null
 if modprobe brd rd_nr=1 rd_size=$((region * 2 * 1024)); then
 	system brd /dev/ram0
+	profile brd-randwrite /dev/ram0 randwrite
 	rmmod brd
 else
 	echo "brd did not load"
 fi
 if modprobe rswap backend=ram size=$((region * 2))M; then
 	system rswap-ram /dev/rswap0
+	profile ram-randwrite /dev/rswap0 randwrite
+	profile ram-randread /dev/rswap0 randread
 	check ram-unloads rmmod rswap
 else
 	fail rswap-ram-loads "modprobe rswap backend=ram failed"
@@ -160,6 +176,11 @@ for rw in randread randwrite; do
 	for n in $jobs; do
 		ratio "$rw $n jobs: rswap-ram / brd IOPS" "$res/rswap-ram-$rw-j$n" "$res/brd-$rw-j$n"
 	done
+	# null_blk is blk-mq as rswap is (brd is bio-based): the module's
+	# own cost over the block layer's
+	for n in $jobs; do
+		ratio "$rw $n jobs: rswap-ram / null_blk IOPS" "$res/rswap-ram-$rw-j$n" "$res/null_blk-$rw-j$n"
+	done
 done
 if [ -n "${map_per_page:-}" ]; then
 	echo "  map: $map_per_page bytes per swap page (the device's map_bytes / pages): $((map_per_page * 16)) MiB for a 64 GiB device (16 Mi pages), $(awk -v b="$map_per_page" 'BEGIN { printf "%.2f", b * 100 / 4096 }')% of it"
@@ -176,4 +197,8 @@ fi
 if [ -n "${overlaps:-}" ]; then
 	echo "  overlapping writes: $overlaps parks of a write for an earlier one of its pages still in flight, over $stores pages written (the jobs' random writes meet)"
 fi
+for p in brd-randwrite ram-randwrite ram-randread; do
+	echo "  where the CPU time of 4-job $p went (perf, $(wc -l < "/tmp/$p.syms" 2>/dev/null || echo 0) symbols; ram: rswap backend=ram):"
+	perf_split "$p"
+done
 echo "==== end ===="

@@ -18,6 +18,17 @@
 #   fill_device DEV MIB random data over DEV's first MIB MiB (fio, 1 MiB
 #                       writes, O_DIRECT), so no read of it is of a zero
 #                       page; says why and fails if fio did
+#   perf_profile NAME CMD...
+#                       CMD under `perf record -a` (cpu-clock: there is no
+#                       PMU under TCG); its symbols' shares into
+#                       /tmp/NAME.syms, and every kernel symbol's module
+#                       into /tmp/mods.txt. CMD's output: /tmp/NAME.log.
+#   perf_split NAME     those samples split by whose code they are in:
+#                       rswap (rswap.ko), rdma (rdma_rxe, ib_core...),
+#                       lock (taking a spinlock, and spinning while it is
+#                       held elsewhere: the slow paths), idle, userspace, net (what
+#                       rxe's packets go through), kernel (the rest); then
+#                       the busiest functions of rswap.ko and the kernel
 
 median_awk='{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2'
 
@@ -67,4 +78,43 @@ fill_device() {
 	timeout 300 fio --name=fill --filename="$1" --rw=write --bs=1M --size="$2M" \
 		--direct=1 --ioengine=psync --refill_buffers > /tmp/fill.log 2>&1 ||
 		{ echo "fill of $1 failed: $(tail -n 1 /tmp/fill.log)"; return 1; }
+}
+
+perf_profile() {
+	local name=$1
+	shift
+	echo 0 > /proc/sys/kernel/kptr_restrict
+	echo -1 > /proc/sys/kernel/perf_event_paranoid
+	timeout 300 perf record -q -e cpu-clock -a -o "/tmp/$name.data" -- "$@" \
+		> "/tmp/$name.log" 2>&1 || return 1
+	perf report -i "/tmp/$name.data" --no-children --sort sym -g none --stdio \
+		--percent-limit 0 2> /dev/null | grep -E '^ *[0-9.]+%' > "/tmp/$name.syms"
+	# whose: the module of each kernel symbol, from kallsyms ("sym [mod]")
+	awk 'NF >= 4 { gsub(/[][]/, "", $4); print $3, $4 }' /proc/kallsyms > /tmp/mods.txt
+	[ -s "/tmp/$name.syms" ]
+}
+
+# The split of "PCT [k|.] SYMBOL" lines by each symbol's module or class.
+perf_split() {
+	[ -s "/tmp/$1.syms" ] && [ -s /tmp/mods.txt ] || { echo "  (no profile)"; return; }
+	awk '
+	FNR == NR { mod[$1] = $2; next }
+	{ p = $1; sub(/%/, "", p); sym = $3
+	  if ($2 == "[.]") c = "userspace"
+	  else if (mod[sym] == "rswap") c = "rswap"
+	  else if (mod[sym] ~ /^(rdma_rxe|ib_core|ib_uverbs|rdma_cm|iw_cm|ib_cm)$/) c = "rdma"
+	  else if (sym ~ /spin_lock_slowpath|_raw_spin_lock|_raw_read_lock|_raw_write_lock|osq_lock|rwsem_down|mutex_spin/) c = "lock"
+	  else if (sym ~ /(safe_halt|default_idle|cpuidle|mwait|poll_idle|do_idle|acpi_idle)/) c = "idle"
+	  else if (sym ~ /(skb|^_*ip[46]?_|udp|netif|napi|^_*dev_|neigh|^eth|crc32|^sock|^_*net_|virtnet|virtqueue)/) c = "net"
+	  else c = "kernel"
+	  t[c] += p
+	  if (c == "rswap" || c == "kernel" || c == "lock") top[c, sym] = p }
+	END {
+	  for (c in t) printf "  %-9s %6.2f%% of the samples\n", c, t[c] | "sort -k2 -rn"
+	  close("sort -k2 -rn")
+	  for (k in top) { split(k, f, SUBSEP)
+	    printf "    %-6s %6.2f%%  %s\n", f[1], top[k], f[2] | "sort -k1,1r -k2rn | awk \"c[\\$1]++ < 8\""
+	  }
+	}' /tmp/mods.txt "/tmp/$1.syms"
+	echo "  the busiest functions of rswap.ko, the lock slow paths and the rest of the kernel above (share of all samples)"
 }

@@ -74,6 +74,7 @@
 #include <linux/inet.h>
 #include <linux/llist.h>
 #include <linux/mutex.h>
+#include <linux/sched/clock.h>
 #include <linux/scatterlist.h>
 #include <linux/seqlock.h>
 #include <linux/socket.h>
@@ -288,6 +289,25 @@ struct rswap_stats {
 		__sum += per_cpu_ptr((dev)->stats, __cpu)->field;	\
 	__sum;								\
 })
+
+/*
+ * The clock of the reads' latency stats: local_clock(), the scheduler's
+ * clock (the TSC where the CPU has one). ktime_get() reads the clocksource,
+ * which in a guest without a stable TSC is the emulated HPET, a VM exit
+ * each time: read_hpet took a fifth of the samples of 4-job random reads
+ * (bench/scaling.sh). Two CPUs' local_clock() may differ by a little, so
+ * a read ended on another CPU than it started on may look shorter than it
+ * was; rswap_clock_us() counts such a span as 0, never as a wrap.
+ */
+static inline ktime_t rswap_clock(void)
+{
+	return ns_to_ktime(local_clock());
+}
+
+static inline u64 rswap_clock_us(ktime_t from, ktime_t to)
+{
+	return max_t(s64, ktime_us_delta(to, from), 0);
+}
 
 /*
  * What a device is made from: the module parameters (rswap0, at load) or

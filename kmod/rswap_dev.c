@@ -84,7 +84,7 @@ static void unmap_segs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 /* The latency histograms' bucket of @from to @to: < 2^i microseconds. */
 static int lat_bucket(ktime_t from, ktime_t to)
 {
-	u64 us = ktime_us_delta(to, from);
+	u64 us = rswap_clock_us(from, to);
 
 	return us ? min_t(int, fls64(us), RSWAP_LAT_BUCKETS - 1) : 0;
 }
@@ -99,10 +99,10 @@ static int lat_bucket(ktime_t from, ktime_t to)
  */
 static void account_latency(struct rswap_dev *dev, struct rswap_cmd *cmd, bool posted)
 {
-	ktime_t now = ktime_get();
+	ktime_t now = rswap_clock();
 	ktime_t from = cmd->waited_since ?: cmd->start;
 
-	rswap_stat_add(dev, read_lat_sum_us, ktime_us_delta(now, from));
+	rswap_stat_add(dev, read_lat_sum_us, rswap_clock_us(from, now));
 	rswap_stat_inc(dev, read_lat[lat_bucket(from, now)]);
 	if (!posted)
 		return;
@@ -1037,7 +1037,7 @@ static void post_wrs(struct rswap_cmd *cmd, enum dma_data_direction dir)
 	 * queue_rq returns unless the block layer has more for the queue.
 	 */
 	if (dir == DMA_FROM_DEVICE)
-		cmd->posted = ktime_get();
+		cmd->posted = rswap_clock();
 	if (atomic_dec_and_test(&cmd->pending))
 		cmd_finish(cmd);
 }
@@ -1276,7 +1276,7 @@ again:
 		pr_err_ratelimited("%s: read of %u pages from page %llu: their server lost them\n",
 				   dev->name, cmd->nr_lost, off);
 	}
-	cmd->start = ktime_get();
+	cmd->start = rswap_clock();
 	if (!cmd->prefetch)
 		rswap_stat_add(dev, loads, cmd->nr_segs);
 	if (cmd->nr_second)

@@ -344,7 +344,7 @@ static bool wait_for_chunk(struct rswap_prefetch *pf, struct rswap_pf_chunk *c,
 	c->n_waiters++;
 	cmd->nr_wrs = 0;
 	if (!cmd->waited_since)		/* its read latency starts here */
-		cmd->waited_since = ktime_get();
+		cmd->waited_since = rswap_clock();
 	rswap_stat_inc(c->dev, prefetch_waits);
 	blk_mq_start_request(blk_mq_rq_from_pdu(cmd));
 	list_add_tail(&cmd->pf_wait, &c->waiters);

@@ -123,19 +123,82 @@ static void park(struct request *rq, unsigned int delay_ms)
 }
 
 /*
+ * A request's bits in a bitmap of pages (dev->writing, dev->read_wants),
+ * a word at a time: its up to RSWAP_MAX_SEGS pages are one or two words,
+ * so one atomic each, not one a page. bits_word: of bits @b.. @end - 1,
+ * those in @b's word, as the word and their mask; the next word's start.
+ */
+static atomic_long_t *bits_word(unsigned long *map, u64 b, u64 end, unsigned long *mask,
+				u64 *next)
+{
+	*next = min(end, round_down(b, BITS_PER_LONG) + BITS_PER_LONG);
+	*mask = BITMAP_FIRST_WORD_MASK(b) & BITMAP_LAST_WORD_MASK(*next);
+	return (atomic_long_t *)&map[BIT_WORD(b)];
+}
+
+/* Bits @start.. @end - 1 of @map set; as a lock's release if @unlock. */
+static void bits_clear(unsigned long *map, u64 start, u64 end, bool unlock)
+{
+	unsigned long mask;
+	u64 b, next;
+
+	for (b = start; b < end; b = next) {
+		atomic_long_t *w = bits_word(map, b, end, &mask, &next);
+
+		if (unlock)
+			atomic_long_fetch_andnot_release(mask, w);
+		else
+			atomic_long_andnot(mask, w);
+	}
+}
+
+static void bits_set(unsigned long *map, u64 start, u64 end)
+{
+	unsigned long mask;
+	u64 b, next;
+
+	for (b = start; b < end; b = next) {
+		atomic_long_t *w = bits_word(map, b, end, &mask, &next);
+
+		atomic_long_or(mask, w);
+	}
+}
+
+/*
+ * Bits @start.. @end - 1 of @map, all clear, set together, each word's
+ * fully ordered (a lock's acquire, as test_and_set_bit_lock). False,
+ * none set: one was set already.
+ */
+static bool bits_try_lock(unsigned long *map, u64 start, u64 end)
+{
+	unsigned long mask;
+	u64 b, next;
+
+	for (b = start; b < end; b = next) {
+		atomic_long_t *w = bits_word(map, b, end, &mask, &next);
+		long old = atomic_long_read(w);
+
+		do {
+			if (old & mask) {
+				bits_clear(map, start, b, true);	/* the words before */
+				return false;
+			}
+		} while (!atomic_long_try_cmpxchg(w, &old, old | mask));
+	}
+	return true;
+}
+
+/*
  * Read @cmd at @off no longer waits to claim its pages (read_claim): it
  * has them, or it ends. Its marks are cleared even where another read
  * marked the same page; that read then waits as any read does.
  */
 static void read_wants_drop(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 {
-	unsigned int i;
-
 	if (!cmd->wanting)
 		return;
 	cmd->wanting = false;
-	for (i = 0; i < cmd->nr_segs; i++)
-		clear_bit(off + i, dev->read_wants);
+	bits_clear(dev->read_wants, off, off + cmd->nr_segs, false);
 	atomic_dec(&dev->reads_wanting);
 }
 
@@ -1309,15 +1372,8 @@ again:
  */
 bool rswap_writes_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 {
-	unsigned int i;
-
-	for (i = 0; i < cmd->nr_segs; i++) {
-		if (!test_and_set_bit_lock(off + i, dev->writing))
-			continue;
-		while (i--)
-			clear_bit_unlock(off + i, dev->writing);
+	if (!bits_try_lock(dev->writing, off, off + cmd->nr_segs))
 		return false;
-	}
 	/*
 	 * The bits before what the write then stores (backend=ram's copy,
 	 * the header): a reader that sees those sees the bits. And before
@@ -1330,13 +1386,10 @@ bool rswap_writes_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 
 void rswap_writes_release(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 {
-	unsigned int i;
-
 	if (!cmd->claimed)
 		return;
 	cmd->claimed = false;
-	for (i = 0; i < cmd->nr_segs; i++)
-		clear_bit_unlock(off + i, dev->writing);
+	bits_clear(dev->writing, off, off + cmd->nr_segs, true);
 	smp_mb__after_atomic();	/* pairs with park_overlap's */
 	if (atomic_read(&dev->overlaps_parked))
 		blk_mq_kick_requeue_list(dev->disk->queue);
@@ -1352,12 +1405,9 @@ void rswap_writes_release(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
  */
 static bool read_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 {
-	unsigned int i;
-
 	if (!cmd->wanting) {
 		cmd->wanting = true;
-		for (i = 0; i < cmd->nr_segs; i++)
-			set_bit(off + i, dev->read_wants);
+		bits_set(dev->read_wants, off, off + cmd->nr_segs);
 		atomic_inc(&dev->reads_wanting);
 		/* Marked before the claim is tried: pairs with write_yields'. */
 		smp_mb__after_atomic();

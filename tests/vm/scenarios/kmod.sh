@@ -413,11 +413,14 @@ check_eq read-ahead-late-no-disconnects "$d0" "$(disconnects)"
 # still filling, a third write takes it, and the late WRITE lands over
 # that page, which then fails its checksum (a page nobody wrote twice,
 # lost). Every page reads back whole, as one of the writers wrote it, and
-# no checksum fails. overlapping_writes NAME SEEK (in 64 KiB) [WAITS]:
-# WAITS "waits" if some write must have waited (over the wire, where a
-# write is in flight for a round trip; backend=ram's last microseconds).
+# no checksum fails. overlapping_writes NAME SEEK (in 64 KiB) [WAITS]
+# [SHIFT]: WAITS "waits" if some write must have waited (over the wire,
+# where a write is in flight for a round trip; backend=ram's last
+# microseconds); SHIFT pages more, so that a request's pages (16) can span
+# two words of the claims' bitmap (claimed a word at a time).
 overlapping_writes() {
-	local name=$1 seek=$2 waits=${3:-} k p ok bad=0 ov0 csum0 errs0 writers=""
+	local name=$1 waits=${3:-} k p ok bad=0 ov0 csum0 errs0 writers=""
+	local at=$(( $2 * 65536 + ${4:-0} * 4096 ))
 	ov0=$(rswap_stat write_overlaps) csum0=$(rswap_stat checksum_errors)
 	errs0=$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))
 	for k in 1 2 3 4; do
@@ -425,15 +428,15 @@ overlapping_writes() {
 	done
 	for k in 1 2 3 4; do
 		(for p in $(seq 30); do
-			dd if=/tmp/ow.$k of=/dev/rswap0 bs=64k seek="$seek" count=4 \
-				oflag=direct 2>/dev/null
+			dd if=/tmp/ow.$k of=/dev/rswap0 bs=64k seek="$at" count=4 \
+				oflag=direct,seek_bytes 2>/dev/null
 		done) &
 		writers="$writers $!"
 	done
 	# shellcheck disable=SC2086 # the writers' PIDs, not the servers'
 	wait $writers
-	check "$name-read-back" dd if=/dev/rswap0 of=/tmp/ow.back bs=64k skip="$seek" count=4 \
-		iflag=direct
+	check "$name-read-back" dd if=/dev/rswap0 of=/tmp/ow.back bs=64k skip="$at" count=4 \
+		iflag=direct,skip_bytes
 	for p in $(seq 0 63); do
 		ok=0
 		for k in 1 2 3 4; do
@@ -516,6 +519,7 @@ check read-after-corruption-stops dd if=/dev/rswap0 of=/tmp/back.c bs=4k skip=2 
 echo 1 > /sys/module/rswap/parameters/prefetch
 echo 0 > /sys/kernel/debug/rswap/corrupt_reads
 overlapping_writes overlapping-writes 768 waits	# at 48 MiB
+overlapping_writes overlapping-writes-across-words 784 waits 56	# pages 12600..12663
 racing_reads racing-reads 0 met	# page 0 too: the swap header, kept here
 # A page rewritten without pause cannot starve its reader (debugfs
 # read_meets: the next N pages read on demand are handled as though a

@@ -749,6 +749,7 @@ extern atomic_t rswap_fault_read_races;
 extern atomic_t rswap_fault_read_meets;
 extern atomic_t rswap_fault_read_tears;
 extern u32 rswap_fault_prefetch_delay_ms;
+extern bool rswap_fault_hold_writes;
 void rswap_fault_delay(u32 ms, const char *what, u32 remote, const struct rswap_server *target);
 void rswap_debugfs_init(void);
 void rswap_debugfs_fini(void);

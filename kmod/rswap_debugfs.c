@@ -65,6 +65,12 @@
  *                  -ESTALE, which a writer racing the plan causes and no
  *                  test can time): each must plan again under the lock,
  *                  with its data intact
+ *   hold_writes    while set, a write that has claimed its pages goes no
+ *                  further: it is put back (every RSWAP_PARK_DELAY_MS)
+ *                  holding its claim, as one waiting for a slot or its
+ *                  server is. A write of one of those pages must wait for
+ *                  it (stats: write_overlaps), whichever word of the
+ *                  claims' bitmap the page's bit is in
  *
  * Each delay is announced in the kernel log ("fault injection: ...") so a
  * test knows when to strike.
@@ -106,6 +112,7 @@ atomic_t rswap_fault_read_races = ATOMIC_INIT(0);
 atomic_t rswap_fault_read_meets = ATOMIC_INIT(0);
 atomic_t rswap_fault_read_tears = ATOMIC_INIT(0);
 u32 rswap_fault_prefetch_delay_ms;
+bool rswap_fault_hold_writes;
 
 static struct dentry *rswap_debugfs_dir;
 
@@ -128,6 +135,7 @@ void rswap_debugfs_init(void)
 	debugfs_create_atomic_t("read_tears", 0600, rswap_debugfs_dir, &rswap_fault_read_tears);
 	debugfs_create_u32("prefetch_delay_ms", 0600, rswap_debugfs_dir,
 			   &rswap_fault_prefetch_delay_ms);
+	debugfs_create_bool("hold_writes", 0600, rswap_debugfs_dir, &rswap_fault_hold_writes);
 }
 
 /*

@@ -136,8 +136,10 @@ static atomic_long_t *bits_word(unsigned long *map, u64 b, u64 end, unsigned lon
 	return (atomic_long_t *)&map[BIT_WORD(b)];
 }
 
-/* Bits @start.. @end - 1 of @map set; as a lock's release if @unlock. */
-static void bits_clear(unsigned long *map, u64 start, u64 end, bool unlock)
+enum bits_op { BITS_SET, BITS_CLEAR, BITS_UNLOCK /* clear, in a lock's release order */ };
+
+/* Bits @start.. @end - 1 of @map set or cleared, a word at a time. */
+static void bits_change(unsigned long *map, u64 start, u64 end, enum bits_op op)
 {
 	unsigned long mask;
 	u64 b, next;
@@ -145,22 +147,12 @@ static void bits_clear(unsigned long *map, u64 start, u64 end, bool unlock)
 	for (b = start; b < end; b = next) {
 		atomic_long_t *w = bits_word(map, b, end, &mask, &next);
 
-		if (unlock)
-			atomic_long_fetch_andnot_release(mask, w);
-		else
+		if (op == BITS_SET)
+			atomic_long_or(mask, w);
+		else if (op == BITS_CLEAR)
 			atomic_long_andnot(mask, w);
-	}
-}
-
-static void bits_set(unsigned long *map, u64 start, u64 end)
-{
-	unsigned long mask;
-	u64 b, next;
-
-	for (b = start; b < end; b = next) {
-		atomic_long_t *w = bits_word(map, b, end, &mask, &next);
-
-		atomic_long_or(mask, w);
+		else
+			atomic_long_fetch_andnot_release(mask, w);
 	}
 }
 
@@ -180,7 +172,8 @@ static bool bits_try_lock(unsigned long *map, u64 start, u64 end)
 
 		do {
 			if (old & mask) {
-				bits_clear(map, start, b, true);	/* the words before */
+				/* the words before */
+				bits_change(map, start, b, BITS_UNLOCK);
 				return false;
 			}
 		} while (!atomic_long_try_cmpxchg(w, &old, old | mask));
@@ -198,7 +191,7 @@ static void read_wants_drop(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 of
 	if (!cmd->wanting)
 		return;
 	cmd->wanting = false;
-	bits_clear(dev->read_wants, off, off + cmd->nr_segs, false);
+	bits_change(dev->read_wants, off, off + cmd->nr_segs, BITS_CLEAR);
 	atomic_dec(&dev->reads_wanting);
 }
 
@@ -1389,7 +1382,7 @@ void rswap_writes_release(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 	if (!cmd->claimed)
 		return;
 	cmd->claimed = false;
-	bits_clear(dev->writing, off, off + cmd->nr_segs, true);
+	bits_change(dev->writing, off, off + cmd->nr_segs, BITS_UNLOCK);
 	smp_mb__after_atomic();	/* pairs with park_overlap's */
 	if (atomic_read(&dev->overlaps_parked))
 		blk_mq_kick_requeue_list(dev->disk->queue);
@@ -1407,7 +1400,7 @@ static bool read_claim(struct rswap_dev *dev, struct rswap_cmd *cmd, u64 off)
 {
 	if (!cmd->wanting) {
 		cmd->wanting = true;
-		bits_set(dev->read_wants, off, off + cmd->nr_segs);
+		bits_change(dev->read_wants, off, off + cmd->nr_segs, BITS_SET);
 		atomic_inc(&dev->reads_wanting);
 		/* Marked before the claim is tried: pairs with write_yields'. */
 		smp_mb__after_atomic();
@@ -1826,6 +1819,15 @@ static blk_status_t queue_one(struct blk_mq_hw_ctx *hctx, const struct blk_mq_qu
 		    (!rswap_writes_claim(dev, cmd, off) || write_yields(dev, cmd, off))) {
 			rswap_stat_inc(dev, write_overlaps);
 			park_overlap(dev, cmd, rq);
+			return BLK_STS_OK;
+		}
+		/* debugfs hold_writes: a write kept back, its claim held */
+		if (req_op(rq) == REQ_OP_WRITE && unlikely(READ_ONCE(rswap_fault_hold_writes)) &&
+		    cmd->claimed && !READ_ONCE(dev->dying)) {
+			if (cmd->tries == 1)	/* its first dispatch: the test may go on */
+				pr_info("fault injection: write of %u pages from page %llu held\n",
+					cmd->nr_segs, off);
+			park(rq, RSWAP_PARK_DELAY_MS);
 			return BLK_STS_OK;
 		}
 		/*

@@ -414,33 +414,46 @@ check_eq read-ahead-late-no-disconnects "$d0" "$(disconnects)"
 # that page, which then fails its checksum (a page nobody wrote twice,
 # lost). Every page reads back whole, as one of the writers wrote it, and
 # no checksum fails. overlapping_writes NAME SEEK (in 64 KiB) [WAITS]
-# [SHIFT]: WAITS "waits" if some write must have waited (over the wire,
+# [SHIFTS]: WAITS "waits" if some write must have waited (over the wire,
 # where a write is in flight for a round trip; backend=ram's last
-# microseconds); SHIFT pages more, so that a request's pages (16) can span
-# two words of the claims' bitmap (claimed a word at a time).
+# microseconds); SHIFTS, four numbers, writer k's region that many pages
+# further (default all 0, one region): claims are taken a word of the
+# bitmap (64 pages) at a time, and with regions that overlap in part a
+# 16-page request can meet another in its second word only. Each page
+# reads back as one of the writers whose region holds it wrote it.
 overlapping_writes() {
-	local name=$1 waits=${3:-} k p ok bad=0 ov0 csum0 errs0 writers=""
-	local at=$(( $2 * 65536 + ${4:-0} * 4096 ))
+	local name=$1 waits=${3:-} k p ok bad=0 ov0 csum0 errs0 writers="" lo=-1 hi=0 s
+	local base=$(( $2 * 16 )) shifts=${4:-0 0 0 0}
+	set -- $shifts
+	for s in "$@"; do
+		[ $lo -ge 0 ] && [ $lo -le "$s" ] || lo=$s
+		[ $hi -ge $((s + 64)) ] || hi=$((s + 64))
+	done
 	ov0=$(rswap_stat write_overlaps) csum0=$(rswap_stat checksum_errors)
 	errs0=$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))
 	for k in 1 2 3 4; do
 		head -c 262144 /dev/urandom > /tmp/ow.$k
 	done
-	for k in 1 2 3 4; do
+	k=0
+	for s in "$@"; do
+		k=$((k + 1))
 		(for p in $(seq 30); do
-			dd if=/tmp/ow.$k of=/dev/rswap0 bs=64k seek="$at" count=4 \
-				oflag=direct,seek_bytes 2>/dev/null
+			dd if=/tmp/ow.$k of=/dev/rswap0 bs=64k seek=$(( (base + s) * 4096 )) \
+				count=4 oflag=direct,seek_bytes 2>/dev/null
 		done) &
 		writers="$writers $!"
 	done
 	# shellcheck disable=SC2086 # the writers' PIDs, not the servers'
 	wait $writers
-	check "$name-read-back" dd if=/dev/rswap0 of=/tmp/ow.back bs=64k skip="$at" count=4 \
-		iflag=direct,skip_bytes
-	for p in $(seq 0 63); do
-		ok=0
-		for k in 1 2 3 4; do
-			cmp -s -n 4096 /tmp/ow.back /tmp/ow.$k $((p * 4096)) $((p * 4096)) && ok=1
+	check "$name-read-back" dd if=/dev/rswap0 of=/tmp/ow.back bs=4k \
+		skip=$(( (base + lo) * 4096 )) count=$((hi - lo)) iflag=direct,skip_bytes
+	for p in $(seq "$lo" $((hi - 1))); do
+		ok=0 k=0
+		for s in "$@"; do
+			k=$((k + 1))
+			[ "$p" -ge "$s" ] && [ "$p" -lt $((s + 64)) ] || continue
+			cmp -s -n 4096 /tmp/ow.back /tmp/ow.$k $(( (p - lo) * 4096 )) \
+				$(( (p - s) * 4096 )) && ok=1
 		done
 		[ $ok = 1 ] || bad=$((bad + 1))
 	done
@@ -452,6 +465,46 @@ overlapping_writes() {
 	check_eq "$name-no-checksum-errors" "$csum0" "$(rswap_stat checksum_errors)"
 	check_eq "$name-no-io-errors" "$errs0" \
 		"$(( $(rswap_stat read_errors) + $(rswap_stat write_errors) ))"
+}
+
+# Claims are taken a word of the bitmap (64 pages) at a time. A write of
+# pages 12600..12615, which span two words (12608 starts the second), is
+# held with its claim (debugfs hold_writes): a write of 12608..12623, all
+# in the second word, must wait for it (write_overlaps) and go only once
+# it is let go. It is then the later of the two: 12608.. read back as it
+# wrote them, 12600..12607 as the first did.
+writes_held() { [ "$(dmesg | grep -c "fault injection: write of $1 held")" -gt "$2" ]; }
+overlaps_above() { [ "$(rswap_stat write_overlaps)" -gt "$1" ]; }
+held_write_claims() {
+	local name=$1 ov0 a b bad=0 p held0
+	head -c 65536 /dev/urandom > /tmp/hw.a
+	head -c 65536 /dev/urandom > /tmp/hw.b
+	held0=$(dmesg | grep -c "fault injection: write of 16 pages from page 12600 held")
+	echo 1 > /sys/kernel/debug/rswap/hold_writes
+	dd if=/tmp/hw.a of=/dev/rswap0 bs=64k seek=$((12600 * 4096)) count=1 \
+		oflag=direct,seek_bytes 2>/dev/null &
+	a=$!
+	check "$name-first-held" wait_for 30 writes_held "16 pages from page 12600" "$held0"
+	ov0=$(rswap_stat write_overlaps)
+	dd if=/tmp/hw.b of=/dev/rswap0 bs=64k seek=$((12608 * 4096)) count=1 \
+		oflag=direct,seek_bytes 2>/dev/null &
+	b=$!
+	check "$name-second-word-waits" wait_for 30 overlaps_above "$ov0"
+	sleep 1
+	check "$name-second-still-waiting" kill -0 "$b"
+	echo 0 > /sys/kernel/debug/rswap/hold_writes
+	check "$name-first-ends" wait "$a"
+	check "$name-second-ends" wait "$b"
+	check "$name-read-back" dd if=/dev/rswap0 of=/tmp/hw.back bs=4k skip=$((12600 * 4096)) \
+		count=24 iflag=direct,skip_bytes
+	for p in $(seq 0 7); do
+		cmp -s -n 4096 /tmp/hw.back /tmp/hw.a $((p * 4096)) $((p * 4096)) || bad=$((bad + 1))
+	done
+	for p in $(seq 8 23); do
+		cmp -s -n 4096 /tmp/hw.back /tmp/hw.b $((p * 4096)) $(((p - 8) * 4096)) ||
+			bad=$((bad + 1))
+	done
+	check_eq "$name-pages-in-order" 0 "$bad"
 }
 
 # A batch posted in part (partial_posts: of the next post of several WRs
@@ -519,7 +572,11 @@ check read-after-corruption-stops dd if=/dev/rswap0 of=/tmp/back.c bs=4k skip=2 
 echo 1 > /sys/module/rswap/parameters/prefetch
 echo 0 > /sys/kernel/debug/rswap/corrupt_reads
 overlapping_writes overlapping-writes 768 waits	# at 48 MiB
-overlapping_writes overlapping-writes-across-words 784 waits 56	# pages 12600..12663
+# Pages 12592..12671: a request crossing the word at 12608 (from 12600
+# or 12604) meets those from 12608 in its second word only; the one from
+# 12592 ends on it.
+overlapping_writes overlapping-writes-across-words 784 waits '56 64 48 60'
+held_write_claims held-write-claims
 racing_reads racing-reads 0 met	# page 0 too: the swap header, kept here
 # A page rewritten without pause cannot starve its reader (debugfs
 # read_meets: the next N pages read on demand are handled as though a
@@ -614,6 +671,7 @@ check ram-says-benchmarking-only sh -c 'dmesg | grep -q "backend=ram: .*for benc
 check ram-add-server-refused sh -c "! echo $(host_addr 1):7471 > /sys/block/rswap0/rswap/add_server"
 # Before it is swap: once it was, each close drops its pages.
 overlapping_writes ram-overlapping-writes 768	# at 48 MiB
+held_write_claims ram-held-write-claims
 racing_reads ram-racing-reads 0
 check ram-swapon sh -c 'mkswap /dev/rswap0 && swapon --discard=pages /dev/rswap0'
 in_cgroup rswap-swapfill --mib "$(shrink 96)" --zero-pct 30 --same-pct 10 --seed 9 --passes 2 \

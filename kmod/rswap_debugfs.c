@@ -66,11 +66,14 @@
  *                  test can time): each must plan again under the lock,
  *                  with its data intact
  *   hold_writes    while set, a write that has claimed its pages goes no
- *                  further: it is put back (every RSWAP_PARK_DELAY_MS)
- *                  holding its claim, as one waiting for a slot or its
- *                  server is. A write of one of those pages must wait for
- *                  it (stats: write_overlaps), whichever word of the
- *                  claims' bitmap the page's bit is in
+ *                  further: it is put back (the requeue list runs again
+ *                  within RSWAP_PARK_DELAY_MS) holding its claim, as one
+ *                  waiting for a slot or its server is; its first dispatch
+ *                  logs that it is held. A write of one of those pages
+ *                  must wait for it (stats: write_overlaps), whichever
+ *                  word of the claims' bitmap the page's bit is in. A
+ *                  queue freeze (a scheduler change) waits until it is
+ *                  cleared; a dying device's writes are not held
  *
  * Each delay is announced in the kernel log ("fault injection: ...") so a
  * test knows when to strike.

@@ -294,8 +294,10 @@ struct rswap_stats {
  * The clock of the reads' latency stats: local_clock(), the scheduler's
  * clock (the TSC where the CPU has one). ktime_get() reads the clocksource,
  * which in a guest without a stable TSC is the emulated HPET, a VM exit
- * each time: read_hpet took a fifth of the samples of 4-job random reads
- * (bench/scaling.sh). Two CPUs' local_clock() may differ by a little, so
+ * each time, and a read over the wire took three. (In such a guest
+ * read_hpet is a fifth of a 4-job fio run's samples, bench/scaling.sh,
+ * mostly fio's clock and blk-mq's stamps, not ours.)
+ * Two CPUs' local_clock() may differ by a little, so
  * a read ended on another CPU than it started on may look shorter than it
  * was; rswap_clock_us() counts such a span as 0, never as a wrap.
  */

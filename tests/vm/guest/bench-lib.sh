@@ -26,9 +26,10 @@
 #   perf_split NAME     those samples split by whose code they are in:
 #                       rswap (rswap.ko), rdma (rdma_rxe, ib_core...),
 #                       lock (taking a spinlock, and spinning while it is
-#                       held elsewhere: the slow paths), idle, userspace, net (what
-#                       rxe's packets go through), kernel (the rest); then
-#                       the busiest functions of rswap.ko and the kernel
+#                       held elsewhere: the slow paths), idle, userspace,
+#                       net (what rxe's packets go through), kernel (the
+#                       rest); then the busiest functions of rswap.ko, the
+#                       lock paths and the kernel
 
 median_awk='{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2'
 
